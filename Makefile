@@ -1,0 +1,65 @@
+# socketbus — build, test and run targets. See README.md.
+#
+#   make demo     install what is missing, build busctl (release), run scripts/demo.sh
+#   make test     install what is missing (incl. Python test tools), build and run all tests
+#
+# Variables: SWIFT (the swift driver), BUILD_DIR (SwiftPM scratch path),
+# SWIFT_FLAGS (extra flags for every swift build/test), TEST_FLAGS (extra
+# flags for `swift test`, e.g. TEST_FLAGS='--filter MsgPackTests').
+
+SWIFT ?= swift
+BUILD_DIR ?= .build
+SWIFT_FLAGS ?=
+TEST_FLAGS ?=
+LOG_DIR ?= $(BUILD_DIR)/logs
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := build
+
+SPM := --scratch-path $(BUILD_DIR) $(SWIFT_FLAGS)
+
+# The test suite drives real peers: Python tools from .venv and Debian's
+# node modules (node-socket.io-parser lives under /usr/share/nodejs).
+TEST_ENV := PATH="$(CURDIR)/.venv/bin:$$PATH" NODE_PATH="/usr/share/nodejs$${NODE_PATH:+:$$NODE_PATH}"
+
+.PHONY: demo test build release bench format lint clean deps deps-test
+
+deps:
+	scripts/ensure-deps.sh
+
+deps-test:
+	scripts/ensure-deps.sh --python
+
+demo: deps
+	$(SWIFT) build $(SPM) -c release --product busctl
+	BUSCTL="$(BUILD_DIR)/release/busctl" scripts/demo.sh
+
+# Output is also kept in $(LOG_DIR); the test runner's summary stays the last line.
+test: deps-test
+	@mkdir -p $(LOG_DIR)
+	@echo "make test: output kept in $(LOG_DIR)/build-tests.log and $(LOG_DIR)/test.log"
+	$(SWIFT) build $(SPM) --build-tests 2>&1 | tee $(LOG_DIR)/build-tests.log
+	$(TEST_ENV) $(SWIFT) test $(SPM) $(TEST_FLAGS) 2>&1 | tee $(LOG_DIR)/test.log
+
+build: deps
+	$(SWIFT) build $(SPM)
+
+release: deps
+	$(SWIFT) build $(SPM) -c release
+
+bench: deps
+	$(SWIFT) run -c release --package-path bench codec-bench
+
+format:
+	@if $(SWIFT) format --version >/dev/null 2>&1; then \
+		$(SWIFT) format --in-place --recursive Sources Tests bench/Sources; \
+	else \
+		echo "swift format is not available; nothing formatted"; \
+	fi
+
+lint:
+	$(SWIFT) format lint --recursive Sources Tests
+
+clean:
+	rm -rf $(BUILD_DIR) bench/.build

@@ -1,0 +1,70 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// socketbus: a sidecar for Socket.IO clusters (see docs/ and README.md).
+//
+// Layout: thin C modules (CHiredis, CMsgPack) that only make the Debian
+// libraries importable; one Swift wrapper per C library (Hiredis, MsgPack)
+// that owns every C pointer; a pure codec (SocketIOCodec) with no I/O; and
+// the two executables.
+let package = Package(
+    name: "socketbus",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "busd", targets: ["Busd"]),
+        .executable(name: "busctl", targets: ["BusCtl"]),
+        .library(name: "SocketIOCodec", targets: ["SocketIOCodec"]),
+        .library(name: "MsgPack", targets: ["MsgPack"]),
+        .library(name: "Hiredis", targets: ["Hiredis"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        .systemLibrary(
+            name: "CMsgPack",
+            pkgConfig: "msgpack",
+            providers: [.apt(["libmsgpack-dev"])]
+        ),
+        .target(name: "MsgPack", dependencies: ["CMsgPack"]),
+        .target(name: "Hiredis", dependencies: ["CHiredis"]),
+        .target(name: "SocketIOCodec", dependencies: ["MsgPack"]),
+        .executableTarget(
+            name: "BusCtl",
+            dependencies: [
+                "SocketIOCodec",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "Busd",
+            dependencies: [
+                "SocketIOCodec",
+                "Hiredis",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "MsgPackTests", dependencies: ["MsgPack"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "HiredisTests", dependencies: ["Hiredis", "TestSupport"]),
+        .testTarget(
+            name: "SocketIOCodecTests",
+            dependencies: ["SocketIOCodec", "MsgPack"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "BusCtlTests", dependencies: ["BusCtl"]),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    target.swiftSettings = settings
+}

@@ -1,0 +1,24 @@
+#ifndef SOCKETBUS_CHIREDIS_SHIM_H
+#define SOCKETBUS_CHIREDIS_SHIM_H
+/* Thin bridge to hiredis 0.14 (Debian libhiredis-dev). Only what Swift cannot
+ * import directly lives here: the variadic command functions are replaced by
+ * their binary-safe Argv forms, and `void *` replies get their real type. */
+#include <hiredis/hiredis.h>
+
+static inline redisReply *CHiredis_commandArgv(redisContext *c, int argc, const char **argv, const size_t *argvlen) {
+    return (redisReply *)redisCommandArgv(c, argc, argv, argvlen);
+}
+
+/* 0 on success; the reply (if any) is returned through `reply`. */
+static inline int CHiredis_getReply(redisContext *c, redisReply **reply) {
+    void *r = NULL;
+    int rc = redisGetReply(c, &r);
+    *reply = (redisReply *)r;
+    return rc;
+}
+
+static inline const char *CHiredis_errstr(const redisContext *c) { return c->errstr; }
+static inline int CHiredis_err(const redisContext *c) { return c->err; }
+static inline int CHiredis_fd(const redisContext *c) { return c->fd; }
+
+#endif

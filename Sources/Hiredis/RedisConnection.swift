@@ -1,0 +1,185 @@
+internal import CHiredis
+internal import Glibc
+
+/// One blocking hiredis connection; owns its `redisContext`.
+///
+/// hiredis contexts are single-threaded, so this class is not `Sendable`:
+/// give each connection to one thread (busd runs each on its own thread,
+/// never on the cooperative pool). Commands are sent with the binary-safe
+/// `*Argv` functions; replies are copied into ``RedisReply`` and freed.
+public final class RedisConnection {
+    public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
+        case tcp(host: String, port: Int)
+        case unix(path: String)
+
+        public var description: String {
+            switch self {
+            case .tcp(let host, let port): return "\(host):\(port)"
+            case .unix(let path): return "unix:\(path)"
+            }
+        }
+    }
+
+    public let endpoint: Endpoint
+    private var context: UnsafeMutablePointer<redisContext>?
+
+    /// Connects, waiting at most `timeout`.
+    public init(endpoint: Endpoint, timeout: Duration = .seconds(2)) throws(RedisError) {
+        self.endpoint = endpoint
+        let tv = Self.timeval(timeout)
+        let context: UnsafeMutablePointer<redisContext>?
+        switch endpoint {
+        case .tcp(let host, let port):
+            context = redisConnectWithTimeout(host, Int32(port), tv)
+        case .unix(let path):
+            context = redisConnectUnixWithTimeout(path, tv)
+        }
+        guard let context else {
+            throw RedisError(.outOfMemory, "could not allocate a hiredis context for \(endpoint)")
+        }
+        if CHiredis_err(context) != 0 {
+            let error = Self.error(of: context, errno: errno)
+            redisFree(context)
+            throw RedisError(error.code, "connect to \(endpoint): \(error.message)")
+        }
+        self.context = context
+        try setTimeout(timeout)
+    }
+
+    deinit {
+        if let context { redisFree(context) }
+    }
+
+    /// Closes the connection now (also done on deinit).
+    public func close() {
+        if let context { redisFree(context) }
+        context = nil
+    }
+
+    public var isOpen: Bool { context != nil }
+
+    /// Read and write time-out of every later call (SO_RCVTIMEO/SO_SNDTIMEO).
+    public func setTimeout(_ timeout: Duration) throws(RedisError) {
+        let context = try open()
+        if redisSetTimeout(context, Self.timeval(timeout)) != 0 {
+            throw Self.error(of: context, errno: errno)
+        }
+    }
+
+    /// Sends one command and waits for its reply.
+    public func command(_ arguments: [String]) throws(RedisError) -> RedisReply {
+        try command(arguments.map { Array($0.utf8) })
+    }
+
+    public func command(_ arguments: [[UInt8]]) throws(RedisError) -> RedisReply {
+        try append(arguments)
+        return try readReply()
+    }
+
+    /// Queues a command in the output buffer without waiting (pipelining);
+    /// the next ``readReply()`` flushes the buffer.
+    public func append(_ arguments: [[UInt8]]) throws(RedisError) {
+        let context = try open()
+        // One contiguous copy of all arguments; hiredis copies them again into
+        // its output buffer during the call, so nothing outlives it.
+        var storage: [UInt8] = []
+        var lengths: [Int] = []
+        storage.reserveCapacity(arguments.reduce(1) { $0 + $1.count })
+        lengths.reserveCapacity(arguments.count)
+        for argument in arguments {
+            storage.append(contentsOf: argument)
+            lengths.append(argument.count)
+        }
+        storage.append(0)  // so even all-empty arguments have a valid base address
+        let rc: Int32 = storage.withUnsafeBytes { raw in
+            let base = raw.baseAddress!.assumingMemoryBound(to: CChar.self)
+            var pointers: [UnsafePointer<CChar>?] = []
+            pointers.reserveCapacity(arguments.count)
+            var offset = 0
+            for length in lengths {
+                pointers.append(UnsafePointer(base + offset))
+                offset += length
+            }
+            return pointers.withUnsafeMutableBufferPointer { argv in
+                lengths.withUnsafeBufferPointer { argvlen in
+                    redisAppendCommandArgv(context, Int32(arguments.count), argv.baseAddress, argvlen.baseAddress)
+                }
+            }
+        }
+        if rc != 0 { throw Self.error(of: context, errno: errno) }
+    }
+
+    public func append(_ arguments: [String]) throws(RedisError) {
+        try append(arguments.map { Array($0.utf8) })
+    }
+
+    /// Sends everything queued and reads the next reply.
+    public func readReply() throws(RedisError) -> RedisReply {
+        let context = try open()
+        var reply: UnsafeMutablePointer<redisReply>?
+        if CHiredis_getReply(context, &reply) != 0 || reply == nil {
+            throw Self.error(of: context, errno: errno)
+        }
+        defer { freeReplyObject(reply) }
+        return Self.copy(reply!)
+    }
+
+    /// Sends several commands in one write and returns their replies in order.
+    public func pipeline(_ commands: [[String]]) throws(RedisError) -> [RedisReply] {
+        for command in commands { try append(command) }
+        var replies: [RedisReply] = []
+        replies.reserveCapacity(commands.count)
+        for _ in commands { replies.append(try readReply()) }
+        return replies
+    }
+
+    /// The socket, for polling readiness.
+    public var fileDescriptor: Int32 {
+        context.map { CHiredis_fd($0) } ?? -1
+    }
+
+    // MARK: Internals
+
+    private func open() throws(RedisError) -> UnsafeMutablePointer<redisContext> {
+        guard let context else { throw RedisError(.closed, "the connection to \(endpoint) is closed") }
+        return context
+    }
+
+    private static func timeval(_ duration: Duration) -> Glibc.timeval {
+        let (seconds, attoseconds) = duration.components
+        return Glibc.timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+    }
+
+    private static func error(of context: UnsafeMutablePointer<redisContext>, errno: Int32) -> RedisError {
+        let message = String(cString: CHiredis_errstr(context))
+        return RedisError(RedisError.Code(hiredis: CHiredis_err(context), errno: errno), message.isEmpty ? "unknown" : message)
+    }
+
+    private static func copy(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
+        let r = reply.pointee
+        switch r.type {
+        case REDIS_REPLY_STRING:
+            return .bulk(bytes(r.str, r.len))
+        case REDIS_REPLY_STATUS:
+            return .status(String(decoding: bytes(r.str, r.len), as: UTF8.self))
+        case REDIS_REPLY_ERROR:
+            return .error(String(decoding: bytes(r.str, r.len), as: UTF8.self))
+        case REDIS_REPLY_INTEGER:
+            return .integer(r.integer)
+        case REDIS_REPLY_ARRAY:
+            var elements: [RedisReply] = []
+            elements.reserveCapacity(Int(r.elements))
+            for i in 0..<Int(r.elements) {
+                if let element = r.element[i] { elements.append(copy(element)) } else { elements.append(.null) }
+            }
+            return .array(elements)
+        default:
+            return .null
+        }
+    }
+
+    private static func bytes(_ pointer: UnsafeMutablePointer<CChar>?, _ length: Int) -> [UInt8] {
+        guard let pointer, length > 0 else { return [] }
+        return Array(UnsafeRawBufferPointer(start: pointer, count: length))
+    }
+}

@@ -1,0 +1,35 @@
+/// A Redis reply (RESP2, all hiredis 0.14 knows), copied out of hiredis's
+/// memory so it can outlive the reply object and cross threads.
+public enum RedisReply: Sendable, Hashable {
+    case status(String)
+    case error(String)
+    case integer(Int64)
+    /// A bulk string; binary-safe.
+    case bulk([UInt8])
+    case null
+    case array([RedisReply])
+
+    /// A bulk or status reply as text.
+    public var string: String? {
+        switch self {
+        case .bulk(let bytes): return String(decoding: bytes, as: UTF8.self)
+        case .status(let s): return s
+        default: return nil
+        }
+    }
+
+    public var integer: Int64? {
+        if case .integer(let n) = self { return n }
+        return nil
+    }
+
+    public var array: [RedisReply]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
+
+    public var isError: Bool {
+        if case .error = self { return true }
+        return false
+    }
+}

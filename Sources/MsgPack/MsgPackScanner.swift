@@ -1,0 +1,197 @@
+/// A structural pass over a MessagePack payload that runs before msgpack-c
+/// sees it.
+///
+/// msgpack-c 4.0 allocates a container's element array as soon as it reads the
+/// header, so a five-byte `dd 00 ff ff ff` would make it allocate 400 MB; it
+/// also reports errors without a position. This scan checks every header
+/// against the bytes that remain (an element needs at least one byte), limits
+/// nesting, validates UTF-8 in `str` values, and names the byte offset of the
+/// first problem. It allocates nothing and reads each header byte once.
+struct MsgPackScanner {
+    var maxDepth: Int
+    var validateUTF8: Bool
+
+    /// Checks `bytes` holds exactly one well-formed value.
+    func scan(_ bytes: UnsafeRawBufferPointer) throws(MsgPackError) {
+        let end = try scanValue(bytes, from: 0)
+        if end != bytes.count {
+            throw MsgPackError(.trailingBytes, offset: end, "\(bytes.count - end) bytes after the value")
+        }
+    }
+
+    /// Returns the offset just past the value that starts at `start`.
+    func scanValue(_ bytes: UnsafeRawBufferPointer, from start: Int) throws(MsgPackError) -> Int {
+        var offset = start
+        // Values still to read in each open container, innermost last.
+        var pending: [Int] = []
+        var remainingAtTop = 1
+        while true {
+            if remainingAtTop == 0 {
+                guard let outer = pending.popLast() else { return offset }
+                remainingAtTop = outer
+                continue
+            }
+            remainingAtTop -= 1
+            let header = try readHeader(bytes, at: offset)
+            switch header.kind {
+            case .scalar(let length):
+                offset = header.bodyStart
+                try need(bytes, offset, length, header.start)
+                offset += length
+            case .string(let length):
+                offset = header.bodyStart
+                try need(bytes, offset, length, header.start)
+                if validateUTF8 { try UTF8Check.validate(bytes, from: offset, count: length) }
+                offset += length
+            case .container(let elements):
+                offset = header.bodyStart
+                if elements > bytes.count - offset {
+                    throw MsgPackError(
+                        .tooLarge,
+                        offset: header.start,
+                        "container announces \(elements) elements but only \(bytes.count - offset) bytes follow"
+                    )
+                }
+                if elements > 0 {
+                    if pending.count + 1 > maxDepth {
+                        throw MsgPackError(.tooDeep, offset: header.start, "more than \(maxDepth) nested containers")
+                    }
+                    pending.append(remainingAtTop)
+                    remainingAtTop = elements
+                }
+            }
+        }
+    }
+
+    private enum HeaderKind {
+        /// A value whose body is `length` opaque bytes (numbers, bin, ext).
+        case scalar(Int)
+        case string(Int)
+        /// An array or map; maps count keys and values separately.
+        case container(Int)
+    }
+
+    private struct Header {
+        var start: Int
+        var bodyStart: Int
+        var kind: HeaderKind
+    }
+
+    private func need(_ bytes: UnsafeRawBufferPointer, _ offset: Int, _ count: Int, _ start: Int) throws(MsgPackError) {
+        if count > bytes.count - offset {
+            throw MsgPackError(
+                .truncated,
+                offset: start,
+                "value needs \(count) bytes after byte \(offset), \(bytes.count - offset) remain"
+            )
+        }
+    }
+
+    private func bigEndian(_ bytes: UnsafeRawBufferPointer, _ offset: Int, _ width: Int) -> Int {
+        var v = 0
+        for i in 0..<width { v = (v << 8) | Int(bytes[offset + i]) }
+        return v
+    }
+
+    private func readHeader(_ bytes: UnsafeRawBufferPointer, at start: Int) throws(MsgPackError) -> Header {
+        guard start < bytes.count else {
+            throw MsgPackError(.truncated, offset: start, "payload ends where a value should start")
+        }
+        let b = bytes[start]
+        switch b {
+        case 0x00...0x7f, 0xe0...0xff, 0xc0, 0xc2, 0xc3:
+            return Header(start: start, bodyStart: start + 1, kind: .scalar(0))
+        case 0x80...0x8f:
+            return Header(start: start, bodyStart: start + 1, kind: .container(Int(b & 0x0f) * 2))
+        case 0x90...0x9f:
+            return Header(start: start, bodyStart: start + 1, kind: .container(Int(b & 0x0f)))
+        case 0xa0...0xbf:
+            return Header(start: start, bodyStart: start + 1, kind: .string(Int(b & 0x1f)))
+        case 0xc1:
+            throw MsgPackError(.invalidByte, offset: start, "0xc1 is not a MessagePack type")
+        default:
+            break
+        }
+        // Headers with a length or fixed-width body.
+        let (lengthWidth, kind): (Int, UInt8) = {
+            switch b {
+            case 0xc4, 0xd9: return (1, b)
+            case 0xc5, 0xda, 0xdc, 0xde: return (2, b)
+            case 0xc6, 0xdb, 0xdd, 0xdf: return (4, b)
+            case 0xc7: return (1, b)
+            case 0xc8: return (2, b)
+            case 0xc9: return (4, b)
+            default: return (0, b)
+            }
+        }()
+        switch kind {
+        case 0xca: return Header(start: start, bodyStart: start + 1, kind: .scalar(4))
+        case 0xcb: return Header(start: start, bodyStart: start + 1, kind: .scalar(8))
+        case 0xcc, 0xd0: return Header(start: start, bodyStart: start + 1, kind: .scalar(1))
+        case 0xcd, 0xd1: return Header(start: start, bodyStart: start + 1, kind: .scalar(2))
+        case 0xce, 0xd2: return Header(start: start, bodyStart: start + 1, kind: .scalar(4))
+        case 0xcf, 0xd3: return Header(start: start, bodyStart: start + 1, kind: .scalar(8))
+        case 0xd4: return Header(start: start, bodyStart: start + 1, kind: .scalar(2))
+        case 0xd5: return Header(start: start, bodyStart: start + 1, kind: .scalar(3))
+        case 0xd6: return Header(start: start, bodyStart: start + 1, kind: .scalar(5))
+        case 0xd7: return Header(start: start, bodyStart: start + 1, kind: .scalar(9))
+        case 0xd8: return Header(start: start, bodyStart: start + 1, kind: .scalar(17))
+        default: break
+        }
+        try need(bytes, start + 1, lengthWidth, start)
+        let length = bigEndian(bytes, start + 1, lengthWidth)
+        let body = start + 1 + lengthWidth
+        switch kind {
+        case 0xc4, 0xc5, 0xc6: return Header(start: start, bodyStart: body, kind: .scalar(length))
+        case 0xc7, 0xc8, 0xc9: return Header(start: start, bodyStart: body, kind: .scalar(length + 1))
+        case 0xd9, 0xda, 0xdb: return Header(start: start, bodyStart: body, kind: .string(length))
+        case 0xdc, 0xdd: return Header(start: start, bodyStart: body, kind: .container(length))
+        default: return Header(start: start, bodyStart: body, kind: .container(length * 2))  // 0xde, 0xdf
+        }
+    }
+}
+
+/// UTF-8 validation (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
+enum UTF8Check {
+    static func validate(_ bytes: UnsafeRawBufferPointer, from start: Int, count: Int) throws(MsgPackError) {
+        var i = start
+        let end = start + count
+        while i < end {
+            let b0 = bytes[i]
+            if b0 < 0x80 {
+                i += 1
+                continue
+            }
+            let need: Int
+            var lower: UInt8 = 0x80
+            var upper: UInt8 = 0xbf
+            switch b0 {
+            case 0xc2...0xdf: need = 1
+            case 0xe0: need = 2; lower = 0xa0
+            case 0xe1...0xec, 0xee...0xef: need = 2
+            case 0xed: need = 2; upper = 0x9f
+            case 0xf0: need = 3; lower = 0x90
+            case 0xf1...0xf3: need = 3
+            case 0xf4: need = 3; upper = 0x8f
+            default:
+                throw MsgPackError(.invalidUTF8, offset: i, "byte 0x\(String(b0, radix: 16)) cannot start a UTF-8 sequence")
+            }
+            guard i + need < end else {
+                throw MsgPackError(.invalidUTF8, offset: i, "UTF-8 sequence cut off by the end of the string")
+            }
+            let b1 = bytes[i + 1]
+            guard b1 >= lower && b1 <= upper else {
+                throw MsgPackError(.invalidUTF8, offset: i + 1, "invalid UTF-8 continuation byte")
+            }
+            var k = 2
+            while k <= need {
+                let bk = bytes[i + k]
+                guard bk & 0xc0 == 0x80 else {
+                    throw MsgPackError(.invalidUTF8, offset: i + k, "invalid UTF-8 continuation byte")
+                }
+                k += 1
+            }
+            i += need + 1
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import Hiredis
+import Testing
+import TestSupport
+
+@Suite("hiredis connection against a real redis-server", .serialized)
+struct RedisConnectionTests {
+    @Test func commandsOverTCPAndUnixSocket() throws {
+        let server = try RedisTestServer()
+        for endpoint in [RedisConnection.Endpoint.tcp(host: "127.0.0.1", port: server.port), .unix(path: server.socketPath)] {
+            let redis = try RedisConnection(endpoint: endpoint)
+            #expect(try redis.command(["PING"]) == .status("PONG"))
+            #expect(try redis.command(["SET", "k", "v"]) == .status("OK"))
+            #expect(try redis.command(["GET", "k"]) == .bulk(Array("v".utf8)))
+            #expect(try redis.command(["GET", "missing"]) == .null)
+        }
+    }
+
+    @Test func valuesAreBinarySafe() throws {
+        let server = try RedisTestServer()
+        let redis = try RedisConnection(endpoint: .unix(path: server.socketPath))
+        let value: [UInt8] = [0x00, 0xff, 0x0d, 0x0a, 0x00, 0x93]
+        _ = try redis.command([Array("SET".utf8), Array("bin".utf8), value])
+        #expect(try redis.command(["GET", "bin"]) == .bulk(value))
+        _ = try redis.command([Array("SET".utf8), Array("empty".utf8), []])
+        #expect(try redis.command(["STRLEN", "empty"]) == .integer(0))
+    }
+
+    @Test func pipelineReturnsRepliesInOrder() throws {
+        let server = try RedisTestServer()
+        let redis = try RedisConnection(endpoint: .tcp(host: "127.0.0.1", port: server.port))
+        let commands = (0..<1000).map { ["INCRBY", "counter", "\($0)"] }
+        let replies = try redis.pipeline(commands)
+        #expect(replies.count == 1000)
+        #expect(replies.last == .integer(Int64((0..<1000).reduce(0, +))))
+        #expect(try redis.command(["MGET", "counter", "nothing"]) == .array([.bulk(Array("499500".utf8)), .null]))
+    }
+
+    @Test func errorRepliesAreValuesNotFailures() throws {
+        let server = try RedisTestServer()
+        let redis = try RedisConnection(endpoint: .unix(path: server.socketPath))
+        let reply = try redis.command(["NOSUCHCOMMAND"])
+        #expect(reply.isError)
+        #expect(try redis.command(["PING"]) == .status("PONG"))
+    }
+
+    @Test func connectionRefusedIsAnIOError() throws {
+        let port = try FreePort.find()
+        let error = #expect(throws: RedisError.self) {
+            _ = try RedisConnection(endpoint: .tcp(host: "127.0.0.1", port: port), timeout: .milliseconds(500))
+        }
+        #expect(error?.code == .io)
+        #expect(error?.message.contains("127.0.0.1:\(port)") == true)
+    }
+
+    @Test func readTimeoutIsReported() throws {
+        let server = try RedisTestServer()
+        let redis = try RedisConnection(endpoint: .unix(path: server.socketPath), timeout: .milliseconds(200))
+        let clock = ContinuousClock()
+        let start = clock.now
+        let error = #expect(throws: RedisError.self) { _ = try redis.command(["BLPOP", "nothing", "5"]) }
+        #expect(error?.code == .timeout)
+        #expect(clock.now - start < .seconds(3))
+    }
+
+    @Test func serverGoingAwayIsNoticed() throws {
+        let server = try RedisTestServer()
+        let redis = try RedisConnection(endpoint: .tcp(host: "127.0.0.1", port: server.port))
+        #expect(try redis.command(["PING"]) == .status("PONG"))
+        server.kill()
+        let error = #expect(throws: RedisError.self) { _ = try redis.command(["PING"]) }
+        #expect(error?.code == .eof || error?.code == .io)
+    }
+
+    @Test func closedConnectionRefusesCommands() throws {
+        let server = try RedisTestServer()
+        let redis = try RedisConnection(endpoint: .unix(path: server.socketPath))
+        redis.close()
+        let error = #expect(throws: RedisError.self) { _ = try redis.command(["PING"]) }
+        #expect(error?.code == .closed)
+    }
+}

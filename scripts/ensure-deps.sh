@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Installs what socketbus needs to build and test, and only what is missing.
+#
+#   scripts/ensure-deps.sh            Debian packages for building and running
+#   scripts/ensure-deps.sh --python   ... plus the test tools: node-socket.io-parser
+#                                     and .venv with scripts/requirements-test.txt
+#
+# Idempotent and silent when everything is already there; prints what it
+# installs otherwise. Safe to run before every build.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(libhiredis-dev libmsgpack-dev redis-server redis-tools libcurl4-openssl-dev pkg-config)
+TEST_APT_PACKAGES=(node-socket.io-parser)
+
+PYTHON=${PYTHON:-python3}
+VENV=.venv
+REQUIREMENTS=scripts/requirements-test.txt
+STAMP="$VENV/.requirements.stamp"
+
+want_python=0
+for arg in "$@"; do
+    case "$arg" in
+        --python) want_python=1 ;;
+        -h | --help)
+            sed -n '2,9s/^# \{0,1\}//p' "$0"
+            exit 0
+            ;;
+        *)
+            echo "ensure-deps: unknown argument: $arg (try --help)" >&2
+            exit 2
+            ;;
+    esac
+done
+
+log() { echo "ensure-deps: $*"; }
+die() {
+    echo "ensure-deps: error: $*" >&2
+    exit 1
+}
+
+is_installed() {
+    dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed$'
+}
+
+# --- Debian packages -------------------------------------------------------
+
+command -v dpkg >/dev/null 2>&1 || die "dpkg not found: this script supports Debian and its derivatives only"
+
+wanted=("${APT_PACKAGES[@]}")
+if ((want_python)); then
+    wanted+=("${TEST_APT_PACKAGES[@]}")
+    # Debian's own python3 needs python3-venv for `python3 -m venv`.
+    if ! command -v "$PYTHON" >/dev/null 2>&1; then
+        wanted+=(python3 python3-venv)
+    elif ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
+        wanted+=(python3-venv)
+    fi
+fi
+
+missing=()
+for pkg in "${wanted[@]}"; do
+    is_installed "$pkg" || missing+=("$pkg")
+done
+
+if ((${#missing[@]})); then
+    if ((EUID == 0)); then
+        as_root=()
+    elif command -v sudo >/dev/null 2>&1; then
+        as_root=(sudo)
+    else
+        die "missing Debian packages: ${missing[*]}
+  Not running as root and sudo is not installed. Install them as root with:
+    apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+    fi
+    log "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    "${as_root[@]}" apt-get update -qq ||
+        die "apt-get update failed"
+    "${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" ||
+        die "apt-get install failed for: ${missing[*]}"
+fi
+
+# --- Python test tools -------------------------------------------------------
+
+if ((want_python)); then
+    [[ -f "$REQUIREMENTS" ]] || die "$REQUIREMENTS not found"
+    command -v "$PYTHON" >/dev/null 2>&1 || die "$PYTHON not found"
+
+    if ! "$VENV/bin/python" -c '' >/dev/null 2>&1; then
+        log "creating $VENV with $("$PYTHON" --version 2>&1)"
+        rm -rf "$VENV"
+        "$PYTHON" -m venv "$VENV" || die "could not create $VENV"
+        rm -f "$STAMP"
+    fi
+
+    # The stamp records the requirements file and the venv's interpreter, so
+    # a changed pin (or a rebuilt venv) triggers a reinstall and nothing else does.
+    stamp_now="$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1) $("$VENV/bin/python" --version 2>&1)"
+    if [[ ! -f "$STAMP" || "$(cat "$STAMP")" != "$stamp_now" ]]; then
+        log "installing Python test tools from $REQUIREMENTS into $VENV"
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS" ||
+            die "pip install -r $REQUIREMENTS failed"
+        printf '%s\n' "$stamp_now" >"$STAMP"
+    fi
+fi
