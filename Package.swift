@@ -55,8 +55,11 @@ let package = Package(
         .testTarget(
             name: "SocketIOCodecTests",
             dependencies: ["SocketIOCodec", "MsgPack"],
+            // node/ holds the generators of the Node.js-made fixtures.
+            exclude: ["node"],
             resources: [.copy("Fixtures")]
         ),
+        // Runs the built busctl binary; depending on the target makes SwiftPM build it first.
         .testTarget(name: "BusCtlTests", dependencies: ["BusCtl"]),
     ]
 )

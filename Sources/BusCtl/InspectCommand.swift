@@ -29,7 +29,7 @@ struct InspectCommand: ParsableCommand {
     var ackId: UInt64?
 
     @Option(name: .long, help: "Receiving node's parser: v4 (socket.io 3/4) or v3 (socket.io 2.x).")
-    var parser: PacketEncoder.Parser = .v4
+    var parser: ParserChoice = .v4
 
     @Option(name: .long, help: "notepack dialect to decode with: auto, notepack2 or notepack3.")
     var flavor: FlavorChoice = .auto
@@ -56,7 +56,7 @@ struct InspectCommand: ParsableCommand {
                 payload: payload,
                 channel: parsedChannel,
                 flavor: flavor.flavor,
-                parser: parser,
+                parser: parser.parser,
                 ackId: ackId
             )
             print(json ? report.json() : report.text(), terminator: json ? "\n" : "")
@@ -90,10 +90,15 @@ enum FlavorChoice: String, ExpressibleByArgument, CaseIterable {
     }
 }
 
-extension PacketEncoder.Parser: @retroactive ExpressibleByArgument {}
+enum ParserChoice: String, ExpressibleByArgument, CaseIterable {
+    case v4, v3
+
+    var parser: PacketEncoder.Parser { self == .v4 ? .v4 : .v3 }
+}
 
 func printError(_ message: String) {
-    fputs(message + "\n", stderr)
+    var line = Array((message + "\n").utf8)
+    _ = line.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
 }
 
 enum Hex {

@@ -1,4 +1,4 @@
-public import MsgPack
+import MsgPack
 
 /// Why an adapter message, packet or JSON text was refused.
 ///

@@ -46,7 +46,8 @@ struct MalformedInputTests {
         ("join without rooms", #"{"type":2,"opts":{"rooms":["a"],"except":[]},"rooms":"vip"}"#, .unexpectedShape),
         ("legacy join without sid", #"{"requestid":"x","type":3,"room":"a"}"#, .unexpectedShape),
         ("server-side emit without data", #"{"type":6}"#, .unexpectedShape),
-        ("a JSON array", "[1,2]", .unexpectedShape),
+        // Only '{' means JSON; anything else goes to the msgpack decoder, as in the adapter.
+        ("a JSON array", "[1,2]", .malformedMsgPack),
     ]
 
     @Test(arguments: requestPayloads)
