@@ -5,10 +5,6 @@ import PackageDescription
 // counter (which replaces malloc for the whole process) never reaches the
 // project's own executables and tests. Run with `make bench`.
 //
-// TO ENABLE THE CODEC CASES: uncomment the two lines marked "socketbus" below
-// (the package dependency and the SocketIOCodec product). They are commented
-// out only because the root package's SocketIOCodec did not build yet when this
-// package was set up; the placeholder cases import nothing from it.
 let package = Package(
     name: "socketbus-bench",
     platforms: [.macOS(.v15)],
@@ -16,7 +12,7 @@ let package = Package(
         .executable(name: "codec-bench", targets: ["CodecBench"])
     ],
     dependencies: [
-        // .package(name: "socketbus", path: ".."),  // socketbus
+        .package(name: "socketbus", path: "..")
     ],
     targets: [
         // Counts malloc/calloc/realloc/memalign calls; Linux (glibc) only.
@@ -25,7 +21,8 @@ let package = Package(
             name: "CodecBench",
             dependencies: [
                 "CAllocCounter",
-                // .product(name: "SocketIOCodec", package: "socketbus"),  // socketbus
+                .product(name: "SocketIOCodec", package: "socketbus"),
+                .product(name: "MsgPack", package: "socketbus"),
             ]
         ),
     ]

@@ -21,14 +21,27 @@ struct MsgPackScanner {
 
     /// Returns the offset just past the value that starts at `start`.
     func scanValue(_ bytes: UnsafeRawBufferPointer, from start: Int) throws(MsgPackError) -> Int {
+        // Values still to read in each open container, innermost last; on
+        // the stack, since the depth is bounded (no allocation per payload).
+        let capacity = maxDepth + 1
+        return try withUnsafeTemporaryAllocation(of: Int.self, capacity: capacity) { pending throws(MsgPackError) -> Int in
+            try scanValue(bytes, from: start, pending: pending)
+        }
+    }
+
+    private func scanValue(
+        _ bytes: UnsafeRawBufferPointer,
+        from start: Int,
+        pending: UnsafeMutableBufferPointer<Int>
+    ) throws(MsgPackError) -> Int {
         var offset = start
-        // Values still to read in each open container, innermost last.
-        var pending: [Int] = []
+        var depth = 0
         var remainingAtTop = 1
         while true {
             if remainingAtTop == 0 {
-                guard let outer = pending.popLast() else { return offset }
-                remainingAtTop = outer
+                guard depth > 0 else { return offset }
+                depth -= 1
+                remainingAtTop = pending[depth]
                 continue
             }
             remainingAtTop -= 1
@@ -53,10 +66,11 @@ struct MsgPackScanner {
                     )
                 }
                 if elements > 0 {
-                    if pending.count + 1 > maxDepth {
+                    if depth + 1 > maxDepth {
                         throw MsgPackError(.tooDeep, offset: header.start, "more than \(maxDepth) nested containers")
                     }
-                    pending.append(remainingAtTop)
+                    pending[depth] = remainingAtTop
+                    depth += 1
                     remainingAtTop = elements
                 }
             }
@@ -156,6 +170,10 @@ enum UTF8Check {
     static func validate(_ bytes: UnsafeRawBufferPointer, from start: Int, count: Int) throws(MsgPackError) {
         var i = start
         let end = start + count
+        // Most text is ASCII: skip it eight bytes at a time.
+        while i + 8 <= end && bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+            i += 8
+        }
         while i < end {
             let b0 = bytes[i]
             if b0 < 0x80 {

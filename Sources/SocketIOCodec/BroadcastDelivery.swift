@@ -23,6 +23,8 @@ public struct BroadcastDelivery: Sendable {
     /// True when the fast path could not handle the message and the general
     /// decoder produced it (unusual keys, ext types, legacy binary types).
     public var usedGeneralPath = false
+    /// Scratch space for the packet's JSON, kept here so its capacity is reused.
+    var json: [UInt8] = []
 
     public init() {}
 
@@ -36,6 +38,7 @@ public struct BroadcastDelivery: Sendable {
         existingAckId = nil
         packet.removeAll(keepingCapacity: true)
         attachments.removeAll(keepingCapacity: true)
+        json.removeAll(keepingCapacity: true)
         usedGeneralPath = false
     }
 }
@@ -52,12 +55,10 @@ public final class BroadcastDecoder {
     public let flavor: NotepackFlavor
     private let reader: MsgPackReader
     private let encoder = PacketEncoder(parser: .v4, normalizesLegacyBinaryTypes: true)
-    private var json: [UInt8] = []
 
     public init(flavor: NotepackFlavor = .notepack3, limits: MsgPackReader.Limits = .init()) {
         self.flavor = flavor
         self.reader = MsgPackReader(limits: limits)
-        json.reserveCapacity(512)
     }
 
     public func decode(_ payload: [UInt8], into delivery: inout BroadcastDelivery) throws(CodecError) {
@@ -153,33 +154,28 @@ public final class BroadcastDecoder {
         }
 
         // The JSON first: the header depends on whether binary was found.
-        json.removeAll(keepingCapacity: true)
         var hasData = false
         if let dataIndex {
             let data = packet.value(at: dataIndex)
             if data.kind != .nil {
-                guard FastJSON.write(data, to: &json, attachments: &delivery.attachments) else { return false }
+                guard FastJSON.write(data, to: &delivery.json, attachments: &delivery.attachments) else { return false }
                 hasData = true
             }
         }
         let binary = !delivery.attachments.isEmpty
-        var text = delivery.packet
-        delivery.packet = []
-        text.removeAll(keepingCapacity: true)
-        text.append(UInt8(ascii: "0") + UInt8(type) + (binary ? 3 : 0))
+        delivery.packet.append(UInt8(ascii: "0") + UInt8(type) + (binary ? 3 : 0))
         if binary {
-            AckIdInjector.appendDecimal(UInt64(delivery.attachments.count), to: &text)
-            text.append(UInt8(ascii: "-"))
+            AckIdInjector.appendDecimal(UInt64(delivery.attachments.count), to: &delivery.packet)
+            delivery.packet.append(UInt8(ascii: "-"))
         }
         if delivery.namespace != "/" && !delivery.namespace.isEmpty {
-            text.append(contentsOf: delivery.namespace.utf8)
-            text.append(UInt8(ascii: ","))
+            delivery.packet.append(contentsOf: delivery.namespace.utf8)
+            delivery.packet.append(UInt8(ascii: ","))
         }
         if let idValue {
-            text.append(contentsOf: JSNumberFormatter.string(idValue).utf8)
+            delivery.packet.append(contentsOf: JSNumberFormatter.string(idValue).utf8)
         }
-        if hasData { text.append(contentsOf: json) }
-        delivery.packet = text
+        if hasData { delivery.packet.append(contentsOf: delivery.json) }
         return true
     }
 
