@@ -18,7 +18,8 @@ let package = Package(
         .library(name: "Hiredis", targets: ["Hiredis"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -34,10 +35,20 @@ let package = Package(
         .target(name: "MsgPack", dependencies: ["CMsgPack"]),
         .target(name: "Hiredis", dependencies: ["CHiredis"]),
         .target(name: "SocketIOCodec", dependencies: ["MsgPack"]),
+        .target(
+            name: "BusCore",
+            dependencies: [
+                "SocketIOCodec",
+                "Hiredis",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "BusCtl",
             dependencies: [
                 "SocketIOCodec",
+                "BusCore",
+                "Hiredis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -45,7 +56,9 @@ let package = Package(
             name: "Busd",
             dependencies: [
                 "SocketIOCodec",
+                "BusCore",
                 "Hiredis",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -60,7 +73,8 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         // Runs the built busctl binary; depending on the target makes SwiftPM build it first.
-        .testTarget(name: "BusCtlTests", dependencies: ["BusCtl"]),
+        .testTarget(name: "BusCtlTests", dependencies: ["BusCtl", "TestSupport"]),
+        .testTarget(name: "BusCoreTests", dependencies: ["BusCore", "TestSupport", "Hiredis", "SocketIOCodec"]),
     ]
 )
 

@@ -17,6 +17,14 @@ static inline int CHiredis_getReply(redisContext *c, redisReply **reply) {
     return rc;
 }
 
+/* Next reply already in the reader's buffer, without reading the socket. */
+static inline int CHiredis_getBufferedReply(redisContext *c, redisReply **reply) {
+    void *r = NULL;
+    int rc = redisGetReplyFromReader(c, &r);
+    *reply = (redisReply *)r;
+    return rc;
+}
+
 static inline const char *CHiredis_errstr(const redisContext *c) { return c->errstr; }
 static inline int CHiredis_err(const redisContext *c) { return c->err; }
 static inline int CHiredis_fd(const redisContext *c) { return c->fd; }

@@ -124,6 +124,43 @@ public final class RedisConnection {
         return Self.copy(reply!)
     }
 
+    // MARK: Non-blocking use (pub/sub loops)
+
+    /// Waits until the socket has data to read, at most `timeout`; true when it has.
+    public func waitReadable(timeout: Duration) throws(RedisError) -> Bool {
+        let context = try open()
+        var pfd = pollfd(fd: CHiredis_fd(context), events: Int16(POLLIN), revents: 0)
+        let ms = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let rc = poll(&pfd, 1, ms)
+        if rc < 0 && errno != EINTR { throw RedisError(.io, "poll: errno \(errno)") }
+        return rc > 0
+    }
+
+    /// Reads what the socket has into the reply parser (one read call).
+    public func readAvailable() throws(RedisError) {
+        let context = try open()
+        if redisBufferRead(context) != 0 { throw Self.error(of: context, errno: errno) }
+    }
+
+    /// The next complete reply already read, or nil (never touches the socket).
+    public func bufferedReply() throws(RedisError) -> RedisReply? {
+        let context = try open()
+        var reply: UnsafeMutablePointer<redisReply>?
+        if CHiredis_getBufferedReply(context, &reply) != 0 { throw Self.error(of: context, errno: errno) }
+        guard let reply else { return nil }
+        defer { freeReplyObject(reply) }
+        return Self.copy(reply)
+    }
+
+    /// Writes everything queued by ``append(_:)-([[UInt8]])`` (blocking until sent).
+    public func flush() throws(RedisError) {
+        let context = try open()
+        var done: Int32 = 0
+        while done == 0 {
+            if redisBufferWrite(context, &done) != 0 { throw Self.error(of: context, errno: errno) }
+        }
+    }
+
     /// Sends several commands in one write and returns their replies in order.
     public func pipeline(_ commands: [[String]]) throws(RedisError) -> [RedisReply] {
         for command in commands { try append(command) }

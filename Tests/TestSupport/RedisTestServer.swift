@@ -11,6 +11,7 @@ public final class RedisTestServer: @unchecked Sendable {
     public let port: Int
     public let socketPath: String
     public let directory: URL
+    public let extraArguments: [String]
     private var process: Process?
 
     public enum StartError: Error, CustomStringConvertible {
@@ -28,6 +29,7 @@ public final class RedisTestServer: @unchecked Sendable {
     /// Starts the server and waits until it answers.
     public init(extraArguments: [String] = []) throws {
         guard let executable = Self.which("redis-server") else { throw StartError.notInstalled }
+        self.extraArguments = extraArguments
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("busredis-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         socketPath = directory.appendingPathComponent("redis.sock").path
@@ -67,6 +69,25 @@ public final class RedisTestServer: @unchecked Sendable {
     public func stop() {
         kill()
         try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Starts the server again on the same port and socket (after ``kill()``):
+    /// a Redis restart that lost all data.
+    public func restart() throws {
+        kill()
+        try? FileManager.default.removeItem(atPath: socketPath)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.which("redis-server")!)
+        process.arguments = [
+            "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--unixsocket", socketPath, "--unixsocketperm", "700", "--dir", directory.path,
+            "--logfile", directory.appendingPathComponent("redis.log").path,
+        ] + extraArguments
+        try process.run()
+        guard Self.waitUntilReady(socketPath: socketPath, process: process) else {
+            throw StartError.didNotStart("restart on port \(port) failed")
+        }
+        self.process = process
     }
 
     /// Kills the server abruptly (SIGKILL): what an outage looks like.
@@ -119,4 +140,15 @@ public enum FreePort {
         guard named == 0 else { throw POSIXError(.EADDRINUSE) }
         return Int(UInt16(bigEndian: address.sin_port))
     }
+}
+
+/// Polls `condition` until it holds or `timeout` passes; returns whether it held.
+public func eventually(timeout: Duration = .seconds(5), _ condition: () throws -> Bool) rethrows -> Bool {
+    let clock = ContinuousClock()
+    let deadline = clock.now + timeout
+    while clock.now < deadline {
+        if try condition() { return true }
+        usleep(20_000)
+    }
+    return try condition()
 }

@@ -1,0 +1,158 @@
+import Foundation
+import Hiredis
+import Logging
+import Synchronization
+
+/// The subscriber connection: pattern subscriptions on the adapter channels,
+/// on its own thread, with a dead-connection check that works when nothing
+/// is published (a PING every `pingInterval`; no answer within
+/// `pingTimeout` means the link is dead, and it reconnects and resubscribes).
+///
+/// Only `PSUBSCRIBE` is used, even for the exact request channel: stock
+/// nodes count plain subscribers of `<key>-request#<nsp>#` with
+/// `PUBSUB NUMSUB` and wait for each to answer.
+final class AdapterSubscriber: @unchecked Sendable {
+    // @unchecked: `connection` belongs to the subscriber thread; the rest is
+    // behind `state`.
+    struct Settings: Sendable {
+        var pingInterval: Duration = .seconds(1)
+        var pingTimeout: Duration = .seconds(2)
+        var reconnectDelay: Duration = .milliseconds(100)
+        var maxReconnectDelay: Duration = .seconds(5)
+    }
+
+    private struct State {
+        var patterns: [String] = []
+        var subscribed: Set<String> = []
+        var stopping = false
+        var connected = false
+        var reconnects = 0
+    }
+
+    let redis: RedisConfiguration
+    let settings: Settings
+    private let logger: Logger
+    private let onMessage: @Sendable (_ channel: [UInt8], _ payload: [UInt8]) -> Void
+    private let state = Mutex(State())
+    private var connection: RedisConnection?
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(
+        redis: RedisConfiguration,
+        settings: Settings,
+        logger: Logger,
+        onMessage: @escaping @Sendable (_ channel: [UInt8], _ payload: [UInt8]) -> Void
+    ) {
+        self.redis = redis
+        self.settings = settings
+        self.logger = logger
+        self.onMessage = onMessage
+    }
+
+    /// Adds patterns; they are subscribed within one poll tick.
+    func subscribe(_ patterns: [String]) {
+        state.withLock { state in
+            for pattern in patterns where !state.patterns.contains(pattern) { state.patterns.append(pattern) }
+        }
+    }
+
+    var isConnected: Bool { state.withLock { $0.connected } }
+    var reconnectCount: Int { state.withLock { $0.reconnects } }
+    /// Patterns confirmed by Redis on the current connection.
+    var confirmedPatterns: Set<String> { state.withLock { $0.subscribed } }
+
+    func start() {
+        let thread = Thread { [self] in
+            run()
+            finished.signal()
+        }
+        thread.name = "busd-subscriber"
+        thread.start()
+    }
+
+    func stop(timeout: Duration = .seconds(3)) {
+        state.withLock { $0.stopping = true }
+        _ = finished.wait(timeout: .now() + .milliseconds(Int(timeout.components.seconds * 1000)))
+    }
+
+    private func run() {
+        var delay = settings.reconnectDelay
+        var first = true
+        while !state.withLock({ $0.stopping }) {
+            do {
+                let connection = try redis.connect(timeout: .seconds(2))
+                self.connection = connection
+                state.withLock {
+                    $0.connected = true
+                    $0.subscribed = []
+                    if !first { $0.reconnects += 1 }
+                }
+                first = false
+                delay = settings.reconnectDelay
+                logger.info("subscriber connected", metadata: ["redis": "\(redis)"])
+                try readLoop(connection)
+            } catch {
+                logger.warning("subscriber lost Redis: \(error)", metadata: ["retryIn": "\(delay)"])
+            }
+            connection?.close()
+            connection = nil
+            state.withLock {
+                $0.connected = false
+                $0.subscribed = []
+            }
+            if state.withLock({ $0.stopping }) { break }
+            Thread.sleep(forTimeInterval: Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
+            delay = min(delay * 2, settings.maxReconnectDelay)
+        }
+    }
+
+    private struct DeadLink: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    private func readLoop(_ connection: RedisConnection) throws {
+        let clock = ContinuousClock()
+        var lastTraffic = clock.now
+        var pingSentAt: ContinuousClock.Instant?
+        var requested: Set<String> = []
+        while !state.withLock({ $0.stopping }) {
+            let wanted = state.withLock { $0.patterns }.filter { !requested.contains($0) }
+            if !wanted.isEmpty {
+                try connection.append(["PSUBSCRIBE"] + wanted)
+                try connection.flush()
+                requested.formUnion(wanted)
+            }
+            while let reply = try connection.bufferedReply() {
+                lastTraffic = clock.now
+                pingSentAt = nil
+                handle(reply)
+            }
+            if try connection.waitReadable(timeout: .milliseconds(100)) {
+                try connection.readAvailable()
+                continue
+            }
+            if let sent = pingSentAt {
+                if clock.now - sent > settings.pingTimeout {
+                    throw DeadLink(description: "no answer to PING within \(settings.pingTimeout)")
+                }
+            } else if clock.now - lastTraffic > settings.pingInterval {
+                try connection.append(["PING"])
+                try connection.flush()
+                pingSentAt = clock.now
+            }
+        }
+    }
+
+    private func handle(_ reply: RedisReply) {
+        guard case .array(let parts) = reply, let kind = parts.first?.string else { return }
+        switch kind {
+        case "pmessage" where parts.count == 4:
+            guard case .bulk(let channel) = parts[2], case .bulk(let payload) = parts[3] else { return }
+            onMessage(channel, payload)
+        case "psubscribe" where parts.count >= 2:
+            if let pattern = parts[1].string { state.withLock { _ = $0.subscribed.insert(pattern) } }
+        default:
+            break  // pong, other confirmations
+        }
+    }
+}

@@ -1,0 +1,264 @@
+import Foundation
+import Hiredis
+public import Logging
+import SocketIOCodec
+import Synchronization
+
+/// busd's membership of the Socket.IO cluster: the registry of its node's
+/// sockets, the Redis mirror of it, and the adapter subscriptions.
+///
+/// The node's events (connect, disconnect, join, leave) update the registry
+/// at once and are mirrored to Redis in the background; Redis being slow or
+/// away never blocks them. Messages from the adapter channels are turned into
+/// ``NodeCommand``s for the node's own sockets.
+public final class ClusterMember: @unchecked Sendable {
+    // @unchecked: the registry is behind a Mutex, the counters are atomics,
+    // and `decoder` is used only on the subscriber thread.
+    public struct Configuration: Sendable {
+        public var redis: RedisConfiguration
+        /// The adapter's channel prefix (`key` option), "socket.io" by default.
+        public var adapterKey: String = AdapterChannel.defaultKey
+        public var registryKeys = RegistryKeys()
+        public var nodeId: String
+        /// Namespaces to subscribe from the start; more are added as sockets connect.
+        public var namespaces: [String] = ["/"]
+        public var livenessTTL: Duration = .seconds(15)
+        public var cleanupInterval: Duration = .seconds(5)
+        public var pingInterval: Duration = .seconds(1)
+        public var pingTimeout: Duration = .seconds(2)
+        public var host: String = ProcessInfo.processInfo.hostName
+        public var version: String = "0.1.0"
+
+        public init(redis: RedisConfiguration, nodeId: String) {
+            self.redis = redis
+            self.nodeId = nodeId
+        }
+    }
+
+    public struct Statistics: Sendable, Hashable {
+        public var received = 0
+        /// Messages this busd published itself, seen coming back.
+        public var ownDropped = 0
+        /// Room-channel messages for rooms this node does not have, dropped before decoding.
+        public var filteredBeforeDecode = 0
+        /// Payloads that did not decode: counted and skipped.
+        public var malformed = 0
+        public var deliveries = 0
+        public var requestsApplied = 0
+    }
+
+    public let configuration: Configuration
+    /// The uid this busd publishes under (6 characters, like the adapter's).
+    public let uid: String
+    public let startedAt = unixMilliseconds()
+    private let logger: Logger
+    private let registry = Mutex(SocketRegistry())
+    private let stats = Mutex(Statistics())
+    private let onCommand: @Sendable (NodeCommand) -> Void
+    private var mirror: RegistryMirror!
+    private var subscriber: AdapterSubscriber!
+    private let decoder = BroadcastDecoder()
+
+    public init(configuration: Configuration, logger: Logger, onCommand: @escaping @Sendable (NodeCommand) -> Void) {
+        self.configuration = configuration
+        self.logger = logger
+        self.onCommand = onCommand
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        var generator = SystemRandomNumberGenerator()
+        uid = String((0..<6).map { _ in alphabet.randomElement(using: &generator)! })
+        var mirrorSettings = RegistryMirror.Settings()
+        mirrorSettings.livenessTTL = configuration.livenessTTL
+        mirrorSettings.cleanupInterval = configuration.cleanupInterval
+        mirror = RegistryMirror(
+            redis: configuration.redis,
+            keys: configuration.registryKeys,
+            nodeId: configuration.nodeId,
+            settings: mirrorSettings,
+            logger: logger,
+            snapshot: { [unowned self] in
+                self.registry.withLock { registry in
+                    var all: [(String, String, Int64)] = []
+                    all.reserveCapacity(registry.count)
+                    registry.forEachSocket { all.append(($0, $1, $2)) }
+                    return all
+                }
+            },
+            record: { [unowned self] in self.nodeRecord }
+        )
+        var subscriberSettings = AdapterSubscriber.Settings()
+        subscriberSettings.pingInterval = configuration.pingInterval
+        subscriberSettings.pingTimeout = configuration.pingTimeout
+        subscriber = AdapterSubscriber(redis: configuration.redis, settings: subscriberSettings, logger: logger) {
+            [unowned self] channel, payload in
+            self.handle(channel: channel, payload: payload)
+        }
+    }
+
+    public func start() {
+        subscribe(namespaces: configuration.namespaces)
+        mirror.start()
+        subscriber.start()
+    }
+
+    /// Stops both connections. With `leave`, this node's entries are removed
+    /// from Redis first (a graceful shutdown); without, they stay until the
+    /// liveness key expires and another busd cleans them up.
+    public func stop(leave: Bool) {
+        subscriber.stop()
+        mirror.stop(removeEntries: leave)
+    }
+
+    // MARK: Node events
+
+    public func socketConnected(_ id: String, namespace: String, at connectedAt: Int64 = unixMilliseconds()) {
+        let (change, isNewNamespace) = registry.withLock { registry in
+            let known = registry.knownNamespaces.contains(namespace)
+            return (registry.connect(id, namespace: namespace, at: connectedAt), !known)
+        }
+        if isNewNamespace { subscribe(namespaces: [namespace]) }
+        mirror.enqueue(change)
+    }
+
+    public func socketDisconnected(_ id: String) {
+        if let change = registry.withLock({ $0.disconnect(id) }) { mirror.enqueue(change) }
+    }
+
+    public func socketJoined(_ id: String, rooms: [String]) {
+        registry.withLock { _ = $0.join(id, rooms: rooms) }
+    }
+
+    public func socketLeft(_ id: String, rooms: [String]) {
+        registry.withLock { _ = $0.leave(id, rooms: rooms) }
+    }
+
+    // MARK: State
+
+    public func socket(_ id: String) -> SocketRegistry.Socket? { registry.withLock { $0.socket(id) } }
+    public var socketCount: Int { registry.withLock { $0.count } }
+    public var statistics: Statistics { stats.withLock { $0 } }
+    public var isRedisConnected: Bool { mirror.isConnected && subscriber.isConnected }
+    public var subscribedPatterns: Set<String> { subscriber.confirmedPatterns }
+    /// Times the whole registry was written to Redis (first connect, reconnects, data loss).
+    public var registryRewrites: Int { mirror.resyncCount }
+    public var pendingRegistryWrites: Int { mirror.pendingCount }
+
+    var nodeRecord: NodeRecord {
+        NodeRecord(
+            id: configuration.nodeId,
+            host: configuration.host,
+            pid: Int(ProcessInfo.processInfo.processIdentifier),
+            version: configuration.version,
+            startedAt: startedAt,
+            sockets: socketCount,
+            uid: uid
+        )
+    }
+
+    private func subscribe(namespaces: [String]) {
+        var patterns: [String] = []
+        for namespace in namespaces {
+            patterns.append(AdapterChannel.broadcastPattern(key: configuration.adapterKey, namespace: namespace))
+            patterns.append(AdapterChannel.exactPattern(AdapterChannel.request(key: configuration.adapterKey, namespace: namespace).name))
+        }
+        subscriber.subscribe(patterns)
+    }
+
+    // MARK: Adapter messages (subscriber thread)
+
+    private func handle(channel bytes: [UInt8], payload: [UInt8]) {
+        stats.withLock { $0.received += 1 }
+        let name = String(decoding: bytes, as: UTF8.self)
+        guard let channel = try? AdapterChannel(parsing: name, key: configuration.adapterKey) else { return }
+        switch channel {
+        case .broadcast(_, let namespace, let room):
+            // The adapter's own shortcut: a room channel for a room this node
+            // does not have is dropped before it is decoded.
+            if let room, !registry.withLock({ $0.hasRoom(room, namespace: namespace) }) {
+                stats.withLock { $0.filteredBeforeDecode += 1 }
+                return
+            }
+            handleBroadcast(payload, namespace: namespace)
+        case .request(_, let namespace):
+            handleRequest(payload, namespace: namespace, channel: channel)
+        case .response:
+            break
+        }
+    }
+
+    private func handleBroadcast(_ payload: [UInt8], namespace: String) {
+        var delivery = BroadcastDelivery()
+        do {
+            try decoder.decode(payload, into: &delivery)
+        } catch {
+            stats.withLock { $0.malformed += 1 }
+            logger.debug("malformed broadcast skipped: \(error)")
+            return
+        }
+        if delivery.uid == uid {
+            stats.withLock { $0.ownDropped += 1 }
+            return
+        }
+        guard delivery.namespace == namespace else { return }
+        let targets = registry.withLock {
+            $0.select(namespace: namespace, rooms: delivery.rooms.map(\.description), except: delivery.except.map(\.description))
+        }
+        guard !targets.isEmpty else { return }
+        stats.withLock { $0.deliveries += 1 }
+        onCommand(
+            .deliver(
+                namespace: namespace,
+                socketIds: targets,
+                packet: delivery.packet,
+                attachments: delivery.attachments,
+                volatile: delivery.isVolatile,
+                compress: delivery.compress
+            )
+        )
+    }
+
+    private func handleRequest(_ payload: [UInt8], namespace: String, channel: AdapterChannel) {
+        let request: RequestMessage
+        do {
+            guard case .request(let decoded) = try AdapterMessage.decode(payload, channel: channel) else { return }
+            request = decoded
+        } catch {
+            stats.withLock { $0.malformed += 1 }
+            logger.debug("malformed request skipped: \(error)")
+            return
+        }
+        let command: NodeCommand?
+        switch request.kind {
+        case .remoteJoin(.selector(let rooms, let except), let joined):
+            let names = joined.map(\.description)
+            let targets = registry.withLock { registry in
+                let ids = registry.select(namespace: namespace, rooms: rooms.map(\.description), except: except.map(\.description))
+                for id in ids { registry.join(id, rooms: names) }
+                return ids
+            }
+            command = targets.isEmpty ? nil : .join(namespace: namespace, socketIds: targets, rooms: names)
+        case .remoteLeave(.selector(let rooms, let except), let left):
+            let names = left.map(\.description)
+            let targets = registry.withLock { registry in
+                let ids = registry.select(namespace: namespace, rooms: rooms.map(\.description), except: except.map(\.description))
+                for id in ids { registry.leave(id, rooms: names) }
+                return ids
+            }
+            command = targets.isEmpty ? nil : .leave(namespace: namespace, socketIds: targets, rooms: names)
+        case .remoteDisconnect(.selector(let rooms, let except), let close):
+            let (targets, changes) = registry.withLock { registry in
+                let ids = registry.select(namespace: namespace, rooms: rooms.map(\.description), except: except.map(\.description))
+                return (ids, ids.compactMap { registry.disconnect($0) })
+            }
+            for change in changes { mirror.enqueue(change) }
+            command = targets.isEmpty ? nil : .disconnect(namespace: namespace, socketIds: targets, close: close)
+        case .serverSideEmit(let data):
+            command = request.uid == uid ? nil : .serverSideEmit(namespace: namespace, data: data)
+        default:
+            command = nil
+        }
+        if let command {
+            stats.withLock { $0.requestsApplied += 1 }
+            onCommand(command)
+        }
+    }
+}

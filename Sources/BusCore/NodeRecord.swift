@@ -1,0 +1,57 @@
+import SocketIOCodec
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What a busd says about itself in its liveness key.
+public struct NodeRecord: Sendable, Hashable {
+    public var id: String
+    public var host: String
+    public var pid: Int
+    public var version: String
+    /// Milliseconds since the Unix epoch.
+    public var startedAt: Int64
+    public var sockets: Int
+    /// The uid busd publishes under on the adapter channels.
+    public var uid: String
+
+    public init(id: String, host: String, pid: Int, version: String, startedAt: Int64, sockets: Int, uid: String) {
+        self.id = id
+        self.host = host
+        self.pid = pid
+        self.version = version
+        self.startedAt = startedAt
+        self.sockets = sockets
+        self.uid = uid
+    }
+
+    public var json: String {
+        let object = JSObject([
+            ("id", .string(id)), ("host", .string(host)), ("pid", .number(Double(pid))),
+            ("version", .string(version)), ("startedAt", .number(Double(startedAt))),
+            ("sockets", .number(Double(sockets))), ("uid", .string(uid)),
+        ])
+        return JSONStringifier.string(.object(object)) ?? "{}"
+    }
+
+    public init?(json: String) {
+        guard case .object(let o)? = try? JSONParser().parse(Array(json.utf8)),
+            let id = o["id"]?.stringValue
+        else { return nil }
+        self.id = id
+        host = o["host"]?.stringValue ?? "?"
+        pid = Int(o["pid"]?.numberValue ?? 0)
+        version = o["version"]?.stringValue ?? "?"
+        startedAt = Int64(o["startedAt"]?.numberValue ?? 0)
+        sockets = Int(o["sockets"]?.numberValue ?? 0)
+        uid = o["uid"]?.stringValue ?? ""
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+public func unixMilliseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+}

@@ -1,0 +1,165 @@
+public import Hiredis
+
+/// Where and how to reach Redis, from a URL:
+///
+/// - `redis://[[user]:password@]host[:port][/db]` (port 6379, db 0 by default)
+/// - `unix:///path/to/redis.sock[?db=N&user=U&password=P]`
+///
+/// A password-only URL (`redis://:secret@host`) sends `AUTH secret`; with a
+/// user it sends `AUTH user secret` (Redis 6 ACL).
+public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
+    public var endpoint: RedisConnection.Endpoint
+    public var username: String?
+    public var password: String?
+    public var database: Int
+
+    public init(endpoint: RedisConnection.Endpoint, username: String? = nil, password: String? = nil, database: Int = 0) {
+        self.endpoint = endpoint
+        self.username = username
+        self.password = password
+        self.database = database
+    }
+
+    public struct ParseError: Error, CustomStringConvertible, Sendable {
+        public let description: String
+    }
+
+    public init(url: String) throws(ParseError) {
+        if url.hasPrefix("unix://") {
+            let rest = String(url.dropFirst("unix://".count))
+            let parts = rest.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+            let path = String(parts[0])
+            guard path.hasPrefix("/") else {
+                throw ParseError(description: "redis URL '\(url)': unix socket path must be absolute (unix:///path)")
+            }
+            var database = 0
+            var username: String?
+            var password: String?
+            if parts.count == 2 {
+                for pair in parts[1].split(separator: "&") {
+                    let kv = pair.split(separator: "=", maxSplits: 1)
+                    let key = String(kv[0])
+                    let value = kv.count == 2 ? Self.percentDecoded(String(kv[1])) : ""
+                    switch key {
+                    case "db":
+                        guard let n = Int(value), n >= 0 else {
+                            throw ParseError(description: "redis URL: db must be a number, got '\(value)'")
+                        }
+                        database = n
+                    case "user", "username": username = value
+                    case "password": password = value
+                    default: throw ParseError(description: "redis URL: unknown parameter '\(key)'")
+                    }
+                }
+            }
+            self.init(endpoint: .unix(path: path), username: username, password: password, database: database)
+            return
+        }
+        guard url.hasPrefix("redis://") else {
+            throw ParseError(description: "redis URL '\(Self.redacted(url))' must start with redis:// or unix://")
+        }
+        var rest = Substring(url.dropFirst("redis://".count))
+        var username: String?
+        var password: String?
+        if let at = rest.lastIndex(of: "@") {
+            let credentials = rest[..<at]
+            rest = rest[rest.index(after: at)...]
+            if let colon = credentials.firstIndex(of: ":") {
+                let user = String(credentials[..<colon])
+                username = user.isEmpty ? nil : Self.percentDecoded(user)
+                password = Self.percentDecoded(String(credentials[credentials.index(after: colon)...]))
+            } else {
+                password = Self.percentDecoded(String(credentials))
+            }
+        }
+        var database = 0
+        if let slash = rest.firstIndex(of: "/") {
+            let db = rest[rest.index(after: slash)...]
+            rest = rest[..<slash]
+            if !db.isEmpty {
+                guard let n = Int(db), n >= 0 else {
+                    throw ParseError(description: "redis URL: database '\(db)' is not a number")
+                }
+                database = n
+            }
+        }
+        var host = String(rest)
+        var port = 6379
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else {
+                throw ParseError(description: "redis URL: unterminated IPv6 address")
+            }
+            let after = host[host.index(after: close)...]
+            if after.hasPrefix(":") {
+                guard let p = Int(after.dropFirst()), (1...65535).contains(p) else {
+                    throw ParseError(description: "redis URL: port '\(after.dropFirst())' is not a number in 1-65535")
+                }
+                port = p
+            }
+            host = String(host[host.index(after: host.startIndex)..<close])
+        } else if let colon = host.lastIndex(of: ":") {
+            let portText = host[host.index(after: colon)...]
+            guard let p = Int(portText), (1...65535).contains(p) else {
+                throw ParseError(description: "redis URL: port '\(portText)' is not a number in 1-65535")
+            }
+            port = p
+            host = String(host[..<colon])
+        }
+        guard !host.isEmpty else { throw ParseError(description: "redis URL '\(Self.redacted(url))' has no host") }
+        self.init(endpoint: .tcp(host: host, port: port), username: username, password: password, database: database)
+    }
+
+    /// The URL without its password, for logs and messages.
+    public var description: String {
+        let auth = password == nil ? "" : "\(username ?? ""):***@"
+        switch endpoint {
+        case .tcp(let host, let port):
+            return "redis://\(auth)\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)"
+        case .unix(let path):
+            return "unix://\(path)?db=\(database)\(password == nil ? "" : "&password=***")"
+        }
+    }
+
+    static func redacted(_ url: String) -> String {
+        guard let at = url.lastIndex(of: "@") else { return url }
+        let schemeEnd = url.firstIndex(of: "/").map { url.index($0, offsetBy: 2, limitedBy: url.endIndex) ?? $0 } ?? url.startIndex
+        return String(url[..<schemeEnd]) + "***" + String(url[at...])
+    }
+
+    static func percentDecoded(_ text: String) -> String {
+        guard text.contains("%") else { return text }
+        var bytes: [UInt8] = []
+        var utf8 = Array(text.utf8)[...]
+        while let first = utf8.first {
+            if first == UInt8(ascii: "%"), utf8.count >= 3,
+                let value = UInt8(String(decoding: utf8.dropFirst().prefix(2), as: UTF8.self), radix: 16)
+            {
+                bytes.append(value)
+                utf8 = utf8.dropFirst(3)
+            } else {
+                bytes.append(first)
+                utf8 = utf8.dropFirst()
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Opens a connection, authenticates and selects the database.
+    public func connect(timeout: Duration = .seconds(2)) throws(RedisError) -> RedisConnection {
+        let connection = try RedisConnection(endpoint: endpoint, timeout: timeout)
+        if let password {
+            let args = username.map { ["AUTH", $0, password] } ?? ["AUTH", password]
+            let reply = try connection.command(args)
+            if case .error(let message) = reply {
+                throw RedisError(.other, "AUTH failed at \(self): \(message)")
+            }
+        }
+        if database != 0 {
+            let reply = try connection.command(["SELECT", "\(database)"])
+            if case .error(let message) = reply {
+                throw RedisError(.other, "SELECT \(database) failed at \(self): \(message)")
+            }
+        }
+        return connection
+    }
+}

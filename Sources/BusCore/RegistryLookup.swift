@@ -1,0 +1,71 @@
+public import Hiredis
+
+/// Reads the cluster copy of the registry: what `busctl find-socket` and
+/// `busctl nodes` use, from any machine that reaches Redis.
+public struct RegistryLookup {
+    public struct SocketLocation: Sendable, Hashable {
+        public var socketId: String
+        public var node: String
+        public var namespace: String
+        /// Milliseconds since the Unix epoch.
+        public var connectedAt: Int64
+        /// The owning node's liveness record; nil when its key expired (stale).
+        public var nodeRecord: NodeRecord?
+        /// Remaining liveness in milliseconds (nil when stale).
+        public var livenessMilliseconds: Int64?
+        public var isAlive: Bool { nodeRecord != nil }
+    }
+
+    public struct NodeStatus: Sendable, Hashable {
+        public var id: String
+        /// nil when the node is registered but its liveness key expired.
+        public var record: NodeRecord?
+        public var isAlive: Bool { record != nil }
+    }
+
+    public let keys: RegistryKeys
+    private let connection: RedisConnection
+
+    public init(connection: RedisConnection, keys: RegistryKeys = RegistryKeys()) {
+        self.connection = connection
+        self.keys = keys
+    }
+
+    /// One round trip: a server-side script reads the owner and its liveness.
+    public func findSocket(_ id: String) throws(RedisError) -> SocketLocation? {
+        let reply = try connection.command(["EVAL", RegistryScripts.findSocket, "1", keys.owner, id, keys.nodePrefix])
+        switch reply {
+        case .null:
+            return nil
+        case .error(let message):
+            throw RedisError(.other, "find-socket script: \(message)")
+        case .array(let parts) where parts.count == 3:
+            guard let value = parts[0].string, let owner = RegistryKeys.parseOwnerValue(value) else {
+                throw RedisError(.protocolError, "malformed owner entry for \(id)")
+            }
+            let record = parts[1].string.flatMap(NodeRecord.init(json:))
+            let ttl = parts[2].integer.flatMap { $0 >= 0 ? $0 : nil }
+            return SocketLocation(
+                socketId: id,
+                node: owner.node,
+                namespace: owner.namespace,
+                connectedAt: owner.connectedAt,
+                nodeRecord: record,
+                livenessMilliseconds: record == nil ? nil : ttl
+            )
+        default:
+            throw RedisError(.protocolError, "unexpected reply to find-socket: \(reply)")
+        }
+    }
+
+    /// Registered nodes and their liveness (two round trips).
+    public func nodes() throws(RedisError) -> [NodeStatus] {
+        guard case .array(let members) = try connection.command(["SMEMBERS", keys.nodes]) else { return [] }
+        let ids = members.compactMap(\.string).sorted()
+        guard !ids.isEmpty else { return [] }
+        guard case .array(let records) = try connection.command(["MGET"] + ids.map(keys.node)) else { return [] }
+        return zip(ids, records).map { id, record in
+            NodeStatus(id: id, record: record.string.flatMap(NodeRecord.init(json:)))
+        }
+    }
+}

@@ -1,0 +1,292 @@
+import Foundation
+import Hiredis
+import Logging
+import Synchronization
+
+/// Keeps the cluster copy of this node's registry in Redis, on its own
+/// thread and its own connection, so the threads that serve the node never
+/// wait for Redis.
+///
+/// Changes are queued and written in pipelined batches. The liveness key is
+/// refreshed every third of its TTL with `SET … GET`: a missing old value
+/// means Redis lost its data (or the key expired), and the whole local state
+/// is written again. After every reconnect the state is rewritten too. Every
+/// `cleanupInterval` the mirror looks for registered nodes whose liveness
+/// expired and removes their entries (an atomic server-side script).
+final class RegistryMirror: @unchecked Sendable {
+    // @unchecked: all mutable state is either behind `state` (a Mutex) or
+    // owned by the mirror's thread (`connection`).
+    struct Settings: Sendable {
+        var livenessTTL: Duration = .seconds(15)
+        var batchSize = 1000
+        var cleanupInterval: Duration = .seconds(5)
+        var reconnectDelay: Duration = .milliseconds(100)
+        var maxReconnectDelay: Duration = .seconds(5)
+    }
+
+    private struct State {
+        var pending: [SocketRegistry.RegistryChange] = []
+        var stopping = false
+        var removeEntriesOnStop = false
+        var connected = false
+        var writes = 0
+        var resyncs = 0
+    }
+
+    let redis: RedisConfiguration
+    let keys: RegistryKeys
+    let settings: Settings
+    let nodeId: String
+    private let logger: Logger
+    private let snapshot: @Sendable () -> [(String, String, Int64)]
+    private let record: @Sendable () -> NodeRecord
+    private let state = Mutex(State())
+    private let wake = NSCondition()
+    private var connection: RedisConnection?
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(
+        redis: RedisConfiguration,
+        keys: RegistryKeys,
+        nodeId: String,
+        settings: Settings,
+        logger: Logger,
+        snapshot: @escaping @Sendable () -> [(String, String, Int64)],
+        record: @escaping @Sendable () -> NodeRecord
+    ) {
+        self.redis = redis
+        self.keys = keys
+        self.nodeId = nodeId
+        self.settings = settings
+        self.logger = logger
+        self.snapshot = snapshot
+        self.record = record
+    }
+
+    func start() {
+        let thread = Thread { [self] in
+            run()
+            finished.signal()
+        }
+        thread.name = "busd-registry-mirror"
+        thread.start()
+    }
+
+    func enqueue(_ change: SocketRegistry.RegistryChange) {
+        state.withLock { $0.pending.append(change) }
+        wake.lock()
+        wake.signal()
+        wake.unlock()
+    }
+
+    var isConnected: Bool { state.withLock { $0.connected } }
+    var pendingCount: Int { state.withLock { $0.pending.count } }
+    var resyncCount: Int { state.withLock { $0.resyncs } }
+
+    /// Stops the thread; with `removeEntries` it first deletes this node's
+    /// entries and liveness key (a graceful leave). Waits at most `timeout`.
+    func stop(removeEntries: Bool, timeout: Duration = .seconds(5)) {
+        state.withLock {
+            $0.stopping = true
+            $0.removeEntriesOnStop = removeEntries
+        }
+        wake.lock()
+        wake.signal()
+        wake.unlock()
+        _ = finished.wait(timeout: .now() + .milliseconds(Int(timeout.components.seconds * 1000)))
+    }
+
+    // MARK: Thread body
+
+    private func run() {
+        var delay = settings.reconnectDelay
+        var needsResync = true
+        var nextRefresh = ContinuousClock.now
+        var nextCleanup = ContinuousClock.now + settings.cleanupInterval
+        while true {
+            let (stopping, removeOnStop) = state.withLock { ($0.stopping, $0.removeEntriesOnStop) }
+            if stopping {
+                if removeOnStop { try? leaveCluster() }
+                connection?.close()
+                return
+            }
+            do {
+                if connection == nil {
+                    connection = try redis.connect(timeout: .seconds(2))
+                    state.withLock { $0.connected = true }
+                    needsResync = true
+                    delay = settings.reconnectDelay
+                    logger.info("registry mirror connected", metadata: ["redis": "\(redis)"])
+                }
+                if needsResync {
+                    // Queued changes are covered by the full rewrite.
+                    state.withLock { $0.pending.removeAll() }
+                    try rewriteAll()
+                    needsResync = false
+                    nextRefresh = ContinuousClock.now + settings.livenessTTL / 3
+                }
+                try writePending()
+                if ContinuousClock.now >= nextRefresh {
+                    if try !refreshLiveness() {
+                        logger.warning("liveness key was gone (Redis lost its data?): rewriting this node's registry")
+                        needsResync = true
+                        continue
+                    }
+                    nextRefresh = ContinuousClock.now + settings.livenessTTL / 3
+                }
+                if ContinuousClock.now >= nextCleanup {
+                    try removeDeadNodes()
+                    nextCleanup = ContinuousClock.now + settings.cleanupInterval
+                }
+                let wait = min(nextRefresh, nextCleanup) - ContinuousClock.now
+                waitForWork(upTo: wait)
+            } catch {
+                logger.warning("registry mirror lost Redis: \(error)", metadata: ["retryIn": "\(delay)"])
+                connection?.close()
+                connection = nil
+                state.withLock { $0.connected = false }
+                waitForWork(upTo: delay, ignorePending: true)
+                delay = min(delay * 2, settings.maxReconnectDelay)
+            }
+        }
+    }
+
+    private func waitForWork(upTo duration: Duration, ignorePending: Bool = false) {
+        guard duration > .zero else { return }
+        let deadline = Date(timeIntervalSinceNow: Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+        wake.lock()
+        while !state.withLock({ $0.stopping || (!ignorePending && !$0.pending.isEmpty) }) {
+            if !wake.wait(until: deadline) { break }
+        }
+        wake.unlock()
+    }
+
+    private func take(max n: Int) -> [SocketRegistry.RegistryChange] {
+        state.withLock { state in
+            let count = min(n, state.pending.count)
+            let batch = Array(state.pending.prefix(count))
+            state.pending.removeFirst(count)
+            return batch
+        }
+    }
+
+    /// Writes queued changes: consecutive owns become one HSET + SADD,
+    /// consecutive disowns one HDEL + SREM, in order, in one pipeline.
+    private func writePending() throws {
+        guard let connection else { return }
+        while true {
+            let batch = take(max: settings.batchSize)
+            if batch.isEmpty { return }
+            var commands: [[String]] = []
+            var owned: [(String, String)] = []
+            var disowned: [String] = []
+            func flushOwned() {
+                guard !owned.isEmpty else { return }
+                commands.append(["HSET", keys.owner] + owned.flatMap { [$0.0, $0.1] })
+                commands.append(["SADD", keys.sockets(of: nodeId)] + owned.map(\.0))
+                owned.removeAll()
+            }
+            func flushDisowned() {
+                guard !disowned.isEmpty else { return }
+                commands.append(["HDEL", keys.owner] + disowned)
+                commands.append(["SREM", keys.sockets(of: nodeId)] + disowned)
+                disowned.removeAll()
+            }
+            for change in batch {
+                switch change {
+                case .owned(let id, let namespace, let at):
+                    flushDisowned()
+                    owned.append((id, RegistryKeys.ownerValue(node: nodeId, connectedAt: at, namespace: namespace)))
+                case .disowned(let id):
+                    flushOwned()
+                    disowned.append(id)
+                }
+            }
+            flushOwned()
+            flushDisowned()
+            try checked(connection.pipeline(commands))
+            state.withLock { $0.writes += batch.count }
+        }
+    }
+
+    /// Writes the whole local state: removes entries Redis has for this node
+    /// that the node no longer has, then owner entries and the socket set.
+    private func rewriteAll() throws {
+        guard let connection else { return }
+        let sockets = snapshot()
+        let local = Set(sockets.map(\.0))
+        if case .array(let members) = try connection.command(["SMEMBERS", keys.sockets(of: nodeId)]) {
+            let gone = members.compactMap(\.string).filter { !local.contains($0) }
+            for chunk in stride(from: 0, to: gone.count, by: settings.batchSize) {
+                let ids = Array(gone[chunk..<min(chunk + settings.batchSize, gone.count)])
+                try checked(connection.pipeline([["HDEL", keys.owner] + ids, ["SREM", keys.sockets(of: nodeId)] + ids]))
+            }
+        }
+        var commands: [[String]] = []
+        for chunk in stride(from: 0, to: sockets.count, by: settings.batchSize) {
+            let slice = sockets[chunk..<min(chunk + settings.batchSize, sockets.count)]
+            commands.append(
+                ["HSET", keys.owner]
+                    + slice.flatMap { [$0.0, RegistryKeys.ownerValue(node: nodeId, connectedAt: $0.2, namespace: $0.1)] }
+            )
+            commands.append(["SADD", keys.sockets(of: nodeId)] + slice.map(\.0))
+            if commands.count >= 64 {
+                try checked(connection.pipeline(commands))
+                commands.removeAll()
+            }
+        }
+        commands.append(["SET", keys.node(nodeId), record().json, "PX", "\(milliseconds(settings.livenessTTL))"])
+        commands.append(["SADD", keys.nodes, nodeId])
+        try checked(connection.pipeline(commands))
+        state.withLock { $0.resyncs += 1 }
+        logger.info("registry written to Redis", metadata: ["sockets": "\(sockets.count)"])
+    }
+
+    /// Returns false when the liveness key had vanished.
+    private func refreshLiveness() throws -> Bool {
+        guard let connection else { return true }
+        let replies = try checked(
+            connection.pipeline([
+                ["SET", keys.node(nodeId), record().json, "PX", "\(milliseconds(settings.livenessTTL))", "GET"],
+                ["SADD", keys.nodes, nodeId],
+            ])
+        )
+        return replies[0] != .null
+    }
+
+    private func removeDeadNodes() throws {
+        guard let connection else { return }
+        guard case .array(let members) = try connection.command(["SMEMBERS", keys.nodes]) else { return }
+        for node in members.compactMap(\.string) where node != nodeId {
+            let reply = try connection.command(["EVAL", RegistryScripts.removeDeadNode, "0", keys.prefix, node])
+            if case .integer(let removed) = reply, removed >= 0 {
+                logger.notice("removed the entries of a node whose liveness expired", metadata: ["node": "\(node)", "sockets": "\(removed)"])
+            }
+        }
+    }
+
+    private func leaveCluster() throws {
+        if connection == nil { connection = try redis.connect(timeout: .seconds(1)) }
+        guard let connection else { return }
+        let ids = snapshot().map(\.0)
+        for chunk in stride(from: 0, to: ids.count, by: settings.batchSize) {
+            try checked(connection.pipeline([["HDEL", keys.owner] + Array(ids[chunk..<min(chunk + settings.batchSize, ids.count)])]))
+        }
+        try checked(
+            connection.pipeline([["DEL", keys.sockets(of: nodeId), keys.node(nodeId)], ["SREM", keys.nodes, nodeId]])
+        )
+        logger.info("left the cluster: registry entries removed", metadata: ["sockets": "\(ids.count)"])
+    }
+
+    @discardableResult
+    private func checked(_ replies: [RedisReply]) throws -> [RedisReply] {
+        for reply in replies {
+            if case .error(let message) = reply { throw RedisError(.other, message) }
+        }
+        return replies
+    }
+
+    private func milliseconds(_ d: Duration) -> Int64 {
+        d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
+    }
+}

@@ -1,0 +1,205 @@
+/// The authoritative record of the sockets on this busd's node: id,
+/// namespace, rooms, connected-at. A value type with no I/O; every change
+/// returns the ``RegistryChange`` the Redis mirror must apply.
+///
+/// Layout is column-wise (one array per field, slots reused through a free
+/// list) and socket ids are packed inline, so a million sockets cost about
+/// a hundred bytes each. A socket's own-id room is implicit, never stored.
+public struct SocketRegistry: Sendable {
+    /// What the Redis mirror needs to do after a change.
+    public enum RegistryChange: Sendable, Hashable {
+        case owned(socketId: String, namespace: String, connectedAt: Int64)
+        case disowned(socketId: String)
+    }
+
+    public struct Socket: Sendable, Hashable {
+        public var id: String
+        public var namespace: String
+        public var rooms: [String]
+        /// Milliseconds since the Unix epoch.
+        public var connectedAt: Int64
+
+        public init(id: String, namespace: String, rooms: [String], connectedAt: Int64) {
+            self.id = id
+            self.namespace = namespace
+            self.rooms = rooms
+            self.connectedAt = connectedAt
+        }
+    }
+
+    private var slotsByKey: [SocketKey: Int32] = [:]
+    private var keys: [SocketKey] = []
+    private var namespaceOfSlot: [UInt16] = []
+    private var connectedAtOfSlot: [Int64] = []
+    private var live: [Bool] = []
+    private var freeSlots: [Int32] = []
+
+    private var namespaces: [String] = []
+    private var namespaceIndex: [String: UInt16] = [:]
+
+    /// Room membership: (namespace, room) -> slots, and slot -> rooms.
+    private struct RoomKey: Hashable, Sendable {
+        var namespace: UInt16
+        var name: String
+    }
+    private var members: [RoomKey: Set<Int32>] = [:]
+    private var roomsOfSlot: [Int32: [String]] = [:]
+
+    public init() {}
+
+    public var count: Int { slotsByKey.count }
+
+    /// Namespaces that have had sockets.
+    public var knownNamespaces: [String] { namespaces }
+
+    /// Reserves room for `n` sockets (avoids rehashing while filling).
+    public mutating func reserveCapacity(_ n: Int) {
+        slotsByKey.reserveCapacity(n)
+        keys.reserveCapacity(n)
+        namespaceOfSlot.reserveCapacity(n)
+        connectedAtOfSlot.reserveCapacity(n)
+        live.reserveCapacity(n)
+    }
+
+    // MARK: Changes
+
+    /// Records a new socket. A known id is replaced (a reconnect with the same id).
+    @discardableResult
+    public mutating func connect(_ id: String, namespace: String, at connectedAt: Int64) -> RegistryChange {
+        let key = SocketKey(id)
+        if let slot = slotsByKey[key] { release(slot) }
+        let ns = intern(namespace)
+        let slot: Int32
+        if let reused = freeSlots.popLast() {
+            slot = reused
+            keys[Int(slot)] = key
+            namespaceOfSlot[Int(slot)] = ns
+            connectedAtOfSlot[Int(slot)] = connectedAt
+            live[Int(slot)] = true
+        } else {
+            slot = Int32(keys.count)
+            keys.append(key)
+            namespaceOfSlot.append(ns)
+            connectedAtOfSlot.append(connectedAt)
+            live.append(true)
+        }
+        slotsByKey[key] = slot
+        return .owned(socketId: id, namespace: namespace, connectedAt: connectedAt)
+    }
+
+    /// Forgets a socket; nil when it was not known.
+    @discardableResult
+    public mutating func disconnect(_ id: String) -> RegistryChange? {
+        let key = SocketKey(id)
+        guard let slot = slotsByKey.removeValue(forKey: key) else { return nil }
+        release(slot)
+        return .disowned(socketId: id)
+    }
+
+    /// Adds a socket to rooms; returns false when the socket is unknown.
+    @discardableResult
+    public mutating func join(_ id: String, rooms: [String]) -> Bool {
+        guard let slot = slotsByKey[SocketKey(id)] else { return false }
+        let ns = namespaceOfSlot[Int(slot)]
+        var current = roomsOfSlot[slot] ?? []
+        for room in rooms where room != id && !current.contains(room) {
+            current.append(room)
+            members[RoomKey(namespace: ns, name: room), default: []].insert(slot)
+        }
+        roomsOfSlot[slot] = current.isEmpty ? nil : current
+        return true
+    }
+
+    /// Removes a socket from rooms; returns false when the socket is unknown.
+    @discardableResult
+    public mutating func leave(_ id: String, rooms: [String]) -> Bool {
+        guard let slot = slotsByKey[SocketKey(id)] else { return false }
+        let ns = namespaceOfSlot[Int(slot)]
+        guard var current = roomsOfSlot[slot] else { return true }
+        for room in rooms {
+            guard let index = current.firstIndex(of: room) else { continue }
+            current.remove(at: index)
+            removeMember(slot, from: RoomKey(namespace: ns, name: room))
+        }
+        roomsOfSlot[slot] = current.isEmpty ? nil : current
+        return true
+    }
+
+    // MARK: Queries
+
+    public func socket(_ id: String) -> Socket? {
+        guard let slot = slotsByKey[SocketKey(id)] else { return nil }
+        return socket(at: slot)
+    }
+
+    public func contains(_ id: String) -> Bool { slotsByKey[SocketKey(id)] != nil }
+
+    /// True when a socket of this namespace is in `room` (or is that socket).
+    public func hasRoom(_ room: String, namespace: String) -> Bool {
+        guard let ns = namespaceIndex[namespace] else { return false }
+        if let slot = slotsByKey[SocketKey(room)], namespaceOfSlot[Int(slot)] == ns { return true }
+        return members[RoomKey(namespace: ns, name: room)] != nil
+    }
+
+    /// The sockets of `namespace` in any of `rooms` (all of them when
+    /// empty), minus those in any room of `except`: the adapter's rule.
+    public func select(namespace: String, rooms: [String], except: [String]) -> [String] {
+        guard let ns = namespaceIndex[namespace] else { return [] }
+        var chosen = Set<Int32>()
+        if rooms.isEmpty {
+            for (slot, alive) in live.enumerated() where alive && namespaceOfSlot[slot] == ns { chosen.insert(Int32(slot)) }
+        } else {
+            for room in rooms { chosen.formUnion(slots(in: room, ns)) }
+        }
+        for room in except { chosen.subtract(slots(in: room, ns)) }
+        return chosen.sorted().map { keys[Int($0)].string }
+    }
+
+    /// Every socket, for a full rewrite of the Redis mirror.
+    public func forEachSocket(_ body: (_ id: String, _ namespace: String, _ connectedAt: Int64) -> Void) {
+        for (key, slot) in slotsByKey {
+            body(key.string, namespaces[Int(namespaceOfSlot[Int(slot)])], connectedAtOfSlot[Int(slot)])
+        }
+    }
+
+    // MARK: Internals
+
+    private func socket(at slot: Int32) -> Socket {
+        Socket(
+            id: keys[Int(slot)].string,
+            namespace: namespaces[Int(namespaceOfSlot[Int(slot)])],
+            rooms: roomsOfSlot[slot] ?? [],
+            connectedAt: connectedAtOfSlot[Int(slot)]
+        )
+    }
+
+    private func slots(in room: String, _ ns: UInt16) -> Set<Int32> {
+        var result = members[RoomKey(namespace: ns, name: room)] ?? []
+        if let own = slotsByKey[SocketKey(room)], namespaceOfSlot[Int(own)] == ns { result.insert(own) }
+        return result
+    }
+
+    private mutating func release(_ slot: Int32) {
+        let ns = namespaceOfSlot[Int(slot)]
+        for room in roomsOfSlot.removeValue(forKey: slot) ?? [] {
+            removeMember(slot, from: RoomKey(namespace: ns, name: room))
+        }
+        live[Int(slot)] = false
+        keys[Int(slot)] = SocketKey("")
+        freeSlots.append(slot)
+    }
+
+    private mutating func removeMember(_ slot: Int32, from room: RoomKey) {
+        guard var set = members[room] else { return }
+        set.remove(slot)
+        members[room] = set.isEmpty ? nil : set
+    }
+
+    private mutating func intern(_ namespace: String) -> UInt16 {
+        if let index = namespaceIndex[namespace] { return index }
+        let index = UInt16(namespaces.count)
+        namespaces.append(namespace)
+        namespaceIndex[namespace] = index
+        return index
+    }
+}
