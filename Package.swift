@@ -73,7 +73,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         // Runs the built busctl binary; depending on the target makes SwiftPM build it first.
-        .testTarget(name: "BusCtlTests", dependencies: ["BusCtl", "TestSupport"]),
+        .testTarget(name: "BusCtlTests", dependencies: ["BusCtl", "Busd", "BusCore", "TestSupport"]),
         .testTarget(name: "BusCoreTests", dependencies: ["BusCore", "TestSupport", "Hiredis", "SocketIOCodec"]),
     ]
 )
