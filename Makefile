@@ -49,7 +49,9 @@ release: deps
 	$(SWIFT) build $(SPM) -c release
 
 bench: deps
-	$(SWIFT) run -c release --package-path bench codec-bench
+	$(SWIFT) build -c release --package-path bench
+	bench/.build/release/codec-bench
+	bench/.build/release/registry-bench
 
 format:
 	@if $(SWIFT) format --version >/dev/null 2>&1; then \

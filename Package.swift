@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "SocketIOCodec", targets: ["SocketIOCodec"]),
         .library(name: "MsgPack", targets: ["MsgPack"]),
         .library(name: "Hiredis", targets: ["Hiredis"]),
+        .library(name: "BusCore", targets: ["BusCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

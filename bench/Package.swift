@@ -9,7 +9,8 @@ let package = Package(
     name: "socketbus-bench",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "codec-bench", targets: ["CodecBench"])
+        .executable(name: "codec-bench", targets: ["CodecBench"]),
+        .executable(name: "registry-bench", targets: ["RegistryBench"]),
     ],
     dependencies: [
         .package(name: "socketbus", path: "..")
@@ -23,6 +24,13 @@ let package = Package(
                 "CAllocCounter",
                 .product(name: "SocketIOCodec", package: "socketbus"),
                 .product(name: "MsgPack", package: "socketbus"),
+            ]
+        ),
+        .executableTarget(
+            name: "RegistryBench",
+            dependencies: [
+                .product(name: "BusCore", package: "socketbus"),
+                .product(name: "Hiredis", package: "socketbus"),
             ]
         ),
     ]

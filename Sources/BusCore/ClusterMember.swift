@@ -216,6 +216,21 @@ public final class ClusterMember: @unchecked Sendable {
         )
     }
 
+    /// Applies `update` to every local socket the adapter's selection rule
+    /// picks, under one lock; returns their ids.
+    private func updateSelected(
+        _ namespace: String,
+        _ rooms: [Room],
+        _ except: [Room],
+        _ update: (inout SocketRegistry, String) -> Bool
+    ) -> [String] {
+        registry.withLock { registry in
+            let ids = registry.select(namespace: namespace, rooms: rooms.map(\.description), except: except.map(\.description))
+            for id in ids { _ = update(&registry, id) }
+            return ids
+        }
+    }
+
     private func handleRequest(_ payload: [UInt8], namespace: String, channel: AdapterChannel) {
         let request: RequestMessage
         do {
@@ -230,19 +245,11 @@ public final class ClusterMember: @unchecked Sendable {
         switch request.kind {
         case .remoteJoin(.selector(let rooms, let except), let joined):
             let names = joined.map(\.description)
-            let targets = registry.withLock { registry in
-                let ids = registry.select(namespace: namespace, rooms: rooms.map(\.description), except: except.map(\.description))
-                for id in ids { registry.join(id, rooms: names) }
-                return ids
-            }
+            let targets = updateSelected(namespace, rooms, except) { registry, id in registry.join(id, rooms: names) }
             command = targets.isEmpty ? nil : .join(namespace: namespace, socketIds: targets, rooms: names)
         case .remoteLeave(.selector(let rooms, let except), let left):
             let names = left.map(\.description)
-            let targets = registry.withLock { registry in
-                let ids = registry.select(namespace: namespace, rooms: rooms.map(\.description), except: except.map(\.description))
-                for id in ids { registry.leave(id, rooms: names) }
-                return ids
-            }
+            let targets = updateSelected(namespace, rooms, except) { registry, id in registry.leave(id, rooms: names) }
             command = targets.isEmpty ? nil : .leave(namespace: namespace, socketIds: targets, rooms: names)
         case .remoteDisconnect(.selector(let rooms, let except), let close):
             let (targets, changes) = registry.withLock { registry in

@@ -175,41 +175,16 @@ enum UTF8Check {
             i += 8
         }
         while i < end {
-            let b0 = bytes[i]
-            if b0 < 0x80 {
+            let lead = bytes[i]
+            if lead < 0x80 {
                 i += 1
                 continue
             }
-            let need: Int
-            var lower: UInt8 = 0x80
-            var upper: UInt8 = 0xbf
-            switch b0 {
-            case 0xc2...0xdf: need = 1
-            case 0xe0: need = 2; lower = 0xa0
-            case 0xe1...0xec, 0xee...0xef: need = 2
-            case 0xed: need = 2; upper = 0x9f
-            case 0xf0: need = 3; lower = 0x90
-            case 0xf1...0xf3: need = 3
-            case 0xf4: need = 3; upper = 0x8f
-            default:
-                throw MsgPackError(.invalidUTF8, offset: i, "byte 0x\(String(b0, radix: 16)) cannot start a UTF-8 sequence")
+            let at = i
+            guard let length = UTF8Validation.sequenceLength(lead: lead, available: end - at, byte: { bytes[at + $0] }) else {
+                throw MsgPackError(.invalidUTF8, offset: at, "malformed UTF-8 sequence starting with 0x\(String(lead, radix: 16))")
             }
-            guard i + need < end else {
-                throw MsgPackError(.invalidUTF8, offset: i, "UTF-8 sequence cut off by the end of the string")
-            }
-            let b1 = bytes[i + 1]
-            guard b1 >= lower && b1 <= upper else {
-                throw MsgPackError(.invalidUTF8, offset: i + 1, "invalid UTF-8 continuation byte")
-            }
-            var k = 2
-            while k <= need {
-                let bk = bytes[i + k]
-                guard bk & 0xc0 == 0x80 else {
-                    throw MsgPackError(.invalidUTF8, offset: i + k, "invalid UTF-8 continuation byte")
-                }
-                k += 1
-            }
-            i += need + 1
+            i += length
         }
     }
 }

@@ -44,9 +44,10 @@ struct MsgPackReaderTests {
         ("map 32 announcing 16 million", [0xdf, 0x00, 0xff, 0xff, 0xff, 0x01], .tooLarge, 0),
         ("str 32 of 4 GiB", [0xdb, 0xff, 0xff, 0xff, 0xff, 0x61], .truncated, 0),
         ("bin 32 of 4 GiB", [0xc6, 0xff, 0xff, 0xff, 0xff], .truncated, 0),
-        ("invalid UTF-8", [0xa2, 0xc3, 0x28], .invalidUTF8, 2),
+        // Offsets name the first byte of the malformed sequence.
+        ("invalid UTF-8", [0xa2, 0xc3, 0x28], .invalidUTF8, 1),
         ("overlong UTF-8", [0xa2, 0xc0, 0xaf], .invalidUTF8, 1),
-        ("UTF-8 surrogate", [0xa3, 0xed, 0xa0, 0x80], .invalidUTF8, 2),
+        ("UTF-8 surrogate", [0xa3, 0xed, 0xa0, 0x80], .invalidUTF8, 1),
         ("UTF-8 cut", [0xa2, 0x61, 0xe2], .invalidUTF8, 2),
         ("invalid UTF-8 in a map key", [0x81, 0xa1, 0xff, 0x01], .invalidUTF8, 2),
         ("trailing bytes", [0x01, 0x02], .trailingBytes, 1),

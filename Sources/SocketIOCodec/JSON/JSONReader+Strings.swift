@@ -1,3 +1,5 @@
+import MsgPack
+
 extension JSONReader {
     /// Reads a string literal; `position` is at the opening quote.
     ///
@@ -119,25 +121,10 @@ extension JSONReader {
     /// first byte is >= 0x80), by Unicode's table of well-formed byte
     /// sequences: no overlong forms, surrogates or values above U+10FFFF.
     private func validatedSequenceLength() throws(CodecError) -> Int {
-        let lead = bytes[position]
-        let length: Int
-        var secondRange: ClosedRange<UInt8> = 0x80...0xBF
-        switch lead {
-        case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; secondRange = 0xA0...0xBF
-        case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xED: length = 3; secondRange = 0x80...0x9F
-        case 0xF0: length = 4; secondRange = 0x90...0xBF
-        case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; secondRange = 0x80...0x8F
-        default: throw failure("invalid UTF-8")
-        }
-        guard position + length <= bytes.count, secondRange.contains(bytes[position + 1]) else {
-            throw failure("invalid UTF-8")
-        }
-        for index in position + 2..<position + length where bytes[index] & 0xC0 != 0x80 {
-            throw failure("invalid UTF-8")
-        }
+        let at = position
+        let bytes = self.bytes
+        guard let length = UTF8Validation.sequenceLength(lead: bytes[at], available: bytes.count - at, byte: { bytes[at + $0] })
+        else { throw failure("invalid UTF-8") }
         return length
     }
 }

@@ -1,0 +1,110 @@
+// registry-bench: the ownership registry at a million sockets.
+//
+//   swift run -c release --package-path bench registry-bench [SOCKETS]
+//
+// Prints: resident memory per tracked socket (the registry busd keeps), the
+// time to mirror every entry into Redis (pipelined, a real redis-server on a
+// free loopback port started here), and find-socket latency (one EVAL round
+// trip) over 10,000 lookups. Redis is started with `--save ''` and stopped
+// at the end.
+
+import BusCore
+import Foundation
+import Hiredis
+import Logging
+
+let socketCount = CommandLine.arguments.dropFirst().first.flatMap(Int.init) ?? 1_000_000
+let lookups = 10_000
+
+func residentBytes() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+    else { return 0 }
+    let kb = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+    return kb * 1024
+}
+
+/// 20-character ids shaped like socket.io's base64id.
+func socketId(_ n: Int) -> String {
+    let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    var x = UInt64(n) &* 0x9E37_79B9_7F4A_7C15 ^ 0xD1B5_4A32_D192_ED03
+    var bytes = [UInt8](repeating: 0, count: 20)
+    for i in 0..<20 {
+        x ^= x >> 29
+        x = x &* 0xBF58_476D_1CE4_E5B9
+        bytes[i] = alphabet[Int(x >> 58)]
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+// 1. Memory.
+let ids = (0..<socketCount).map(socketId)
+let before = residentBytes()
+var registry = SocketRegistry()
+for (i, id) in ids.enumerated() { registry.connect(id, namespace: i % 10 == 0 ? "/chat" : "/", at: 1_795_000_000_000 + Int64(i)) }
+let after = residentBytes()
+print("registry-bench: \(socketCount) sockets")
+print(String(format: "  memory       %.1f bytes per tracked socket (RSS %d MB -> %d MB)", Double(after - before) / Double(socketCount), before >> 20, after >> 20))
+registry = SocketRegistry()
+
+// 2. Mirror into a real redis-server.
+func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+let port = freePort()
+let redisProcess = Process()
+redisProcess.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
+redisProcess.arguments = ["--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--logfile", "/dev/null"]
+try redisProcess.run()
+defer { kill(redisProcess.processIdentifier, SIGKILL) }
+let redisURL = "redis://127.0.0.1:\(port)"
+var probe: RedisConnection?
+for _ in 0..<100 {
+    if let c = try? RedisConnection(endpoint: .tcp(host: "127.0.0.1", port: port)) { probe = c; break }
+    usleep(20_000)
+}
+guard let redis = probe else { fatalError("redis-server did not start") }
+
+var configuration = ClusterMember.Configuration(redis: try RedisConfiguration(url: redisURL), nodeId: "bench-node")
+configuration.livenessTTL = .seconds(60)
+configuration.cleanupInterval = .seconds(600)
+var logger = Logger(label: "bench")
+logger.logLevel = .critical
+let member = ClusterMember(configuration: configuration, logger: logger) { _ in }
+for (i, id) in ids.enumerated() { member.socketConnected(id, namespace: "/", at: 1_795_000_000_000 + Int64(i)) }
+let clock = ContinuousClock()
+let start = clock.now
+member.start()
+while member.registryRewrites == 0 { usleep(1000) }
+let mirrorTime = clock.now - start
+let stored = (try? redis.command(["HLEN", "socketbus:owner"]))?.integer ?? -1
+let seconds = Double(mirrorTime.components.seconds) + Double(mirrorTime.components.attoseconds) / 1e18
+print(String(format: "  mirror       %.2f s to write %d entries (%.0f entries/s, pipelined batches of 1000)", seconds, Int(stored), Double(socketCount) / seconds))
+
+// 3. find-socket latency.
+let lookup = RegistryLookup(connection: redis)
+var samples: [Double] = []
+samples.reserveCapacity(lookups)
+var generator = SystemRandomNumberGenerator()
+var misses = 0
+for _ in 0..<lookups {
+    let id = ids[Int.random(in: 0..<ids.count, using: &generator)]
+    let t0 = clock.now
+    let found = try lookup.findSocket(id)
+    let t = clock.now - t0
+    if found == nil { misses += 1 }
+    samples.append(Double(t.components.attoseconds) / 1e12 + Double(t.components.seconds) * 1e6)
+}
+samples.sort()
+let p50 = samples[samples.count / 2]
+let p99 = samples[min(samples.count - 1, samples.count * 99 / 100)]
+print(String(format: "  find-socket  p50 %.0f µs, p99 %.0f µs, max %.0f µs over %d lookups (%d misses)", p50, p99, samples.last ?? 0, lookups, misses))
+member.stop(leave: false)
