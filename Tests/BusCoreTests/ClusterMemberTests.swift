@@ -122,6 +122,26 @@ struct ClusterMemberTests {
         #expect(eventually(timeout: .seconds(8)) { member.subscribedPatterns.count == 2 })
     }
 
+    @Test func silentDeadLinkIsNoticedWithinSeconds() throws {
+        // A frozen Redis: no error, no close, no traffic. Only the PING time-out tells.
+        let server = try RedisTestServer()
+        let member = try makeMember(server, node: "n1")
+        member.start()
+        defer { member.stop(leave: false) }
+        #expect(eventually { member.isRedisConnected && member.subscribedPatterns.count == 2 })
+        let clock = ContinuousClock()
+        let frozenAt = clock.now
+        server.freeze()
+        #expect(eventually(timeout: .seconds(5)) { !member.isRedisConnected })
+        let noticedAfter = clock.now - frozenAt
+        #expect(noticedAfter < .seconds(3), "noticed after \(noticedAfter)")
+        member.socketConnected("while-frozen", namespace: "/")
+        server.thaw()
+        #expect(eventually(timeout: .seconds(8)) { member.isRedisConnected && member.subscribedPatterns.count == 2 })
+        let redis = try RedisConnection(endpoint: .unix(path: server.socketPath))
+        #expect(try eventually(timeout: .seconds(5)) { try RegistryLookup(connection: redis).findSocket("while-frozen") != nil })
+    }
+
     @Test func gracefulLeaveRemovesEntriesAtOnce() throws {
         let server = try RedisTestServer()
         let member = try makeMember(server, node: "leaver")

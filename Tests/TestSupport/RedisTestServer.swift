@@ -90,11 +90,23 @@ public final class RedisTestServer: @unchecked Sendable {
         self.process = process
     }
 
+    /// Freezes the server (SIGSTOP): connections stay open but nothing answers,
+    /// the outage that only a time-out reveals.
+    public func freeze() {
+        if let process { Foundation.kill(process.processIdentifier, SIGSTOP) }
+    }
+
+    /// Resumes a frozen server (SIGCONT).
+    public func thaw() {
+        if let process { Foundation.kill(process.processIdentifier, SIGCONT) }
+    }
+
     /// Kills the server abruptly (SIGKILL): what an outage looks like.
     public func kill() {
         guard let process else { return }
         self.process = nil
         if process.isRunning {
+            Foundation.kill(process.processIdentifier, SIGCONT)
             Foundation.kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
