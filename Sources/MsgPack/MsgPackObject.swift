@@ -6,62 +6,96 @@ internal import Glibc
 /// Handed out by ``MsgPackReader/withObject(_:_:)`` and valid only inside that
 /// call. Reading through it copies nothing until asked (``string``, ``bytes``,
 /// ``value()``), which is what keeps the broadcast fast path cheap.
+///
+/// The accessors read `msgpack_object` through its byte layout so that they
+/// can be inlined into callers (a C type cannot appear in inlinable code):
+/// `type` at 0, the union at 8 (scalars; `size` at 8 and `ptr` at 16 for
+/// str/bin/array/map; for ext `type` at 8, `size` at 12, `ptr` at 16), 24
+/// bytes per object and 48 per map entry. ``MsgPackLayout/check()`` compares
+/// these with the compiler's view of the C header when a reader is created.
 public struct MsgPackObject {
     public enum Kind: Sendable, Hashable {
         case `nil`, bool, uint, int, float32, float64, string, binary, array, map, ext
     }
 
-    // Raw pointers of stdlib type, so no C type appears in this public struct.
-    private let pointer: UnsafeRawPointer
-    private let base: UnsafeRawPointer
+    @usableFromInline let pointer: UnsafeRawPointer
+    @usableFromInline let base: UnsafeRawPointer
 
+    @inlinable
     init(pointer: UnsafeRawPointer, base: UnsafeRawPointer) {
         self.pointer = pointer
         self.base = base
     }
 
-    private var object: msgpack_object {
-        pointer.assumingMemoryBound(to: msgpack_object.self).pointee
-    }
+    @inlinable var typeCode: UInt32 { pointer.load(as: UInt32.self) }
 
+    @inlinable
     public var kind: Kind {
-        switch object.type {
-        case MSGPACK_OBJECT_NIL: return .nil
-        case MSGPACK_OBJECT_BOOLEAN: return .bool
-        case MSGPACK_OBJECT_POSITIVE_INTEGER: return .uint
-        case MSGPACK_OBJECT_NEGATIVE_INTEGER: return .int
-        case MSGPACK_OBJECT_FLOAT32: return .float32
-        case MSGPACK_OBJECT_FLOAT64: return .float64
-        case MSGPACK_OBJECT_STR: return .string
-        case MSGPACK_OBJECT_ARRAY: return .array
-        case MSGPACK_OBJECT_MAP: return .map
-        case MSGPACK_OBJECT_BIN: return .binary
+        switch typeCode {
+        case 0x00: return .nil
+        case 0x01: return .bool
+        case 0x02: return .uint
+        case 0x03: return .int
+        case 0x0a: return .float32
+        case 0x04: return .float64
+        case 0x05: return .string
+        case 0x06: return .array
+        case 0x07: return .map
+        case 0x08: return .binary
         default: return .ext
         }
     }
 
-    public var boolValue: Bool { object.via.boolean }
+    @inlinable public var boolValue: Bool { pointer.load(fromByteOffset: 8, as: Bool.self) }
     /// For `.uint`.
-    public var uint64Value: UInt64 { object.via.u64 }
+    @inlinable public var uint64Value: UInt64 { pointer.loadUnaligned(fromByteOffset: 8, as: UInt64.self) }
     /// For `.int`.
-    public var int64Value: Int64 { object.via.i64 }
+    @inlinable public var int64Value: Int64 { pointer.loadUnaligned(fromByteOffset: 8, as: Int64.self) }
     /// For `.float32` and `.float64` (msgpack-c widens float32).
-    public var doubleValue: Double { object.via.f64 }
+    @inlinable public var doubleValue: Double { pointer.loadUnaligned(fromByteOffset: 8, as: Double.self) }
 
     /// Elements of an array, entries of a map, bytes of a string, bin or ext.
+    @inlinable
     public var count: Int {
-        let o = object
-        switch o.type {
-        case MSGPACK_OBJECT_ARRAY: return Int(o.via.array.size)
-        case MSGPACK_OBJECT_MAP: return Int(o.via.map.size)
-        case MSGPACK_OBJECT_STR: return Int(o.via.str.size)
-        case MSGPACK_OBJECT_BIN: return Int(o.via.bin.size)
-        case MSGPACK_OBJECT_EXT: return Int(o.via.ext.size)
+        switch typeCode {
+        case 0x05, 0x06, 0x07, 0x08: return Int(pointer.load(fromByteOffset: 8, as: UInt32.self))
+        case 0x09: return Int(pointer.load(fromByteOffset: 12, as: UInt32.self))
         default: return 0
         }
     }
 
-    public var extType: Int8 { object.via.ext.type }
+    @inlinable public var extType: Int8 { pointer.load(fromByteOffset: 8, as: Int8.self) }
+
+    @inlinable var children: UnsafeRawPointer { pointer.load(fromByteOffset: 16, as: UnsafeRawPointer.self) }
+
+    /// Element `index` of an array.
+    @inlinable
+    public subscript(index: Int) -> MsgPackObject {
+        precondition(typeCode == 0x06 && index >= 0 && index < count, "array index out of range")
+        return MsgPackObject(pointer: children + index * 24, base: base)
+    }
+
+    /// Key of entry `index` of a map.
+    @inlinable
+    public func key(at index: Int) -> MsgPackObject {
+        precondition(typeCode == 0x07 && index >= 0 && index < count, "map index out of range")
+        return MsgPackObject(pointer: children + index * 48, base: base)
+    }
+
+    /// Value of entry `index` of a map.
+    @inlinable
+    public func value(at index: Int) -> MsgPackObject {
+        precondition(typeCode == 0x07 && index >= 0 && index < count, "map index out of range")
+        return MsgPackObject(pointer: children + index * 48 + 24, base: base)
+    }
+
+    @inlinable
+    var payload: UnsafeRawPointer? {
+        switch typeCode {
+        case 0x05, 0x08, 0x09: return pointer.load(fromByteOffset: 16, as: UnsafeRawPointer?.self)
+        default: return nil
+        }
+    }
 
     /// True when an ext value was sent with a fixext header (`d4`...`d8`)
     /// rather than ext 8/16/32. msgpack-c does not keep the form; the byte
@@ -81,36 +115,6 @@ public struct MsgPackObject {
         return payload.load(fromByteOffset: -2, as: UInt8.self) == code
     }
 
-    /// Element `index` of an array.
-    public subscript(index: Int) -> MsgPackObject {
-        precondition(kind == .array && index >= 0 && index < count, "array index out of range")
-        return MsgPackObject(pointer: UnsafeRawPointer(object.via.array.ptr! + index), base: base)
-    }
-
-    /// Key of entry `index` of a map.
-    public func key(at index: Int) -> MsgPackObject {
-        precondition(kind == .map && index >= 0 && index < count, "map index out of range")
-        let entry = object.via.map.ptr! + index
-        return MsgPackObject(pointer: UnsafeRawPointer(entry).advanced(by: MemoryLayout<msgpack_object_kv>.offset(of: \.key)!), base: base)
-    }
-
-    /// Value of entry `index` of a map.
-    public func value(at index: Int) -> MsgPackObject {
-        precondition(kind == .map && index >= 0 && index < count, "map index out of range")
-        let entry = object.via.map.ptr! + index
-        return MsgPackObject(pointer: UnsafeRawPointer(entry).advanced(by: MemoryLayout<msgpack_object_kv>.offset(of: \.val)!), base: base)
-    }
-
-    private var payload: UnsafeRawPointer? {
-        let o = object
-        switch o.type {
-        case MSGPACK_OBJECT_STR: return UnsafeRawPointer(o.via.str.ptr)
-        case MSGPACK_OBJECT_BIN: return UnsafeRawPointer(o.via.bin.ptr)
-        case MSGPACK_OBJECT_EXT: return UnsafeRawPointer(o.via.ext.ptr)
-        default: return nil
-        }
-    }
-
     /// Byte offset of a string, bin or ext payload in the decoded input (for
     /// error messages); -1 for other kinds.
     public var payloadOffset: Int {
@@ -119,6 +123,7 @@ public struct MsgPackObject {
     }
 
     /// Lends the bytes of a string, bin or ext payload (empty for other kinds).
+    @inlinable
     public func withBytes<R, E: Error>(_ body: (Span<UInt8>) throws(E) -> R) throws(E) -> R {
         let n = count
         guard let payload, n > 0 else {
@@ -129,11 +134,16 @@ public struct MsgPackObject {
     }
 
     /// True when this is a string with exactly these UTF-8 bytes.
+    @inlinable
     public func isString(_ literal: StaticString) -> Bool {
-        guard kind == .string, count == literal.utf8CodeUnitCount, let payload else {
-            return kind == .string && count == 0 && literal.utf8CodeUnitCount == 0
-        }
-        return memcmp(payload, literal.utf8Start, count) == 0
+        guard typeCode == 0x05 else { return false }
+        let n = count
+        guard n == literal.utf8CodeUnitCount else { return false }
+        guard n > 0, let payload else { return true }
+        let bytes = payload.assumingMemoryBound(to: UInt8.self)
+        let expected = literal.utf8Start
+        for i in 0..<n where bytes[i] != expected[i] { return false }
+        return true
     }
 
     /// True when both are strings (or both bin) with identical bytes.
@@ -179,5 +189,26 @@ public struct MsgPackObject {
             for i in 0..<count { entries.append(MsgPackMapEntry(key(at: i).value(), value(at: i).value())) }
             return .map(entries)
         }
+    }
+}
+
+/// The C layout the inlinable accessors of ``MsgPackObject`` rely on.
+enum MsgPackLayout {
+    static let isAsExpected: Bool = {
+        MemoryLayout<msgpack_object>.size == 24
+            && MemoryLayout<msgpack_object>.offset(of: \.via) == 8
+            && MemoryLayout<msgpack_object_kv>.size == 48
+            && MemoryLayout<msgpack_object_kv>.offset(of: \.val) == 24
+            && MemoryLayout<msgpack_object_str>.offset(of: \.ptr) == 8
+            && MemoryLayout<msgpack_object_ext>.offset(of: \.size) == 4
+            && MemoryLayout<msgpack_object_ext>.offset(of: \.ptr) == 8
+            && MemoryLayout<msgpack_object_array>.offset(of: \.ptr) == 8
+            && MemoryLayout<msgpack_object_map>.offset(of: \.ptr) == 8
+            && MSGPACK_OBJECT_FLOAT32.rawValue == 0x0a && MSGPACK_OBJECT_EXT.rawValue == 0x09
+    }()
+
+    /// Stops the process when msgpack-c was built with another layout.
+    static func check() {
+        precondition(isAsExpected, "msgpack_object layout differs from the one MsgPackObject reads")
     }
 }

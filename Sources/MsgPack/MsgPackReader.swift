@@ -22,6 +22,7 @@ public final class MsgPackReader {
     private let zone: UnsafeMutablePointer<msgpack_zone>
 
     public init(limits: Limits = Limits()) {
+        MsgPackLayout.check()
         self.limits = limits
         // Only fails when malloc fails; there is nothing sensible to do then.
         guard let zone = msgpack_zone_new(Int(MSGPACK_ZONE_CHUNK_SIZE)) else {

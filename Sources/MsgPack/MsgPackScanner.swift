@@ -54,7 +54,9 @@ struct MsgPackScanner {
             case .string(let length):
                 offset = header.bodyStart
                 try need(bytes, offset, length, header.start)
-                if validateUTF8 { try UTF8Check.validate(bytes, from: offset, count: length) }
+                if validateUTF8 && !UTF8Check.isASCII(bytes, from: offset, count: length) {
+                    try UTF8Check.validate(bytes, from: offset, count: length)
+                }
                 offset += length
             case .container(let elements):
                 offset = header.bodyStart
@@ -91,6 +93,7 @@ struct MsgPackScanner {
         var kind: HeaderKind
     }
 
+    @inline(__always)
     private func need(_ bytes: UnsafeRawBufferPointer, _ offset: Int, _ count: Int, _ start: Int) throws(MsgPackError) {
         if count > bytes.count - offset {
             throw MsgPackError(
@@ -107,6 +110,7 @@ struct MsgPackScanner {
         return v
     }
 
+    @inline(__always)
     private func readHeader(_ bytes: UnsafeRawBufferPointer, at start: Int) throws(MsgPackError) -> Header {
         guard start < bytes.count else {
             throw MsgPackError(.truncated, offset: start, "payload ends where a value should start")
@@ -167,6 +171,22 @@ struct MsgPackScanner {
 
 /// UTF-8 validation (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
 enum UTF8Check {
+    /// The common case, checked inline: short ASCII strings (keys, events).
+    @inline(__always)
+    static func isASCII(_ bytes: UnsafeRawBufferPointer, from start: Int, count: Int) -> Bool {
+        var i = start
+        let end = start + count
+        while i + 8 <= end {
+            if bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+            i += 8
+        }
+        while i < end {
+            if bytes[i] >= 0x80 { return false }
+            i += 1
+        }
+        return true
+    }
+
     static func validate(_ bytes: UnsafeRawBufferPointer, from start: Int, count: Int) throws(MsgPackError) {
         var i = start
         let end = start + count

@@ -82,9 +82,11 @@ public enum AckIdInjector {
         let (index, existing) = try insertionPoint(in: packet)
         output.removeAll(keepingCapacity: true)
         output.reserveCapacity(packet.count + 16)
-        for k in 0..<index { output.append(packet[k]) }
-        if existing == nil { appendDecimal(id, to: &output) }
-        for k in index..<packet.count { output.append(packet[k]) }
+        packet.withUnsafeBufferPointer { bytes in
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[0..<index]))
+            if existing == nil { appendDecimal(id, to: &output) }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[index...]))
+        }
         return existing.map { .alreadyPresent($0) } ?? .injected
     }
 
