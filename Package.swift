@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "MsgPack", targets: ["MsgPack"]),
         .library(name: "Hiredis", targets: ["Hiredis"]),
         .library(name: "BusCore", targets: ["BusCore"]),
+        .library(name: "LocalProtocol", targets: ["LocalProtocol"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -36,6 +37,7 @@ let package = Package(
         .target(name: "MsgPack", dependencies: ["CMsgPack"]),
         .target(name: "Hiredis", dependencies: ["CHiredis"]),
         .target(name: "SocketIOCodec", dependencies: ["MsgPack"]),
+        .target(name: "LocalProtocol"),
         .target(
             name: "BusCore",
             dependencies: [
@@ -75,6 +77,7 @@ let package = Package(
         ),
         // Runs the built busctl binary; depending on the target makes SwiftPM build it first.
         .testTarget(name: "BusCtlTests", dependencies: ["BusCtl", "Busd", "BusCore", "TestSupport"]),
+        .testTarget(name: "LocalProtocolTests", dependencies: ["LocalProtocol"]),
         .testTarget(name: "BusCoreTests", dependencies: ["BusCore", "TestSupport", "Hiredis", "SocketIOCodec"]),
     ]
 )
