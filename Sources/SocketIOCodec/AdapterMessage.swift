@@ -63,15 +63,7 @@ public enum AdapterMessage: Sendable, Hashable {
         case .json:
             return try JSONParser().parse(payload)
         case .msgpack:
-            do {
-                return try reader.withObject(payload) { root in try Notepack.decode(root, flavor: flavor) }
-            } catch let error as CodecError {
-                throw error
-            } catch let error as MsgPackError {
-                throw CodecError(error)
-            } catch {
-                throw CodecError(.unexpectedShape, "\(error)")
-            }
+            return try reader.withCodecObject(payload) { root throws(CodecError) in try Notepack.decode(root, flavor: flavor) }
         }
     }
 }

@@ -63,17 +63,8 @@ public final class BroadcastDecoder {
 
     public func decode(_ payload: [UInt8], into delivery: inout BroadcastDelivery) throws(CodecError) {
         delivery.reset()
-        var handled = false
-        do {
-            handled = try reader.withObject(payload) { root in
-                try fastDecode(root, into: &delivery)
-            }
-        } catch let error as MsgPackError {
-            throw CodecError(error)
-        } catch let error as CodecError {
-            throw error
-        } catch {
-            throw CodecError(.unexpectedShape, "\(error)")
+        let handled = try reader.withCodecObject(payload) { root throws(CodecError) in
+            fastDecode(root, into: &delivery)
         }
         if !handled { try generalDecode(payload, into: &delivery) }
     }
@@ -93,7 +84,7 @@ public final class BroadcastDecoder {
     }
 
     /// Returns false to hand the message to the general path.
-    private func fastDecode(_ root: MsgPackObject, into delivery: inout BroadcastDelivery) throws -> Bool {
+    private func fastDecode(_ root: MsgPackObject, into delivery: inout BroadcastDelivery) -> Bool {
         guard root.kind == .array, root.count == 3, root[0].kind == .string,
             root[1].kind == .map, root[2].kind == .map
         else { return false }  // the general path names the problem

@@ -117,15 +117,7 @@ public struct BroadcastMessage: Sendable, Hashable {
         flavor: NotepackFlavor = .notepack3,
         reader: MsgPackReader = MsgPackReader()
     ) throws(CodecError) -> BroadcastMessage {
-        do {
-            return try reader.withObject(payload) { root in try decode(root, flavor: flavor) }
-        } catch let error as CodecError {
-            throw error
-        } catch let error as MsgPackError {
-            throw CodecError(error)
-        } catch {
-            throw CodecError(.unexpectedShape, "\(error)")
-        }
+        try reader.withCodecObject(payload) { root throws(CodecError) in try decode(root, flavor: flavor) }
     }
 
     /// Decodes from a msgpack view.

@@ -65,3 +65,19 @@ public struct CodecError: Error, Sendable, Hashable, CustomStringConvertible {
         return "\(code): \(detail)"
     }
 }
+
+extension MsgPackReader {
+    /// ``MsgPackReader/withObject(_:_:)`` with every failure as a
+    /// ``CodecError``: the payload's own errors keep their byte offset.
+    func withCodecObject<R>(_ payload: [UInt8], _ body: (MsgPackObject) throws(CodecError) -> R) throws(CodecError) -> R {
+        do {
+            return try withObject(payload) { root in try body(root) }
+        } catch let error as CodecError {
+            throw error
+        } catch let error as MsgPackError {
+            throw CodecError(error)
+        } catch {
+            throw CodecError(.unexpectedShape, "\(error)")
+        }
+    }
+}
