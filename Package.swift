@@ -42,6 +42,7 @@ let package = Package(
             name: "BusCore",
             dependencies: [
                 "SocketIOCodec",
+                "LocalProtocol",
                 "Hiredis",
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -78,7 +79,10 @@ let package = Package(
         // Runs the built busctl binary; depending on the target makes SwiftPM build it first.
         .testTarget(name: "BusCtlTests", dependencies: ["BusCtl", "Busd", "BusCore", "TestSupport"]),
         .testTarget(name: "LocalProtocolTests", dependencies: ["LocalProtocol"]),
-        .testTarget(name: "BusCoreTests", dependencies: ["BusCore", "TestSupport", "Hiredis", "SocketIOCodec"]),
+        .testTarget(
+            name: "BusCoreTests",
+            dependencies: ["BusCore", "TestSupport", "Hiredis", "SocketIOCodec", "LocalProtocol"]
+        ),
     ]
 )
 

@@ -1,7 +1,7 @@
 import Foundation
 import Hiredis
 public import Logging
-import SocketIOCodec
+public import SocketIOCodec
 import Synchronization
 
 /// busd's membership of the Socket.IO cluster: the registry of its node's
@@ -130,6 +130,37 @@ public final class ClusterMember: @unchecked Sendable {
     public func socketLeft(_ id: String, rooms: [String]) {
         registry.withLock { _ = $0.leave(id, rooms: rooms) }
     }
+
+    /// Publishes one of the node's own broadcasts as
+    /// @socket.io/redis-adapter 8.3 would: `[uid, {type, data, nsp}, {rooms,
+    /// except, flags}]` on the room channel when there is exactly one room.
+    public func publishBroadcast(
+        namespace: String,
+        packet: SocketIOPacket,
+        rooms: [String],
+        except: [String],
+        flags: JSObject
+    ) throws(CodecError) {
+        guard case .array(let data)? = packet.data else {
+            throw CodecError(.unexpectedShape, "a broadcast packet carries a JSON array")
+        }
+        let message = BroadcastMessage(
+            uid: uid,
+            type: 2,
+            data: data,
+            namespace: namespace,
+            id: packet.id,
+            rooms: rooms.map(Room.name),
+            except: except.map(Room.name),
+            flags: flags
+        )
+        let payload = try message.encode(flavor: .notepack3)
+        let channel = message.channel(key: configuration.adapterKey).name
+        mirror.enqueuePublish(channel: Array(channel.utf8), payload: payload)
+    }
+
+    /// Node broadcasts published to Redis, and those dropped from a full buffer.
+    public var publishCounts: (published: Int, dropped: Int) { mirror.publishCounts }
 
     // MARK: State
 

@@ -22,10 +22,15 @@ final class RegistryMirror: @unchecked Sendable {
         var cleanupInterval: Duration = .seconds(5)
         var reconnectDelay: Duration = .milliseconds(100)
         var maxReconnectDelay: Duration = .seconds(5)
+        var maxBufferedPublishes = 10_000
     }
 
     private struct State {
         var pending: [SocketRegistry.RegistryChange] = []
+        /// Broadcasts of the node to publish, oldest first.
+        var publishes: [(channel: [UInt8], payload: [UInt8])] = []
+        var published = 0
+        var publishesDropped = 0
         var stopping = false
         var removeEntriesOnStop = false
         var connected = false
@@ -79,6 +84,23 @@ final class RegistryMirror: @unchecked Sendable {
         wake.unlock()
     }
 
+    /// Queues a PUBLISH. While Redis is away at most `maxBufferedPublishes`
+    /// wait; past that the oldest are dropped (and counted).
+    func enqueuePublish(channel: [UInt8], payload: [UInt8]) {
+        state.withLock { state in
+            state.publishes.append((channel, payload))
+            if state.publishes.count > settings.maxBufferedPublishes {
+                state.publishes.removeFirst(state.publishes.count - settings.maxBufferedPublishes)
+                state.publishesDropped += 1
+            }
+        }
+        wake.lock()
+        wake.signal()
+        wake.unlock()
+    }
+
+    var publishCounts: (published: Int, dropped: Int) { state.withLock { ($0.published, $0.publishesDropped) } }
+
     var isConnected: Bool { state.withLock { $0.connected } }
     var pendingCount: Int { state.withLock { $0.pending.count } }
     var resyncCount: Int { state.withLock { $0.resyncs } }
@@ -126,6 +148,7 @@ final class RegistryMirror: @unchecked Sendable {
                     nextRefresh = ContinuousClock.now + settings.livenessTTL / 3
                 }
                 try writePending()
+                try writePublishes()
                 if ContinuousClock.now >= nextRefresh {
                     if try !refreshLiveness() {
                         logger.warning("liveness key was gone (Redis lost its data?): rewriting this node's registry")
@@ -155,7 +178,7 @@ final class RegistryMirror: @unchecked Sendable {
         guard duration > .zero else { return }
         let deadline = Date(timeIntervalSinceNow: Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
         wake.lock()
-        while !state.withLock({ $0.stopping || (!ignorePending && !$0.pending.isEmpty) }) {
+        while !state.withLock({ $0.stopping || (!ignorePending && !($0.pending.isEmpty && $0.publishes.isEmpty)) }) {
             if !wake.wait(until: deadline) { break }
         }
         wake.unlock()
@@ -206,6 +229,24 @@ final class RegistryMirror: @unchecked Sendable {
             flushDisowned()
             try checked(connection.pipeline(commands))
             state.withLock { $0.writes += batch.count }
+        }
+    }
+
+    /// Publishes queued broadcasts in pipelined batches; a batch leaves the
+    /// queue only once Redis has taken it.
+    private func writePublishes() throws {
+        guard let connection else { return }
+        while true {
+            let batch = state.withLock { Array($0.publishes.prefix(settings.batchSize)) }
+            if batch.isEmpty { return }
+            for item in batch { try connection.append([Array("PUBLISH".utf8), item.channel, item.payload]) }
+            var replies: [RedisReply] = []
+            for _ in batch { replies.append(try connection.readReply()) }
+            try checked(replies)
+            state.withLock { state in
+                state.publishes.removeFirst(min(batch.count, state.publishes.count))
+                state.published += batch.count
+            }
         }
     }
 

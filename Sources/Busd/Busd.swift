@@ -6,10 +6,10 @@ import Logging
 
 /// The socketbus daemon: one next to each Socket.IO server process.
 ///
-/// This build joins the cluster (registry mirror, liveness, clean-up of dead
-/// nodes, adapter subscriptions, emitter requests). The local socket its node
-/// connects to comes with the local protocol; until then the registry is
-/// empty and node commands are logged.
+/// It joins the cluster (registry mirror, liveness, clean-up of dead nodes,
+/// adapter subscriptions, emitter requests) and serves its node on a Unix
+/// socket (docs/local-protocol.md). Delivery confirmations are not in this
+/// build yet: DELIVER frames carry no ack id.
 @main
 struct Busd: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -36,12 +36,22 @@ struct Busd: ParsableCommand {
     @Option(name: .customLong("liveness-ttl"), help: "Seconds before a silent node counts as gone.")
     var livenessTTL: Int = 15
 
+    @Option(name: .long, help: "The Unix socket the node's connector connects to.")
+    var socket: String = "/run/socketbus/busd.sock"
+
+    @Option(name: .customLong("socket-mode"), help: "File mode of the socket, octal.")
+    var socketMode: String = "0660"
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
     func validate() throws {
         if livenessTTL < 1 { throw ValidationError("--liveness-ttl must be at least 1 second") }
         if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
+        guard let mode = UInt32(socketMode, radix: 8), mode <= 0o777 else {
+            throw ValidationError("--socket-mode '\(socketMode)' is not an octal file mode like 0660")
+        }
+        _ = mode
         for namespace in namespaces where !namespace.hasPrefix("/") {
             throw ValidationError("--namespace '\(namespace)' must start with '/'")
         }
@@ -70,11 +80,27 @@ struct Busd: ParsableCommand {
         configuration.livenessTTL = .seconds(livenessTTL)
         configuration.host = host
 
-        let commandLogger = logger
-        let member = ClusterMember(configuration: configuration, logger: logger) { command in
-            commandLogger.debug("node command (no node connected yet): \(command)")
+        let relay = CommandRelay()
+        let member = ClusterMember(configuration: configuration, logger: logger) { relay.forward($0) }
+        let directory = (socket as NSString).deletingLastPathComponent
+        if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                throw ValidationError("--socket: cannot create \(directory): \(error.localizedDescription)")
+            }
         }
+        var linkConfiguration = NodeLinkServer.Configuration(path: socket)
+        linkConfiguration.mode = mode_t(UInt32(socketMode, radix: 8) ?? 0o660)
+        let link = NodeLinkServer(configuration: linkConfiguration, member: member, logger: logger)
+        relay.target = link
         member.start()
+        do {
+            try link.start()
+        } catch {
+            member.stop(leave: true)
+            throw ValidationError("--socket: \(error)")
+        }
         logger.info(
             "busd started",
             metadata: ["node": "\(configuration.nodeId)", "uid": "\(member.uid)", "redis": "\(redisConfiguration)"]
@@ -86,6 +112,7 @@ struct Busd: ParsableCommand {
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
             source.setEventHandler {
                 logger.info("signal \(signalNumber): leaving the cluster")
+                link.stop()
                 member.stop(leave: true)
                 Foundation.exit(0)
             }
@@ -94,6 +121,13 @@ struct Busd: ParsableCommand {
         }
         dispatchMain()
     }
+}
+
+/// Hands the member's commands to the node link, which is created after it.
+final class CommandRelay: @unchecked Sendable {
+    // @unchecked: set once before the member starts, read afterwards.
+    nonisolated(unsafe) var target: NodeLinkServer?
+    func forward(_ command: NodeCommand) { target?.send(command) }
 }
 
 /// Kept alive for the life of the process.

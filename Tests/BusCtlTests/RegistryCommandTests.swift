@@ -67,7 +67,8 @@ struct RegistryCommandTests {
         let server = try RedisTestServer()
         let busd = Process()
         busd.executableURL = InspectCommandTests.binary.deletingLastPathComponent().appendingPathComponent("busd")
-        busd.arguments = ["--redis", server.url, "--node-id", "busd-under-test", "--log-level", "error"]
+        let socketPath = server.directory.appendingPathComponent("busd.sock").path
+        busd.arguments = ["--redis", server.url, "--node-id", "busd-under-test", "--log-level", "error", "--socket", socketPath]
         try busd.run()
         defer { if busd.isRunning { busd.interrupt() } }
 
@@ -77,6 +78,7 @@ struct RegistryCommandTests {
             else { return false }
             return nodes.first?["node"] as? String == "busd-under-test" && nodes.first?["state"] as? String == "alive"
         })
+        #expect(FileManager.default.fileExists(atPath: socketPath))
         let table = try InspectCommandTests.run(["nodes", "--redis", server.url])
         #expect(table.stdout.contains("NODE") && table.stdout.contains("busd-under-test") && table.stdout.contains("alive"))
 
@@ -87,5 +89,6 @@ struct RegistryCommandTests {
         #expect(busd.terminationStatus == 0)
         let after = try InspectCommandTests.run(["nodes", "--redis", server.url])
         #expect(after.stdout.contains("no nodes registered"))
+        #expect(!FileManager.default.fileExists(atPath: socketPath))
     }
 }

@@ -1,0 +1,163 @@
+import Foundation
+import LocalProtocol
+import Logging
+import SocketIOCodec
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One connector's connection: reads frames on its own thread and applies
+/// them to the cluster member; `send` may be called from any thread.
+final class NodeConnection: @unchecked Sendable {
+    // @unchecked: `decoder`, `sockets` and `helloDone` belong to the reader
+    // thread; writes go through `writeLock`; `closed` is atomic.
+    let id: Int
+    private let fd: Int32
+    private unowned let server: NodeLinkServer
+    private var logger: Logger
+    private var decoder = LocalFrameDecoder()
+    private var sockets = Set<String>()
+    private let ready = Atomic<Bool>(false)
+    private let closed = Atomic<Bool>(false)
+    private let writeLock = NSLock()
+
+    init(id: Int, fd: Int32, server: NodeLinkServer, logger: Logger) {
+        self.id = id
+        self.fd = fd
+        self.server = server
+        self.logger = logger
+        self.logger[metadataKey: "node.connection"] = "\(id)"
+    }
+
+    /// True once HELLO was answered.
+    var isReady: Bool { ready.load(ordering: .acquiring) && !closed.load(ordering: .acquiring) }
+
+    func start() {
+        let thread = Thread { [self] in readLoop() }
+        thread.name = "busd-node-link-\(id)"
+        thread.start()
+    }
+
+    func send(_ frame: LocalFrame) {
+        var bytes: [UInt8] = []
+        frame.encode(into: &bytes)
+        writeLock.lock()
+        defer { writeLock.unlock() }
+        guard !closed.load(ordering: .acquiring) else { return }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                logger.notice("write to the node failed (errno \(errno)): closing the connection")
+                shutdown(fd, Int32(SHUT_RDWR))
+                return
+            }
+            offset += n
+        }
+    }
+
+    /// Ends the connection; the reader thread cleans up.
+    func close() {
+        shutdown(fd, Int32(SHUT_RDWR))
+    }
+
+    private func readLoop() {
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        reading: while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            decoder.append(chunk[0..<n])
+            do {
+                while let frame = try decoder.next() {
+                    try handle(frame)
+                }
+            } catch let error as LocalProtocolError {
+                logger.warning("closing the node connection: \(error)")
+                send(error.frame)
+                break reading
+            } catch {
+                break reading
+            }
+        }
+        finish()
+    }
+
+    private func finish() {
+        writeLock.lock()
+        closed.store(true, ordering: .releasing)
+        writeLock.unlock()
+        shutdown(fd, Int32(SHUT_RDWR))
+        Glibc.close(fd)
+        // The node is gone, and so are its sockets.
+        for socket in sockets { server.member.socketDisconnected(socket) }
+        if !sockets.isEmpty {
+            logger.notice("node connection closed: its sockets were removed", metadata: ["sockets": "\(sockets.count)"])
+        }
+        sockets.removeAll()
+        server.connectionEnded(id)
+    }
+
+    private func handle(_ frame: LocalFrame) throws {
+        guard ready.load(ordering: .acquiring) else {
+            guard case .hello(let version, let node, let pid) = frame else {
+                throw LocalProtocolError(.unexpectedFrame, "\(frame.name) before HELLO")
+            }
+            guard version == LocalFrame.version else {
+                throw LocalProtocolError(.unsupportedVersion, "busd speaks version \(LocalFrame.version), HELLO asked for \(version)")
+            }
+            logger[metadataKey: "node.name"] = "\(node)"
+            logger.info("node connected", metadata: ["pid": "\(pid)"])
+            ready.store(true, ordering: .releasing)
+            send(
+                .welcome(
+                    version: LocalFrame.version, uid: server.member.uid, nodeId: server.member.configuration.nodeId,
+                    ackIdBase: AckIdRange.base))
+            return
+        }
+        let member = server.member
+        switch frame {
+        case .hello:
+            throw LocalProtocolError(.unexpectedFrame, "a second HELLO")
+        case .ping(let token):
+            send(.pong(token: token))
+        case .pong, .error:
+            break
+        case .socketConnect(let namespace, let socketId, let connectedAt):
+            sockets.insert(socketId)
+            member.socketConnected(socketId, namespace: namespace, at: Int64(clamping: connectedAt))
+        case .socketDisconnect(_, let socketId, _):
+            sockets.remove(socketId)
+            member.socketDisconnected(socketId)
+        case .socketJoin(_, let socketId, let rooms):
+            member.socketJoined(socketId, rooms: rooms)
+        case .socketLeave(_, let socketId, let rooms):
+            member.socketLeft(socketId, rooms: rooms)
+        case .broadcast(let namespace, let flags, let rooms, let except, let packet, let attachments):
+            var flagObject = JSObject()
+            if flags.volatile { flagObject["volatile"] = .bool(true) }
+            if let compress = flags.compress { flagObject["compress"] = .bool(compress) }
+            do {
+                let decoded = try PacketDecoder.decode(packet, attachments: attachments)
+                try member.publishBroadcast(namespace: namespace, packet: decoded, rooms: rooms, except: except, flags: flagObject)
+            } catch {
+                throw LocalProtocolError(.malformedFrame, "BROADCAST packet: \(error)")
+            }
+        case .acked:
+            // Delivery confirmations are tracked with the ack tracker (next step).
+            break
+        case .welcome, .deliver, .socketsJoin, .socketsLeave, .socketsDisconnect, .serverSideEmit:
+            throw LocalProtocolError(.unexpectedFrame, "\(frame.name) goes from busd to the node, not back")
+        }
+    }
+}
+
+/// busd's ack ids: 2^52 ... 2^53-1, far above socket.io's per-namespace
+/// counters (which start at 0) and still exact as JavaScript numbers.
+public enum AckIdRange {
+    public static let base: UInt64 = 1 << 52
+    public static let last: UInt64 = (1 << 53) - 1
+}

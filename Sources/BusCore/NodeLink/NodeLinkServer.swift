@@ -1,0 +1,170 @@
+import Foundation
+import LocalProtocol
+public import Logging
+import SocketIOCodec
+import Synchronization
+
+#if canImport(Glibc)
+    public import Glibc
+#endif
+
+/// The Unix-domain socket the node's connector talks to (the local protocol,
+/// docs/local-protocol.md). One thread accepts; each connection has a reader
+/// thread; writes are serialized per connection.
+///
+/// A malformed frame gets an ERROR frame and closes that connection only.
+/// When a connection ends, the sockets it registered are removed from the
+/// registry: their node is gone.
+public final class NodeLinkServer: @unchecked Sendable {
+    // @unchecked: `connections` is behind a Mutex; the listening descriptor is
+    // set once in start() and closed once in stop().
+    public struct Configuration: Sendable {
+        public var path: String
+        /// File mode of the socket (owner and group may connect by default).
+        public var mode: mode_t = 0o660
+
+        public init(path: String) {
+            self.path = path
+        }
+    }
+
+    public struct StartError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    let configuration: Configuration
+    let member: ClusterMember
+    let logger: Logger
+    private var listener: Int32 = -1
+    private let connections = Mutex<[Int: NodeConnection]>([:])
+    private let nextId = Atomic<Int>(1)
+    private let stopping = Atomic<Bool>(false)
+    private let acceptFinished = DispatchSemaphore(value: 0)
+
+    public init(configuration: Configuration, member: ClusterMember, logger: Logger) {
+        self.configuration = configuration
+        self.member = member
+        self.logger = logger
+    }
+
+    public var connectionCount: Int { connections.withLock { $0.count } }
+
+    /// Binds the socket (replacing a stale socket file, never another busd's
+    /// live one or a regular file) and starts accepting.
+    public func start() throws {
+        let path = configuration.path
+        guard path.utf8.count < 108 else { throw StartError(description: "socket path '\(path)' is longer than 107 bytes") }
+        var st = stat()
+        if lstat(path, &st) == 0 {
+            guard st.st_mode & S_IFMT == S_IFSOCK else {
+                throw StartError(description: "'\(path)' exists and is not a socket; not replacing it")
+            }
+            if Self.somebodyListens(path) {
+                throw StartError(description: "another process already listens on '\(path)'")
+            }
+            unlink(path)
+        }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw StartError(description: "socket(): errno \(errno)") }
+        var address = Self.address(path)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0 else {
+            let code = errno
+            close(fd)
+            throw StartError(description: "bind '\(path)': \(String(cString: strerror(code)))")
+        }
+        chmod(path, configuration.mode)
+        guard listen(fd, 16) == 0 else {
+            close(fd)
+            throw StartError(description: "listen '\(path)': errno \(errno)")
+        }
+        listener = fd
+        let thread = Thread { [self] in
+            acceptLoop()
+            acceptFinished.signal()
+        }
+        thread.name = "busd-node-link-accept"
+        thread.start()
+        logger.info("node link listening", metadata: ["socket": "\(path)", "mode": "\(String(configuration.mode, radix: 8))"])
+    }
+
+    /// Stops accepting, closes every connection, removes the socket file.
+    public func stop() {
+        guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        if listener >= 0 {
+            shutdown(listener, Int32(SHUT_RDWR))
+            _ = acceptFinished.wait(timeout: .now() + 2)
+            close(listener)
+            unlink(configuration.path)
+        }
+        for connection in connections.withLock({ Array($0.values) }) { connection.close() }
+    }
+
+    /// Sends a command to the connected node(s).
+    public func send(_ command: NodeCommand) {
+        let frame = Self.frame(for: command)
+        for connection in connections.withLock({ Array($0.values) }) where connection.isReady {
+            connection.send(frame)
+        }
+    }
+
+    static func frame(for command: NodeCommand) -> LocalFrame {
+        switch command {
+        case .deliver(let namespace, let socketIds, let packet, let attachments, let volatile, let compress):
+            return .deliver(
+                ackId: 0, flags: DeliveryFlags(volatile: volatile, compress: compress), namespace: namespace,
+                socketIds: socketIds, packet: packet, attachments: attachments)
+        case .join(let namespace, let socketIds, let rooms):
+            return .socketsJoin(namespace: namespace, socketIds: socketIds, rooms: rooms)
+        case .leave(let namespace, let socketIds, let rooms):
+            return .socketsLeave(namespace: namespace, socketIds: socketIds, rooms: rooms)
+        case .disconnect(let namespace, let socketIds, let close):
+            return .socketsDisconnect(namespace: namespace, socketIds: socketIds, close: close)
+        case .serverSideEmit(let namespace, let data):
+            return .serverSideEmit(namespace: namespace, data: Array((JSONStringifier.string(.array(data)) ?? "[]").utf8))
+        }
+    }
+
+    private func acceptLoop() {
+        while !stopping.load(ordering: .acquiring) {
+            let fd = accept(listener, nil, nil)
+            if fd < 0 {
+                if errno == EINTR { continue }
+                if stopping.load(ordering: .acquiring) { return }
+                logger.warning("accept failed: errno \(errno)")
+                usleep(50_000)
+                continue
+            }
+            let id = nextId.add(1, ordering: .relaxed).oldValue
+            let connection = NodeConnection(id: id, fd: fd, server: self, logger: logger)
+            connections.withLock { $0[id] = connection }
+            connection.start()
+        }
+    }
+
+    func connectionEnded(_ id: Int) {
+        connections.withLock { _ = $0.removeValue(forKey: id) }
+    }
+
+    private static func address(_ path: String) -> sockaddr_un {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, byte) in path.utf8.enumerated() { raw[i] = byte }
+        }
+        return address
+    }
+
+    private static func somebodyListens(_ path: String) -> Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { Glibc.close(fd) }
+        var address = address(path)
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        return rc == 0
+    }
+}
