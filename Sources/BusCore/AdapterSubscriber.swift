@@ -72,7 +72,7 @@ final class AdapterSubscriber: @unchecked Sendable {
 
     func stop(timeout: Duration = .seconds(3)) {
         state.withLock { $0.stopping = true }
-        _ = finished.wait(timeout: .now() + .milliseconds(Int(timeout.components.seconds * 1000)))
+        _ = finished.wait(timeout: .now() + .milliseconds(Int(timeout.milliseconds)))
     }
 
     private func run() {
@@ -101,7 +101,7 @@ final class AdapterSubscriber: @unchecked Sendable {
                 $0.subscribed = []
             }
             if state.withLock({ $0.stopping }) { break }
-            Thread.sleep(forTimeInterval: Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
+            Thread.sleep(forTimeInterval: delay.seconds)
             delay = min(delay * 2, settings.maxReconnectDelay)
         }
     }

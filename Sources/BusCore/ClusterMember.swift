@@ -13,7 +13,7 @@ import Synchronization
 /// ``NodeCommand``s for the node's own sockets.
 public final class ClusterMember: @unchecked Sendable {
     // @unchecked: the registry is behind a Mutex, the counters are atomics,
-    // and `decoder` is used only on the subscriber thread.
+    // and `decoder` and `delivery` are used only on the subscriber thread.
     public struct Configuration: Sendable {
         public var redis: RedisConfiguration
         /// The adapter's channel prefix (`key` option), "socket.io" by default.
@@ -58,6 +58,8 @@ public final class ClusterMember: @unchecked Sendable {
     private var mirror: RegistryMirror!
     private var subscriber: AdapterSubscriber!
     private let decoder = BroadcastDecoder()
+    /// Reused for every broadcast, so its buffers keep their capacity.
+    private var delivery = BroadcastDelivery()
 
     public init(configuration: Configuration, logger: Logger, onCommand: @escaping @Sendable (NodeCommand) -> Void) {
         self.configuration = configuration
@@ -217,7 +219,6 @@ public final class ClusterMember: @unchecked Sendable {
     }
 
     private func handleBroadcast(_ payload: [UInt8], namespace: String) {
-        var delivery = BroadcastDelivery()
         do {
             try decoder.decode(payload, into: &delivery)
         } catch {

@@ -115,7 +115,7 @@ final class RegistryMirror: @unchecked Sendable {
         wake.lock()
         wake.signal()
         wake.unlock()
-        _ = finished.wait(timeout: .now() + .milliseconds(Int(timeout.components.seconds * 1000)))
+        _ = finished.wait(timeout: .now() + .milliseconds(Int(timeout.milliseconds)))
     }
 
     // MARK: Thread body
@@ -176,7 +176,7 @@ final class RegistryMirror: @unchecked Sendable {
 
     private func waitForWork(upTo duration: Duration, ignorePending: Bool = false) {
         guard duration > .zero else { return }
-        let deadline = Date(timeIntervalSinceNow: Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+        let deadline = Date(timeIntervalSinceNow: duration.seconds)
         wake.lock()
         while !state.withLock({ $0.stopping || (!ignorePending && !($0.pending.isEmpty && $0.publishes.isEmpty)) }) {
             if !wake.wait(until: deadline) { break }
@@ -239,10 +239,7 @@ final class RegistryMirror: @unchecked Sendable {
         while true {
             let batch = state.withLock { Array($0.publishes.prefix(settings.batchSize)) }
             if batch.isEmpty { return }
-            for item in batch { try connection.append([Array("PUBLISH".utf8), item.channel, item.payload]) }
-            var replies: [RedisReply] = []
-            for _ in batch { replies.append(try connection.readReply()) }
-            try checked(replies)
+            try checked(connection.pipeline(batch.map { [Array("PUBLISH".utf8), $0.channel, $0.payload] }))
             state.withLock { state in
                 state.publishes.removeFirst(min(batch.count, state.publishes.count))
                 state.published += batch.count
@@ -276,7 +273,7 @@ final class RegistryMirror: @unchecked Sendable {
                 commands.removeAll()
             }
         }
-        commands.append(["SET", keys.node(nodeId), record().json, "PX", "\(milliseconds(settings.livenessTTL))"])
+        commands.append(["SET", keys.node(nodeId), record().json, "PX", "\(settings.livenessTTL.milliseconds)"])
         commands.append(["SADD", keys.nodes, nodeId])
         try checked(connection.pipeline(commands))
         state.withLock { $0.resyncs += 1 }
@@ -288,7 +285,7 @@ final class RegistryMirror: @unchecked Sendable {
         guard let connection else { return true }
         let replies = try checked(
             connection.pipeline([
-                ["SET", keys.node(nodeId), record().json, "PX", "\(milliseconds(settings.livenessTTL))", "GET"],
+                ["SET", keys.node(nodeId), record().json, "PX", "\(settings.livenessTTL.milliseconds)", "GET"],
                 ["SADD", keys.nodes, nodeId],
             ])
         )
@@ -325,9 +322,5 @@ final class RegistryMirror: @unchecked Sendable {
             if case .error(let message) = reply { throw RedisError(.other, message) }
         }
         return replies
-    }
-
-    private func milliseconds(_ d: Duration) -> Int64 {
-        d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
     }
 }

@@ -80,7 +80,7 @@ struct Busd: ParsableCommand {
         configuration.livenessTTL = .seconds(livenessTTL)
         configuration.host = host
 
-        let relay = CommandRelay()
+        let relay = NodeCommandRelay()
         let member = ClusterMember(configuration: configuration, logger: logger) { relay.forward($0) }
         let directory = (socket as NSString).deletingLastPathComponent
         if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
@@ -93,7 +93,7 @@ struct Busd: ParsableCommand {
         var linkConfiguration = NodeLinkServer.Configuration(path: socket)
         linkConfiguration.mode = mode_t(UInt32(socketMode, radix: 8) ?? 0o660)
         let link = NodeLinkServer(configuration: linkConfiguration, member: member, logger: logger)
-        relay.target = link
+        relay.connect(to: link)
         member.start()
         do {
             try link.start()
@@ -121,13 +121,6 @@ struct Busd: ParsableCommand {
         }
         dispatchMain()
     }
-}
-
-/// Hands the member's commands to the node link, which is created after it.
-final class CommandRelay: @unchecked Sendable {
-    // @unchecked: set once before the member starts, read afterwards.
-    nonisolated(unsafe) var target: NodeLinkServer?
-    func forward(_ command: NodeCommand) { target?.send(command) }
 }
 
 /// Kept alive for the life of the process.

@@ -163,6 +163,11 @@ public final class RedisConnection {
 
     /// Sends several commands in one write and returns their replies in order.
     public func pipeline(_ commands: [[String]]) throws(RedisError) -> [RedisReply] {
+        try pipeline(commands.map { $0.map { Array($0.utf8) } })
+    }
+
+    /// ``pipeline(_:)-([[String]])`` with binary-safe arguments.
+    public func pipeline(_ commands: [[[UInt8]]]) throws(RedisError) -> [RedisReply] {
         for command in commands { try append(command) }
         var replies: [RedisReply] = []
         replies.reserveCapacity(commands.count)

@@ -79,12 +79,7 @@ public struct PacketEncoder: Sendable {
     }
 
     private func appendDecimal(_ value: Int, to output: inout [UInt8]) {
-        if value < 0 {
-            output.append(UInt8(ascii: "-"))
-            appendDecimal(-value, to: &output)
-            return
-        }
-        if value >= 10 { appendDecimal(value / 10, to: &output) }
-        output.append(UInt8(ascii: "0") + UInt8(value % 10))
+        if value < 0 { output.append(UInt8(ascii: "-")) }
+        AckIdInjector.appendDecimal(UInt64(value.magnitude), to: &output)
     }
 }

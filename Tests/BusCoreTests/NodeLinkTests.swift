@@ -78,10 +78,10 @@ struct NodeLinkFixture {
         configuration.pingTimeout = .milliseconds(600)
         var logger = Logger(label: "test.nodelink")
         logger.logLevel = .critical
-        let relay = CommandRelay()
+        let relay = NodeCommandRelay()
         member = ClusterMember(configuration: configuration, logger: logger) { relay.forward($0) }
         link = NodeLinkServer(configuration: .init(path: path), member: member, logger: logger)
-        relay.target = link
+        relay.connect(to: link)
         member.start()
         try link.start()
     }
@@ -90,12 +90,6 @@ struct NodeLinkFixture {
         link.stop()
         member.stop(leave: false)
     }
-}
-
-/// Lets the member's command callback reach a server created after it.
-final class CommandRelay: @unchecked Sendable {
-    nonisolated(unsafe) var target: NodeLinkServer?
-    func forward(_ command: NodeCommand) { target?.send(command) }
 }
 
 @Suite("Node link: the local socket against a real redis-server", .serialized)

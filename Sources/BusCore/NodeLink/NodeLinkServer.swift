@@ -168,3 +168,15 @@ public final class NodeLinkServer: @unchecked Sendable {
         return rc == 0
     }
 }
+
+/// Hands a cluster member's commands to the node link, which is created after
+/// the member (the member takes its command callback at init).
+public final class NodeCommandRelay: Sendable {
+    private let target = Mutex<NodeLinkServer?>(nil)
+
+    public init() {}
+
+    public func connect(to server: NodeLinkServer) { target.withLock { $0 = server } }
+
+    public func forward(_ command: NodeCommand) { target.withLock { $0 }?.send(command) }
+}
