@@ -71,14 +71,14 @@ let package = Package(
         .testTarget(name: "HiredisTests", dependencies: ["Hiredis", "TestSupport"]),
         .testTarget(
             name: "SocketIOCodecTests",
-            dependencies: ["SocketIOCodec", "MsgPack"],
+            dependencies: ["SocketIOCodec", "MsgPack", "TestSupport"],
             // node/ holds the generators of the Node.js-made fixtures.
             exclude: ["node"],
             resources: [.copy("Fixtures")]
         ),
         // Runs the built busctl binary; depending on the target makes SwiftPM build it first.
         .testTarget(name: "BusCtlTests", dependencies: ["BusCtl", "Busd", "BusCore", "TestSupport"]),
-        .testTarget(name: "LocalProtocolTests", dependencies: ["LocalProtocol"]),
+        .testTarget(name: "LocalProtocolTests", dependencies: ["LocalProtocol", "TestSupport"]),
         .testTarget(
             name: "BusCoreTests",
             dependencies: ["BusCore", "TestSupport", "Hiredis", "SocketIOCodec", "LocalProtocol"]

@@ -206,20 +206,14 @@ struct ClusterMemberTests {
         #expect(eventually { member.subscribedPatterns.count == 2 })
         let redis = try RedisConnection(endpoint: .unix(path: server.socketPath))
         func publish(_ channel: String, _ hex: String) throws {
-            var bytes: [UInt8] = []
-            var chars = Array(hex.utf8)[...]
-            while chars.count >= 2 {
-                bytes.append(UInt8(String(decoding: chars.prefix(2), as: UTF8.self), radix: 16)!)
-                chars = chars.dropFirst(2)
-            }
-            _ = try redis.command([Array("PUBLISH".utf8), Array(channel.utf8), bytes])
+            _ = try redis.command([Array("PUBLISH".utf8), Array(channel.utf8), Hex.bytes(hex)])
         }
         // Captured: emitter.to('roomA').emit('toRoom', {room:'roomA'})
         try publish("socket.io#/#roomA#", "93a7656d697474657283a47479706502a46461746192a6746f526f6f6d81a4726f6f6da5726f6f6d41a36e7370a12f83a5726f6f6d7391a5726f6f6d41a5666c61677380a665786365707490")
         // A room this node does not have: dropped before decoding.
         try publish("socket.io#/#roomB#", "93a7656d697474657283a47479706502a46461746192aa6e6f636f6d707265737381a163c2a36e7370a12f83a5726f6f6d7391a5726f6f6d42a5666c61677381a8636f6d7072657373c2a665786365707490")
         // Its own uid: dropped.
-        try publish("socket.io#/#", "93a6" + Array(member.uid.utf8).map { String(format: "%02x", $0) }.joined() + "83a47479706502a46461746191a178a36e7370a12f83a5726f6f6d7390a665786365707490a5666c61677380")
+        try publish("socket.io#/#", "93a6" + Hex.string(member.uid.utf8) + "83a47479706502a46461746191a178a36e7370a12f83a5726f6f6d7390a665786365707490a5666c61677380")
         // Garbage: counted, skipped.
         try publish("socket.io#/#", "dd7fffffff")
         // Each counter is bumped when its message is done with.

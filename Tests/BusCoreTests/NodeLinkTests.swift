@@ -130,7 +130,7 @@ struct NodeLinkTests {
         #expect(eventually { f.member.socket("AgUEon6wzXtHqqioAAAB")?.rooms == ["roomA"] && f.member.subscribedPatterns.count == 2 })
 
         // Captured: emitter.to('roomA').emit('bin', {name:'file.bin', data:Buffer<00 01 02 fe ff>})
-        let payload = Self.hex("93a7656d697474657283a47479706502a46461746192a362696e82a46e616d65a866696c652e62696ea464617461c405000102feffa36e7370a12f83a5726f6f6d7391a5726f6f6d41a5666c61677380a665786365707490")
+        let payload = Hex.bytes("93a7656d697474657283a47479706502a46461746192a362696e82a46e616d65a866696c652e62696ea464617461c405000102feffa36e7370a12f83a5726f6f6d7391a5726f6f6d41a5666c61677380a665786365707490")
         let redis = try RedisConnection(endpoint: .unix(path: f.server.socketPath))
         _ = try redis.command([Array("PUBLISH".utf8), Array("socket.io#/#roomA#".utf8), payload])
         let frame = try client.receive()
@@ -208,18 +208,8 @@ struct NodeLinkTests {
             .appendingPathComponent("SocketIOCodecTests/Fixtures/captured.jsonl")
         let lines = try String(contentsOf: fixtures, encoding: .utf8).split(separator: "\n")
         for line in lines where line.contains(text) {
-            if let hex = try JSONParser().parse(Array(line.utf8))["hex"]?.stringValue { return Self.hex(hex) }
+            if let hex = try JSONParser().parse(Array(line.utf8))["hex"]?.stringValue { return Hex.bytes(hex) }
         }
         throw POSIXError(.ENOENT)
-    }
-
-    static func hex(_ text: String) -> [UInt8] {
-        var out: [UInt8] = []
-        var chars = Array(text.utf8)[...]
-        while chars.count >= 2 {
-            out.append(UInt8(String(decoding: chars.prefix(2), as: UTF8.self), radix: 16)!)
-            chars = chars.dropFirst(2)
-        }
-        return out
     }
 }

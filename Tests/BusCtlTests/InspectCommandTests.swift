@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Runs the built `busctl` binary (never /usr/bin/busctl, which is systemd's).
 @Suite("busctl inspect")
@@ -65,12 +66,7 @@ struct InspectCommandTests {
     }
 
     @Test func rawBytesOnStandardInput() throws {
-        var bytes: [UInt8] = []
-        var chars = Array(Self.binaryBroadcast.utf8)[...]
-        while chars.count >= 2 {
-            bytes.append(UInt8(String(decoding: chars.prefix(2), as: UTF8.self), radix: 16)!)
-            chars = chars.dropFirst(2)
-        }
+        let bytes = Hex.bytes(Self.binaryBroadcast)
         let result = try Self.run(["inspect", "--channel", "socket.io#/#roomA#"], stdin: bytes)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains(#"packet"#))
@@ -80,8 +76,7 @@ struct InspectCommandTests {
     }
 
     @Test func requestsAreDescribed() throws {
-        let hex = Array(#"{"uid":"aB3dE5","type":4,"opts":{"rooms":["room1"],"except":[]},"close":true}"#.utf8)
-            .map { String(format: "%02x", $0) }.joined()
+        let hex = Hex.string(#"{"uid":"aB3dE5","type":4,"opts":{"rooms":["room1"],"except":[]},"close":true}"#.utf8)
         let result = try Self.run(["inspect", "--channel", "socket.io-request#/#", "--hex", hex])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("REMOTE_DISCONNECT"))

@@ -1,6 +1,7 @@
 import Foundation
 import LocalProtocol
 import Testing
+import TestSupport
 
 /// One example of every frame type: the same frames whose hex dumps
 /// docs/local-protocol.md shows (the documentation test holds them equal).
@@ -29,9 +30,7 @@ enum ExampleFrames {
         .serverSideEmit(namespace: "/", data: Array(#"["hello",2]"#.utf8)),
     ]
 
-    static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
-    }
+    static func hex(_ bytes: [UInt8]) -> String { Hex.string(bytes) }
 }
 
 @Suite("Local protocol frames")

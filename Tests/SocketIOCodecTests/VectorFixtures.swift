@@ -1,5 +1,6 @@
 import Foundation
 import SocketIOCodec
+import TestSupport
 
 /// The wire data the codec is proven against: real socket.io 4.8 cluster
 /// captures (`captured.jsonl`) and the reference vectors (`reference.json`).
@@ -38,29 +39,9 @@ enum VectorFixtures {
         return items.compactMap(\.objectValue)
     }()
 
-    static func hex(_ text: String) -> [UInt8] {
-        var bytes: [UInt8] = []
-        var high: UInt8?
-        for ch in text.utf8 {
-            let nibble: UInt8
-            switch ch {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = ch - 48
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = ch - 87
-            default: continue
-            }
-            if let h = high {
-                bytes.append(h << 4 | nibble)
-                high = nil
-            } else {
-                high = nibble
-            }
-        }
-        return bytes
-    }
+    static func hex(_ text: String) -> [UInt8] { Hex.bytes(text) }
 
-    static func hexString(_ bytes: [UInt8]) -> String {
-        bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
-    }
+    static func hexString(_ bytes: [UInt8]) -> String { Hex.string(bytes) }
 
     /// The JavaScript value a receiving node holds for a vector's `decoded`
     /// field, whose markers stand for what JSON cannot hold.

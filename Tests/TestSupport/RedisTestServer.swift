@@ -38,12 +38,7 @@ public final class RedisTestServer: @unchecked Sendable {
             let port = try FreePort.find()
             let process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments =
-                [
-                    "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                    "--unixsocket", socketPath, "--unixsocketperm", "700", "--dir", directory.path,
-                    "--logfile", directory.appendingPathComponent("redis.log").path,
-                ] + extraArguments
+            process.arguments = Self.arguments(port: port, socketPath: socketPath, directory: directory) + extraArguments
             try process.run()
             if Self.waitUntilReady(socketPath: socketPath, process: process) {
                 self.port = port
@@ -78,11 +73,7 @@ public final class RedisTestServer: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: socketPath)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.which("redis-server")!)
-        process.arguments = [
-            "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-            "--unixsocket", socketPath, "--unixsocketperm", "700", "--dir", directory.path,
-            "--logfile", directory.appendingPathComponent("redis.log").path,
-        ] + extraArguments
+        process.arguments = Self.arguments(port: port, socketPath: socketPath, directory: directory) + extraArguments
         try process.run()
         guard Self.waitUntilReady(socketPath: socketPath, process: process) else {
             throw StartError.didNotStart("restart on port \(port) failed")
@@ -110,6 +101,15 @@ public final class RedisTestServer: @unchecked Sendable {
             Foundation.kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
+    }
+
+    /// Loopback and a private Unix socket, no persistence, a log in the directory.
+    private static func arguments(port: Int, socketPath: String, directory: URL) -> [String] {
+        [
+            "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--unixsocket", socketPath, "--unixsocketperm", "700", "--dir", directory.path,
+            "--logfile", directory.appendingPathComponent("redis.log").path,
+        ]
     }
 
     private static func waitUntilReady(socketPath: String, process: Process) -> Bool {
