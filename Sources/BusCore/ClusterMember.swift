@@ -1,5 +1,6 @@
 import Foundation
 import Hiredis
+public import LocalProtocol
 public import Logging
 public import SocketIOCodec
 import Synchronization
@@ -28,6 +29,12 @@ public final class ClusterMember: @unchecked Sendable {
         public var pingTimeout: Duration = .seconds(2)
         public var host: String = ProcessInfo.processInfo.hostName
         public var version: String = "0.1.0"
+        /// Which broadcasts get an injected ack id.
+        public var ackPolicy: AckPolicy = .requested
+        /// How long an injected ack id waits for the client (a publisher may ask for less).
+        public var ackTimeout: Duration = .seconds(30)
+        /// How long confirmations stay in Redis.
+        public var confirmationRetention: Duration = .seconds(3600)
 
         public init(redis: RedisConfiguration, nodeId: String) {
             self.redis = redis
@@ -47,6 +54,18 @@ public final class ClusterMember: @unchecked Sendable {
         public var requestsApplied = 0
     }
 
+    /// Injected ack ids and how they settled.
+    public struct AckCounts: Sendable, Hashable {
+        public var injected: Int
+        public var delivered: Int
+        public var timedOut: Int
+        public var disconnected: Int
+        /// Node reports that settled nothing (unknown id, repeated or late).
+        public var ignoredReports: Int
+        /// Sockets whose ack is still awaited.
+        public var pending: Int
+    }
+
     public let configuration: Configuration
     /// The uid this busd publishes under (6 characters, like the adapter's).
     public let uid: String
@@ -57,6 +76,9 @@ public final class ClusterMember: @unchecked Sendable {
     private let onCommand: @Sendable (NodeCommand) -> Void
     private var mirror: RegistryMirror!
     private var subscriber: AdapterSubscriber!
+    private var tracker: DeliveryTracker!
+    /// Scratch buffer for ack id injection (subscriber thread).
+    private var injected: [UInt8] = []
     private let decoder = BroadcastDecoder()
     /// Reused for every broadcast, so its buffers keep their capacity.
     private var delivery = BroadcastDelivery()
@@ -87,6 +109,17 @@ public final class ClusterMember: @unchecked Sendable {
             },
             record: { [unowned self] in self.nodeRecord }
         )
+        tracker = DeliveryTracker(
+            settings: .init(
+                policy: configuration.ackPolicy,
+                timeout: configuration.ackTimeout,
+                retention: configuration.confirmationRetention,
+                nodeId: configuration.nodeId,
+                keys: configuration.registryKeys
+            ),
+            logger: logger,
+            write: { [unowned self] commands in self.mirror.enqueueCommands(commands) }
+        )
         var subscriberSettings = AdapterSubscriber.Settings()
         subscriberSettings.pingInterval = configuration.pingInterval
         subscriberSettings.pingTimeout = configuration.pingTimeout
@@ -100,12 +133,14 @@ public final class ClusterMember: @unchecked Sendable {
         subscribe(namespaces: configuration.namespaces)
         mirror.start()
         subscriber.start()
+        tracker.start()
     }
 
     /// Stops both connections. With `leave`, this node's entries are removed
     /// from Redis first (a graceful shutdown); without, they stay until the
     /// liveness key expires and another busd cleans them up.
     public func stop(leave: Bool) {
+        tracker.stop()
         subscriber.stop()
         mirror.stop(removeEntries: leave)
     }
@@ -123,6 +158,20 @@ public final class ClusterMember: @unchecked Sendable {
 
     public func socketDisconnected(_ id: String) {
         if let change = registry.withLock({ $0.disconnect(id) }) { mirror.enqueue(change) }
+        tracker.socketGone(id)
+    }
+
+    /// The node's report on an injected ack id for one socket; `arguments`
+    /// are the client's ack arguments (delivered only).
+    public func acknowledged(ackId: UInt64, socketId: String, status: AckStatus, arguments: [JSValue]) {
+        tracker.report(ackId: ackId, socketId: socketId, status: status, arguments: arguments)
+    }
+
+    public var ackCounts: AckCounts {
+        let counts = tracker.counts
+        return AckCounts(
+            injected: counts.injected, delivered: counts.delivered, timedOut: counts.timedOut,
+            disconnected: counts.disconnected, ignoredReports: counts.ignoredReports, pending: tracker.pendingSockets)
     }
 
     public func socketJoined(_ id: String, rooms: [String]) {
@@ -236,16 +285,43 @@ public final class ClusterMember: @unchecked Sendable {
         }
         guard !targets.isEmpty else { return }
         stats.withLock { $0.deliveries += 1 }
+        let ackId = injectAckId(payload: payload, namespace: namespace, targets: targets)
         onCommand(
             .deliver(
                 namespace: namespace,
                 socketIds: targets,
-                packet: delivery.packet,
+                ackId: ackId,
+                packet: ackId == 0 ? delivery.packet : injected,
                 attachments: delivery.attachments,
                 volatile: delivery.isVolatile,
                 compress: delivery.compress
             )
         )
+    }
+
+    /// Splices an ack id into the delivery's packet (into `injected`) when
+    /// the policy wants one and the packet is an event without an id of its
+    /// own; returns the id, or 0.
+    private func injectAckId(payload: [UInt8], namespace: String, targets: [String]) -> UInt64 {
+        guard tracker.wantsAck(delivery.request), delivery.existingAckId == nil else { return 0 }
+        let ackId = tracker.nextId()
+        let packet = delivery.packet
+        var output = injected
+        injected = []  // keeps `output` uniquely referenced, so its capacity is reused
+        defer { injected = output }
+        do {
+            guard case .injected = try AckIdInjector.inject(ackId, into: packet.span, output: &output) else { return 0 }
+        } catch {
+            return 0  // not an event: nothing to acknowledge
+        }
+        tracker.dispatched(
+            ackId: ackId,
+            messageId: delivery.request?.messageId ?? MessageDigest.id(of: payload),
+            namespace: namespace,
+            sockets: targets,
+            timeoutMilliseconds: tracker.timeoutMilliseconds(for: delivery.request)
+        )
+        return ackId
     }
 
     /// Applies `update` to every local socket the adapter's selection rule

@@ -1,3 +1,5 @@
+import SocketIOCodec
+
 /// The Redis keys of the cluster copy of the ownership registry.
 ///
 /// | key | type | holds |
@@ -6,6 +8,7 @@
 /// | `<prefix>:nodes` | set | ids of registered nodes |
 /// | `<prefix>:node:<node>` | string, TTL | the node's liveness record (JSON); its expiry means the node is gone |
 /// | `<prefix>:node:<node>:sockets` | set | socket ids the node owns (for clean-up) |
+/// | `<prefix>:acks:<message id>` | list, TTL | the message's delivery records (JSON), also published on the channel of that name |
 ///
 /// The default prefix is `socketbus`.
 public struct RegistryKeys: Sendable, Hashable {
@@ -20,6 +23,11 @@ public struct RegistryKeys: Sendable, Hashable {
     public var nodePrefix: String { "\(prefix):node:" }
     public func node(_ id: String) -> String { "\(prefix):node:\(id)" }
     public func sockets(of node: String) -> String { "\(prefix):node:\(node):sockets" }
+    /// A message's delivery records: a list (kept for the retention time)
+    /// and the pub/sub channel of the same name they are published on.
+    public func acks(_ messageId: String) -> String { "\(prefix):acks:\(messageId)" }
+    /// Every message's delivery records (`PSUBSCRIBE`).
+    public var acksPattern: String { "\(AdapterChannel.globEscaped(prefix)):acks:*" }
 
     /// The owner hash's value for a socket.
     public static func ownerValue(node: String, connectedAt: Int64, namespace: String) -> String {

@@ -27,8 +27,9 @@ final class RegistryMirror: @unchecked Sendable {
 
     private struct State {
         var pending: [SocketRegistry.RegistryChange] = []
-        /// Broadcasts of the node to publish, oldest first.
-        var publishes: [(channel: [UInt8], payload: [UInt8])] = []
+        /// Commands to send, oldest first: the node's broadcasts (PUBLISH)
+        /// and delivery records.
+        var outbound: [[[UInt8]]] = []
         var published = 0
         var publishesDropped = 0
         var stopping = false
@@ -84,14 +85,21 @@ final class RegistryMirror: @unchecked Sendable {
         wake.unlock()
     }
 
-    /// Queues a PUBLISH. While Redis is away at most `maxBufferedPublishes`
-    /// wait; past that the oldest are dropped (and counted).
+    /// Queues a PUBLISH.
     func enqueuePublish(channel: [UInt8], payload: [UInt8]) {
+        enqueueCommands([[Array("PUBLISH".utf8), channel, payload]])
+    }
+
+    /// Queues commands (argument lists), sent in order. While Redis is away
+    /// at most `maxBufferedPublishes` wait; past that the oldest are dropped
+    /// (and counted).
+    func enqueueCommands(_ commands: [[[UInt8]]]) {
         state.withLock { state in
-            state.publishes.append((channel, payload))
-            if state.publishes.count > settings.maxBufferedPublishes {
-                state.publishes.removeFirst(state.publishes.count - settings.maxBufferedPublishes)
-                state.publishesDropped += 1
+            state.outbound.append(contentsOf: commands)
+            let excess = state.outbound.count - settings.maxBufferedPublishes
+            if excess > 0 {
+                state.outbound.removeFirst(excess)
+                state.publishesDropped += excess
             }
         }
         wake.lock()
@@ -178,7 +186,7 @@ final class RegistryMirror: @unchecked Sendable {
         guard duration > .zero else { return }
         let deadline = Date(timeIntervalSinceNow: duration.seconds)
         wake.lock()
-        while !state.withLock({ $0.stopping || (!ignorePending && !($0.pending.isEmpty && $0.publishes.isEmpty)) }) {
+        while !state.withLock({ $0.stopping || (!ignorePending && !($0.pending.isEmpty && $0.outbound.isEmpty)) }) {
             if !wake.wait(until: deadline) { break }
         }
         wake.unlock()
@@ -232,16 +240,16 @@ final class RegistryMirror: @unchecked Sendable {
         }
     }
 
-    /// Publishes queued broadcasts in pipelined batches; a batch leaves the
-    /// queue only once Redis has taken it.
+    /// Sends queued commands in pipelined batches; a batch leaves the queue
+    /// only once Redis has taken it.
     private func writePublishes() throws {
         guard let connection else { return }
         while true {
-            let batch = state.withLock { Array($0.publishes.prefix(settings.batchSize)) }
+            let batch = state.withLock { Array($0.outbound.prefix(settings.batchSize)) }
             if batch.isEmpty { return }
-            try checked(connection.pipeline(batch.map { [Array("PUBLISH".utf8), $0.channel, $0.payload] }))
+            try checked(connection.pipeline(batch))
             state.withLock { state in
-                state.publishes.removeFirst(min(batch.count, state.publishes.count))
+                state.outbound.removeFirst(min(batch.count, state.outbound.count))
                 state.published += batch.count
             }
         }

@@ -8,8 +8,9 @@ import Logging
 ///
 /// It joins the cluster (registry mirror, liveness, clean-up of dead nodes,
 /// adapter subscriptions, emitter requests) and serves its node on a Unix
-/// socket (docs/local-protocol.md). Delivery confirmations are not in this
-/// build yet: DELIVER frames carry no ack id.
+/// socket (docs/local-protocol.md). Broadcasts that want a delivery
+/// confirmation (the ack policy) reach the node with an ack id spliced in;
+/// the outcomes are published on `<prefix>:acks:<message id>`.
 @main
 struct Busd: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -42,6 +43,15 @@ struct Busd: ParsableCommand {
     @Option(name: .customLong("socket-mode"), help: "File mode of the socket, octal.")
     var socketMode: String = "0660"
 
+    @Option(name: .customLong("ack-policy"), help: "Which broadcasts get an ack id: all, requested or none.")
+    var ackPolicy: String = "requested"
+
+    @Option(name: .customLong("ack-timeout"), help: "Longest wait for a client's ack (e.g. 30s); publishers may ask for less.")
+    var ackTimeout: String = "30s"
+
+    @Option(name: .customLong("confirmation-ttl"), help: "How long delivery records stay in Redis (e.g. 1h).")
+    var confirmationTTL: String = "1h"
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -52,6 +62,16 @@ struct Busd: ParsableCommand {
             throw ValidationError("--socket-mode '\(socketMode)' is not an octal file mode like 0660")
         }
         _ = mode
+        if AckPolicy(rawValue: ackPolicy) == nil {
+            throw ValidationError("--ack-policy: '\(ackPolicy)' is not all, requested or none")
+        }
+        for (flag, text) in [("--ack-timeout", ackTimeout), ("--confirmation-ttl", confirmationTTL)] {
+            do {
+                if try DurationText.parse(text) < .milliseconds(1) { throw ValidationError("\(flag) must be at least 1ms") }
+            } catch let error as DurationText.ParseError {
+                throw ValidationError("\(flag): \(error)")
+            }
+        }
         for namespace in namespaces where !namespace.hasPrefix("/") {
             throw ValidationError("--namespace '\(namespace)' must start with '/'")
         }
@@ -79,6 +99,9 @@ struct Busd: ParsableCommand {
         configuration.namespaces = namespaces.isEmpty ? ["/"] : namespaces
         configuration.livenessTTL = .seconds(livenessTTL)
         configuration.host = host
+        configuration.ackPolicy = AckPolicy(rawValue: ackPolicy) ?? .requested
+        configuration.ackTimeout = (try? DurationText.parse(ackTimeout)) ?? .seconds(30)
+        configuration.confirmationRetention = (try? DurationText.parse(confirmationTTL)) ?? .seconds(3600)
 
         let relay = NodeCommandRelay()
         let member = ClusterMember(configuration: configuration, logger: logger) { relay.forward($0) }

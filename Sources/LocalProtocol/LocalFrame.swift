@@ -9,8 +9,10 @@ public enum LocalFrame: Sendable, Hashable {
     /// node → busd, first frame: protocol version, the node's name, its pid.
     case hello(version: UInt16, node: String, pid: UInt32)
     /// busd → node, answer to HELLO: version, busd's adapter uid, the node id
-    /// it registers under, and the first ack id of busd's reserved range.
-    case welcome(version: UInt16, uid: String, nodeId: String, ackIdBase: UInt64)
+    /// it registers under, the first ack id of busd's reserved range, and how
+    /// long busd waits for an injected ack (the connector may forget an ack
+    /// id after that).
+    case welcome(version: UInt16, uid: String, nodeId: String, ackIdBase: UInt64, ackTimeoutMilliseconds: UInt32)
     /// Either way: why the connection is being closed.
     case error(code: UInt16, message: String)
     case ping(token: UInt64)

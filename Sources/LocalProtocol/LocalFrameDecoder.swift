@@ -122,7 +122,8 @@ struct FrameReader {
         case .hello:
             return .hello(version: try u16("version"), node: try string("node"), pid: try u32("pid"))
         case .welcome:
-            return .welcome(version: try u16("version"), uid: try string("uid"), nodeId: try string("node id"), ackIdBase: try u64("ack id base"))
+            return .welcome(version: try u16("version"), uid: try string("uid"), nodeId: try string("node id"), ackIdBase: try u64("ack id base"),
+                ackTimeoutMilliseconds: try u32("ack time-out"))
         case .error:
             return .error(code: try u16("code"), message: try string("message"))
         case .ping:

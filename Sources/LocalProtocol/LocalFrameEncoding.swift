@@ -7,8 +7,8 @@ extension LocalFrame {
         switch self {
         case .hello(let version, let node, let pid):
             w.u8(FrameType.hello.rawValue); w.u16(version); w.string(node); w.u32(pid)
-        case .welcome(let version, let uid, let nodeId, let base):
-            w.u8(FrameType.welcome.rawValue); w.u16(version); w.string(uid); w.string(nodeId); w.u64(base)
+        case .welcome(let version, let uid, let nodeId, let base, let ackTimeout):
+            w.u8(FrameType.welcome.rawValue); w.u16(version); w.string(uid); w.string(nodeId); w.u64(base); w.u32(ackTimeout)
         case .error(let code, let message):
             w.u8(FrameType.error.rawValue); w.u16(code); w.string(message)
         case .ping(let token):

@@ -120,7 +120,7 @@ public enum AdapterChannel: Sendable, Hashable {
         globEscaped(channel)
     }
 
-    static func globEscaped(_ text: String) -> String {
+    public static func globEscaped(_ text: String) -> String {
         var out = ""
         for ch in text {
             if "*?[]\\".contains(ch) { out.append("\\") }

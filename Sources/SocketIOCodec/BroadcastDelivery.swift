@@ -17,6 +17,8 @@ public struct BroadcastDelivery: Sendable {
     public var compress: Bool?
     /// An ack id the packet already carries.
     public var existingAckId: Double?
+    /// What the publisher asked of socketbus (opts `socketbus`), if anything.
+    public var request: DeliveryRequest?
     /// The encoded packet string (no engine.io `4` prefix).
     public var packet: [UInt8] = []
     public var attachments: [[UInt8]] = []
@@ -36,6 +38,7 @@ public struct BroadcastDelivery: Sendable {
         isVolatile = false
         compress = nil
         existingAckId = nil
+        request = nil
         packet.removeAll(keepingCapacity: true)
         attachments.removeAll(keepingCapacity: true)
         json.removeAll(keepingCapacity: true)
@@ -80,6 +83,7 @@ public final class BroadcastDecoder {
         delivery.isVolatile = message.isVolatile
         delivery.compress = message.compress
         delivery.existingAckId = message.ackId
+        delivery.request = message.deliveryRequest
         encoder.encode(message.socketIOPacket, text: &delivery.packet, attachments: &delivery.attachments)
     }
 
@@ -127,6 +131,8 @@ public final class BroadcastDecoder {
             } else if key.isString("flags") {
                 guard options.value(at: i).kind == .map else { return false }
                 flagsIndex = i
+            } else if key.isString(DeliveryRequest.optionsKey) {
+                delivery.request = DeliveryRequest(options.value(at: i))
             } else if key.kind != .string {
                 return false
             }

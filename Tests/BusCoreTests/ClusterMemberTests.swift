@@ -223,7 +223,7 @@ struct ClusterMemberTests {
         })
         #expect(
             recorder.all == [
-                .deliver(namespace: "/", socketIds: ["AgUEon6wzXtHqqioAAAB"], packet: Array(#"2["toRoom",{"room":"roomA"}]"#.utf8), attachments: [], volatile: false, compress: nil)
+                .deliver(namespace: "/", socketIds: ["AgUEon6wzXtHqqioAAAB"], ackId: 0, packet: Array(#"2["toRoom",{"room":"roomA"}]"#.utf8), attachments: [], volatile: false, compress: nil)
             ]
         )
     }

@@ -70,12 +70,13 @@ struct NodeLinkFixture {
     let link: NodeLinkServer
     let path: String
 
-    init(node: String = "n1") throws {
+    init(node: String = "n1", configure: (inout ClusterMember.Configuration) -> Void = { _ in }) throws {
         server = try RedisTestServer()
         path = server.directory.appendingPathComponent("busd.sock").path
         var configuration = ClusterMember.Configuration(redis: try RedisConfiguration(url: server.url), nodeId: node)
         configuration.pingInterval = .milliseconds(300)
         configuration.pingTimeout = .milliseconds(600)
+        configure(&configuration)
         var logger = Logger(label: "test.nodelink")
         logger.logLevel = .critical
         let relay = NodeCommandRelay()
@@ -102,7 +103,7 @@ struct NodeLinkTests {
 
         let client = try TestNodeClient(path: f.path)
         let welcome = try client.handshake()
-        #expect(welcome == .welcome(version: 1, uid: f.member.uid, nodeId: "n1", ackIdBase: 1 << 52))
+        #expect(welcome == .welcome(version: 1, uid: f.member.uid, nodeId: "n1", ackIdBase: 1 << 52, ackTimeoutMilliseconds: 30_000))
         client.send(.socketConnect(namespace: "/", socketId: "AgUEon6wzXtHqqioAAAB", connectedAt: 1_795_237_379_219))
         client.send(.socketJoin(namespace: "/", socketId: "AgUEon6wzXtHqqioAAAB", rooms: ["roomA"]))
         client.send(.ping(token: 99))

@@ -8,7 +8,7 @@ import TestSupport
 enum ExampleFrames {
     static let all: [LocalFrame] = [
         .hello(version: 1, node: "web-1", pid: 4242),
-        .welcome(version: 1, uid: "osO7f9", nodeId: "web-1", ackIdBase: 1 << 52),
+        .welcome(version: 1, uid: "osO7f9", nodeId: "web-1", ackIdBase: 1 << 52, ackTimeoutMilliseconds: 30_000),
         .error(code: 1, message: "bad frame"),
         .ping(token: 7),
         .pong(token: 7),

@@ -115,7 +115,8 @@ final class NodeConnection: @unchecked Sendable {
             send(
                 .welcome(
                     version: LocalFrame.version, uid: server.member.uid, nodeId: server.member.configuration.nodeId,
-                    ackIdBase: AckIdRange.base))
+                    ackIdBase: AckIdRange.base,
+                    ackTimeoutMilliseconds: UInt32(clamping: server.member.configuration.ackTimeout.milliseconds)))
             return
         }
         let member = server.member
@@ -146,18 +147,17 @@ final class NodeConnection: @unchecked Sendable {
             } catch {
                 throw LocalProtocolError(.malformedFrame, "BROADCAST packet: \(error)")
             }
-        case .acked:
-            // Delivery confirmations are tracked with the ack tracker (next step).
-            break
+        case .acked(let ackId, let socketId, let status, let arguments):
+            var values: [JSValue] = []
+            if status == .delivered {
+                guard case .array(let array)? = try? JSONParser().parse(arguments) else {
+                    throw LocalProtocolError(.malformedFrame, "ACKED arguments are not a JSON array")
+                }
+                values = array
+            }
+            member.acknowledged(ackId: ackId, socketId: socketId, status: status, arguments: values)
         case .welcome, .deliver, .socketsJoin, .socketsLeave, .socketsDisconnect, .serverSideEmit:
             throw LocalProtocolError(.unexpectedFrame, "\(frame.name) goes from busd to the node, not back")
         }
     }
-}
-
-/// busd's ack ids: 2^52 ... 2^53-1, far above socket.io's per-namespace
-/// counters (which start at 0) and still exact as JavaScript numbers.
-public enum AckIdRange {
-    public static let base: UInt64 = 1 << 52
-    public static let last: UInt64 = (1 << 53) - 1
 }

@@ -112,9 +112,9 @@ public final class NodeLinkServer: @unchecked Sendable {
 
     static func frame(for command: NodeCommand) -> LocalFrame {
         switch command {
-        case .deliver(let namespace, let socketIds, let packet, let attachments, let volatile, let compress):
+        case .deliver(let namespace, let socketIds, let ackId, let packet, let attachments, let volatile, let compress):
             return .deliver(
-                ackId: 0, flags: DeliveryFlags(volatile: volatile, compress: compress), namespace: namespace,
+                ackId: ackId, flags: DeliveryFlags(volatile: volatile, compress: compress), namespace: namespace,
                 socketIds: socketIds, packet: packet, attachments: attachments)
         case .join(let namespace, let socketIds, let rooms):
             return .socketsJoin(namespace: namespace, socketIds: socketIds, rooms: rooms)
