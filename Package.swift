@@ -67,7 +67,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MsgPackTests", dependencies: ["MsgPack"]),
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["LocalProtocol"], path: "Tests/TestSupport"),
         .testTarget(name: "HiredisTests", dependencies: ["Hiredis", "TestSupport"]),
         .testTarget(
             name: "SocketIOCodecTests",

@@ -24,7 +24,7 @@ public struct RegistryLookup {
     }
 
     public let keys: RegistryKeys
-    private let connection: RedisConnection
+    public let connection: RedisConnection
 
     public init(connection: RedisConnection, keys: RegistryKeys = RegistryKeys()) {
         self.connection = connection

@@ -18,7 +18,14 @@ struct RedisOptions: ParsableArguments {
     @Flag(name: .long, help: "Print JSON instead of a table.")
     var json = false
 
+    var keys: RegistryKeys { RegistryKeys(prefix: prefix) }
+
     func lookup() throws -> RegistryLookup {
+        RegistryLookup(connection: try connect(), keys: keys)
+    }
+
+    /// A new connection; exits 1 with a message when Redis cannot be reached.
+    func connect() throws -> RedisConnection {
         let url = redis ?? environment("SOCKETBUS_REDIS_URL") ?? "redis://127.0.0.1:6379"
         let configuration: RedisConfiguration
         do {
@@ -27,7 +34,7 @@ struct RedisOptions: ParsableArguments {
             throw ValidationError("--redis: \(error)")
         }
         do {
-            return RegistryLookup(connection: try configuration.connect(timeout: .seconds(3)), keys: RegistryKeys(prefix: prefix))
+            return try configuration.connect(timeout: .seconds(3))
         } catch {
             printError("busctl: cannot reach Redis at \(configuration): \(error)")
             throw ExitCode(1)

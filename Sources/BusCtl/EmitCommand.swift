@@ -1,0 +1,201 @@
+import ArgumentParser
+import BusCore
+import Hiredis
+import SocketIOCodec
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `busctl emit`: publish an event the way the Redis emitter does, and
+/// optionally wait for every target socket's delivery confirmation.
+struct EmitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "emit",
+        abstract: "Publish an event to a room or socket id in the Socket.IO Redis adapter format.",
+        discussion: """
+            Arguments after the event name are JSON values: busctl emit news '{"id":1}' 42 '"text"'.
+            With --wait-ack the message asks socketbus for confirmations (opts.socketbus) and busctl
+            prints each socket's outcome as it arrives. busd is asked to time acks out a little
+            before --timeout (--timeout minus a fifth, at most 1s), so that a silent client is
+            reported as 'timeout' rather than missing.
+
+            Exit status with --wait-ack: 0 every target confirmed delivery; 2 some target timed out,
+            disconnected or did not answer in time; 3 no node had a target; 1 error.
+            """
+    )
+
+    @Argument(help: "The event name.")
+    var event: String
+
+    @Argument(help: "Event arguments, each a JSON value.")
+    var arguments: [String] = []
+
+    @Option(name: .long, help: "A room or socket id to send to (repeatable; none = the whole namespace).")
+    var to: [String] = []
+
+    @Option(name: .long, help: "A room or socket id to leave out (repeatable).")
+    var except: [String] = []
+
+    @Option(name: .long, help: "The namespace.")
+    var nsp: String = "/"
+
+    @Flag(name: .long, help: "Drop the message for clients whose connection is not writable.")
+    var volatile = false
+
+    @Option(name: .long, help: "The message id to report confirmations under (default: a random id with --wait-ack).")
+    var id: String?
+
+    @Flag(name: .customLong("wait-ack"), help: "Ask for delivery confirmations and wait for them.")
+    var waitAck = false
+
+    @Option(name: .long, help: "How long to wait for confirmations (e.g. 10s, 500ms).")
+    var timeout: String = "10s"
+
+    @Option(name: .customLong("adapter-key"), help: "The Socket.IO adapter's channel prefix.")
+    var adapterKey: String = AdapterChannel.defaultKey
+
+    @OptionGroup var options: RedisOptions
+
+    func validate() throws {
+        if !nsp.hasPrefix("/") { throw ValidationError("--nsp '\(nsp)' must start with '/'") }
+        do {
+            if try DurationText.parse(timeout) < .milliseconds(10) { throw ValidationError("--timeout must be at least 10ms") }
+        } catch let error as DurationText.ParseError {
+            throw ValidationError("--timeout: \(error)")
+        }
+        _ = try parsedArguments()
+    }
+
+    func run() throws {
+        let wait = (try? DurationText.parse(timeout)) ?? .seconds(10)
+        let messageId = id ?? (waitAck ? Self.randomId() : nil)
+        var message = BroadcastMessage(
+            uid: "emitter",
+            data: [.string(event)] + (try parsedArguments()),
+            namespace: nsp,
+            rooms: to.map(Room.name),
+            except: except.map(Room.name),
+            flags: volatile ? JSObject([("volatile", .bool(true))]) : JSObject()
+        )
+        if waitAck || messageId != nil {
+            let margin = min(wait / 5, .seconds(1))
+            message.options["socketbus"] =
+                DeliveryRequest(
+                    messageId: messageId, wantsAck: waitAck, timeoutMilliseconds: waitAck ? UInt64((wait - margin).milliseconds) : nil
+                ).jsValue
+        }
+        let payload: [UInt8]
+        do {
+            payload = try message.encode()
+        } catch {
+            printError("busctl emit: cannot encode the message: \(error)")
+            throw ExitCode(1)
+        }
+        let channel = message.channel(key: adapterKey).name
+
+        let lookup = try options.lookup()
+        // Subscribed before publishing, so no confirmation is missed.
+        let feed: DeliveryRecordFeed?
+        var knownSockets: [String] = []
+        do {
+            feed = waitAck ? try DeliveryRecordFeed(connection: try options.connect(), keys: options.keys, messageId: messageId) : nil
+            if waitAck {
+                for target in to where try lookup.findSocket(target) != nil { knownSockets.append(target) }
+            }
+        } catch {
+            printError("busctl emit: \(error)")
+            throw ExitCode(1)
+        }
+        let receivers: Int64
+        do {
+            receivers = try lookup.connection.command([Array("PUBLISH".utf8), Array(channel.utf8), payload]).integer ?? 0
+        } catch {
+            printError("busctl emit: publish failed: \(error)")
+            throw ExitCode(1)
+        }
+        if !options.json {
+            print("published to \(channel) (\(receivers) subscriber\(receivers == 1 ? "" : "s"))\(messageId.map { ", message id \($0)" } ?? "")")
+        }
+        guard let feed, let messageId else {
+            if options.json {
+                print(JSONStringifier.string(.object(JSObject([("channel", .string(channel)), ("receivers", .number(Double(receivers)))]))) ?? "{}")
+            }
+            return
+        }
+        try awaitConfirmations(feed, messageId: messageId, knownSockets: knownSockets, wait: wait)
+    }
+
+    private func awaitConfirmations(_ feed: DeliveryRecordFeed, messageId: String, knownSockets: [String], wait: Duration) throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now + wait
+        let roomTargets = to.isEmpty || to.count > knownSockets.count
+        var state = DeliveryWait(knownSockets: knownSockets, hasRoomTargets: roomTargets)
+        while !state.isComplete(at: clock.now) {
+            let left = deadline - clock.now
+            guard left > .zero else { break }
+            let record: DeliveryRecord?
+            do {
+                // Short polls while a quiet period may be running out.
+                record = try feed.next(timeout: min(left, .milliseconds(50)))
+            } catch {
+                printError("busctl emit: lost Redis while waiting: \(error)")
+                throw ExitCode(1)
+            }
+            guard let record else { continue }
+            if options.json { print(record.json) }
+            if let confirmation = state.take(record, at: clock.now), !options.json {
+                print(ConfirmationText.line(confirmation))
+            }
+            fflush(nil)
+        }
+        let unsettled = state.unsettled
+        if !options.json {
+            for socket in unsettled { print("no answer  \(socket)  (nothing within \(timeout))") }
+        }
+        let delivered = state.outcomes.values.filter { $0.status == .delivered }.count
+        let summary = "\(delivered)/\(state.expected.count) delivered, message id \(messageId)"
+        if options.json {
+            print(
+                JSONStringifier.string(
+                    .object(
+                        JSObject([
+                            ("messageId", .string(messageId)), ("expected", .number(Double(state.expected.count))),
+                            ("delivered", .number(Double(delivered))), ("unanswered", .array(unsettled.map(JSValue.string))),
+                        ]))) ?? "{}")
+        } else {
+            print(summary)
+        }
+        if state.expected.isEmpty {
+            printError("busctl emit: no node had a target for this message")
+            throw ExitCode(3)
+        }
+        if !state.allDelivered { throw ExitCode(2) }
+    }
+
+    private func parsedArguments() throws -> [JSValue] {
+        try arguments.enumerated().map { index, text in
+            do {
+                return try JSONParser().parse(Array(text.utf8))
+            } catch {
+                throw ValidationError("argument \(index + 1) is not a JSON value (\(error)); quote strings: '\"text\"'")
+            }
+        }
+    }
+
+    private static func randomId() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let hex = (0..<8).map { _ in String(UInt8.random(in: 0...255, using: &generator), radix: 16) }
+            .map { $0.count == 1 ? "0" + $0 : $0 }.joined()
+        return "busctl-\(hex)"
+    }
+}
+
+/// One confirmation as a line of text.
+enum ConfirmationText {
+    static func line(_ c: DeliveryRecord.Confirmation) -> String {
+        var text = "\(c.status.rawValue.padding(12)) \(c.socketId)  node \(c.node)  \(c.latencyMilliseconds) ms"
+        if let arguments = c.arguments { text += "  args \(JSONStringifier.string(.array(arguments)) ?? "[]")" }
+        return text
+    }
+}
