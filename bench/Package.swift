@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "codec-bench", targets: ["CodecBench"]),
         .executable(name: "registry-bench", targets: ["RegistryBench"]),
+        .executable(name: "delivery-bench", targets: ["DeliveryBench"]),
     ],
     dependencies: [
         .package(name: "socketbus", path: "..")
@@ -26,11 +27,24 @@ let package = Package(
                 .product(name: "MsgPack", package: "socketbus"),
             ]
         ),
+        // A throw-away redis-server, CPU clocks, percentiles.
+        .target(name: "BenchSupport", dependencies: [.product(name: "Hiredis", package: "socketbus")]),
         .executableTarget(
             name: "RegistryBench",
             dependencies: [
+                "BenchSupport",
                 .product(name: "BusCore", package: "socketbus"),
                 .product(name: "Hiredis", package: "socketbus"),
+            ]
+        ),
+        .executableTarget(
+            name: "DeliveryBench",
+            dependencies: [
+                "BenchSupport",
+                .product(name: "BusCore", package: "socketbus"),
+                .product(name: "Hiredis", package: "socketbus"),
+                .product(name: "LocalProtocol", package: "socketbus"),
+                .product(name: "SocketIOCodec", package: "socketbus"),
             ]
         ),
     ]

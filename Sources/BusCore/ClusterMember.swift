@@ -247,6 +247,12 @@ public final class ClusterMember: @unchecked Sendable {
 
     // MARK: Adapter messages (subscriber thread)
 
+    /// The subscriber's entry point, for benchmarks that time routing
+    /// without Redis. Call from one thread only.
+    @_spi(Benchmarks) public func route(channel: [UInt8], payload: [UInt8]) {
+        handle(channel: channel, payload: payload)
+    }
+
     private func handle(channel bytes: [UInt8], payload: [UInt8]) {
         stats.withLock { $0.received += 1 }
         let name = String(decoding: bytes, as: UTF8.self)

@@ -8,6 +8,7 @@
 // trip) over 10,000 lookups. Redis is started with `--save ''` and stopped
 // at the end.
 
+import BenchSupport
 import BusCore
 import Foundation
 import Hiredis
@@ -48,30 +49,10 @@ print(String(format: "  memory       %.1f bytes per tracked socket (RSS %d MB ->
 registry = SocketRegistry()
 
 // 2. Mirror into a real redis-server.
-func freePort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-let port = freePort()
-let redisProcess = Process()
-redisProcess.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
-redisProcess.arguments = ["--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--logfile", "/dev/null"]
-try redisProcess.run()
-defer { kill(redisProcess.processIdentifier, SIGKILL) }
-let redisURL = "redis://127.0.0.1:\(port)"
-var probe: RedisConnection?
-for _ in 0..<100 {
-    if let c = try? RedisConnection(endpoint: .tcp(host: "127.0.0.1", port: port)) { probe = c; break }
-    usleep(20_000)
-}
-guard let redis = probe else { fatalError("redis-server did not start") }
+let benchRedis = try BenchRedis()
+defer { benchRedis.stop() }
+let redisURL = benchRedis.tcpURL
+let redis = try benchRedis.connect()
 
 var configuration = ClusterMember.Configuration(redis: try RedisConfiguration(url: redisURL), nodeId: "bench-node")
 configuration.livenessTTL = .seconds(60)
