@@ -115,6 +115,9 @@ final class AdapterSubscriber: @unchecked Sendable {
         var lastTraffic = clock.now
         var pingSentAt: ContinuousClock.Instant?
         var requested: Set<String> = []
+        // Reused for every message: their capacity stays.
+        var channel: [UInt8] = []
+        var payload: [UInt8] = []
         while !state.withLock({ $0.stopping }) {
             let wanted = state.withLock { $0.patterns }.filter { !requested.contains($0) }
             if !wanted.isEmpty {
@@ -122,10 +125,18 @@ final class AdapterSubscriber: @unchecked Sendable {
                 try connection.flush()
                 requested.formUnion(wanted)
             }
-            while let reply = try connection.bufferedReply() {
+            var gotTraffic = false
+            drain: while true {
+                switch try connection.bufferedMessage(channel: &channel, payload: &payload) {
+                case .message: onMessage(channel, payload)
+                case .other(let reply): handle(reply)
+                case .none: break drain
+                }
+                gotTraffic = true
+            }
+            if gotTraffic {
                 lastTraffic = clock.now
                 pingSentAt = nil
-                handle(reply)
             }
             if try connection.waitReadable(timeout: .milliseconds(100)) {
                 try connection.readAvailable()
@@ -146,9 +157,6 @@ final class AdapterSubscriber: @unchecked Sendable {
     private func handle(_ reply: RedisReply) {
         guard case .array(let parts) = reply, let kind = parts.first?.string else { return }
         switch kind {
-        case "pmessage" where parts.count == 4:
-            guard case .bulk(let channel) = parts[2], case .bulk(let payload) = parts[3] else { return }
-            onMessage(channel, payload)
         case "psubscribe" where parts.count >= 2:
             if let pattern = parts[1].string { state.withLock { _ = $0.subscribed.insert(pattern) } }
         default:

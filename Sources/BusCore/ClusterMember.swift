@@ -72,13 +72,17 @@ public final class ClusterMember: @unchecked Sendable {
     public let startedAt = unixMilliseconds()
     private let logger: Logger
     private let registry = Mutex(SocketRegistry())
-    private let stats = Mutex(Statistics())
+    /// Counters bumped on the subscriber thread, read from anywhere.
+    private let counters = StatisticsCounters()
     private let onCommand: @Sendable (NodeCommand) -> Void
     private var mirror: RegistryMirror!
     private var subscriber: AdapterSubscriber!
     private var tracker: DeliveryTracker!
     /// Scratch buffer for ack id injection (subscriber thread).
     private var injected: [UInt8] = []
+    /// The last channel seen and what it parsed to (subscriber thread).
+    private var lastChannelBytes: [UInt8] = []
+    private var lastChannel: AdapterChannel?
     private let decoder = BroadcastDecoder()
     /// Reused for every broadcast, so its buffers keep their capacity.
     private var delivery = BroadcastDelivery()
@@ -217,7 +221,7 @@ public final class ClusterMember: @unchecked Sendable {
 
     public func socket(_ id: String) -> SocketRegistry.Socket? { registry.withLock { $0.socket(id) } }
     public var socketCount: Int { registry.withLock { $0.count } }
-    public var statistics: Statistics { stats.withLock { $0 } }
+    public var statistics: Statistics { counters.snapshot }
     public var isRedisConnected: Bool { mirror.isConnected && subscriber.isConnected }
     public var subscribedPatterns: Set<String> { subscriber.confirmedPatterns }
     /// Times the whole registry was written to Redis (first connect, reconnects, data loss).
@@ -254,15 +258,19 @@ public final class ClusterMember: @unchecked Sendable {
     }
 
     private func handle(channel bytes: [UInt8], payload: [UInt8]) {
-        stats.withLock { $0.received += 1 }
-        let name = String(decoding: bytes, as: UTF8.self)
-        guard let channel = try? AdapterChannel(parsing: name, key: configuration.adapterKey) else { return }
+        counters.received.add(1, ordering: .relaxed)
+        // Most traffic repeats a few channels: parse each once in a row.
+        if bytes != lastChannelBytes {
+            lastChannel = try? AdapterChannel(parsing: String(decoding: bytes, as: UTF8.self), key: configuration.adapterKey)
+            lastChannelBytes = bytes
+        }
+        guard let channel = lastChannel else { return }
         switch channel {
         case .broadcast(_, let namespace, let room):
             // The adapter's own shortcut: a room channel for a room this node
             // does not have is dropped before it is decoded.
             if let room, !registry.withLock({ $0.hasRoom(room, namespace: namespace) }) {
-                stats.withLock { $0.filteredBeforeDecode += 1 }
+                counters.filteredBeforeDecode.add(1, ordering: .relaxed)
                 return
             }
             handleBroadcast(payload, namespace: namespace)
@@ -277,12 +285,12 @@ public final class ClusterMember: @unchecked Sendable {
         do {
             try decoder.decode(payload, into: &delivery)
         } catch {
-            stats.withLock { $0.malformed += 1 }
+            counters.malformed.add(1, ordering: .relaxed)
             logger.debug("malformed broadcast skipped: \(error)")
             return
         }
         if delivery.uid == uid {
-            stats.withLock { $0.ownDropped += 1 }
+            counters.ownDropped.add(1, ordering: .relaxed)
             return
         }
         guard delivery.namespace == namespace else { return }
@@ -290,7 +298,7 @@ public final class ClusterMember: @unchecked Sendable {
             $0.select(namespace: namespace, rooms: delivery.rooms.map(\.description), except: delivery.except.map(\.description))
         }
         guard !targets.isEmpty else { return }
-        stats.withLock { $0.deliveries += 1 }
+        counters.deliveries.add(1, ordering: .relaxed)
         let ackId = injectAckId(payload: payload, namespace: namespace, targets: targets)
         onCommand(
             .deliver(
@@ -351,7 +359,7 @@ public final class ClusterMember: @unchecked Sendable {
             guard case .request(let decoded) = try AdapterMessage.decode(payload, channel: channel) else { return }
             request = decoded
         } catch {
-            stats.withLock { $0.malformed += 1 }
+            counters.malformed.add(1, ordering: .relaxed)
             logger.debug("malformed request skipped: \(error)")
             return
         }
@@ -378,8 +386,30 @@ public final class ClusterMember: @unchecked Sendable {
             command = nil
         }
         if let command {
-            stats.withLock { $0.requestsApplied += 1 }
+            counters.requestsApplied.add(1, ordering: .relaxed)
             onCommand(command)
         }
+    }
+}
+
+/// The counters of ``ClusterMember/Statistics``, as atomics: the subscriber
+/// bumps them per message, and a lock there would cost more than the work.
+final class StatisticsCounters: Sendable {
+    let received = Atomic<Int>(0)
+    let ownDropped = Atomic<Int>(0)
+    let filteredBeforeDecode = Atomic<Int>(0)
+    let malformed = Atomic<Int>(0)
+    let deliveries = Atomic<Int>(0)
+    let requestsApplied = Atomic<Int>(0)
+
+    var snapshot: ClusterMember.Statistics {
+        var s = ClusterMember.Statistics()
+        s.received = received.load(ordering: .relaxed)
+        s.ownDropped = ownDropped.load(ordering: .relaxed)
+        s.filteredBeforeDecode = filteredBeforeDecode.load(ordering: .relaxed)
+        s.malformed = malformed.load(ordering: .relaxed)
+        s.deliveries = deliveries.load(ordering: .relaxed)
+        s.requestsApplied = requestsApplied.load(ordering: .relaxed)
+        return s
     }
 }

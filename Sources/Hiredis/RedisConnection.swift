@@ -152,6 +152,50 @@ public final class RedisConnection {
         return Self.copy(reply)
     }
 
+    /// What ``bufferedMessage(channel:payload:)`` found.
+    public enum BufferedMessage: Sendable, Hashable {
+        /// A pub/sub message; its channel and payload are in the buffers.
+        case message
+        /// Any other reply (subscription confirmations, PONG, errors).
+        case other(RedisReply)
+        /// Nothing complete is buffered.
+        case none
+    }
+
+    /// Like ``bufferedReply()``, but a pub/sub `message` or `pmessage` is
+    /// copied straight into `channel` and `payload` (whose capacity is
+    /// reused), without building a ``RedisReply``: the subscriber's hot path.
+    public func bufferedMessage(channel: inout [UInt8], payload: inout [UInt8]) throws(RedisError) -> BufferedMessage {
+        let context = try open()
+        var reply: UnsafeMutablePointer<redisReply>?
+        if CHiredis_getBufferedReply(context, &reply) != 0 { throw Self.error(of: context, errno: errno) }
+        guard let reply else { return .none }
+        defer { freeReplyObject(reply) }
+        let r = reply.pointee
+        if r.type == REDIS_REPLY_ARRAY, r.elements == 3 || r.elements == 4, let kind = r.element[0]?.pointee,
+            kind.type == REDIS_REPLY_STRING,
+            Self.equals(kind, r.elements == 4 ? "pmessage" : "message"),
+            let channelReply = r.element[r.elements - 2]?.pointee, channelReply.type == REDIS_REPLY_STRING,
+            let payloadReply = r.element[r.elements - 1]?.pointee, payloadReply.type == REDIS_REPLY_STRING
+        {
+            Self.copy(channelReply, into: &channel)
+            Self.copy(payloadReply, into: &payload)
+            return .message
+        }
+        return .other(Self.copy(reply))
+    }
+
+    private static func equals(_ reply: redisReply, _ text: StaticString) -> Bool {
+        guard reply.len == text.utf8CodeUnitCount, let str = reply.str else { return false }
+        return memcmp(str, text.utf8Start, reply.len) == 0
+    }
+
+    private static func copy(_ reply: redisReply, into buffer: inout [UInt8]) {
+        buffer.removeAll(keepingCapacity: true)
+        guard let str = reply.str, reply.len > 0 else { return }
+        buffer.append(contentsOf: UnsafeRawBufferPointer(start: str, count: reply.len))
+    }
+
     /// Writes everything queued by ``append(_:)-([[UInt8]])`` (blocking until sent).
     public func flush() throws(RedisError) {
         let context = try open()

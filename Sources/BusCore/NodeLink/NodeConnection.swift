@@ -11,8 +11,9 @@ import Synchronization
 /// One connector's connection: reads frames on its own thread and applies
 /// them to the cluster member; `send` may be called from any thread.
 final class NodeConnection: @unchecked Sendable {
-    // @unchecked: `decoder`, `sockets` and `helloDone` belong to the reader
-    // thread; writes go through `writeLock`; `closed` is atomic.
+    // @unchecked: `decoder` and `sockets` belong to the reader thread;
+    // `queued` and `droppedFrames` are guarded by `outgoing`; `closed` and
+    // `ready` are atomic.
     let id: Int
     private let fd: Int32
     private unowned let server: NodeLinkServer
@@ -21,7 +22,11 @@ final class NodeConnection: @unchecked Sendable {
     private var sockets = Set<String>()
     private let ready = Atomic<Bool>(false)
     private let closed = Atomic<Bool>(false)
-    private let writeLock = NSLock()
+    /// Encoded frames waiting for the writer thread, and its wake-up.
+    private let outgoing = NSCondition()
+    private var queued: [UInt8] = []
+    private(set) var droppedFrames = 0
+    private let writerDone = DispatchSemaphore(value: 0)
 
     init(id: Int, fd: Int32, server: NodeLinkServer, logger: Logger) {
         self.id = id
@@ -38,24 +43,58 @@ final class NodeConnection: @unchecked Sendable {
         let thread = Thread { [self] in readLoop() }
         thread.name = "busd-node-link-\(id)"
         thread.start()
+        let writer = Thread { [self] in
+            writeLoop()
+            writerDone.signal()
+        }
+        writer.name = "busd-node-write-\(id)"
+        writer.start()
     }
 
+    /// Queues a frame for the writer thread. Frames queued while it writes
+    /// go out together in the next write, so a burst costs a few system
+    /// calls instead of one per frame. Past `maximumQueuedBytes` (a node
+    /// that stopped reading) frames are dropped and counted.
     func send(_ frame: LocalFrame) {
-        var bytes: [UInt8] = []
-        frame.encode(into: &bytes)
-        writeLock.lock()
-        defer { writeLock.unlock() }
+        outgoing.lock()
+        defer { outgoing.unlock() }
         guard !closed.load(ordering: .acquiring) else { return }
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                logger.notice("write to the node failed (errno \(errno)): closing the connection")
-                shutdown(fd, Int32(SHUT_RDWR))
+        guard queued.count < Self.maximumQueuedBytes else {
+            droppedFrames += 1
+            return
+        }
+        let wasEmpty = queued.isEmpty
+        frame.encode(into: &queued)
+        if wasEmpty { outgoing.signal() }
+    }
+
+    /// Bytes waiting for the node before frames are dropped.
+    static let maximumQueuedBytes = 64 << 20
+
+    private func writeLoop() {
+        var sending: [UInt8] = []
+        while true {
+            outgoing.lock()
+            while queued.isEmpty && !closed.load(ordering: .acquiring) { outgoing.wait() }
+            if queued.isEmpty {
+                outgoing.unlock()
                 return
             }
-            offset += n
+            swap(&sending, &queued)
+            outgoing.unlock()
+            var offset = 0
+            while offset < sending.count {
+                // MSG_NOSIGNAL: a node that went away is an error here, not SIGPIPE.
+                let n = sending.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    logger.notice("write to the node failed (errno \(errno)): closing the connection")
+                    shutdown(fd, Int32(SHUT_RDWR))
+                    return
+                }
+                offset += n
+            }
+            sending.removeAll(keepingCapacity: true)
         }
     }
 
@@ -87,9 +126,16 @@ final class NodeConnection: @unchecked Sendable {
     }
 
     private func finish() {
-        writeLock.lock()
+        // Let the writer send what is queued (an ERROR frame, say) first.
+        outgoing.lock()
         closed.store(true, ordering: .releasing)
-        writeLock.unlock()
+        outgoing.broadcast()
+        outgoing.unlock()
+        if writerDone.wait(timeout: .now() + 2) == .timedOut {
+            // The node stopped reading: unblock the writer.
+            shutdown(fd, Int32(SHUT_RDWR))
+            writerDone.wait()
+        }
         shutdown(fd, Int32(SHUT_RDWR))
         Glibc.close(fd)
         // The node is gone, and so are its sockets.
