@@ -22,6 +22,8 @@ SPM := --scratch-path $(BUILD_DIR) $(SWIFT_FLAGS)
 # The test suite drives real peers: Python tools from .venv and Debian's
 # node modules (node-socket.io-parser lives under /usr/share/nodejs).
 TEST_ENV := PATH="$(CURDIR)/.venv/bin:$$PATH" NODE_PATH="/usr/share/nodejs$${NODE_PATH:+:$$NODE_PATH}"
+# Where the connector and end-to-end tests find busd and busctl.
+BIN_ENV := SOCKETBUS_BIN_DIR="$(abspath $(BUILD_DIR))/debug"
 
 .PHONY: demo test build release bench format lint clean deps deps-test
 
@@ -41,6 +43,7 @@ test: deps-test
 	@echo "make test: output kept in $(LOG_DIR)/build-tests.log and $(LOG_DIR)/test.log"
 	$(SWIFT) build $(SPM) --build-tests 2>&1 | tee $(LOG_DIR)/build-tests.log
 	$(TEST_ENV) $(SWIFT) test $(SPM) $(TEST_FLAGS) 2>&1 | tee $(LOG_DIR)/test.log
+	$(TEST_ENV) $(BIN_ENV) python -m pytest -q -p no:cacheprovider Tests/EndToEnd 2>&1 | tee $(LOG_DIR)/e2e.log
 
 build: deps
 	$(SWIFT) build $(SPM)
