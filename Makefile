@@ -43,6 +43,7 @@ test: deps-test
 	@echo "make test: output kept in $(LOG_DIR)/build-tests.log and $(LOG_DIR)/test.log"
 	$(SWIFT) build $(SPM) --build-tests 2>&1 | tee $(LOG_DIR)/build-tests.log
 	$(TEST_ENV) $(SWIFT) test $(SPM) $(TEST_FLAGS) 2>&1 | tee $(LOG_DIR)/test.log
+	$(TEST_ENV) $(BIN_ENV) node --test clients/node/test/ 2>&1 | tee $(LOG_DIR)/node-connector.log | tail -n 9
 	$(TEST_ENV) $(BIN_ENV) python -m pytest -q -p no:cacheprovider Tests/EndToEnd 2>&1 | tee $(LOG_DIR)/e2e.log
 
 build: deps

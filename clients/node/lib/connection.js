@@ -1,0 +1,323 @@
+"use strict";
+// The link to busd: one Unix-socket connection per process (shared by the
+// adapters of all namespaces), the HELLO/WELCOME handshake, PING/PONG, and
+// reconnection with exponential back-off and jitter when busd goes away.
+
+const net = require("node:net");
+const os = require("node:os");
+const { EventEmitter } = require("node:events");
+const { debuglog } = require("node:util");
+const frames = require("./frames");
+
+const { ERROR_CODES, ProtocolError } = frames;
+
+const DEFAULTS = {
+  path: "/run/socketbus/busd.sock",
+  initialDelayMs: 100,
+  maxDelayMs: 5000,
+  // A busd that accepts but does not answer HELLO is given up on after this.
+  handshakeTimeoutMs: 5000,
+  // Broadcasts made while busd is unreachable wait here (oldest dropped first).
+  maxQueuedBroadcasts: 1000,
+  maxQueuedBytes: 8 * 1024 * 1024,
+  // When busd reads slower than the node writes, broadcasts beyond this much
+  // unsent data are dropped (and counted) instead of growing memory forever.
+  maxWriteBufferBytes: 64 * 1024 * 1024,
+};
+
+// Frames only busd may send once the session is up.
+const FROM_BUSD = new Set(["DELIVER", "SOCKETS_JOIN", "SOCKETS_LEAVE", "SOCKETS_DISCONNECT", "SERVER_SIDE_EMIT"]);
+
+function defaultLogger() {
+  const debug = debuglog("socketbus");
+  return { debug, warn: (message) => console.warn(`socketbus: ${message}`) };
+}
+
+/**
+ * Events: "ready" (welcome frame) once a session is up, after every
+ * (re)connect; "frame" (frame) for each busd → node command; "down" (reason)
+ * when an established session ends.
+ */
+class BusConnection extends EventEmitter {
+  constructor(options = {}) {
+    super();
+    this.options = { ...DEFAULTS, ...options };
+    this.nodeName = options.nodeName || `${os.hostname()}-${process.pid}`;
+    this.logger = options.logger || defaultLogger();
+    /** idle, connecting, handshaking, ready, closing (after a protocol error) or closed. */
+    this.state = "idle";
+    this.sessionActive = false;
+    /** The last WELCOME: { uid, nodeId, ackIdBase, ackTimeoutMs }. */
+    this.welcome = null;
+    this.lastError = null;
+    this.counters = {
+      sessions: 0, // WELCOMEs received
+      connectFailures: 0,
+      sessionsLost: 0,
+      framesIn: 0,
+      framesOut: 0,
+      framesSkipped: 0, // node events not sent while busd was away (the resync covers them)
+      broadcastsSent: 0,
+      broadcastsQueued: 0,
+      broadcastsDropped: 0,
+      errorsReceived: 0,
+      protocolErrors: 0,
+      handlerErrors: 0,
+    };
+    this.socket = null;
+    this.decoder = null;
+    this.attempt = 0;
+    this.timer = null;
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.corked = false;
+    this.warnedOutage = false;
+  }
+
+  get connected() {
+    return this.state === "ready";
+  }
+
+  /** A snapshot for health checks and tests. */
+  stats() {
+    return {
+      state: this.state,
+      connected: this.connected,
+      path: this.options.path,
+      welcome: this.welcome,
+      queuedBroadcasts: this.queue.length,
+      queuedBytes: this.queuedBytes,
+      lastError: this.lastError,
+      ...this.counters,
+    };
+  }
+
+  start() {
+    if (this.state === "idle") this.connect();
+    return this;
+  }
+
+  /** Stops for good: flushes what is written, closes, never reconnects. */
+  close() {
+    if (this.state === "closed") return Promise.resolve();
+    this.state = "closed";
+    clearTimeout(this.timer);
+    const socket = this.socket;
+    this.socket = null;
+    if (!socket || socket.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      socket.once("close", resolve);
+      socket.end();
+      setTimeout(() => socket.destroy(), 2000).unref();
+    });
+  }
+
+  /** Sends a frame now, or drops it when there is no session (returns false). */
+  send(frame) {
+    if (this.state !== "ready") {
+      this.counters.framesSkipped++;
+      return false;
+    }
+    this.write(frames.encodeFrame(frame));
+    return true;
+  }
+
+  /** Sends a BROADCAST now, or queues it (bounded) until the next session. */
+  sendBroadcast(frame) {
+    const bytes = frames.encodeFrame(frame);
+    if (this.state === "ready") {
+      if (this.socket.writableLength > this.options.maxWriteBufferBytes) {
+        this.counters.broadcastsDropped++;
+        return false;
+      }
+      this.write(bytes);
+      this.counters.broadcastsSent++;
+      return true;
+    }
+    if (this.state === "closed") {
+      this.counters.broadcastsDropped++;
+      return false;
+    }
+    this.queue.push(bytes);
+    this.queuedBytes += bytes.length;
+    this.counters.broadcastsQueued++;
+    while (this.queue.length > this.options.maxQueuedBroadcasts || this.queuedBytes > this.options.maxQueuedBytes) {
+      this.queuedBytes -= this.queue.shift().length;
+      this.counters.broadcastsDropped++;
+    }
+    return true;
+  }
+
+  // ---- internals ----
+
+  connect() {
+    this.state = "connecting";
+    this.decoder = new frames.FrameDecoder();
+    const socket = net.createConnection(this.options.path);
+    this.socket = socket;
+    socket.on("connect", () => {
+      if (this.socket !== socket) return;
+      this.state = "handshaking";
+      this.writeNow(frames.encodeFrame({ type: "HELLO", version: frames.VERSION, node: this.nodeName, pid: process.pid }));
+      const timer = setTimeout(() => {
+        if (this.socket !== socket || this.state !== "handshaking") return;
+        this.lastError = `no WELCOME within ${this.options.handshakeTimeoutMs} ms`;
+        socket.destroy();
+      }, this.options.handshakeTimeoutMs);
+      timer.unref();
+    });
+    socket.on("data", (chunk) => this.onData(socket, chunk));
+    socket.on("error", (err) => {
+      this.lastError = err.message;
+      if (this.state === "connecting") this.counters.connectFailures++;
+    });
+    socket.on("close", () => this.onClose(socket));
+  }
+
+  onClose(socket) {
+    if (this.socket !== socket) return;
+    this.socket = null;
+    const hadSession = this.sessionActive;
+    this.sessionActive = false;
+    if (this.state === "closed") return;
+    this.state = "connecting";
+    if (hadSession) {
+      this.counters.sessionsLost++;
+      this.warnedOutage = true; // one warning per outage
+      this.logger.warn(`lost the link to busd (${this.options.path}); reconnecting`);
+      this.dispatch("down", this.lastError || "connection closed");
+    } else if (!this.warnedOutage) {
+      this.warnedOutage = true;
+      this.logger.warn(`cannot reach busd at ${this.options.path} (${this.lastError || "closed"}); retrying`);
+    }
+    const delay = this.nextDelay();
+    this.logger.debug(`reconnecting to busd in ${delay} ms`);
+    this.timer = setTimeout(() => this.connect(), delay);
+    this.timer.unref();
+  }
+
+  /** Exponential back-off with "equal jitter": half fixed, half random. */
+  nextDelay() {
+    const { initialDelayMs, maxDelayMs } = this.options;
+    const base = Math.min(maxDelayMs, initialDelayMs * 2 ** Math.min(this.attempt, 30));
+    this.attempt++;
+    return Math.round(base / 2 + (Math.random() * base) / 2);
+  }
+
+  onData(socket, chunk) {
+    // After a protocol error the rest of that connection is ignored.
+    if (this.socket !== socket || this.state === "closing") return;
+    this.decoder.push(chunk);
+    for (;;) {
+      let frame;
+      try {
+        frame = this.decoder.next();
+        if (frame === null) return;
+        this.counters.framesIn++;
+        this.handle(frame);
+      } catch (err) {
+        if (!(err instanceof ProtocolError)) throw err;
+        this.failSession(err);
+        return;
+      }
+      if (this.socket !== socket || this.state === "closing") return;
+    }
+  }
+
+  handle(frame) {
+    if (frame.type === "ERROR") {
+      // busd closes the connection after an ERROR; we reconnect then.
+      this.counters.errorsReceived++;
+      this.lastError = `busd error ${frame.code}: ${frame.message}`;
+      this.logger.warn(this.lastError);
+      return;
+    }
+    if (this.state === "handshaking") {
+      if (frame.type !== "WELCOME") throw new ProtocolError(ERROR_CODES.UNEXPECTED, `${frame.type} before WELCOME`);
+      if (frame.version !== frames.VERSION) {
+        throw new ProtocolError(ERROR_CODES.UNSUPPORTED_VERSION, `connector speaks version ${frames.VERSION}, busd ${frame.version}`);
+      }
+      this.onWelcome(frame);
+      return;
+    }
+    switch (frame.type) {
+      case "PING":
+        this.write(frames.encodeFrame({ type: "PONG", token: frame.token }));
+        return;
+      case "PONG":
+        return;
+      default:
+        if (!FROM_BUSD.has(frame.type)) throw new ProtocolError(ERROR_CODES.UNEXPECTED, `unexpected ${frame.type} from busd`);
+        this.dispatch("frame", frame);
+    }
+  }
+
+  onWelcome(frame) {
+    const { uid, nodeId, ackIdBase, ackTimeoutMs } = frame;
+    this.welcome = { uid, nodeId, ackIdBase, ackTimeoutMs };
+    this.state = "ready";
+    this.sessionActive = true;
+    this.attempt = 0;
+    this.counters.sessions++;
+    if (this.warnedOutage || this.counters.sessions > 1) this.logger.warn(`linked to busd again (node id ${nodeId})`);
+    this.warnedOutage = false;
+    this.lastError = null;
+    // Adapters re-send their sockets first, so busd knows the rooms before
+    // queued broadcasts arrive.
+    this.dispatch("ready", this.welcome);
+    const queued = this.queue;
+    this.queue = [];
+    this.queuedBytes = 0;
+    for (const bytes of queued) {
+      if (this.state !== "ready") break;
+      this.write(bytes);
+      this.counters.broadcastsSent++;
+    }
+  }
+
+  // A listener's exception (user code in socket.join, say) must not end the session.
+  dispatch(event, value) {
+    for (const listener of this.listeners(event)) {
+      try {
+        listener(value);
+      } catch (err) {
+        this.counters.handlerErrors++;
+        this.logger.warn(`error while handling ${value && value.type ? value.type : event}: ${err && err.stack}`);
+      }
+    }
+  }
+
+  failSession(err) {
+    this.counters.protocolErrors++;
+    this.lastError = `protocol error: ${err.message}`;
+    this.logger.warn(`${this.lastError}; closing the link to busd`);
+    const socket = this.socket;
+    if (!socket) return;
+    this.writeNow(frames.encodeFrame({ type: "ERROR", code: err.code, message: err.message.slice(0, 1000) }));
+    socket.end();
+    setTimeout(() => socket.destroy(), 1000).unref();
+    if (this.state !== "closed") this.state = "closing";
+  }
+
+  // Frames written in one tick leave in one writev.
+  write(bytes) {
+    const socket = this.socket;
+    if (!this.corked) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        socket.uncork();
+      });
+    }
+    socket.write(bytes);
+    this.counters.framesOut++;
+  }
+
+  writeNow(bytes) {
+    this.socket.write(bytes);
+    this.counters.framesOut++;
+  }
+}
+
+module.exports = { BusConnection, DEFAULTS };

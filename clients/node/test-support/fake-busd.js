@@ -1,0 +1,79 @@
+"use strict";
+// A busd stand-in on a temporary Unix socket, speaking the local protocol
+// with the connector's own codec: answers HELLO with WELCOME, records every
+// frame it receives, and lets a test push frames or cut the connection.
+
+const net = require("node:net");
+const { EventEmitter } = require("node:events");
+const { encodeFrame, FrameDecoder } = require("../lib/frames");
+const { waitFor } = require("./wait");
+
+class FakeBusd extends EventEmitter {
+  constructor(path, welcome = {}) {
+    super();
+    this.path = path;
+    this.welcome = { type: "WELCOME", version: 1, uid: "fakeUid", nodeId: "fake-node", ackIdBase: 2 ** 52, ackTimeoutMs: 30000, ...welcome };
+    this.autoWelcome = true;
+    this.received = [];
+    this.hellos = 0;
+    this.connection = null;
+    this.server = net.createServer((socket) => this.onConnection(socket));
+  }
+
+  listen() {
+    return new Promise((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(this.path, resolve);
+    });
+  }
+
+  onConnection(socket) {
+    this.connection = socket;
+    const decoder = new FrameDecoder();
+    socket.on("data", (chunk) => {
+      decoder.push(chunk);
+      for (let frame; (frame = decoder.next()) !== null; ) {
+        this.received.push(frame);
+        if (frame.type === "HELLO") {
+          this.hellos++;
+          if (this.autoWelcome) this.send(this.welcome);
+        }
+        this.emit("frame", frame);
+      }
+    });
+    socket.on("error", () => {});
+    socket.on("close", () => this.connection === socket && (this.connection = null));
+  }
+
+  send(frame) {
+    this.connection.write(Buffer.isBuffer(frame) ? frame : encodeFrame(frame));
+  }
+
+  /** Frames of one type received so far (all when no type). */
+  frames(type) {
+    return type ? this.received.filter((frame) => frame.type === type) : this.received;
+  }
+
+  /** Resolves with the first received frame (from index `from`) that matches. */
+  async next(predicate, { from = 0, timeout = 3000 } = {}) {
+    let found;
+    await waitFor(() => (found = this.received.slice(from).find(predicate)), { timeout, what: "a frame from the connector" });
+    return found;
+  }
+
+  waitForSession(count = 1) {
+    return waitFor(() => this.hellos >= count && this.connection, { what: `HELLO number ${count}` });
+  }
+
+  dropConnection() {
+    if (this.connection) this.connection.destroy();
+    this.connection = null;
+  }
+
+  close() {
+    this.dropConnection();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+module.exports = { FakeBusd };

@@ -1,0 +1,295 @@
+"use strict";
+// The connector against the real busd and a real redis-server: the registry
+// entry in Redis, captured adapter traffic published to Redis reaching the
+// stand-in sockets byte for byte, the node's broadcasts published as msgpack,
+// busd restarts, and delivery confirmations (busd --ack-policy all).
+//
+// Needs busd (SOCKETBUS_BUSD, or SOCKETBUS_BIN_DIR/busd, default
+// .build/debug/busd) and redis-server; fails when either is missing.
+
+const { describe, it, before, after } = require("node:test");
+const assert = require("node:assert/strict");
+const fs = require("node:fs");
+const path = require("node:path");
+const { createHash } = require("node:crypto");
+const { createAdapter } = require("..");
+const { FakeServer } = require("../test-support/fake-socketio");
+const { RespClient } = require("../test-support/resp");
+const { decodeMsgpack, encodeMsgpack } = require("../test-support/msgpack");
+const { BUSD, REDIS_SERVER, startRedis, startBusd, stableBusd } = require("../test-support/processes");
+const { waitFor, sleep, tempDir, quietLogger } = require("../test-support/wait");
+
+const CAPTURED = path.resolve(__dirname, "../../../Tests/SocketIOCodecTests/Fixtures/captured.jsonl");
+const A = "AgUEon6wzXtHqqioAAAB"; // client A of the capture, on node n2
+const A_CHAT = "kjd6nH2e29v_GNS3AAAC"; // A's /chat socket
+const C = "CcccccccccccccccccCC"; // client C (its id was not recorded)
+const NODE_ID = "test-node";
+
+const missing = [BUSD, REDIS_SERVER, CAPTURED].filter((file) => !fs.existsSync(file));
+// These are part of the repository's build: missing means a broken set-up, not a skip.
+if (missing.length) throw new Error(`missing ${missing.join(", ")} (build busd first: make test does)`);
+const skip = false;
+// A copy made once: the binary may be replaced by a newer build meanwhile.
+const dir = tempDir();
+const busdBinary = stableBusd(dir);
+const ackSkip = false;
+
+function captured() {
+  const bySeq = new Map();
+  for (const line of fs.readFileSync(CAPTURED, "utf8").split("\n")) {
+    if (!line.trim()) continue;
+    const message = JSON.parse(line);
+    bySeq.set(message.seq, message);
+  }
+  return bySeq;
+}
+
+/** What a socket.io 4 node writes for a captured broadcast: the client frame without engine.io's "4". */
+function expectedPackets(message) {
+  return [message.client_frame.slice(1), ...(message.client_frame_attachments || []).map((hex) => Buffer.from(hex, "hex"))];
+}
+
+/** The clients of node n2 (our stand-in) that received a captured broadcast. */
+function n2Receivers(message) {
+  return message.client_frames.filter((entry) => entry.client_node === "n2").map((entry) => entry.client);
+}
+
+describe("with a real busd and redis-server", { skip, timeout: 120000 }, () => {
+  let socketPath, redis, busd, Adapter, io, nsp, chat, sockets, subscriber, messages;
+  const capture = skip ? new Map() : captured();
+
+  async function publish(seq) {
+    const message = capture.get(seq);
+    await redis.client.command("PUBLISH", message.channel, Buffer.from(message.hex, "hex"));
+  }
+
+  async function startOurBusd(extra = []) {
+    busd = await startBusd(busdBinary, { redisUrl: redis.url, socketPath, nodeId: NODE_ID, extra });
+  }
+
+  /** Every socket's write count, to compare what arrived after a step. */
+  function marks() {
+    return Object.fromEntries(Object.entries(sockets).map(([name, socket]) => [name, socket.client.writes.length]));
+  }
+
+  // A message of its own to A's id room: once A has it, busd has handled
+  // everything published before it.
+  let barriers = 0;
+  async function barrier() {
+    const packet = `2["barrier",${++barriers}]`;
+    const payload = encodeMsgpack(["barrier-uid", { type: 2, data: ["barrier", barriers], nsp: "/" }, { rooms: [A], except: [], flags: {} }]);
+    await redis.client.command("PUBLISH", `socket.io#/#${A}#`, payload);
+    await waitFor(() => sockets.A.written.includes(packet), { what: `barrier ${barriers}` });
+  }
+
+  /** Writes since `mark`, per socket, without the barriers. */
+  function writesSince(mark) {
+    const isBarrier = (write) => String(write.packets[0]).startsWith('2["barrier",');
+    return Object.fromEntries(Object.entries(sockets).map(([name, socket]) => [name, socket.client.writes.slice(mark[name]).filter((w) => !isBarrier(w))]));
+  }
+
+  async function owner(sid) {
+    const value = await redis.client.command("HGET", "socketbus:owner", sid);
+    return value && value.toString();
+  }
+
+  before(async () => {
+    socketPath = path.join(dir, "busd.sock");
+    redis = await startRedis();
+    await startOurBusd();
+    Adapter = createAdapter({ path: socketPath, nodeName: "integration", logger: quietLogger() });
+    io = new FakeServer(Adapter);
+    nsp = io.of("/");
+    chat = io.of("/chat");
+    sockets = { A: nsp.connect(A), C: nsp.connect(C), A_CHAT: chat.connect(A_CHAT) };
+    sockets.A.join("roomA");
+    sockets.C.join(["roomA", "roomC"]);
+    subscriber = await RespClient.connect(redis.port);
+    messages = [];
+    subscriber.on("message", (channel, payload) => messages.push({ channel, payload }));
+    await subscriber.command("PSUBSCRIBE", "socket.io#*", "socketbus:acks:*");
+    await waitFor(() => Adapter.bus.connected, { what: "the connector's session" });
+  });
+
+  after(async () => {
+    if (io) await io.close();
+    if (subscriber) subscriber.close();
+    if (busd) await busd.stop();
+    if (redis) {
+      redis.client.close();
+      await redis.child.stop();
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a connect appears in busd's registry in Redis", async () => {
+    const connectedAt = nsp.adapter.connectedAt.get(A);
+    const entry = await waitFor(() => owner(A), { what: "the owner entry" });
+    assert.equal(entry, `${NODE_ID}\t${connectedAt}\t/`);
+    assert.equal(await waitFor(() => owner(A_CHAT)), `${NODE_ID}\t${chat.adapter.connectedAt.get(A_CHAT)}\t/chat`);
+    const welcome = Adapter.bus.welcome;
+    assert.equal(welcome.nodeId, NODE_ID);
+    assert.equal(welcome.ackIdBase, 2 ** 52);
+  });
+
+  it("captured adapter traffic published to Redis reaches the sockets as the exact packets", async () => {
+    await waitFor(() => owner(C)); // registry complete, rooms included (frames are in order)
+    await barrier();
+    const requests = {
+      13: () => assert.deepEqual(nsp.serverSideEmits.at(-1), ["hello", { from: "emitter" }, 2]),
+      14: () => assert.deepEqual(chat.serverSideEmits.at(-1), ["hello", "chat-ns"]),
+      15: () => assert.ok(sockets.A.rooms.has("joinedRemote")),
+      17: () => assert.ok(!sockets.C.rooms.has("roomA") && sockets.A.rooms.has("roomA")),
+      18: () => assert.ok(!sockets.A.rooms.has("joinedRemote")),
+    };
+    const seqs = [...capture.keys()].filter((seq) => capture.get(seq).message.startsWith("broadcast") || requests[seq]);
+    for (const seq of seqs.sort((x, y) => x - y)) {
+      const message = capture.get(seq);
+      const mark = marks();
+      await publish(seq);
+      if (requests[seq]) {
+        await waitFor(() => {
+          try {
+            requests[seq]();
+            return true;
+          } catch {
+            return false;
+          }
+        }, { what: `the effect of request ${seq} (${message.description})` });
+        continue;
+      }
+      await barrier();
+      const got = writesSince(mark);
+      const receivers = n2Receivers(message);
+      const socketName = (client) => (client === "A" && message.channel.startsWith("socket.io#/chat#") ? "A_CHAT" : client);
+      const expectedNames = new Set(receivers.map(socketName));
+      for (const [name, own] of Object.entries(got)) {
+        if (!expectedNames.has(name)) {
+          assert.deepEqual(own, [], `seq ${seq} (${message.description}) must not reach ${name}`);
+          continue;
+        }
+        assert.equal(own.length, 1, `seq ${seq} (${message.description}) reaches ${name} once`);
+        assert.deepEqual(own[0].packets, expectedPackets(message), `seq ${seq} packet for ${name}`);
+        const flags = message.decoded[2].flags;
+        assert.equal(own[0].opts.preEncoded, true);
+        assert.equal(Boolean(own[0].opts.volatile), Boolean(flags.volatile), `seq ${seq} volatile`);
+        assert.equal(own[0].opts.compress, flags.compress, `seq ${seq} compress`);
+      }
+    }
+  });
+
+  it("the node's broadcasts are delivered locally once and published to Redis as the Redis adapter does", async () => {
+    messages.length = 0;
+    const mark = marks();
+    nsp.emit(["news", 1, "é"], { rooms: ["roomA"] });
+    nsp.emit(["bin", Buffer.from([0xde, 0xad])], { except: [C], flags: { volatile: true } });
+    // Only this node's publications (the test's own barrier messages go by too).
+    const ours = () => messages.filter((m) => m.channel.startsWith("socket.io#") && decodeMsgpack(m.payload)[0] === Adapter.bus.welcome.uid);
+    await waitFor(() => ours().length === 2, { what: "two publications" });
+    const [toRoom, toAll] = ours();
+    assert.equal(toRoom.channel, "socket.io#/#roomA#");
+    assert.deepEqual(decodeMsgpack(toRoom.payload), [
+      Adapter.bus.welcome.uid,
+      { type: 2, data: ["news", 1, "é"], nsp: "/" },
+      { rooms: ["roomA"], except: [], flags: {} },
+    ]);
+    assert.equal(toAll.channel, "socket.io#/#");
+    assert.deepEqual(decodeMsgpack(toAll.payload), [
+      Adapter.bus.welcome.uid,
+      { type: 2, data: ["bin", Buffer.from([0xde, 0xad])], nsp: "/" },
+      { rooms: [], except: [C], flags: { volatile: true } },
+    ]);
+    // busd drops its own uid's messages: no second copy comes back.
+    await barrier();
+    const got = writesSince(mark);
+    assert.deepEqual(got.A.map((w) => w.packets[0]), ['2["news",1,"é"]', '51-["bin",{"_placeholder":true,"num":0}]']);
+    assert.deepEqual(got.C.map((w) => w.packets[0]), []);
+  });
+
+  it("a disconnect removes the registry entry", async () => {
+    const extra = nsp.connect("Xxxxxxxxxxxxxxxxxxx1");
+    await waitFor(() => owner(extra.id), { what: "the new socket's entry" });
+    extra.disconnect();
+    await waitFor(async () => (await owner(extra.id)) === null, { what: "the entry to go" });
+  });
+
+  it("busd restarts: the connector reconnects and the registry is rebuilt", async () => {
+    const connectedAt = nsp.adapter.connectedAt.get(A);
+    const sessions = Adapter.bus.counters.sessions;
+    await busd.stop("SIGTERM");
+    await waitFor(async () => (await owner(A)) === null, { what: "busd to remove its entries on SIGTERM" });
+    await waitFor(() => !Adapter.bus.connected, { what: "the connector to notice" });
+    // A broadcast while busd is away waits in the queue.
+    messages.length = 0;
+    nsp.emit(["whileAway"], { rooms: ["nobody-here"] });
+    await sleep(300);
+    await startOurBusd();
+    await waitFor(() => Adapter.bus.counters.sessions === sessions + 1, { timeout: 10000, what: "a new session" });
+    assert.equal(await waitFor(() => owner(A), { what: "the entry to come back" }), `${NODE_ID}\t${connectedAt}\t/`);
+    assert.ok(await waitFor(() => owner(A_CHAT)));
+    const queued = await waitFor(() => messages.find((m) => m.channel === "socket.io#/#nobody-here#"), { what: "the queued broadcast" });
+    assert.deepEqual(decodeMsgpack(queued.payload)[1].data, ["whileAway"]);
+    // Rooms came back too: a roomA message reaches A and not C (who left roomA).
+    const mark = marks();
+    await publish(4);
+    await barrier();
+    const got = writesSince(mark);
+    assert.equal(got.A[0].packets[0], '2["toRoom",{"room":"roomA"}]');
+    assert.deepEqual(got.C, []);
+  });
+
+  describe("delivery confirmations (busd --ack-policy all)", { skip: ackSkip }, () => {
+    /** busd's message id for a payload with no id of its own: SHA-256, first 16 bytes, hex. */
+    const messageId = (payload) => createHash("sha256").update(payload).digest("hex").slice(0, 32);
+    const records = (id) => messages.filter((m) => m.channel === `socketbus:acks:${id}`).map((m) => JSON.parse(m.payload.toString()));
+
+    before(async () => {
+      await busd.stop("SIGTERM");
+      await startOurBusd(["--ack-policy", "all"]);
+      await waitFor(async () => Adapter.bus.connected && (await owner(A)), { timeout: 10000, what: "the session with --ack-policy all" });
+    });
+
+    it("an injected ack id is registered in socket.acks and the client's ack is confirmed in Redis", async () => {
+      messages.length = 0;
+      const mark = marks();
+      const payload = Buffer.from(capture.get(4).hex, "hex"); // to roomA: only A by now
+      await redis.client.command("PUBLISH", capture.get(4).channel, payload);
+      const write = await waitFor(() => sockets.A.client.writes[mark.A], { what: "the delivery" });
+      const ackId = [...sockets.A.acks.keys()].find((id) => id >= 2 ** 52);
+      assert.ok(ackId, "an ack id from busd's range is registered in socket.acks");
+      assert.equal(write.packets[0], `2${ackId}["toRoom",{"room":"roomA"}]`);
+
+      const id = messageId(payload);
+      const [dispatched] = await waitFor(() => records(id).length >= 1 && records(id), { what: "the dispatch record" });
+      assert.equal(dispatched.type, "dispatched");
+      assert.equal(dispatched.ackId, ackId);
+      assert.deepEqual(dispatched.sockets, [A]);
+      assert.equal(dispatched.node, NODE_ID);
+
+      assert.ok(sockets.A.clientAck(ackId, ["got it", 1]));
+      const confirmation = (await waitFor(() => records(id).length >= 2 && records(id), { what: "the confirmation" }))[1];
+      assert.equal(confirmation.type, "confirmation");
+      assert.equal(confirmation.socketId, A);
+      assert.equal(confirmation.status, "delivered");
+      assert.deepEqual(confirmation.args, ["got it", 1]);
+      assert.equal(confirmation.ackId, ackId);
+      const kept = await redis.client.command("LRANGE", `socketbus:acks:${id}`, 0, -1);
+      assert.equal(kept.length, 2, "both records are kept in the list of the same name");
+    });
+
+    it("a socket that leaves before acking is confirmed as disconnected", async () => {
+      const leaver = nsp.connect("Lllllllllllllllllll1");
+      leaver.join("leavers");
+      await waitFor(() => owner(leaver.id));
+      messages.length = 0;
+      const payload = encodeMsgpack(["emitter", { type: 2, data: ["bye"], nsp: "/" }, { rooms: ["leavers"], except: [], flags: {} }]);
+      await redis.client.command("PUBLISH", "socket.io#/#leavers#", payload);
+      await waitFor(() => leaver.acks.size === 1, { what: "the ack id" });
+      leaver.disconnect();
+      const id = messageId(payload);
+      const confirmation = await waitFor(() => records(id).find((r) => r.type === "confirmation"), { what: "the confirmation" });
+      assert.equal(confirmation.status, "disconnected");
+      assert.equal(confirmation.socketId, leaver.id);
+    });
+  });
+});

@@ -1,0 +1,197 @@
+"use strict";
+// The link to busd against a fake busd: handshake, PING, errors, back-off,
+// reconnection and the broadcast queue.
+const test = require("node:test");
+const assert = require("node:assert/strict");
+const fs = require("node:fs");
+const path = require("node:path");
+const { BusConnection } = require("../lib/connection");
+const { encodeFrame } = require("../lib/frames");
+const { FakeBusd } = require("../test-support/fake-busd");
+const { waitFor, sleep, tempDir, quietLogger } = require("../test-support/wait");
+
+async function setUp(t, options = {}, welcome = {}) {
+  const socketPath = path.join(tempDir(), "busd.sock");
+  const busd = new FakeBusd(socketPath, welcome);
+  await busd.listen();
+  const logger = quietLogger();
+  const bus = new BusConnection({ path: socketPath, nodeName: "web-test", logger, initialDelayMs: 20, maxDelayMs: 100, ...options });
+  t.after(async () => {
+    await bus.close();
+    await busd.close();
+    fs.rmSync(path.dirname(socketPath), { recursive: true, force: true });
+  });
+  return { busd, bus, logger, socketPath };
+}
+
+function broadcastFrame(n) {
+  return { type: "BROADCAST", namespace: "/", flags: {}, rooms: [], except: [], packet: `2["n",${n}]`, attachments: [] };
+}
+
+test("sends HELLO, takes WELCOME, reports its state", async (t) => {
+  const { busd, bus } = await setUp(t, {}, { uid: "U1", nodeId: "web-1", ackTimeoutMs: 1234 });
+  const ready = new Promise((resolve) => bus.once("ready", resolve));
+  assert.equal(bus.connected, false);
+  bus.start();
+  const welcome = await ready;
+  assert.deepEqual(busd.frames("HELLO"), [{ type: "HELLO", version: 1, node: "web-test", pid: process.pid }]);
+  assert.deepEqual(welcome, { uid: "U1", nodeId: "web-1", ackIdBase: 2 ** 52, ackTimeoutMs: 1234 });
+  const stats = bus.stats();
+  assert.equal(stats.connected, true);
+  assert.equal(stats.state, "ready");
+  assert.equal(stats.sessions, 1);
+});
+
+test("answers PING with PONG carrying the same token", async (t) => {
+  const { busd, bus } = await setUp(t);
+  bus.start();
+  await waitFor(() => bus.connected);
+  busd.send({ type: "PING", token: 0xfedcba9876543210n });
+  const pong = await busd.next((frame) => frame.type === "PONG");
+  assert.equal(pong.token, 0xfedcba9876543210n);
+});
+
+test("busd → node commands are emitted as frames, in order", async (t) => {
+  const { busd, bus } = await setUp(t);
+  const seen = [];
+  bus.on("frame", (frame) => seen.push(frame));
+  bus.start();
+  await waitFor(() => bus.connected);
+  busd.send(Buffer.concat([
+    encodeFrame({ type: "SOCKETS_JOIN", namespace: "/", socketIds: ["a"], rooms: ["r"] }),
+    encodeFrame({ type: "SERVER_SIDE_EMIT", namespace: "/", data: '["x"]' }),
+  ]));
+  await waitFor(() => seen.length === 2);
+  assert.deepEqual(seen.map((frame) => frame.type), ["SOCKETS_JOIN", "SERVER_SIDE_EMIT"]);
+});
+
+test("a malformed frame from busd gets ERROR 1, then the connector reconnects", async (t) => {
+  const { busd, bus } = await setUp(t);
+  bus.start();
+  await waitFor(() => bus.connected);
+  busd.send(Buffer.from("0000000277ff", "hex")); // unknown type 0x77
+  const error = await busd.next((frame) => frame.type === "ERROR");
+  assert.equal(error.code, 1);
+  await busd.waitForSession(2);
+  await waitFor(() => bus.connected);
+  assert.equal(bus.counters.protocolErrors, 1);
+  assert.equal(bus.counters.sessionsLost, 1);
+});
+
+test("a frame other than WELCOME first gets ERROR 3", async (t) => {
+  const { busd, bus } = await setUp(t);
+  busd.autoWelcome = false;
+  busd.once("frame", () => busd.send({ type: "SOCKETS_DISCONNECT", namespace: "/", socketIds: [], close: false }));
+  bus.start();
+  const error = await busd.next((frame) => frame.type === "ERROR");
+  assert.equal(error.code, 3);
+  assert.equal(bus.connected, false);
+});
+
+test("a busd that never answers HELLO is given up on and tried again", async (t) => {
+  const { busd, bus } = await setUp(t, { handshakeTimeoutMs: 50 });
+  busd.autoWelcome = false;
+  bus.start();
+  await busd.waitForSession(2);
+  assert.match(bus.stats().lastError, /no WELCOME within 50 ms/);
+  busd.autoWelcome = true;
+  await waitFor(() => bus.connected, { what: "a session once busd answers" });
+});
+
+test("a WELCOME of another version gets ERROR 2", async (t) => {
+  const { busd, bus } = await setUp(t, {}, { version: 2 });
+  bus.start();
+  const error = await busd.next((frame) => frame.type === "ERROR");
+  assert.equal(error.code, 2);
+  assert.equal(bus.counters.sessions, 0);
+});
+
+test("an ERROR from busd is recorded", async (t) => {
+  const { busd, bus } = await setUp(t);
+  bus.start();
+  await waitFor(() => bus.connected);
+  busd.send({ type: "ERROR", code: 5, message: "shutting down" });
+  await waitFor(() => bus.counters.errorsReceived === 1);
+  assert.match(bus.stats().lastError, /busd error 5: shutting down/);
+});
+
+test("back-off doubles from the initial delay up to the maximum, with jitter, and resets on WELCOME", () => {
+  const bus = new BusConnection({ path: "/nonexistent", initialDelayMs: 100, maxDelayMs: 5000, logger: quietLogger() });
+  const bounds = [100, 200, 400, 800, 1600, 3200, 5000, 5000, 5000];
+  for (const base of bounds) {
+    const delay = bus.nextDelay();
+    assert.ok(delay >= base / 2 && delay <= base, `${delay} outside [${base / 2}, ${base}]`);
+  }
+  bus.attempt = 0; // what a WELCOME does
+  assert.ok(bus.nextDelay() <= 100);
+});
+
+test("keeps retrying while busd is absent and links up when it appears", async (t) => {
+  const socketPath = path.join(tempDir(), "busd.sock");
+  const logger = quietLogger();
+  const bus = new BusConnection({ path: socketPath, logger, initialDelayMs: 10, maxDelayMs: 40 });
+  t.after(async () => {
+    await bus.close();
+    fs.rmSync(path.dirname(socketPath), { recursive: true, force: true });
+  });
+  bus.start();
+  await waitFor(() => bus.counters.connectFailures >= 3, { what: "failed attempts" });
+  assert.equal(logger.lines.filter((line) => line.startsWith("warn")).length, 1, "one warning per outage");
+  const busd = new FakeBusd(socketPath);
+  t.after(() => busd.close());
+  await busd.listen();
+  await waitFor(() => bus.connected, { what: "the session" });
+});
+
+test("after busd drops the link: 'down', reconnect, 'ready' again", async (t) => {
+  const { busd, bus } = await setUp(t);
+  const events = [];
+  bus.on("down", () => events.push("down"));
+  bus.on("ready", () => events.push("ready"));
+  bus.start();
+  await waitFor(() => bus.connected);
+  busd.dropConnection();
+  await waitFor(() => events.length === 3, { what: "down + ready" });
+  assert.deepEqual(events, ["ready", "down", "ready"]);
+  assert.equal(bus.counters.sessions, 2);
+});
+
+test("node events are not sent without a session (the resync covers them)", async (t) => {
+  const { bus } = await setUp(t);
+  assert.equal(bus.send({ type: "SOCKET_LEAVE", namespace: "/", socketId: "s", rooms: ["r"] }), false);
+  assert.equal(bus.counters.framesSkipped, 1);
+});
+
+test("broadcasts wait in a bounded queue while busd is away, oldest dropped, sent after the resync", async (t) => {
+  const { busd, bus } = await setUp(t, { maxQueuedBroadcasts: 3 });
+  bus.on("ready", () => bus.send({ type: "SOCKET_CONNECT", namespace: "/", socketId: "resync", connectedAt: 1 }));
+  for (let n = 1; n <= 5; n++) bus.sendBroadcast(broadcastFrame(n));
+  assert.equal(bus.stats().queuedBroadcasts, 3);
+  assert.equal(bus.counters.broadcastsDropped, 2);
+  bus.start();
+  await waitFor(() => busd.frames("BROADCAST").length === 3);
+  const types = busd.received.map((frame) => frame.type);
+  assert.deepEqual(types, ["HELLO", "SOCKET_CONNECT", "BROADCAST", "BROADCAST", "BROADCAST"]);
+  assert.deepEqual(busd.frames("BROADCAST").map((frame) => frame.packet.toString()), ['2["n",3]', '2["n",4]', '2["n",5]']);
+  assert.equal(bus.stats().queuedBroadcasts, 0);
+  assert.equal(bus.counters.broadcastsSent, 3);
+});
+
+test("the queue is bounded in bytes too", async (t) => {
+  const { bus } = await setUp(t, { maxQueuedBytes: 100 });
+  const size = encodeFrame(broadcastFrame(0)).length;
+  for (let n = 0; n < 10; n++) bus.sendBroadcast(broadcastFrame(n));
+  assert.equal(bus.stats().queuedBroadcasts, Math.floor(100 / size));
+  assert.ok(bus.stats().queuedBytes <= 100);
+});
+
+test("close() ends the session for good", async (t) => {
+  const { busd, bus } = await setUp(t);
+  bus.start();
+  await waitFor(() => bus.connected);
+  await bus.close();
+  assert.equal(bus.state, "closed");
+  await sleep(100);
+  assert.equal(busd.hellos, 1, "no reconnect after close()");
+  assert.equal(bus.sendBroadcast(broadcastFrame(1)), false);
+});

@@ -1,0 +1,164 @@
+"use strict";
+const test = require("node:test");
+const assert = require("node:assert/strict");
+const frames = require("../lib/frames");
+const { docExamples } = require("../test-support/doc-examples");
+
+const { encodeFrame, FrameDecoder, ProtocolError, ERROR_CODES, TYPES } = frames;
+
+const SID = "AgUEon6wzXtHqqioAAAB";
+
+// What each example of docs/local-protocol.md holds, as this codec's objects.
+const EXPECTED = {
+  HELLO: { type: "HELLO", version: 1, node: "web-1", pid: 4242 },
+  WELCOME: { type: "WELCOME", version: 1, uid: "osO7f9", nodeId: "web-1", ackIdBase: 4503599627370496, ackTimeoutMs: 30000 },
+  ERROR: { type: "ERROR", code: 1, message: "bad frame" },
+  PING: { type: "PING", token: 7n },
+  PONG: { type: "PONG", token: 7n },
+  SOCKET_CONNECT: { type: "SOCKET_CONNECT", namespace: "/", socketId: SID, connectedAt: 1795237379219 },
+  SOCKET_DISCONNECT: { type: "SOCKET_DISCONNECT", namespace: "/", socketId: SID, reason: "transport close" },
+  SOCKET_JOIN: { type: "SOCKET_JOIN", namespace: "/", socketId: SID, rooms: ["roomA"] },
+  SOCKET_LEAVE: { type: "SOCKET_LEAVE", namespace: "/", socketId: SID, rooms: ["roomA"] },
+  BROADCAST: {
+    type: "BROADCAST", namespace: "/", flags: { volatile: true, compress: undefined }, rooms: ["roomA"], except: [],
+    packet: Buffer.from('2["news",1]'), attachments: [],
+  },
+  DELIVER: {
+    type: "DELIVER", ackId: 4503599627370497, flags: { volatile: false, compress: false }, namespace: "/", socketIds: [SID],
+    packet: Buffer.from('51-4503599627370497["bin",{"_placeholder":true,"num":0}]'), attachments: [Buffer.from([0, 1, 2, 0xfe, 0xff])],
+  },
+  ACKED: { type: "ACKED", ackId: 4503599627370497, socketId: SID, status: 1, arguments: ["ok"] },
+  SOCKETS_JOIN: { type: "SOCKETS_JOIN", namespace: "/", socketIds: [SID], rooms: ["joinedRemote"] },
+  SOCKETS_LEAVE: { type: "SOCKETS_LEAVE", namespace: "/", socketIds: [SID], rooms: ["joinedRemote"] },
+  SOCKETS_DISCONNECT: { type: "SOCKETS_DISCONNECT", namespace: "/", socketIds: [SID], close: true },
+  SERVER_SIDE_EMIT: { type: "SERVER_SIDE_EMIT", namespace: "/", data: Buffer.from('["hello",2]') },
+};
+
+function decodeAll(...chunks) {
+  const decoder = new FrameDecoder();
+  const out = [];
+  for (const chunk of chunks) {
+    decoder.push(chunk);
+    for (let frame; (frame = decoder.next()) !== null; ) out.push(frame);
+  }
+  assert.equal(decoder.buffered, 0, "bytes left in the decoder");
+  return out;
+}
+
+function frameBytes(type, body) {
+  const head = Buffer.alloc(5);
+  head.writeUInt32BE(body.length + 1, 0);
+  head[4] = type;
+  return Buffer.concat([head, body]);
+}
+
+function decodeError(bytes) {
+  const decoder = new FrameDecoder();
+  decoder.push(bytes);
+  try {
+    decoder.next();
+  } catch (err) {
+    assert.ok(err instanceof ProtocolError, `expected a ProtocolError, got ${err}`);
+    return err;
+  }
+  assert.fail(`no error for ${bytes.toString("hex")}`);
+}
+
+test("the protocol document has one example per frame type", () => {
+  const examples = docExamples();
+  assert.deepEqual([...examples.keys()].sort(), Object.keys(TYPES).sort());
+});
+
+for (const [name, bytes] of docExamples()) {
+  test(`${name}: matches the document's hex dump both ways`, () => {
+    assert.deepEqual(encodeFrame(EXPECTED[name]).toString("hex"), bytes.toString("hex"));
+    assert.deepEqual(decodeAll(bytes), [EXPECTED[name]]);
+  });
+
+  test(`${name}: decodes when cut at every byte`, () => {
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      assert.deepEqual(decodeAll(bytes.subarray(0, cut), bytes.subarray(cut)), [EXPECTED[name]], `cut at ${cut}`);
+    }
+  });
+}
+
+test("all frame types, one byte at a time, back to back", () => {
+  const all = [...docExamples().values()];
+  const stream = Buffer.concat(all);
+  const chunks = [];
+  for (let i = 0; i < stream.length; i++) chunks.push(stream.subarray(i, i + 1));
+  assert.deepEqual(decodeAll(...chunks), [...docExamples().keys()].map((name) => EXPECTED[name]));
+  assert.deepEqual(decodeAll(stream), [...docExamples().keys()].map((name) => EXPECTED[name]));
+});
+
+test("round trips: unicode, empty lists, big values, every flags combination", () => {
+  const cases = [
+    { type: "SOCKET_JOIN", namespace: "/chat", socketId: "s1", rooms: ["é", "部屋", "🎉", ""] },
+    { type: "SOCKET_LEAVE", namespace: "/", socketId: "s1", rooms: [] },
+    { type: "PING", token: 0xffffffffffffffffn },
+    { type: "DELIVER", ackId: 0, flags: { volatile: true, compress: true }, namespace: "/", socketIds: [], packet: Buffer.alloc(0), attachments: [Buffer.alloc(0), Buffer.from([1])] },
+    { type: "DELIVER", ackId: Number.MAX_SAFE_INTEGER, flags: { volatile: false, compress: undefined }, namespace: "/", socketIds: ["a", "b"], packet: Buffer.from("2[1]"), attachments: [] },
+    { type: "ACKED", ackId: 4503599627370496, socketId: "s", status: 3, arguments: [] },
+    { type: "WELCOME", version: 1, uid: "", nodeId: "n", ackIdBase: 0, ackTimeoutMs: 0xffffffff },
+  ];
+  for (const frame of cases) assert.deepEqual(decodeAll(encodeFrame(frame)), [frame]);
+  for (let byte = 0; byte < 8; byte++) {
+    if ((byte & 6) === 4) continue; // compress value without "given": not produced
+    assert.equal(frames.flagsToByte(frames.flagsFromByte(byte)), byte);
+  }
+});
+
+test("encoder accepts strings for blobs and a JSON string for ACKED arguments", () => {
+  const a = encodeFrame({ type: "BROADCAST", namespace: "/", flags: {}, rooms: [], except: [], packet: '2["é"]', attachments: [new Uint8Array([9])] });
+  const b = encodeFrame({ type: "BROADCAST", namespace: "/", flags: { volatile: false }, rooms: [], except: [], packet: Buffer.from('2["é"]'), attachments: [Buffer.from([9])] });
+  assert.deepEqual(a, b);
+  const acked = { type: "ACKED", ackId: 1, socketId: "s", status: 1 };
+  assert.deepEqual(encodeFrame({ ...acked, arguments: '["ok",1]' }), encodeFrame({ ...acked, arguments: ["ok", 1] }));
+});
+
+test("encoder refuses what the layout cannot hold", () => {
+  assert.throws(() => encodeFrame({ type: "SOCKET_JOIN", namespace: "x".repeat(65536), socketId: "s", rooms: [] }), RangeError);
+  assert.throws(() => encodeFrame({ type: "NOPE" }), TypeError);
+});
+
+test("malformed frames are rejected with the protocol's error codes", () => {
+  const ok = docExamples().get("SOCKET_JOIN");
+  const body = ok.subarray(5);
+  const cases = [
+    ["length 0", Buffer.from("00000000", "hex"), ERROR_CODES.TOO_LARGE],
+    ["length above 16 MiB", Buffer.from("0100000105", "hex"), ERROR_CODES.TOO_LARGE],
+    ["unknown type", frameBytes(0x7f, Buffer.alloc(0)), ERROR_CODES.MALFORMED],
+    ["empty HELLO", frameBytes(TYPES.HELLO, Buffer.alloc(0)), ERROR_CODES.MALFORMED],
+    ["a byte left over", frameBytes(TYPES.SOCKET_JOIN, Buffer.concat([body, Buffer.from([0])])), ERROR_CODES.MALFORMED],
+    ["field running past the end", frameBytes(TYPES.SOCKET_JOIN, body.subarray(0, body.length - 1)), ERROR_CODES.MALFORMED],
+    ["list count larger than the frame", frameBytes(TYPES.SOCKET_JOIN, Buffer.concat([body.subarray(0, 25), Buffer.from("0000ffff", "hex")])), ERROR_CODES.MALFORMED],
+    ["invalid UTF-8", frameBytes(TYPES.SOCKET_DISCONNECT, Buffer.from("0001ff0001730000", "hex")), ERROR_CODES.MALFORMED],
+    ["ack status 0", frameBytes(TYPES.ACKED, Buffer.from("0000000000000001" + "000173" + "00" + "00000002" + "5b5d", "hex")), ERROR_CODES.MALFORMED],
+    ["ACKED arguments not an array", frameBytes(TYPES.ACKED, Buffer.from("0000000000000001" + "000173" + "01" + "00000002" + "7b7d", "hex")), ERROR_CODES.MALFORMED],
+    ["ACKED arguments not JSON", frameBytes(TYPES.ACKED, Buffer.from("0000000000000001" + "000173" + "01" + "00000001" + "5b", "hex")), ERROR_CODES.MALFORMED],
+    ["ack id beyond 2^53-1", frameBytes(TYPES.ACKED, Buffer.from("0020000000000000" + "000173" + "01" + "00000002" + "5b5d", "hex")), ERROR_CODES.MALFORMED],
+  ];
+  for (const [what, bytes, code] of cases) {
+    assert.equal(decodeError(bytes).code, code, what);
+  }
+});
+
+test("a lying length prefix is refused before its body is buffered", () => {
+  const decoder = new FrameDecoder();
+  decoder.push(Buffer.from("ffffffff", "hex"));
+  assert.throws(() => decoder.next(), (err) => err.code === ERROR_CODES.TOO_LARGE);
+});
+
+test("a frame of exactly 16 MiB is accepted, one byte more is not", () => {
+  const max = frames.MAX_LENGTH;
+  // SERVER_SIDE_EMIT: type(1) + namespace(2+1) + blob length(4) + data
+  const data = Buffer.alloc(max - 8, 0x20);
+  data[0] = 0x5b;
+  data[data.length - 1] = 0x5d;
+  const frame = { type: "SERVER_SIDE_EMIT", namespace: "/", data };
+  const bytes = encodeFrame(frame);
+  assert.equal(bytes.readUInt32BE(0), max);
+  const [decoded] = decodeAll(bytes.subarray(0, 1000), bytes.subarray(1000));
+  assert.equal(decoded.data.length, data.length);
+  assert.throws(() => encodeFrame({ ...frame, data: Buffer.alloc(max - 7) }), RangeError);
+});
