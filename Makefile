@@ -44,6 +44,7 @@ test: deps-test
 	$(SWIFT) build $(SPM) --build-tests 2>&1 | tee $(LOG_DIR)/build-tests.log
 	$(TEST_ENV) $(SWIFT) test $(SPM) $(TEST_FLAGS) 2>&1 | tee $(LOG_DIR)/test.log
 	$(TEST_ENV) $(BIN_ENV) node --test clients/node/test/ 2>&1 | tee $(LOG_DIR)/node-connector.log | tail -n 9
+	$(TEST_ENV) $(BIN_ENV) python -m pytest -q -p no:cacheprovider clients/python/tests 2>&1 | tee $(LOG_DIR)/python-connector.log
 	$(TEST_ENV) $(BIN_ENV) python -m pytest -q -p no:cacheprovider Tests/EndToEnd 2>&1 | tee $(LOG_DIR)/e2e.log
 
 build: deps
@@ -56,6 +57,7 @@ bench: deps
 	$(SWIFT) build -c release --package-path bench
 	bench/.build/release/codec-bench
 	bench/.build/release/registry-bench
+	bench/.build/release/delivery-bench
 
 format:
 	@if $(SWIFT) format --version >/dev/null 2>&1; then \

@@ -6,6 +6,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -51,6 +52,13 @@ class Stack:
         self.http_port = free_port()
         self.processes = []
         self.logs = {}
+        try:
+            self._start_all(busd_args)
+        except BaseException:
+            self.stop()  # no processes left behind by a failed start
+            raise
+
+    def _start_all(self, busd_args):
         self._start(
             "redis",
             ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
@@ -65,7 +73,7 @@ class Stack:
         wait_for(lambda: os.path.exists(self.busd_socket), what="busd's socket")
         self._start(
             "node",
-            ["python", str(Path(__file__).parent / "node_server.py"), "--port", str(self.http_port),
+            [sys.executable, str(Path(__file__).parent / "node_server.py"), "--port", str(self.http_port),
              "--busd-socket", self.busd_socket],
         )
         wait_for(self._http_up, what="the python-socketio node")
@@ -99,6 +107,7 @@ class Stack:
         for process in reversed(self.processes):
             process.kill()
             process.wait(timeout=10)
+        self.processes = []
 
 
 class RawClient:

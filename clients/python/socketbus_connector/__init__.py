@@ -1,0 +1,16 @@
+"""socketbus connector for python-socketio 5.x servers: makes the server a
+node of a socketbus (Socket.IO + Redis) cluster through its local busd."""
+
+from .link import DEFAULT_PATH, Link, LinkStats, LinkThread
+from .manager import ManagerStats, SocketbusAsyncManager, SocketbusManager
+
+__all__ = [
+    "DEFAULT_PATH",
+    "Link",
+    "LinkStats",
+    "LinkThread",
+    "ManagerStats",
+    "SocketbusAsyncManager",
+    "SocketbusManager",
+]
+__version__ = "0.1.0"

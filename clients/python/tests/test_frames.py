@@ -1,0 +1,185 @@
+"""The frame codec against docs/local-protocol.md and itself."""
+
+import re
+import struct
+from pathlib import Path
+
+import pytest
+
+from socketbus_connector import frames as f
+from socketbus_connector.frames import ErrorCode, ProtocolError
+
+DOC = Path(__file__).resolve().parents[3] / "docs" / "local-protocol.md"
+SID = "AgUEon6wzXtHqqioAAAB"
+
+# The frame each "#### NAME example" dump in the document shows.
+DOC_FRAMES = {
+    "HELLO": f.Hello(1, "web-1", 4242),
+    "WELCOME": f.Welcome(1, "osO7f9", "web-1", 4503599627370496, 30000),
+    "ERROR": f.Error(1, "bad frame"),
+    "PING": f.Ping(7),
+    "PONG": f.Pong(7),
+    "SOCKET_CONNECT": f.SocketConnect("/", SID, 1795237379219),
+    "SOCKET_DISCONNECT": f.SocketDisconnect("/", SID, "transport close"),
+    "SOCKET_JOIN": f.SocketJoin("/", SID, ["roomA"]),
+    "SOCKET_LEAVE": f.SocketLeave("/", SID, ["roomA"]),
+    "BROADCAST": f.Broadcast("/", 1, ["roomA"], [], b'2["news",1]', []),
+    "DELIVER": f.Deliver(
+        4503599627370497, 2, "/", [SID],
+        b'51-4503599627370497["bin",{"_placeholder":true,"num":0}]', [bytes([0, 1, 2, 0xFE, 0xFF])]),
+    "ACKED": f.Acked(4503599627370497, SID, 1, b'["ok"]'),
+    "SOCKETS_JOIN": f.SocketsJoin("/", [SID], ["joinedRemote"]),
+    "SOCKETS_LEAVE": f.SocketsLeave("/", [SID], ["joinedRemote"]),
+    "SOCKETS_DISCONNECT": f.SocketsDisconnect("/", [SID], True),
+    "SERVER_SIDE_EMIT": f.ServerSideEmit("/", b'["hello",2]'),
+}
+
+# More values per type: empty lists, several items, non-ASCII, extremes.
+EXTRA_FRAMES = [
+    f.Hello(65535, "", 0),
+    f.Welcome(1, "", "n\u00e9-\U0001F600", 2**64 - 1, 2**32 - 1),
+    f.Error(5, "shutting down"),
+    f.Ping(0), f.Pong(2**64 - 1),
+    f.SocketConnect("/chat", "x" * 65535, 0),
+    f.SocketDisconnect("/", SID, ""),
+    f.SocketJoin("/", SID, []),
+    f.SocketLeave("/admin", SID, ["a", "", "r\u00f6\u00f6m"]),
+    f.Broadcast("/chat", 7, [], ["s1", "s2"], b"", [b"", b"\x00" * 300]),
+    f.Deliver(0, 0, "/", [], b'2["x"]', []),
+    f.Deliver(1, 5, "/n", ["a", "b", "c"], b"5" * 70000, [b"\xff"] * 3),
+    f.Acked(2**53 - 1, SID, 3, b"[]"),
+    f.SocketsJoin("/", [], []),
+    f.SocketsLeave("/", ["a", "b"], ["r1", "r2"]),
+    f.SocketsDisconnect("/", ["a"], False),
+    f.ServerSideEmit("/", b""),
+]
+
+
+def doc_examples():
+    """{NAME: bytes} from the document's hex dumps: on each line, the hex
+    tokens between the first column and the '|'."""
+    text = DOC.read_text(encoding="utf-8")
+    out = {}
+    for match in re.finditer(r"^#### (\w+) example\s*\n+```\n(.*?)```", text, re.S | re.M):
+        data = bytearray()
+        for line in match.group(2).splitlines():
+            left = line.split("|", 1)[0].split()
+            data += bytes(int(token, 16) for token in left[1:])
+        out[match.group(1)] = bytes(data)
+    return out
+
+
+def test_document_has_an_example_for_every_frame_type():
+    examples = doc_examples()
+    assert set(examples) == set(DOC_FRAMES)
+    assert {f.frame_name(frame) for frame in DOC_FRAMES.values()} == set(DOC_FRAMES)
+    assert {type(frame) for frame in DOC_FRAMES.values()} == set(f.FRAME_TYPES.values())
+
+
+@pytest.mark.parametrize("name", sorted(DOC_FRAMES))
+def test_encoder_matches_document_dump(name):
+    expected = doc_examples()[name]
+    assert f.encode(DOC_FRAMES[name]).hex(" ") == expected.hex(" ")
+    assert f.decode(expected) == DOC_FRAMES[name]
+
+
+@pytest.mark.parametrize("frame", list(DOC_FRAMES.values()) + EXTRA_FRAMES, ids=lambda fr: f.frame_name(fr))
+def test_round_trip(frame):
+    data = f.encode(frame)
+    assert struct.unpack(">I", data[:4])[0] == len(data) - 4
+    assert data[4] == frame.TYPE
+    assert f.decode(data) == frame
+
+
+def test_stream_cut_at_every_byte_decodes_the_same():
+    frames_in = list(DOC_FRAMES.values()) + [fr for fr in EXTRA_FRAMES if len(f.encode(fr)) < 1000]
+    stream = b"".join(f.encode(frame) for frame in frames_in)
+    for cut in range(len(stream) + 1):
+        decoder = f.FrameDecoder()
+        got = []
+        decoder.feed(stream[:cut])
+        got += list(decoder)
+        decoder.feed(stream[cut:])
+        got += list(decoder)
+        assert got == frames_in, f"cut at {cut}"
+        assert decoder.buffered == 0
+
+
+def test_byte_by_byte_feed():
+    frames_in = list(DOC_FRAMES.values())
+    stream = b"".join(f.encode(frame) for frame in frames_in)
+    decoder = f.FrameDecoder()
+    got = []
+    for i in range(len(stream)):
+        decoder.feed(stream[i:i + 1])
+        got += list(decoder)
+    assert got == frames_in
+
+
+def test_flags_byte():
+    assert f.flags_byte() == 0
+    assert f.flags_byte(volatile=True) == 1
+    assert f.flags_byte(compress=False) == 2
+    assert f.flags_byte(True, True) == 7
+    for byte in (0, 1, 2, 3, 6, 7):  # bit 2 means nothing without bit 1
+        assert f.flags_byte(*f.parse_flags(byte)) == byte
+    assert f.parse_flags(2) == (False, False)
+    assert f.parse_flags(0) == (False, None)
+
+
+def frame_bytes(type_byte, body):
+    return struct.pack(">I", 1 + len(body)) + bytes([type_byte]) + body
+
+
+@pytest.mark.parametrize("data, code, words", [
+    (frame_bytes(0x7F, b""), ErrorCode.MALFORMED_FRAME, "unknown frame type 0x7f"),
+    (frame_bytes(0x04, b"\x00" * 9), ErrorCode.MALFORMED_FRAME, "1 bytes left after the body of PING"),
+    (frame_bytes(0x04, b"\x00" * 7), ErrorCode.MALFORMED_FRAME, "PING.token needs 8 bytes"),
+    (frame_bytes(0x03, b"\x00\x01\x00\x05abc"), ErrorCode.MALFORMED_FRAME, "ERROR.message needs 5 bytes"),
+    (frame_bytes(0x03, b"\x00\x01\x00\x02\xc3\x28"), ErrorCode.MALFORMED_FRAME, "ERROR.message is not valid UTF-8"),
+    (frame_bytes(0x12, b"\x00\x01/\x00\x01s\xff\xff\xff\xff"), ErrorCode.MALFORMED_FRAME,
+     "SOCKET_JOIN.rooms announces 4294967295 items"),
+    (frame_bytes(0x21, b"\x00" * 8 + b"\x00\x01s" + b"\x09" + b"\x00\x00\x00\x02[]"), ErrorCode.MALFORMED_FRAME,
+     "ACKED.status 9"),
+    (b"\x00\x00\x00\x00", ErrorCode.FRAME_TOO_LARGE, "frame length 0"),
+    (b"\x01\x00\x00\x01\x04", ErrorCode.FRAME_TOO_LARGE, "frame length 16777217"),
+])
+def test_malformed_frames_raise_clear_errors(data, code, words):
+    decoder = f.FrameDecoder()
+    decoder.feed(data)
+    with pytest.raises(ProtocolError) as info:
+        decoder.next_frame()
+    assert info.value.code == code
+    assert words in str(info.value)
+
+
+def test_length_is_checked_before_the_body_arrives():
+    decoder = f.FrameDecoder()
+    decoder.feed(b"\x7f\xff\xff\xff")  # 2 GiB announced, nothing else
+    with pytest.raises(ProtocolError) as info:
+        decoder.next_frame()
+    assert info.value.code == ErrorCode.FRAME_TOO_LARGE
+
+
+def test_good_frames_before_a_bad_one_are_still_returned():
+    decoder = f.FrameDecoder()
+    decoder.feed(f.encode(f.Ping(1)) + frame_bytes(0x7F, b""))
+    assert decoder.next_frame() == f.Ping(1)
+    with pytest.raises(ProtocolError):
+        decoder.next_frame()
+
+
+def test_decode_requires_exactly_one_frame():
+    with pytest.raises(ProtocolError, match="incomplete"):
+        f.decode(f.encode(f.Ping(1))[:-1])
+    with pytest.raises(ProtocolError, match="after the frame"):
+        f.decode(f.encode(f.Ping(1)) + b"\x00")
+
+
+def test_encoder_refuses_what_the_wire_cannot_carry():
+    with pytest.raises(ValueError, match="SOCKET_JOIN.rooms: 65536 UTF-8 bytes"):
+        f.encode(f.SocketJoin("/", "s", ["x" * 65536]))
+    with pytest.raises(ValueError, match="PING.token"):
+        f.encode(f.Ping(-1))
+    with pytest.raises(ValueError, match="HELLO.pid"):
+        f.encode(f.Hello(1, "n", 2**32))
