@@ -33,6 +33,8 @@ final class AdapterSubscriber: @unchecked Sendable {
     let settings: Settings
     private let logger: Logger
     private let onMessage: @Sendable (_ channel: [UInt8], _ payload: [UInt8]) -> Void
+    /// Called after the messages of one read were handled.
+    private let onDrained: @Sendable () -> Void
     private let state = Mutex(State())
     private var connection: RedisConnection?
     private let finished = DispatchSemaphore(value: 0)
@@ -41,11 +43,13 @@ final class AdapterSubscriber: @unchecked Sendable {
         redis: RedisConfiguration,
         settings: Settings,
         logger: Logger,
+        onDrained: @escaping @Sendable () -> Void = {},
         onMessage: @escaping @Sendable (_ channel: [UInt8], _ payload: [UInt8]) -> Void
     ) {
         self.redis = redis
         self.settings = settings
         self.logger = logger
+        self.onDrained = onDrained
         self.onMessage = onMessage
     }
 
@@ -137,6 +141,7 @@ final class AdapterSubscriber: @unchecked Sendable {
             if gotTraffic {
                 lastTraffic = clock.now
                 pingSentAt = nil
+                onDrained()
             }
             if try connection.waitReadable(timeout: .milliseconds(100)) {
                 try connection.readAvailable()

@@ -87,7 +87,15 @@ public final class ClusterMember: @unchecked Sendable {
     /// Reused for every broadcast, so its buffers keep their capacity.
     private var delivery = BroadcastDelivery()
 
-    public init(configuration: Configuration, logger: Logger, onCommand: @escaping @Sendable (NodeCommand) -> Void) {
+    /// `onCommand` receives the node's commands one by one on the subscriber
+    /// thread; `onBatchEnd` follows the commands of one read from Redis, so a
+    /// sink that queues them can write them out together.
+    public init(
+        configuration: Configuration,
+        logger: Logger,
+        onBatchEnd: @escaping @Sendable () -> Void = {},
+        onCommand: @escaping @Sendable (NodeCommand) -> Void
+    ) {
         self.configuration = configuration
         self.logger = logger
         self.onCommand = onCommand
@@ -127,7 +135,9 @@ public final class ClusterMember: @unchecked Sendable {
         var subscriberSettings = AdapterSubscriber.Settings()
         subscriberSettings.pingInterval = configuration.pingInterval
         subscriberSettings.pingTimeout = configuration.pingTimeout
-        subscriber = AdapterSubscriber(redis: configuration.redis, settings: subscriberSettings, logger: logger) {
+        subscriber = AdapterSubscriber(
+            redis: configuration.redis, settings: subscriberSettings, logger: logger, onDrained: onBatchEnd
+        ) {
             [unowned self] channel, payload in
             self.handle(channel: channel, payload: payload)
         }

@@ -104,7 +104,7 @@ struct Busd: ParsableCommand {
         configuration.confirmationRetention = (try? DurationText.parse(confirmationTTL)) ?? .seconds(3600)
 
         let relay = NodeCommandRelay()
-        let member = ClusterMember(configuration: configuration, logger: logger) { relay.forward($0) }
+        let member = ClusterMember(configuration: configuration, logger: logger, onBatchEnd: { relay.flush() }) { relay.forward($0) }
         let directory = (socket as NSString).deletingLastPathComponent
         if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
             do {

@@ -3,7 +3,10 @@ extension LocalFrame {
     public func encode(into output: inout [UInt8]) {
         let start = output.count
         output.append(contentsOf: [0, 0, 0, 0])
-        var w = FrameWriter(output: output)
+        // The writer borrows `output`'s storage (swapped in and back), so a
+        // frame appended to a long queue never copies the queue.
+        var w = FrameWriter(output: [])
+        swap(&w.output, &output)
         switch self {
         case .hello(let version, let node, let pid):
             w.u8(FrameType.hello.rawValue); w.u16(version); w.string(node); w.u32(pid)
@@ -40,7 +43,7 @@ extension LocalFrame {
         case .serverSideEmit(let nsp, let data):
             w.u8(FrameType.serverSideEmit.rawValue); w.string(nsp); w.blob(data)
         }
-        output = w.output
+        swap(&w.output, &output)
         let length = UInt32(output.count - start - 4)
         output[start] = UInt8(length >> 24)
         output[start + 1] = UInt8(length >> 16 & 0xff)
@@ -60,9 +63,15 @@ struct FrameWriter {
     var output: [UInt8]
 
     mutating func u8(_ v: UInt8) { output.append(v) }
-    mutating func u16(_ v: UInt16) { output.append(contentsOf: [UInt8(v >> 8), UInt8(v & 0xff)]) }
+    mutating func u16(_ v: UInt16) {
+        output.append(UInt8(v >> 8))
+        output.append(UInt8(v & 0xff))
+    }
     mutating func u32(_ v: UInt32) {
-        output.append(contentsOf: [UInt8(v >> 24), UInt8(v >> 16 & 0xff), UInt8(v >> 8 & 0xff), UInt8(v & 0xff)])
+        output.append(UInt8(v >> 24))
+        output.append(UInt8(v >> 16 & 0xff))
+        output.append(UInt8(v >> 8 & 0xff))
+        output.append(UInt8(v & 0xff))
     }
     mutating func u64(_ v: UInt64) {
         u32(UInt32(v >> 32))

@@ -23,7 +23,7 @@ struct NodeLinkFixture {
         var logger = Logger(label: "test.nodelink")
         logger.logLevel = .critical
         let relay = NodeCommandRelay()
-        member = ClusterMember(configuration: configuration, logger: logger) { relay.forward($0) }
+        member = ClusterMember(configuration: configuration, logger: logger, onBatchEnd: { relay.flush() }) { relay.forward($0) }
         link = NodeLinkServer(configuration: .init(path: path), member: member, logger: logger)
         relay.connect(to: link)
         member.start()
@@ -58,8 +58,7 @@ struct NodeLinkTests {
         #expect(try eventually { try lookup.findSocket("AgUEon6wzXtHqqioAAAB")?.node == "n1" })
 
         // The connector process dies: its sockets leave the registry.
-        _ = client  // keep alive until here
-        close(client.fd)
+        client.disconnect()
         #expect(eventually { f.member.socketCount == 0 && f.link.connectionCount == 0 })
         #expect(try eventually { try lookup.findSocket("AgUEon6wzXtHqqioAAAB") == nil })
     }
@@ -129,7 +128,7 @@ struct NodeLinkTests {
         #expect(code == 3)
         good.send(.ping(token: 5))
         #expect(try good.receive() == .pong(token: 5))
-        #expect(f.link.connectionCount == 1)
+        #expect(eventually { f.link.connectionCount == 1 })
     }
 
     @Test func refusesToStealALiveSocketOrARegularFile() throws {

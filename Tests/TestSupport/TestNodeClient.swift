@@ -23,7 +23,17 @@ public final class TestNodeClient {
         guard rc == 0 else { throw POSIXError(.ECONNREFUSED) }
     }
 
-    deinit { close(fd) }
+    private var isOpen = true
+
+    deinit { disconnect() }
+
+    /// Closes the connection (once: a second close could hit a descriptor
+    /// number another test has been given since).
+    public func disconnect() {
+        guard isOpen else { return }
+        isOpen = false
+        close(fd)
+    }
 
     public func send(_ frame: LocalFrame) { sendRaw(frame.encoded) }
 

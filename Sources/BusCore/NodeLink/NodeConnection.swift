@@ -25,6 +25,7 @@ final class NodeConnection: @unchecked Sendable {
     /// Encoded frames waiting for the writer thread, and its wake-up.
     private let outgoing = NSCondition()
     private var queued: [UInt8] = []
+    private var flushRequested = false
     private(set) var droppedFrames = 0
     private let writerDone = DispatchSemaphore(value: 0)
 
@@ -51,11 +52,13 @@ final class NodeConnection: @unchecked Sendable {
         writer.start()
     }
 
-    /// Queues a frame for the writer thread. Frames queued while it writes
-    /// go out together in the next write, so a burst costs a few system
-    /// calls instead of one per frame. Past `maximumQueuedBytes` (a node
-    /// that stopped reading) frames are dropped and counted.
-    func send(_ frame: LocalFrame) {
+    /// Queues a frame for the writer thread. With `flush: false` the writer
+    /// waits (at most `batchWindow`) for ``flush()``: the subscriber queues a
+    /// whole read's worth of deliveries and flushes once, so a burst costs a
+    /// few wake-ups and system calls instead of one per frame. Past
+    /// `maximumQueuedBytes` (a node that stopped reading) frames are dropped
+    /// and counted.
+    func send(_ frame: LocalFrame, flush: Bool = true) {
         outgoing.lock()
         defer { outgoing.unlock() }
         guard !closed.load(ordering: .acquiring) else { return }
@@ -65,8 +68,20 @@ final class NodeConnection: @unchecked Sendable {
         }
         let wasEmpty = queued.isEmpty
         frame.encode(into: &queued)
-        if wasEmpty { outgoing.signal() }
+        if flush { flushRequested = true }
+        if wasEmpty || flush { outgoing.signal() }
     }
+
+    /// Asks the writer to send what is queued now.
+    func flush() {
+        outgoing.lock()
+        flushRequested = true
+        outgoing.signal()
+        outgoing.unlock()
+    }
+
+    /// How long queued frames wait for a flush at most.
+    static let batchWindow: TimeInterval = 0.002
 
     /// Bytes waiting for the node before frames are dropped.
     static let maximumQueuedBytes = 64 << 20
@@ -76,6 +91,10 @@ final class NodeConnection: @unchecked Sendable {
         while true {
             outgoing.lock()
             while queued.isEmpty && !closed.load(ordering: .acquiring) { outgoing.wait() }
+            if !flushRequested && !closed.load(ordering: .acquiring) {
+                _ = outgoing.wait(until: Date(timeIntervalSinceNow: Self.batchWindow))
+            }
+            flushRequested = false
             if queued.isEmpty {
                 outgoing.unlock()
                 return

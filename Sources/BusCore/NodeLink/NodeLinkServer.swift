@@ -36,7 +36,9 @@ public final class NodeLinkServer: @unchecked Sendable {
     let member: ClusterMember
     let logger: Logger
     private var listener: Int32 = -1
-    private let connections = Mutex<[Int: NodeConnection]>([:])
+    /// The live connections; a list rather than a dictionary because every
+    /// delivery walks it and only connects and disconnects change it.
+    private let connections = Mutex<[NodeConnection]>([])
     private let nextId = Atomic<Int>(1)
     private let stopping = Atomic<Bool>(false)
     private let acceptFinished = DispatchSemaphore(value: 0)
@@ -99,15 +101,21 @@ public final class NodeLinkServer: @unchecked Sendable {
             close(listener)
             unlink(configuration.path)
         }
-        for connection in connections.withLock({ Array($0.values) }) { connection.close() }
+        for connection in connections.withLock({ $0 }) { connection.close() }
     }
 
-    /// Sends a command to the connected node(s).
-    public func send(_ command: NodeCommand) {
+    /// Sends a command to the connected node(s); with `flush: false` it
+    /// waits for ``flush()`` (or a couple of milliseconds) to be written
+    /// together with the commands after it.
+    public func send(_ command: NodeCommand, flush: Bool = true) {
         let frame = Self.frame(for: command)
-        for connection in connections.withLock({ Array($0.values) }) where connection.isReady {
-            connection.send(frame)
+        for connection in connections.withLock({ $0 }) where connection.isReady {
+            connection.send(frame, flush: flush)
         }
+    }
+
+    public func flush() {
+        for connection in connections.withLock({ $0 }) { connection.flush() }
     }
 
     static func frame(for command: NodeCommand) -> LocalFrame {
@@ -139,13 +147,13 @@ public final class NodeLinkServer: @unchecked Sendable {
             }
             let id = nextId.add(1, ordering: .relaxed).oldValue
             let connection = NodeConnection(id: id, fd: fd, server: self, logger: logger)
-            connections.withLock { $0[id] = connection }
+            connections.withLock { $0.append(connection) }
             connection.start()
         }
     }
 
     func connectionEnded(_ id: Int) {
-        connections.withLock { _ = $0.removeValue(forKey: id) }
+        connections.withLock { $0.removeAll { $0.id == id } }
     }
 
     private static func address(_ path: String) -> sockaddr_un {
@@ -178,5 +186,8 @@ public final class NodeCommandRelay: Sendable {
 
     public func connect(to server: NodeLinkServer) { target.withLock { $0 = server } }
 
-    public func forward(_ command: NodeCommand) { target.withLock { $0 }?.send(command) }
+    /// Queues a command; ``flush()`` sends what was queued.
+    public func forward(_ command: NodeCommand) { target.withLock { $0 }?.send(command, flush: false) }
+
+    public func flush() { target.withLock { $0 }?.flush() }
 }
