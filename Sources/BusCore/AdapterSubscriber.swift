@@ -66,12 +66,10 @@ final class AdapterSubscriber: @unchecked Sendable {
     var confirmedPatterns: Set<String> { state.withLock { $0.subscribed } }
 
     func start() {
-        let thread = Thread { [self] in
+        startThread(named: "busd-subscriber") { [self] in
             run()
             finished.signal()
         }
-        thread.name = "busd-subscriber"
-        thread.start()
     }
 
     func stop(timeout: Duration = .seconds(3)) {

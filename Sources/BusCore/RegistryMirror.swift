@@ -70,12 +70,10 @@ final class RegistryMirror: @unchecked Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in
+        startThread(named: "busd-mirror") { [self] in
             run()
             finished.signal()
         }
-        thread.name = "busd-registry-mirror"
-        thread.start()
     }
 
     func enqueue(_ change: SocketRegistry.RegistryChange) {

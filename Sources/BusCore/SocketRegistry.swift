@@ -145,6 +145,15 @@ public struct SocketRegistry: Sendable {
     /// empty), minus those in any room of `except`: the adapter's rule.
     public func select(namespace: String, rooms: [String], except: [String]) -> [String] {
         guard let ns = namespaceIndex[namespace] else { return [] }
+        if rooms.count == 1 && except.isEmpty {
+            // The common case (one room or one socket id): no set arithmetic.
+            var chosen = Array(members[RoomKey(namespace: ns, name: rooms[0])] ?? [])
+            if let own = slotsByKey[SocketKey(rooms[0])], namespaceOfSlot[Int(own)] == ns, !chosen.contains(own) {
+                chosen.append(own)
+            }
+            chosen.sort()
+            return chosen.map { keys[Int($0)].string }
+        }
         var chosen = Set<Int32>()
         if rooms.isEmpty {
             for (slot, alive) in live.enumerated() where alive && namespaceOfSlot[slot] == ns { chosen.insert(Int32(slot)) }

@@ -48,15 +48,13 @@ final class DeliveryTracker: @unchecked Sendable {
 
     func start() {
         guard settings.policy != .none else { return }
-        let thread = Thread { [self] in
+        startThread(named: "busd-acks") { [self] in
             while !stopping.load(ordering: .acquiring) {
                 Thread.sleep(forTimeInterval: settings.tick.seconds)
                 let outcomes = table.withLock { $0.expire(at: now) }
                 if !outcomes.isEmpty { publish(outcomes) }
             }
         }
-        thread.name = "busd-ack-timeouts"
-        thread.start()
     }
 
     func stop() { stopping.store(true, ordering: .releasing) }

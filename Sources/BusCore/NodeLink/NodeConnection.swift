@@ -41,15 +41,11 @@ final class NodeConnection: @unchecked Sendable {
     var isReady: Bool { ready.load(ordering: .acquiring) && !closed.load(ordering: .acquiring) }
 
     func start() {
-        let thread = Thread { [self] in readLoop() }
-        thread.name = "busd-node-link-\(id)"
-        thread.start()
-        let writer = Thread { [self] in
+        startThread(named: "busd-read-\(id)") { [self] in readLoop() }
+        startThread(named: "busd-write-\(id)") { [self] in
             writeLoop()
             writerDone.signal()
         }
-        writer.name = "busd-node-write-\(id)"
-        writer.start()
     }
 
     /// Queues a frame for the writer thread. With `flush: false` the writer

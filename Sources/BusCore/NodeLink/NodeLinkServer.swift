@@ -83,12 +83,10 @@ public final class NodeLinkServer: @unchecked Sendable {
             throw StartError(description: "listen '\(path)': errno \(errno)")
         }
         listener = fd
-        let thread = Thread { [self] in
+        startThread(named: "busd-accept") { [self] in
             acceptLoop()
             acceptFinished.signal()
         }
-        thread.name = "busd-node-link-accept"
-        thread.start()
         logger.info("node link listening", metadata: ["socket": "\(path)", "mode": "\(String(configuration.mode, radix: 8))"])
     }
 

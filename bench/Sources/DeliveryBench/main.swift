@@ -110,6 +110,22 @@ final class BenchConnector: @unchecked Sendable {
     }
 }
 
+/// CPU seconds per thread name, from /proc (clock ticks of 10 ms).
+func threadCPU() -> [String: Double] {
+    var result: [String: Double] = [:]
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+    for tid in tasks {
+        guard let comm = try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8),
+            let stat = try? String(contentsOfFile: "/proc/self/task/\(tid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { continue }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { continue }
+        result[comm.trimmingCharacters(in: .whitespacesAndNewlines), default: 0] += (user + system) / 100
+    }
+    return result
+}
+
 /// Publishes payloads in pipelined batches; returns the publisher thread's CPU ns.
 func publish(_ redis: RedisConnection, channel: [UInt8], payloads: ArraySlice<[UInt8]>, batch: Int = 500, sent: ((Int) -> Void)? = nil) throws -> UInt64 {
     let cpu0 = CPUTime.thread
@@ -158,17 +174,23 @@ print("  payload      \(sample.count) bytes of msgpack, one local target socket"
 let all = try payloads(count: messages, room: "room-1")
 connector.expected = messages
 let processCPU0 = CPUTime.process
+let threads0 = threadCPU()
 let t0 = monotonicNanoseconds()
 let throughputPublisherCPU = try publish(publisher, channel: roomChannel, payloads: all[...])
 let publishedAt = monotonicNanoseconds()
 if connector.done.wait(timeout: .now() + 120) == .timedOut { print("  (only \(connector.delivered) of \(messages) arrived)") }
 let t1 = monotonicNanoseconds()
 let processCPU1 = CPUTime.process
+let threads1 = threadCPU()
 let seconds = Double(t1 - t0) / 1e9
 print(
     String(
         format: "  routed       %.0f msg/s (%d DELIVER frames in %.2f s; publisher done after %.2f s)  target ≥ 750000",
         Double(connector.delivered) / seconds, connector.delivered, seconds, Double(publishedAt - t0) / 1e9))
+let perThread = threads1
+    .map { name, cpu in (name, (cpu - (threads0[name] ?? 0)) / Double(messages) * 1e6) }
+    .filter { $0.1 > 0.05 }.sorted { $0.1 > $1.1 }
+print("  routed       busd threads, µs per message: " + perThread.map { String(format: "%@ %.2f", $0.0, $0.1) }.joined(separator: ", "))
 // busd's share: the process's CPU minus the publisher's and the connector's
 // threads (the connector's CPU is counted from its start: an upper bound on
 // its share, so this is a lower bound on busd's).
