@@ -54,18 +54,6 @@ public final class ClusterMember: @unchecked Sendable {
         public var requestsApplied = 0
     }
 
-    /// Injected ack ids and how they settled.
-    public struct AckCounts: Sendable, Hashable {
-        public var injected: Int
-        public var delivered: Int
-        public var timedOut: Int
-        public var disconnected: Int
-        /// Node reports that settled nothing (unknown id, repeated or late).
-        public var ignoredReports: Int
-        /// Sockets whose ack is still awaited.
-        public var pending: Int
-    }
-
     public let configuration: Configuration
     /// The uid this busd publishes under (6 characters, like the adapter's).
     public let uid: String
@@ -181,12 +169,7 @@ public final class ClusterMember: @unchecked Sendable {
         tracker.report(ackId: ackId, socketId: socketId, status: status, arguments: arguments)
     }
 
-    public var ackCounts: AckCounts {
-        let counts = tracker.counts
-        return AckCounts(
-            injected: counts.injected, delivered: counts.delivered, timedOut: counts.timedOut,
-            disconnected: counts.disconnected, ignoredReports: counts.ignoredReports, pending: tracker.pendingSockets)
-    }
+    public var ackCounts: AckCounts { tracker.counts }
 
     public func socketJoined(_ id: String, rooms: [String]) {
         registry.withLock { _ = $0.join(id, rooms: rooms) }
@@ -224,7 +207,8 @@ public final class ClusterMember: @unchecked Sendable {
         mirror.enqueuePublish(channel: Array(channel.utf8), payload: payload)
     }
 
-    /// Node broadcasts published to Redis, and those dropped from a full buffer.
+    /// Commands sent to Redis from the outbound queue (the node's broadcasts
+    /// and delivery records), and those dropped from a full queue.
     public var publishCounts: (published: Int, dropped: Int) { mirror.publishCounts }
 
     // MARK: State
@@ -330,11 +314,8 @@ public final class ClusterMember: @unchecked Sendable {
         guard tracker.wantsAck(delivery.request), delivery.existingAckId == nil else { return 0 }
         let ackId = tracker.nextId()
         let packet = delivery.packet
-        var output = injected
-        injected = []  // keeps `output` uniquely referenced, so its capacity is reused
-        defer { injected = output }
         do {
-            guard case .injected = try AckIdInjector.inject(ackId, into: packet.span, output: &output) else { return 0 }
+            guard case .injected = try AckIdInjector.inject(ackId, into: packet.span, output: &injected) else { return 0 }
         } catch {
             return 0  // not an event: nothing to acknowledge
         }

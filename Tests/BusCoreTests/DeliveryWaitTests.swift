@@ -12,8 +12,8 @@ struct DeliveryWaitTests {
 
     static func confirm(_ socket: String, _ status: AckStatus) -> DeliveryRecord {
         let outcome = AckTable.Outcome(
-            ackId: 1, messageId: "m", namespace: "/", socketId: socket, status: status, arguments: nil, dispatchedAt: 0, settledAt: 5)
-        return .confirmation(.init(outcome: outcome, node: "n", arguments: status == .delivered ? [] : nil))
+            ackId: 1, messageId: "m", namespace: "/", socketId: socket, status: status, arguments: status == .delivered ? [] : nil, dispatchedAt: 0, settledAt: 5)
+        return .confirmation(.init(outcome: outcome, node: "n"))
     }
 
     @Test func aKnownSocketIsCompleteAsSoonAsItSettles() {

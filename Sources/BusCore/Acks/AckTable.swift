@@ -1,4 +1,5 @@
 public import LocalProtocol
+public import SocketIOCodec
 
 /// busd's table of injected ack ids waiting for their clients: a value type
 /// that returns the outcomes it decides, so the service around it does the
@@ -28,8 +29,8 @@ public struct AckTable: Sendable {
         public var namespace: String
         public var socketId: String
         public var status: AckStatus
-        /// The client's ack arguments, a JSON array (delivered only).
-        public var arguments: [UInt8]?
+        /// The client's ack arguments (delivered only).
+        public var arguments: [JSValue]?
         public var dispatchedAt: Int64
         public var settledAt: Int64
     }
@@ -82,10 +83,10 @@ public struct AckTable: Sendable {
         ackId: UInt64,
         socketId: String,
         status: AckStatus,
-        arguments: [UInt8]?,
+        arguments: [JSValue]?,
         at time: Time
     ) -> Outcome? {
-        settle(ackId, socketId, status, status == .delivered ? arguments ?? [0x5b, 0x5d] : nil, time)
+        settle(ackId, socketId, status, status == .delivered ? arguments ?? [] : nil, time)
     }
 
     /// The socket went away: everything it still owed is `disconnected`.
@@ -110,7 +111,7 @@ public struct AckTable: Sendable {
     /// When the next deadline falls (monotonic ms), if any.
     public var nextDeadline: UInt64? { deadlines.first?.deadline }
 
-    private mutating func settle(_ ackId: UInt64, _ socketId: String, _ status: AckStatus, _ arguments: [UInt8]?, _ time: Time) -> Outcome? {
+    private mutating func settle(_ ackId: UInt64, _ socketId: String, _ status: AckStatus, _ arguments: [JSValue]?, _ time: Time) -> Outcome? {
         guard var entry = entries[ackId], entry.waiting.remove(socketId) != nil else { return nil }
         if entry.waiting.isEmpty {
             entries[ackId] = nil

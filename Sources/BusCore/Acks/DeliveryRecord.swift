@@ -51,7 +51,7 @@ public enum DeliveryRecord: Sendable, Hashable {
         /// The client's ack arguments (delivered only).
         public var arguments: [JSValue]?
 
-        public init(outcome: AckTable.Outcome, node: String, arguments: [JSValue]?) {
+        public init(outcome: AckTable.Outcome, node: String) {
             messageId = outcome.messageId
             socketId = outcome.socketId
             self.node = node
@@ -60,7 +60,7 @@ public enum DeliveryRecord: Sendable, Hashable {
             ackId = outcome.ackId
             time = outcome.settledAt
             latencyMilliseconds = max(0, outcome.settledAt - outcome.dispatchedAt)
-            self.arguments = arguments
+            arguments = outcome.arguments
         }
 
         init(

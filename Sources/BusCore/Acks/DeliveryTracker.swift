@@ -4,6 +4,18 @@ import Logging
 public import SocketIOCodec
 import Synchronization
 
+/// Injected ack ids and how they settled.
+public struct AckCounts: Sendable, Hashable {
+    public var injected = 0
+    public var delivered = 0
+    public var timedOut = 0
+    public var disconnected = 0
+    /// Node reports that settled nothing (unknown id, repeated or late).
+    public var ignoredReports = 0
+    /// Sockets whose ack is still awaited.
+    public var pending = 0
+}
+
 /// Decides which deliveries get an ack id, keeps the ``AckTable``, and turns
 /// its outcomes into ``DeliveryRecord``s written to Redis (published on
 /// `<prefix>:acks:<message id>` and appended to the list of that name, which
@@ -22,19 +34,10 @@ final class DeliveryTracker: @unchecked Sendable {
         var tick: Duration = .milliseconds(20)
     }
 
-    struct Counts: Sendable, Hashable {
-        var injected = 0
-        var delivered = 0
-        var timedOut = 0
-        var disconnected = 0
-        /// ACKED reports that settled nothing (unknown id, repeated, late).
-        var ignoredReports = 0
-    }
-
     let settings: Settings
     private let logger: Logger
     private let table = Mutex(AckTable())
-    private let counters = Mutex(Counts())
+    private let counters = Mutex(AckCounts())
     private let write: @Sendable ([[[UInt8]]]) -> Void
     private let stopping = Atomic<Bool>(false)
     private let origin = ContinuousClock.now
@@ -59,8 +62,11 @@ final class DeliveryTracker: @unchecked Sendable {
 
     func stop() { stopping.store(true, ordering: .releasing) }
 
-    var counts: Counts { counters.withLock { $0 } }
-    var pendingSockets: Int { table.withLock { $0.pendingSockets } }
+    var counts: AckCounts {
+        var counts = counters.withLock { $0 }
+        counts.pending = table.withLock { $0.pendingSockets }
+        return counts
+    }
 
     /// Whether a broadcast with this request gets an ack id under the policy.
     func wantsAck(_ request: DeliveryRequest?) -> Bool {
@@ -97,12 +103,12 @@ final class DeliveryTracker: @unchecked Sendable {
     /// An ACKED from the node. `arguments` must already be a JSON array.
     func report(ackId: UInt64, socketId: String, status: AckStatus, arguments: [JSValue]) {
         let time = now
-        let outcome = table.withLock { $0.report(ackId: ackId, socketId: socketId, status: status, arguments: [], at: time) }
+        let outcome = table.withLock { $0.report(ackId: ackId, socketId: socketId, status: status, arguments: arguments, at: time) }
         guard let outcome else {
             counters.withLock { $0.ignoredReports += 1 }
             return
         }
-        publish([outcome], arguments: arguments)
+        publish([outcome])
     }
 
     func socketGone(_ socketId: String) {
@@ -111,7 +117,7 @@ final class DeliveryTracker: @unchecked Sendable {
         if !outcomes.isEmpty { publish(outcomes) }
     }
 
-    private func publish(_ outcomes: [AckTable.Outcome], arguments: [JSValue]? = nil) {
+    private func publish(_ outcomes: [AckTable.Outcome]) {
         var batch: [[[UInt8]]] = []
         counters.withLock { counts in
             for outcome in outcomes {
@@ -123,9 +129,7 @@ final class DeliveryTracker: @unchecked Sendable {
             }
         }
         for outcome in outcomes {
-            let record = DeliveryRecord.confirmation(
-                .init(outcome: outcome, node: settings.nodeId, arguments: outcome.status == .delivered ? arguments ?? [] : nil))
-            batch.append(contentsOf: commands(for: record))
+            batch.append(contentsOf: commands(for: .confirmation(.init(outcome: outcome, node: settings.nodeId))))
         }
         write(batch)
     }
