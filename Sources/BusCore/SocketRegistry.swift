@@ -145,22 +145,13 @@ public struct SocketRegistry: Sendable {
     /// empty), minus those in any room of `except`: the adapter's rule.
     public func select(namespace: String, rooms: [String], except: [String]) -> [String] {
         guard let ns = namespaceIndex[namespace] else { return [] }
-        if rooms.count == 1 && except.isEmpty {
-            // The common case (one room or one socket id): no set arithmetic.
-            var chosen = Array(members[RoomKey(namespace: ns, name: rooms[0])] ?? [])
-            if let own = slotsByKey[SocketKey(rooms[0])], namespaceOfSlot[Int(own)] == ns, !chosen.contains(own) {
-                chosen.append(own)
-            }
-            chosen.sort()
-            return chosen.map { keys[Int($0)].string }
-        }
         var chosen = Set<Int32>()
         if rooms.isEmpty {
             for (slot, alive) in live.enumerated() where alive && namespaceOfSlot[slot] == ns { chosen.insert(Int32(slot)) }
         } else {
-            for room in rooms { chosen.formUnion(slots(in: room, ns)) }
+            for room in rooms { forEachSlot(in: room, ns) { chosen.insert($0) } }
         }
-        for room in except { chosen.subtract(slots(in: room, ns)) }
+        for room in except { forEachSlot(in: room, ns) { chosen.remove($0) } }
         return chosen.sorted().map { keys[Int($0)].string }
     }
 
@@ -182,10 +173,11 @@ public struct SocketRegistry: Sendable {
         )
     }
 
-    private func slots(in room: String, _ ns: UInt16) -> Set<Int32> {
-        var result = members[RoomKey(namespace: ns, name: room)] ?? []
-        if let own = slotsByKey[SocketKey(room)], namespaceOfSlot[Int(own)] == ns { result.insert(own) }
-        return result
+    /// The sockets in a room of a namespace, a socket's own id being a room
+    /// it is in; walked in place, never copied.
+    private func forEachSlot(in room: String, _ ns: UInt16, _ body: (Int32) -> Void) {
+        members[RoomKey(namespace: ns, name: room)]?.forEach(body)
+        if let own = slotsByKey[SocketKey(room)], namespaceOfSlot[Int(own)] == ns { body(own) }
     }
 
     private mutating func release(_ slot: Int32) {

@@ -8,7 +8,9 @@
 /// lets a quiet period pass after the last dispatch before it calls the set
 /// complete.
 public struct DeliveryWait: Sendable {
+    /// In the order they became known.
     public private(set) var expected: [String] = []
+    private var expectedSet: Set<String> = []
     public private(set) var outcomes: [String: DeliveryRecord.Confirmation] = [:]
     public private(set) var dispatchingNodes: Set<String> = []
     private var lastDispatch: ContinuousClock.Instant?
@@ -18,9 +20,13 @@ public struct DeliveryWait: Sendable {
     /// `knownSockets`: targets known to be sockets; `hasRoomTargets`: some
     /// target is a room whose members only the nodes know.
     public init(knownSockets: [String], hasRoomTargets: Bool, quietPeriod: Duration = .milliseconds(250)) {
-        for socket in knownSockets where !expected.contains(socket) { expected.append(socket) }
         self.hasRoomTargets = hasRoomTargets
         self.quietPeriod = quietPeriod
+        for socket in knownSockets { expect(socket) }
+    }
+
+    private mutating func expect(_ socket: String) {
+        if expectedSet.insert(socket).inserted { expected.append(socket) }
     }
 
     /// Takes a record; returns the confirmation when it settled a socket for the first time.
@@ -30,11 +36,11 @@ public struct DeliveryWait: Sendable {
         case .dispatched(let dispatch):
             dispatchingNodes.insert(dispatch.node)
             lastDispatch = now
-            for socket in dispatch.sockets where !expected.contains(socket) { expected.append(socket) }
+            for socket in dispatch.sockets { expect(socket) }
             return nil
         case .confirmation(let confirmation):
             guard outcomes[confirmation.socketId] == nil else { return nil }
-            if !expected.contains(confirmation.socketId) { expected.append(confirmation.socketId) }
+            expect(confirmation.socketId)
             outcomes[confirmation.socketId] = confirmation
             return confirmation
         }
