@@ -12,7 +12,7 @@ import Synchronization
 /// them to the cluster member; `send` may be called from any thread.
 final class NodeConnection: @unchecked Sendable {
     // @unchecked: `decoder` and `sockets` belong to the reader thread;
-    // `queued` and `droppedFrames` are guarded by `outgoing`; `closed` and
+    // `queued` and `flushRequested` are guarded by `outgoing`; `closed` and
     // `ready` are atomic.
     let id: Int
     private let fd: Int32
@@ -26,7 +26,6 @@ final class NodeConnection: @unchecked Sendable {
     private let outgoing = NSCondition()
     private var queued: [UInt8] = []
     private var flushRequested = false
-    private(set) var droppedFrames = 0
     private let writerDone = DispatchSemaphore(value: 0)
 
     init(id: Int, fd: Int32, server: NodeLinkServer, logger: Logger) {
@@ -59,7 +58,7 @@ final class NodeConnection: @unchecked Sendable {
         defer { outgoing.unlock() }
         guard !closed.load(ordering: .acquiring) else { return }
         guard queued.count < Self.maximumQueuedBytes else {
-            droppedFrames += 1
+            server.droppedFrames.add(1, ordering: .relaxed)
             return
         }
         let wasEmpty = queued.isEmpty

@@ -50,6 +50,9 @@ public final class NodeLinkServer: @unchecked Sendable {
     }
 
     public var connectionCount: Int { connections.withLock { $0.count } }
+    /// Frames dropped because a node stopped reading (its queue was full).
+    let droppedFrames = Atomic<Int>(0)
+    public var droppedFrameCount: Int { droppedFrames.load(ordering: .relaxed) }
 
     /// Binds the socket (replacing a stale socket file, never another busd's
     /// live one or a regular file) and starts accepting.
