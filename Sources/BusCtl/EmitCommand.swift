@@ -28,13 +28,15 @@ struct EmitCommand: ParsableCommand {
     @Argument(help: "The event name.")
     var event: String
 
-    @Argument(help: "Event arguments, each a JSON value.")
+    // `.allUnrecognized` so that a negative number (`-1`) is an argument.
+    @Argument(parsing: .allUnrecognized, help: "Event arguments, each a JSON value.")
     var arguments: [String] = []
 
-    @Option(name: .long, help: "A room or socket id to send to (repeatable; none = the whole namespace).")
+    // `.unconditional`: socket ids may start with '-'.
+    @Option(name: .long, parsing: .unconditionalSingleValue, help: "A room or socket id to send to (repeatable; none = the whole namespace).")
     var to: [String] = []
 
-    @Option(name: .long, help: "A room or socket id to leave out (repeatable).")
+    @Option(name: .long, parsing: .unconditionalSingleValue, help: "A room or socket id to leave out (repeatable).")
     var except: [String] = []
 
     @Option(name: .long, help: "The namespace.")
@@ -43,7 +45,7 @@ struct EmitCommand: ParsableCommand {
     @Flag(name: .long, help: "Drop the message for clients whose connection is not writable.")
     var volatile = false
 
-    @Option(name: .long, help: "The message id to report confirmations under (default: a random id with --wait-ack).")
+    @Option(name: .long, parsing: .unconditional, help: "The message id to report confirmations under (default: a random id with --wait-ack).")
     var id: String?
 
     @Flag(name: .customLong("wait-ack"), help: "Ask for delivery confirmations and wait for them.")

@@ -50,8 +50,20 @@ struct FindSocketCommand: ParsableCommand {
         discussion: "Exit status: 0 found on a live node, 2 not found, 3 found but its node is stale, 1 error."
     )
 
-    @Argument(help: "The socket id.")
-    var socketId: String
+    // `.allUnrecognized` so that an id starting with '-' (1 in 64 Socket.IO
+    // ids) is taken as an id rather than rejected as an unknown option.
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The socket id (it may start with '-').", valueName: "socket-id"))
+    var arguments: [String] = []
+
+    /// The id, with a `--` terminator a user may still type dropped.
+    private var socketIds: [String] { arguments.filter { $0 != "--" } }
+    var socketId: String { socketIds[0] }
+
+    func validate() throws {
+        guard socketIds.count == 1 else {
+            throw ValidationError(socketIds.isEmpty ? "Missing expected argument '<socket-id>'" : "find-socket takes one socket id, got \(socketIds.count)")
+        }
+    }
 
     @OptionGroup var options: RedisOptions
 

@@ -59,6 +59,28 @@ struct DeliveryCommandTests {
         return (started.0.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
+    /// One Socket.IO id in 64 starts with '-': busctl must take it (and a
+    /// negative number argument) as a value, not as an unknown option.
+    @Test func idsAndArgumentsStartingWithADashAreValuesNotOptions() throws {
+        let busd = try RunningBusd()
+        busd.connect("-XPiPUjbkj64gUuUAAAB")
+        #expect(busd.waitRegistered("-XPiPUjbkj64gUuUAAAB"))
+        let found = try InspectCommandTests.run(["find-socket", "--json", "-XPiPUjbkj64gUuUAAAB", "--redis", busd.server.url])
+        #expect(found.status == 0 && found.stdout.contains(#""node":"web-1""#), "\(found.stdout)\(found.stderr)")
+        let emit = try Self.start([
+            "emit", "n", "-1", "--to", "-XPiPUjbkj64gUuUAAAB", "--wait-ack", "--timeout", "5s", "--redis", busd.server.url,
+        ])
+        guard case .deliver(let ackId, _, _, let sockets, let packet, _)? = try busd.node.receive(timeout: .seconds(5)) else {
+            Issue.record("no DELIVER")
+            return
+        }
+        #expect(sockets == ["-XPiPUjbkj64gUuUAAAB"])
+        #expect(packet == Array("2\(ackId)[\"n\",-1]".utf8))
+        busd.node.send(.acked(ackId: ackId, socketId: "-XPiPUjbkj64gUuUAAAB", status: .delivered, arguments: Array("[]".utf8)))
+        let result = Self.finish(emit)
+        #expect(result.status == 0, "\(result.output)")
+    }
+
     @Test func waitAckExitsZeroWhenTheClientAcksAndPrintsItsArguments() throws {
         let busd = try RunningBusd()
         busd.connect("sock-acks")
