@@ -3,8 +3,8 @@ import PackageDescription
 
 // socketbus: a sidecar for Socket.IO clusters (see docs/ and README.md).
 //
-// Layout: thin C modules (CHiredis, CMsgPack) that only make the Debian
-// libraries importable; one Swift wrapper per C library (Hiredis, MsgPack)
+// Layout: thin C modules (CHiredis, CMsgPack, CCurl) that only make the Debian
+// libraries importable; one Swift wrapper per C library (Hiredis, MsgPack, Curl)
 // that owns every C pointer; a pure codec (SocketIOCodec) with no I/O; and
 // the two executables.
 let package = Package(
@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "Hiredis", targets: ["Hiredis"]),
         .library(name: "BusCore", targets: ["BusCore"]),
         .library(name: "LocalProtocol", targets: ["LocalProtocol"]),
+        .library(name: "Alerting", targets: ["Alerting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -33,6 +34,22 @@ let package = Package(
             name: "CMsgPack",
             pkgConfig: "msgpack",
             providers: [.apt(["libmsgpack-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(name: "Curl", dependencies: ["CCurl"]),
+        // Outage alerts: the state machine, email and webhook channels (over libcurl).
+        .target(
+            name: "Alerting",
+            dependencies: ["Curl", .product(name: "Logging", package: "swift-log")]
+        ),
+        // Command-line option groups shared by busd and busctl.
+        .target(
+            name: "BusOptions",
+            dependencies: ["Alerting", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "MsgPack", dependencies: ["CMsgPack"]),
         .target(name: "Hiredis", dependencies: ["CHiredis"]),
@@ -51,6 +68,8 @@ let package = Package(
             name: "BusCtl",
             dependencies: [
                 "SocketIOCodec",
+                "Alerting",
+                "BusOptions",
                 "BusCore",
                 "Hiredis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -60,6 +79,8 @@ let package = Package(
             name: "Busd",
             dependencies: [
                 "SocketIOCodec",
+                "Alerting",
+                "BusOptions",
                 "BusCore",
                 "Hiredis",
                 .product(name: "Logging", package: "swift-log"),
@@ -78,6 +99,7 @@ let package = Package(
         ),
         // Runs the built busctl binary; depending on the target makes SwiftPM build it first.
         .testTarget(name: "BusCtlTests", dependencies: ["BusCtl", "Busd", "BusCore", "TestSupport"]),
+        .testTarget(name: "AlertingTests", dependencies: ["Alerting", "Curl", "TestSupport"]),
         .testTarget(name: "LocalProtocolTests", dependencies: ["LocalProtocol", "TestSupport"]),
         .testTarget(
             name: "BusCoreTests",
