@@ -17,8 +17,8 @@ final class AdapterSubscriber: @unchecked Sendable {
     struct Settings: Sendable {
         var pingInterval: Duration = .seconds(1)
         var pingTimeout: Duration = .seconds(2)
-        var reconnectDelay: Duration = .milliseconds(100)
-        var maxReconnectDelay: Duration = .seconds(5)
+        var connectTimeout: Duration = .seconds(2)
+        var backoff = RetryBackoff()
     }
 
     private struct State {
@@ -35,6 +35,9 @@ final class AdapterSubscriber: @unchecked Sendable {
     private let onMessage: @Sendable (_ channel: [UInt8], _ payload: [UInt8]) -> Void
     /// Called after the messages of one read were handled.
     private let onDrained: @Sendable () -> Void
+    /// Called with true once the patterns wanted at connection time are all
+    /// confirmed, and with false when the connection is lost.
+    private let onReadiness: @Sendable (Bool) -> Void
     private let state = Mutex(State())
     private var connection: RedisConnection?
     private let finished = DispatchSemaphore(value: 0)
@@ -44,12 +47,14 @@ final class AdapterSubscriber: @unchecked Sendable {
         settings: Settings,
         logger: Logger,
         onDrained: @escaping @Sendable () -> Void = {},
+        onReadiness: @escaping @Sendable (Bool) -> Void = { _ in },
         onMessage: @escaping @Sendable (_ channel: [UInt8], _ payload: [UInt8]) -> Void
     ) {
         self.redis = redis
         self.settings = settings
         self.logger = logger
         self.onDrained = onDrained
+        self.onReadiness = onReadiness
         self.onMessage = onMessage
     }
 
@@ -78,11 +83,13 @@ final class AdapterSubscriber: @unchecked Sendable {
     }
 
     private func run() {
-        var delay = settings.reconnectDelay
+        var backoff = settings.backoff
         var first = true
+        var failures = 0
         while !state.withLock({ $0.stopping }) {
+            var delay = Duration.zero
             do {
-                let connection = try redis.connect(timeout: .seconds(2))
+                let connection = try redis.connect(timeout: settings.connectTimeout)
                 self.connection = connection
                 state.withLock {
                     $0.connected = true
@@ -90,21 +97,38 @@ final class AdapterSubscriber: @unchecked Sendable {
                     if !first { $0.reconnects += 1 }
                 }
                 first = false
-                delay = settings.reconnectDelay
+                backoff.reset()
+                failures = 0
                 logger.info("subscriber connected", metadata: ["redis": "\(redis)"])
                 try readLoop(connection)
             } catch {
-                logger.warning("subscriber lost Redis: \(error)", metadata: ["retryIn": "\(delay)"])
+                delay = backoff.next()
+                // The first failure of an outage is a warning; the retries are debug noise.
+                logger.log(
+                    level: failures == 0 ? .warning : .debug, "subscriber lost Redis: \(error)",
+                    metadata: ["retryIn": "\(delay)"])
+                failures += 1
             }
             connection?.close()
             connection = nil
-            state.withLock {
-                $0.connected = false
-                $0.subscribed = []
+            let wasConnected = state.withLock { state in
+                defer {
+                    state.connected = false
+                    state.subscribed = []
+                }
+                return state.connected
             }
+            if wasConnected { onReadiness(false) }
             if state.withLock({ $0.stopping }) { break }
-            Thread.sleep(forTimeInterval: delay.seconds)
-            delay = min(delay * 2, settings.maxReconnectDelay)
+            sleep(upTo: delay)
+        }
+    }
+
+    /// Sleeps in short slices so that `stop()` is not held up by a long back-off.
+    private func sleep(upTo delay: Duration) {
+        let deadline = ContinuousClock.now + delay
+        while ContinuousClock.now < deadline && !state.withLock({ $0.stopping }) {
+            Thread.sleep(forTimeInterval: min(0.05, (deadline - ContinuousClock.now).seconds))
         }
     }
 
@@ -117,6 +141,9 @@ final class AdapterSubscriber: @unchecked Sendable {
         var lastTraffic = clock.now
         var pingSentAt: ContinuousClock.Instant?
         var requested: Set<String> = []
+        // Ready once what was wanted at connection time is confirmed; patterns
+        // added later (a new namespace) do not make busd unready meanwhile.
+        var required: Set<String>? = Set(state.withLock { $0.patterns })
         // Reused for every message: their capacity stays.
         var channel: [UInt8] = []
         var payload: [UInt8] = []
@@ -135,6 +162,10 @@ final class AdapterSubscriber: @unchecked Sendable {
                 case .none: break drain
                 }
                 gotTraffic = true
+            }
+            if let wanted = required, state.withLock({ wanted.isSubset(of: $0.subscribed) }) {
+                required = nil
+                onReadiness(true)
             }
             if gotTraffic {
                 lastTraffic = clock.now

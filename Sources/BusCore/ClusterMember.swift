@@ -27,6 +27,14 @@ public final class ClusterMember: @unchecked Sendable {
         public var cleanupInterval: Duration = .seconds(5)
         public var pingInterval: Duration = .seconds(1)
         public var pingTimeout: Duration = .seconds(2)
+        /// Connect and command time-out of both Redis connections.
+        public var redisTimeout: Duration = .seconds(2)
+        /// Delays between reconnection attempts.
+        public var reconnectBackoff = RetryBackoff()
+        /// Bound of the buffer of commands for Redis (the node's broadcasts,
+        /// delivery records) that waits out an outage, and its overflow policy.
+        public var outboundLimit = 100_000
+        public var outboundOverflow = OutboundOverflowPolicy.dropOldest
         public var host: String = ProcessInfo.processInfo.hostName
         public var version: String = "0.1.0"
         /// Which broadcasts get an injected ack id.
@@ -63,6 +71,10 @@ public final class ClusterMember: @unchecked Sendable {
     /// Counters bumped on the subscriber thread, read from anywhere.
     private let counters = StatisticsCounters()
     private let onCommand: @Sendable (NodeCommand) -> Void
+    private let availability: Mutex<AvailabilityState>
+    /// Set by `stop()`: the connections closing then is not an outage.
+    private let stopping = Atomic<Bool>(false)
+    private let onAvailability: @Sendable (_ reachable: Bool) -> Void
     private var mirror: RegistryMirror!
     private var subscriber: AdapterSubscriber!
     private var tracker: DeliveryTracker!
@@ -75,24 +87,39 @@ public final class ClusterMember: @unchecked Sendable {
     /// Reused for every broadcast, so its buffers keep their capacity.
     private var delivery = BroadcastDelivery()
 
+    private struct AvailabilityState {
+        var machine: RedisAvailability
+        /// Outbound figures when the current outage began.
+        var atOutageStart = RegistryMirror.OutboundCounts()
+    }
+
     /// `onCommand` receives the node's commands one by one on the subscriber
     /// thread; `onBatchEnd` follows the commands of one read from Redis, so a
-    /// sink that queues them can write them out together.
+    /// sink that queues them can write them out together. `onAvailability`
+    /// hears when Redis becomes unreachable or reachable (see
+    /// ``RedisAvailability``), on one of the connection threads.
     public init(
         configuration: Configuration,
         logger: Logger,
+        onAvailability: @escaping @Sendable (_ reachable: Bool) -> Void = { _ in },
         onBatchEnd: @escaping @Sendable () -> Void = {},
         onCommand: @escaping @Sendable (NodeCommand) -> Void
     ) {
         self.configuration = configuration
         self.logger = logger
         self.onCommand = onCommand
+        self.onAvailability = onAvailability
+        self.availability = Mutex(AvailabilityState(machine: RedisAvailability(now: .now)))
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
         var generator = SystemRandomNumberGenerator()
         uid = String((0..<6).map { _ in alphabet.randomElement(using: &generator)! })
         var mirrorSettings = RegistryMirror.Settings()
         mirrorSettings.livenessTTL = configuration.livenessTTL
         mirrorSettings.cleanupInterval = configuration.cleanupInterval
+        mirrorSettings.connectTimeout = configuration.redisTimeout
+        mirrorSettings.backoff = configuration.reconnectBackoff
+        mirrorSettings.outboundLimit = configuration.outboundLimit
+        mirrorSettings.outboundOverflow = configuration.outboundOverflow
         mirror = RegistryMirror(
             redis: configuration.redis,
             keys: configuration.registryKeys,
@@ -107,7 +134,10 @@ public final class ClusterMember: @unchecked Sendable {
                     return all
                 }
             },
-            record: { [unowned self] in self.nodeRecord }
+            record: { [unowned self] in self.nodeRecord },
+            onReadiness: { [unowned self] ready in
+                self.availabilityChanged { $0.update(mirrorReady: ready, now: .now) }
+            }
         )
         tracker = DeliveryTracker(
             settings: .init(
@@ -123,8 +153,15 @@ public final class ClusterMember: @unchecked Sendable {
         var subscriberSettings = AdapterSubscriber.Settings()
         subscriberSettings.pingInterval = configuration.pingInterval
         subscriberSettings.pingTimeout = configuration.pingTimeout
+        subscriberSettings.connectTimeout = configuration.redisTimeout
+        subscriberSettings.backoff = configuration.reconnectBackoff
         subscriber = AdapterSubscriber(
-            redis: configuration.redis, settings: subscriberSettings, logger: logger, onDrained: onBatchEnd
+            redis: configuration.redis, settings: subscriberSettings, logger: logger, onDrained: onBatchEnd,
+            onReadiness: { [unowned self] ready in
+                // Whatever the subscriber saw, the idle mirror connection may not have yet.
+                self.mirror.checkConnection()
+                self.availabilityChanged { $0.update(subscriberReady: ready, now: .now) }
+            }
         ) {
             [unowned self] channel, payload in
             self.handle(channel: channel, payload: payload)
@@ -142,6 +179,7 @@ public final class ClusterMember: @unchecked Sendable {
     /// from Redis first (a graceful shutdown); without, they stay until the
     /// liveness key expires and another busd cleans them up.
     public func stop(leave: Bool) {
+        stopping.store(true, ordering: .relaxed)
         tracker.stop()
         subscriber.stop()
         mirror.stop(removeEntries: leave)
@@ -209,7 +247,67 @@ public final class ClusterMember: @unchecked Sendable {
 
     /// Commands sent to Redis from the outbound queue (the node's broadcasts
     /// and delivery records), and those dropped from a full queue.
-    public var publishCounts: (published: Int, dropped: Int) { mirror.publishCounts }
+    public var publishCounts: (published: Int, dropped: Int) {
+        let counts = mirror.outboundCounts
+        return (counts.published, counts.dropped)
+    }
+
+    /// The outbound buffer: published, dropped, replayed after outages, waiting.
+    public var outbound: OutboundFigures {
+        let counts = mirror.outboundCounts
+        return OutboundFigures(
+            published: counts.published, dropped: counts.dropped, replayed: counts.replayed, waiting: counts.waiting,
+            limit: configuration.outboundLimit)
+    }
+
+    /// Ready when Redis is reachable through both connections.
+    public var readiness: Readiness {
+        availability.withLock { state in
+            Readiness(
+                subscriberReady: state.machine.subscriberReady,
+                mirrorReady: state.machine.mirrorReady,
+                unreachableForMilliseconds: state.machine.unreachableSince.map { (ContinuousClock.now - $0).milliseconds }
+            )
+        }
+    }
+
+    /// The node ids seen alive in Redis the last time it was reachable
+    /// (this node included): who else would notice an outage.
+    public var lastSeenLiveNodes: [String] {
+        let seen = mirror.liveNodes
+        return seen.contains(configuration.nodeId) ? seen : (seen + [configuration.nodeId]).sorted()
+    }
+
+    /// Applies a connection's change; logs and reports outage start and end.
+    private func availabilityChanged(_ update: (inout RedisAvailability) -> RedisAvailability.Transition?) {
+        if stopping.load(ordering: .relaxed) { return }
+        let counts = mirror.outboundCounts
+        let (transition, before) = availability.withLock { state -> (RedisAvailability.Transition?, RegistryMirror.OutboundCounts) in
+            let transition = update(&state.machine)
+            let before = state.atOutageStart
+            if transition == .becameUnreachable { state.atOutageStart = counts }
+            return (transition, before)
+        }
+        switch transition {
+        case .becameUnreachable:
+            logger.error("redis unreachable: broadcasts from the node are buffered", metadata: ["redis": "\(configuration.redis)"])
+            onAvailability(false)
+        case .becameReachable(let outage?):
+            logger.notice(
+                "redis reachable again",
+                metadata: [
+                    "outage_ms": "\(outage.milliseconds)",
+                    "buffered_published": "\(counts.replayed - before.replayed)",
+                    "buffered_dropped": "\(counts.dropped - before.dropped)",
+                ])
+            onAvailability(true)
+        case .becameReachable(nil):
+            logger.info("redis reachable", metadata: ["redis": "\(configuration.redis)"])
+            onAvailability(true)
+        case nil:
+            break
+        }
+    }
 
     // MARK: State
 

@@ -20,21 +20,44 @@ final class RegistryMirror: @unchecked Sendable {
         var livenessTTL: Duration = .seconds(15)
         var batchSize = 1000
         var cleanupInterval: Duration = .seconds(5)
-        var reconnectDelay: Duration = .milliseconds(100)
-        var maxReconnectDelay: Duration = .seconds(5)
-        var maxBufferedPublishes = 10_000
+        var connectTimeout: Duration = .seconds(2)
+        var backoff = RetryBackoff()
+        /// Bound of the outbound buffer (commands) and what happens past it.
+        var outboundLimit = 100_000
+        var outboundOverflow = OutboundOverflowPolicy.dropOldest
+    }
+
+    /// The outbound buffer's figures.
+    struct OutboundCounts: Sendable, Hashable {
+        /// Commands Redis took.
+        var published = 0
+        /// Commands dropped from a full buffer.
+        var dropped = 0
+        /// Commands that waited out an outage and were published after it.
+        var replayed = 0
+        /// Of those, the ones of the last reconnection.
+        var lastReplayed = 0
+        /// Commands waiting now.
+        var waiting = 0
     }
 
     private struct State {
         var pending: [SocketRegistry.RegistryChange] = []
         /// Commands to send, oldest first: the node's broadcasts (PUBLISH)
         /// and delivery records.
-        var outbound: [[[UInt8]]] = []
+        var outbound: OutboundQueue
         var published = 0
-        var publishesDropped = 0
+        var replayed = 0
+        var lastReplayed = 0
         var stopping = false
+        /// Someone saw Redis fail (the subscriber): check the connection now.
+        var checkRequested = false
         var removeEntriesOnStop = false
         var connected = false
+        /// Connected, registry rewritten and the backlog flushed.
+        var synced = false
+        /// The live nodes of the last clean-up round (this one included).
+        var liveNodes: [String] = []
         var writes = 0
         var resyncs = 0
     }
@@ -46,7 +69,9 @@ final class RegistryMirror: @unchecked Sendable {
     private let logger: Logger
     private let snapshot: @Sendable () -> [(String, String, Int64)]
     private let record: @Sendable () -> NodeRecord
-    private let state = Mutex(State())
+    private let state: Mutex<State>
+    /// Called with true once a (re)connection is synced, false when lost.
+    private let onReadiness: @Sendable (Bool) -> Void
     private let wake = NSCondition()
     private var connection: RedisConnection?
     private let finished = DispatchSemaphore(value: 0)
@@ -58,8 +83,11 @@ final class RegistryMirror: @unchecked Sendable {
         settings: Settings,
         logger: Logger,
         snapshot: @escaping @Sendable () -> [(String, String, Int64)],
-        record: @escaping @Sendable () -> NodeRecord
+        record: @escaping @Sendable () -> NodeRecord,
+        onReadiness: @escaping @Sendable (Bool) -> Void = { _ in }
     ) {
+        self.state = Mutex(State(outbound: OutboundQueue(limit: settings.outboundLimit, policy: settings.outboundOverflow)))
+        self.onReadiness = onReadiness
         self.redis = redis
         self.keys = keys
         self.nodeId = nodeId
@@ -89,27 +117,41 @@ final class RegistryMirror: @unchecked Sendable {
     }
 
     /// Queues commands (argument lists), sent in order. While Redis is away
-    /// at most `maxBufferedPublishes` wait; past that the oldest are dropped
-    /// (and counted).
+    /// at most `outboundLimit` wait; past that the overflow policy drops the
+    /// oldest or the new ones (and counts them).
     func enqueueCommands(_ commands: [[[UInt8]]]) {
-        state.withLock { state in
-            state.outbound.append(contentsOf: commands)
-            let excess = state.outbound.count - settings.maxBufferedPublishes
-            if excess > 0 {
-                state.outbound.removeFirst(excess)
-                state.publishesDropped += excess
-            }
-        }
+        state.withLock { $0.outbound.append(contentsOf: commands) }
         wake.lock()
         wake.signal()
         wake.unlock()
     }
 
-    var publishCounts: (published: Int, dropped: Int) { state.withLock { ($0.published, $0.publishesDropped) } }
+    var outboundCounts: OutboundCounts {
+        state.withLock {
+            OutboundCounts(
+                published: $0.published, dropped: $0.outbound.dropped, replayed: $0.replayed,
+                lastReplayed: $0.lastReplayed, waiting: $0.outbound.count)
+        }
+    }
 
     var isConnected: Bool { state.withLock { $0.connected } }
+    /// Connected, with the registry rewritten and the backlog flushed.
+    var isSynced: Bool { state.withLock { $0.synced } }
+    /// The node ids seen alive at the last clean-up round: what this busd
+    /// knows of the cluster when Redis goes away.
+    var liveNodes: [String] { state.withLock { $0.liveNodes } }
     var pendingCount: Int { state.withLock { $0.pending.count } }
     var resyncCount: Int { state.withLock { $0.resyncs } }
+
+    /// Asks the thread to PING its connection at once: an idle connection
+    /// would otherwise notice a restarted Redis only at its next write, and
+    /// the registry must be rewritten as soon as Redis is back.
+    func checkConnection() {
+        state.withLock { $0.checkRequested = true }
+        wake.lock()
+        wake.signal()
+        wake.unlock()
+    }
 
     /// Stops the thread; with `removeEntries` it first deletes this node's
     /// entries and liveness key (a graceful leave). Waits at most `timeout`.
@@ -127,10 +169,13 @@ final class RegistryMirror: @unchecked Sendable {
     // MARK: Thread body
 
     private func run() {
-        var delay = settings.reconnectDelay
+        var backoff = settings.backoff
         var needsResync = true
+        /// Commands that waited for this connection (nil once flushed).
+        var backlog: Int?
+        var failures = 0
         var nextRefresh = ContinuousClock.now
-        var nextCleanup = ContinuousClock.now + settings.cleanupInterval
+        var nextCleanup = ContinuousClock.now
         while true {
             let (stopping, removeOnStop) = state.withLock { ($0.stopping, $0.removeEntriesOnStop) }
             if stopping {
@@ -140,10 +185,12 @@ final class RegistryMirror: @unchecked Sendable {
             }
             do {
                 if connection == nil {
-                    connection = try redis.connect(timeout: .seconds(2))
-                    state.withLock { $0.connected = true }
+                    connection = try redis.connect(timeout: settings.connectTimeout)
+                    backlog = state.withLock {
+                        $0.connected = true
+                        return $0.outbound.count
+                    }
                     needsResync = true
-                    delay = settings.reconnectDelay
                     logger.info("registry mirror connected", metadata: ["redis": "\(redis)"])
                 }
                 if needsResync {
@@ -153,8 +200,24 @@ final class RegistryMirror: @unchecked Sendable {
                     needsResync = false
                     nextRefresh = ContinuousClock.now + settings.livenessTTL / 3
                 }
+                if state.withLock({ state in defer { state.checkRequested = false }; return state.checkRequested }) {
+                    if case .error(let message) = try connection?.command(["PING"]) ?? .null {
+                        throw RedisError(.other, message)
+                    }
+                }
                 try writePending()
                 try writePublishes()
+                if let waited = backlog {
+                    backlog = nil
+                    backoff.reset()
+                    failures = 0
+                    state.withLock {
+                        $0.synced = true
+                        $0.replayed += waited
+                        $0.lastReplayed = waited
+                    }
+                    onReadiness(true)
+                }
                 if ContinuousClock.now >= nextRefresh {
                     if try !refreshLiveness() {
                         logger.warning("liveness key was gone (Redis lost its data?): rewriting this node's registry")
@@ -170,12 +233,24 @@ final class RegistryMirror: @unchecked Sendable {
                 let wait = min(nextRefresh, nextCleanup) - ContinuousClock.now
                 waitForWork(upTo: wait)
             } catch {
-                logger.warning("registry mirror lost Redis: \(error)", metadata: ["retryIn": "\(delay)"])
+                let delay = backoff.next()
+                // The first failure of an outage is a warning; the retries are debug noise.
+                logger.log(
+                    level: failures == 0 ? .warning : .debug, "registry mirror lost Redis: \(error)",
+                    metadata: ["retryIn": "\(delay)"])
+                failures += 1
                 connection?.close()
                 connection = nil
-                state.withLock { $0.connected = false }
+                backlog = nil
+                let wasSynced = state.withLock { state in
+                    defer {
+                        state.connected = false
+                        state.synced = false
+                    }
+                    return state.synced
+                }
+                if wasSynced { onReadiness(false) }
                 waitForWork(upTo: delay, ignorePending: true)
-                delay = min(delay * 2, settings.maxReconnectDelay)
             }
         }
     }
@@ -184,7 +259,9 @@ final class RegistryMirror: @unchecked Sendable {
         guard duration > .zero else { return }
         let deadline = Date(timeIntervalSinceNow: duration.seconds)
         wake.lock()
-        while !state.withLock({ $0.stopping || (!ignorePending && !($0.pending.isEmpty && $0.outbound.isEmpty)) }) {
+        while !state.withLock({
+            $0.stopping || (!ignorePending && ($0.checkRequested || !($0.pending.isEmpty && $0.outbound.isEmpty)))
+        }) {
             if !wake.wait(until: deadline) { break }
         }
         wake.unlock()
@@ -238,18 +315,21 @@ final class RegistryMirror: @unchecked Sendable {
         }
     }
 
-    /// Sends queued commands in pipelined batches; a batch leaves the queue
-    /// only once Redis has taken it.
+    /// Sends queued commands in pipelined batches. A batch is out of the
+    /// queue while in flight (so that drops from a full queue never hit it)
+    /// and goes back to its front when the connection fails: at least once.
     private func writePublishes() throws {
         guard let connection else { return }
         while true {
-            let batch = state.withLock { Array($0.outbound.prefix(settings.batchSize)) }
+            let batch = state.withLock { $0.outbound.popFirst(settings.batchSize) }
             if batch.isEmpty { return }
-            try checked(connection.pipeline(batch))
-            state.withLock { state in
-                state.outbound.removeFirst(min(batch.count, state.outbound.count))
-                state.published += batch.count
+            do {
+                try checked(connection.pipeline(batch))
+            } catch {
+                state.withLock { $0.outbound.pushFront(batch) }
+                throw error
             }
+            state.withLock { $0.published += batch.count }
         }
     }
 
@@ -301,12 +381,16 @@ final class RegistryMirror: @unchecked Sendable {
     private func removeDeadNodes() throws {
         guard let connection else { return }
         guard case .array(let members) = try connection.command(["SMEMBERS", keys.nodes]) else { return }
+        var alive = [nodeId]
         for node in members.compactMap(\.string) where node != nodeId {
             let reply = try connection.command(["EVAL", RegistryScripts.removeDeadNode, "0", keys.prefix, node])
             if case .integer(let removed) = reply, removed >= 0 {
                 logger.notice("removed the entries of a node whose liveness expired", metadata: ["node": "\(node)", "sockets": "\(removed)"])
+            } else {
+                alive.append(node)
             }
         }
+        state.withLock { $0.liveNodes = alive.sorted() }
     }
 
     private func leaveCluster() throws {

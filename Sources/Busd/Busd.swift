@@ -52,6 +52,21 @@ struct Busd: ParsableCommand {
     @Option(name: .customLong("confirmation-ttl"), help: "How long delivery records stay in Redis (e.g. 1h).")
     var confirmationTTL: String = "1h"
 
+    @Option(name: .customLong("redis-timeout"), help: "Connect and command time-out for Redis; also how long an unanswered PING may wait.")
+    var redisTimeout: String = "2s"
+
+    @Option(name: .customLong("redis-retry-initial"), help: "First delay before reconnecting to Redis; it doubles per failed attempt.")
+    var redisRetryInitial: String = "50ms"
+
+    @Option(name: .customLong("redis-retry-max"), help: "Cap of the reconnection delay (each delay is drawn from its upper half: jitter).")
+    var redisRetryMax: String = "500ms"
+
+    @Option(name: .customLong("outbound-buffer"), help: "Commands for Redis (node broadcasts, delivery records) kept while Redis is away.")
+    var outboundBuffer: Int = 100_000
+
+    @Option(name: .customLong("outbound-overflow"), help: "When that buffer is full: drop-oldest or drop-newest.")
+    var outboundOverflow: String = OutboundOverflowPolicy.dropOldest.rawValue
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -65,7 +80,15 @@ struct Busd: ParsableCommand {
         if AckPolicy(rawValue: ackPolicy) == nil {
             throw ValidationError("--ack-policy: '\(ackPolicy)' is not all, requested or none")
         }
-        for (flag, text) in [("--ack-timeout", ackTimeout), ("--confirmation-ttl", confirmationTTL)] {
+        if outboundBuffer < 1 { throw ValidationError("--outbound-buffer must be at least 1") }
+        if OutboundOverflowPolicy(rawValue: outboundOverflow) == nil {
+            throw ValidationError("--outbound-overflow: '\(outboundOverflow)' is not drop-oldest or drop-newest")
+        }
+        let durations = [
+            ("--ack-timeout", ackTimeout), ("--confirmation-ttl", confirmationTTL), ("--redis-timeout", redisTimeout),
+            ("--redis-retry-initial", redisRetryInitial), ("--redis-retry-max", redisRetryMax),
+        ]
+        for (flag, text) in durations {
             do {
                 if try DurationText.parse(text) < .milliseconds(1) { throw ValidationError("\(flag) must be at least 1ms") }
             } catch let error as DurationText.ParseError {
@@ -102,6 +125,15 @@ struct Busd: ParsableCommand {
         configuration.ackPolicy = AckPolicy(rawValue: ackPolicy) ?? .requested
         configuration.ackTimeout = (try? DurationText.parse(ackTimeout)) ?? .seconds(30)
         configuration.confirmationRetention = (try? DurationText.parse(confirmationTTL)) ?? .seconds(3600)
+        let timeout = (try? DurationText.parse(redisTimeout)) ?? .seconds(2)
+        configuration.redisTimeout = timeout
+        configuration.pingTimeout = timeout
+        configuration.reconnectBackoff = RetryBackoff(
+            initial: (try? DurationText.parse(redisRetryInitial)) ?? .milliseconds(50),
+            maximum: (try? DurationText.parse(redisRetryMax)) ?? .milliseconds(500)
+        )
+        configuration.outboundLimit = outboundBuffer
+        configuration.outboundOverflow = OutboundOverflowPolicy(rawValue: outboundOverflow) ?? .dropOldest
 
         let relay = NodeCommandRelay()
         let member = ClusterMember(configuration: configuration, logger: logger, onBatchEnd: { relay.flush() }) { relay.forward($0) }
