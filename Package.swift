@@ -99,7 +99,18 @@ let package = Package(
         ),
         // Runs the built busctl binary; depending on the target makes SwiftPM build it first.
         .testTarget(name: "BusCtlTests", dependencies: ["BusCtl", "Busd", "BusCore", "TestSupport"]),
-        .testTarget(name: "AlertingTests", dependencies: ["Alerting", "Curl", "TestSupport"]),
+        // Real servers: Tests/Sinks/*.py (aiosmtpd, an HTTP listener), outside every target.
+        .testTarget(
+            name: "AlertingTests",
+            dependencies: [
+                "Alerting",
+                "Curl",
+                "BusOptions",
+                "TestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "LocalProtocolTests", dependencies: ["LocalProtocol", "TestSupport"]),
         .testTarget(
             name: "BusCoreTests",

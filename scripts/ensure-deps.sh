@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(libhiredis-dev libmsgpack-dev redis-server redis-tools libcurl4-openssl-dev pkg-config)
-TEST_APT_PACKAGES=(node-socket.io-parser)
+TEST_APT_PACKAGES=(node-socket.io-parser openssl)
 
 PYTHON=${PYTHON:-python3}
 VENV=.venv

@@ -1,8 +1,11 @@
+import Alerting
 import ArgumentParser
 import BusCore
+import BusOptions
 import Dispatch
 import Foundation
 import Logging
+import Synchronization
 
 /// The socketbus daemon: one next to each Socket.IO server process.
 ///
@@ -66,6 +69,8 @@ struct Busd: ParsableCommand {
 
     @Option(name: .customLong("outbound-overflow"), help: "When that buffer is full: drop-oldest or drop-newest.")
     var outboundOverflow: String = OutboundOverflowPolicy.dropOldest.rawValue
+
+    @OptionGroup(title: "Outage alerts (docs/alerts.md)") var alerts: AlertOptions
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
@@ -135,8 +140,27 @@ struct Busd: ParsableCommand {
         configuration.outboundLimit = outboundBuffer
         configuration.outboundOverflow = OutboundOverflowPolicy(rawValue: outboundOverflow) ?? .dropOldest
 
+        let alertSettings = try alerts.settings(environment: ProcessInfo.processInfo.environment)
+        // The alerter asks the member who else is in the cluster; the member
+        // tells the alerter when Redis comes and goes: one is made first.
+        let members = Mutex<ClusterMember?>(nil)
+        let alerter = OutageAlerter(
+            settings: alertSettings,
+            node: configuration.nodeId,
+            redisDescription: "\(redisConfiguration)",
+            knownNodes: { members.withLock { $0 }?.lastSeenLiveNodes ?? [] },
+            logger: logger
+        )
+        // Redis is not there until both connections say so.
+        alerter.reachabilityChanged(false)
         let relay = NodeCommandRelay()
-        let member = ClusterMember(configuration: configuration, logger: logger, onBatchEnd: { relay.flush() }) { relay.forward($0) }
+        let member = ClusterMember(
+            configuration: configuration,
+            logger: logger,
+            onAvailability: { alerter.reachabilityChanged($0) },
+            onBatchEnd: { relay.flush() }
+        ) { relay.forward($0) }
+        members.withLock { $0 = member }
         let directory = (socket as NSString).deletingLastPathComponent
         if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
             do {
@@ -169,6 +193,7 @@ struct Busd: ParsableCommand {
                 logger.info("signal \(signalNumber): leaving the cluster")
                 link.stop()
                 member.stop(leave: true)
+                alerter.stop(timeout: .seconds(2))
                 Foundation.exit(0)
             }
             source.resume()

@@ -1,0 +1,247 @@
+public import Foundation
+public import Logging
+
+/// Redis outage alerting for busd: an ``OutageMonitor`` fed by
+/// ``reachabilityChanged(_:)``, a timer thread for the grace and repeat
+/// deadlines, the sender choice (``SenderChoice``) and an
+/// ``AlertDispatcher`` that sends. Nothing here blocks the caller.
+public final class OutageAlerter: @unchecked Sendable {
+    // @unchecked: `monitor`, `pending`, `current`, `stopping` and
+    // `timerFinished` are only touched with `condition` locked.
+
+    /// What alerting knows now, for logs, readiness and metrics.
+    public struct State: Sendable, Equatable {
+        public var redisReachable = true
+        /// When the outage in progress began (wall clock); nil when there is none.
+        public var outageStartedAt: Date?
+        /// Alerts due so far for the outage in progress, sent or kept quiet.
+        public var alertsDue = 0
+        /// Of those, how many this busd sent.
+        public var alertsSent = 0
+        /// The sender choice made for the last alert due.
+        public var lastDecision: SenderChoice.Decision?
+        /// Since start: alerts (first or repeated) handed to the channels.
+        public var firingsSent = 0
+        /// Since start: alerts this busd kept quiet (not a sender, or no channel).
+        public var firingsQuiet = 0
+        /// Since start: resolved notices handed to the channels.
+        public var resolvedSent = 0
+    }
+
+    public let dispatcher: AlertDispatcher
+    private let settings: AlertSettings
+    private let source: AlertSource
+    private let knownNodes: @Sendable () -> [String]
+    private let logger: Logger
+    private let clock = ContinuousClock()
+    private let condition = NSCondition()
+    private var monitor: OutageMonitor
+    private var pending: [OutageMonitor.Action] = []
+    private var current = State()
+    private var stopping = false
+    private var timerFinished = false
+
+    /// - Parameters:
+    ///   - node: this busd's node id (the `node` label, and its place in the sender choice).
+    ///   - redisDescription: the Redis URL; a password in it is removed.
+    ///   - knownNodes: the node ids this busd last saw alive in Redis; called
+    ///     on the timer thread when an alert is due, never under a lock of ours.
+    public init(
+        settings: AlertSettings,
+        node: String,
+        redisDescription: String,
+        hostName: String = AlertDispatcher.localHostName,
+        knownNodes: @escaping @Sendable () -> [String],
+        logger: Logger
+    ) {
+        self.settings = settings
+        self.source = AlertSource(node: node, host: hostName, redis: redisDescription)
+        self.knownNodes = knownNodes
+        var logger = logger
+        logger[metadataKey: "node"] = "\(node)"
+        self.logger = logger
+        monitor = OutageMonitor(grace: settings.grace, repeatInterval: settings.repeatInterval)
+        dispatcher = AlertDispatcher(settings: settings, hostName: hostName, logger: logger)
+        logSetup()
+        startNamedThread("alert-timer") { self.runTimer() }
+    }
+
+    /// Tells alerting whether Redis answers. Cheap, idempotent and callable
+    /// from any thread: whatever it leads to runs on the timer thread.
+    public func reachabilityChanged(_ reachable: Bool) {
+        let now = clock.now
+        let date = Date()
+        locked {
+            let action = reachable ? monitor.redisReachable(now: now) : monitor.redisUnreachable(now: now, date: date)
+            current.redisReachable = reachable
+            if let action { pending.append(action) }
+            // Also when nothing is due yet: the timer has a new deadline to wait for.
+            condition.signal()
+        }
+    }
+
+    public var state: State {
+        locked {
+            var state = current
+            state.outageStartedAt = monitor.outage?.startedAt
+            return state
+        }
+    }
+
+    /// Per channel: sent, failed, attempts, dropped.
+    public var counters: [ChannelCounters] { dispatcher.counters }
+
+    /// Stops the timer, then gives queued alerts up to `timeout` to go out.
+    public func stop(timeout: Duration = .seconds(5)) {
+        let deadline = clock.now + timeout
+        locked {
+            stopping = true
+            condition.broadcast()
+            while !timerFinished && clock.now < deadline {
+                _ = condition.wait(until: Date() + (deadline - clock.now).timeInterval)
+            }
+        }
+        dispatcher.stop(timeout: max(.zero, deadline - clock.now))
+    }
+
+    /// One line at start saying where alerts go (never a secret), and a
+    /// warning when the SMTP password could cross the network in clear text.
+    private func logSetup() {
+        let channels = dispatcher.channels.map { "\($0.name) (\($0.target))" }.joined(separator: ", ")
+        let role =
+            settings.role == .elected ? "elected, \(settings.senders) sender(s) per cluster" : settings.role.rawValue
+        logger.info(
+            "alerting: \(channels.isEmpty ? "no channel, outages are only logged" : channels)",
+            metadata: [
+                "grace": "\(HumanDuration.format(settings.grace))",
+                "repeat":
+                    "\(settings.repeatInterval == .zero ? "never" : HumanDuration.format(settings.repeatInterval))",
+                "role": "\(role)",
+            ]
+        )
+        if let smtp = settings.smtp, smtp.password != nil, !smtp.implicitTLS, smtp.startTLS != .required {
+            logger.warning(
+                "the SMTP password may be sent in clear text: use --smtp-starttls require or an smtps:// URL"
+            )
+        }
+    }
+
+    private func runTimer() {
+        while let actions = nextActions() {
+            for action in actions { handle(action) }
+        }
+        locked {
+            timerFinished = true
+            condition.broadcast()
+        }
+    }
+
+    /// Waits for reported actions or the monitor's next deadline; nil once
+    /// stopping with nothing left to hand over.
+    private func nextActions() -> [OutageMonitor.Action]? {
+        locked {
+            while true {
+                if let action = monitor.tick(now: clock.now) { pending.append(action) }
+                if !pending.isEmpty {
+                    defer { pending.removeAll() }
+                    return pending
+                }
+                if stopping { return nil }
+                if let due = monitor.nextDeadline {
+                    _ = condition.wait(until: Date() + max(.zero, due - clock.now).timeInterval)
+                } else {
+                    condition.wait()
+                }
+            }
+        }
+    }
+
+    private func handle(_ action: OutageMonitor.Action) {
+        switch action {
+        case .fire(let fire): handleFire(fire)
+        case .resolve(let resolve): handleResolve(resolve)
+        }
+    }
+
+    private func handleFire(_ fire: OutageMonitor.Fire) {
+        let decision = SenderChoice.decide(
+            role: settings.role,
+            senders: settings.senders,
+            node: source.node,
+            knownNodes: knownNodes()
+        )
+        let sends = decision.sends && settings.hasChannels
+        locked {
+            current.alertsDue = fire.repeatNumber
+            current.lastDecision = decision
+            if sends {
+                current.alertsSent += 1
+                current.firingsSent += 1
+            } else {
+                current.firingsQuiet += 1
+            }
+        }
+        let lasted = HumanDuration.format(fire.duration)
+        let metadata: Logger.Metadata = [
+            "outage_start": "\(AlertTimestamp.rfc3339(fire.startedAt))", "alert": "\(fire.repeatNumber)",
+        ]
+        guard decision.sends else {
+            logger.warning(
+                "Redis unreachable for \(lasted): this node does not send the alert (\(decision.reason))",
+                metadata: metadata
+            )
+            return
+        }
+        guard settings.hasChannels else {
+            logger.error(
+                "Redis unreachable for \(lasted): no alert channel configured (--smtp-url, --webhook-url)",
+                metadata: metadata
+            )
+            return
+        }
+        let names = dispatcher.channels.map(\.name).joined(separator: ", ")
+        logger.error(
+            "Redis unreachable for \(lasted): sending alert \(fire.repeatNumber) via \(names)",
+            metadata: metadata
+        )
+        dispatcher.submit(
+            .outageFiring(
+                source: source,
+                startedAt: fire.startedAt,
+                duration: fire.duration,
+                repeatNumber: fire.repeatNumber
+            )
+        )
+    }
+
+    private func handleResolve(_ resolve: OutageMonitor.Resolve) {
+        let sentForOutage: Int = locked {
+            defer {
+                current.alertsSent = 0
+                current.alertsDue = 0
+            }
+            if current.alertsSent > 0 { current.resolvedSent += 1 }
+            return current.alertsSent
+        }
+        let lasted = HumanDuration.format(resolve.duration)
+        guard sentForOutage > 0 else {
+            logger.notice("Redis reachable again after \(lasted); this node sent no alert for the outage")
+            return
+        }
+        logger.notice("Redis reachable again after \(lasted): sending the resolved notice")
+        dispatcher.submit(
+            .outageResolved(
+                source: source,
+                startedAt: resolve.startedAt,
+                endedAt: resolve.endedAt,
+                duration: resolve.duration
+            )
+        )
+    }
+
+    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+        condition.lock()
+        defer { condition.unlock() }
+        return try body()
+    }
+}

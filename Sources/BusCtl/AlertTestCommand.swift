@@ -1,0 +1,75 @@
+import Alerting
+import ArgumentParser
+import BusOptions
+import Foundation
+
+/// `busctl alert-test`: one test alert through every channel the alerting
+/// flags configure (the same flags busd takes), with each channel's outcome.
+struct AlertTestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "alert-test",
+        abstract: "Send a test alert through every configured alert channel and report each result.",
+        discussion: """
+            Give the same alerting flags as busd (docs/alerts.md). The test alert is a firing \
+            RedisUnreachable alert with the label test="true"; emails say TEST in the subject.
+
+            One line per channel: ok or FAILED, attempts, milliseconds, and the error.
+
+            Exit status: 0 every channel delivered, 2 at least one failed, 1 no channel configured.
+            """
+    )
+
+    @OptionGroup var alerts: AlertOptions
+
+    @Option(name: .long, help: "The node label of the test alert (default: this host's name).")
+    var node: String?
+
+    @Option(
+        name: .customLong("redis-label"),
+        help: "The redis label of the test alert (default: env SOCKETBUS_REDIS_URL); a password is removed."
+    )
+    var redisLabel: String?
+
+    @Flag(name: .long, help: "Log every attempt to standard error.")
+    var verbose = false
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let settings = try alerts.settings(environment: environment)
+        guard settings.hasChannels else {
+            printError(
+                "busctl alert-test: no alert channel configured: give --smtp-url (with --smtp-from and --smtp-to) and/or --webhook-url"
+            )
+            throw ExitCode(1)
+        }
+        let host = AlertDispatcher.localHostName
+        let source = AlertSource(
+            node: node ?? host,
+            host: host,
+            redis: redisLabel ?? environment["SOCKETBUS_REDIS_URL"] ?? "unknown"
+        )
+        let dispatcher = AlertDispatcher.forCommandLine(settings: settings, verbose: verbose)
+        let results = dispatcher.sendAndWait(.test(source: source, at: Date()))
+        dispatcher.stop(timeout: .seconds(1))
+
+        let nameWidth = results.map(\.channel.count).max() ?? 0
+        let targetWidth = results.map(\.target.count).max() ?? 0
+        for result in results {
+            let outcome = result.succeeded ? "ok    " : "FAILED"
+            let attempts = "\(result.attempts) attempt\(result.attempts == 1 ? "" : "s")"
+            let ms =
+                result.elapsed.components.seconds * 1000 + result.elapsed.components.attoseconds / 1_000_000_000_000_000
+            var line =
+                "\(outcome)  \(pad(result.channel, nameWidth))  \(pad(result.target, targetWidth))  \(pad(attempts, 10))  \(ms) ms"
+            if let error = result.error { line += "  \(error)" }
+            print(line)
+        }
+        let failed = results.filter { !$0.succeeded }.count
+        print("\(results.count) channel(s): \(results.count - failed) ok, \(failed) failed")
+        if failed > 0 { throw ExitCode(2) }
+    }
+
+    private func pad(_ text: String, _ width: Int) -> String {
+        text + String(repeating: " ", count: max(0, width - text.count))
+    }
+}
