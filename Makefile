@@ -46,6 +46,7 @@ test: deps-test
 	$(TEST_ENV) $(BIN_ENV) node --test clients/node/test/ 2>&1 | tee $(LOG_DIR)/node-connector.log | tail -n 9
 	$(TEST_ENV) $(BIN_ENV) python -m pytest -q -p no:cacheprovider clients/python/tests 2>&1 | tee $(LOG_DIR)/python-connector.log
 	$(TEST_ENV) $(BIN_ENV) python -m pytest -q -p no:cacheprovider Tests/EndToEnd 2>&1 | tee $(LOG_DIR)/e2e.log
+	$(TEST_ENV) $(BIN_ENV) CHAOS_OUTAGES=$${CHAOS_OUTAGES:-5} python -m pytest -q -p no:cacheprovider Tests/Chaos 2>&1 | tee $(LOG_DIR)/chaos.log
 
 build: deps
 	$(SWIFT) build $(SPM)

@@ -62,14 +62,20 @@ public enum AlertTimestamp {
     }
 }
 
-/// Durations as people read them in a subject line: `450ms`, `12s`,
+/// Durations as people read them in a subject line: `450ms`, `12.7s`,
 /// `2m 5s`, `1h 3m`, `2d 4h`. Two units at most; the smaller is dropped
-/// when it is zero.
+/// when it is zero. Under a minute, tenths of a second show (rounded), so
+/// that a 2.8 s outage does not read as 2 s.
 public enum HumanDuration {
     public static func format(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         if seconds < 0 { return "0s" }
         if seconds == 0 && attoseconds > 0 { return "\(attoseconds / 1_000_000_000_000_000)ms" }
+        if seconds < 60 && attoseconds > 0 {
+            let tenths = (seconds * 10) + (attoseconds + 50_000_000_000_000_000) / 100_000_000_000_000_000
+            if tenths % 10 != 0 { return "\(tenths / 10).\(tenths % 10)s" }
+            return tenths < 600 ? "\(tenths / 10)s" : format(.seconds(tenths / 10))
+        }
         let units: [(name: String, size: Int64)] = [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)]
         for (index, unit) in units.enumerated() where seconds >= unit.size || unit.size == 1 {
             let whole = seconds / unit.size

@@ -148,7 +148,8 @@ struct AlertTextFormatTests {
     }
 
     static let durations: [(Duration, String)] = [
-        (.zero, "0s"), (.milliseconds(450), "450ms"), (.milliseconds(12_700), "12s"), (.seconds(60), "1m"),
+        (.zero, "0s"), (.milliseconds(450), "450ms"), (.milliseconds(12_700), "12.7s"),
+        (.milliseconds(2_760), "2.8s"), (.milliseconds(9_990), "10s"), (.milliseconds(59_970), "1m"), (.seconds(60), "1m"),
         (.seconds(125), "2m 5s"), (.seconds(3600), "1h"), (.seconds(3723), "1h 2m"),
         (.seconds(2 * 86_400 + 4 * 3600 + 59), "2d 4h"),
         (.seconds(-3), "0s"),
