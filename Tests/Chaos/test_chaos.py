@@ -23,8 +23,9 @@ import time
 import pytest
 import redis
 
-from conftest import (NODE_ID, SMTP_FROM, SMTP_TO, SUMMARIES, alert_kind_of_subject,
-                      registry_diff, registry_matches, socket_id, wait_for)
+from chaos_common import (NODE_ID, SMTP_FROM, SMTP_TO, SUMMARIES, registry_diff, registry_matches, socket_id,
+                          wait_for)
+from chaos_sinks import alert_kind_of_subject
 
 OUTAGES = int(os.environ.get("CHAOS_OUTAGES", "5"))
 DOWN_SECONDS = 2.5            # > --alert-grace 1s
