@@ -41,10 +41,12 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .target(name: "Curl", dependencies: ["CCurl"]),
+        // Threads named in the kernel too (busd-subscriber, alert-smtp, ...).
+        .target(name: "NamedThreads"),
         // Outage alerts: the state machine, email and webhook channels (over libcurl).
         .target(
             name: "Alerting",
-            dependencies: ["Curl", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Curl", "NamedThreads", .product(name: "Logging", package: "swift-log")]
         ),
         // Command-line option groups shared by busd and busctl.
         .target(
@@ -61,6 +63,7 @@ let package = Package(
                 "SocketIOCodec",
                 "LocalProtocol",
                 "Hiredis",
+                "NamedThreads",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

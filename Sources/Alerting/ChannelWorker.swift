@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NamedThreads
 
 /// One channel's thread and queue: a channel that hangs until its time-out
 /// holds up nothing but its own later alerts.
@@ -32,7 +33,7 @@ final class ChannelWorker: @unchecked Sendable {
     }
 
     func start() {
-        startNamedThread("alert-\(channel.name)") { self.run() }
+        startThread(named: "alert-\(channel.name)") { self.run() }
     }
 
     var snapshot: ChannelCounters { locked { counters } }

@@ -1,5 +1,6 @@
 public import Foundation
 public import Logging
+import NamedThreads
 
 /// Redis outage alerting for busd: an ``OutageMonitor`` fed by
 /// ``reachabilityChanged(_:)``, a timer thread for the grace and repeat
@@ -63,7 +64,7 @@ public final class OutageAlerter: @unchecked Sendable {
         monitor = OutageMonitor(grace: settings.grace, repeatInterval: settings.repeatInterval)
         dispatcher = AlertDispatcher(settings: settings, hostName: hostName, logger: logger)
         logSetup()
-        startNamedThread("alert-timer") { self.runTimer() }
+        startThread(named: "alert-timer") { self.runTimer() }
     }
 
     /// Tells alerting whether Redis answers. Cheap, idempotent and callable

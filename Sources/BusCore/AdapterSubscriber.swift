@@ -1,6 +1,7 @@
 import Foundation
 import Hiredis
 import Logging
+import NamedThreads
 import Synchronization
 
 /// The subscriber connection: pattern subscriptions on the adapter channels,

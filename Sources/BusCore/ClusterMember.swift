@@ -90,7 +90,7 @@ public final class ClusterMember: @unchecked Sendable {
     private struct AvailabilityState {
         var machine: RedisAvailability
         /// Outbound figures when the current outage began.
-        var atOutageStart = RegistryMirror.OutboundCounts()
+        var atOutageStart: OutboundFigures?
     }
 
     /// `onCommand` receives the node's commands one by one on the subscriber
@@ -245,20 +245,9 @@ public final class ClusterMember: @unchecked Sendable {
         mirror.enqueuePublish(channel: Array(channel.utf8), payload: payload)
     }
 
-    /// Commands sent to Redis from the outbound queue (the node's broadcasts
-    /// and delivery records), and those dropped from a full queue.
-    public var publishCounts: (published: Int, dropped: Int) {
-        let counts = mirror.outboundCounts
-        return (counts.published, counts.dropped)
-    }
-
-    /// The outbound buffer: published, dropped, replayed after outages, waiting.
-    public var outbound: OutboundFigures {
-        let counts = mirror.outboundCounts
-        return OutboundFigures(
-            published: counts.published, dropped: counts.dropped, replayed: counts.replayed, waiting: counts.waiting,
-            limit: configuration.outboundLimit)
-    }
+    /// The outbound buffer (the node's broadcasts and delivery records):
+    /// published, dropped, replayed after outages, waiting.
+    public var outbound: OutboundFigures { mirror.outbound }
 
     /// Ready when Redis is reachable through both connections.
     public var readiness: Readiness {
@@ -272,17 +261,14 @@ public final class ClusterMember: @unchecked Sendable {
     }
 
     /// The node ids seen alive in Redis the last time it was reachable
-    /// (this node included): who else would notice an outage.
-    public var lastSeenLiveNodes: [String] {
-        let seen = mirror.liveNodes
-        return seen.contains(configuration.nodeId) ? seen : (seen + [configuration.nodeId]).sorted()
-    }
+    /// (empty before the first clean-up round): who else would notice an outage.
+    public var lastSeenLiveNodes: [String] { mirror.liveNodes }
 
     /// Applies a connection's change; logs and reports outage start and end.
     private func availabilityChanged(_ update: (inout RedisAvailability) -> RedisAvailability.Transition?) {
         if stopping.load(ordering: .relaxed) { return }
-        let counts = mirror.outboundCounts
-        let (transition, before) = availability.withLock { state -> (RedisAvailability.Transition?, RegistryMirror.OutboundCounts) in
+        let counts = mirror.outbound
+        let (transition, before) = availability.withLock { state -> (RedisAvailability.Transition?, OutboundFigures?) in
             let transition = update(&state.machine)
             let before = state.atOutageStart
             if transition == .becameUnreachable { state.atOutageStart = counts }
@@ -297,8 +283,8 @@ public final class ClusterMember: @unchecked Sendable {
                 "redis reachable again",
                 metadata: [
                     "outage_ms": "\(outage.milliseconds)",
-                    "buffered_published": "\(counts.replayed - before.replayed)",
-                    "buffered_dropped": "\(counts.dropped - before.dropped)",
+                    "buffered_published": "\(counts.replayed - (before?.replayed ?? 0))",
+                    "buffered_dropped": "\(counts.dropped - (before?.dropped ?? 0))",
                 ])
             onAvailability(true)
         case .becameReachable(nil):

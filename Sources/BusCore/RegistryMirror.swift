@@ -1,6 +1,7 @@
 import Foundation
 import Hiredis
 import Logging
+import NamedThreads
 import Synchronization
 
 /// Keeps the cluster copy of this node's registry in Redis, on its own
@@ -27,20 +28,6 @@ final class RegistryMirror: @unchecked Sendable {
         var outboundOverflow = OutboundOverflowPolicy.dropOldest
     }
 
-    /// The outbound buffer's figures.
-    struct OutboundCounts: Sendable, Hashable {
-        /// Commands Redis took.
-        var published = 0
-        /// Commands dropped from a full buffer.
-        var dropped = 0
-        /// Commands that waited out an outage and were published after it.
-        var replayed = 0
-        /// Of those, the ones of the last reconnection.
-        var lastReplayed = 0
-        /// Commands waiting now.
-        var waiting = 0
-    }
-
     private struct State {
         var pending: [SocketRegistry.RegistryChange] = []
         /// Commands to send, oldest first: the node's broadcasts (PUBLISH)
@@ -48,7 +35,6 @@ final class RegistryMirror: @unchecked Sendable {
         var outbound: OutboundQueue
         var published = 0
         var replayed = 0
-        var lastReplayed = 0
         var stopping = false
         /// Someone saw Redis fail (the subscriber): check the connection now.
         var checkRequested = false
@@ -126,11 +112,11 @@ final class RegistryMirror: @unchecked Sendable {
         wake.unlock()
     }
 
-    var outboundCounts: OutboundCounts {
+    var outbound: OutboundFigures {
         state.withLock {
-            OutboundCounts(
+            OutboundFigures(
                 published: $0.published, dropped: $0.outbound.dropped, replayed: $0.replayed,
-                lastReplayed: $0.lastReplayed, waiting: $0.outbound.count)
+                waiting: $0.outbound.count, limit: $0.outbound.limit)
         }
     }
 
@@ -214,7 +200,6 @@ final class RegistryMirror: @unchecked Sendable {
                     state.withLock {
                         $0.synced = true
                         $0.replayed += waited
-                        $0.lastReplayed = waited
                     }
                     onReadiness(true)
                 }

@@ -1,6 +1,7 @@
 import Foundation
 public import LocalProtocol
 import Logging
+import NamedThreads
 public import SocketIOCodec
 import Synchronization
 

@@ -1,6 +1,7 @@
 import Foundation
 import LocalProtocol
 import Logging
+import NamedThreads
 import SocketIOCodec
 import Synchronization
 
