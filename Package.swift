@@ -23,6 +23,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // The config file is YAML (busd.yaml): read with Yams, typed by BusConfig.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(
@@ -41,17 +43,23 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .target(name: "Curl", dependencies: ["CCurl"]),
+        // `250ms`, `30s`, `5m`, `1h`: the one duration grammar of flags, files and the environment.
+        .target(name: "Durations"),
+        // busd's settings: the catalog, the YAML file, the layers (flags > env > file > defaults).
+        .target(name: "BusConfig", dependencies: ["Durations", "Yams"]),
+        // The loopback HTTP server of /healthz, /readyz and /metrics, and the Prometheus text format.
+        .target(name: "StatusHTTP", dependencies: ["NamedThreads"]),
         // Threads named in the kernel too (busd-subscriber, alert-smtp, ...).
         .target(name: "NamedThreads"),
         // Outage alerts: the state machine, email and webhook channels (over libcurl).
         .target(
             name: "Alerting",
-            dependencies: ["Curl", "NamedThreads", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Curl", "NamedThreads", "Durations", .product(name: "Logging", package: "swift-log")]
         ),
         // Command-line option groups shared by busd and busctl.
         .target(
             name: "BusOptions",
-            dependencies: ["Alerting", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Alerting", "BusConfig", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "MsgPack", dependencies: ["CMsgPack"]),
         .target(name: "Hiredis", dependencies: ["CHiredis"]),
@@ -64,6 +72,7 @@ let package = Package(
                 "LocalProtocol",
                 "Hiredis",
                 "NamedThreads",
+                "Durations",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -73,6 +82,8 @@ let package = Package(
                 "SocketIOCodec",
                 "Alerting",
                 "BusOptions",
+                "BusConfig",
+                "StatusHTTP",
                 "BusCore",
                 "Hiredis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -84,6 +95,8 @@ let package = Package(
                 "SocketIOCodec",
                 "Alerting",
                 "BusOptions",
+                "BusConfig",
+                "StatusHTTP",
                 "BusCore",
                 "Hiredis",
                 .product(name: "Logging", package: "swift-log"),
@@ -115,6 +128,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LocalProtocolTests", dependencies: ["LocalProtocol", "TestSupport"]),
+        .testTarget(name: "BusConfigTests", dependencies: ["BusConfig", "BusOptions", "Alerting"]),
+        .testTarget(name: "StatusHTTPTests", dependencies: ["StatusHTTP"]),
         .testTarget(
             name: "BusCoreTests",
             dependencies: ["BusCore", "TestSupport", "Hiredis", "SocketIOCodec", "LocalProtocol"]

@@ -1,3 +1,4 @@
+import Durations
 import Foundation
 public import Logging
 
@@ -105,7 +106,7 @@ private final class ResultCollector: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while results.count < count && ContinuousClock.now < deadline {
-            _ = condition.wait(until: Date() + (deadline - ContinuousClock.now).timeInterval)
+            _ = condition.wait(until: Date() + (deadline - ContinuousClock.now).seconds)
         }
         return results
     }

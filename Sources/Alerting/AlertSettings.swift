@@ -1,3 +1,4 @@
+import Durations
 import Foundation
 
 /// Everything alerting needs, whichever way it was configured (flags, env,

@@ -1,3 +1,4 @@
+import Durations
 public import Foundation
 
 /// The two date formats alerts use, written by hand so they are the same on

@@ -1,3 +1,4 @@
+import Durations
 import Foundation
 import Logging
 import NamedThreads
@@ -80,7 +81,7 @@ final class ChannelWorker: @unchecked Sendable {
     func waitUntilFinished(deadline: ContinuousClock.Instant) -> Bool {
         locked {
             while !finished && clock.now < deadline {
-                _ = condition.wait(until: Date() + (deadline - clock.now).timeInterval)
+                _ = condition.wait(until: Date() + (deadline - clock.now).seconds)
             }
             return finished
         }
@@ -133,7 +134,7 @@ final class ChannelWorker: @unchecked Sendable {
                 logger.info(
                     "alert delivered",
                     metadata: [
-                        "alert": "\(event.status)", "attempts": "\(attempt)", "ms": "\(elapsed.wholeMilliseconds)",
+                        "alert": "\(event.status)", "attempts": "\(attempt)", "ms": "\(elapsed.milliseconds)",
                     ]
                 )
                 return result(nil, attempts: attempt, since: start)
@@ -166,7 +167,7 @@ final class ChannelWorker: @unchecked Sendable {
             while clock.now < until {
                 if let deadline = stopDeadline, clock.now >= deadline { return false }
                 let wake = min(until, stopDeadline ?? until)
-                _ = condition.wait(until: Date() + (wake - clock.now).timeInterval)
+                _ = condition.wait(until: Date() + (wake - clock.now).seconds)
             }
             return true
         }

@@ -1,3 +1,4 @@
+import Durations
 public import Foundation
 public import Logging
 import NamedThreads
@@ -99,7 +100,7 @@ public final class OutageAlerter: @unchecked Sendable {
             stopping = true
             condition.broadcast()
             while !timerFinished && clock.now < deadline {
-                _ = condition.wait(until: Date() + (deadline - clock.now).timeInterval)
+                _ = condition.wait(until: Date() + (deadline - clock.now).seconds)
             }
         }
         dispatcher.stop(timeout: max(.zero, deadline - clock.now))
@@ -149,7 +150,7 @@ public final class OutageAlerter: @unchecked Sendable {
                 }
                 if stopping { return nil }
                 if let due = monitor.nextDeadline {
-                    _ = condition.wait(until: Date() + max(.zero, due - clock.now).timeInterval)
+                    _ = condition.wait(until: Date() + max(.zero, due - clock.now).seconds)
                 } else {
                     condition.wait()
                 }

@@ -1,3 +1,4 @@
+import Durations
 public import Foundation
 
 /// When to alert about a Redis outage, as a value-type state machine: feed
@@ -76,7 +77,7 @@ public struct OutageMonitor: Sendable {
         return .resolve(
             Resolve(
                 startedAt: ended.startedAt,
-                endedAt: ended.startedAt.addingTimeInterval(duration.timeInterval),
+                endedAt: ended.startedAt.addingTimeInterval(duration.seconds),
                 duration: duration,
                 fired: ended.fired
             )

@@ -1,3 +1,4 @@
+import Durations
 import Curl
 import Foundation
 
@@ -80,7 +81,7 @@ public struct SMTPChannel: AlertChannel {
 /// Options both channels set the same way.
 enum TransferLimits {
     static func apply(delivery: DeliveryPolicy, caFile: String?, insecure: Bool, to curl: CurlEasy) throws(CurlError) {
-        let ms = Int(max(1, delivery.timeout.wholeMilliseconds))
+        let ms = Int(max(1, delivery.timeout.milliseconds))
         try curl.set(.timeoutMilliseconds, ms)
         try curl.set(.connectTimeoutMilliseconds, ms)
         if let caFile { try curl.set(.caFile, caFile) }

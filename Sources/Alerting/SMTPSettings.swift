@@ -1,3 +1,4 @@
+import Durations
 /// Email over SMTP: where to, as whom, and how securely.
 public struct SMTPSettings: Sendable, Equatable {
     /// Whether a `smtp://` connection is upgraded with STARTTLS (`smtps://`
@@ -63,7 +64,7 @@ public struct SMTPSettings: Sendable, Equatable {
             throw .init("smtp-to", "must be addresses like ops@example.com (got '\(recipient)')")
         }
         if username != nil && password == nil {
-            throw .init("smtp-password-file", "(or SOCKETBUS_SMTP_PASSWORD) is required with --smtp-user")
+            throw .init("smtp-password-file", "(or SOCKETBUS_ALERTS_SMTP_PASSWORD) is required with --smtp-user")
         }
         if username == nil && password != nil { throw .init("smtp-user", "is required with --smtp-password-file") }
         try SettingsCheck.readableFile(caFile, option: "smtp-ca-file")

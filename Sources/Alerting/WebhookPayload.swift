@@ -1,3 +1,4 @@
+import Durations
 /// The JSON a webhook receives: Alertmanager's webhook format, version 4,
 /// with one alert, so receivers written for Alertmanager (chat bridges,
 /// incident tools) take it as it is. Documented in docs/alerts.md.

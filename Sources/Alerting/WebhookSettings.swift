@@ -1,3 +1,4 @@
+import Durations
 /// A webhook: the alert POSTed as JSON (``WebhookPayload``) to one URL.
 public struct WebhookSettings: Sendable, Equatable {
     /// `http://` or `https://`. Only its scheme, host and port are ever logged.
@@ -28,7 +29,7 @@ public struct WebhookSettings: Sendable, Equatable {
     public func validate() throws(AlertSettingsError) {
         _ = try SettingsCheck.url(url, option: "webhook-url", schemes: ["http", "https"])
         if let token = bearerToken?.value, token.isEmpty || token.contains(where: { $0.isNewline || $0.isWhitespace }) {
-            throw .init("webhook-token-file", "(or SOCKETBUS_WEBHOOK_TOKEN) must be one word without spaces")
+            throw .init("webhook-token-file", "(or SOCKETBUS_ALERTS_WEBHOOK_TOKEN) must be one word without spaces")
         }
         try SettingsCheck.readableFile(caFile, option: "webhook-ca-file")
         try delivery.validate(prefix: "webhook")

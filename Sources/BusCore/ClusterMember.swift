@@ -66,18 +66,18 @@ public final class ClusterMember: @unchecked Sendable {
     /// The uid this busd publishes under (6 characters, like the adapter's).
     public let uid: String
     public let startedAt = unixMilliseconds()
-    private let logger: Logger
+    let logger: Logger
     private let registry = Mutex(SocketRegistry())
     /// Counters bumped on the subscriber thread, read from anywhere.
-    private let counters = StatisticsCounters()
+    let counters = StatisticsCounters()
     private let onCommand: @Sendable (NodeCommand) -> Void
     private let availability: Mutex<AvailabilityState>
     /// Set by `stop()`: the connections closing then is not an outage.
-    private let stopping = Atomic<Bool>(false)
+    let stopping = Atomic<Bool>(false)
     private let onAvailability: @Sendable (_ reachable: Bool) -> Void
-    private var mirror: RegistryMirror!
-    private var subscriber: AdapterSubscriber!
-    private var tracker: DeliveryTracker!
+    var mirror: RegistryMirror!
+    var subscriber: AdapterSubscriber!
+    var tracker: DeliveryTracker!
     /// Scratch buffer for ack id injection (subscriber thread).
     private var injected: [UInt8] = []
     /// The last channel seen and what it parsed to (subscriber thread).

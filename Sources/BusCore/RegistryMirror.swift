@@ -39,6 +39,9 @@ final class RegistryMirror: @unchecked Sendable {
         /// Someone saw Redis fail (the subscriber): check the connection now.
         var checkRequested = false
         var removeEntriesOnStop = false
+        /// Graceful shutdown: flush everything, leave the cluster, end.
+        var draining = false
+        var left = false
         var connected = false
         /// Connected, registry rewritten and the backlog flushed.
         var synced = false
@@ -61,6 +64,8 @@ final class RegistryMirror: @unchecked Sendable {
     private let wake = NSCondition()
     private var connection: RedisConnection?
     private let finished = DispatchSemaphore(value: 0)
+    /// Signalled once the node has left the cluster after a drain.
+    private let drained = DispatchSemaphore(value: 0)
 
     init(
         redis: RedisConfiguration,
@@ -139,6 +144,19 @@ final class RegistryMirror: @unchecked Sendable {
         wake.unlock()
     }
 
+    /// Graceful shutdown: writes every queued change and command (retrying
+    /// through an outage like any other time), then removes this node's
+    /// entries and ends the thread. Returns false when that did not happen
+    /// within `timeout`; ``stop(removeEntries:timeout:)`` then ends it.
+    func drain(timeout: Duration) -> Bool {
+        state.withLock { $0.draining = true }
+        wake.lock()
+        wake.signal()
+        wake.unlock()
+        guard drained.wait(timeout: .now() + .milliseconds(Int(timeout.milliseconds))) == .success else { return false }
+        return state.withLock { $0.left }
+    }
+
     /// Stops the thread; with `removeEntries` it first deletes this node's
     /// entries and liveness key (a graceful leave). Waits at most `timeout`.
     func stop(removeEntries: Bool, timeout: Duration = .seconds(5)) {
@@ -193,6 +211,14 @@ final class RegistryMirror: @unchecked Sendable {
                 }
                 try writePending()
                 try writePublishes()
+                if state.withLock({ $0.draining && $0.pending.isEmpty && $0.outbound.isEmpty }) {
+                    try leaveCluster()
+                    state.withLock { $0.left = true }
+                    connection?.close()
+                    connection = nil
+                    drained.signal()
+                    return
+                }
                 if let waited = backlog {
                     backlog = nil
                     backoff.reset()
@@ -245,7 +271,8 @@ final class RegistryMirror: @unchecked Sendable {
         let deadline = Date(timeIntervalSinceNow: duration.seconds)
         wake.lock()
         while !state.withLock({
-            $0.stopping || (!ignorePending && ($0.checkRequested || !($0.pending.isEmpty && $0.outbound.isEmpty)))
+            $0.stopping
+                || (!ignorePending && ($0.draining || $0.checkRequested || !($0.pending.isEmpty && $0.outbound.isEmpty)))
         }) {
             if !wake.wait(until: deadline) { break }
         }
@@ -381,9 +408,14 @@ final class RegistryMirror: @unchecked Sendable {
     private func leaveCluster() throws {
         if connection == nil { connection = try redis.connect(timeout: .seconds(1)) }
         guard let connection else { return }
-        let ids = snapshot().map(\.0)
+        // Sockets gone since their last write are in Redis's set, not the snapshot.
+        var ids = Set(snapshot().map(\.0))
+        for member in try connection.command(["SMEMBERS", keys.sockets(of: nodeId)]).array ?? [] {
+            if let id = member.string { ids.insert(id) }
+        }
+        let sorted = ids.sorted()
         for chunk in stride(from: 0, to: ids.count, by: settings.batchSize) {
-            try checked(connection.pipeline([["HDEL", keys.owner] + Array(ids[chunk..<min(chunk + settings.batchSize, ids.count)])]))
+            try checked(connection.pipeline([["HDEL", keys.owner] + Array(sorted[chunk..<min(chunk + settings.batchSize, ids.count)])]))
         }
         try checked(
             connection.pipeline([["DEL", keys.sockets(of: nodeId), keys.node(nodeId)], ["SREM", keys.nodes, nodeId]])

@@ -1,5 +1,6 @@
 import Alerting
 import ArgumentParser
+import BusConfig
 import BusOptions
 import Foundation
 
@@ -10,7 +11,7 @@ struct AlertTestCommand: ParsableCommand {
         commandName: "alert-test",
         abstract: "Send a test alert through every configured alert channel and report each result.",
         discussion: """
-            Give the same alerting flags as busd (docs/alerts.md). The test alert is a firing \
+            Give the same alerting flags as busd (docs/alerts.md), or its config file. The test alert is a firing \
             RedisUnreachable alert with the label test="true"; emails say TEST in the subject.
 
             One line per channel: ok or FAILED, attempts, milliseconds, and the error.
@@ -20,6 +21,9 @@ struct AlertTestCommand: ParsableCommand {
     )
 
     @OptionGroup var alerts: AlertOptions
+
+    @Option(name: .long, help: "busd's YAML config file: test the alerts it configures (env SOCKETBUS_CONFIG).")
+    var config: String?
 
     @Option(name: .long, help: "The node label of the test alert (default: this host's name).")
     var node: String?
@@ -35,7 +39,14 @@ struct AlertTestCommand: ParsableCommand {
 
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
-        let settings = try alerts.settings(environment: environment)
+        let settings: AlertSettings
+        do {
+            var file: ConfigFile?
+            if let path = config ?? environment["SOCKETBUS_CONFIG"], !path.isEmpty { file = try ConfigFile(path: path) }
+            settings = try ResolvedSettings(flags: alerts.flagValues, environment: environment, file: file).alertSettings()
+        } catch {
+            throw ValidationError(error.description)
+        }
         guard settings.hasChannels else {
             printError(
                 "busctl alert-test: no alert channel configured: give --smtp-url (with --smtp-from and --smtp-to) and/or --webhook-url"

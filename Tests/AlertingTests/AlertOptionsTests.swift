@@ -85,7 +85,7 @@ struct AlertOptionsTests {
     }
 
     @Test func secretsFromTheEnvironmentAndFilesWin() throws {
-        let environment = ["SOCKETBUS_SMTP_PASSWORD": "from-env", "SOCKETBUS_WEBHOOK_TOKEN": "env-token"]
+        let environment = ["SOCKETBUS_ALERTS_SMTP_PASSWORD": "from-env", "SOCKETBUS_ALERTS_WEBHOOK_TOKEN": "env-token"]
         let base = [
             "--smtp-url", "smtp://mail", "--smtp-from", "a@x.org", "--smtp-to", "b@x.org", "--smtp-user", "u",
             "--webhook-url", "http://h/",
@@ -115,7 +115,7 @@ struct AlertOptionsTests {
                 "--smtp-url", "smtp://mail", "--smtp-from", "a@x.org", "--smtp-to", "b@x.org", "--smtp-user", "u",
                 "--webhook-url", "http://h/",
             ],
-            environment: ["SOCKETBUS_SMTP_PASSWORD": "pw-XYZZY", "SOCKETBUS_WEBHOOK_TOKEN": "tok-XYZZY"]
+            environment: ["SOCKETBUS_ALERTS_SMTP_PASSWORD": "pw-XYZZY", "SOCKETBUS_ALERTS_WEBHOOK_TOKEN": "tok-XYZZY"]
         )
         var dumped = ""
         dump(settings, to: &dumped)
@@ -153,55 +153,55 @@ struct AlertOptionsTests {
     static let invalid: [([String], String)] = [
         (
             ["--smtp-url", "http://mail", "--smtp-from", "a@x.org", "--smtp-to", "b@x.org"],
-            "--smtp-url must start with smtp:// or smtps://"
+            "--smtp-url: must start with smtp:// or smtps://"
         ),
         (
             ["--smtp-url", "smtp://", "--smtp-from", "a@x.org", "--smtp-to", "b@x.org"],
-            "--smtp-url must start with smtp:// or smtps:// and name a host"
+            "--smtp-url: must start with smtp:// or smtps:// and name a host"
         ),
         (
             ["--smtp-url", "smtp://mail:99999", "--smtp-from", "a@x.org", "--smtp-to", "b@x.org"],
-            "--smtp-url must start with"
+            "--smtp-url: must start with"
         ),
         (
             ["--smtp-url", "smtp://u:pw@mail", "--smtp-from", "a@x.org", "--smtp-to", "b@x.org"],
-            "--smtp-url must not contain credentials"
+            "--smtp-url: must not contain credentials"
         ),
-        (["--smtp-url", "smtp://mail", "--smtp-from", "a@x.org"], "--smtp-to is required with --smtp-url"),
-        (["--smtp-url", "smtp://mail", "--smtp-to", "b@x.org"], "--smtp-from is required with --smtp-url"),
+        (["--smtp-url", "smtp://mail", "--smtp-from", "a@x.org"], "alerts.smtp.to: is required with --smtp-url"),
+        (["--smtp-url", "smtp://mail", "--smtp-to", "b@x.org"], "alerts.smtp.from: is required with --smtp-url"),
         (
             ["--smtp-url", "smtp://mail", "--smtp-from", "Busd <a@x.org>", "--smtp-to", "b@x.org"],
-            "--smtp-from must be an address"
+            "--smtp-from: must be an address"
         ),
         (
             smtp + ["--smtp-to", "not an address"],
-            "--smtp-to must be addresses like ops@example.com (got 'not an address')"
+            "--smtp-to: must be addresses like ops@example.com (got 'not an address')"
         ),
-        (smtp + ["--smtp-to", "x@y.org\r\nRCPT TO:<z@y.org>"], "--smtp-to must be addresses"),
-        (["--smtp-to", "b@x.org"], "--smtp-to needs --smtp-url"),
-        (["--smtp-user", "u"], "--smtp-user needs --smtp-url"),
-        (["--smtp-insecure"], "--smtp-insecure needs --smtp-url"),
+        (smtp + ["--smtp-to", "x@y.org\r\nRCPT TO:<z@y.org>"], "--smtp-to: must be addresses"),
+        (["--smtp-to", "b@x.org"], "--smtp-to: needs alerts.smtp.url (--smtp-url)"),
+        (["--smtp-user", "u"], "--smtp-user: needs alerts.smtp.url (--smtp-url)"),
+        (["--smtp-insecure"], "--smtp-insecure: needs alerts.smtp.url (--smtp-url)"),
         (
             smtp + ["--smtp-user", "u"],
-            "--smtp-password-file (or SOCKETBUS_SMTP_PASSWORD) is required with --smtp-user"
+            "alerts.smtp.password_file: (or SOCKETBUS_ALERTS_SMTP_PASSWORD) is required with --smtp-user"
         ),
         (smtp + ["--smtp-password-file", "/nonexistent/pw"], "--smtp-password-file: cannot read '/nonexistent/pw'"),
-        (smtp + ["--smtp-starttls", "maybe"], "--smtp-starttls must be off, try or require (got 'maybe')"),
-        (smtp + ["--smtp-timeout", "0"], "--smtp-timeout must be more than 0"),
+        (smtp + ["--smtp-starttls", "maybe"], "--smtp-starttls: 'maybe' is not one of off, try, require"),
+        (smtp + ["--smtp-timeout", "0"], "--smtp-timeout: must be more than 0"),
         (smtp + ["--smtp-timeout", "soon"], "--smtp-timeout: 'soon' is not a duration"),
-        (smtp + ["--smtp-retries", "11"], "--smtp-retries must be between 0 and 10"),
-        (smtp + ["--smtp-retries=-1"], "--smtp-retries must be between 0 and 10"),
-        (smtp + ["--smtp-ca-file", "/nonexistent/ca.pem"], "--smtp-ca-file cannot read '/nonexistent/ca.pem'"),
-        (["--webhook-url", "ftp://h/x"], "--webhook-url must start with http:// or https://"),
-        (["--webhook-url", "https://user:pw@h/x"], "--webhook-url must not contain credentials"),
-        (["--webhook-url", "http://h/x y"], "--webhook-url must start with http:// or https://"),
-        (["--webhook-token-file", "/etc/hostname"], "--webhook-token-file needs --webhook-url"),
-        (["--webhook-insecure"], "--webhook-insecure needs --webhook-url"),
+        (smtp + ["--smtp-retries", "11"], "--smtp-retries: must be between 0 and 10"),
+        (smtp + ["--smtp-retries=-1"], "--smtp-retries: must be between 0 and 10"),
+        (smtp + ["--smtp-ca-file", "/nonexistent/ca.pem"], "--smtp-ca-file: cannot read '/nonexistent/ca.pem'"),
+        (["--webhook-url", "ftp://h/x"], "--webhook-url: must start with http:// or https://"),
+        (["--webhook-url", "https://user:pw@h/x"], "--webhook-url: must not contain credentials"),
+        (["--webhook-url", "http://h/x y"], "--webhook-url: must start with http:// or https://"),
+        (["--webhook-token-file", "/etc/hostname"], "--webhook-token-file: needs alerts.webhook.urls (--webhook-url)"),
+        (["--webhook-insecure"], "--webhook-insecure: needs alerts.webhook.urls (--webhook-url)"),
         (["--webhook-url", "http://h/", "--webhook-timeout", "5x"], "--webhook-timeout: '5x' is not a duration"),
-        (["--webhook-url", "http://h/", "--webhook-retries", "20"], "--webhook-retries must be between 0 and 10"),
-        (["--webhook-url", "http://h/", "--webhook-ca-file", "/nonexistent"], "--webhook-ca-file cannot read"),
-        (["--alert-role", "sometimes"], "--alert-role must be elected, always or never (got 'sometimes')"),
-        (["--alert-senders", "0"], "--alert-senders must be at least 1"),
+        (["--webhook-url", "http://h/", "--webhook-retries", "20"], "--webhook-retries: must be between 0 and 10"),
+        (["--webhook-url", "http://h/", "--webhook-ca-file", "/nonexistent"], "--webhook-ca-file: cannot read"),
+        (["--alert-role", "sometimes"], "--alert-role: 'sometimes' is not one of elected, always, never"),
+        (["--alert-senders", "0"], "--alert-senders: 0 is out of range 1...1000"),
         (["--alert-repeat=-5m"], "--alert-repeat: '-5m' is not a duration"),
     ]
 

@@ -58,6 +58,6 @@ struct AlertTestCommandTests {
     @Test func aBadFlagIsAUsageErrorNamingIt() throws {
         let result = try InspectCommandTests.run(["alert-test", "--webhook-url", "ftp://x/"])
         #expect(result.status == 64)
-        #expect(result.stderr.contains("--webhook-url must start with http:// or https://"))
+        #expect(result.stderr.contains("--webhook-url: must start with http:// or https://"))
     }
 }

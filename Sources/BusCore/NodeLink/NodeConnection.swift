@@ -27,6 +27,8 @@ final class NodeConnection: @unchecked Sendable {
     private let outgoing = NSCondition()
     private var queued: [UInt8] = []
     private var flushRequested = false
+    /// The writer holds bytes it has not finished sending (guarded by `outgoing`).
+    private var writing = false
     private let writerDone = DispatchSemaphore(value: 0)
 
     init(id: Int, fd: Int32, server: NodeLinkServer, logger: Logger) {
@@ -68,6 +70,13 @@ final class NodeConnection: @unchecked Sendable {
         if wasEmpty || flush { outgoing.signal() }
     }
 
+    /// Frames queued or being written (a drain waits for none).
+    var hasUnsentFrames: Bool {
+        outgoing.lock()
+        defer { outgoing.unlock() }
+        return !closed.load(ordering: .acquiring) && (writing || !queued.isEmpty)
+    }
+
     /// Asks the writer to send what is queued now.
     func flush() {
         outgoing.lock()
@@ -96,6 +105,7 @@ final class NodeConnection: @unchecked Sendable {
                 return
             }
             swap(&sending, &queued)
+            writing = true
             outgoing.unlock()
             var offset = 0
             while offset < sending.count {
@@ -110,6 +120,9 @@ final class NodeConnection: @unchecked Sendable {
                 offset += n
             }
             sending.removeAll(keepingCapacity: true)
+            outgoing.lock()
+            writing = false
+            outgoing.unlock()
         }
     }
 

@@ -43,6 +43,7 @@ public final class NodeLinkServer: @unchecked Sendable {
     private let nextId = Atomic<Int>(1)
     private let stopping = Atomic<Bool>(false)
     private let acceptFinished = DispatchSemaphore(value: 0)
+    private let acceptClosed = Atomic<Bool>(false)
 
     public init(configuration: Configuration, member: ClusterMember, logger: Logger) {
         self.configuration = configuration
@@ -51,9 +52,15 @@ public final class NodeLinkServer: @unchecked Sendable {
     }
 
     public var connectionCount: Int { connections.withLock { $0.count } }
-    /// Frames dropped because a node stopped reading (its queue was full).
     let droppedFrames = Atomic<Int>(0)
+    /// Frames dropped because the node stopped reading (its queue was full).
     public var droppedFrameCount: Int { droppedFrames.load(ordering: .relaxed) }
+    private let unrouted = Atomic<Int>(0)
+    /// Commands for the node dropped because no node was connected.
+    public var droppedWithoutNodeCount: Int { unrouted.load(ordering: .relaxed) }
+    private let sentDeliveries = Atomic<Int>(0)
+    /// DELIVER frames queued for a connected node.
+    public var deliveredFrameCount: Int { sentDeliveries.load(ordering: .relaxed) }
 
     /// Binds the socket (replacing a stale socket file, never another busd's
     /// live one or a regular file) and starts accepting.
@@ -97,12 +104,7 @@ public final class NodeLinkServer: @unchecked Sendable {
     /// Stops accepting, closes every connection, removes the socket file.
     public func stop() {
         guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        if listener >= 0 {
-            shutdown(listener, Int32(SHUT_RDWR))
-            _ = acceptFinished.wait(timeout: .now() + 2)
-            close(listener)
-            unlink(configuration.path)
-        }
+        stopAccepting()
         for connection in connections.withLock({ $0 }) { connection.close() }
     }
 
@@ -111,9 +113,37 @@ public final class NodeLinkServer: @unchecked Sendable {
     /// together with the commands after it.
     public func send(_ command: NodeCommand, flush: Bool = true) {
         let frame = Self.frame(for: command)
+        var sent = false
         for connection in connections.withLock({ $0 }) where connection.isReady {
             connection.send(frame, flush: flush)
+            sent = true
         }
+        if !sent {
+            unrouted.add(1, ordering: .relaxed)
+        } else if case .deliver = command {
+            sentDeliveries.add(1, ordering: .relaxed)
+        }
+    }
+
+    /// Drain: no new node connections; those open stay, to be flushed.
+    public func stopAccepting() {
+        guard listener >= 0, !acceptClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        shutdown(listener, Int32(SHUT_RDWR))
+        _ = acceptFinished.wait(timeout: .now() + 2)
+        close(listener)
+        unlink(configuration.path)
+    }
+
+    /// Drain: waits until every frame queued for the node was written, or
+    /// `timeout`; returns whether it was.
+    public func waitUntilWritten(timeout: Duration) -> Bool {
+        flush()
+        let deadline = ContinuousClock.now + timeout
+        while connections.withLock({ $0.contains { $0.hasUnsentFrames } }) {
+            if ContinuousClock.now >= deadline { return false }
+            usleep(2_000)
+        }
+        return true
     }
 
     public func flush() {
@@ -138,11 +168,11 @@ public final class NodeLinkServer: @unchecked Sendable {
     }
 
     private func acceptLoop() {
-        while !stopping.load(ordering: .acquiring) {
+        while !acceptClosed.load(ordering: .acquiring) {
             let fd = accept(listener, nil, nil)
             if fd < 0 {
                 if errno == EINTR { continue }
-                if stopping.load(ordering: .acquiring) { return }
+                if acceptClosed.load(ordering: .acquiring) { return }
                 logger.warning("accept failed: errno \(errno)")
                 usleep(50_000)
                 continue

@@ -10,7 +10,7 @@ extension Duration {
     }
 
     /// Whole nanoseconds.
-    var nanoseconds: Int64 {
+    public var nanoseconds: Int64 {
         components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
     }
 }

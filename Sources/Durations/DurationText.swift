@@ -5,16 +5,24 @@ public enum DurationText {
         public let description: String
     }
 
+    /// Surrounding white space is ignored; signs, exponents and inner
+    /// spaces are not durations.
     public static func parse(_ text: String) throws(ParseError) -> Duration {
         let units: [(suffix: String, seconds: Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        var number = Substring(text)
+        var trimmed = Substring(text)
+        while trimmed.first?.isWhitespace == true { trimmed.removeFirst() }
+        while trimmed.last?.isWhitespace == true { trimmed.removeLast() }
+        var number = trimmed
         var scale = 1.0
-        for unit in units where text.hasSuffix(unit.suffix) {
-            number = text.dropLast(unit.suffix.count)
+        // "ms" before "s" and "m": the first suffix that matches wins.
+        for unit in units where trimmed.hasSuffix(unit.suffix) {
+            number = trimmed.dropLast(unit.suffix.count)
             scale = unit.seconds
             break
         }
-        guard let value = Double(number), value.isFinite, value >= 0, value * scale < 10 * 365 * 86_400 else {
+        guard !number.isEmpty, number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
+            let value = Double(number), value.isFinite, value * scale < 10 * 365 * 86_400
+        else {
             throw ParseError(description: "'\(text)' is not a duration like 250ms, 30s, 5m or 1h")
         }
         return .milliseconds(Int64((value * scale * 1000).rounded()))

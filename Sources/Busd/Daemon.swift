@@ -1,0 +1,162 @@
+import Alerting
+import BusCore
+import Dispatch
+import Foundation
+import Logging
+import StatusHTTP
+import Synchronization
+
+/// busd's parts wired together: the cluster member, the node's socket, the
+/// outage alerter and the status endpoints; and the graceful drain that
+/// ends them on SIGTERM or SIGINT.
+final class Daemon: Sendable {
+    let settings: DaemonSettings
+    let logger: Logger
+    let member: ClusterMember
+    let link: NodeLinkServer
+    let alerter: OutageAlerter
+    let relay: NodeCommandRelay
+    let status: StatusServer?
+    private let unknownEnvironment: [String]
+    private let draining = Atomic<Bool>(false)
+
+    init(settings: DaemonSettings, unknownEnvironment: [String]) {
+        self.settings = settings
+        self.unknownEnvironment = unknownEnvironment
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        var logger = Logger(label: "busd")
+        logger.logLevel = settings.logLevel
+        self.logger = logger
+        // The alerter asks the member who else is in the cluster; the member
+        // tells the alerter when Redis comes and goes: one is made first.
+        let members = Mutex<ClusterMember?>(nil)
+        let alerter = OutageAlerter(
+            settings: settings.alerts,
+            node: settings.member.nodeId,
+            redisDescription: "\(settings.member.redis)",
+            knownNodes: { members.withLock { $0 }?.lastSeenLiveNodes ?? [] },
+            logger: logger
+        )
+        self.alerter = alerter
+        let relay = NodeCommandRelay()
+        self.relay = relay
+        let member = ClusterMember(
+            configuration: settings.member,
+            logger: logger,
+            onAvailability: { alerter.reachabilityChanged($0) },
+            onBatchEnd: { relay.flush() }
+        ) { relay.forward($0) }
+        self.member = member
+        members.withLock { $0 = member }
+        var linkConfiguration = NodeLinkServer.Configuration(path: settings.socketPath)
+        linkConfiguration.mode = settings.socketMode
+        let link = NodeLinkServer(configuration: linkConfiguration, member: member, logger: logger)
+        self.link = link
+        relay.connect(to: link)
+        status = settings.http.map { StatusServer(address: $0, handler: StatusPages.handler(member: member, link: link, alerter: alerter)) }
+    }
+
+    /// Starts everything, then serves until a signal drains and exits the process.
+    func run() throws {
+        for name in unknownEnvironment {
+            logger.warning("\(name) is set but names no setting (a typo?)")
+        }
+        // Redis is not there until both connections say so.
+        alerter.reachabilityChanged(false)
+        try createSocketDirectory()
+        member.start()
+        do {
+            try link.start()
+        } catch {
+            member.stop(leave: true)
+            FileHandle.standardError.write(Data("busd: socket.path: \(error)\n".utf8))
+            Foundation.exit(1)
+        }
+        startStatusEndpoints()
+        logger.info(
+            "busd started",
+            metadata: [
+                "node": "\(settings.member.nodeId)", "uid": "\(member.uid)", "redis": "\(settings.member.redis)",
+                "socket": "\(settings.socketPath)",
+            ])
+        installSignalHandlers()
+        dispatchMain()
+    }
+
+    /// A configured address that cannot be bound stops busd; the default one
+    /// (several busd on a host, none configured) only costs the endpoints.
+    private func startStatusEndpoints() {
+        guard let status, let address = settings.http else { return }
+        do {
+            let port = try status.start()
+            logger.info("status endpoints up", metadata: ["http": "\(ListenAddress(host: address.host, port: port))"])
+            if !address.isLoopback {
+                logger.warning("status endpoints listen beyond loopback", metadata: ["http": "\(address)"])
+            }
+        } catch {
+            guard settings.httpConfigured else {
+                logger.warning("status endpoints off: \(error); set http.listen (--http) to a free port")
+                return
+            }
+            member.stop(leave: true)
+            link.stop()
+            FileHandle.standardError.write(Data("busd: http.listen: \(error)\n".utf8))
+            Foundation.exit(1)
+        }
+    }
+
+    private func createSocketDirectory() throws {
+        let directory = (settings.socketPath as NSString).deletingLastPathComponent
+        guard !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) else { return }
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            FileHandle.standardError.write(Data("busd: socket.path: cannot create \(directory): \(error.localizedDescription)\n".utf8))
+            Foundation.exit(78)
+        }
+    }
+
+    private func installSignalHandlers() {
+        for signalNumber in [SIGTERM, SIGINT] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
+            source.setEventHandler { [self] in
+                if draining.exchange(true, ordering: .relaxed) {
+                    logger.warning("second signal during the drain: exiting now")
+                    Foundation.exit(1)
+                }
+                // Off the main queue, so a second signal is still heard.
+                Thread.detachNewThread { [self] in Foundation.exit(drain(signal: signalNumber)) }
+            }
+            source.resume()
+            signalSources.append(source)
+        }
+    }
+
+    /// Stops new work, flushes what is in flight to the node and to Redis,
+    /// leaves the cluster; returns the exit status: 0 when all of it was
+    /// done within the deadline, 1 when the deadline cut it short.
+    func drain(signal: Int32) -> Int32 {
+        let started = ContinuousClock.now
+        let deadline = started + settings.drainDeadline
+        logger.notice("signal \(signal): draining", metadata: ["deadline": "\(DurationText.format(settings.drainDeadline))"])
+        link.stopAccepting()
+        member.stopTakingMessages()
+        let flushedToNode = link.waitUntilWritten(timeout: max(.zero, deadline - .now))
+        if !flushedToNode { logger.error("drain: frames for the node were not all written before the deadline") }
+        let left = member.drainToRedis(timeout: max(.milliseconds(1), deadline - .now))
+        link.stop()
+        status?.stop()
+        alerter.stop(timeout: min(.seconds(1), max(.milliseconds(1), deadline - .now)))
+        let took = (ContinuousClock.now - started).milliseconds
+        if flushedToNode && left {
+            logger.notice("drained: left the cluster", metadata: ["took_ms": "\(took)"])
+            return 0
+        }
+        logger.error("drain cut short by the deadline", metadata: ["took_ms": "\(took)"])
+        return 1
+    }
+}
+
+/// Kept alive for the life of the process (written on the main thread only).
+nonisolated(unsafe) var signalSources: [any DispatchSourceSignal] = []

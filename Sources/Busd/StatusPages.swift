@@ -1,0 +1,113 @@
+import Alerting
+import BusCore
+import StatusHTTP
+
+/// The three status endpoints:
+///
+/// - `/healthz`: 200 while the process serves requests at all (liveness).
+/// - `/readyz`: 200 when Redis is reachable, the adapter subscription is
+///   confirmed and the registry is written; 503 with the reasons otherwise.
+/// - `/metrics`: the Prometheus text page (docs in README, Metrics).
+enum StatusPages {
+    static func handler(member: ClusterMember, link: NodeLinkServer, alerter: OutageAlerter)
+        -> @Sendable (HTTPRequestHead) -> HTTPResponse
+    {
+        { head in
+            switch head.path {
+            case "/healthz":
+                return .text(200, "ok")
+            case "/readyz":
+                let readiness = member.readiness
+                if readiness.isReady { return .text(200, "ready") }
+                var lines = ["not ready"] + readiness.reasons.map { "- \($0)" }
+                if let ms = readiness.unreachableForMilliseconds { lines.append("redis unreachable for \(ms) ms") }
+                return .text(503, lines.joined(separator: "\n"))
+            case "/metrics":
+                return HTTPResponse(
+                    status: 200, contentType: PrometheusText.contentType,
+                    body: metrics(member: member, link: link, alerter: alerter))
+            default:
+                return .text(404, "not found: try /healthz, /readyz or /metrics")
+            }
+        }
+    }
+
+    static func metrics(member: ClusterMember, link: NodeLinkServer, alerter: OutageAlerter) -> String {
+        var page = PrometheusText()
+        let statistics = member.statistics
+        let acks = member.ackCounts
+        let outbound = member.outbound
+        let readiness = member.readiness
+        page.add(
+            "socketbus_info", .gauge, help: "This busd: node id, uid and version as labels.",
+            labels: ["node": member.configuration.nodeId, "uid": member.uid, "version": member.configuration.version],
+            value: 1)
+        page.add(
+            "socketbus_start_time_seconds", .gauge, help: "When this busd started, Unix time.",
+            value: Double(member.startedAt) / 1000)
+        page.add("socketbus_ready", .gauge, help: "1 when /readyz answers 200.", value: readiness.isReady ? 1 : 0)
+
+        page.add(
+            "socketbus_messages_received_total", .counter, help: "Adapter messages received from Redis.",
+            value: statistics.received)
+        page.add(
+            "socketbus_messages_delivered_total", .counter,
+            help: "Broadcasts handed to the node as DELIVER frames (one per message, whatever the socket count).",
+            value: link.deliveredFrameCount)
+        let dropped = "socketbus_messages_dropped_total"
+        let droppedHelp = "Messages dropped, by reason."
+        page.add(dropped, .counter, help: droppedHelp, labels: ["reason": "no_node"], value: link.droppedWithoutNodeCount)
+        page.add(dropped, .counter, help: droppedHelp, labels: ["reason": "node_backlog"], value: link.droppedFrameCount)
+        page.add(dropped, .counter, help: droppedHelp, labels: ["reason": "outbound_full"], value: outbound.dropped)
+        let ignored = "socketbus_messages_ignored_total"
+        let ignoredHelp = "Messages not for this node, by reason (not errors)."
+        page.add(ignored, .counter, help: ignoredHelp, labels: ["reason": "own"], value: statistics.ownDropped)
+        page.add(ignored, .counter, help: ignoredHelp, labels: ["reason": "no_local_room"], value: statistics.filteredBeforeDecode)
+        page.add(
+            "socketbus_messages_malformed_total", .counter, help: "Adapter messages that did not decode (skipped).",
+            value: statistics.malformed)
+        page.add(
+            "socketbus_requests_applied_total", .counter, help: "Emitter requests applied (join, leave, disconnect, serverSideEmit).",
+            value: statistics.requestsApplied)
+
+        page.add("socketbus_ack_ids_injected_total", .counter, help: "Deliveries given an ack id.", value: acks.injected)
+        let confirmations = "socketbus_confirmations_total"
+        let confirmationsHelp = "Delivery confirmations written, by status."
+        page.add(confirmations, .counter, help: confirmationsHelp, labels: ["status": "delivered"], value: acks.delivered)
+        page.add(confirmations, .counter, help: confirmationsHelp, labels: ["status": "timeout"], value: acks.timedOut)
+        page.add(confirmations, .counter, help: confirmationsHelp, labels: ["status": "disconnected"], value: acks.disconnected)
+        page.add("socketbus_acks_pending", .gauge, help: "Sockets whose ack is awaited.", value: acks.pending)
+
+        page.add("socketbus_registry_sockets", .gauge, help: "Sockets this node owns.", value: member.socketCount)
+        page.add(
+            "socketbus_registry_rewrites_total", .counter, help: "Full rewrites of this node's registry in Redis.",
+            value: member.registryRewrites)
+        page.add(
+            "socketbus_redis_connected", .gauge, help: "1 when both Redis connections are up.",
+            value: member.isRedisConnected ? 1 : 0)
+        page.add(
+            "socketbus_redis_reconnects_total", .counter, help: "Reconnections of the adapter subscription.",
+            value: member.redisReconnects)
+        page.add(
+            "socketbus_redis_unreachable_seconds", .gauge, help: "How long the current outage has lasted; 0 when none.",
+            value: Double(readiness.unreachableForMilliseconds ?? 0) / 1000)
+        page.add(
+            "socketbus_outbound_buffered", .gauge, help: "Commands for Redis waiting (node broadcasts, delivery records).",
+            value: outbound.waiting)
+        page.add("socketbus_outbound_buffer_limit", .gauge, help: "The bound of that buffer.", value: outbound.limit)
+        page.add("socketbus_outbound_published_total", .counter, help: "Commands Redis took.", value: outbound.published)
+        page.add(
+            "socketbus_outbound_replayed_total", .counter, help: "Commands published after waiting out an outage.",
+            value: outbound.replayed)
+
+        let sends = "socketbus_alert_sends_total"
+        let sendsHelp = "Alert notifications per channel and result."
+        for channel in alerter.counters {
+            page.add(sends, .counter, help: sendsHelp, labels: ["channel": channel.channel, "result": "sent"], value: channel.sent)
+            page.add(sends, .counter, help: sendsHelp, labels: ["channel": channel.channel, "result": "failed"], value: channel.failed)
+            page.add(sends, .counter, help: sendsHelp, labels: ["channel": channel.channel, "result": "dropped"], value: channel.dropped)
+        }
+        page.add("socketbus_local_connections", .gauge, help: "Connector connections on the Unix socket.", value: link.connectionCount)
+        return page.text
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+
+/// Builds a page in the Prometheus text exposition format (version 0.0.4):
+/// for each family a `# HELP` and `# TYPE` line, then its samples.
+public struct PrometheusText: Sendable {
+    public enum MetricType: String, Sendable {
+        case counter, gauge
+    }
+
+    public private(set) var text = ""
+    private var declared = Set<String>()
+
+    public init() {}
+
+    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+
+    /// One sample; the family's HELP and TYPE lines come with its first sample.
+    public mutating func add(
+        _ name: String,
+        _ type: MetricType,
+        help: String,
+        labels: KeyValuePairs<String, String> = [:],
+        value: Double
+    ) {
+        if declared.insert(name).inserted {
+            text += "# HELP \(name) \(Self.escapedHelp(help))\n# TYPE \(name) \(type.rawValue)\n"
+        }
+        text += name
+        if !labels.isEmpty {
+            text += "{" + labels.map { "\($0.key)=\"\(Self.escapedLabel($0.value))\"" }.joined(separator: ",") + "}"
+        }
+        text += " \(Self.format(value))\n"
+    }
+
+    public mutating func add(
+        _ name: String,
+        _ type: MetricType,
+        help: String,
+        labels: KeyValuePairs<String, String> = [:],
+        value: Int
+    ) {
+        add(name, type, help: help, labels: labels, value: Double(value))
+    }
+
+    static func format(_ value: Double) -> String {
+        if value.isNaN { return "NaN" }
+        if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        return "\(value)"
+    }
+
+    static func escapedHelp(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+    }
+
+    static func escapedLabel(_ text: String) -> String {
+        escapedHelp(text).replacingOccurrences(of: "\"", with: "\\\"")
+    }
+}
+
+/// One sample read back from a page (what `busctl status` shows).
+public struct PrometheusSample: Sendable, Hashable {
+    public var name: String
+    public var labels: [String: String]
+    public var value: Double
+
+    /// The samples of a page; comment lines and lines that do not parse are skipped.
+    public static func parse(_ page: String) -> [PrometheusSample] {
+        page.split(separator: "\n").compactMap { parseLine(Substring($0)) }
+    }
+
+    static func parseLine(_ line: Substring) -> PrometheusSample? {
+        guard let first = line.first, first != "#" else { return nil }
+        var rest = line[...]
+        let name = rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == ":" }
+        guard !name.isEmpty else { return nil }
+        rest = rest.dropFirst(name.count)
+        var labels: [String: String] = [:]
+        if rest.first == "{" {
+            rest = rest.dropFirst()
+            while let next = rest.first, next != "}" {
+                if next == "," || next == " " {
+                    rest = rest.dropFirst()
+                    continue
+                }
+                let key = rest.prefix { $0 != "=" }
+                rest = rest.dropFirst(key.count)
+                guard rest.hasPrefix("=\"") else { return nil }
+                rest = rest.dropFirst(2)
+                var value = ""
+                while let c = rest.first, c != "\"" {
+                    rest = rest.dropFirst()
+                    if c == "\\", let escaped = rest.first {
+                        rest = rest.dropFirst()
+                        value.append(escaped == "n" ? "\n" : escaped)
+                    } else {
+                        value.append(c)
+                    }
+                }
+                guard rest.first == "\"" else { return nil }
+                rest = rest.dropFirst()
+                labels[String(key)] = value
+            }
+            guard rest.first == "}" else { return nil }
+            rest = rest.dropFirst()
+        }
+        let fields = rest.split(separator: " ")
+        guard let text = fields.first else { return nil }
+        let value: Double? =
+            switch text {
+            case "+Inf": .infinity
+            case "-Inf": -.infinity
+            case "NaN": .nan
+            default: Double(text)
+            }
+        guard let value else { return nil }
+        return PrometheusSample(name: String(name), labels: labels, value: value)
+    }
+}
