@@ -7,6 +7,11 @@ public struct HTTPRequestHead: Sendable, Hashable {
     /// Largest head accepted; probes and scrapers send a few hundred bytes.
     public static let maximumSize = 8192
 
+    public init(method: String, path: String) {
+        self.method = method
+        self.path = path
+    }
+
     public enum ParseResult: Sendable, Hashable {
         case complete(HTTPRequestHead)
         /// More bytes are needed.
