@@ -1,6 +1,9 @@
 # socketbus — build, test and run targets. See README.md.
 #
-#   make demo     install what is missing, build busctl (release), run scripts/demo.sh
+#   make demo     install what is missing (incl. .venv with python-socketio),
+#                 build busd and busctl (release), run scripts/demo.sh: Redis
+#                 (SOCKETBUS_REDIS_URL, else a private redis-server), busd, a
+#                 python-socketio node and client, a busctl walk-through
 #   make test     install what is missing (incl. Python test tools), build and run all tests
 #
 # Variables: SWIFT (the swift driver), BUILD_DIR (SwiftPM scratch path),
@@ -33,15 +36,18 @@ deps:
 deps-test:
 	scripts/ensure-deps.sh --python
 
-demo: deps
+demo:
+	scripts/ensure-deps.sh --demo
+	$(SWIFT) build $(SPM) -c release --product busd
 	$(SWIFT) build $(SPM) -c release --product busctl
-	BUSCTL="$(BUILD_DIR)/release/busctl" scripts/demo.sh
+	BUSD="$(BUILD_DIR)/release/busd" BUSCTL="$(BUILD_DIR)/release/busctl" scripts/demo.sh
 
 # Output is also kept in $(LOG_DIR); the test runner's summary stays the last line.
 test: deps-test
 	@mkdir -p $(LOG_DIR)
 	@echo "make test: output kept in $(LOG_DIR)/build-tests.log and $(LOG_DIR)/test.log"
 	$(SWIFT) build $(SPM) --build-tests 2>&1 | tee $(LOG_DIR)/build-tests.log
+	$(BIN_ENV) deploy/validate.sh 2>&1 | tee $(LOG_DIR)/deploy.log
 	$(TEST_ENV) $(SWIFT) test $(SPM) $(TEST_FLAGS) 2>&1 | tee $(LOG_DIR)/test.log
 	$(TEST_ENV) $(BIN_ENV) node --test clients/node/test/ 2>&1 | tee $(LOG_DIR)/node-connector.log | tail -n 9
 	$(TEST_ENV) $(BIN_ENV) python -m pytest -q -p no:cacheprovider clients/python/tests 2>&1 | tee $(LOG_DIR)/python-connector.log

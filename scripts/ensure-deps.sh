@@ -2,29 +2,39 @@
 # Installs what socketbus needs to build and test, and only what is missing.
 #
 #   scripts/ensure-deps.sh            Debian packages for building and running
+#   scripts/ensure-deps.sh --demo     ... plus .venv with what `make demo` runs:
+#                                     python-socketio, python-engineio, aiohttp
 #   scripts/ensure-deps.sh --python   ... plus the test tools: node-socket.io-parser
 #                                     and .venv with scripts/requirements-test.txt
 #
 # Idempotent and silent when everything is already there; prints what it
-# installs otherwise. Safe to run before every build.
+# installs otherwise. Safe to run before every build. --demo takes its pins
+# from scripts/requirements-test.txt, so the demo and the tests agree.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(libhiredis-dev libmsgpack-dev redis-server redis-tools libcurl4-openssl-dev pkg-config)
-TEST_APT_PACKAGES=(node-socket.io-parser openssl)
+# nginx: deploy/validate.sh checks deploy/nginx with `nginx -t`.
+TEST_APT_PACKAGES=(node-socket.io-parser openssl nginx)
 
 PYTHON=${PYTHON:-python3}
 VENV=.venv
 REQUIREMENTS=scripts/requirements-test.txt
 STAMP="$VENV/.requirements.stamp"
 
+# The demo's share of the test tools (and their pins in $REQUIREMENTS).
+DEMO_PACKAGES=(python-socketio python-engineio aiohttp)
+DEMO_STAMP="$VENV/.demo.stamp"
+
 want_python=0
+want_demo=0
 for arg in "$@"; do
     case "$arg" in
         --python) want_python=1 ;;
+        --demo) want_demo=1 ;;
         -h | --help)
-            sed -n '2,9s/^# \{0,1\}//p' "$0"
+            sed -n '2,12s/^# \{0,1\}//p' "$0"
             exit 0
             ;;
         *)
@@ -51,6 +61,8 @@ command -v dpkg >/dev/null 2>&1 || die "dpkg not found: this script supports Deb
 wanted=("${APT_PACKAGES[@]}")
 if ((want_python)); then
     wanted+=("${TEST_APT_PACKAGES[@]}")
+fi
+if ((want_python || want_demo)); then
     # Debian's own python3 needs python3-venv for `python3 -m venv`.
     if ! command -v "$PYTHON" >/dev/null 2>&1; then
         wanted+=(python3 python3-venv)
@@ -82,9 +94,10 @@ if ((${#missing[@]})); then
         die "apt-get install failed for: ${missing[*]}"
 fi
 
-# --- Python test tools -------------------------------------------------------
+# --- Python tools (.venv) ---------------------------------------------------
 
-if ((want_python)); then
+full_done=0
+if ((want_python || want_demo)); then
     [[ -f "$REQUIREMENTS" ]] || die "$REQUIREMENTS not found"
     command -v "$PYTHON" >/dev/null 2>&1 || die "$PYTHON not found"
 
@@ -92,16 +105,36 @@ if ((want_python)); then
         log "creating $VENV with $("$PYTHON" --version 2>&1)"
         rm -rf "$VENV"
         "$PYTHON" -m venv "$VENV" || die "could not create $VENV"
-        rm -f "$STAMP"
+        rm -f "$STAMP" "$DEMO_STAMP"
     fi
 
     # The stamp records the requirements file and the venv's interpreter, so
     # a changed pin (or a rebuilt venv) triggers a reinstall and nothing else does.
     stamp_now="$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1) $("$VENV/bin/python" --version 2>&1)"
-    if [[ ! -f "$STAMP" || "$(cat "$STAMP")" != "$stamp_now" ]]; then
-        log "installing Python test tools from $REQUIREMENTS into $VENV"
-        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS" ||
-            die "pip install -r $REQUIREMENTS failed"
-        printf '%s\n' "$stamp_now" >"$STAMP"
+    if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$stamp_now" ]]; then
+        full_done=1
     fi
+fi
+
+# The demo's packages alone, unless the full set is (or is about to be) there.
+if ((want_demo && !want_python && !full_done)); then
+    demo_pins=()
+    for pkg in "${DEMO_PACKAGES[@]}"; do
+        pin=$(grep -E "^${pkg}==" "$REQUIREMENTS") || die "no pin for $pkg in $REQUIREMENTS"
+        demo_pins+=("$pin")
+    done
+    demo_stamp_now="${demo_pins[*]} $("$VENV/bin/python" --version 2>&1)"
+    if [[ ! -f "$DEMO_STAMP" || "$(cat "$DEMO_STAMP")" != "$demo_stamp_now" ]]; then
+        log "installing the demo's Python packages into $VENV: ${demo_pins[*]}"
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${demo_pins[@]}" ||
+            die "pip install ${demo_pins[*]} failed"
+        printf '%s\n' "$demo_stamp_now" >"$DEMO_STAMP"
+    fi
+fi
+
+if ((want_python && !full_done)); then
+    log "installing Python test tools from $REQUIREMENTS into $VENV"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS" ||
+        die "pip install -r $REQUIREMENTS failed"
+    printf '%s\n' "$stamp_now" >"$STAMP"
 fi
