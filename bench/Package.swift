@@ -19,10 +19,16 @@ let package = Package(
     targets: [
         // Counts malloc/calloc/realloc/memalign calls; Linux (glibc) only.
         .target(name: "CAllocCounter"),
+        // Progress lines on stderr ("started", "done in"), shared by every bench.
+        .target(name: "BenchProgress"),
+        // codec-bench's anchor: msgpack_unpack alone, in C (Debian libmsgpack-dev).
+        .target(name: "CMsgPackBaseline", linkerSettings: [.linkedLibrary("msgpackc")]),
         .executableTarget(
             name: "CodecBench",
             dependencies: [
                 "CAllocCounter",
+                "BenchProgress",
+                "CMsgPackBaseline",
                 .product(name: "SocketIOCodec", package: "socketbus"),
                 .product(name: "MsgPack", package: "socketbus"),
             ]
@@ -33,6 +39,7 @@ let package = Package(
             name: "RegistryBench",
             dependencies: [
                 "BenchSupport",
+                "BenchProgress",
                 .product(name: "BusCore", package: "socketbus"),
                 .product(name: "Hiredis", package: "socketbus"),
             ]
@@ -41,6 +48,7 @@ let package = Package(
             name: "DeliveryBench",
             dependencies: [
                 "BenchSupport",
+                "BenchProgress",
                 .product(name: "BusCore", package: "socketbus"),
                 .product(name: "Hiredis", package: "socketbus"),
                 .product(name: "LocalProtocol", package: "socketbus"),

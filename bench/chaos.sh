@@ -40,8 +40,15 @@ if [[ ! -x $PYTHON ]]; then
     exit 1
 fi
 
-echo "chaos: $outages outages, busd from $SOCKETBUS_BIN_DIR"
+# Each outage takes about 4 s (2.5 s down, recovery, alerts, 1 s steady);
+# the test prints one table row per outage as it ends, and this script a
+# line at the start and the end, so a long run is never silent.
+echo "chaos: $outages outages (about $((outages * 4 + 10)) s), busd from $SOCKETBUS_BIN_DIR" >&2
 export SOCKETBUS_BIN_DIR CHAOS_OUTAGES=$outages
 export PATH="$PWD/.venv/bin:$PATH"
-exec "$PYTHON" -m pytest -s -q -p no:cacheprovider \
-    "Tests/Chaos/test_chaos.py::test_redis_kill_restart_cycles" "$@"
+started=$SECONDS
+rc=0
+"$PYTHON" -m pytest -s -q -p no:cacheprovider \
+    "Tests/Chaos/test_chaos.py::test_redis_kill_restart_cycles" "$@" || rc=$?
+echo "chaos: done in $((SECONDS - started)) s (exit $rc)" >&2
+exit $rc

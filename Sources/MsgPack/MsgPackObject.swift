@@ -13,6 +13,11 @@ internal import Glibc
 /// str/bin/array/map; for ext `type` at 8, `size` at 12, `ptr` at 16), 24
 /// bytes per object and 48 per map entry. ``MsgPackLayout/check()`` compares
 /// these with the compiler's view of the C header when a reader is created.
+///
+/// The accessors the broadcast fast path calls per key are also
+/// `@inline(__always)`: being inlinable was not enough, the optimizer left
+/// them as calls from SocketIOCodec, ~600 instructions per broadcast for
+/// accessors of a few instructions each.
 public struct MsgPackObject {
     public enum Kind: Sendable, Hashable {
         case `nil`, bool, uint, int, float32, float64, string, binary, array, map, ext
@@ -27,9 +32,9 @@ public struct MsgPackObject {
         self.base = base
     }
 
-    @inlinable var typeCode: UInt32 { pointer.load(as: UInt32.self) }
+    @inlinable @inline(__always) var typeCode: UInt32 { pointer.load(as: UInt32.self) }
 
-    @inlinable
+    @inlinable @inline(__always)
     public var kind: Kind {
         switch typeCode {
         case 0x00: return .nil
@@ -55,7 +60,7 @@ public struct MsgPackObject {
     @inlinable public var doubleValue: Double { pointer.loadUnaligned(fromByteOffset: 8, as: Double.self) }
 
     /// Elements of an array, entries of a map, bytes of a string, bin or ext.
-    @inlinable
+    @inlinable @inline(__always)
     public var count: Int {
         switch typeCode {
         case 0x05, 0x06, 0x07, 0x08: return Int(pointer.load(fromByteOffset: 8, as: UInt32.self))
@@ -69,27 +74,27 @@ public struct MsgPackObject {
     @inlinable var children: UnsafeRawPointer { pointer.load(fromByteOffset: 16, as: UnsafeRawPointer.self) }
 
     /// Element `index` of an array.
-    @inlinable
+    @inlinable @inline(__always)
     public subscript(index: Int) -> MsgPackObject {
         precondition(typeCode == 0x06 && index >= 0 && index < count, "array index out of range")
         return MsgPackObject(pointer: children + index * 24, base: base)
     }
 
     /// Key of entry `index` of a map.
-    @inlinable
+    @inlinable @inline(__always)
     public func key(at index: Int) -> MsgPackObject {
         precondition(typeCode == 0x07 && index >= 0 && index < count, "map index out of range")
         return MsgPackObject(pointer: children + index * 48, base: base)
     }
 
     /// Value of entry `index` of a map.
-    @inlinable
+    @inlinable @inline(__always)
     public func value(at index: Int) -> MsgPackObject {
         precondition(typeCode == 0x07 && index >= 0 && index < count, "map index out of range")
         return MsgPackObject(pointer: children + index * 48 + 24, base: base)
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     var payload: UnsafeRawPointer? {
         switch typeCode {
         case 0x05, 0x08, 0x09: return pointer.load(fromByteOffset: 16, as: UnsafeRawPointer?.self)
@@ -134,7 +139,7 @@ public struct MsgPackObject {
     }
 
     /// True when this is a string with exactly these UTF-8 bytes.
-    @inlinable
+    @inlinable @inline(__always)
     public func isString(_ literal: StaticString) -> Bool {
         guard typeCode == 0x05 else { return false }
         let n = count

@@ -67,7 +67,7 @@ public final class MsgPackReader {
         _ body: (MsgPackObject) throws -> R
     ) throws -> R {
         try MsgPackScanner(maxDepth: limits.maxDepth, validateUTF8: true).scan(raw)
-        msgpack_zone_clear(zone)
+        // The arena is clear here: every decode clears it when done.
         defer { msgpack_zone_clear(zone) }
         var object = msgpack_object()
         var offset = 0

@@ -20,17 +20,25 @@ public enum JSNumberFormatter {
     /// Appends what JSON.stringify writes for a number: like `string` for
     /// finite values, "null" for NaN/±Infinity.
     public static func appendJSON(_ value: Double, to output: inout [UInt8]) {
+        appendJSONNumber(value, to: &output)
+    }
+
+    /// ``appendJSON(_:to:)`` into any sink (the broadcast fast path's writer).
+    static func appendJSONNumber<Sink: ByteSink>(_ value: Double, to output: inout Sink) {
         if value.isFinite {
             appendFinite(value, to: &output)
         } else {
-            output.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])  // null
+            output.append(0x6E)  // null
+            output.append(0x75)
+            output.append(0x6C)
+            output.append(0x6C)
         }
     }
 
     /// 2^53: below it every integral double is an exact Int64 and prints as one.
     private static let exactIntegerLimit = 9_007_199_254_740_992.0
 
-    private static func appendFinite(_ value: Double, to output: inout [UInt8]) {
+    private static func appendFinite<Sink: ByteSink>(_ value: Double, to output: inout Sink) {
         if value.magnitude < exactIntegerLimit, value.rounded(.towardZero) == value {
             // Integral fast path: no String, and -0 becomes 0 as in JavaScript.
             appendInteger(Int64(value), to: &output)
@@ -46,7 +54,7 @@ public enum JSNumberFormatter {
     }
 
     /// Appends the decimal digits of `value`, with a leading "-" when negative.
-    static func appendInteger(_ value: Int64, to output: inout [UInt8]) {
+    static func appendInteger<Sink: ByteSink>(_ value: Int64, to output: inout Sink) {
         if value < 0 { output.append(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
         if magnitude < 10 {
@@ -61,7 +69,7 @@ public enum JSNumberFormatter {
                 buffer[position] = 0x30 + UInt8(magnitude % 10)
                 magnitude /= 10
             }
-            output.append(contentsOf: buffer[position...])
+            for i in position..<buffer.count { output.append(buffer[i]) }
         }
     }
 
@@ -110,18 +118,23 @@ public enum JSNumberFormatter {
 
     /// ECMA-262 Number::toString(10) step 5 onwards, for digits s of length k
     /// and exponent n (value = 0.s × 10^n).
-    private static func layOut(_ digits: UnsafeBufferPointer<UInt8>, exponent n: Int, to output: inout [UInt8]) {
+    private static func layOut<Sink: ByteSink>(
+        _ digits: UnsafeBufferPointer<UInt8>,
+        exponent n: Int,
+        to output: inout Sink
+    ) {
         let k = digits.count
         if k <= n && n <= 21 {
             output.append(contentsOf: digits)
-            output.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: n - k))
+            for _ in 0..<(n - k) { output.append(UInt8(ascii: "0")) }
         } else if 0 < n && n <= 21 {
             output.append(contentsOf: UnsafeBufferPointer(rebasing: digits[..<n]))
             output.append(UInt8(ascii: "."))
             output.append(contentsOf: UnsafeBufferPointer(rebasing: digits[n...]))
         } else if -6 < n && n <= 0 {
-            output.append(contentsOf: [UInt8(ascii: "0"), UInt8(ascii: ".")])
-            output.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: -n))
+            output.append(UInt8(ascii: "0"))
+            output.append(UInt8(ascii: "."))
+            for _ in 0..<(-n) { output.append(UInt8(ascii: "0")) }
             output.append(contentsOf: digits)
         } else {
             output.append(digits[0])

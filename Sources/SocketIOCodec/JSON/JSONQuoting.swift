@@ -7,41 +7,52 @@
 enum JSONQuoting {
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
-    static func appendQuoted(_ utf8: Span<UInt8>, to output: inout [UInt8]) {
+    static func appendQuoted<Sink: ByteSink>(_ utf8: Span<UInt8>, to output: inout Sink) {
         output.append(UInt8(ascii: "\""))
-        var runStart = 0
-        for i in utf8.indices {
-            let byte = utf8[i]
-            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-            if runStart < i { appendRun(utf8, runStart, i, to: &output) }
-            output.append(UInt8(ascii: "\\"))
-            switch byte {
-            case UInt8(ascii: "\""): output.append(UInt8(ascii: "\""))
-            case UInt8(ascii: "\\"): output.append(UInt8(ascii: "\\"))
-            case 0x08: output.append(UInt8(ascii: "b"))
-            case 0x0c: output.append(UInt8(ascii: "f"))
-            case 0x0a: output.append(UInt8(ascii: "n"))
-            case 0x0d: output.append(UInt8(ascii: "r"))
-            case 0x09: output.append(UInt8(ascii: "t"))
-            default:
-                output.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-                output.append(hexDigits[Int(byte >> 4)])
-                output.append(hexDigits[Int(byte & 0x0f)])
+        // Through a raw buffer: indexing the span checks bounds on every
+        // byte, which doubled the cost of quoting the short strings of an event.
+        utf8.withUnsafeBufferPointer { bytes in
+            var runStart = 0
+            var i = 0
+            while i < bytes.count {
+                let byte = bytes[i]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else {
+                    i += 1
+                    continue
+                }
+                if runStart < i { output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
+                appendEscape(byte, to: &output)
+                i += 1
+                runStart = i
             }
-            runStart = i + 1
+            if runStart < bytes.count {
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
+            }
         }
-        if runStart < utf8.count { appendRun(utf8, runStart, utf8.count, to: &output) }
         output.append(UInt8(ascii: "\""))
+    }
+
+    private static func appendEscape<Sink: ByteSink>(_ byte: UInt8, to output: inout Sink) {
+        output.append(UInt8(ascii: "\\"))
+        switch byte {
+        case UInt8(ascii: "\""): output.append(UInt8(ascii: "\""))
+        case UInt8(ascii: "\\"): output.append(UInt8(ascii: "\\"))
+        case 0x08: output.append(UInt8(ascii: "b"))
+        case 0x0c: output.append(UInt8(ascii: "f"))
+        case 0x0a: output.append(UInt8(ascii: "n"))
+        case 0x0d: output.append(UInt8(ascii: "r"))
+        case 0x09: output.append(UInt8(ascii: "t"))
+        default:
+            output.append(UInt8(ascii: "u"))
+            output.append(UInt8(ascii: "0"))
+            output.append(UInt8(ascii: "0"))
+            output.append(hexDigits[Int(byte >> 4)])
+            output.append(hexDigits[Int(byte & 0x0f)])
+        }
     }
 
     static func appendQuoted(_ string: String, to output: inout [UInt8]) {
         var string = string
         string.withUTF8 { appendQuoted($0.span, to: &output) }
-    }
-
-    private static func appendRun(_ utf8: Span<UInt8>, _ start: Int, _ end: Int, to output: inout [UInt8]) {
-        utf8.withUnsafeBufferPointer { buffer in
-            output.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[start..<end]))
-        }
     }
 }

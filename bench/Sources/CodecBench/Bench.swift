@@ -5,6 +5,7 @@
 // counted by CAllocCounter (which replaces malloc for the whole process) over
 // one round and divided by that round's iterations.
 
+import BenchProgress
 import CAllocCounter
 
 /// One thing to measure. `body` handles one message of `bytesPerMessage` bytes.
@@ -76,24 +77,62 @@ struct BenchRunner {
         )
     }
 
-    /// Runs the cases one after the other, printing each row as soon as it is measured.
-    @discardableResult
-    func runAll(_ cases: [BenchCase]) -> [BenchResult] {
+    /// Runs the cases one after the other, printing each row as soon as it is
+    /// measured (and a progress line on stderr as each starts and ends). The
+    /// first case is the anchor: every row shows its rate as a ratio to it.
+    func runAll(_ cases: [BenchCase], progress: BenchProgress) -> [BenchResult] {
         let table = ResultTable(nameWidth: max(4, cases.map(\.name.count).max() ?? 0))
         print(table.header)
         var results: [BenchResult] = []
-        for benchCase in cases {
-            let result = run(benchCase)
-            print(table.row(result))
+        for (number, benchCase) in cases.enumerated() {
+            let result = progress.phase("[\(number + 1)/\(cases.count)] \(benchCase.name)") { run(benchCase) }
+            print(table.row(result, anchor: results.first ?? result))
             results.append(result)
         }
         return results
+    }
+
+    /// Runs each case exactly `iterations` times, untimed and without warm-up:
+    /// for instruction counts under callgrind, where two runs of N and 2N
+    /// iterations give the cost of one message as their difference over N.
+    func runCounted(_ cases: [BenchCase], iterations: Int, progress: BenchProgress) {
+        for benchCase in cases {
+            progress.phase("\(benchCase.name) × \(iterations)") { repeatBody(benchCase.body, times: iterations) }
+        }
     }
 }
 
 /// Keeps the optimizer from deleting work whose result is otherwise unused.
 @inline(never) @_optimize(none)
 func blackHole<T>(_ value: T) {}
+
+/// One cell of mutable state for a case's body, behind a pointer.
+///
+/// A closure's captured `var` lives in a heap box whose every access is
+/// checked for exclusivity at run time (swift_beginAccess/endAccess); in the
+/// hot-path case those checks cost about 700 instructions per message, a
+/// measurement artefact rather than codec work. A captured pointer is a `let`
+/// and its `pointee` is not checked. Cells live until the process exits.
+func cell<T>(_ value: T) -> UnsafeMutablePointer<T> {
+    let pointer = UnsafeMutablePointer<T>.allocate(capacity: 1)
+    pointer.initialize(to: value)
+    return pointer
+}
+
+/// Cycles through `count` items without a division per message.
+struct Cursor {
+    let count: Int
+    private(set) var index = 0
+
+    init(count: Int) { self.count = count }
+
+    @inline(__always)
+    mutating func next() -> Int {
+        let current = index
+        index = current + 1 == count ? 0 : current + 1
+        return current
+    }
+}
 
 @inline(never)
 private func repeatBody(_ body: () -> Void, times: Int) {
@@ -105,64 +144,4 @@ private func repeatBody(_ body: () -> Void, times: Int) {
 private func seconds(_ duration: Duration) -> Double {
     let (whole, attoseconds) = duration.components
     return Double(whole) + Double(attoseconds) * 1e-18
-}
-
-// MARK: - Output
-
-private struct ResultTable {
-    let nameWidth: Int
-    let widths = (bytes: 7, rate: 14, ns: 10, allocs: 10)
-
-    var header: String {
-        let titles = [
-            pad("name", nameWidth, left: true),
-            pad("bytes", widths.bytes),
-            pad("msgs/s", widths.rate),
-            pad("ns/msg", widths.ns),
-            pad("allocs/msg", widths.allocs),
-        ]
-        let rule = [nameWidth, widths.bytes, widths.rate, widths.ns, widths.allocs]
-            .map { String(repeating: "-", count: $0) }
-        return titles.joined(separator: " | ") + "\n" + rule.joined(separator: "-|-")
-    }
-
-    func row(_ result: BenchResult) -> String {
-        [
-            pad(result.name, nameWidth, left: true),
-            pad(String(result.bytesPerMessage), widths.bytes),
-            pad(grouped(Int(result.messagesPerSecond.rounded())), widths.rate),
-            pad(fixed(result.nanosecondsPerMessage, decimals: 1), widths.ns),
-            pad(fixed(result.allocationsPerMessage, decimals: 2), widths.allocs),
-        ].joined(separator: " | ")
-    }
-}
-
-private func pad(_ text: String, _ width: Int, left: Bool = false) -> String {
-    let fill = String(repeating: " ", count: max(0, width - text.count))
-    return left ? text + fill : fill + text
-}
-
-/// 12345678 -> "12,345,678"
-private func grouped(_ value: Int) -> String {
-    let digits = Array(String(value.magnitude))
-    var out = value < 0 ? "-" : ""
-    for (index, digit) in digits.enumerated() {
-        if index > 0 && (digits.count - index) % 3 == 0 {
-            out.append(",")
-        }
-        out.append(digit)
-    }
-    return out
-}
-
-/// Fixed-point text without Foundation: fixed(3.14159, decimals: 2) -> "3.14"
-private func fixed(_ value: Double, decimals: Int) -> String {
-    guard value.isFinite else { return String(value) }
-    var scale = 1
-    for _ in 0..<decimals { scale *= 10 }
-    let scaled = Int((value.magnitude * Double(scale)).rounded())
-    let sign = value < 0 && scaled != 0 ? "-" : ""
-    guard decimals > 0 else { return sign + String(scaled) }
-    let fraction = String(scaled % scale)
-    return sign + String(scaled / scale) + "." + String(repeating: "0", count: decimals - fraction.count) + fraction
 }

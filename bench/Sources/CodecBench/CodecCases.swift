@@ -1,3 +1,4 @@
+import CMsgPackBaseline
 import Foundation
 import MsgPack
 import SocketIOCodec
@@ -42,31 +43,46 @@ struct CapturedMessages {
     }
 }
 
-/// msgpack-c's decode alone (with the bounds pre-scan): the floor.
-func msgpackDecodeCase(_ messages: CapturedMessages) -> BenchCase {
-    let reader = MsgPackReader()
-    var index = 0
-    return BenchCase(name: "msgpack-decode-only", bytesPerMessage: messages.averageSize) {
-        let count = try! reader.withObject(messages.payloads[index]) { $0.count }
+/// The anchor: msgpack-c's `msgpack_unpack` alone, in C, on the same
+/// messages (issue 2 quotes about 3 million messages/s for it here).
+func msgpackCBaselineCase(_ messages: CapturedMessages) -> BenchCase {
+    let zone = msgpack_baseline_zone_new()
+    let payloads = messages.payloads
+    let cursor = cell(Cursor(count: payloads.count))
+    return BenchCase(name: "anchor: msgpack-c msgpack_unpack", bytesPerMessage: messages.averageSize) {
+        let count = payloads[cursor.pointee.next()].withUnsafeBufferPointer { bytes in
+            msgpack_baseline_unpack(zone, bytes.baseAddress, bytes.count)
+        }
         blackHole(count)
-        index = (index + 1) % messages.payloads.count
+    }
+}
+
+/// MsgPackReader: the bounds pre-scan, then msgpack-c (what the codec builds on).
+func msgpackReaderCase(_ messages: CapturedMessages) -> BenchCase {
+    let reader = MsgPackReader()
+    let payloads = messages.payloads
+    let cursor = cell(Cursor(count: payloads.count))
+    return BenchCase(name: "MsgPackReader: scan+unpack", bytesPerMessage: messages.averageSize) {
+        let count = try! reader.withObject(payloads[cursor.pointee.next()]) { $0.count }
+        blackHole(count)
     }
 }
 
 /// busd's hot path: decode, encode the packet string, inject an ack id.
 func fastPathCase(_ messages: CapturedMessages) -> BenchCase {
     let decoder = BroadcastDecoder()
-    var delivery = BroadcastDelivery()
-    var withAck: [UInt8] = []
-    withAck.reserveCapacity(1024)
-    var index = 0
-    var ackId: UInt64 = 4_503_599_627_370_496
+    let payloads = messages.payloads
+    let delivery = cell(BroadcastDelivery())
+    var buffer: [UInt8] = []
+    buffer.reserveCapacity(1024)
+    let withAck = cell(buffer)
+    let cursor = cell(Cursor(count: payloads.count))
+    let ackId = cell(UInt64(4_503_599_627_370_496))
     return BenchCase(name: "hot-path: decode+encode+inject", bytesPerMessage: messages.averageSize) {
-        try! decoder.decode(messages.payloads[index], into: &delivery)
-        try! AckIdInjector.inject(ackId, into: delivery.packet.span, output: &withAck)
-        blackHole(withAck.count)
-        ackId += 1
-        index = (index + 1) % messages.payloads.count
+        try! decoder.decode(payloads[cursor.pointee.next()], into: &delivery.pointee)
+        try! AckIdInjector.inject(ackId.pointee, into: delivery.pointee.packet.span, output: &withAck.pointee)
+        blackHole(withAck.pointee.count)
+        ackId.pointee += 1
     }
 }
 
@@ -74,14 +90,14 @@ func fastPathCase(_ messages: CapturedMessages) -> BenchCase {
 func generalPathCase(_ messages: CapturedMessages) -> BenchCase {
     let reader = MsgPackReader()
     let encoder = PacketEncoder()
-    var withAck: [UInt8] = []
-    var index = 0
+    let payloads = messages.payloads
+    let withAck = cell([UInt8]())
+    let cursor = cell(Cursor(count: payloads.count))
     return BenchCase(name: "general: decode+encode+inject", bytesPerMessage: messages.averageSize) {
-        let message = try! BroadcastMessage.decode(messages.payloads[index], reader: reader)
+        let message = try! BroadcastMessage.decode(payloads[cursor.pointee.next()], reader: reader)
         let encoded = encoder.encode(message.socketIOPacket)
-        try! AckIdInjector.inject(7, into: encoded.text.span, output: &withAck)
-        blackHole(withAck.count)
-        index = (index + 1) % messages.payloads.count
+        try! AckIdInjector.inject(7, into: encoded.text.span, output: &withAck.pointee)
+        blackHole(withAck.pointee.count)
     }
 }
 
@@ -93,14 +109,14 @@ func injectCase(_ messages: CapturedMessages) -> BenchCase {
         try! decoder.decode(payload, into: &delivery)
         return delivery.packet
     }
-    var output: [UInt8] = []
-    output.reserveCapacity(1024)
-    var index = 0
+    var buffer: [UInt8] = []
+    buffer.reserveCapacity(1024)
+    let output = cell(buffer)
+    let cursor = cell(Cursor(count: packets.count))
     return BenchCase(name: "inject-only", bytesPerMessage: packets.reduce(0) { $0 + $1.count } / packets.count) {
-        let packet = packets[index]
-        try! AckIdInjector.inject(9_007_199_254_740_000, into: packet.span, output: &output)
-        blackHole(output.count)
-        index = (index + 1) % packets.count
+        let packet = packets[cursor.pointee.next()]
+        try! AckIdInjector.inject(9_007_199_254_740_000, into: packet.span, output: &output.pointee)
+        blackHole(output.pointee.count)
     }
 }
 
@@ -108,11 +124,10 @@ func injectCase(_ messages: CapturedMessages) -> BenchCase {
 func encodeBroadcastCase(_ messages: CapturedMessages) -> BenchCase {
     let decoded = messages.payloads.map { try! BroadcastMessage.decode($0) }
     let writer = MsgPackWriter()
-    var index = 0
+    let cursor = cell(Cursor(count: decoded.count))
     return BenchCase(name: "encode-broadcast", bytesPerMessage: messages.averageSize) {
         writer.reset()
-        Notepack.encode(decoded[index].jsValue, into: writer)
+        Notepack.encode(decoded[cursor.pointee.next()].jsValue, into: writer)
         blackHole(writer.count)
-        index = (index + 1) % decoded.count
     }
 }

@@ -6,8 +6,10 @@
 // time to mirror every entry into Redis (pipelined, a real redis-server on a
 // free loopback port started here), and find-socket latency (one EVAL round
 // trip) over 10,000 lookups. Redis is started with `--save ''` and stopped
-// at the end.
+// at the end. Targets (issue 3): ≤ 200 bytes per socket, find-socket p99
+// < 2 ms on loopback. Progress lines go to stderr.
 
+import BenchProgress
 import BenchSupport
 import BusCore
 import Foundation
@@ -16,6 +18,7 @@ import Logging
 
 let socketCount = CommandLine.arguments.dropFirst().first.flatMap(Int.init) ?? 1_000_000
 let lookups = 10_000
+let progress = BenchProgress("registry-bench")
 
 func residentBytes() -> Int {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
@@ -39,14 +42,18 @@ func socketId(_ n: Int) -> String {
 }
 
 // 1. Memory.
-let ids = (0..<socketCount).map(socketId)
-let before = residentBytes()
-var registry = SocketRegistry()
-for (i, id) in ids.enumerated() { registry.connect(id, namespace: i % 10 == 0 ? "/chat" : "/", at: 1_795_000_000_000 + Int64(i)) }
-let after = residentBytes()
 print("registry-bench: \(socketCount) sockets")
-print(String(format: "  memory       %.1f bytes per tracked socket (RSS %d MB -> %d MB)", Double(after - before) / Double(socketCount), before >> 20, after >> 20))
-registry = SocketRegistry()
+let ids = progress.phase("making \(socketCount) socket ids") { (0..<socketCount).map(socketId) }
+let bytesPerSocket = progress.phase("1/3 memory: registering \(socketCount) sockets") { () -> Double in
+    let before = residentBytes()
+    var registry = SocketRegistry()
+    for (i, id) in ids.enumerated() { registry.connect(id, namespace: i % 10 == 0 ? "/chat" : "/", at: 1_795_000_000_000 + Int64(i)) }
+    let after = residentBytes()
+    let perSocket = Double(after - before) / Double(socketCount)
+    print(String(format: "  memory       %.1f bytes per tracked socket (RSS %d MB -> %d MB)", perSocket, before >> 20, after >> 20))
+    withExtendedLifetime(registry) {}
+    return perSocket
+}
 
 // 2. Mirror into a real redis-server.
 let benchRedis = try BenchRedis()
@@ -62,10 +69,19 @@ logger.logLevel = .critical
 let member = ClusterMember(configuration: configuration, logger: logger) { _ in }
 for (i, id) in ids.enumerated() { member.socketConnected(id, namespace: "/", at: 1_795_000_000_000 + Int64(i)) }
 let clock = ContinuousClock()
-let start = clock.now
-member.start()
-while member.registryRewrites == 0 { usleep(1000) }
-let mirrorTime = clock.now - start
+let mirrorTime = progress.phase("2/3 mirror: writing \(socketCount) entries into redis-server") { () -> Duration in
+    let start = clock.now
+    member.start()
+    var lastNote = clock.now
+    while member.registryRewrites == 0 {
+        usleep(1000)
+        if clock.now - lastNote > .seconds(5) {
+            progress.note("    still mirroring after \(clock.now - start)")
+            lastNote = clock.now
+        }
+    }
+    return clock.now - start
+}
 let stored = (try? redis.command(["HLEN", "socketbus:owner"]))?.integer ?? -1
 let seconds = Double(mirrorTime.components.seconds) + Double(mirrorTime.components.attoseconds) / 1e18
 print(String(format: "  mirror       %.2f s to write %d entries (%.0f entries/s, pipelined batches of 1000)", seconds, Int(stored), Double(socketCount) / seconds))
@@ -76,6 +92,7 @@ var samples: [Double] = []
 samples.reserveCapacity(lookups)
 var generator = SystemRandomNumberGenerator()
 var misses = 0
+progress.note("3/3 find-socket: \(lookups) lookups: started")
 for _ in 0..<lookups {
     let id = ids[Int.random(in: 0..<ids.count, using: &generator)]
     let t0 = clock.now
@@ -84,8 +101,15 @@ for _ in 0..<lookups {
     if found == nil { misses += 1 }
     samples.append(Double(t.components.attoseconds) / 1e12 + Double(t.components.seconds) * 1e6)
 }
+progress.note("3/3 find-socket: done")
 samples.sort()
 let p50 = samples[samples.count / 2]
 let p99 = samples[min(samples.count - 1, samples.count * 99 / 100)]
 print(String(format: "  find-socket  p50 %.0f µs, p99 %.0f µs, max %.0f µs over %d lookups (%d misses)", p50, p99, samples.last ?? 0, lookups, misses))
 member.stop(leave: false)
+
+print("")
+print("issue 3 targets (this run):")
+func verdict(_ met: Bool) -> String { met ? "met" : "NOT met" }
+print(String(format: "  ≤ 200 bytes per tracked socket: %.1f: ", bytesPerSocket) + verdict(bytesPerSocket <= 200))
+print(String(format: "  find-socket p99 < 2 ms on loopback: %.0f µs: ", p99) + verdict(p99 < 2000))

@@ -1,0 +1,187 @@
+public import MsgPack
+
+/// Decodes broadcast payloads straight into a ``BroadcastDelivery``.
+///
+/// The fast path walks msgpack-c's object tree and writes the packet's JSON
+/// directly, without building JavaScript values. Whatever it is not sure to
+/// write exactly as socket.io-parser would (maps with array-index-like,
+/// repeated or `__proto__` keys, ext values, type 5/6 packets) goes through
+/// the general decoder and encoder instead; tests hold the two paths equal.
+/// Not thread-safe: one per thread.
+public final class BroadcastDecoder {
+    public let flavor: NotepackFlavor
+    private let reader: MsgPackReader
+    private let encoder = PacketEncoder(parser: .v4, normalizesLegacyBinaryTypes: true)
+    /// The fast path writes the packet here, then copies it into the
+    /// delivery in one go; its memory is kept across messages. Behind a
+    /// pointer: an inout access to a class's stored `var` is checked for
+    /// exclusivity at run time (~60 instructions per message).
+    private let writer: UnsafeMutablePointer<ByteWriter>
+    private let strings = StringCache()
+
+    public init(flavor: NotepackFlavor = .notepack3, limits: MsgPackReader.Limits = .init()) {
+        self.flavor = flavor
+        self.reader = MsgPackReader(limits: limits)
+        writer = .allocate(capacity: 1)
+        writer.initialize(to: ByteWriter())
+    }
+
+    deinit {
+        writer.pointee.deallocate()
+        writer.deinitialize(count: 1)
+        writer.deallocate()
+    }
+
+    public func decode(_ payload: [UInt8], into delivery: inout BroadcastDelivery) throws(CodecError) {
+        delivery.reset(keepingPacket: true)
+        let handled: Bool
+        do {
+            handled = try reader.withCodecObject(payload) { root throws(CodecError) in
+                fastDecode(root, into: &delivery, writer: &writer.pointee)
+            }
+        } catch {
+            delivery.packet.removeAll(keepingCapacity: true)
+            throw error
+        }
+        if !handled { try generalDecode(payload, into: &delivery) }
+    }
+
+    private func generalDecode(_ payload: [UInt8], into delivery: inout BroadcastDelivery) throws(CodecError) {
+        let message = try BroadcastMessage.decode(payload, flavor: flavor, reader: reader)
+        delivery.reset()
+        delivery.usedGeneralPath = true
+        delivery.uid = message.uid
+        delivery.namespace = message.namespace
+        delivery.rooms = message.rooms
+        delivery.except = message.except ?? []
+        delivery.isVolatile = message.isVolatile
+        delivery.compress = message.compress
+        delivery.existingAckId = message.ackId
+        delivery.request = message.deliveryRequest
+        encoder.encode(message.socketIOPacket, text: &delivery.packet, attachments: &delivery.attachments)
+    }
+
+    /// Returns false to hand the message to the general path.
+    private func fastDecode(
+        _ root: MsgPackObject,
+        into delivery: inout BroadcastDelivery,
+        writer out: inout ByteWriter
+    ) -> Bool {
+        guard root.kind == .array, root.count == 3, root[0].kind == .string,
+            root[1].kind == .map, root[2].kind == .map
+        else { return false }  // the general path names the problem
+        delivery.uid = strings.string(root[0])
+
+        var type: UInt64?
+        var dataIndex: Int?
+        var idValue: Double?
+        var namespaceIndex: Int?
+        let packet = root[1]
+        for i in 0..<packet.count {
+            let key = packet.key(at: i)
+            let value = packet.value(at: i)
+            if key.isString("type") {
+                guard value.kind == .uint, type == nil else { return false }
+                type = value.uint64Value
+            } else if key.isString("data") {
+                guard dataIndex == nil else { return false }
+                dataIndex = i
+            } else if key.isString("nsp") {
+                guard value.kind == .string else { return false }
+                delivery.namespace = strings.string(value)
+                namespaceIndex = i
+            } else if key.isString("id") {
+                guard value.kind == .uint else { return false }
+                idValue = Double(value.uint64Value)
+            } else if key.kind != .string || key.isString("__proto__") {
+                return false
+            }
+        }
+        guard let type, type == 2 || type == 3 else { return false }
+        delivery.existingAckId = idValue
+
+        let options = root[2]
+        var flagsIndex: Int?
+        for i in 0..<options.count {
+            let key = options.key(at: i)
+            if key.isString("rooms") {
+                guard readRooms(options.value(at: i), into: &delivery.rooms) else { return false }
+            } else if key.isString("except") {
+                guard readRooms(options.value(at: i), into: &delivery.except) else { return false }
+            } else if key.isString("flags") {
+                guard options.value(at: i).kind == .map else { return false }
+                flagsIndex = i
+            } else if key.isString(DeliveryRequest.optionsKey) {
+                delivery.request = DeliveryRequest(options.value(at: i))
+            } else if key.kind != .string {
+                return false
+            }
+        }
+        if let flagsIndex {
+            let flags = options.value(at: flagsIndex)
+            for i in 0..<flags.count {
+                let key = flags.key(at: i)
+                let value = flags.value(at: i)
+                if key.isString("volatile") {
+                    delivery.isVolatile = value.kind == .bool && value.boolValue
+                } else if key.isString("compress") {
+                    delivery.compress = value.kind == .bool ? value.boolValue : nil
+                }
+            }
+        }
+
+        // `<type>[<nsp>,][<id>]<json>`; for binary data the type becomes a
+        // BINARY one and `<attachments>-` follows it, known only at the end.
+        out.reset()
+        out.append(UInt8(ascii: "0") + UInt8(type))
+        if let namespaceIndex {
+            let namespace = packet.value(at: namespaceIndex)
+            if namespace.count > 0 && !namespace.isString("/") {
+                namespace.withBytes { span in span.withUnsafeBufferPointer { out.append(contentsOf: $0) } }
+                out.append(UInt8(ascii: ","))
+            }
+        }
+        if let idValue {
+            JSNumberFormatter.appendJSONNumber(idValue, to: &out)
+        }
+        if let dataIndex {
+            let data = packet.value(at: dataIndex)
+            if data.kind != .nil {
+                guard FastJSON.write(data, to: &out, attachments: &delivery.attachments) else { return false }
+            }
+        }
+        if !delivery.attachments.isEmpty {
+            var digits = 1
+            var scale = 10
+            while delivery.attachments.count >= scale {
+                digits += 1
+                scale *= 10
+            }
+            let gap = out.insertGap(at: 1, width: digits + 1)
+            var rest = delivery.attachments.count
+            for k in stride(from: digits - 1, through: 0, by: -1) {
+                gap[k] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            }
+            gap[digits] = UInt8(ascii: "-")
+            out.set(UInt8(ascii: "0") + UInt8(type) + 3, at: 0)
+        }
+        delivery.packet.replaceSubrange(delivery.packet.startIndex..<delivery.packet.endIndex, with: out.bytes)
+        return true
+    }
+
+    private func readRooms(_ array: MsgPackObject, into rooms: inout [Room]) -> Bool {
+        guard array.kind == .array else { return false }
+        for i in 0..<array.count {
+            let element = array[i]
+            switch element.kind {
+            case .string: rooms.append(.name(strings.string(element)))
+            case .uint: rooms.append(.number(Double(element.uint64Value)))
+            case .int: rooms.append(.number(Double(element.int64Value)))
+            case .float32, .float64: rooms.append(.number(element.doubleValue))
+            default: return false
+            }
+        }
+        return true
+    }
+}

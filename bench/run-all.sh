@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Every benchmark of socketbus, one after the other, as bench/README.md reports them.
+#
+#   bench/run-all.sh [--callgrind] [--chaos [OUTAGES]] [--no-build]
+#
+#   1. the machine (cores, CPU, memory, Swift, kernel, date, library versions);
+#   2. codec-bench     the codec's hot path against msgpack-c alone (issue 2);
+#   3. registry-bench  1M sockets: memory, mirror into Redis, find-socket (issue 3);
+#   4. delivery-bench  Redis → busd → connector: throughput, latency, no-target cost (issue 4);
+#   5. with --callgrind: instructions per message of the codec cases (valgrind);
+#   6. with --chaos: bench/chaos.sh, redis-server killed and restarted OUTAGES
+#      times (default 20) under load (needs .venv and a built busd: make deps-test build).
+#
+# Figures go to standard output, progress lines ("started", "done in") to
+# standard error: `bench/run-all.sh > figures.txt` keeps a quiet copy of the
+# figures while the terminal shows how far the run is.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+callgrind=0
+chaos=""
+build=1
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --callgrind) callgrind=1 ;;
+        --chaos)
+            chaos=20
+            if [[ ${2:-} =~ ^[1-9][0-9]*$ ]]; then chaos=$2; shift; fi
+            ;;
+        --no-build) build=0 ;;
+        *) echo "usage: bench/run-all.sh [--callgrind] [--chaos [OUTAGES]] [--no-build]" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+started=$SECONDS
+step() { echo "run-all [$((SECONDS - started)) s] $*" >&2; }
+bin=bench/.build/release
+
+if [[ $build == 1 ]]; then
+    step "building the bench package (release)"
+    if ! swift build -c release --package-path bench >&2; then
+        # SwiftPM keeps a stale target description when sources of the main
+        # package move; once without it is enough.
+        step "build failed; again without the cached target description"
+        rm -f bench/.build/*/release/description.json
+        swift build -c release --package-path bench >&2
+    fi
+fi
+
+step "machine"
+echo "## Machine"
+echo
+echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "- cores (nproc): $(nproc); CPU: $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
+echo "- memory: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+echo "- kernel: $(uname -sr)"
+echo "- swift: $(swift --version 2>&1 | head -n 1)"
+echo "- msgpack-c: $(pkg-config --modversion msgpack 2>/dev/null || echo '?'); hiredis: $(pkg-config --modversion hiredis 2>/dev/null || echo '?'); $(redis-server --version | cut -d' ' -f1-3)"
+echo "- load when starting: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+for tool in codec-bench registry-bench delivery-bench; do
+    step "$tool: started"
+    echo
+    echo "## $tool"
+    echo
+    echo '```'
+    "$bin/$tool"
+    echo '```'
+    step "$tool: done"
+done
+
+if [[ $callgrind == 1 ]]; then
+    step "callgrind: started (about a minute)"
+    echo
+    echo "## callgrind (instructions per message)"
+    echo
+    echo '```'
+    bench/callgrind.sh anchor MsgPackReader hot-path general inject-only encode-broadcast
+    echo '```'
+    step "callgrind: done"
+fi
+
+if [[ -n $chaos ]]; then
+    step "chaos: started ($chaos outages)"
+    echo
+    echo "## chaos ($chaos outages)"
+    echo
+    echo '```'
+    bench/chaos.sh "$chaos" 2>&1
+    echo '```'
+    step "chaos: done"
+fi
+step "all done in $((SECONDS - started)) s"
