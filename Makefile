@@ -28,7 +28,7 @@ TEST_ENV := PATH="$(CURDIR)/.venv/bin:$$PATH" NODE_PATH="/usr/share/nodejs$${NOD
 # Where the connector and end-to-end tests find busd and busctl.
 BIN_ENV := SOCKETBUS_BIN_DIR="$(abspath $(BUILD_DIR))/debug"
 
-.PHONY: demo test build release bench format lint clean deps deps-test
+.PHONY: demo test build release bench bench-all format lint clean deps deps-test
 
 deps:
 	scripts/ensure-deps.sh
@@ -47,7 +47,7 @@ test: deps-test
 	@mkdir -p $(LOG_DIR)
 	@echo "make test: output kept in $(LOG_DIR)/build-tests.log and $(LOG_DIR)/test.log"
 	$(SWIFT) build $(SPM) --build-tests 2>&1 | tee $(LOG_DIR)/build-tests.log
-	$(BIN_ENV) deploy/validate.sh 2>&1 | tee $(LOG_DIR)/deploy.log
+	$(TEST_ENV) $(BIN_ENV) deploy/validate.sh 2>&1 | tee $(LOG_DIR)/deploy.log
 	$(TEST_ENV) $(SWIFT) test $(SPM) $(TEST_FLAGS) 2>&1 | tee $(LOG_DIR)/test.log
 	$(TEST_ENV) $(BIN_ENV) node --test clients/node/test/ 2>&1 | tee $(LOG_DIR)/node-connector.log | tail -n 9
 	$(TEST_ENV) $(BIN_ENV) python -m pytest -q -p no:cacheprovider clients/python/tests 2>&1 | tee $(LOG_DIR)/python-connector.log
@@ -60,11 +60,13 @@ build: deps
 release: deps
 	$(SWIFT) build $(SPM) -c release
 
+# Every benchmark with progress lines (bench/README.md has the figures);
+# bench-all adds callgrind instruction counts and 20 chaos outages.
 bench: deps
-	$(SWIFT) build -c release --package-path bench
-	bench/.build/release/codec-bench
-	bench/.build/release/registry-bench
-	bench/.build/release/delivery-bench
+	bench/run-all.sh
+
+bench-all: deps-test build
+	bench/run-all.sh --callgrind --chaos
 
 format:
 	@if $(SWIFT) format --version >/dev/null 2>&1; then \

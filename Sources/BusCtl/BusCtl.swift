@@ -10,7 +10,7 @@ struct BusCtl: ParsableCommand {
         commandName: "busctl",
         abstract: "Operate and inspect a socketbus (Socket.IO over Redis) cluster.",
         version: SocketBusVersion.string,
-        subcommands: [InspectCommand.self, FindSocketCommand.self, NodesCommand.self, EmitCommand.self, AcksCommand.self, AlertTestCommand.self]
+        subcommands: [InspectCommand.self, FindSocketCommand.self, NodesCommand.self, EmitCommand.self, AcksCommand.self, AlertTestCommand.self, StatusCommand.self]
     )
 }
 

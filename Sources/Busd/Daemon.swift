@@ -117,6 +117,13 @@ final class Daemon: Sendable {
     }
 
     private func installSignalHandlers() {
+        // A parent may have blocked them (Foundation's Process does): a
+        // blocked SIGTERM would never start the drain.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGTERM)
+        sigaddset(&set, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         for signalNumber in [SIGTERM, SIGINT] {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)

@@ -1,0 +1,116 @@
+import ArgumentParser
+import BusConfig
+import Foundation
+import StatusHTTP
+
+/// `busctl status`: the local busd's readiness and figures, read from its
+/// /readyz and /metrics endpoints.
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the local busd's readiness and figures (from its /readyz and /metrics).",
+        discussion: """
+            The address is --http, else http.listen of the config file (--config or SOCKETBUS_CONFIG), \
+            else SOCKETBUS_HTTP_LISTEN, else 127.0.0.1:9477.
+
+            Exit status: 0 ready, 3 not ready (the reasons are printed), 1 busd could not be reached.
+            """
+    )
+
+    @Option(name: .long, help: "busd's status address, host:port.")
+    var http: String?
+
+    @Option(name: .long, help: "busd's YAML config file, to read http.listen from.")
+    var config: String?
+
+    @Flag(name: .long, help: "Print the raw Prometheus page instead of the summary.")
+    var raw = false
+
+    func run() throws {
+        let address: ListenAddress
+        do {
+            address = try ListenAddress(parsing: try addressText())
+        } catch let error as ConfigError {
+            throw ValidationError(error.description)
+        } catch {
+            throw ValidationError("--http: \(error)")
+        }
+        let ready: StatusClient.Response
+        let metrics: StatusClient.Response
+        do {
+            ready = try StatusClient.get(address, path: "/readyz")
+            metrics = try StatusClient.get(address, path: "/metrics")
+        } catch {
+            printError("busctl status: \(error) (is busd running with http.listen \(address)?)")
+            throw ExitCode(1)
+        }
+        if raw {
+            print(metrics.body, terminator: "")
+        } else {
+            print(StatusReport.text(ready: ready, samples: PrometheusSample.parse(metrics.body)))
+        }
+        if ready.status != 200 { throw ExitCode(3) }
+    }
+
+    private func addressText() throws -> String {
+        if let http { return http }
+        let variables = ProcessInfo.processInfo.environment
+        let layers = ResolvedSettings(
+            flags: [:], environment: variables,
+            file: try (config ?? variables["SOCKETBUS_CONFIG"]).map { try ConfigFile(path: $0) })
+        let text = try layers.string("http.listen") ?? "127.0.0.1:9477"
+        if text == "off" { throw ValidationError("http.listen is off in busd's settings: no status to read") }
+        return text
+    }
+}
+
+/// The summary `busctl status` prints.
+enum StatusReport {
+    static func text(ready: StatusClient.Response, samples: [PrometheusSample]) -> String {
+        func value(_ name: String, _ labels: [String: String] = [:]) -> String {
+            guard let sample = samples.first(where: { sample in sample.name == name && labels.allSatisfy { sample.labels[$0.key] == $0.value } })
+            else { return "-" }
+            return sample.value == sample.value.rounded() ? String(Int64(sample.value)) : String(format: "%.1f", sample.value)
+        }
+        let info = samples.first { $0.name == "socketbus_info" }?.labels ?? [:]
+        var uptime = "-"
+        if let started = samples.first(where: { $0.name == "socketbus_start_time_seconds" })?.value {
+            uptime = "\(Int(Date().timeIntervalSince1970 - started))s"
+        }
+        let reasons = ready.body.split(separator: "\n").dropFirst().map { $0.hasPrefix("- ") ? $0.dropFirst(2) : $0 }
+        let readyLine = ready.status == 200 ? "ready" : "NOT READY: " + reasons.joined(separator: "; ")
+        var rows: [(String, String)] = [
+            ("node", "\(info["node"] ?? "-")  uid \(info["uid"] ?? "-")  version \(info["version"] ?? "-")  up \(uptime)"),
+            ("state", readyLine),
+            ("redis", "connected \(value("socketbus_redis_connected") == "1" ? "yes" : "no"), reconnects \(value("socketbus_redis_reconnects_total"))"),
+            ("node link", "\(value("socketbus_local_connections")) connection(s)"),
+            ("registry", "\(value("socketbus_registry_sockets")) socket(s), \(value("socketbus_registry_rewrites_total")) rewrite(s)"),
+            (
+                "messages",
+                "received \(value("socketbus_messages_received_total")), delivered \(value("socketbus_messages_delivered_total")), "
+                    + "malformed \(value("socketbus_messages_malformed_total"))"
+            ),
+        ]
+        let dropped = samples.filter { $0.name == "socketbus_messages_dropped_total" }
+        rows.append(("dropped", dropped.map { "\($0.labels["reason"] ?? "?") \(Int64($0.value))" }.joined(separator: ", ")))
+        rows.append((
+            "confirmations",
+            ["delivered", "timeout", "disconnected"].map { "\($0) \(value("socketbus_confirmations_total", ["status": $0]))" }
+                .joined(separator: ", ") + ", pending \(value("socketbus_acks_pending"))"
+        ))
+        rows.append((
+            "outbound",
+            "buffered \(value("socketbus_outbound_buffered"))/\(value("socketbus_outbound_buffer_limit")), "
+                + "published \(value("socketbus_outbound_published_total")), replayed \(value("socketbus_outbound_replayed_total"))"
+        ))
+        let alerts = samples.filter { $0.name == "socketbus_alert_sends_total" && $0.value > 0 }
+        rows.append((
+            "alerts",
+            alerts.isEmpty
+                ? "none sent" : alerts.map { "\($0.labels["channel"] ?? "?") \($0.labels["result"] ?? "?") \(Int64($0.value))" }
+                    .joined(separator: ", ")
+        ))
+        let width = rows.map(\.0.count).max() ?? 0
+        return rows.map { $0.0.padding(toLength: width + 2, withPad: " ", startingAt: 0) + $0.1 }.joined(separator: "\n")
+    }
+}
