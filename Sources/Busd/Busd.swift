@@ -29,6 +29,9 @@ struct Busd: ParsableCommand {
     @Flag(name: .customLong("check-config"), help: "Check the settings, print them with their sources, and exit (0 valid, 78 not).")
     var checkConfig = false
 
+    @Flag(name: .customLong("settings-table"), help: .hidden)
+    var settingsTable = false
+
     @Option(name: .long, help: "Redis URL: redis://[user@]host:port/db or unix:///path?db=N (redis.url).")
     var redis: String?
 
@@ -109,6 +112,11 @@ struct Busd: ParsableCommand {
     }
 
     func run() throws {
+        if settingsTable {
+            // The README's table is this output: one source for both.
+            print(SettingsReport.markdownTable(), terminator: "")
+            return
+        }
         let environment = ProcessInfo.processInfo.environment
         let resolved: ResolvedSettings
         let settings: DaemonSettings

@@ -37,4 +37,15 @@ enum SettingsReport {
         }
         return lines.joined(separator: "\n")
     }
+
+    /// The README's settings table (Markdown), from the catalog.
+    static func markdownTable() -> String {
+        var text = "| key | flag | default | meaning |\n|---|---|---|---|\n"
+        for spec in SettingsCatalog.all {
+            let flag = spec.flag.map { "`--\($0)`" } ?? "env only"
+            let defaultText = spec.defaultValue.map { "`\($0)`" } ?? "–"
+            text += "| `\(spec.key)` | \(flag) | \(defaultText) | \(spec.help) |\n"
+        }
+        return text
+    }
 }

@@ -1,0 +1,144 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// busd's settings and status endpoints, on the real binaries.
+@Suite("busd settings and status endpoints", .serialized)
+struct BusdOperationsTests {
+    static let busd = InspectCommandTests.binary.deletingLastPathComponent().appendingPathComponent("busd")
+
+    static func runBusd(_ arguments: [String], environment: [String: String] = [:]) throws -> InspectCommandTests.Result {
+        let process = Process()
+        process.executableURL = busd
+        process.arguments = arguments
+        process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return .init(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    static func temporaryFile(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("busd-\(UUID().uuidString).yaml").path
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @Test func checkConfigShowsEachSettingWithItsSourceAndHidesSecrets() throws {
+        let config = try Self.temporaryFile("redis:\n  url: redis://10.1.2.3:6380/1\nacks:\n  policy: all\n")
+        let password = try Self.temporaryFile("hunter2-XYZZY\n")
+        defer {
+            try? FileManager.default.removeItem(atPath: config)
+            try? FileManager.default.removeItem(atPath: password)
+        }
+        let result = try Self.runBusd(
+            ["--check-config", "--config", config, "--ack-policy", "none", "--socket", "/tmp/x/web-7.sock"],
+            environment: [
+                "SOCKETBUS_ACKS_TIMEOUT": "5s", "SOCKETBUS_REDIS_PASSWORD_FILE": password,
+                "SOCKETBUS_ALERTS_WEBHOOK_TOKEN": "tok-XYZZY", "SOCKETBUS_REDIS_ULR": "typo",
+            ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+        func row(_ key: String) -> [String]? { lines.first { $0.first == key } }
+        #expect(row("redis.url")?.dropFirst().first == "redis://:***@10.1.2.3:6380/1")
+        #expect(row("acks.policy") == ["acks.policy", "none", "flag", "--ack-policy"])
+        #expect(row("acks.timeout") == ["acks.timeout", "5s", "environment", "SOCKETBUS_ACKS_TIMEOUT"])
+        #expect(row("acks.retention") == ["acks.retention", "1h", "default"])
+        #expect(row("node.id")?.dropFirst().first?.hasSuffix("/web-7") == true)
+        #expect(row("alerts.webhook.token")?.dropFirst().first == "(set)")
+        #expect(result.stdout.contains("warning: SOCKETBUS_REDIS_ULR is set but names no setting"))
+        #expect(!result.stdout.contains("XYZZY") && !result.stderr.contains("XYZZY"))
+    }
+
+    static let badSettings: [([String], [String: String], String, String)] = [
+        (["--redis-timeout", "2x"], [:], "", "busd: configuration error: --redis-timeout: '2x' is not a duration"),
+        ([], ["SOCKETBUS_OUTBOUND_OVERFLOW": "drop-all"], "", "SOCKETBUS_OUTBOUND_OVERFLOW (outbound.overflow): 'drop-all' is not one of"),
+        ([], [:], "http:\n  listen: everywhere\n", "http.listen (CONFIG line 2): 'everywhere' is not host:port"),
+        ([], [:], "redis:\n  url: redis://x\n  timout: 2s\n", "redis.timout (CONFIG line 3): is not a setting (did you mean redis.timeout?)"),
+        ([], [:], "node:\n  id: 'a b'\n", "node.id (CONFIG line 2): 'a b' must be non-empty, without spaces"),
+        (["--redis", "redis://:pw@h"], ["SOCKETBUS_REDIS_PASSWORD": "x"], "", "SOCKETBUS_REDIS_PASSWORD (redis.password): redis.url carries a password too"),
+        ([], [:], "alerts:\n  smtp:\n    to: [a@b.org]\n", "alerts.smtp.to (CONFIG line 3): needs alerts.smtp.url"),
+    ]
+
+    @Test(arguments: badSettings)
+    func aBadSettingNamesItsKeyAndExits78(_ flags: [String], _ environment: [String: String], _ file: String, _ message: String) throws {
+        var arguments = ["--check-config"] + flags
+        var expected = message
+        var path: String?
+        if !file.isEmpty {
+            path = try Self.temporaryFile(file)
+            arguments += ["--config", path!]
+            expected = message.replacingOccurrences(of: "CONFIG", with: path!)
+        }
+        defer { path.map { try? FileManager.default.removeItem(atPath: $0) } }
+        let result = try Self.runBusd(arguments, environment: environment)
+        #expect(result.status == 78)
+        #expect(result.stderr.contains(expected), "\(result.stderr)")
+        #expect(!result.stderr.contains(":pw@"))
+    }
+
+    @Test func everySettingIsAFlagOfBusdAndDocumentedOnceInTheReadme() throws {
+        let help = try Self.runBusd(["--help"]).stdout
+        let readme = try String(
+            contentsOfFile: #filePath.replacingOccurrences(of: "Tests/BusCtlTests/BusdOperationsTests.swift", with: "README.md"),
+            encoding: .utf8)
+        let catalog = try Self.runBusd(["--check-config"]).stdout.split(separator: "\n").dropFirst()
+            .compactMap { $0.split(separator: " ").first.map(String.init) }.filter { $0.contains(".") }
+        #expect(catalog.count > 40)
+        let table = try Self.runBusd(["--settings-table"]).stdout
+        #expect(readme.contains(table), "README's settings table differs from busd --settings-table")
+        for key in catalog {
+            let rows = readme.split(separator: "\n").filter { $0.hasPrefix("| `\(key)`") }
+            #expect(rows.count == 1, "README documents \(key) \(rows.count) times")
+            let flag = rows.first?.split(separator: "|").dropFirst().first.flatMap { cell in
+                cell.split(separator: "`").first { $0.hasPrefix("--") }
+            }
+            if let flag { #expect(help.contains(String(flag)), "busd --help lacks \(flag)") }
+        }
+    }
+
+    @Test func statusEndpointsFollowRedisAndBusctlStatusShowsThem() throws {
+        let port = try FreePort.find()
+        let running = try DeliveryCommandTests.RunningBusd(extraArguments: [
+            "--http", "127.0.0.1:\(port)", "--redis-timeout", "300ms",
+        ])
+        running.connect("status-a")
+        #expect(running.waitRegistered("status-a"))
+        let address = "127.0.0.1:\(port)"
+        #expect(eventually { (try? InspectCommandTests.run(["status", "--http", address]))?.status == 0 })
+        let status = try InspectCommandTests.run(["status", "--http", address])
+        #expect(status.stdout.contains("state          ready"))
+        #expect(status.stdout.contains("registry       1 socket(s)"))
+        #expect(status.stdout.contains("node link      1 connection(s)"))
+        let page = try InspectCommandTests.run(["status", "--http", address, "--raw"]).stdout
+        for family in [
+            "socketbus_messages_received_total", "socketbus_messages_delivered_total",
+            "socketbus_messages_dropped_total{reason=\"outbound_full\"}", "socketbus_messages_malformed_total",
+            "socketbus_confirmations_total{status=\"timeout\"}", "socketbus_registry_sockets 1",
+            "socketbus_redis_reconnects_total", "socketbus_redis_connected 1", "socketbus_outbound_buffered",
+            "socketbus_local_connections 1", "socketbus_ready 1",
+        ] {
+            #expect(page.contains(family), "/metrics lacks \(family)")
+        }
+        // A malformed message on an adapter channel is counted.
+        _ = DrainTests.redisCommand(running.server, ["publish", "socket.io#/#", "not msgpack"])
+        #expect(eventually {
+            (try? InspectCommandTests.run(["status", "--http", address, "--raw"]))?.stdout.contains("socketbus_messages_malformed_total 1") == true
+        })
+        // Redis gone: not ready (exit 3) with the reason; back: ready again.
+        running.server.kill()
+        #expect(eventually { (try? InspectCommandTests.run(["status", "--http", address]))?.status == 3 })
+        let down = try InspectCommandTests.run(["status", "--http", address])
+        #expect(down.stdout.contains("NOT READY: the adapter subscription is not established"))
+        try running.server.restart()
+        #expect(eventually(timeout: .seconds(10)) { (try? InspectCommandTests.run(["status", "--http", address]))?.status == 0 })
+        #expect(try InspectCommandTests.run(["status", "--http", "127.0.0.1:1"]).status == 1)
+    }
+}
