@@ -61,6 +61,8 @@ final class Daemon: Sendable {
         for name in unknownEnvironment {
             logger.warning("\(name) is set but names no setting (a typo?)")
         }
+        // First, so that a SIGTERM at any moment from here on drains.
+        installSignalHandlers()
         // Redis is not there until both connections say so.
         alerter.reachabilityChanged(false)
         try createSocketDirectory()
@@ -79,7 +81,6 @@ final class Daemon: Sendable {
                 "node": "\(settings.member.nodeId)", "uid": "\(member.uid)", "redis": "\(settings.member.redis)",
                 "socket": "\(settings.socketPath)",
             ])
-        installSignalHandlers()
         dispatchMain()
     }
 

@@ -82,9 +82,8 @@ struct RegistryCommandTests {
         let table = try InspectCommandTests.run(["nodes", "--redis", server.url])
         #expect(table.stdout.contains("NODE") && table.stdout.contains("busd-under-test") && table.stdout.contains("alive"))
 
-        // SIGTERM arrives through a dispatch source (the inherited mask may block it: send SIGINT too).
-        kill(busd.processIdentifier, SIGTERM)
-        busd.interrupt()
+        // busd unblocks SIGTERM even when its parent (Foundation's Process) blocked it.
+        busd.terminate()
         busd.waitUntilExit()
         #expect(busd.terminationStatus == 0)
         let after = try InspectCommandTests.run(["nodes", "--redis", server.url])
