@@ -33,7 +33,9 @@ final class AdapterSubscriber: @unchecked Sendable {
     let redis: RedisConfiguration
     let settings: Settings
     private let logger: Logger
-    private let onMessage: @Sendable (_ channel: [UInt8], _ payload: [UInt8]) -> Void
+    /// The message's bytes are valid only during the call (they lie in the
+    /// connection's read buffer): no copy per message.
+    private let onMessage: @Sendable (_ channel: UnsafeRawBufferPointer, _ payload: UnsafeRawBufferPointer) -> Void
     /// Called after the messages of one read were handled.
     private let onDrained: @Sendable () -> Void
     /// Called with true once the patterns wanted at connection time are all
@@ -49,7 +51,7 @@ final class AdapterSubscriber: @unchecked Sendable {
         logger: Logger,
         onDrained: @escaping @Sendable () -> Void = {},
         onReadiness: @escaping @Sendable (Bool) -> Void = { _ in },
-        onMessage: @escaping @Sendable (_ channel: [UInt8], _ payload: [UInt8]) -> Void
+        onMessage: @escaping @Sendable (_ channel: UnsafeRawBufferPointer, _ payload: UnsafeRawBufferPointer) -> Void
     ) {
         self.redis = redis
         self.settings = settings
@@ -145,9 +147,6 @@ final class AdapterSubscriber: @unchecked Sendable {
         // Ready once what was wanted at connection time is confirmed; patterns
         // added later (a new namespace) do not make busd unready meanwhile.
         var required: Set<String>? = Set(state.withLock { $0.patterns })
-        // Reused for every message: their capacity stays.
-        var channel: [UInt8] = []
-        var payload: [UInt8] = []
         while !state.withLock({ $0.stopping }) {
             let wanted = state.withLock { $0.patterns }.filter { !requested.contains($0) }
             if !wanted.isEmpty {
@@ -157,8 +156,8 @@ final class AdapterSubscriber: @unchecked Sendable {
             }
             var gotTraffic = false
             drain: while true {
-                switch try connection.bufferedMessage(channel: &channel, payload: &payload) {
-                case .message: onMessage(channel, payload)
+                switch try connection.nextBufferedMessage(onMessage) {
+                case .message: break
                 case .other(let reply): handle(reply)
                 case .none: break drain
                 }

@@ -67,7 +67,7 @@ public final class ClusterMember: @unchecked Sendable {
     public let uid: String
     public let startedAt = unixMilliseconds()
     let logger: Logger
-    private let registry = Mutex(SocketRegistry())
+    private let registry = GuardedRegistry()
     /// Counters bumped on the subscriber thread, read from anywhere.
     let counters = StatisticsCounters()
     private let onCommand: @Sendable (NodeCommand) -> Void
@@ -83,6 +83,11 @@ public final class ClusterMember: @unchecked Sendable {
     /// The last channel seen and what it parsed to (subscriber thread).
     private var lastChannelBytes: [UInt8] = []
     private var lastChannel: AdapterChannel?
+    /// The last room channel's room check and the registry generation it saw.
+    private var lastRoomCheck: (present: Bool, generation: UInt64)?
+    private var lastSelection: CachedSelection?
+    /// The payload being decoded, copied out of the read buffer (capacity reused).
+    private var payload: [UInt8] = []
     private let decoder = BroadcastDecoder()
     /// Reused for every broadcast, so its buffers keep their capacity.
     private var delivery = BroadcastDelivery()
@@ -297,8 +302,8 @@ public final class ClusterMember: @unchecked Sendable {
 
     // MARK: State
 
-    public func socket(_ id: String) -> SocketRegistry.Socket? { registry.withLock { $0.socket(id) } }
-    public var socketCount: Int { registry.withLock { $0.count } }
+    public func socket(_ id: String) -> SocketRegistry.Socket? { registry.read { $0.socket(id) }.0 }
+    public var socketCount: Int { registry.read { $0.count }.0 }
     public var statistics: Statistics { counters.snapshot }
     public var isRedisConnected: Bool { mirror.isConnected && subscriber.isConnected }
     public var subscribedPatterns: Set<String> { subscriber.confirmedPatterns }
@@ -332,31 +337,61 @@ public final class ClusterMember: @unchecked Sendable {
     /// The subscriber's entry point, for benchmarks that time routing
     /// without Redis. Call from one thread only.
     @_spi(Benchmarks) public func route(channel: [UInt8], payload: [UInt8]) {
-        handle(channel: channel, payload: payload)
+        channel.withUnsafeBytes { channel in payload.withUnsafeBytes { handle(channel: channel, payload: $0) } }
     }
 
-    private func handle(channel bytes: [UInt8], payload: [UInt8]) {
+    /// `bytes` and `payload` lie in the subscriber's read buffer: valid
+    /// during the call only, copied only when the payload is decoded.
+    private func handle(channel bytes: UnsafeRawBufferPointer, payload bytesOfPayload: UnsafeRawBufferPointer) {
         counters.received.add(1, ordering: .relaxed)
         // Most traffic repeats a few channels: parse each once in a row.
-        if bytes != lastChannelBytes {
+        if !lastChannelBytes.equals(bytes) {
             lastChannel = try? AdapterChannel(parsing: String(decoding: bytes, as: UTF8.self), key: configuration.adapterKey)
-            lastChannelBytes = bytes
+            lastChannelBytes = Array(bytes)
+            lastRoomCheck = nil
         }
         guard let channel = lastChannel else { return }
         switch channel {
         case .broadcast(_, let namespace, let room):
             // The adapter's own shortcut: a room channel for a room this node
-            // does not have is dropped before it is decoded.
-            if let room, !registry.withLock({ $0.hasRoom(room, namespace: namespace) }) {
-                counters.filteredBeforeDecode.add(1, ordering: .relaxed)
-                return
+            // does not have is dropped before it is decoded. The answer holds
+            // until the registry changes (no lock, no hashing meanwhile).
+            if let room {
+                if lastRoomCheck == nil || lastRoomCheck!.generation != registry.generation {
+                    let (present, generation) = registry.read { $0.hasRoom(room, namespace: namespace) }
+                    lastRoomCheck = (present, generation)
+                }
+                if !lastRoomCheck!.present {
+                    counters.filteredBeforeDecode.add(1, ordering: .relaxed)
+                    return
+                }
             }
+            copyPayload(bytesOfPayload)
             handleBroadcast(payload, namespace: namespace)
         case .request(_, let namespace):
+            copyPayload(bytesOfPayload)
             handleRequest(payload, namespace: namespace, channel: channel)
         case .response:
             break
         }
+    }
+
+    private func copyPayload(_ bytes: UnsafeRawBufferPointer) {
+        payload.removeAll(keepingCapacity: true)
+        payload.append(contentsOf: bytes)
+    }
+
+    /// The local sockets the adapter's rule picks for the decoded delivery;
+    /// the last answer is reused while the rooms and the registry are the same.
+    private func selectTargets(namespace: String) -> [String] {
+        let generation = registry.generation
+        if let last = lastSelection, last.matches(generation, namespace, delivery.rooms, delivery.except) { return last.targets }
+        let rooms = delivery.rooms.map(\.description)
+        let except = delivery.except.map(\.description)
+        let (targets, seen) = registry.read { $0.select(namespace: namespace, rooms: rooms, except: except) }
+        lastSelection = CachedSelection(
+            generation: seen, namespace: namespace, rooms: delivery.rooms, except: delivery.except, targets: targets)
+        return targets
     }
 
     private func handleBroadcast(_ payload: [UInt8], namespace: String) {
@@ -372,9 +407,7 @@ public final class ClusterMember: @unchecked Sendable {
             return
         }
         guard delivery.namespace == namespace else { return }
-        let targets = registry.withLock {
-            $0.select(namespace: namespace, rooms: delivery.rooms.map(\.description), except: delivery.except.map(\.description))
-        }
+        let targets = selectTargets(namespace: namespace)
         guard !targets.isEmpty else { return }
         counters.deliveries.add(1, ordering: .relaxed)
         let ackId = injectAckId(payload: payload, namespace: namespace, targets: targets)

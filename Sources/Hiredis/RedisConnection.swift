@@ -22,6 +22,9 @@ public final class RedisConnection {
 
     public let endpoint: Endpoint
     private var context: UnsafeMutablePointer<redisContext>?
+    /// Bytes ``readAvailable()`` read that hiredis has not been fed (see
+    /// RedisConnection+Inbox.swift): pub/sub messages are parsed in place.
+    var inbox = Inbox()
 
     /// Connects, waiting at most `timeout`.
     public init(endpoint: Endpoint, timeout: Duration = .seconds(2)) throws(RedisError) {
@@ -48,12 +51,14 @@ public final class RedisConnection {
 
     deinit {
         if let context { redisFree(context) }
+        inbox.deallocate()
     }
 
     /// Closes the connection now (also done on deinit).
     public func close() {
         if let context { redisFree(context) }
         context = nil
+        inbox.removeAll()
     }
 
     public var isOpen: Bool { context != nil }
@@ -116,6 +121,7 @@ public final class RedisConnection {
     /// Sends everything queued and reads the next reply.
     public func readReply() throws(RedisError) -> RedisReply {
         let context = try open()
+        try feedInbox(context)
         var reply: UnsafeMutablePointer<redisReply>?
         if CHiredis_getReply(context, &reply) != 0 || reply == nil {
             throw Self.error(of: context, errno: errno)
@@ -136,15 +142,16 @@ public final class RedisConnection {
         return rc > 0
     }
 
-    /// Reads what the socket has into the reply parser (one read call).
+    /// Reads what the socket has (one read call, up to the inbox's free space).
     public func readAvailable() throws(RedisError) {
         let context = try open()
-        if redisBufferRead(context) != 0 { throw Self.error(of: context, errno: errno) }
+        try inbox.read(from: CHiredis_fd(context))
     }
 
     /// The next complete reply already read, or nil (never touches the socket).
     public func bufferedReply() throws(RedisError) -> RedisReply? {
         let context = try open()
+        try feedInbox(context)
         var reply: UnsafeMutablePointer<redisReply>?
         if CHiredis_getBufferedReply(context, &reply) != 0 { throw Self.error(of: context, errno: errno) }
         guard let reply else { return nil }
@@ -164,9 +171,22 @@ public final class RedisConnection {
 
     /// Like ``bufferedReply()``, but a pub/sub `message` or `pmessage` is
     /// copied straight into `channel` and `payload` (whose capacity is
-    /// reused), without building a ``RedisReply``: the subscriber's hot path.
+    /// reused), without building a ``RedisReply``.
     public func bufferedMessage(channel: inout [UInt8], payload: inout [UInt8]) throws(RedisError) -> BufferedMessage {
-        let context = try open()
+        try nextBufferedMessage { channelBytes, payloadBytes in
+            channel.removeAll(keepingCapacity: true)
+            channel.append(contentsOf: channelBytes)
+            payload.removeAll(keepingCapacity: true)
+            payload.append(contentsOf: payloadBytes)
+        }
+    }
+
+    /// The hiredis path of ``nextBufferedMessage(_:)``: replies hiredis was
+    /// fed (anything but a pub/sub message, or what came before the inbox).
+    func hiredisBufferedMessage(
+        _ context: UnsafeMutablePointer<redisContext>,
+        _ body: (_ channel: UnsafeRawBufferPointer, _ payload: UnsafeRawBufferPointer) -> Void
+    ) throws(RedisError) -> BufferedMessage {
         var reply: UnsafeMutablePointer<redisReply>?
         if CHiredis_getBufferedReply(context, &reply) != 0 { throw Self.error(of: context, errno: errno) }
         guard let reply else { return .none }
@@ -178,22 +198,19 @@ public final class RedisConnection {
             let channelReply = r.element[r.elements - 2]?.pointee, channelReply.type == REDIS_REPLY_STRING,
             let payloadReply = r.element[r.elements - 1]?.pointee, payloadReply.type == REDIS_REPLY_STRING
         {
-            Self.copy(channelReply, into: &channel)
-            Self.copy(payloadReply, into: &payload)
+            body(Self.raw(channelReply), Self.raw(payloadReply))
             return .message
         }
         return .other(Self.copy(reply))
     }
 
+    private static func raw(_ reply: redisReply) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: reply.str, count: reply.str == nil ? 0 : reply.len)
+    }
+
     private static func equals(_ reply: redisReply, _ text: StaticString) -> Bool {
         guard reply.len == text.utf8CodeUnitCount, let str = reply.str else { return false }
         return memcmp(str, text.utf8Start, reply.len) == 0
-    }
-
-    private static func copy(_ reply: redisReply, into buffer: inout [UInt8]) {
-        buffer.removeAll(keepingCapacity: true)
-        guard let str = reply.str, reply.len > 0 else { return }
-        buffer.append(contentsOf: UnsafeRawBufferPointer(start: str, count: reply.len))
     }
 
     /// Writes everything queued by ``append(_:)-([[UInt8]])`` (blocking until sent).
@@ -226,7 +243,7 @@ public final class RedisConnection {
 
     // MARK: Internals
 
-    private func open() throws(RedisError) -> UnsafeMutablePointer<redisContext> {
+    func open() throws(RedisError) -> UnsafeMutablePointer<redisContext> {
         guard let context else { throw RedisError(.closed, "the connection to \(endpoint) is closed") }
         return context
     }
@@ -236,7 +253,7 @@ public final class RedisConnection {
         return Glibc.timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
     }
 
-    private static func error(of context: UnsafeMutablePointer<redisContext>, errno: Int32) -> RedisError {
+    static func error(of context: UnsafeMutablePointer<redisContext>, errno: Int32) -> RedisError {
         let message = String(cString: CHiredis_errstr(context))
         return RedisError(RedisError.Code(hiredis: CHiredis_err(context), errno: errno), message.isEmpty ? "unknown" : message)
     }

@@ -27,7 +27,11 @@ import Logging
 import LocalProtocol
 import SocketIOCodec
 
-let messages = CommandLine.arguments.dropFirst().first.flatMap(Int.init) ?? 400_000
+// `--phase routed|no-target N`: only that phase, N messages, no figures:
+// for callgrind (bench/callgrind-delivery.sh), which counts busd's threads.
+let arguments = Array(CommandLine.arguments.dropFirst())
+let phase = arguments.first == "--phase" && arguments.count >= 2 ? arguments[1] : nil
+let messages = (phase == nil ? arguments.first : arguments.dropFirst(2).first).flatMap(Int.init) ?? 400_000
 let socketId = "benchSocketAAAAAAAAB"
 let progress = BenchProgress("delivery-bench")
 
@@ -68,15 +72,20 @@ func publish(_ redis: RedisConnection, channel: [UInt8], payloads: ArraySlice<[U
 }
 
 progress.note("set-up: redis-server, busd's cluster member and node link, the connector")
-let redis = try BenchRedis(extraArguments: ["--client-output-buffer-limit", "pubsub 0 0 0"])
-defer { redis.stop() }
-var configuration = ClusterMember.Configuration(redis: try RedisConfiguration(url: redis.unixURL), nodeId: "bench")
+// DELIVERY_BENCH_REDIS_DIR: a directory whose redis.sock a redis-server
+// already listens on (valgrind's descriptors break Foundation's Process).
+let externalRedis = ProcessInfo.processInfo.environment["DELIVERY_BENCH_REDIS_DIR"]
+let redis = externalRedis == nil ? try BenchRedis(extraArguments: ["--client-output-buffer-limit", "pubsub 0 0 0"]) : nil
+defer { redis?.stop() }
+let redisDirectory = externalRedis ?? redis!.directoryPath
+let redisSocket = redisDirectory + "/redis.sock"
+var configuration = ClusterMember.Configuration(redis: try RedisConfiguration(url: "unix://" + redisSocket), nodeId: "bench")
 configuration.ackPolicy = .none
 var logger = Logger(label: "delivery-bench")
 logger.logLevel = .critical
 let relay = NodeCommandRelay()
 let member = ClusterMember(configuration: configuration, logger: logger, onBatchEnd: { relay.flush() }) { relay.forward($0) }
-let linkPath = redis.directoryPath + "/busd.sock"
+let linkPath = redisDirectory + "/busd.sock"
 let link = NodeLinkServer(configuration: .init(path: linkPath), member: member, logger: logger)
 relay.connect(to: link)
 member.start()
@@ -89,8 +98,29 @@ connector.send(.socketJoin(namespace: "/", socketId: socketId, rooms: ["room-1"]
 let reader = Thread { connector.run() }
 reader.start()
 while member.socket(socketId)?.rooms != ["room-1"] || member.subscribedPatterns.count < 2 { usleep(1000) }
-let publisher = try redis.connect()
+let publisher = try RedisConnection(endpoint: .unix(path: redisSocket))
 let roomChannel = Array("socket.io#/#room-1#".utf8)
+
+if let phase {
+    // Payloads first, on this thread: callgrind counts busd's threads apart.
+    let room = phase == "routed" ? "room-1" : "room-elsewhere"
+    let batch = try payloads(count: messages, room: room)
+    let received0 = member.statistics.received
+    connector.expected = messages
+    _ = try publish(publisher, channel: Array("socket.io#/#\(room)#".utf8), payloads: batch[...])
+    if phase == "routed" {
+        _ = waitForDeliveries(upTo: 600)
+    } else {
+        while member.statistics.received < received0 + messages { usleep(1000) }
+    }
+    let stats = member.statistics
+    progress.note(
+        "phase \(phase): received \(stats.received - received0), delivered \(connector.delivered), "
+            + "filtered \(stats.filteredBeforeDecode), malformed \(stats.malformed), frames \(link.deliveredFrameCount)")
+    link.stop()
+    member.stop(leave: false)
+    exit(0)
+}
 
 print("delivery-bench: \(messages) messages of ~150 bytes, redis-server on a Unix socket, 2-core machine shared by all parts")
 let sample = try payloads(count: 1, room: "room-1")[0]
