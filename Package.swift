@@ -114,7 +114,8 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         // Runs the built busctl binary; depending on the target makes SwiftPM build it first.
-        .testTarget(name: "BusCtlTests", dependencies: ["BusCtl", "Busd", "BusCore", "TestSupport"]),
+        .testTarget(
+            name: "BusCtlTests", dependencies: ["BusCtl", "Busd", "BusCore", "Hiredis", "SocketIOCodec", "TestSupport"]),
         // Real servers: Tests/Sinks/*.py (aiosmtpd, an HTTP listener), outside every target.
         .testTarget(
             name: "AlertingTests",

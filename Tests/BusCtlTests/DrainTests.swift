@@ -1,4 +1,6 @@
 import Foundation
+import Hiredis
+import SocketIOCodec
 import LocalProtocol
 import Testing
 import TestSupport
@@ -66,6 +68,41 @@ struct DrainTests {
         #expect(Self.redisCommand(busd.server, ["hlen", "socketbus:owner"]).hasPrefix("0"))
         #expect(Self.redisCommand(busd.server, ["exists", "socketbus:node:web-1", "socketbus:node:web-1:sockets"]).hasPrefix("0"))
         #expect(Self.redisCommand(busd.server, ["sismember", "socketbus:nodes", "web-1"]).hasPrefix("0"))
+    }
+
+    /// Frames already queued for a node that reads slowly are written out
+    /// before busd closes the connection: the drain does not drop them.
+    @Test func framesQueuedForTheNodeAreWrittenBeforeExit() throws {
+        let port = try FreePort.find()
+        let busd = try DeliveryCommandTests.RunningBusd(extraArguments: ["--http", "127.0.0.1:\(port)", "--ack-policy", "none"])
+        busd.connect("flush-a")
+        #expect(busd.waitRegistered("flush-a"))
+        let redis = try RedisConnection(endpoint: .tcp(host: "127.0.0.1", port: busd.server.port))
+        let total = 3000
+        var commands: [[[UInt8]]] = []
+        for n in 0..<total {
+            let padding = String(repeating: "x", count: 120)
+            let message = BroadcastMessage(
+                uid: "emitter", data: [.string("tick"), .number(Double(n)), .string(padding)], namespace: "/",
+                rooms: [.name("flush-a")])
+            commands.append([Array("PUBLISH".utf8), Array(message.channel().name.utf8), try message.encode()])
+        }
+        _ = try redis.pipeline(commands)
+        // busd has handed every message to the node link; the node has read none of it.
+        let address = "127.0.0.1:\(port)"
+        #expect(eventually(timeout: .seconds(10)) {
+            (try? InspectCommandTests.run(["status", "--http", address, "--raw"]))?.stdout
+                .contains("socketbus_messages_delivered_total \(total)") == true
+        })
+        busd.process.terminate()
+        Thread.sleep(forTimeInterval: 0.3)
+        var delivered = 0
+        while let frame = try busd.node.receive(timeout: .seconds(5)) {
+            if case .deliver = frame { delivered += 1 }
+        }
+        busd.process.waitUntilExit()
+        #expect(delivered == total)
+        #expect(busd.process.terminationStatus == 0)
     }
 
     @Test func theDeadlineHoldsWhenRedisIsGone() throws {
