@@ -159,26 +159,14 @@ public final class RedisConnection {
         return Self.copy(reply)
     }
 
-    /// What ``bufferedMessage(channel:payload:)`` found.
+    /// What ``nextBufferedMessage(_:)`` found.
     public enum BufferedMessage: Sendable, Hashable {
-        /// A pub/sub message; its channel and payload are in the buffers.
+        /// A pub/sub message, handed to the body.
         case message
         /// Any other reply (subscription confirmations, PONG, errors).
         case other(RedisReply)
         /// Nothing complete is buffered.
         case none
-    }
-
-    /// Like ``bufferedReply()``, but a pub/sub `message` or `pmessage` is
-    /// copied straight into `channel` and `payload` (whose capacity is
-    /// reused), without building a ``RedisReply``.
-    public func bufferedMessage(channel: inout [UInt8], payload: inout [UInt8]) throws(RedisError) -> BufferedMessage {
-        try nextBufferedMessage { channelBytes, payloadBytes in
-            channel.removeAll(keepingCapacity: true)
-            channel.append(contentsOf: channelBytes)
-            payload.removeAll(keepingCapacity: true)
-            payload.append(contentsOf: payloadBytes)
-        }
     }
 
     /// The hiredis path of ``nextBufferedMessage(_:)``: replies hiredis was
