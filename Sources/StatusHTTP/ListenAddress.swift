@@ -44,12 +44,14 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 
-    /// A listening socket and its port.
-    func bindListener() throws(StatusServerError) -> (Int32, Int) {
+    /// A TCP socket for the first address `host` resolves to, and that
+    /// address (valid until `body` returns): the server binds it, the client
+    /// connects it.
+    func withSocket<R>(passive: Bool, _ body: (Int32, addrinfo) throws(StatusServerError) -> R) throws(StatusServerError) -> R {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
+        hints.ai_flags = (passive ? AI_PASSIVE : 0) | AI_NUMERICSERV
         var list: UnsafeMutablePointer<addrinfo>?
         let rc = getaddrinfo(host, String(port), &hints, &list)
         guard rc == 0, let first = list else {
@@ -59,9 +61,18 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
         let info = first.pointee
         let fd = socket(info.ai_family, info.ai_socktype, info.ai_protocol)
         guard fd >= 0 else { throw StatusServerError("socket() failed: \(String(cString: strerror(errno)))") }
+        return try body(fd, info)
+    }
+
+    /// A listening socket and its port.
+    func bindListener() throws(StatusServerError) -> (Int32, Int) {
+        try withSocket(passive: true) { (fd, info) throws(StatusServerError) in try bindAndListen(fd, info) }
+    }
+
+    private func bindAndListen(_ fd: Int32, _ info: addrinfo) throws(StatusServerError) -> (Int32, Int) {
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        fcntl(fd, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         guard bind(fd, info.ai_addr, info.ai_addrlen) == 0, listen(fd, 64) == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
