@@ -24,6 +24,12 @@ public struct ConfigFile: Sendable {
     public let path: String
     public private(set) var entries: [String: Entry] = [:]
 
+    /// The file `--config` names, else `SOCKETBUS_CONFIG`; nil when neither does.
+    public static func named(byFlag path: String?, environment: [String: String]) throws(ConfigError) -> ConfigFile? {
+        guard let path = path ?? environment["SOCKETBUS_CONFIG"], !path.isEmpty else { return nil }
+        return try ConfigFile(path: path)
+    }
+
     /// Reads and checks the file at `path`.
     public init(path: String) throws(ConfigError) {
         switch ConfigError.readFile(path) {

@@ -1,4 +1,4 @@
-public import Durations
+import Durations
 
 /// Typed reads: each throws a ``ConfigError`` naming the key, the layer
 /// the bad value came from, and what was expected.
@@ -27,12 +27,15 @@ extension ResolvedSettings {
         }
     }
 
+    // The readers below are for settings the catalog gives a default: one
+    // always applies, so they return a value, never nil.
+
     /// A duration like `250ms`, `30s`, `5m`, `1h` (a bare number: seconds).
-    public func duration(_ key: String, atLeast minimum: Duration = .zero) throws(ConfigError) -> Duration? {
-        guard let text = try string(key) else { return nil }
+    public func duration(_ key: String, atLeast minimum: Duration = .zero) throws(ConfigError) -> Duration {
+        let text = try value(key)
         let duration: Duration
         do {
-            duration = try DurationText.parse(text.trimmingWhitespace)
+            duration = try DurationText.parse(text)
         } catch {
             throw invalid(key, error.description)
         }
@@ -40,8 +43,8 @@ extension ResolvedSettings {
         return duration
     }
 
-    public func integer(_ key: String, in range: ClosedRange<Int>) throws(ConfigError) -> Int? {
-        guard let text = try string(key) else { return nil }
+    public func integer(_ key: String, in range: ClosedRange<Int>) throws(ConfigError) -> Int {
+        let text = try value(key)
         guard let number = Int(text.trimmingWhitespace.replacingUnderscores) else {
             throw invalid(key, "'\(text)' is not a whole number")
         }
@@ -52,13 +55,19 @@ extension ResolvedSettings {
     }
 
     /// One of `choices`, as its raw value.
-    public func choice<T: RawRepresentable>(_ key: String, as type: T.Type, among choices: [String]) throws(ConfigError) -> T?
+    public func choice<T: RawRepresentable>(_ key: String, as type: T.Type, among choices: [String]) throws(ConfigError) -> T
     where T.RawValue == String {
-        guard let text = try string(key) else { return nil }
+        let text = try value(key)
         guard let value = T(rawValue: text) else {
             throw invalid(key, "'\(text)' is not one of \(choices.joined(separator: ", "))")
         }
         return value
+    }
+
+    /// The text of a one-value setting the catalog gives a default.
+    public func value(_ key: String) throws(ConfigError) -> String {
+        guard let text = try string(key) else { throw invalid(key, "has no value (and the catalog gives it no default)") }
+        return text
     }
 
     /// A secret: from the file `<key>_file` names, else from the secret's

@@ -41,8 +41,7 @@ struct AlertTestCommand: ParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let settings: AlertSettings
         do {
-            var file: ConfigFile?
-            if let path = config ?? environment["SOCKETBUS_CONFIG"], !path.isEmpty { file = try ConfigFile(path: path) }
+            let file = try ConfigFile.named(byFlag: config, environment: environment)
             settings = try ResolvedSettings(flags: alerts.flagValues, environment: environment, file: file).alertSettings()
         } catch {
             throw ValidationError(error.description)

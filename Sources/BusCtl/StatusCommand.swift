@@ -56,9 +56,8 @@ struct StatusCommand: ParsableCommand {
         if let http { return http }
         let variables = ProcessInfo.processInfo.environment
         let layers = ResolvedSettings(
-            flags: [:], environment: variables,
-            file: try (config ?? variables["SOCKETBUS_CONFIG"]).map { try ConfigFile(path: $0) })
-        let text = try layers.string("http.listen") ?? "127.0.0.1:9477"
+            flags: [:], environment: variables, file: try ConfigFile.named(byFlag: config, environment: variables))
+        let text = try layers.value("http.listen")
         if text == "off" { throw ValidationError("http.listen is off in busd's settings: no status to read") }
         return text
     }

@@ -1,6 +1,6 @@
 public import Alerting
 public import ArgumentParser
-public import BusConfig
+import BusConfig
 
 /// The alerting flags of busd and `busctl alert-test` (docs/alerts.md).
 /// They are one layer of the `alerts.*` settings (``flagValues``); the

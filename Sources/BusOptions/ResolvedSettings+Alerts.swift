@@ -7,14 +7,11 @@ extension ResolvedSettings {
     /// value came from. Secrets come from their `*_file` setting, else the
     /// environment.
     public func alertSettings() throws(ConfigError) -> AlertSettings {
-        guard let role = try choice("alerts.role", as: AlertRole.self, among: ["elected", "always", "never"]) else {
-            throw invalid("alerts.role", "is required")
-        }
         var settings = AlertSettings(
-            grace: try duration("alerts.grace") ?? .seconds(10),
-            repeatInterval: try duration("alerts.repeat") ?? .seconds(3600),
-            role: role,
-            senders: try integer("alerts.senders", in: 1...1000) ?? 1
+            grace: try duration("alerts.grace"),
+            repeatInterval: try duration("alerts.repeat"),
+            role: try choice("alerts.role", as: AlertRole.self, among: ["elected", "always", "never"]),
+            senders: try integer("alerts.senders", in: 1...1000)
         )
         settings.smtp = try smtpSettings()
         let urls = list("alerts.webhook.urls")
@@ -56,7 +53,7 @@ extension ResolvedSettings {
             ? nil : try secret("alerts.smtp.password").map { Secret($0.value) }
         return SMTPSettings(
             url: url,
-            startTLS: startTLS ?? .opportunistic,
+            startTLS: startTLS,
             username: user,
             password: password,
             // Missing: validate() says so, after checking the URL.
@@ -70,8 +67,8 @@ extension ResolvedSettings {
 
     private func deliveryPolicy(_ section: String) throws(ConfigError) -> DeliveryPolicy {
         DeliveryPolicy(
-            timeout: try duration("\(section).timeout") ?? .seconds(5),
-            retries: try integer("\(section).retries", in: Int.min...Int.max) ?? 2
+            timeout: try duration("\(section).timeout"),
+            retries: try integer("\(section).retries", in: Int.min...Int.max)
         )
     }
 

@@ -135,10 +135,7 @@ struct Busd: ParsableCommand {
     }
 
     private func loadSettings(environment: [String: String]) throws(ConfigError) -> (ResolvedSettings, DaemonSettings) {
-        var file: ConfigFile?
-        if let path = config ?? environment["SOCKETBUS_CONFIG"], !path.isEmpty {
-            file = try ConfigFile(path: path)
-        }
+        let file = try ConfigFile.named(byFlag: config, environment: environment)
         let resolved = ResolvedSettings(flags: flagValues, environment: environment, file: file)
         return (resolved, try DaemonSettings(resolved, hostName: ProcessInfo.processInfo.hostName))
     }

@@ -22,7 +22,7 @@ struct DaemonSettings: Sendable {
 
     init(_ settings: ResolvedSettings, hostName: String) throws(ConfigError) {
         let redis = try Self.redis(settings)
-        socketPath = try settings.string("socket.path") ?? "/run/socketbus/busd.sock"
+        socketPath = try settings.value("socket.path")
         guard !socketPath.isEmpty, socketPath.utf8.count < 108 else {
             throw settings.invalid("socket.path", "must be a path shorter than 108 bytes")
         }
@@ -32,39 +32,38 @@ struct DaemonSettings: Sendable {
         }
         var member = ClusterMember.Configuration(redis: redis, nodeId: nodeId)
         member.host = hostName
-        member.adapterKey = try settings.string("redis.adapter_key") ?? "socket.io"
-        member.registryKeys = RegistryKeys(prefix: try settings.string("redis.prefix") ?? "socketbus")
+        member.adapterKey = try settings.value("redis.adapter_key")
+        member.registryKeys = RegistryKeys(prefix: try settings.value("redis.prefix"))
         let namespaces = settings.list("node.namespaces")
         if let bad = namespaces.first(where: { !$0.hasPrefix("/") }) {
             throw settings.invalid("node.namespaces", "'\(bad)' must start with '/'")
         }
         member.namespaces = namespaces.isEmpty ? ["/"] : namespaces
-        member.livenessTTL = try settings.duration("registry.liveness_ttl", atLeast: .seconds(1)) ?? .seconds(15)
-        member.ackPolicy = try settings.choice("acks.policy", as: AckPolicy.self, among: ["all", "requested", "none"]) ?? .requested
-        member.ackTimeout = try settings.duration("acks.timeout", atLeast: .milliseconds(1)) ?? .seconds(30)
-        member.confirmationRetention = try settings.duration("acks.retention", atLeast: .seconds(1)) ?? .seconds(3600)
-        let timeout = try settings.duration("redis.timeout", atLeast: .milliseconds(1)) ?? .seconds(2)
+        member.livenessTTL = try settings.duration("registry.liveness_ttl", atLeast: .seconds(1))
+        member.ackPolicy = try settings.choice("acks.policy", as: AckPolicy.self, among: ["all", "requested", "none"])
+        member.ackTimeout = try settings.duration("acks.timeout", atLeast: .milliseconds(1))
+        member.confirmationRetention = try settings.duration("acks.retention", atLeast: .seconds(1))
+        let timeout = try settings.duration("redis.timeout", atLeast: .milliseconds(1))
         member.redisTimeout = timeout
         member.pingTimeout = timeout
-        let initial = try settings.duration("redis.retry_initial", atLeast: .milliseconds(1)) ?? .milliseconds(50)
-        let maximum = try settings.duration("redis.retry_max", atLeast: .milliseconds(1)) ?? .milliseconds(500)
+        let initial = try settings.duration("redis.retry_initial", atLeast: .milliseconds(1))
+        let maximum = try settings.duration("redis.retry_max", atLeast: .milliseconds(1))
         if maximum < initial { throw settings.invalid("redis.retry_max", "must not be below redis.retry_initial") }
         member.reconnectBackoff = RetryBackoff(initial: initial, maximum: maximum)
-        member.outboundLimit = try settings.integer("outbound.buffer", in: 1...100_000_000) ?? 100_000
-        member.outboundOverflow =
-            try settings.choice("outbound.overflow", as: OutboundOverflowPolicy.self, among: ["drop-oldest", "drop-newest"])
-            ?? .dropOldest
+        member.outboundLimit = try settings.integer("outbound.buffer", in: 1...100_000_000)
+        member.outboundOverflow = try settings.choice(
+            "outbound.overflow", as: OutboundOverflowPolicy.self, among: ["drop-oldest", "drop-newest"])
         self.member = member
 
-        let modeText = try settings.string("socket.mode") ?? "0660"
+        let modeText = try settings.value("socket.mode")
         guard let mode = UInt32(modeText, radix: 8), mode <= 0o777 else {
             throw settings.invalid("socket.mode", "'\(modeText)' is not an octal file mode like 0660")
         }
         socketMode = mode_t(mode)
         http = try Self.httpAddress(settings)
         httpConfigured = settings.isSet("http.listen")
-        drainDeadline = try settings.duration("drain.deadline", atLeast: .milliseconds(100)) ?? .seconds(10)
-        let level = try settings.string("log.level") ?? "info"
+        drainDeadline = try settings.duration("drain.deadline", atLeast: .milliseconds(100))
+        let level = try settings.value("log.level")
         guard let logLevel = Logger.Level(rawValue: level) else {
             throw settings.invalid("log.level", "'\(level)' is not trace, debug, info, notice, warning, error or critical")
         }
@@ -73,7 +72,7 @@ struct DaemonSettings: Sendable {
     }
 
     private static func redis(_ settings: ResolvedSettings) throws(ConfigError) -> RedisConfiguration {
-        let url = try settings.string("redis.url") ?? "redis://127.0.0.1:6379"
+        let url = try settings.value("redis.url")
         var redis: RedisConfiguration
         do {
             redis = try RedisConfiguration(url: url)
@@ -90,7 +89,8 @@ struct DaemonSettings: Sendable {
     }
 
     private static func httpAddress(_ settings: ResolvedSettings) throws(ConfigError) -> ListenAddress? {
-        guard let text = try settings.string("http.listen"), text != "off" else { return nil }
+        let text = try settings.value("http.listen")
+        guard text != "off" else { return nil }
         do {
             return try ListenAddress(parsing: text)
         } catch {
