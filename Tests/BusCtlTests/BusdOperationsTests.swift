@@ -8,21 +8,8 @@ struct BusdOperationsTests {
     static let busd = InspectCommandTests.binary.deletingLastPathComponent().appendingPathComponent("busd")
 
     static func runBusd(_ arguments: [String], environment: [String: String] = [:]) throws -> InspectCommandTests.Result {
-        let process = Process()
-        process.executableURL = busd
-        process.arguments = arguments
-        process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return .init(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+        try InspectCommandTests.run(
+            arguments, executable: busd, environment: ["PATH": "/usr/bin:/bin"].merging(environment) { $1 })
     }
 
     static func temporaryFile(_ text: String) throws -> String {

@@ -20,10 +20,14 @@ struct InspectCommandTests {
         var stderr: String
     }
 
-    static func run(_ arguments: [String], stdin: [UInt8]? = nil) throws -> Result {
+    /// Runs busctl (or `executable`) to the end; `environment` replaces the inherited one.
+    static func run(
+        _ arguments: [String], stdin: [UInt8]? = nil, executable: URL = binary, environment: [String: String]? = nil
+    ) throws -> Result {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable
         process.arguments = arguments
+        if let environment { process.environment = environment }
         let out = Pipe()
         let err = Pipe()
         let input = Pipe()
