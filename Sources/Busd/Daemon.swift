@@ -15,7 +15,6 @@ final class Daemon: Sendable {
     let member: ClusterMember
     let link: NodeLinkServer
     let alerter: OutageAlerter
-    let relay: NodeCommandRelay
     let status: StatusServer?
     private let unknownEnvironment: [String]
     private let draining = Atomic<Bool>(false)
@@ -38,8 +37,8 @@ final class Daemon: Sendable {
             logger: logger
         )
         self.alerter = alerter
+        // Commands for the node go through the relay: the member exists before the link.
         let relay = NodeCommandRelay()
-        self.relay = relay
         let member = ClusterMember(
             configuration: settings.member,
             logger: logger,
