@@ -104,6 +104,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MsgPackTests", dependencies: ["MsgPack"]),
+        .testTarget(name: "DurationsTests", dependencies: ["Durations"]),
         .target(name: "TestSupport", dependencies: ["LocalProtocol"], path: "Tests/TestSupport"),
         .testTarget(name: "HiredisTests", dependencies: ["Hiredis", "TestSupport"]),
         .testTarget(

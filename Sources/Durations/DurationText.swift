@@ -1,31 +1,53 @@
-/// Durations as operators write them: `250ms`, `30s`, `5m`, `1h`, or a bare
+/// Durations as operators write them: `250ms`, `30s`, `5m`, `1h`, units
+/// combined from the largest down (`1m30s`, `1h15m`, `2s500ms`), or a bare
 /// number of seconds (`1.5`).
 public enum DurationText {
     public struct ParseError: Error, CustomStringConvertible {
         public let description: String
     }
 
+    private static let units: [(suffix: String, milliseconds: Double)] = [
+        ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1),
+    ]
+    /// Ten years: longer is a typo, and keeps the arithmetic far from overflow.
+    private static let longest = 10 * 365 * 86_400_000.0
+
     /// Surrounding white space is ignored; signs, exponents and inner
-    /// spaces are not durations.
+    /// spaces are not durations, nor are units out of order (`30s1m`) or
+    /// repeated (`1s2s`).
     public static func parse(_ text: String) throws(ParseError) -> Duration {
-        let units: [(suffix: String, seconds: Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        var trimmed = Substring(text)
-        while trimmed.first?.isWhitespace == true { trimmed.removeFirst() }
-        while trimmed.last?.isWhitespace == true { trimmed.removeLast() }
-        var number = trimmed
-        var scale = 1.0
-        // "ms" before "s" and "m": the first suffix that matches wins.
-        for unit in units where trimmed.hasSuffix(unit.suffix) {
-            number = trimmed.dropLast(unit.suffix.count)
-            scale = unit.seconds
-            break
+        let trimmed = Substring(text).drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed()
+        let invalid = ParseError(description: "'\(text)' is not a duration like 250ms, 30s, 1m30s, 5m or 1h")
+        let body = String(trimmed)
+        guard !body.isEmpty, body.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "." || $0.isLetter) }) else {
+            throw invalid
         }
-        guard !number.isEmpty, number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
-            let value = Double(number), value.isFinite, value * scale < 10 * 365 * 86_400
-        else {
-            throw ParseError(description: "'\(text)' is not a duration like 250ms, 30s, 5m or 1h")
+        // A bare number: seconds.
+        if body.allSatisfy({ $0.isNumber || $0 == "." }) {
+            return .milliseconds(Int64(try milliseconds(number: Substring(body), scale: 1000, invalid: invalid).rounded()))
         }
-        return .milliseconds(Int64((value * scale * 1000).rounded()))
+        var total = 0.0
+        var rest = Substring(body)
+        var lastUnit = -1
+        while !rest.isEmpty {
+            let number = rest.prefix { $0.isNumber || $0 == "." }
+            rest = rest.dropFirst(number.count)
+            let suffix = rest.prefix { $0.isLetter }
+            rest = rest.dropFirst(suffix.count)
+            guard let unit = units.firstIndex(where: { $0.suffix == suffix }), unit > lastUnit else { throw invalid }
+            lastUnit = unit
+            total += try milliseconds(number: number, scale: units[unit].milliseconds, invalid: invalid)
+        }
+        guard total < longest else { throw invalid }
+        return .milliseconds(Int64(total.rounded()))
+    }
+
+    /// `number` × `scale` in milliseconds, below ``longest``.
+    private static func milliseconds(number: Substring, scale: Double, invalid: ParseError) throws(ParseError) -> Double {
+        guard !number.isEmpty, number.filter({ $0 == "." }).count <= 1, let value = Double(number), value.isFinite,
+            value * scale < longest
+        else { throw invalid }
+        return value * scale
     }
 
     /// The shortest exact text: `1h`, `90s`, `250ms`.

@@ -140,7 +140,7 @@ struct AlertOptionsTests {
         case (.failure(let error), nil):
             #expect(
                 AlertOptions.message(for: error)
-                    == "--alert-grace: '\(text)' is not a duration like 250ms, 30s, 5m or 1h"
+                    == "--alert-grace: '\(text)' is not a duration like 250ms, 30s, 1m30s, 5m or 1h"
             )
         default: Issue.record("\(text.debugDescription): \(result)")
         }

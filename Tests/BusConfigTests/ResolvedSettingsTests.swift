@@ -67,7 +67,7 @@ struct ResolvedSettingsTests {
         } catch {
             #expect(
                 error.description
-                    == "drain.deadline (/etc/socketbus/busd.yaml line 2): 'soon' is not a duration like 250ms, 30s, 5m or 1h")
+                    == "drain.deadline (/etc/socketbus/busd.yaml line 2): 'soon' is not a duration like 250ms, 30s, 1m30s, 5m or 1h")
         }
     }
 
