@@ -8,7 +8,11 @@ set -euo pipefail
 deploy=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$deploy")
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# busd --check-config wants the socket's directory to exist; the deploy
+# files use /run/socketbus, which systemd's RuntimeDirectory=, the pod's
+# volume or the pm2 host's setup provides. Made here (and removed) if need be.
+made_run_dir=0
+trap 'rm -rf "$tmp"; if ((made_run_dir)); then rmdir /run/socketbus 2>/dev/null || true; fi' EXIT
 passed=0 failed=0 skipped=0
 
 ok() { printf 'ok    %s\n' "$1"; passed=$((passed + 1)); }
@@ -154,7 +158,7 @@ unique("port", nodes.map((a) => a.env.PORT));
 unique("busd socket", busds.map((b) => arg(b, "--socket")));
 unique("busd http", busds.map((b) => arg(b, "--http")));
 const sockets = new Set(busds.map((b) => arg(b, "--socket")));
-for (const n of nodes) if (!sockets.has(n.env.SOCKETBUS_SOCKET)) problems.push(`${n.name}: no busd on ${n.env.SOCKETBUS_SOCKET}`);
+for (const n of nodes) if (!sockets.has(n.env.SOCKETBUS_SOCKET_PATH)) problems.push(`${n.name}: no busd on ${n.env.SOCKETBUS_SOCKET_PATH}`);
 if (busds.length !== nodes.length) problems.push(`${busds.length} busd for ${nodes.length} Socket.IO processes`);
 const upstream = [...fs.readFileSync(nginxFile, "utf8").matchAll(/^\s*server\s+127\.0\.0\.1:(\d+);/gm)].map((m) => m[1]);
 const ports = nodes.map((n) => n.env.PORT);
@@ -228,9 +232,9 @@ if "secretKeyRef" not in env.get("SOCKETBUS_REDIS_PASSWORD", {}).get("valueFrom"
     problems.append("SOCKETBUS_REDIS_PASSWORD is not from a Secret")
 # The socket: same path in busd's config and the app's env, in a volume both mount.
 socket = config.get("socket", {}).get("path", "/run/socketbus/busd.sock")
-app_socket = {e["name"]: e.get("value") for e in app.get("env", [])}.get("SOCKETBUS_SOCKET")
+app_socket = {e["name"]: e.get("value") for e in app.get("env", [])}.get("SOCKETBUS_SOCKET_PATH")
 if app_socket != socket:
-    problems.append("app's SOCKETBUS_SOCKET %s != busd's socket.path %s" % (app_socket, socket))
+    problems.append("app's SOCKETBUS_SOCKET_PATH %s != busd's socket.path %s" % (app_socket, socket))
 def volume_for(c, p):
     hits = [m for m in c.get("volumeMounts", []) if p.startswith(m["mountPath"].rstrip("/") + "/")]
     return max(hits, key=lambda m: len(m["mountPath"]))["name"] if hits else None
@@ -311,8 +315,11 @@ env_names() {
         [[ $out == *"environment $name"* ]] || { echo "busd does not read $name"; return 1; }
     done
 }
+if [[ ! -d /run/socketbus ]] && mkdir -m 0750 /run/socketbus 2>/dev/null; then made_run_dir=1; fi
 if [[ -z $busd ]]; then
     skip "busd --check-config" "no built busd"
+elif [[ ! -d /run/socketbus ]]; then
+    skip "busd --check-config" "/run/socketbus (the deploy files' socket directory) is missing and cannot be made here"
 elif [[ $("$busd" --help 2>&1) != *--check-config* ]]; then
     skip "busd --check-config" "$busd has no --check-config yet"
 else

@@ -20,6 +20,7 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
     public var description: String {
         switch source {
         case .flag(let name): "--\(name): \(reason)"
+        case .environment(let name) where name == key: "\(name): \(reason)"
         case .environment(let name): "\(name) (\(key)): \(reason)"
         case .file(let path, let line?): "\(key) (\(path) line \(line)): \(reason)"
         case .file(let path, nil): "\(key) (\(path)): \(reason)"

@@ -23,28 +23,37 @@ public struct ConfigFile: Sendable {
 
     public let path: String
     public private(set) var entries: [String: Entry] = [:]
+    /// The entries that were left out, each with why (an unknown key, a
+    /// secret, a list where one value goes...). The throwing initializers
+    /// throw the first; ``named(byFlag:environment:keepingProblems:)`` keeps
+    /// them all, for a report of every mistake at once.
+    public private(set) var problems: [ConfigError] = []
 
-    /// The file `--config` names, else `SOCKETBUS_CONFIG`; nil when neither does.
-    public static func named(byFlag path: String?, environment: [String: String]) throws(ConfigError) -> ConfigFile? {
+    /// The file `--config` names, else `SOCKETBUS_CONFIG`; nil when neither
+    /// does. With `keepingProblems`, only a file that cannot be read as a
+    /// whole throws; its entries' problems are in ``problems``.
+    public static func named(
+        byFlag path: String?, environment: [String: String], keepingProblems: Bool = false
+    ) throws(ConfigError) -> ConfigFile? {
         guard let path = path ?? environment["SOCKETBUS_CONFIG"], !path.isEmpty else { return nil }
-        return try ConfigFile(path: path)
+        return try ConfigFile(path: path, keepingProblems: keepingProblems)
     }
 
     /// Reads and checks the file at `path`.
-    public init(path: String) throws(ConfigError) {
+    public init(path: String, keepingProblems: Bool = false) throws(ConfigError) {
         switch ConfigError.readFile(path) {
         case .success(let bytes):
             guard let text = String(validating: bytes, as: UTF8.self) else {
                 throw ConfigError(key: "config", source: .file(path: path, line: nil), reason: "is not UTF-8 text")
             }
-            try self.init(path: path, text: text)
+            try self.init(path: path, text: text, keepingProblems: keepingProblems)
         case .failure(let failure):
             throw ConfigError(key: "config", source: .file(path: path, line: nil), reason: "cannot be read (\(failure.reason))")
         }
     }
 
     /// Checks `text` as the content of the file `path` (tests, `--check-config`).
-    public init(path: String, text: String) throws(ConfigError) {
+    public init(path: String, text: String, keepingProblems: Bool = false) throws(ConfigError) {
         self.path = path
         let root: Node?
         do {
@@ -56,45 +65,55 @@ public struct ConfigFile: Sendable {
         guard case .mapping(let mapping) = root else {
             throw ConfigError(key: "config", source: .file(path: path, line: root.mark?.line), reason: "must be a mapping of settings")
         }
-        try flatten(mapping, prefix: "")
+        flatten(mapping, prefix: "")
+        if !keepingProblems, let first = problems.first { throw first }
     }
 
-    private mutating func flatten(_ mapping: Node.Mapping, prefix: String) throws(ConfigError) {
+    private mutating func flatten(_ mapping: Node.Mapping, prefix: String) {
         for (keyNode, value) in mapping {
-            let line = keyNode.mark?.line
-            guard case .scalar(let name) = keyNode, !name.string.isEmpty else {
-                throw error(prefix.isEmpty ? "config" : prefix, line, "keys must be plain names")
+            do {
+                try add(keyNode, value, prefix: prefix)
+            } catch {
+                problems.append(error)
             }
-            let key = prefix + name.string
-            if case .mapping(let inner) = value, SettingsCatalog.byKey[key] == nil {
-                guard SettingsCatalog.isSection(key) else { throw unknown(key, line) }
-                try flatten(inner, prefix: key + ".")
-                continue
+        }
+    }
+
+    /// One key of a mapping: a section's settings, or a setting's value.
+    private mutating func add(_ keyNode: Node, _ value: Node, prefix: String) throws(ConfigError) {
+        let line = keyNode.mark?.line
+        guard case .scalar(let name) = keyNode, !name.string.isEmpty else {
+            throw error(prefix.isEmpty ? "config" : prefix, line, "keys must be plain names")
+        }
+        let key = prefix + name.string
+        if case .mapping(let inner) = value, SettingsCatalog.byKey[key] == nil {
+            guard SettingsCatalog.isSection(key) else { throw unknown(key, line) }
+            flatten(inner, prefix: key + ".")
+            return
+        }
+        guard let spec = SettingsCatalog.byKey[key] else {
+            throw SettingsCatalog.isSection(key)
+                ? error(key, line, "is a section: give its settings under it (e.g. \(SettingsCatalog.example(in: key)))")
+                : unknown(key, line)
+        }
+        guard spec.allowedInFile else {
+            throw error(key, line, "secrets are not read from the config file: use \(key)_file or \(spec.environmentVariable)")
+        }
+        if entries[key] != nil { throw error(key, line, "is set twice") }
+        switch value {
+        case .scalar(let scalar):
+            if Self.isNull(scalar) { return }
+            entries[key] = Entry(values: [scalar.string], line: line)
+        case .sequence(let sequence):
+            guard spec.kind == .list else { throw error(key, line, "takes one value, not a list") }
+            var values: [String] = []
+            for item in sequence {
+                guard case .scalar(let scalar) = item else { throw error(key, item.mark?.line ?? line, "list items must be plain values") }
+                values.append(scalar.string)
             }
-            guard let spec = SettingsCatalog.byKey[key] else {
-                throw SettingsCatalog.isSection(key)
-                    ? error(key, line, "is a section: give its settings under it (e.g. \(SettingsCatalog.example(in: key)))")
-                    : unknown(key, line)
-            }
-            guard spec.allowedInFile else {
-                throw error(key, line, "secrets are not read from the config file: use \(key)_file or \(spec.environmentVariable)")
-            }
-            if entries[key] != nil { throw error(key, line, "is set twice") }
-            switch value {
-            case .scalar(let scalar):
-                if Self.isNull(scalar) { continue }
-                entries[key] = Entry(values: [scalar.string], line: line)
-            case .sequence(let sequence):
-                guard spec.kind == .list else { throw error(key, line, "takes one value, not a list") }
-                var values: [String] = []
-                for item in sequence {
-                    guard case .scalar(let scalar) = item else { throw error(key, item.mark?.line ?? line, "list items must be plain values") }
-                    values.append(scalar.string)
-                }
-                entries[key] = Entry(values: values, line: line)
-            case .mapping, .alias:
-                throw error(key, line, "takes a value, not a mapping")
-            }
+            entries[key] = Entry(values: values, line: line)
+        case .mapping, .alias:
+            throw error(key, line, "takes a value, not a mapping")
         }
     }
 

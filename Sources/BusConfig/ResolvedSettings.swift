@@ -34,8 +34,11 @@ public struct ResolvedSettings: Sendable {
         unknownEnvironment = environment.keys.filter { $0.hasPrefix("SOCKETBUS_") && !known.contains($0) }.sorted()
     }
 
-    /// Variables of ours that are not settings.
-    static let otherVariables: Set<String> = ["SOCKETBUS_CONFIG", "SOCKETBUS_BIN_DIR"]
+    /// Variables of ours that are not settings: the config file, and where
+    /// the tests and benchmarks find the binaries and redis-server.
+    static let otherVariables: Set<String> = [
+        "SOCKETBUS_CONFIG", "SOCKETBUS_BIN_DIR", "SOCKETBUS_BUSD", "SOCKETBUS_REDIS_SERVER", "SOCKETBUS_STATIC_BUSD",
+    ]
 
     /// The value and its source; nil when nothing sets the key.
     public subscript(key: String) -> Value? {
@@ -51,5 +54,26 @@ public struct ResolvedSettings: Sendable {
 extension String {
     var trimmingWhitespace: String {
         String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+    }
+}
+
+extension ResolvedSettings {
+    /// A `SOCKETBUS_*` variable that names no setting is a mistake, as an
+    /// unknown key in the file is: the setting it meant is silently unset.
+    public var unknownEnvironmentErrors: [ConfigError] {
+        unknownEnvironment.map { name in
+            let hint = SettingsCatalog.closestVariable(to: name).map { " (did you mean \($0)?)" } ?? ""
+            return ConfigError(key: name, source: .environment(name), reason: "names no setting\(hint)")
+        }
+    }
+}
+
+extension SettingsCatalog {
+    /// The setting variable nearest to a mistyped one, when it is near enough.
+    static func closestVariable(to name: String) -> String? {
+        let candidates = all.map(\.environmentVariable) + ResolvedSettings.otherVariables
+        let scored = candidates.map { ($0, EditDistance.between($0, name)) }
+        guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, name.count / 5) else { return nil }
+        return best.0
     }
 }

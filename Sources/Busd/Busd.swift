@@ -120,22 +120,28 @@ struct Busd: ParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let resolved: ResolvedSettings
         let settings: DaemonSettings
-        switch Result(catching: { () throws(ConfigError) in try loadSettings(environment: environment) }) {
+        switch Result(catching: { () throws(ConfigProblems) in try loadSettings(environment: environment) }) {
         case .success(let loaded):
             (resolved, settings) = loaded
-        case .failure(let error):
-            FileHandle.standardError.write(Data("busd: configuration error: \(error)\n".utf8))
+        case .failure(let problems):
+            let lines = problems.errors.map { "busd: configuration error: \($0)\n" }.joined()
+            FileHandle.standardError.write(Data(lines.utf8))
             throw ExitCode(78)  // EX_CONFIG: the systemd unit does not restart on it
         }
         if checkConfig {
             print(SettingsReport.text(resolved, effective: settings))
             return
         }
-        try Daemon(settings: settings, unknownEnvironment: resolved.unknownEnvironment).run()
+        try Daemon(settings: settings).run()
     }
 
-    private func loadSettings(environment: [String: String]) throws(ConfigError) -> (ResolvedSettings, DaemonSettings) {
-        let file = try ConfigFile.named(byFlag: config, environment: environment)
+    private func loadSettings(environment: [String: String]) throws(ConfigProblems) -> (ResolvedSettings, DaemonSettings) {
+        let file: ConfigFile?
+        do {
+            file = try ConfigFile.named(byFlag: config, environment: environment, keepingProblems: true)
+        } catch {
+            throw ConfigProblems([error])
+        }
         let resolved = ResolvedSettings(flags: flagValues, environment: environment, file: file)
         return (resolved, try DaemonSettings(resolved, hostName: ProcessInfo.processInfo.hostName))
     }

@@ -16,12 +16,10 @@ final class Daemon: Sendable {
     let link: NodeLinkServer
     let alerter: OutageAlerter
     let status: StatusServer?
-    private let unknownEnvironment: [String]
     private let draining = Atomic<Bool>(false)
 
-    init(settings: DaemonSettings, unknownEnvironment: [String]) {
+    init(settings: DaemonSettings) {
         self.settings = settings
-        self.unknownEnvironment = unknownEnvironment
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         var logger = Logger(label: "busd")
         logger.logLevel = settings.logLevel
@@ -57,14 +55,10 @@ final class Daemon: Sendable {
 
     /// Starts everything, then serves until a signal drains and exits the process.
     func run() throws {
-        for name in unknownEnvironment {
-            logger.warning("\(name) is set but names no setting (a typo?)")
-        }
         // First, so that a SIGTERM at any moment from here on drains.
         installSignalHandlers()
         // Redis is not there until both connections say so.
         alerter.reachabilityChanged(false)
-        try createSocketDirectory()
         member.start()
         do {
             try link.start()
@@ -102,17 +96,6 @@ final class Daemon: Sendable {
             link.stop()
             FileHandle.standardError.write(Data("busd: http.listen: \(error)\n".utf8))
             Foundation.exit(1)
-        }
-    }
-
-    private func createSocketDirectory() throws {
-        let directory = (settings.socketPath as NSString).deletingLastPathComponent
-        guard !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) else { return }
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            FileHandle.standardError.write(Data("busd: socket.path: cannot create \(directory): \(error.localizedDescription)\n".utf8))
-            Foundation.exit(78)
         }
     }
 

@@ -3,6 +3,7 @@ import BusConfig
 import BusCore
 import BusOptions
 import Foundation
+import Hiredis
 import Logging
 import StatusHTTP
 
@@ -20,55 +21,111 @@ struct DaemonSettings: Sendable {
     var logLevel: Logger.Level
     var alerts: AlertSettings
 
-    init(_ settings: ResolvedSettings, hostName: String) throws(ConfigError) {
-        let redis = try Self.redis(settings)
-        socketPath = try settings.value("socket.path")
-        guard !socketPath.isEmpty, socketPath.utf8.count < 108 else {
-            throw settings.invalid("socket.path", "must be a path shorter than 108 bytes")
+    /// Reads every setting; throws all the problems found, not just the first.
+    init(_ settings: ResolvedSettings, hostName: String) throws(ConfigProblems) {
+        var problems = ConfigCollector()
+        for error in (settings.file?.problems ?? []) + settings.unknownEnvironmentErrors { problems.record(error) }
+        let redis = problems.read { () throws(ConfigError) in try Self.redis(settings) }
+        let path = problems.read { () throws(ConfigError) in try Self.socketPath(settings) } ?? ""
+        socketPath = path
+        let nodeId = problems.read { () throws(ConfigError) -> String in
+            let nodeId = try settings.string("node.id") ?? NodeIdentity.defaultId(hostName: hostName, socketPath: path)
+            guard !nodeId.isEmpty, !nodeId.contains(where: { $0.isWhitespace || $0 == ":" }) else {
+                throw settings.invalid("node.id", "'\(nodeId)' must be non-empty, without spaces or ':' (it is part of Redis keys)")
+            }
+            return nodeId
         }
-        let nodeId = try settings.string("node.id") ?? NodeIdentity.defaultId(hostName: hostName, socketPath: socketPath)
-        guard !nodeId.isEmpty, !nodeId.contains(where: { $0.isWhitespace || $0 == ":" }) else {
-            throw settings.invalid("node.id", "'\(nodeId)' must be non-empty, without spaces or ':' (it is part of Redis keys)")
-        }
-        var member = ClusterMember.Configuration(redis: redis, nodeId: nodeId)
+        var member = ClusterMember.Configuration(
+            redis: redis ?? RedisConfiguration(endpoint: .tcp(host: "localhost", port: 6379)), nodeId: nodeId ?? "")
         member.host = hostName
-        member.adapterKey = try settings.value("redis.adapter_key")
-        member.registryKeys = RegistryKeys(prefix: try settings.value("redis.prefix"))
+        problems.read { () throws(ConfigError) in
+            member.adapterKey = try settings.value("redis.adapter_key")
+            member.registryKeys = RegistryKeys(prefix: try settings.value("redis.prefix"))
+        }
         let namespaces = settings.list("node.namespaces")
         if let bad = namespaces.first(where: { !$0.hasPrefix("/") }) {
-            throw settings.invalid("node.namespaces", "'\(bad)' must start with '/'")
+            problems.record(settings.invalid("node.namespaces", "'\(bad)' must start with '/'"))
         }
         member.namespaces = namespaces.isEmpty ? ["/"] : namespaces
-        member.livenessTTL = try settings.duration("registry.liveness_ttl", atLeast: .seconds(1))
-        member.ackPolicy = try settings.choice("acks.policy", as: AckPolicy.self, among: ["all", "requested", "none"])
-        member.ackTimeout = try settings.duration("acks.timeout", atLeast: .milliseconds(1))
-        member.confirmationRetention = try settings.duration("acks.retention", atLeast: .seconds(1))
-        let timeout = try settings.duration("redis.timeout", atLeast: .milliseconds(1))
-        member.redisTimeout = timeout
-        member.pingTimeout = timeout
-        let initial = try settings.duration("redis.retry_initial", atLeast: .milliseconds(1))
-        let maximum = try settings.duration("redis.retry_max", atLeast: .milliseconds(1))
-        if maximum < initial { throw settings.invalid("redis.retry_max", "must not be below redis.retry_initial") }
-        member.reconnectBackoff = RetryBackoff(initial: initial, maximum: maximum)
-        member.outboundLimit = try settings.integer("outbound.buffer", in: 1...100_000_000)
-        member.outboundOverflow = try settings.choice(
-            "outbound.overflow", as: OutboundOverflowPolicy.self, among: ["drop-oldest", "drop-newest"])
+        problems.read { () throws(ConfigError) in
+            member.livenessTTL = try settings.duration("registry.liveness_ttl", atLeast: .seconds(1))
+        }
+        problems.read { () throws(ConfigError) in
+            member.ackPolicy = try settings.choice("acks.policy", as: AckPolicy.self, among: ["all", "requested", "none"])
+        }
+        problems.read { () throws(ConfigError) in
+            member.ackTimeout = try settings.duration("acks.timeout", atLeast: .milliseconds(1))
+        }
+        problems.read { () throws(ConfigError) in
+            member.confirmationRetention = try settings.duration("acks.retention", atLeast: .seconds(1))
+        }
+        problems.read { () throws(ConfigError) in
+            let timeout = try settings.duration("redis.timeout", atLeast: .milliseconds(1))
+            member.redisTimeout = timeout
+            member.pingTimeout = timeout
+        }
+        let initial = problems.read { () throws(ConfigError) in
+            try settings.duration("redis.retry_initial", atLeast: .milliseconds(1))
+        }
+        let maximum = problems.read { () throws(ConfigError) in
+            try settings.duration("redis.retry_max", atLeast: .milliseconds(1))
+        }
+        if let initial, let maximum {
+            if maximum < initial {
+                problems.record(settings.invalid("redis.retry_max", "must not be below redis.retry_initial"))
+            } else {
+                member.reconnectBackoff = RetryBackoff(initial: initial, maximum: maximum)
+            }
+        }
+        problems.read { () throws(ConfigError) in
+            member.outboundLimit = try settings.integer("outbound.buffer", in: 1...100_000_000)
+        }
+        problems.read { () throws(ConfigError) in
+            member.outboundOverflow = try settings.choice(
+                "outbound.overflow", as: OutboundOverflowPolicy.self, among: ["drop-oldest", "drop-newest"])
+        }
         self.member = member
 
-        let modeText = try settings.value("socket.mode")
-        guard let mode = UInt32(modeText, radix: 8), mode <= 0o777 else {
-            throw settings.invalid("socket.mode", "'\(modeText)' is not an octal file mode like 0660")
-        }
-        socketMode = mode_t(mode)
-        http = try Self.httpAddress(settings)
+        socketMode = problems.read { () throws(ConfigError) -> mode_t in
+            let modeText = try settings.value("socket.mode")
+            guard let mode = UInt32(modeText, radix: 8), mode <= 0o777 else {
+                throw settings.invalid("socket.mode", "'\(modeText)' is not an octal file mode like 0660")
+            }
+            return mode_t(mode)
+        } ?? 0o660
+        http = problems.read { () throws(ConfigError) in try Self.httpAddress(settings) } ?? nil
         httpConfigured = settings.isSet("http.listen")
-        drainDeadline = try settings.duration("drain.deadline", atLeast: .milliseconds(100))
-        let level = try settings.value("log.level")
-        guard let logLevel = Logger.Level(rawValue: level) else {
-            throw settings.invalid("log.level", "'\(level)' is not trace, debug, info, notice, warning, error or critical")
+        drainDeadline =
+            problems.read { () throws(ConfigError) in try settings.duration("drain.deadline", atLeast: .milliseconds(100)) }
+            ?? .seconds(10)
+        logLevel = problems.read { () throws(ConfigError) -> Logger.Level in
+            let level = try settings.value("log.level")
+            guard let logLevel = Logger.Level(rawValue: level) else {
+                throw settings.invalid("log.level", "'\(level)' is not trace, debug, info, notice, warning, error or critical")
+            }
+            return logLevel
+        } ?? .info
+        alerts = problems.read { () throws(ConfigError) in try settings.alertSettings() } ?? AlertSettings()
+        try problems.finish()
+    }
+
+    /// The socket's path; its directory must exist: busd does not create
+    /// it (as root, with a mode nobody chose). The systemd unit's
+    /// RuntimeDirectory= or the container's volume provides it.
+    private static func socketPath(_ settings: ResolvedSettings) throws(ConfigError) -> String {
+        let path = try settings.value("socket.path")
+        guard !path.isEmpty, path.utf8.count < 108 else {
+            throw settings.invalid("socket.path", "must be a path shorter than 108 bytes")
         }
-        self.logLevel = logLevel
-        alerts = try settings.alertSettings()
+        let directory = (path as NSString).deletingLastPathComponent
+        var isDirectory: ObjCBool = false
+        if !directory.isEmpty, !(FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) && isDirectory.boolValue) {
+            throw settings.invalid(
+                "socket.path",
+                "directory '\(directory)' does not exist; create it with the owner and mode the node needs "
+                    + "(the systemd unit's RuntimeDirectory= does)")
+        }
+        return path
     }
 
     private static func redis(_ settings: ResolvedSettings) throws(ConfigError) -> RedisConfiguration {
@@ -78,6 +135,12 @@ struct DaemonSettings: Sendable {
             redis = try RedisConfiguration(url: url)
         } catch {
             throw settings.invalid("redis.url", error.description)
+        }
+        // The file is for what may be read by anyone who reads the config:
+        // a password there is refused, as redis.password is.
+        if redis.password != nil, case .file? = settings["redis.url"]?.source {
+            throw settings.invalid(
+                "redis.url", "a password in the config file is refused: use redis.password_file or SOCKETBUS_REDIS_PASSWORD")
         }
         if let (password, source) = try settings.secret("redis.password") {
             if redis.password != nil {

@@ -32,9 +32,6 @@ enum SettingsReport {
                 key.padding(toLength: keyWidth + 2, withPad: " ", startingAt: 0)
                     + value.padding(toLength: max(valueWidth, value.count) + 2, withPad: " ", startingAt: 0) + source)
         }
-        for name in settings.unknownEnvironment {
-            lines.append("warning: \(name) is set but names no setting")
-        }
         return lines.joined(separator: "\n")
     }
 

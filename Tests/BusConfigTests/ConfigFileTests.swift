@@ -84,4 +84,19 @@ struct ConfigFileTests {
             #expect(text.contains("\(leaf):"), "deploy/busd.yaml does not mention \(spec.key)")
         }
     }
+
+    /// Every mistake of the file is kept, and the good entries beside them.
+    @Test func keepingProblemsListsEveryMistakeAndKeepsTheRest() throws {
+        let text = "redis:\n  timout: 2s\n  password: x\nnode:\n  id: web-1\n  nope: 1\nacks: [a]\n"
+        let file = try ConfigFile(path: "b.yaml", text: text, keepingProblems: true)
+        #expect(file.problems.map(\.description) == [
+            "redis.timout (b.yaml line 2): is not a setting (did you mean redis.timeout?)",
+            "redis.password (b.yaml line 3): secrets are not read from the config file: use redis.password_file or SOCKETBUS_REDIS_PASSWORD",
+            "node.nope (b.yaml line 6): is not a setting",
+            "acks (b.yaml line 7): is a section: give its settings under it (e.g. acks.policy)",
+        ])
+        #expect(file.entries["node.id"]?.values == ["web-1"])
+        // Without keepingProblems, the first one is thrown.
+        #expect(throws: ConfigError.self) { try ConfigFile(path: "b.yaml", text: text) }
+    }
 }

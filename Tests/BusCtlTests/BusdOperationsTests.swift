@@ -25,11 +25,12 @@ struct BusdOperationsTests {
             try? FileManager.default.removeItem(atPath: config)
             try? FileManager.default.removeItem(atPath: password)
         }
+        let socket = FileManager.default.temporaryDirectory.appendingPathComponent("web-7.sock").path
         let result = try Self.runBusd(
-            ["--check-config", "--config", config, "--ack-policy", "none", "--socket", "/tmp/x/web-7.sock"],
+            ["--check-config", "--config", config, "--ack-policy", "none", "--socket", socket],
             environment: [
                 "SOCKETBUS_ACKS_TIMEOUT": "5s", "SOCKETBUS_REDIS_PASSWORD_FILE": password,
-                "SOCKETBUS_ALERTS_WEBHOOK_TOKEN": "tok-XYZZY", "SOCKETBUS_REDIS_ULR": "typo",
+                "SOCKETBUS_ALERTS_WEBHOOK_TOKEN": "tok-XYZZY",
             ])
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
@@ -40,7 +41,6 @@ struct BusdOperationsTests {
         #expect(row("acks.retention") == ["acks.retention", "1h", "default"])
         #expect(row("node.id")?.dropFirst().first?.hasSuffix("/web-7") == true)
         #expect(row("alerts.webhook.token")?.dropFirst().first == "(set)")
-        #expect(result.stdout.contains("warning: SOCKETBUS_REDIS_ULR is set but names no setting"))
         #expect(!result.stdout.contains("XYZZY") && !result.stderr.contains("XYZZY"))
     }
 
@@ -52,6 +52,10 @@ struct BusdOperationsTests {
         ([], [:], "node:\n  id: 'a b'\n", "node.id (CONFIG line 2): 'a b' must be non-empty, without spaces"),
         (["--redis", "redis://:pw@h"], ["SOCKETBUS_REDIS_PASSWORD": "x"], "", "SOCKETBUS_REDIS_PASSWORD (redis.password): redis.url carries a password too"),
         ([], [:], "alerts:\n  smtp:\n    to: [a@b.org]\n", "alerts.smtp.to (CONFIG line 3): needs alerts.smtp.url"),
+        ([], ["SOCKETBUS_REDIS_ULR": "redis://h"], "", "SOCKETBUS_REDIS_ULR: names no setting (did you mean SOCKETBUS_REDIS_URL?)"),
+        (["--socket", "/nonexistent-dir-of-socketbus/busd.sock"], [:], "",
+         "--socket: directory '/nonexistent-dir-of-socketbus' does not exist"),
+        ([], [:], "redis:\n  url: redis://:pw@h\n", "redis.url (CONFIG line 2): a password in the config file is refused"),
     ]
 
     @Test(arguments: badSettings)
@@ -71,12 +75,33 @@ struct BusdOperationsTests {
         #expect(!result.stderr.contains(":pw@"))
     }
 
+    /// One run names every problem, each on its own line, not just the first.
+    @Test func everyBadSettingIsReportedAtOnce() throws {
+        let path = try Self.temporaryFile("redis:\n  timout: 2s\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try Self.runBusd(
+            ["--check-config", "--config", path, "--drain-deadline", "2x", "--socket", "/nonexistent-dir-of-socketbus/b.sock"],
+            environment: ["SOCKETBUS_OUTBOUND_OVERFLOW": "drop-all", "SOCKETBUS_ACK_TIMEOUT": "5s"])
+        #expect(result.status == 78)
+        let lines = result.stderr.split(separator: "\n").filter { $0.hasPrefix("busd: configuration error: ") }
+        for expected in [
+            "redis.timout (\(path) line 2): is not a setting", "--drain-deadline: '2x' is not a duration",
+            "--socket: directory '/nonexistent-dir-of-socketbus' does not exist",
+            "SOCKETBUS_OUTBOUND_OVERFLOW (outbound.overflow): 'drop-all' is not one of",
+            "SOCKETBUS_ACK_TIMEOUT: names no setting (did you mean SOCKETBUS_ACKS_TIMEOUT?)",
+        ] {
+            #expect(lines.contains { $0.contains(expected) }, "missing '\(expected)' in:\n\(result.stderr)")
+        }
+        #expect(lines.count == 5, "\(result.stderr)")
+    }
+
     @Test func everySettingIsAFlagOfBusdAndDocumentedOnceInTheReadme() throws {
         let help = try Self.runBusd(["--help"]).stdout
         let readme = try String(
             contentsOfFile: #filePath.replacingOccurrences(of: "Tests/BusCtlTests/BusdOperationsTests.swift", with: "README.md"),
             encoding: .utf8)
-        let catalog = try Self.runBusd(["--check-config"]).stdout.split(separator: "\n").dropFirst()
+        let socket = FileManager.default.temporaryDirectory.appendingPathComponent("busd.sock").path
+        let catalog = try Self.runBusd(["--check-config", "--socket", socket]).stdout.split(separator: "\n").dropFirst()
             .compactMap { $0.split(separator: " ").first.map(String.init) }.filter { $0.contains(".") }
         #expect(catalog.count > 40)
         let table = try Self.runBusd(["--settings-table"]).stdout

@@ -45,8 +45,8 @@ for (let i = 1; i <= INSTANCES; i++) {
     env: {
       NODE_ENV: "production",
       PORT: String(3000 + i),
-      // The app passes it to the connector: createAdapter({ path: process.env.SOCKETBUS_SOCKET })
-      SOCKETBUS_SOCKET: socket,
+      // The app passes it to the connector: createAdapter({ path: process.env.SOCKETBUS_SOCKET_PATH })
+      SOCKETBUS_SOCKET_PATH: socket,
     },
   });
 }

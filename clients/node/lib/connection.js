@@ -12,7 +12,8 @@ const frames = require("./frames");
 const { ERROR_CODES, ProtocolError } = frames;
 
 const DEFAULTS = {
-  path: "/run/socketbus/busd.sock",
+  // busd reads its socket.path from the same variable.
+  path: process.env.SOCKETBUS_SOCKET_PATH || "/run/socketbus/busd.sock",
   initialDelayMs: 100,
   maxDelayMs: 5000,
   // A busd that accepts but does not answer HELLO is given up on after this.

@@ -195,3 +195,16 @@ test("close() ends the session for good", async (t) => {
   assert.equal(busd.hellos, 1, "no reconnect after close()");
   assert.equal(bus.sendBroadcast(broadcastFrame(1)), false);
 });
+
+test("the socket path defaults to SOCKETBUS_SOCKET_PATH, the variable busd reads", () => {
+  const { execFileSync } = require("node:child_process");
+  const lib = require("node:path").join(__dirname, "..", "lib", "connection.js");
+  const read = (env) =>
+    execFileSync(process.execPath, ["-e", `console.log(require(${JSON.stringify(lib)}).DEFAULTS.path)`], {
+      env: { PATH: process.env.PATH, ...env },
+    })
+      .toString()
+      .trim();
+  assert.equal(read({ SOCKETBUS_SOCKET_PATH: "/tmp/socketbus-test/busd-3.sock" }), "/tmp/socketbus-test/busd-3.sock");
+  assert.equal(read({}), "/run/socketbus/busd.sock");
+});

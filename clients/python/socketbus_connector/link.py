@@ -26,6 +26,13 @@ from .frames import ErrorCode, ProtocolError
 logger = logging.getLogger("socketbus_connector")
 
 DEFAULT_PATH = "/run/socketbus/busd.sock"
+# The variable busd reads its socket.path from: one name on both sides.
+PATH_VARIABLE = "SOCKETBUS_SOCKET_PATH"
+
+
+def default_path() -> str:
+    """busd's socket: $SOCKETBUS_SOCKET_PATH, else busd's default."""
+    return os.environ.get(PATH_VARIABLE) or DEFAULT_PATH
 
 
 @dataclass
@@ -54,7 +61,7 @@ class Link:
 
     def __init__(
         self,
-        path: str = DEFAULT_PATH,
+        path: Optional[str] = None,
         *,
         node_name: Optional[str] = None,
         on_ready: Callable[[frames.Welcome], Iterable[object]] = lambda welcome: (),
@@ -66,7 +73,7 @@ class Link:
         max_write_buffer: int = 64 << 20,
         handshake_timeout: float = 5.0,
     ):
-        self.path = path
+        self.path = path or default_path()
         self.node_name = node_name or f"python-socketio@{socket.gethostname()}"
         self.on_ready = on_ready
         self.on_frame = on_frame

@@ -20,7 +20,7 @@ from socketio.manager import Manager
 
 from . import frames
 from .core import ManagerStats, SocketbusCore
-from .link import DEFAULT_PATH, LinkThread
+from .link import LinkThread
 
 __all__ = ["ManagerStats", "SocketbusAsyncManager", "SocketbusManager"]
 
@@ -37,7 +37,7 @@ class SocketbusAsyncManager(SocketbusCore, AsyncManager):
 
     name = "socketbus"
 
-    def __init__(self, path: str = DEFAULT_PATH, *, node_name: Optional[str] = None, max_queue: int = 10_000,
+    def __init__(self, path: Optional[str] = None, *, node_name: Optional[str] = None, max_queue: int = 10_000,
                  on_server_side_emit: Optional[Callable[..., Any]] = None, logger=None,
                  ack_sweep_interval: float = 1.0, **link_options):
         AsyncManager.__init__(self)
@@ -170,7 +170,7 @@ class SocketbusManager(SocketbusCore, Manager):
 
     name = "socketbus"
 
-    def __init__(self, path: str = DEFAULT_PATH, *, node_name: Optional[str] = None, max_queue: int = 10_000,
+    def __init__(self, path: Optional[str] = None, *, node_name: Optional[str] = None, max_queue: int = 10_000,
                  on_server_side_emit: Optional[Callable[..., Any]] = None, logger=None,
                  ack_sweep_interval: float = 1.0, **link_options):
         Manager.__init__(self)

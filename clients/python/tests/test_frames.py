@@ -183,3 +183,13 @@ def test_encoder_refuses_what_the_wire_cannot_carry():
         f.encode(f.Ping(-1))
     with pytest.raises(ValueError, match="HELLO.pid"):
         f.encode(f.Hello(1, "n", 2**32))
+
+
+def test_socket_path_is_read_from_the_variable_busd_reads(monkeypatch):
+    from socketbus_connector.link import DEFAULT_PATH, Link
+
+    monkeypatch.setenv("SOCKETBUS_SOCKET_PATH", "/tmp/socketbus-test/busd-7.sock")
+    assert Link().path == "/tmp/socketbus-test/busd-7.sock"
+    assert Link("/explicit.sock").path == "/explicit.sock"
+    monkeypatch.delenv("SOCKETBUS_SOCKET_PATH")
+    assert Link().path == DEFAULT_PATH == "/run/socketbus/busd.sock"
