@@ -12,6 +12,10 @@ struct DaemonSettings: Sendable {
     var member: ClusterMember.Configuration
     var socketPath: String
     var socketMode: mode_t
+    var socketMaxConnections: Int
+    var socketHandshakeTimeout: Duration
+    /// Bytes.
+    var socketQueueBudget: Int
     /// nil: the HTTP endpoints are off.
     var http: ListenAddress?
     /// The address was configured, not the default: failing to bind it is fatal.
@@ -60,6 +64,10 @@ struct DaemonSettings: Sendable {
             throw settings.invalid("socket.mode", "'\(modeText)' is not an octal file mode like 0660")
         }
         socketMode = mode_t(mode)
+        socketMaxConnections = try settings.integer("socket.max_connections", in: 1...1024)
+        socketHandshakeTimeout = try settings.duration("socket.handshake_timeout", atLeast: .milliseconds(10))
+        // MiB; one largest frame (16 MiB and its prefix) must fit.
+        socketQueueBudget = try settings.integer("socket.queue_budget", in: 17...65536) << 20
         http = try Self.httpAddress(settings)
         httpConfigured = settings.isSet("http.listen")
         drainDeadline = try settings.duration("drain.deadline", atLeast: .milliseconds(100))
