@@ -132,6 +132,11 @@ struct LocalProtocolDocumentTests {
             .joined()
     }
 
+    @Test func unusableContentErrorDumpMatchesTheEncoder() throws {
+        let frame = LocalProtocolError(.unusableContent, "cannot decode BROADCAST").frame
+        #expect(Self.dump(for: "ERROR unusable content") == ExampleFrames.hex(try frame.encoded))
+    }
+
     @Test(arguments: ExampleFrames.all)
     func hexDumpMatchesTheEncoder(_ frame: LocalFrame) throws {
         let documented = Self.dump(for: frame.name)
