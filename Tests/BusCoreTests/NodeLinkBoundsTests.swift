@@ -93,6 +93,38 @@ struct NodeLinkBoundsTests {
         #expect(eventually { f.link.connectionCount == 0 && f.link.queuedBytes == 0 })
     }
 
+    /// More socket ids than one frame can list: several DELIVERs, each with
+    /// a part of them; a packet over 16 MiB: dropped, counted, the next goes.
+    @Test func aDeliveryTooBigForOneFrameIsSplitOrDropped() throws {
+        let f = try NodeLinkFixture()
+        defer { f.stop() }
+        let client = try TestNodeClient(path: f.path)
+        _ = try client.handshake()
+        #expect(eventually { f.link.connectionCount == 1 })
+        let ids = (0..<1_000_000).map { String(format: "sock-%015d", $0) }  // 22 bytes framed each: 22 MB
+        f.link.send(
+            .deliver(namespace: "/", socketIds: ids, ackId: 7, packet: Array("2[\"n\"]".utf8), attachments: [], volatile: false, compress: nil))
+        var received: [String] = []
+        var frames = 0
+        while received.count < ids.count, case .deliver(7, _, "/", let part, _, _)? = try client.receive(timeout: .seconds(10)) {
+            received += part
+            frames += 1
+        }
+        #expect(frames == 2)
+        #expect(received == ids)
+        #expect(f.link.deliveredFrameCount == 1)
+
+        f.link.send(Self.deliver(16 << 20))
+        #expect(f.link.unframableCount == 1)
+        f.link.send(Self.deliver(3))
+        guard case .deliver(_, _, _, _, let packet, _)? = try client.receive() else {
+            Issue.record("no DELIVER after the dropped one")
+            return
+        }
+        #expect(packet == [0x32, 0x32, 0x32])
+        #expect(f.link.deliveredFrameCount == 2)
+    }
+
     @Test func aBroadcastBusdCannotDecodeIsAnsweredAndTheLinkStays() throws {
         let f = try NodeLinkFixture()
         defer { f.stop() }

@@ -157,21 +157,25 @@ public final class NodeLinkServer: @unchecked Sendable {
             unrouted.add(1, ordering: .relaxed)
             return
         }
-        let frame = Self.frame(for: command)
-        let bytes: [UInt8]
+        let frames: [[UInt8]]
         do {
-            bytes = try frame.encoded
+            frames = try CommandFraming.encodedFrames(for: command)
         } catch {
             unframable.add(1, ordering: .relaxed)
             if let left = unframableLog.withLock({ $0.admit() }) {
                 logger.warning(
                     "dropped a command the local protocol cannot carry",
-                    metadata: ["frame": "\(frame.name)", "error": "\(error)", "dropped.since.last.log": "\(left)"])
+                    metadata: [
+                        "frame": "\(CommandFraming.frame(for: command).name)", "error": "\(error)",
+                        "dropped.since.last.log": "\(left)",
+                    ])
             }
             return
         }
         var queued = false
-        for connection in ready where connection.send(encoded: bytes, flush: flush) { queued = true }
+        for connection in ready {
+            for bytes in frames where connection.send(encoded: bytes, flush: flush) { queued = true }
+        }
         if queued, case .deliver = command { sentDeliveries.add(1, ordering: .relaxed) }
     }
 
@@ -198,23 +202,6 @@ public final class NodeLinkServer: @unchecked Sendable {
 
     public func flush() {
         for connection in connections.withLock({ $0 }) { connection.flush() }
-    }
-
-    static func frame(for command: NodeCommand) -> LocalFrame {
-        switch command {
-        case .deliver(let namespace, let socketIds, let ackId, let packet, let attachments, let volatile, let compress):
-            return .deliver(
-                ackId: ackId, flags: DeliveryFlags(volatile: volatile, compress: compress), namespace: namespace,
-                socketIds: socketIds, packet: packet, attachments: attachments)
-        case .join(let namespace, let socketIds, let rooms):
-            return .socketsJoin(namespace: namespace, socketIds: socketIds, rooms: rooms)
-        case .leave(let namespace, let socketIds, let rooms):
-            return .socketsLeave(namespace: namespace, socketIds: socketIds, rooms: rooms)
-        case .disconnect(let namespace, let socketIds, let close):
-            return .socketsDisconnect(namespace: namespace, socketIds: socketIds, close: close)
-        case .serverSideEmit(let namespace, let data):
-            return .serverSideEmit(namespace: namespace, data: Array((JSONStringifier.string(.array(data)) ?? "[]").utf8))
-        }
     }
 
     private func acceptLoop() {
