@@ -66,6 +66,9 @@ struct DaemonSettings: Sendable {
         socketMode = mode_t(mode)
         socketMaxConnections = try settings.integer("socket.max_connections", in: 1...1024)
         socketHandshakeTimeout = try settings.duration("socket.handshake_timeout", atLeast: .milliseconds(10))
+        if socketHandshakeTimeout > .seconds(3600) {
+            throw settings.invalid("socket.handshake_timeout", "must be at most 1h")
+        }
         // MiB; one largest frame (16 MiB and its prefix) must fit.
         socketQueueBudget = try settings.integer("socket.queue_budget", in: 17...65536) << 20
         http = try Self.httpAddress(settings)
