@@ -57,7 +57,8 @@ struct FrameWriter {
         case .pong(let token):
             try u8(FrameType.pong.rawValue); try u64(token)
         case .socketConnect(let nsp, let sid, let at):
-            try u8(FrameType.socketConnect.rawValue); try string(nsp, "namespace"); try string(sid, "socket id"); try u64(at)
+            try u8(FrameType.socketConnect.rawValue); try string(nsp, "namespace"); try string(sid, "socket id")
+            try u64(at)
         case .socketDisconnect(let nsp, let sid, let reason):
             try u8(FrameType.socketDisconnect.rawValue); try string(nsp, "namespace"); try string(sid, "socket id")
             try string(reason, "reason")
@@ -96,7 +97,9 @@ struct FrameWriter {
         let length = output.count - frameStart
         guard count <= LocalFrame.maximumLength - length else {
             throw LocalFrameEncodingError(
-                .frameTooLarge, "\(what) (\(count) bytes) takes the frame past \(LocalFrame.maximumLength) bytes")
+                .frameTooLarge,
+                "\(what) (\(count) bytes) takes the frame past \(LocalFrame.maximumLength) bytes"
+            )
         }
     }
 

@@ -28,8 +28,13 @@ enum CommandFraming {
         switch command {
         case .deliver(let namespace, let socketIds, let ackId, let packet, let attachments, let volatile, let compress):
             return .deliver(
-                ackId: ackId, flags: DeliveryFlags(volatile: volatile, compress: compress), namespace: namespace,
-                socketIds: socketIds, packet: packet, attachments: attachments)
+                ackId: ackId,
+                flags: DeliveryFlags(volatile: volatile, compress: compress),
+                namespace: namespace,
+                socketIds: socketIds,
+                packet: packet,
+                attachments: attachments
+            )
         case .join(let namespace, let socketIds, let rooms):
             return .socketsJoin(namespace: namespace, socketIds: socketIds, rooms: rooms)
         case .leave(let namespace, let socketIds, let rooms):
@@ -37,7 +42,10 @@ enum CommandFraming {
         case .disconnect(let namespace, let socketIds, let close):
             return .socketsDisconnect(namespace: namespace, socketIds: socketIds, close: close)
         case .serverSideEmit(let namespace, let data):
-            return .serverSideEmit(namespace: namespace, data: Array((JSONStringifier.string(.array(data)) ?? "[]").utf8))
+            return .serverSideEmit(
+                namespace: namespace,
+                data: Array((JSONStringifier.string(.array(data)) ?? "[]").utf8)
+            )
         }
     }
 }
@@ -46,7 +54,8 @@ extension NodeCommand {
     /// The sockets it addresses; nil for a serverSideEmit (the whole node).
     var socketIds: [String]? {
         switch self {
-        case .deliver(_, let ids, _, _, _, _, _), .join(_, let ids, _), .leave(_, let ids, _), .disconnect(_, let ids, _):
+        case .deliver(_, let ids, _, _, _, _, _), .join(_, let ids, _), .leave(_, let ids, _),
+            .disconnect(_, let ids, _):
             return ids
         case .serverSideEmit:
             return nil
@@ -58,8 +67,14 @@ extension NodeCommand {
         switch self {
         case .deliver(let namespace, _, let ackId, let packet, let attachments, let volatile, let compress):
             return .deliver(
-                namespace: namespace, socketIds: ids, ackId: ackId, packet: packet, attachments: attachments,
-                volatile: volatile, compress: compress)
+                namespace: namespace,
+                socketIds: ids,
+                ackId: ackId,
+                packet: packet,
+                attachments: attachments,
+                volatile: volatile,
+                compress: compress
+            )
         case .join(let namespace, _, let rooms):
             return .join(namespace: namespace, socketIds: ids, rooms: rooms)
         case .leave(let namespace, _, let rooms):

@@ -19,7 +19,10 @@ final class QueueBudget: Sendable {
         while true {
             guard count <= limit - current else { return false }
             let (exchanged, original) = used.compareExchange(
-                expected: current, desired: current + count, ordering: .relaxed)
+                expected: current,
+                desired: current + count,
+                ordering: .relaxed
+            )
             if exchanged { return true }
             current = original
         }
