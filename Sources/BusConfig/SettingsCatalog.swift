@@ -69,6 +69,17 @@ public enum SettingsCatalog {
             "socket.mode", flag: "socket-mode", default: "0660",
             help: "File mode of that socket, octal."),
         SettingSpec(
+            "socket.max_connections", flag: "socket-max-connections", default: "8",
+            help: "Connector connections served at once (a node has one or a few); more are refused "
+                + "with an ERROR frame before any thread is started for them."),
+        SettingSpec(
+            "socket.handshake_timeout", flag: "socket-handshake-timeout", default: "5s",
+            help: "How long a new connection may take to send HELLO before it is closed."),
+        SettingSpec(
+            "socket.queue_budget", flag: "socket-queue-budget", default: "64",
+            help: "MiB queued for the node over all its connections (at least 17: one largest frame); "
+                + "frames past it are dropped and counted (`node_backlog`)."),
+        SettingSpec(
             "acks.policy", flag: "ack-policy", default: "requested",
             help: "Which broadcasts get an ack id: `all`, `requested` or `none`."),
         SettingSpec(

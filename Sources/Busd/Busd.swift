@@ -59,6 +59,15 @@ struct Busd: ParsableCommand {
     @Option(name: .customLong("socket-mode"), help: "File mode of the socket, octal (socket.mode).")
     var socketMode: String?
 
+    @Option(name: .customLong("socket-max-connections"), help: "Connector connections served at once (socket.max_connections).")
+    var socketMaxConnections: String?
+
+    @Option(name: .customLong("socket-handshake-timeout"), help: "How long a connection may take to send HELLO (socket.handshake_timeout).")
+    var socketHandshakeTimeout: String?
+
+    @Option(name: .customLong("socket-queue-budget"), help: "MiB queued for the node over all connections (socket.queue_budget).")
+    var socketQueueBudget: String?
+
     @Option(name: .customLong("ack-policy"), help: "Which broadcasts get an ack id: all, requested or none (acks.policy).")
     var ackPolicy: String?
 
@@ -100,7 +109,9 @@ struct Busd: ParsableCommand {
         let single: [(String, String?)] = [
             ("redis.url", redis), ("redis.password_file", redisPasswordFile), ("node.id", nodeId),
             ("redis.adapter_key", adapterKey), ("redis.prefix", prefix), ("registry.liveness_ttl", livenessTTL),
-            ("socket.path", socket), ("socket.mode", socketMode), ("acks.policy", ackPolicy),
+            ("socket.path", socket), ("socket.mode", socketMode), ("socket.max_connections", socketMaxConnections),
+            ("socket.handshake_timeout", socketHandshakeTimeout), ("socket.queue_budget", socketQueueBudget),
+            ("acks.policy", ackPolicy),
             ("acks.timeout", ackTimeout), ("acks.retention", confirmationTTL), ("redis.timeout", redisTimeout),
             ("redis.retry_initial", redisRetryInitial), ("redis.retry_max", redisRetryMax),
             ("outbound.buffer", outboundBuffer), ("outbound.overflow", outboundOverflow), ("http.listen", http),

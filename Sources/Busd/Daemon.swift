@@ -47,6 +47,9 @@ final class Daemon: Sendable {
         members.withLock { $0 = member }
         var linkConfiguration = NodeLinkServer.Configuration(path: settings.socketPath)
         linkConfiguration.mode = settings.socketMode
+        linkConfiguration.maximumConnections = settings.socketMaxConnections
+        linkConfiguration.handshakeTimeout = settings.socketHandshakeTimeout
+        linkConfiguration.queueBudget = settings.socketQueueBudget
         let link = NodeLinkServer(configuration: linkConfiguration, member: member, logger: logger)
         self.link = link
         relay.connect(to: link)

@@ -13,6 +13,10 @@ struct DaemonSettings: Sendable {
     var member: ClusterMember.Configuration
     var socketPath: String
     var socketMode: mode_t
+    var socketMaxConnections: Int
+    var socketHandshakeTimeout: Duration
+    /// Bytes.
+    var socketQueueBudget: Int
     /// nil: the HTTP endpoints are off.
     var http: ListenAddress?
     /// The address was configured, not the default: failing to bind it is fatal.
@@ -93,6 +97,16 @@ struct DaemonSettings: Sendable {
             }
             return mode_t(mode)
         } ?? 0o660
+        socketMaxConnections =
+            problems.read { () throws(ConfigError) in try settings.integer("socket.max_connections", in: 1...1024) } ?? 8
+        socketHandshakeTimeout = problems.read { () throws(ConfigError) -> Duration in
+            let timeout = try settings.duration("socket.handshake_timeout", atLeast: .milliseconds(10))
+            if timeout > .seconds(3600) { throw settings.invalid("socket.handshake_timeout", "must be at most 1h") }
+            return timeout
+        } ?? .seconds(5)
+        // MiB; one largest frame (16 MiB and its prefix) must fit.
+        socketQueueBudget =
+            (problems.read { () throws(ConfigError) in try settings.integer("socket.queue_budget", in: 17...65536) } ?? 64) << 20
         http = problems.read { () throws(ConfigError) in try Self.httpAddress(settings) } ?? nil
         httpConfigured = settings.isSet("http.listen")
         drainDeadline =

@@ -52,13 +52,14 @@ enum StatusPages {
             value: statistics.received)
         page.add(
             "socketbus_messages_delivered_total", .counter,
-            help: "Broadcasts handed to the node as DELIVER frames (one per message, whatever the socket count).",
+            help: "Broadcasts queued for the node as DELIVER frames (one per message, whatever the socket count).",
             value: link.deliveredFrameCount)
         let dropped = "socketbus_messages_dropped_total"
         let droppedHelp = "Messages dropped, by reason."
         page.add(dropped, .counter, help: droppedHelp, labels: ["reason": "no_node"], value: link.droppedWithoutNodeCount)
         page.add(dropped, .counter, help: droppedHelp, labels: ["reason": "node_backlog"], value: link.droppedFrameCount)
         page.add(dropped, .counter, help: droppedHelp, labels: ["reason": "outbound_full"], value: outbound.dropped)
+        page.add(dropped, .counter, help: droppedHelp, labels: ["reason": "unframable"], value: link.unframableCount)
         let ignored = "socketbus_messages_ignored_total"
         let ignoredHelp = "Messages not for this node, by reason (not errors)."
         page.add(ignored, .counter, help: ignoredHelp, labels: ["reason": "own"], value: statistics.ownDropped)
@@ -108,6 +109,19 @@ enum StatusPages {
             page.add(sends, .counter, help: sendsHelp, labels: ["channel": channel.channel, "result": "dropped"], value: channel.dropped)
         }
         page.add("socketbus_local_connections", .gauge, help: "Connector connections on the Unix socket.", value: link.connectionCount)
+        let refused = "socketbus_local_connections_refused_total"
+        let refusedHelp = "Connector connections refused or closed early, by reason."
+        page.add(refused, .counter, help: refusedHelp, labels: ["reason": "limit"], value: link.refusedConnectionCount)
+        page.add(
+            refused, .counter, help: refusedHelp, labels: ["reason": "handshake_timeout"], value: link.handshakeTimeoutCount)
+        page.add(
+            "socketbus_local_frames_rejected_total", .counter,
+            help: "Well-formed frames from the node whose content busd could not use (answered with ERROR 6).",
+            value: link.rejectedFrameCount)
+        page.add("socketbus_local_queued_bytes", .gauge, help: "Bytes queued for the node, all connections.", value: link.queuedBytes)
+        page.add(
+            "socketbus_local_queue_budget_bytes", .gauge, help: "The bound of those bytes (socket.queue_budget).",
+            value: link.queueBudgetBytes)
         return page.text
     }
 }

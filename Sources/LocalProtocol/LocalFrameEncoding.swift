@@ -1,100 +1,159 @@
 extension LocalFrame {
     /// Appends the whole frame (length prefix included) to `output`.
-    public func encode(into output: inout [UInt8]) {
+    ///
+    /// A frame the protocol cannot carry (a string over 65535 bytes, a frame
+    /// over ``maximumLength``) throws and leaves `output` as it was: the
+    /// values come from Redis and the node, so this must never trap.
+    public func encode(into output: inout [UInt8]) throws(LocalFrameEncodingError) {
         let start = output.count
         output.append(contentsOf: [0, 0, 0, 0])
         // The writer borrows `output`'s storage (swapped in and back), so a
         // frame appended to a long queue never copies the queue.
-        var w = FrameWriter(output: [])
+        var w = FrameWriter(output: [], frameStart: start + 4)
         swap(&w.output, &output)
-        switch self {
-        case .hello(let version, let node, let pid):
-            w.u8(FrameType.hello.rawValue); w.u16(version); w.string(node); w.u32(pid)
-        case .welcome(let version, let uid, let nodeId, let base, let ackTimeout):
-            w.u8(FrameType.welcome.rawValue); w.u16(version); w.string(uid); w.string(nodeId); w.u64(base); w.u32(ackTimeout)
-        case .error(let code, let message):
-            w.u8(FrameType.error.rawValue); w.u16(code); w.string(message)
-        case .ping(let token):
-            w.u8(FrameType.ping.rawValue); w.u64(token)
-        case .pong(let token):
-            w.u8(FrameType.pong.rawValue); w.u64(token)
-        case .socketConnect(let nsp, let sid, let at):
-            w.u8(FrameType.socketConnect.rawValue); w.string(nsp); w.string(sid); w.u64(at)
-        case .socketDisconnect(let nsp, let sid, let reason):
-            w.u8(FrameType.socketDisconnect.rawValue); w.string(nsp); w.string(sid); w.string(reason)
-        case .socketJoin(let nsp, let sid, let rooms):
-            w.u8(FrameType.socketJoin.rawValue); w.string(nsp); w.string(sid); w.strings(rooms)
-        case .socketLeave(let nsp, let sid, let rooms):
-            w.u8(FrameType.socketLeave.rawValue); w.string(nsp); w.string(sid); w.strings(rooms)
-        case .broadcast(let nsp, let flags, let rooms, let except, let packet, let attachments):
-            w.u8(FrameType.broadcast.rawValue); w.string(nsp); w.u8(flags.byte); w.strings(rooms); w.strings(except)
-            w.blob(packet); w.blobs(attachments)
-        case .deliver(let ackId, let flags, let nsp, let sids, let packet, let attachments):
-            w.u8(FrameType.deliver.rawValue); w.u64(ackId); w.u8(flags.byte); w.string(nsp); w.strings(sids)
-            w.blob(packet); w.blobs(attachments)
-        case .acked(let ackId, let sid, let status, let arguments):
-            w.u8(FrameType.acked.rawValue); w.u64(ackId); w.string(sid); w.u8(status.rawValue); w.blob(arguments)
-        case .socketsJoin(let nsp, let sids, let rooms):
-            w.u8(FrameType.socketsJoin.rawValue); w.string(nsp); w.strings(sids); w.strings(rooms)
-        case .socketsLeave(let nsp, let sids, let rooms):
-            w.u8(FrameType.socketsLeave.rawValue); w.string(nsp); w.strings(sids); w.strings(rooms)
-        case .socketsDisconnect(let nsp, let sids, let close):
-            w.u8(FrameType.socketsDisconnect.rawValue); w.string(nsp); w.strings(sids); w.u8(close ? 1 : 0)
-        case .serverSideEmit(let nsp, let data):
-            w.u8(FrameType.serverSideEmit.rawValue); w.string(nsp); w.blob(data)
+        do {
+            try w.body(of: self)
+        } catch {
+            swap(&w.output, &output)
+            output.removeSubrange(start...)
+            throw error
         }
         swap(&w.output, &output)
-        let length = UInt32(output.count - start - 4)
-        output[start] = UInt8(length >> 24)
-        output[start + 1] = UInt8(length >> 16 & 0xff)
-        output[start + 2] = UInt8(length >> 8 & 0xff)
-        output[start + 3] = UInt8(length & 0xff)
+        // The writer checked the length against maximumLength (16 MiB).
+        let length = UInt32(truncatingIfNeeded: output.count - start - 4)
+        output[start] = UInt8(truncatingIfNeeded: length >> 24)
+        output[start + 1] = UInt8(truncatingIfNeeded: length >> 16)
+        output[start + 2] = UInt8(truncatingIfNeeded: length >> 8)
+        output[start + 3] = UInt8(truncatingIfNeeded: length)
     }
 
     /// The frame's bytes.
     public var encoded: [UInt8] {
-        var out: [UInt8] = []
-        encode(into: &out)
-        return out
+        get throws(LocalFrameEncodingError) {
+            var out: [UInt8] = []
+            try encode(into: &out)
+            return out
+        }
     }
 }
 
+/// Writes one frame's type and body after `frameStart`, refusing any field
+/// that would take the frame past ``LocalFrame/maximumLength``.
 struct FrameWriter {
     var output: [UInt8]
+    let frameStart: Int
 
-    mutating func u8(_ v: UInt8) { output.append(v) }
-    mutating func u16(_ v: UInt16) {
+    mutating func body(of frame: LocalFrame) throws(LocalFrameEncodingError) {
+        switch frame {
+        case .hello(let version, let node, let pid):
+            try u8(FrameType.hello.rawValue); try u16(version); try string(node, "node"); try u32(pid)
+        case .welcome(let version, let uid, let nodeId, let base, let ackTimeout):
+            try u8(FrameType.welcome.rawValue); try u16(version); try string(uid, "uid"); try string(nodeId, "node id")
+            try u64(base); try u32(ackTimeout)
+        case .error(let code, let message):
+            try u8(FrameType.error.rawValue); try u16(code); try string(message, "message")
+        case .ping(let token):
+            try u8(FrameType.ping.rawValue); try u64(token)
+        case .pong(let token):
+            try u8(FrameType.pong.rawValue); try u64(token)
+        case .socketConnect(let nsp, let sid, let at):
+            try u8(FrameType.socketConnect.rawValue); try string(nsp, "namespace"); try string(sid, "socket id")
+            try u64(at)
+        case .socketDisconnect(let nsp, let sid, let reason):
+            try u8(FrameType.socketDisconnect.rawValue); try string(nsp, "namespace"); try string(sid, "socket id")
+            try string(reason, "reason")
+        case .socketJoin(let nsp, let sid, let rooms):
+            try u8(FrameType.socketJoin.rawValue); try string(nsp, "namespace"); try string(sid, "socket id")
+            try strings(rooms, "rooms")
+        case .socketLeave(let nsp, let sid, let rooms):
+            try u8(FrameType.socketLeave.rawValue); try string(nsp, "namespace"); try string(sid, "socket id")
+            try strings(rooms, "rooms")
+        case .broadcast(let nsp, let flags, let rooms, let except, let packet, let attachments):
+            try u8(FrameType.broadcast.rawValue); try string(nsp, "namespace"); try u8(flags.byte)
+            try strings(rooms, "rooms"); try strings(except, "except")
+            try blob(packet, "packet"); try blobs(attachments, "attachments")
+        case .deliver(let ackId, let flags, let nsp, let sids, let packet, let attachments):
+            try u8(FrameType.deliver.rawValue); try u64(ackId); try u8(flags.byte); try string(nsp, "namespace")
+            try strings(sids, "socket ids"); try blob(packet, "packet"); try blobs(attachments, "attachments")
+        case .acked(let ackId, let sid, let status, let arguments):
+            try u8(FrameType.acked.rawValue); try u64(ackId); try string(sid, "socket id"); try u8(status.rawValue)
+            try blob(arguments, "arguments")
+        case .socketsJoin(let nsp, let sids, let rooms):
+            try u8(FrameType.socketsJoin.rawValue); try string(nsp, "namespace"); try strings(sids, "socket ids")
+            try strings(rooms, "rooms")
+        case .socketsLeave(let nsp, let sids, let rooms):
+            try u8(FrameType.socketsLeave.rawValue); try string(nsp, "namespace"); try strings(sids, "socket ids")
+            try strings(rooms, "rooms")
+        case .socketsDisconnect(let nsp, let sids, let close):
+            try u8(FrameType.socketsDisconnect.rawValue); try string(nsp, "namespace"); try strings(sids, "socket ids")
+            try u8(close ? 1 : 0)
+        case .serverSideEmit(let nsp, let data):
+            try u8(FrameType.serverSideEmit.rawValue); try string(nsp, "namespace"); try blob(data, "data")
+        }
+    }
+
+    /// Checked before each append, so a refused field is never copied.
+    private func reserve(_ count: Int, _ what: String) throws(LocalFrameEncodingError) {
+        let length = output.count - frameStart
+        guard count <= LocalFrame.maximumLength - length else {
+            throw LocalFrameEncodingError(
+                .frameTooLarge,
+                "\(what) (\(count) bytes) takes the frame past \(LocalFrame.maximumLength) bytes"
+            )
+        }
+    }
+
+    mutating func u8(_ v: UInt8) throws(LocalFrameEncodingError) {
+        try reserve(1, "a byte")
+        output.append(v)
+    }
+    mutating func u16(_ v: UInt16) throws(LocalFrameEncodingError) {
+        try reserve(2, "a u16")
         output.append(UInt8(v >> 8))
         output.append(UInt8(v & 0xff))
     }
-    mutating func u32(_ v: UInt32) {
+    mutating func u32(_ v: UInt32) throws(LocalFrameEncodingError) {
+        try reserve(4, "a u32")
+        appendU32(v)
+    }
+    mutating func u64(_ v: UInt64) throws(LocalFrameEncodingError) {
+        try reserve(8, "a u64")
+        appendU32(UInt32(v >> 32))
+        appendU32(UInt32(v & 0xffff_ffff))
+    }
+    private mutating func appendU32(_ v: UInt32) {
         output.append(UInt8(v >> 24))
         output.append(UInt8(v >> 16 & 0xff))
         output.append(UInt8(v >> 8 & 0xff))
         output.append(UInt8(v & 0xff))
     }
-    mutating func u64(_ v: UInt64) {
-        u32(UInt32(v >> 32))
-        u32(UInt32(v & 0xffff_ffff))
-    }
-    /// Strings longer than 65535 bytes cannot be framed; callers keep ids,
-    /// rooms and namespaces far below that (socket.io's are tens of bytes).
-    mutating func string(_ s: String) {
+    mutating func string(_ s: String, _ what: String) throws(LocalFrameEncodingError) {
         let utf8 = s.utf8
-        precondition(utf8.count <= 0xffff, "local protocol strings are at most 65535 bytes")
-        u16(UInt16(utf8.count))
+        guard let count = UInt16(exactly: utf8.count) else {
+            throw LocalFrameEncodingError(.stringTooLong, "\(what): \(utf8.count) bytes, a string holds at most 65535")
+        }
+        try reserve(2 + Int(count), what)
+        output.append(UInt8(count >> 8))
+        output.append(UInt8(count & 0xff))
         output.append(contentsOf: utf8)
     }
-    mutating func strings(_ list: [String]) {
-        u32(UInt32(list.count))
-        for s in list { string(s) }
+    mutating func strings(_ list: [String], _ what: String) throws(LocalFrameEncodingError) {
+        try count(list.count, what)
+        for s in list { try string(s, what) }
     }
-    mutating func blob(_ b: [UInt8]) {
-        u32(UInt32(b.count))
+    mutating func blob(_ b: [UInt8], _ what: String) throws(LocalFrameEncodingError) {
+        try reserve(4 + b.count, what)
+        appendU32(UInt32(truncatingIfNeeded: b.count))  // at most 16 MiB: reserve checked it
         output.append(contentsOf: b)
     }
-    mutating func blobs(_ list: [[UInt8]]) {
-        u32(UInt32(list.count))
-        for b in list { blob(b) }
+    mutating func blobs(_ list: [[UInt8]], _ what: String) throws(LocalFrameEncodingError) {
+        try count(list.count, what)
+        for b in list { try blob(b, what) }
+    }
+    /// A list's count; every item takes at least 2 bytes, so a count that
+    /// fits the frame fits a u32.
+    private mutating func count(_ n: Int, _ what: String) throws(LocalFrameEncodingError) {
+        try reserve(4 + 2 * n, "\(what) (\(n) items)")
+        appendU32(UInt32(truncatingIfNeeded: n))
     }
 }

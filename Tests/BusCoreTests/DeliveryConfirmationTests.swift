@@ -160,11 +160,14 @@ struct DeliveryConfirmationTests {
         #expect(ackId == 0 && packet == Array(#"2["news",1]"#.utf8))
     }
 
-    @Test func ackedWithArgumentsThatAreNotAJSONArrayClosesTheConnection() throws {
+    /// Well-formed but unusable: answered with ERROR 6, the link stays (issue 12).
+    @Test func ackedWithArgumentsThatAreNotAJSONArrayIsAnsweredAndTheLinkStays() throws {
         let (f, client, _) = try Self.connected { _ in }
         defer { f.stop() }
         client.send(.acked(ackId: AckIdRange.base + 1, socketId: Self.socketId, status: .delivered, arguments: Array("{oops".utf8)))
-        #expect(try client.receive() == .error(code: 1, message: "ACKED arguments are not a JSON array"))
-        #expect(client.isClosedByPeer())
+        #expect(try client.receive() == .error(code: 6, message: "ACKED arguments are not a JSON array"))
+        client.send(.ping(token: 2))
+        #expect(try client.receive() == .pong(token: 2))
+        #expect(f.member.socket(Self.socketId) != nil)
     }
 }

@@ -13,7 +13,10 @@ struct NodeLinkFixture {
     let link: NodeLinkServer
     let path: String
 
-    init(node: String = "n1", configure: (inout ClusterMember.Configuration) -> Void = { _ in }) throws {
+    init(
+        node: String = "n1", configure: (inout ClusterMember.Configuration) -> Void = { _ in },
+        link configureLink: (inout NodeLinkServer.Configuration) -> Void = { _ in }
+    ) throws {
         server = try RedisTestServer()
         path = server.directory.appendingPathComponent("busd.sock").path
         var configuration = ClusterMember.Configuration(redis: try RedisConfiguration(url: server.url), nodeId: node)
@@ -24,7 +27,9 @@ struct NodeLinkFixture {
         logger.logLevel = .critical
         let relay = NodeCommandRelay()
         member = ClusterMember(configuration: configuration, logger: logger, onBatchEnd: { relay.flush() }) { relay.forward($0) }
-        link = NodeLinkServer(configuration: .init(path: path), member: member, logger: logger)
+        var linkConfiguration = NodeLinkServer.Configuration(path: path)
+        configureLink(&linkConfiguration)
+        link = NodeLinkServer(configuration: linkConfiguration, member: member, logger: logger)
         relay.connect(to: link)
         member.start()
         try link.start()

@@ -56,6 +56,9 @@ struct BusdOperationsTests {
         (["--socket", "/nonexistent-dir-of-socketbus/busd.sock"], [:], "",
          "--socket: directory '/nonexistent-dir-of-socketbus' does not exist"),
         ([], [:], "redis:\n  url: redis://:pw@h\n", "redis.url (CONFIG line 2): a password in the config file is refused"),
+        (["--socket-queue-budget", "4"], [:], "", "--socket-queue-budget: 4 is out of range 17...65536"),
+        ([], ["SOCKETBUS_SOCKET_MAX_CONNECTIONS": "0"], "", "(socket.max_connections): 0 is out of range 1...1024"),
+        ([], [:], "socket:\n  handshake_timeout: 2h\n", "socket.handshake_timeout (CONFIG line 2): must be at most 1h"),
     ]
 
     @Test(arguments: badSettings)
@@ -136,6 +139,10 @@ struct BusdOperationsTests {
             "socketbus_confirmations_total{status=\"timeout\"}", "socketbus_registry_sockets 1",
             "socketbus_redis_reconnects_total", "socketbus_redis_connected 1", "socketbus_outbound_buffered",
             "socketbus_local_connections 1", "socketbus_ready 1",
+            "socketbus_messages_dropped_total{reason=\"unframable\"} 0",
+            "socketbus_local_connections_refused_total{reason=\"limit\"} 0",
+            "socketbus_local_connections_refused_total{reason=\"handshake_timeout\"} 0",
+            "socketbus_local_frames_rejected_total 0", "socketbus_local_queue_budget_bytes 67108864",
         ] {
             #expect(page.contains(family), "/metrics lacks \(family)")
         }

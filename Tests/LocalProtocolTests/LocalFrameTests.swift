@@ -38,7 +38,7 @@ struct LocalFrameTests {
     @Test(arguments: ExampleFrames.all)
     func roundTrips(_ frame: LocalFrame) throws {
         var decoder = LocalFrameDecoder()
-        decoder.append(frame.encoded)
+        decoder.append(try frame.encoded)
         #expect(try decoder.next() == frame)
         #expect(try decoder.next() == nil)
         #expect(decoder.bufferedCount == 0)
@@ -46,7 +46,7 @@ struct LocalFrameTests {
 
     @Test func streamCutAtEveryByteGivesTheSameFrames() throws {
         var stream: [UInt8] = []
-        for frame in ExampleFrames.all { frame.encode(into: &stream) }
+        for frame in ExampleFrames.all { try frame.encode(into: &stream) }
         for cut in [1, 2, 3, 5, 7, 64] {
             var decoder = LocalFrameDecoder()
             var frames: [LocalFrame] = []
@@ -60,16 +60,16 @@ struct LocalFrameTests {
         }
     }
 
-    @Test func fixedLayoutOfTheHotFrames() {
+    @Test func fixedLayoutOfTheHotFrames() throws {
         // DELIVER: length, 0x20, ack id u64, flags, nsp, socket ids, packet, attachments.
         let deliver = LocalFrame.deliver(ackId: 258, flags: DeliveryFlags(volatile: true, compress: true), namespace: "/", socketIds: ["A"], packet: [0x32], attachments: [])
         #expect(
-            deliver.encoded == [
+            try deliver.encoded == [
                 0, 0, 0, 29, 0x20, 0, 0, 0, 0, 0, 0, 1, 2, 0x07, 0, 1, 0x2f, 0, 0, 0, 1, 0, 1, 0x41, 0, 0, 0, 1, 0x32, 0, 0, 0, 0,
             ])
         // ACKED: length, 0x21, ack id u64, socket id, status, arguments.
         let acked = LocalFrame.acked(ackId: 1, socketId: "A", status: .timeout, arguments: [])
-        #expect(acked.encoded == [0, 0, 0, 17, 0x21, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0x41, 2, 0, 0, 0, 0])
+        #expect(try acked.encoded == [0, 0, 0, 17, 0x21, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0x41, 2, 0, 0, 0, 0])
     }
 
     static let malformed: [(String, [UInt8], LocalProtocolError.Code)] = [
@@ -132,10 +132,15 @@ struct LocalProtocolDocumentTests {
             .joined()
     }
 
+    @Test func unusableContentErrorDumpMatchesTheEncoder() throws {
+        let frame = LocalProtocolError(.unusableContent, "cannot decode BROADCAST").frame
+        #expect(Self.dump(for: "ERROR unusable content") == ExampleFrames.hex(try frame.encoded))
+    }
+
     @Test(arguments: ExampleFrames.all)
-    func hexDumpMatchesTheEncoder(_ frame: LocalFrame) {
+    func hexDumpMatchesTheEncoder(_ frame: LocalFrame) throws {
         let documented = Self.dump(for: frame.name)
         #expect(documented != nil, "docs/local-protocol.md has no example for \(frame.name)")
-        #expect(documented == ExampleFrames.hex(frame.encoded), "\(frame.name)")
+        #expect(documented == ExampleFrames.hex(try frame.encoded), "\(frame.name)")
     }
 }

@@ -35,7 +35,14 @@ public final class TestNodeClient {
         close(fd)
     }
 
-    public func send(_ frame: LocalFrame) { sendRaw(frame.encoded) }
+    /// (A test frame that cannot be encoded is a bug in the test.)
+    public func send(_ frame: LocalFrame) {
+        do {
+            sendRaw(try frame.encoded)
+        } catch {
+            fatalError("test frame cannot be encoded: \(error)")
+        }
+    }
 
     public func sendRaw(_ bytes: [UInt8]) {
         _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }

@@ -13,8 +13,8 @@ import Synchronization
 /// them to the cluster member; `send` may be called from any thread.
 final class NodeConnection: @unchecked Sendable {
     // @unchecked: `decoder` and `sockets` belong to the reader thread;
-    // `queued` and `flushRequested` are guarded by `outgoing`; `closed` and
-    // `ready` are atomic.
+    // `queued`, `charged` and `flushRequested` are guarded by `outgoing`;
+    // `closed` and `ready` are atomic.
     let id: Int
     private let fd: Int32
     private unowned let server: NodeLinkServer
@@ -26,6 +26,9 @@ final class NodeConnection: @unchecked Sendable {
     /// Encoded frames waiting for the writer thread, and its wake-up.
     private let outgoing = NSCondition()
     private var queued: [UInt8] = []
+    /// Bytes this connection holds of the server's queue budget (queued or
+    /// being written), given back as they are written.
+    private var charged = 0
     private var flushRequested = false
     /// The writer holds bytes it has not finished sending (guarded by `outgoing`).
     private var writing = false
@@ -50,24 +53,37 @@ final class NodeConnection: @unchecked Sendable {
         }
     }
 
-    /// Queues a frame for the writer thread. With `flush: false` the writer
-    /// waits (at most `batchWindow`) for ``flush()``: the subscriber queues a
-    /// whole read's worth of deliveries and flushes once, so a burst costs a
-    /// few wake-ups and system calls instead of one per frame. Past
-    /// `maximumQueuedBytes` (a node that stopped reading) frames are dropped
-    /// and counted.
-    func send(_ frame: LocalFrame, flush: Bool = true) {
+    /// Queues an encoded frame for the writer thread; false when it was not
+    /// queued. With `flush: false` the writer waits (at most `batchWindow`)
+    /// for ``flush()``: the subscriber queues a whole read's worth of
+    /// deliveries and flushes once, so a burst costs a few wake-ups and
+    /// system calls instead of one per frame. Past the server's queue budget
+    /// (nodes that stopped reading) frames are dropped and counted.
+    @discardableResult
+    func send(encoded frame: [UInt8], flush: Bool = true) -> Bool {
         outgoing.lock()
         defer { outgoing.unlock() }
-        guard !closed.load(ordering: .acquiring) else { return }
-        guard queued.count < Self.maximumQueuedBytes else {
+        guard !closed.load(ordering: .acquiring) else { return false }
+        guard server.queueBudget.take(frame.count) else {
             server.droppedFrames.add(1, ordering: .relaxed)
-            return
+            return false
         }
+        charged += frame.count
         let wasEmpty = queued.isEmpty
-        frame.encode(into: &queued)
+        queued.append(contentsOf: frame)
         if flush { flushRequested = true }
         if wasEmpty || flush { outgoing.signal() }
+        return true
+    }
+
+    /// This connection's own frames (WELCOME, PONG, ERROR): small, always
+    /// encodable; one that is not is logged and skipped.
+    private func send(_ frame: LocalFrame) {
+        do {
+            send(encoded: try frame.encoded)
+        } catch {
+            logger.error("cannot encode \(frame.name): \(error)")
+        }
     }
 
     /// Frames queued or being written (a drain waits for none).
@@ -88,8 +104,8 @@ final class NodeConnection: @unchecked Sendable {
     /// How long queued frames wait for a flush at most.
     static let batchWindow: TimeInterval = 0.002
 
-    /// Bytes waiting for the node before frames are dropped.
-    static let maximumQueuedBytes = 64 << 20
+    /// A write buffer grown past this is released after use rather than kept.
+    static let keptBufferCapacity = 1 << 20
 
     private func writeLoop() {
         var sending: [UInt8] = []
@@ -119,10 +135,17 @@ final class NodeConnection: @unchecked Sendable {
                 }
                 offset += n
             }
-            sending.removeAll(keepingCapacity: true)
+            let written = sending.count
+            if sending.capacity > Self.keptBufferCapacity {
+                sending = []
+            } else {
+                sending.removeAll(keepingCapacity: true)
+            }
             outgoing.lock()
             writing = false
+            charged -= written
             outgoing.unlock()
+            server.queueBudget.give(written)
         }
     }
 
@@ -133,24 +156,82 @@ final class NodeConnection: @unchecked Sendable {
 
     private func readLoop() {
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        let handshakeDeadline = ContinuousClock.now + server.configuration.handshakeTimeout
+        var waitingForHello = true
         reading: while true {
+            if waitingForHello {
+                if ready.load(ordering: .acquiring) {
+                    waitingForHello = false
+                    setReceiveTimeout(nil)
+                } else if !setReceiveTimeout(handshakeDeadline - .now) {
+                    handshakeTimedOut()
+                    break
+                }
+            }
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && waitingForHello {
+                handshakeTimedOut()
+                break
+            }
             if n <= 0 { break }
             decoder.append(chunk[0..<n])
-            do {
-                while let frame = try decoder.next() {
-                    try handle(frame)
+            while true {
+                let frame: LocalFrame
+                do {
+                    guard let next = try decoder.next() else { break }
+                    frame = next
+                } catch {
+                    closeOnProtocolError(error)
+                    break reading
                 }
-            } catch let error as LocalProtocolError {
-                logger.warning("closing the node connection: \(error)")
-                send(error.frame)
-                break reading
-            } catch {
-                break reading
+                do {
+                    try handle(frame)
+                } catch where !error.closesConnection {
+                    reject(error)
+                } catch {
+                    closeOnProtocolError(error)
+                    break reading
+                }
             }
         }
         finish()
+    }
+
+    private func closeOnProtocolError(_ error: LocalProtocolError) {
+        logger.warning("closing the node connection: \(error)")
+        send(error.frame)
+    }
+
+    /// A frame busd cannot use: answered, counted, skipped; the link stays.
+    private func reject(_ error: LocalProtocolError) {
+        server.rejectedFrames.add(1, ordering: .relaxed)
+        if let left = server.rejectedLog.withLock({ $0.admit() }) {
+            logger.warning("skipped a frame from the node: \(error)", metadata: ["skipped.since.last.log": "\(left)"])
+        }
+        send(error.frame)
+    }
+
+    private func handshakeTimedOut() {
+        server.handshakeTimeouts.add(1, ordering: .relaxed)
+        let timeout = server.configuration.handshakeTimeout
+        logger.notice("closing a node connection that sent no HELLO within \(timeout)")
+        send(LocalProtocolError(.handshakeTimeout, "no HELLO within \(timeout)").frame)
+    }
+
+    /// SO_RCVTIMEO: nil for none; false when `timeout` has already passed.
+    @discardableResult
+    private func setReceiveTimeout(_ timeout: Duration?) -> Bool {
+        var value = timeval()
+        if let timeout {
+            guard timeout > .zero else { return false }
+            let (seconds, attoseconds) = timeout.components
+            value.tv_sec = Int(clamping: seconds)
+            // At least 1 µs: a zero timeval would mean "no time-out".
+            value.tv_usec = max(1, Int(attoseconds / 1_000_000_000_000))
+        }
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
+        return true
     }
 
     private func finish() {
@@ -166,6 +247,13 @@ final class NodeConnection: @unchecked Sendable {
         }
         shutdown(fd, Int32(SHUT_RDWR))
         Glibc.close(fd)
+        // What the writer did not write goes back to the shared budget.
+        outgoing.lock()
+        let unwritten = charged
+        charged = 0
+        queued = []
+        outgoing.unlock()
+        server.queueBudget.give(unwritten)
         // The node is gone, and so are its sockets.
         for socket in sockets { server.member.socketDisconnected(socket) }
         if !sockets.isEmpty {
@@ -175,7 +263,7 @@ final class NodeConnection: @unchecked Sendable {
         server.connectionEnded(id)
     }
 
-    private func handle(_ frame: LocalFrame) throws {
+    private func handle(_ frame: LocalFrame) throws(LocalProtocolError) {
         guard ready.load(ordering: .acquiring) else {
             guard case .hello(let version, let node, let pid) = frame else {
                 throw LocalProtocolError(.unexpectedFrame, "\(frame.name) before HELLO")
@@ -219,13 +307,15 @@ final class NodeConnection: @unchecked Sendable {
                 let decoded = try PacketDecoder.decode(packet, attachments: attachments)
                 try member.publishBroadcast(namespace: namespace, packet: decoded, rooms: rooms, except: except, flags: flagObject)
             } catch {
-                throw LocalProtocolError(.malformedFrame, "BROADCAST packet: \(error)")
+                // A custom parser (msgpack, say) on the node: this broadcast
+                // cannot be published, the node's other frames still can.
+                throw LocalProtocolError(.unusableContent, "BROADCAST packet: \(error)")
             }
         case .acked(let ackId, let socketId, let status, let arguments):
             var values: [JSValue] = []
             if status == .delivered {
                 guard case .array(let array)? = try? JSONParser().parse(arguments) else {
-                    throw LocalProtocolError(.malformedFrame, "ACKED arguments are not a JSON array")
+                    throw LocalProtocolError(.unusableContent, "ACKED arguments are not a JSON array")
                 }
                 values = array
             }

@@ -13,9 +13,15 @@ import Synchronization
 /// docs/local-protocol.md). One thread accepts; each connection has a reader
 /// thread; writes are serialized per connection.
 ///
-/// A malformed frame gets an ERROR frame and closes that connection only.
-/// When a connection ends, the sockets it registered are removed from the
-/// registry: their node is gone.
+/// A malformed frame gets an ERROR frame and closes that connection only; a
+/// well-formed frame busd cannot use gets an ERROR frame and the connection
+/// stays. When a connection ends, the sockets it registered are removed from
+/// the registry: their node is gone.
+///
+/// Memory and threads are bounded as a whole: at most
+/// `maximumConnections` connections (two threads each; more are refused
+/// before any thread starts), a handshake time-out for connections that never
+/// send HELLO, and one `queueBudget` for the bytes queued to all of them.
 public final class NodeLinkServer: @unchecked Sendable {
     // @unchecked: `connections` is behind a Mutex; the listening descriptor is
     // set once in start() and closed once in stop().
@@ -23,6 +29,13 @@ public final class NodeLinkServer: @unchecked Sendable {
         public var path: String
         /// File mode of the socket (owner and group may connect by default).
         public var mode: mode_t = 0o660
+        /// Connections served at once; more are refused with an ERROR frame.
+        public var maximumConnections = 8
+        /// How long a new connection may take to send HELLO.
+        public var handshakeTimeout: Duration = .seconds(5)
+        /// Bytes queued for the node over all connections; frames past it
+        /// are dropped (`node_backlog`). At least one largest frame.
+        public var queueBudget = 64 << 20
 
         public init(path: String) {
             self.path = path
@@ -44,11 +57,16 @@ public final class NodeLinkServer: @unchecked Sendable {
     private let stopping = Atomic<Bool>(false)
     private let acceptFinished = DispatchSemaphore(value: 0)
     private let acceptClosed = Atomic<Bool>(false)
+    let queueBudget: QueueBudget
+    private let unframableLog = Mutex(LogThrottle(interval: .seconds(10)))
+    let rejectedLog = Mutex(LogThrottle(interval: .seconds(10)))
+    private let refusedLog = Mutex(LogThrottle(interval: .seconds(10)))
 
     public init(configuration: Configuration, member: ClusterMember, logger: Logger) {
         self.configuration = configuration
         self.member = member
         self.logger = logger
+        queueBudget = QueueBudget(limit: max(configuration.queueBudget, LocalFrame.maximumLength + 4))
     }
 
     public var connectionCount: Int { connections.withLock { $0.count } }
@@ -61,6 +79,24 @@ public final class NodeLinkServer: @unchecked Sendable {
     private let sentDeliveries = Atomic<Int>(0)
     /// DELIVER frames queued for a connected node.
     public var deliveredFrameCount: Int { sentDeliveries.load(ordering: .relaxed) }
+    private let unframable = Atomic<Int>(0)
+    /// Commands dropped because the local protocol cannot carry them (a room
+    /// name over 65535 bytes, a frame over 16 MiB).
+    public var unframableCount: Int { unframable.load(ordering: .relaxed) }
+    let rejectedFrames = Atomic<Int>(0)
+    /// Well-formed frames from the node whose content busd could not use
+    /// (answered with ERROR `unusable content`; the connection stays).
+    public var rejectedFrameCount: Int { rejectedFrames.load(ordering: .relaxed) }
+    private let refusedOverLimit = Atomic<Int>(0)
+    /// Connections refused because `maximumConnections` were open.
+    public var refusedConnectionCount: Int { refusedOverLimit.load(ordering: .relaxed) }
+    let handshakeTimeouts = Atomic<Int>(0)
+    /// Connections closed because no HELLO came in time.
+    public var handshakeTimeoutCount: Int { handshakeTimeouts.load(ordering: .relaxed) }
+    /// Bytes queued for the node now, over all connections.
+    public var queuedBytes: Int { queueBudget.usedBytes }
+    /// The bound of ``queuedBytes``.
+    public var queueBudgetBytes: Int { queueBudget.limit }
 
     /// Binds the socket (replacing a stale socket file, never another busd's
     /// live one or a regular file) and starts accepting.
@@ -111,18 +147,36 @@ public final class NodeLinkServer: @unchecked Sendable {
     /// Sends a command to the connected node(s); with `flush: false` it
     /// waits for ``flush()`` (or a couple of milliseconds) to be written
     /// together with the commands after it.
+    ///
+    /// A command the protocol cannot carry is dropped and counted
+    /// (`unframable`); one the node's queues have no room for is counted as
+    /// `node_backlog`; only a DELIVER some connection queued counts as delivered.
     public func send(_ command: NodeCommand, flush: Bool = true) {
-        let frame = Self.frame(for: command)
-        var sent = false
-        for connection in connections.withLock({ $0 }) where connection.isReady {
-            connection.send(frame, flush: flush)
-            sent = true
-        }
-        if !sent {
+        let ready = connections.withLock { $0.filter(\.isReady) }
+        guard !ready.isEmpty else {
             unrouted.add(1, ordering: .relaxed)
-        } else if case .deliver = command {
-            sentDeliveries.add(1, ordering: .relaxed)
+            return
         }
+        let frames: [[UInt8]]
+        do {
+            frames = try CommandFraming.encodedFrames(for: command)
+        } catch {
+            unframable.add(1, ordering: .relaxed)
+            if let left = unframableLog.withLock({ $0.admit() }) {
+                logger.warning(
+                    "dropped a command the local protocol cannot carry",
+                    metadata: [
+                        "frame": "\(CommandFraming.frame(for: command).name)", "error": "\(error)",
+                        "dropped.since.last.log": "\(left)",
+                    ])
+            }
+            return
+        }
+        var queued = false
+        for connection in ready {
+            for bytes in frames where connection.send(encoded: bytes, flush: flush) { queued = true }
+        }
+        if queued, case .deliver = command { sentDeliveries.add(1, ordering: .relaxed) }
     }
 
     /// Drain: no new node connections; those open stay, to be flushed.
@@ -150,23 +204,6 @@ public final class NodeLinkServer: @unchecked Sendable {
         for connection in connections.withLock({ $0 }) { connection.flush() }
     }
 
-    static func frame(for command: NodeCommand) -> LocalFrame {
-        switch command {
-        case .deliver(let namespace, let socketIds, let ackId, let packet, let attachments, let volatile, let compress):
-            return .deliver(
-                ackId: ackId, flags: DeliveryFlags(volatile: volatile, compress: compress), namespace: namespace,
-                socketIds: socketIds, packet: packet, attachments: attachments)
-        case .join(let namespace, let socketIds, let rooms):
-            return .socketsJoin(namespace: namespace, socketIds: socketIds, rooms: rooms)
-        case .leave(let namespace, let socketIds, let rooms):
-            return .socketsLeave(namespace: namespace, socketIds: socketIds, rooms: rooms)
-        case .disconnect(let namespace, let socketIds, let close):
-            return .socketsDisconnect(namespace: namespace, socketIds: socketIds, close: close)
-        case .serverSideEmit(let namespace, let data):
-            return .serverSideEmit(namespace: namespace, data: Array((JSONStringifier.string(.array(data)) ?? "[]").utf8))
-        }
-    }
-
     private func acceptLoop() {
         while !acceptClosed.load(ordering: .acquiring) {
             let fd = accept(listener, nil, nil)
@@ -177,10 +214,33 @@ public final class NodeLinkServer: @unchecked Sendable {
                 usleep(50_000)
                 continue
             }
+            // Only this thread adds connections: the count cannot grow between
+            // the check and the append.
+            guard connectionCount < configuration.maximumConnections else {
+                refuse(fd)
+                continue
+            }
             let id = nextId.add(1, ordering: .relaxed).oldValue
             let connection = NodeConnection(id: id, fd: fd, server: self, logger: logger)
             connections.withLock { $0.append(connection) }
             connection.start()
+        }
+    }
+
+    /// Over the connection limit: one ERROR frame, written without waiting
+    /// (a fresh socket's buffer holds it), and close; no thread is started.
+    private func refuse(_ fd: Int32) {
+        refusedOverLimit.add(1, ordering: .relaxed)
+        let error = LocalProtocolError(
+            .tooManyConnections, "busd serves at most \(configuration.maximumConnections) node connections")
+        if let bytes = try? error.frame.encoded {
+            _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
+        }
+        Glibc.close(fd)
+        if let left = refusedLog.withLock({ $0.admit() }) {
+            logger.warning(
+                "refused a node connection: too many open",
+                metadata: ["limit": "\(configuration.maximumConnections)", "refused.since.last.log": "\(left)"])
         }
     }
 

@@ -62,6 +62,7 @@ class BusConnection extends EventEmitter {
       broadcastsQueued: 0,
       broadcastsDropped: 0,
       errorsReceived: 0,
+      framesRejectedByBusd: 0, // ERROR 6: busd skipped one frame, the session goes on
       protocolErrors: 0,
       handlerErrors: 0,
     };
@@ -123,7 +124,11 @@ class BusConnection extends EventEmitter {
     return true;
   }
 
-  /** Sends a BROADCAST now, or queues it (bounded) until the next session. */
+  /**
+   * Sends a BROADCAST now, or queues it (bounded) until the next session.
+   * Throws (RangeError) when the frame cannot be framed (over 16 MiB, a room
+   * name over 65535 bytes): nothing is sent and the link stays.
+   */
   sendBroadcast(frame) {
     const bytes = frames.encodeFrame(frame);
     if (this.state === "ready") {
@@ -227,8 +232,17 @@ class BusConnection extends EventEmitter {
 
   handle(frame) {
     if (frame.type === "ERROR") {
-      // busd closes the connection after an ERROR; we reconnect then.
       this.counters.errorsReceived++;
+      if (frame.code === ERROR_CODES.UNUSABLE_CONTENT) {
+        // busd skipped one of our frames (a broadcast it cannot decode) and
+        // keeps the connection: so do we.
+        // One line for the first and then one per 1000: a server whose every
+        // broadcast busd cannot decode would otherwise flood the log.
+        const n = ++this.counters.framesRejectedByBusd;
+        if (n === 1 || n % 1000 === 0) this.logger.warn(`busd skipped a frame (${n} so far): ${frame.message}`);
+        return;
+      }
+      // busd closes the connection after any other ERROR; we reconnect then.
       this.lastError = `busd error ${frame.code}: ${frame.message}`;
       this.logger.warn(this.lastError);
       return;

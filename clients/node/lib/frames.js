@@ -38,6 +38,11 @@ const ERROR_CODES = {
   UNEXPECTED: 3,
   TOO_LARGE: 4,
   SHUTTING_DOWN: 5,
+  // busd could not use one well-formed frame (a BROADCAST packet it cannot
+  // decode, say): that frame was skipped, the connection stays.
+  UNUSABLE_CONTENT: 6,
+  TOO_MANY_CONNECTIONS: 7,
+  HANDSHAKE_TIMEOUT: 8,
 };
 
 const ACK_STATUS = { DELIVERED: 1, TIMEOUT: 2, DISCONNECTED: 3 };

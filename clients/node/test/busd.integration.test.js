@@ -206,6 +206,36 @@ describe("with a real busd and redis-server", { skip, timeout: 120000 }, () => {
     assert.deepEqual(got.C.map((w) => w.packets[0]), []);
   });
 
+  it("a broadcast busd cannot decode gets ERROR 6 and the session and the registry stay", async () => {
+    const sessions = Adapter.bus.counters.sessions;
+    // What socket.io-msgpack-parser would hand over: a msgpack map, not a packet string.
+    const packet = encodeMsgpack({ type: 2, data: ["news", 1], nsp: "/" });
+    Adapter.bus.sendBroadcast({ type: "BROADCAST", namespace: "/", flags: {}, rooms: [], except: [], packet, attachments: [] });
+    await waitFor(() => Adapter.bus.counters.framesRejectedByBusd === 1, { what: "ERROR 6 from busd" });
+    await sleep(200);
+    assert.equal(Adapter.bus.counters.sessions, sessions);
+    assert.equal(Adapter.bus.counters.sessionsLost, 0);
+    assert.equal(Adapter.bus.connected, true);
+    assert.ok(await owner(A), "A is still registered");
+    await barrier(); // deliveries go on
+  });
+
+  it("a broadcast over 16 MiB is refused with a RangeError to the application; the link stays", async () => {
+    const sessions = Adapter.bus.counters.sessions;
+    const framesOut = Adapter.bus.counters.framesOut;
+    assert.throws(() => nsp.emit(["big", "x".repeat(16 * 1024 * 1024)]), RangeError);
+    assert.throws(() => nsp.emit(["news", 2], { rooms: ["r".repeat(70000)] }), RangeError);
+    assert.equal(Adapter.bus.counters.framesOut, framesOut, "nothing was written");
+    messages.length = 0;
+    nsp.emit(["after", 1], { rooms: ["roomA"] });
+    const ours = () => messages.filter((m) => m.channel.startsWith("socket.io#") && decodeMsgpack(m.payload)[0] === Adapter.bus.welcome.uid);
+    await waitFor(() => ours().length === 1, { what: "the next broadcast published" });
+    assert.deepEqual(decodeMsgpack(ours()[0].payload)[1].data, ["after", 1]);
+    assert.equal(Adapter.bus.counters.sessions, sessions);
+    assert.equal(Adapter.bus.connected, true);
+    await barrier();
+  });
+
   it("a disconnect removes the registry entry", async () => {
     const extra = nsp.connect("Xxxxxxxxxxxxxxxxxxx1");
     await waitFor(() => owner(extra.id), { what: "the new socket's entry" });

@@ -115,6 +115,41 @@ test("an ERROR from busd is recorded", async (t) => {
   assert.match(bus.stats().lastError, /busd error 5: shutting down/);
 });
 
+test("ERROR 6 (busd skipped one frame) is counted and logged; the session and the frames after it go on", async (t) => {
+  const { busd, bus, logger } = await setUp(t);
+  const seen = [];
+  bus.on("frame", (frame) => seen.push(frame));
+  bus.start();
+  await waitFor(() => bus.connected);
+  busd.send({ type: "ERROR", code: 6, message: "BROADCAST packet: not a packet string" });
+  busd.send({ type: "ERROR", code: 6, message: "BROADCAST packet: not a packet string" });
+  busd.send({ type: "SOCKETS_JOIN", namespace: "/", socketIds: ["a"], rooms: ["r"] });
+  await waitFor(() => seen.length === 1);
+  assert.equal(bus.counters.framesRejectedByBusd, 2);
+  assert.equal(bus.stats().lastError, null);
+  assert.equal(logger.lines.filter((line) => line.includes("busd skipped a frame")).length, 1, "one line, not one per frame");
+  assert.ok(bus.send(broadcastFrame(1)));
+  await busd.next((frame) => frame.type === "BROADCAST");
+  assert.equal(bus.connected, true);
+  assert.equal(bus.counters.sessions, 1);
+  assert.equal(bus.counters.sessionsLost, 0);
+});
+
+test("a BROADCAST over 16 MiB throws to the caller, nothing is written, the link stays", async (t) => {
+  const { busd, bus } = await setUp(t);
+  bus.start();
+  await waitFor(() => bus.connected);
+  const framesOut = bus.counters.framesOut;
+  const big = { ...broadcastFrame(0), packet: Buffer.alloc(16 * 1024 * 1024) };
+  assert.throws(() => bus.sendBroadcast(big), RangeError);
+  assert.throws(() => bus.sendBroadcast({ ...broadcastFrame(0), rooms: ["r".repeat(65536)] }), RangeError);
+  assert.equal(bus.counters.framesOut, framesOut);
+  assert.ok(bus.sendBroadcast(broadcastFrame(2)));
+  const frame = await busd.next((f) => f.type === "BROADCAST");
+  assert.equal(String(frame.packet), '2["n",2]');
+  assert.equal(bus.counters.sessions, 1);
+});
+
 test("back-off doubles from the initial delay up to the maximum, with jitter, and resets on WELCOME", () => {
   const bus = new BusConnection({ path: "/nonexistent", initialDelayMs: 100, maxDelayMs: 5000, logger: quietLogger() });
   const bounds = [100, 200, 400, 800, 1600, 3200, 5000, 5000, 5000];

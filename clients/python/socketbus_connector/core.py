@@ -171,8 +171,12 @@ class SocketbusCore:
             return
         frame = self._broadcast_frame(event, data, namespace, room, skip_sid)
         if frame is not None:
+            # Encoded here, on the caller's thread: a broadcast the protocol
+            # cannot carry (over 16 MiB, a room name over 65535 bytes) raises
+            # ValueError to the application, and the link is not touched.
+            encoded = frames.encode(frame)
             self.stats.broadcasts_forwarded += 1
-            self._send_broadcast(frame)
+            self._send_broadcast(encoded)
 
     # --- acks --------------------------------------------------------------------
 

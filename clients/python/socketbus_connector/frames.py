@@ -30,6 +30,11 @@ class ErrorCode(enum.IntEnum):
     UNEXPECTED_FRAME = 3
     FRAME_TOO_LARGE = 4
     SHUTTING_DOWN = 5
+    # busd could not use one well-formed frame (a BROADCAST packet it cannot
+    # decode, say): that frame was skipped, the connection stays.
+    UNUSABLE_CONTENT = 6
+    TOO_MANY_CONNECTIONS = 7
+    HANDSHAKE_TIMEOUT = 8
 
 
 class AckStatus(enum.IntEnum):

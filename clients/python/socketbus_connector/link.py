@@ -47,6 +47,7 @@ class LinkStats:
     broadcasts_queued: int = 0
     broadcasts_dropped: int = 0  # queue full, or transport buffer over its bound
     errors_received: int = 0
+    frames_rejected_by_busd: int = 0  # ERROR 6: busd skipped one frame, the session goes on
 
 
 class Link:
@@ -142,7 +143,8 @@ class Link:
         return self._write(frame)
 
     def send_broadcast(self, frame) -> bool:
-        """Writes a BROADCAST, or queues it (bounded) while busd is away."""
+        """Writes a BROADCAST (a frame, or its bytes from ``frames.encode``),
+        or queues it (bounded) while busd is away."""
         if self._writer is None:
             if len(self._queue) == self._queue.maxlen:
                 self.stats.broadcasts_dropped += 1
@@ -157,7 +159,7 @@ class Link:
 
     def _write(self, frame) -> bool:
         try:
-            data = frames.encode(frame)
+            data = frame if isinstance(frame, bytes) else frames.encode(frame)
         except ValueError as exc:
             logger.warning("socketbus: frame not sent: %s", exc)
             self.stats.frames_dropped += 1
@@ -289,6 +291,14 @@ class Link:
                 pass
             elif isinstance(frame, frames.Error):
                 self.stats.errors_received += 1
+                if frame.code == ErrorCode.UNUSABLE_CONTENT:
+                    # busd skipped one of our frames and keeps the connection:
+                    # so do we. One line for the first, then one per 1000.
+                    self.stats.frames_rejected_by_busd += 1
+                    n = self.stats.frames_rejected_by_busd
+                    if n == 1 or n % 1000 == 0:
+                        logger.warning("socketbus: busd skipped a frame (%d so far): %s", n, frame.message)
+                    continue
                 logger.warning("socketbus: busd sent error %s: %s", frame.code, frame.message)
                 return False
             elif isinstance(frame, (frames.Deliver, frames.SocketsJoin, frames.SocketsLeave,

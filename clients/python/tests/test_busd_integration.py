@@ -301,3 +301,24 @@ async def test_ack_policy_all_confirms_under_the_payload_digest(busd_help, start
             record = json.loads(data)
             records[record["socketId"]] = (record["status"], record["args"])
     assert records == {a.sid(): ("delivered", []), b.sid(): ("delivered", ["b"])}
+
+
+async def test_a_broadcast_busd_cannot_decode_keeps_the_session_and_the_registry(busd, make_node, redis_client):
+    from socketbus_connector import frames as f
+
+    node = await make_node(busd.socket)
+    client = await node.client()
+    sid = client.sid()
+    await registered(redis_client, sid)
+    await busd_subscribed(redis_client)
+    link = node.manager.link
+    # What a server with socket.io-msgpack-parser would hand over: not a packet string.
+    packet = msgpack.packb({"type": 2, "data": ["news", 1], "nsp": "/"})
+    link.send_broadcast(f.Broadcast("/", 0, [], [], packet, []))
+    await wait_until(lambda: link.stats.frames_rejected_by_busd == 1, what="ERROR 6 from busd")
+    await asyncio.sleep(0.2)
+    assert link.connected and link.stats.sessions == 1
+    assert await owner(redis_client, sid) is not None
+    channel, payload = adapter_message(["after", 1], rooms=[sid])
+    await redis_client.publish(channel, payload)
+    assert await client.next() == ("/", "after", [1])

@@ -356,3 +356,35 @@ async def test_unreachable_busd_is_retried_until_it_appears(make_node, workdir):
         assert connect.socket_id == client.sid()
     finally:
         await fake.stop()
+
+
+async def test_error_6_is_counted_and_the_session_goes_on(make_node, fake_busd, caplog):
+    node = await connected_node(make_node, fake_busd)
+    client = await node.client()
+    await fake_busd.next(f.SocketConnect)
+    for _ in range(3):
+        fake_busd.send(f.Error(6, "BROADCAST packet: not a packet string"))
+    await node.sio.emit("after", 1)
+    assert (await fake_busd.next(f.Broadcast)).packet == b'2["after",1]'
+    assert await client.next() == ("/", "after", [1])
+    stats = node.manager.link.stats
+    await wait_until(lambda: stats.frames_rejected_by_busd == 3, what="three ERROR 6 counted")
+    assert fake_busd.connections == 1 and stats.sessions == 1
+    assert node.manager.link.connected
+    lines = [r for r in caplog.records if "busd skipped a frame" in r.getMessage()]
+    assert len(lines) == 1  # the first only, not one per frame
+
+
+async def test_a_broadcast_the_protocol_cannot_carry_raises_and_the_link_stays(make_node, fake_busd):
+    node = await connected_node(make_node, fake_busd)
+    client = await node.client()
+    await fake_busd.next(f.SocketConnect)
+    with pytest.raises(ValueError, match="frame length"):
+        await node.sio.emit("big", "x" * (16 << 20))
+    with pytest.raises(ValueError, match="65535"):
+        await node.sio.emit("news", 1, to="r" * 70000)
+    assert await fake_busd.quiet() == []
+    await node.sio.emit("after", 2)
+    assert (await fake_busd.next(f.Broadcast)).packet == b'2["after",2]'
+    assert await client.next() == ("/", "after", [2])
+    assert fake_busd.connections == 1 and node.manager.link.stats.sessions == 1

@@ -100,6 +100,11 @@ def _scenario(manager, sio, c, loop, redis_server, busd_help):
     assert next_event() == ("news", [{"n": 2}])
     sub.close()
 
+    # A broadcast the protocol cannot carry raises in the caller's thread;
+    # the link stays (sessions is checked at the end).
+    with pytest.raises(ValueError, match="frame length"):
+        sio.emit("big", "x" * (16 << 20))
+
     # Rooms reach busd.
     sio.enter_room(sid, "roomS")
     time.sleep(0.1)
