@@ -42,13 +42,17 @@ public final class StatusServer: @unchecked Sendable {
         public var refused = 0
         /// accept() failed (out of file descriptors and the like).
         public var acceptFailures = 0
+
+        public init() {}
     }
 
     public var droppedConnections: DroppedConnections {
-        DroppedConnections(
-            timedOut: counters.timedOut.load(ordering: .relaxed), evicted: counters.evicted.load(ordering: .relaxed),
-            refused: counters.refused.load(ordering: .relaxed),
-            acceptFailures: counters.acceptFailures.load(ordering: .relaxed))
+        var dropped = DroppedConnections()
+        dropped.timedOut = counters.timedOut.load(ordering: .relaxed)
+        dropped.evicted = counters.evicted.load(ordering: .relaxed)
+        dropped.refused = counters.refused.load(ordering: .relaxed)
+        dropped.acceptFailures = counters.acceptFailures.load(ordering: .relaxed)
+        return dropped
     }
 
     /// Written by the loop's thread.

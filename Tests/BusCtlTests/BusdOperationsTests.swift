@@ -111,6 +111,7 @@ struct BusdOperationsTests {
             "socketbus_confirmations_total{status=\"timeout\"}", "socketbus_registry_sockets 1",
             "socketbus_redis_reconnects_total", "socketbus_redis_connected 1", "socketbus_outbound_buffered",
             "socketbus_local_connections 1", "socketbus_ready 1",
+            "socketbus_http_connections_dropped_total{reason=\"deadline\"} 0",
         ] {
             #expect(page.contains(family), "/metrics lacks \(family)")
         }
