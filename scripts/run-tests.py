@@ -18,6 +18,7 @@ import os
 import shlex
 import subprocess
 import sys
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,10 +127,57 @@ def main():
         lines.append(f"  {suite.name}: {settled}, exit {code}{note}; log {suite.log}")
         total = total + settled
     print("make test: per suite:")
-    print("\n".join(lines))
-    # The last line, for people and for CI.
-    print(f"make test: {total}", flush=True)
-    return 1 if total.failed else 0
+    print("\n".join(lines), flush=True)
+    summary = f"make test: {total}"
+    if total.failed:
+        print_after_make(summary)
+        return 1
+    print(summary, flush=True)
+    return 0
+
+
+def print_after_make(line):
+    """The summary must stay the last line, but after a failed recipe make
+    writes its own "make: *** [Makefile:N: test] Error 1". When the output
+    is a pipe or file (CI), a child prints the line once make has exited;
+    on a terminal it is printed now (the prompt would come first otherwise)."""
+    make = make_process()
+    if make is None or sys.stdout.isatty():
+        print(line, flush=True)
+        return
+    if os.fork() != 0:
+        return
+    # The child: wait for make to write its message and exit.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and process_state(make) not in (None, "Z"):
+        time.sleep(0.01)
+    print(line, flush=True)
+    os._exit(0)
+
+
+def make_process():
+    """The pid of the make that runs this script (through its shell), if any."""
+    pid = os.getppid()
+    for _ in range(3):
+        fields = process_status(pid)
+        if fields.get("Name") == "make":
+            return pid
+        pid = int(fields.get("PPid") or 0)
+    return None
+
+
+def process_state(pid):
+    """R, S, Z (exited, not yet reaped), ...; None when gone."""
+    state = process_status(pid).get("State")
+    return state[:1] if state else None
+
+
+def process_status(pid):
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (OSError, ValueError):
+        return {}
+    return {k: v.strip() for k, _, v in (line.partition(":") for line in status.splitlines())}
 
 
 if __name__ == "__main__":

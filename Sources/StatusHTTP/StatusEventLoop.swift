@@ -46,8 +46,11 @@ struct StatusEventLoop {
             fds.append(pollfd(fd: acceptsNow ? listener : -1, events: Int16(POLLIN), revents: 0))
             fds += connections.map { pollfd(fd: $0.fd, events: $0.events, revents: 0) }
             let ready = poll(&fds, nfds_t(fds.count), timeoutMilliseconds(now))
-            if ready < 0 && errno != EINTR { return }
-            guard ready > 0 else { continue }
+            guard ready > 0 else {
+                // EINTR, a time-out, or ENOMEM: deadlines are checked at the top.
+                if ready < 0 && errno != EINTR { usleep(10_000) }
+                continue
+            }
             if fds[0].revents != 0 { return }
             // Serve what is open before accepting, so the indices still match.
             var index = connections.count - 1
