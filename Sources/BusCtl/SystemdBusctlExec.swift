@@ -26,7 +26,9 @@ enum SystemdBusctl {
     /// The first executable `busctl` in `path` (then `fallbacks`) whose real
     /// path is not in `skipping`.
     static func locate(path: String, fallbacks: [String] = fallbacks, skipping: Set<String>) -> String? {
-        let directories = path.split(separator: ":", omittingEmptySubsequences: false).map { $0.isEmpty ? "." : String($0) }
+        let directories = path.split(separator: ":", omittingEmptySubsequences: false).map {
+            $0.isEmpty ? "." : String($0)
+        }
         let candidates = directories.map { $0 + "/busctl" } + fallbacks
         return candidates.first { candidate in
             guard access(candidate, X_OK) == 0, let real = realPath(candidate) else { return false }
@@ -43,7 +45,8 @@ enum SystemdBusctl {
         guard let target = locate(path: environment["PATH"] ?? "/usr/bin:/bin", skipping: skipping) else {
             printError(
                 "busctl: these arguments are for systemd's busctl (the D-Bus tool), which is not installed here.\n"
-                    + "This is socketbus's busctl: 'busctl --help' lists its commands; 'busctl --socketbus ...' forces it.")
+                    + "This is socketbus's busctl: 'busctl --help' lists its commands; 'busctl --socketbus ...' forces it."
+            )
             Foundation.exit(127)
         }
         setenv(skipVariable, skipping.sorted().joined(separator: ":"), 1)

@@ -21,7 +21,10 @@ struct StatusEventLoop {
     private var acceptPausedUntil: ContinuousClock.Instant?
 
     init(
-        listener: Int32, wake: Int32, limits: StatusServer.Limits, counters: StatusServer.Counters,
+        listener: Int32,
+        wake: Int32,
+        limits: StatusServer.Limits,
+        counters: StatusServer.Counters,
         handler: @escaping @Sendable (HTTPRequestHead) -> HTTPResponse
     ) {
         self.listener = listener
@@ -110,8 +113,9 @@ struct StatusEventLoop {
     /// closed; false when every slot is writing a response (refuse the new one).
     private mutating func makeRoom() -> Bool {
         guard connections.count >= limits.maximumConnections else { return true }
-        guard let oldest = connections.indices.filter({ connections[$0].isReading })
-            .min(by: { connections[$0].acceptedAt < connections[$1].acceptedAt })
+        guard
+            let oldest = connections.indices.filter({ connections[$0].isReading })
+                .min(by: { connections[$0].acceptedAt < connections[$1].acceptedAt })
         else { return false }
         close(connections[oldest].fd)
         connections.remove(at: oldest)
@@ -134,7 +138,8 @@ struct StatusEventLoop {
         var next = connections.map(\.deadline).min()
         if let paused = acceptPausedUntil { next = min(next ?? paused, paused) }
         guard let next else { return -1 }
-        let milliseconds = (next - now).components.seconds * 1000 + (next - now).components.attoseconds / 1_000_000_000_000_000
+        let milliseconds =
+            (next - now).components.seconds * 1000 + (next - now).components.attoseconds / 1_000_000_000_000_000
         return Int32(clamping: max(1, min(milliseconds + 1, 60_000)))
     }
 }

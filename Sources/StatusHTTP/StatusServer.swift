@@ -90,7 +90,12 @@ public final class StatusServer: @unchecked Sendable {
         let (wakeReader, limits, counters, handler) = (pipeEnds[0], limits, counters, handler)
         startThread(named: "busd-http") {
             var loop = StatusEventLoop(
-                listener: listener, wake: wakeReader, limits: limits, counters: counters, handler: handler)
+                listener: listener,
+                wake: wakeReader,
+                limits: limits,
+                counters: counters,
+                handler: handler
+            )
             loop.run()
             close(listener)
             close(wakeReader)
@@ -102,7 +107,11 @@ public final class StatusServer: @unchecked Sendable {
     /// Ends the loop; returns once the listener and every connection are
     /// closed (new connections are refused from then on).
     public func stop() {
-        guard let stopping = running.withLock({ state -> Running? in defer { state = nil }; return state }) else { return }
+        guard
+            let stopping = running.withLock({ state -> Running? in
+                defer { state = nil }; return state
+            })
+        else { return }
         var byte: UInt8 = 1
         _ = write(stopping.wakeWriter, &byte, 1)
         // The handler never blocks, so the loop is back in poll within a moment.

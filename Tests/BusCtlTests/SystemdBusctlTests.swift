@@ -16,7 +16,8 @@ struct SystemdBusctlTests {
         ["list"], ["monitor", "org.foo"], ["tree"], ["introspect", "org.freedesktop.DBus", "/"],
         ["call", "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "ListNames"],
         ["get-property", "a.b", "/a", "a.b", "P"], ["wait", "/a", "a.b", "S"], ["status", "org.freedesktop.systemd1"],
-        ["status", ":1.23"], ["--user", "status"], ["status", "--user"], ["-H", "host", "status"], ["-Mroot@.host", "list"],
+        ["status", ":1.23"], ["--user", "status"], ["status", "--user"], ["-H", "host", "status"],
+        ["-Mroot@.host", "list"],
         ["--address=unix:path=/run/dbus/system_bus_socket", "tree"], ["emit", "/org/x", "org.x.Iface", "Signal"],
         ["emit", "/", "org.x.Iface", "Signal", "s", "hi"], ["--user"], ["--no-pager", "list"], ["help", "list"],
         ["status", "--json=short"],
@@ -30,7 +31,8 @@ struct SystemdBusctlTests {
         [], ["--help"], ["-h"], ["--version"], ["help"], ["help", "emit"], ["nodes"], ["find-socket", "-abc"],
         ["status"], ["status", "--http", "127.0.0.1:9477"], ["status", "--config", "busd.yaml", "--raw"],
         ["status", "--json"], ["emit", "news", "{}", "--to", "room1"], ["emit", "/x", "\"a.b\"", "1"],
-        ["emit", "news", "--timeout", "5s", "--wait-ack"], ["inspect", "--channel", "socket.io#/#"], ["acks", "--follow"],
+        ["emit", "news", "--timeout", "5s", "--wait-ack"], ["inspect", "--channel", "socket.io#/#"],
+        ["acks", "--follow"],
         ["alert-test"], ["no-such-verb"],
     ])
     func ourCommandLinesStayHere(_ arguments: [String]) {
@@ -91,12 +93,18 @@ struct SystemdBusctlTests {
 
     @Test func ourVerbsRunOurs() throws {
         let environment = ["PATH": "/usr/bin:/bin"]
-        #expect(try InspectCommandTests.run(["--version"], environment: environment).stdout == "\(SocketBusVersion.string)\n")
+        #expect(
+            try InspectCommandTests.run(["--version"], environment: environment).stdout
+                == "\(SocketBusVersion.string)\n"
+        )
         let status = try InspectCommandTests.run(["status", "--http", "127.0.0.1:1"], environment: environment)
         #expect(status.status == 1 && status.stderr.hasPrefix("busctl status: cannot connect to 127.0.0.1:1"))
         let nodes = try InspectCommandTests.run(["nodes", "--redis", "redis://127.0.0.1:1"], environment: environment)
         #expect(nodes.stderr.contains("cannot reach Redis at redis://127.0.0.1:1"))
-        let emit = try InspectCommandTests.run(["emit", "news", "{}", "--redis", "redis://127.0.0.1:1"], environment: environment)
+        let emit = try InspectCommandTests.run(
+            ["emit", "news", "{}", "--redis", "redis://127.0.0.1:1"],
+            environment: environment
+        )
         #expect(emit.stderr.contains("cannot reach Redis at redis://127.0.0.1:1"))
         let help = try InspectCommandTests.run(["help"], environment: environment)
         #expect(help.stdout.contains("busctl --systemd"))
@@ -129,7 +137,8 @@ struct SystemdBusctlTests {
     static func fakeSystemdBusctl(in dir: URL) throws -> URL {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let script = dir.appendingPathComponent("busctl")
-        let text = "#!/bin/sh\nprintf 'stand-in busctl: '\nfor a in \"$@\"; do printf '%s|' \"$a\"; done\necho\nexit 7\n"
+        let text =
+            "#!/bin/sh\nprintf 'stand-in busctl: '\nfor a in \"$@\"; do printf '%s|' \"$a\"; done\necho\nexit 7\n"
         try text.write(to: script, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
         return script

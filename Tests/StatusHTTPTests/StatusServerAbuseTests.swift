@@ -15,7 +15,9 @@ struct StatusServerAbuseTests {
     /// Made once: building it in the handler would be the handler's time, not the server's.
     static let bigBody = String(repeating: "x", count: 16 << 20)
 
-    static func start(deadline: Duration = .seconds(2), maximumConnections: Int = 64) throws -> (StatusServer, ListenAddress) {
+    static func start(deadline: Duration = .seconds(2), maximumConnections: Int = 64) throws -> (
+        StatusServer, ListenAddress
+    ) {
         let server = StatusServer(address: ListenAddress(host: "127.0.0.1", port: 0)) { head in
             switch head.path {
             case "/healthz": .text(200, "ok")
@@ -140,7 +142,9 @@ final class RawClient: Sendable {
         sin.sin_port = in_port_t(UInt16(address.port).bigEndian)
         sin.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &sin) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0 else {
             close(fd)
