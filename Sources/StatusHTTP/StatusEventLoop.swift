@@ -112,7 +112,7 @@ struct StatusEventLoop {
     /// Below the limit, or the oldest connection still reading its head was
     /// closed; false when every slot is writing a response (refuse the new one).
     private mutating func makeRoom() -> Bool {
-        guard connections.count >= limits.maximumConnections else { return true }
+        guard connections.count >= max(1, limits.maximumConnections) else { return true }
         guard
             let oldest = connections.indices.filter({ connections[$0].isReading })
                 .min(by: { connections[$0].acceptedAt < connections[$1].acceptedAt })

@@ -107,11 +107,12 @@ public final class StatusServer: @unchecked Sendable {
     /// Ends the loop; returns once the listener and every connection are
     /// closed (new connections are refused from then on).
     public func stop() {
-        guard
-            let stopping = running.withLock({ state -> Running? in
-                defer { state = nil }; return state
-            })
-        else { return }
+        let taken = running.withLock { state -> Running? in
+            let current = state
+            state = nil
+            return current
+        }
+        guard let stopping = taken else { return }
         var byte: UInt8 = 1
         _ = write(stopping.wakeWriter, &byte, 1)
         // The handler never blocks, so the loop is back in poll within a moment.
