@@ -11,7 +11,8 @@ exited non-zero with no failure among its counts.
 
 The Makefile passes SWIFT, BUILD_DIR, SWIFT_FLAGS, TEST_FLAGS and LOG_DIR.
 To add a suite, add a Suite to suites() below, with the parser of its
-runner's output (suite_counts.py; parse_pytest, parse_node, ...).
+runner's output (suite_counts.py: parse_pytest, parse_node, ...;
+parse_one_check for a runner that prints no count, e.g. a bounded fuzz run).
 """
 
 import os
@@ -121,7 +122,7 @@ def main():
     lines = []
     for suite in suites(setting):
         output, code = run(suite, log_dir)
-        parsed = suite.parse(output)
+        parsed = suite.parse(output, code)
         settled = counts.settle(parsed, code)
         note = "" if parsed is not None else " (no count in its output)"
         lines.append(f"  {suite.name}: {settled}, exit {code}{note}; log {suite.log}")

@@ -1,8 +1,9 @@
 """Reads the pass/fail/skip counts out of each test runner's output.
 
 Used by scripts/run-tests.py (make test); tested on captured outputs in
-scripts/tests/. Every parser returns Counts, or None when the output holds
-no count at all (a crash, a build error): the caller counts that as failed.
+scripts/tests/. Every parser takes the output and the exit status and returns Counts, or
+None when the output holds no count at all (a crash, a build error): the
+caller counts that as failed (settle).
 """
 
 import re
@@ -40,7 +41,7 @@ XCTEST_EXECUTED = re.compile(r"^\s*Executed (\d+) tests?, with (?:(\d+) tests? s
 XCTEST_FAILED_CASE = re.compile(r"^Test Case '.*' failed \(")
 
 
-def parse_swift(text):
+def parse_swift(text, exit_code=0):
     """`swift test`: the XCTest "Executed" total plus swift-testing's "Test run
     with N tests" line. When swift-testing never got to its run line (a
     crash), the tests it saw pass or fail are still counted, plus one failure."""
@@ -73,7 +74,7 @@ def parse_swift(text):
 NODE_COUNT = re.compile(r"^(?:#|ℹ) (pass|fail|cancelled|skipped|todo) (\d+)\s*$")
 
 
-def parse_node(text):
+def parse_node(text, exit_code=0):
     found = {}
     for line in lines_of(text):
         m = NODE_COUNT.match(line)
@@ -94,7 +95,7 @@ PYTEST_SUMMARY = re.compile(r"^=*\s*(.*?) in [\d.]+s\b")
 PYTEST_PAIR = re.compile(r"(\d+) (passed|failed|skipped|errors?|xfailed|xpassed|deselected|warnings?|rerun)\b")
 
 
-def parse_pytest(text):
+def parse_pytest(text, exit_code=0):
     """The last summary line, "3 failed, 40 passed, 2 skipped in 9.1s";
     errors count as failed, xfailed as skipped, xpassed as passed."""
     for line in reversed(lines_of(text)):
@@ -119,7 +120,7 @@ def parse_pytest(text):
 VALIDATE_SUMMARY = re.compile(r"^deploy: (\d+) passed, (\d+) failed, (\d+) skipped\s*$")
 
 
-def parse_validate(text):
+def parse_validate(text, exit_code=0):
     for line in reversed(lines_of(text)):
         m = VALIDATE_SUMMARY.match(line)
         if m:
@@ -127,7 +128,13 @@ def parse_validate(text):
     return None
 
 
-def parse_step(text):
+def parse_one_check(text, exit_code=0):
+    """A runner that prints no counts (a bounded fuzz run, a script): the
+    whole run is one test, passed when it exits with 0."""
+    return Counts(1, 0, 0) if exit_code == 0 else Counts(0, 1, 0)
+
+
+def parse_step(text, exit_code=0):
     """A build step counts no tests: only its failure counts (as one)."""
     return Counts()
 

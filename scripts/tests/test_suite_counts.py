@@ -60,5 +60,10 @@ def test_colours_and_the_spec_reporter():
     assert counts.parse_node("ℹ pass 4\nℹ fail 1\nℹ cancelled 1\nℹ skipped 0\n") == counts.Counts(4, 2, 0)
 
 
+def test_a_runner_without_counts_is_one_check():
+    assert counts.settle(counts.parse_one_check("Done 1000 runs in 3 second(s)\n", 0), 0) == counts.Counts(1, 0, 0)
+    assert counts.settle(counts.parse_one_check("==1== ERROR: libFuzzer: deadly signal\n", 1), 1) == counts.Counts(0, 1, 0)
+
+
 def test_the_summary_line_form():
     assert str(counts.Counts(3, 1, 2)) == "3 passed, 1 failed, 2 skipped"
