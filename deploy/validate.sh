@@ -246,6 +246,11 @@ for probe, want in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")
     get = busd.get(probe, {}).get("httpGet", {})
     if get.get("path") != want or get.get("port") not in ports:
         problems.append("busd %s: want httpGet %s on a declared port" % (probe, want))
+# Liveness restarts busd: not on one slow answer (explicit timeout >= 2 s,
+# the status server's request deadline) nor within 20 s of the first failure.
+live = busd.get("livenessProbe", {})
+if live.get("timeoutSeconds", 1) < 2 or live.get("periodSeconds", 10) * (live.get("failureThreshold", 3) - 1) < 20:
+    problems.append("busd livenessProbe: want timeoutSeconds >= 2 and (failureThreshold - 1) x periodSeconds >= 20")
 listen = str(config.get("http", {}).get("listen", "127.0.0.1:9477"))
 host, _, port = listen.rpartition(":")
 if host in ("127.0.0.1", "localhost", "[::1]") or int(port) not in ports.values():

@@ -53,7 +53,16 @@ final class Daemon: Sendable {
         let link = NodeLinkServer(configuration: linkConfiguration, member: member, logger: logger)
         self.link = link
         relay.connect(to: link)
-        status = settings.http.map { StatusServer(address: $0, handler: StatusPages.handler(member: member, link: link, alerter: alerter)) }
+        // The pages count the server's dropped connections: the server is made after its handler.
+        let servers = Mutex<StatusServer?>(nil)
+        status = settings.http.map { address in
+            let handler = StatusPages.handler(member: member, link: link, alerter: alerter) {
+                servers.withLock { $0 }?.droppedConnections ?? .init()
+            }
+            let server = StatusServer(address: address, handler: handler)
+            servers.withLock { $0 = server }
+            return server
+        }
     }
 
     /// Starts everything, then serves until a signal drains and exits the process.

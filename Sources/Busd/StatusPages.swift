@@ -9,9 +9,11 @@ import StatusHTTP
 ///   confirmed and the registry is written; 503 with the reasons otherwise.
 /// - `/metrics`: the Prometheus text page (docs in README, Metrics).
 enum StatusPages {
-    static func handler(member: ClusterMember, link: NodeLinkServer, alerter: OutageAlerter)
-        -> @Sendable (HTTPRequestHead) -> HTTPResponse
-    {
+    /// `httpDrops` reads the status server's own counters (it exists after its handler).
+    static func handler(
+        member: ClusterMember, link: NodeLinkServer, alerter: OutageAlerter,
+        httpDrops: @escaping @Sendable () -> StatusServer.DroppedConnections
+    ) -> @Sendable (HTTPRequestHead) -> HTTPResponse {
         { head in
             switch head.path {
             case "/healthz":
@@ -25,14 +27,17 @@ enum StatusPages {
             case "/metrics":
                 return HTTPResponse(
                     status: 200, contentType: PrometheusText.contentType,
-                    body: metrics(member: member, link: link, alerter: alerter))
+                    body: metrics(member: member, link: link, alerter: alerter, httpDrops: httpDrops()))
             default:
                 return .text(404, "not found: try /healthz, /readyz or /metrics")
             }
         }
     }
 
-    static func metrics(member: ClusterMember, link: NodeLinkServer, alerter: OutageAlerter) -> String {
+    static func metrics(
+        member: ClusterMember, link: NodeLinkServer, alerter: OutageAlerter,
+        httpDrops: StatusServer.DroppedConnections = .init()
+    ) -> String {
         var page = PrometheusText()
         let statistics = member.statistics
         let acks = member.ackCounts
@@ -122,6 +127,14 @@ enum StatusPages {
         page.add(
             "socketbus_local_queue_budget_bytes", .gauge, help: "The bound of those bytes (socket.queue_budget).",
             value: link.queueBudgetBytes)
+        let httpDropped = "socketbus_http_connections_dropped_total"
+        let httpHelp = "Status endpoint connections closed without an answer, by reason."
+        for (reason, value) in [
+            ("deadline", httpDrops.timedOut), ("evicted", httpDrops.evicted), ("refused", httpDrops.refused),
+            ("accept_failed", httpDrops.acceptFailures),
+        ] {
+            page.add(httpDropped, .counter, help: httpHelp, labels: ["reason": reason], value: value)
+        }
         return page.text
     }
 }

@@ -1,3 +1,4 @@
+import Dispatch
 import NamedThreads
 import Synchronization
 
@@ -5,18 +6,68 @@ import Synchronization
     import Glibc
 #endif
 
-/// A small HTTP/1.1 server for probes and scrapes: one thread, one request
-/// per connection, answered by `handler`. Built on POSIX sockets because it
-/// serves three tiny GETs; a slow client holds it at most `ioTimeout`.
+/// A small HTTP/1.1 server for probes and scrapes: one request per
+/// connection, answered by `handler` (which must not block: it runs on the
+/// server's thread). Built on POSIX sockets because it serves three tiny
+/// GETs; one thread polls every connection (StatusEventLoop), so neither a
+/// slow client nor a pile of silent ones delays `/healthz`.
 public final class StatusServer: @unchecked Sendable {
-    // @unchecked: `listener` is written by start() before the accept thread
-    // exists and read-only afterwards; `stopped` is set once by stop().
+    // @unchecked: `limits` is set before start(); `running` is guarded by its
+    // mutex; the counters are atomics.
     public let address: ListenAddress
     private let handler: @Sendable (HTTPRequestHead) -> HTTPResponse
-    private var listener: Int32 = -1
-    private let stopped = Atomic<Bool>(false)
-    /// Bound on reading a request and writing its response.
-    public var ioTimeout: Duration = .seconds(2)
+    private let running = Mutex<Running?>(nil)
+    private let counters = Counters()
+    /// Read by start(); later changes do not apply.
+    public var limits = Limits()
+
+    public struct Limits: Sendable {
+        /// Bound on the whole request: from accept to the last byte of the
+        /// response. Not reset by bytes arriving, so a drip cannot extend it.
+        public var requestDeadline: Duration = .seconds(2)
+        /// Open connections at most; a new one beyond closes the oldest
+        /// still sending its head, or is closed at once.
+        public var maximumConnections = 64
+
+        public init() {}
+    }
+
+    /// Connections cut short, for /metrics.
+    public struct DroppedConnections: Sendable, Hashable {
+        /// Closed at the request deadline.
+        public var timedOut = 0
+        /// Closed to make room for a newer connection.
+        public var evicted = 0
+        /// Closed on arrival: every slot was writing a response.
+        public var refused = 0
+        /// accept() failed (out of file descriptors and the like).
+        public var acceptFailures = 0
+
+        public init() {}
+    }
+
+    public var droppedConnections: DroppedConnections {
+        var dropped = DroppedConnections()
+        dropped.timedOut = counters.timedOut.load(ordering: .relaxed)
+        dropped.evicted = counters.evicted.load(ordering: .relaxed)
+        dropped.refused = counters.refused.load(ordering: .relaxed)
+        dropped.acceptFailures = counters.acceptFailures.load(ordering: .relaxed)
+        return dropped
+    }
+
+    /// Written by the loop's thread.
+    final class Counters: Sendable {
+        let timedOut = Atomic<Int>(0)
+        let evicted = Atomic<Int>(0)
+        let refused = Atomic<Int>(0)
+        let acceptFailures = Atomic<Int>(0)
+    }
+
+    private struct Running {
+        var listener: Int32
+        var wakeWriter: Int32
+        var finished: DispatchSemaphore
+    }
 
     public init(address: ListenAddress, handler: @escaping @Sendable (HTTPRequestHead) -> HTTPResponse) {
         self.address = address
@@ -26,69 +77,46 @@ public final class StatusServer: @unchecked Sendable {
     /// Binds and starts serving; returns the port (the one picked when 0 was asked).
     @discardableResult
     public func start() throws(StatusServerError) -> Int {
-        let (fd, port) = try address.bindListener()
-        listener = fd
-        startThread(named: "busd-http") { [self] in acceptLoop() }
+        let (listener, port) = try address.bindListener()
+        _ = fcntl(listener, F_SETFL, fcntl(listener, F_GETFL) | O_NONBLOCK)
+        var pipeEnds: [Int32] = [-1, -1]
+        guard pipe(&pipeEnds) == 0 else {
+            close(listener)
+            throw StatusServerError("pipe() failed: \(String(cString: strerror(errno)))")
+        }
+        for end in pipeEnds { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        let finished = DispatchSemaphore(value: 0)
+        running.withLock { $0 = Running(listener: listener, wakeWriter: pipeEnds[1], finished: finished) }
+        let (wakeReader, limits, counters, handler) = (pipeEnds[0], limits, counters, handler)
+        startThread(named: "busd-http") {
+            var loop = StatusEventLoop(
+                listener: listener,
+                wake: wakeReader,
+                limits: limits,
+                counters: counters,
+                handler: handler
+            )
+            loop.run()
+            close(listener)
+            close(wakeReader)
+            finished.signal()
+        }
         return port
     }
 
+    /// Ends the loop; returns once the listener and every connection are
+    /// closed (new connections are refused from then on).
     public func stop() {
-        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        if listener >= 0 {
-            shutdown(listener, Int32(SHUT_RDWR))
-            close(listener)
+        let taken = running.withLock { state -> Running? in
+            let current = state
+            state = nil
+            return current
         }
-    }
-
-    private func acceptLoop() {
-        while !stopped.load(ordering: .acquiring) {
-            let fd = accept(listener, nil, nil)
-            if fd < 0 {
-                if errno == EINTR || errno == ECONNABORTED { continue }
-                if stopped.load(ordering: .acquiring) { return }
-                usleep(50_000)
-                continue
-            }
-            serve(fd)
-            close(fd)
-        }
-    }
-
-    private func serve(_ fd: Int32) {
-        var timeout = timeval(tv_sec: Int(ioTimeout.components.seconds), tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var received: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 2048)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return }
-            received += chunk[0..<n]
-            switch HTTPRequestHead.parse(received) {
-            case .incomplete:
-                continue
-            case .invalid(let reason):
-                write(fd, HTTPResponse.text(400, reason).encoded())
-                return
-            case .complete(let head):
-                guard head.method == "GET" || head.method == "HEAD" else {
-                    write(fd, HTTPResponse.text(405, "only GET and HEAD").encoded())
-                    return
-                }
-                write(fd, handler(head).encoded(includeBody: head.method == "GET"))
-                return
-            }
-        }
-    }
-
-    private func write(_ fd: Int32, _ bytes: [UInt8]) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return }
-            offset += n
-        }
+        guard let stopping = taken else { return }
+        var byte: UInt8 = 1
+        _ = write(stopping.wakeWriter, &byte, 1)
+        // The handler never blocks, so the loop is back in poll within a moment.
+        _ = stopping.finished.wait(timeout: .now() + .seconds(2))
+        close(stopping.wakeWriter)
     }
 }

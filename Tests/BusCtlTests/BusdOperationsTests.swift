@@ -143,6 +143,7 @@ struct BusdOperationsTests {
             "socketbus_local_connections_refused_total{reason=\"limit\"} 0",
             "socketbus_local_connections_refused_total{reason=\"handshake_timeout\"} 0",
             "socketbus_local_frames_rejected_total 0", "socketbus_local_queue_budget_bytes 67108864",
+            "socketbus_http_connections_dropped_total{reason=\"deadline\"} 0",
         ] {
             #expect(page.contains(family), "/metrics lacks \(family)")
         }

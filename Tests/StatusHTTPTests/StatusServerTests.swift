@@ -13,7 +13,7 @@ struct StatusServerTests {
         let server = StatusServer(address: ListenAddress(host: "127.0.0.1", port: 0)) { head in
             head.path == "/hello" ? .text(200, "hi") : .text(404, "no")
         }
-        server.ioTimeout = .seconds(1)
+        server.limits.requestDeadline = .seconds(1)
         let port = try server.start()
         return (server, ListenAddress(host: "127.0.0.1", port: port))
     }
@@ -34,7 +34,7 @@ struct StatusServerTests {
         #expect(Self.raw(address, "POST /hello HTTP/1.1\r\n\r\n").hasPrefix("HTTP/1.1 405"))
         #expect(Self.raw(address, "garbage\r\n\r\n").hasPrefix("HTTP/1.1 400"))
         #expect(Self.raw(address, "HEAD /hello HTTP/1.1\r\n\r\n").hasSuffix("\r\n\r\n"))
-        // A client that sends half a head and stalls is cut off after ioTimeout.
+        // A client that sends half a head and stalls is cut off at the request deadline.
         let started = ContinuousClock.now
         #expect(Self.raw(address, "GET /hel") == "")
         #expect(ContinuousClock.now - started < .seconds(3))
