@@ -51,6 +51,7 @@ struct DaemonSettings: Sendable {
         if maximum < initial { throw settings.invalid("redis.retry_max", "must not be below redis.retry_initial") }
         member.reconnectBackoff = RetryBackoff(initial: initial, maximum: maximum)
         member.outboundLimit = try settings.integer("outbound.buffer", in: 1...100_000_000)
+        member.subscriberBacklogBytes = try settings.integer("redis.subscriber_backlog", in: 65_536...(1 << 40))
         member.outboundOverflow = try settings.choice(
             "outbound.overflow", as: OutboundOverflowPolicy.self, among: ["drop-oldest", "drop-newest"])
         self.member = member
