@@ -24,6 +24,10 @@ public struct SubscriberCut: Sendable, Hashable, CustomStringConvertible {
 
     public var cause: Cause
 
+    public init(cause: Cause) {
+        self.cause = cause
+    }
+
     public var description: String {
         switch cause {
         case .outputBufferLimit: return "Redis cut the subscriber at its output buffer limit (client-output-buffer-limit pubsub)"
