@@ -192,26 +192,7 @@ final class AdapterSubscriber: @unchecked Sendable {
                 try connection.flush()
                 requested.formUnion(wanted)
             }
-            var gotTraffic = false
-            var (batch, room) = backlog.startBatch()
-            var dropped = 0
-            drain: while true {
-                let next = try connection.nextBufferedMessage { channel, payload in
-                    if batch.bytes.count + channel.count + payload.count <= room {
-                        batch.append(channel: channel, payload: payload)
-                    } else {
-                        dropped += 1
-                    }
-                }
-                switch next {
-                case .message: break
-                case .other(let reply): handle(reply)
-                case .none: break drain
-                }
-                gotTraffic = true
-            }
-            backlog.push(batch)
-            noteDrops(dropped)
+            let gotTraffic = try drain(connection)
             if let wanted = required, state.withLock({ wanted.isSubset(of: $0.subscribed) }) {
                 required = nil
                 onReadiness(true)
@@ -233,6 +214,35 @@ final class AdapterSubscriber: @unchecked Sendable {
                 try connection.flush()
                 pingSentAt = clock.now
             }
+        }
+    }
+
+    /// Moves every complete message read so far into the backlog, as one
+    /// batch (what does not fit is dropped), and handles the other replies.
+    /// True when there was anything.
+    private func drain(_ connection: RedisConnection) throws -> Bool {
+        var gotTraffic = false
+        var (batch, room) = backlog.startBatch()
+        var dropped = 0
+        // Also on a throw: what was taken off the read buffer is routed.
+        defer {
+            backlog.push(batch)
+            noteDrops(dropped)
+        }
+        while true {
+            let next = try connection.nextBufferedMessage { channel, payload in
+                if batch.bytes.count + channel.count + payload.count <= room {
+                    batch.append(channel: channel, payload: payload)
+                } else {
+                    dropped += 1
+                }
+            }
+            switch next {
+            case .message: break
+            case .other(let reply): handle(reply)
+            case .none: return gotTraffic
+            }
+            gotTraffic = true
         }
     }
 

@@ -14,7 +14,7 @@ import Synchronization
 /// ``NodeCommand``s for the node's own sockets.
 public final class ClusterMember: @unchecked Sendable {
     // @unchecked: the registry is behind a Mutex, the counters are atomics,
-    // and `decoder` and `delivery` are used only on the subscriber thread.
+    // and `decoder` and `delivery` are used only on the subscriber's router thread.
     public struct Configuration: Sendable {
         public var redis: RedisConfiguration
         /// The adapter's channel prefix (`key` option), "socket.io" by default.
@@ -59,7 +59,7 @@ public final class ClusterMember: @unchecked Sendable {
     public let startedAt = unixMilliseconds()
     let logger: Logger
     private let registry = GuardedRegistry()
-    /// Counters bumped on the subscriber thread, read from anywhere.
+    /// Counters bumped on the router thread, read from anywhere.
     let counters = StatisticsCounters()
     private let onCommand: @Sendable (NodeCommand) -> Void
     private let availability: Mutex<AvailabilityState>
@@ -70,9 +70,9 @@ public final class ClusterMember: @unchecked Sendable {
     var mirror: RegistryMirror!
     var subscriber: AdapterSubscriber!
     var tracker: DeliveryTracker!
-    /// Scratch buffer for ack id injection (subscriber thread).
+    /// Scratch buffer for ack id injection (router thread).
     private var injected: [UInt8] = []
-    /// The last channel seen and what it parsed to (subscriber thread).
+    /// The last channel seen and what it parsed to (router thread).
     private var lastChannelBytes: [UInt8] = []
     private var lastChannel: AdapterChannel?
     /// The last room channel's room check and the registry generation it saw.
@@ -93,9 +93,11 @@ public final class ClusterMember: @unchecked Sendable {
         var cuts = 0
     }
 
-    /// `onCommand` receives the node's commands one by one on the subscriber
-    /// thread; `onBatchEnd` follows the commands of one read from Redis, so a
-    /// sink that queues them can write them out together. `onAvailability`
+    /// `onCommand` receives the node's commands one by one on the subscriber's
+    /// router thread; `onBatchEnd` follows the commands of the messages taken
+    /// from the subscriber's backlog together (one read from Redis, or more
+    /// when routing fell behind), so a sink that queues them can write them
+    /// out together. `onAvailability`
     /// hears when Redis becomes unreachable or reachable (see
     /// ``RedisAvailability``), on one of the connection threads.
     /// `onDataLoss` hears when Redis cut the subscriber (see ``SubscriberCut``).
@@ -359,7 +361,7 @@ public final class ClusterMember: @unchecked Sendable {
         subscriber.subscribe(patterns)
     }
 
-    // MARK: Adapter messages (subscriber thread)
+    // MARK: Adapter messages (router thread)
 
     /// The subscriber's entry point, for benchmarks that time routing
     /// without Redis. Call from one thread only.
