@@ -40,7 +40,7 @@ final class AdapterSubscriber: @unchecked Sendable {
 
     let redis: RedisConfiguration
     let settings: Settings
-    private let logger: Logger
+    let logger: Logger
     /// On the handler thread, in the order Redis sent them; the bytes are
     /// valid only during the call.
     private let onMessage: @Sendable (_ channel: UnsafeRawBufferPointer, _ payload: UnsafeRawBufferPointer) -> Void
@@ -49,16 +49,16 @@ final class AdapterSubscriber: @unchecked Sendable {
     private let onDrained: @Sendable () -> Void
     /// Called on the reader thread when a new connection finds that Redis
     /// closed the last one while it kept running (see ``SubscriberCut``).
-    private let onCut: @Sendable (SubscriberCut) -> Void
+    let onCut: @Sendable (SubscriberCut) -> Void
     /// Called with true once the patterns wanted at connection time are all
     /// confirmed, and with false when the connection is lost.
     private let onReadiness: @Sendable (Bool) -> Void
     private let state = Mutex(State())
     private var connection: RedisConnection?
     /// The `INFO` figures at the last connection (reader thread).
-    private var lastFigures: SubscriberCut.ServerFigures?
+    var lastFigures: SubscriberCut.ServerFigures?
     /// Whether the last read dropped messages (reader thread).
-    private var dropping = false
+    var dropping = false
     let backlog: SubscriberBacklog
     private let finished = DispatchSemaphore(value: 0)
     private let handlerFinished = DispatchSemaphore(value: 0)
@@ -244,51 +244,6 @@ final class AdapterSubscriber: @unchecked Sendable {
             }
             gotTraffic = true
         }
-    }
-
-    /// Logs when the backlog starts and stops dropping (not per message).
-    private func noteDrops(_ count: Int) {
-        if count > 0 {
-            let total = backlog.dropped.add(count, ordering: .relaxed).newValue
-            if !dropping {
-                dropping = true
-                logger.error(
-                    "subscriber backlog full: messages from Redis are dropped until routing catches up",
-                    metadata: ["limit_bytes": "\(backlog.limit)", "dropped_total": "\(total)"])
-            }
-        } else if dropping {
-            dropping = false
-            logger.notice(
-                "subscriber backlog has room again",
-                metadata: ["dropped_total": "\(backlog.dropped.load(ordering: .relaxed))"])
-        }
-    }
-
-    /// Reads `INFO` on a new connection (before it subscribes) and, when
-    /// Redis closed the last one, reports what the figures say.
-    private func checkForCut(on connection: RedisConnection, lastClosedByRedis: Bool) {
-        let figures: SubscriberCut.ServerFigures?
-        do {
-            let reply = try connection.command(["INFO"])
-            figures = reply.string.flatMap(SubscriberCut.ServerFigures.init(info:))
-            if figures == nil { logger.debug("no run_id in INFO: a cut by Redis cannot be told apart", metadata: ["reply": "\(reply)"]) }
-        } catch {
-            logger.debug("INFO failed: a cut by Redis cannot be told apart: \(error)")
-            figures = nil
-        }
-        defer { lastFigures = figures }
-        guard lastClosedByRedis else { return }
-        guard let before = lastFigures, let after = figures else {
-            logger.warning("Redis closed the subscriber; whether it was cut for falling behind is unknown (no INFO figures)")
-            return
-        }
-        if let cut = SubscriberCut.judge(before: before, after: after) { onCut(cut) }
-    }
-
-    /// The end of a connection that Redis (or something on the way) chose.
-    private static func isClosedByRedis(_ error: any Error) -> Bool {
-        guard let error = error as? RedisError else { return false }
-        return error.code == .eof || (error.code == .io && error.message.localizedCaseInsensitiveContains("reset"))
     }
 
     private func handle(_ reply: RedisReply) {

@@ -188,6 +188,8 @@ def test_flood_of_valid_and_malformed_messages_loses_nothing_silently(flood_stac
     else:
         # A cut happened: it must be reported (counter above, and the log).
         assert "redis data loss" in busd.log_text(), figures
+    if dropped["subscriber_backlog"] > 0:
+        assert "subscriber backlog full" in busd.log_text(), figures
     # Every message busd got is delivered, dropped with a reason, or malformed.
     accounted = delivered + sum(dropped.values()) + malformed
     assert accounted == int(m["socketbus_messages_received_total"]) + dropped["subscriber_backlog"], figures
