@@ -35,6 +35,7 @@ struct DataLossTests {
         let status = try InspectCommandTests.run(["status", "--http", address])
         #expect(status.status == 3, "\(status.stdout)")
         #expect(status.stdout.contains("redis data loss"), "\(status.stdout)")
+        #expect(status.stdout.contains("reconnects 1, data loss 1"), "\(status.stdout)")
         #expect(metrics().contains("socketbus_redis_reconnects_total 1"))
 
         #expect(eventually { sink.records().contains { ($0["body"] as? String)?.contains("RedisDataLoss") == true } })
