@@ -267,7 +267,7 @@ public final class ClusterMember: @unchecked Sendable {
                 unreachableForMilliseconds: state.machine.unreachableSince.map { (now - $0).milliseconds }
             )
             if let last = state.lastCut, now - last.at < Readiness.dataLossHold {
-                readiness.dataLoss = (last.cut, (now - last.at).milliseconds)
+                readiness.dataLoss = Readiness.DataLoss(cut: last.cut, agoMilliseconds: (now - last.at).milliseconds)
             }
             return readiness
         }

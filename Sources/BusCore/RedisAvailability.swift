@@ -53,7 +53,7 @@ public struct RedisAvailability: Sendable {
 /// What `/readyz` and `busctl status` report: ready only with Redis
 /// reachable through both connections, and no data loss within
 /// ``dataLossHold``.
-public struct Readiness: Sendable {
+public struct Readiness: Sendable, Hashable {
     /// How long busd reports not ready after Redis cut its subscriber. Long
     /// enough that probes and scrapers on periods up to 15 s see it several
     /// times (a default Kubernetes readiness probe, 10 s × 3 failures, takes
@@ -67,8 +67,13 @@ public struct Readiness: Sendable {
     /// Milliseconds the current outage has lasted (nil while ready).
     public var unreachableForMilliseconds: Int64?
     /// The last cut of the subscriber by Redis and how long ago it was
-    /// found (milliseconds), while within ``dataLossHold``.
-    public var dataLoss: (cut: SubscriberCut, agoMilliseconds: Int64)?
+    /// found, while within ``dataLossHold``.
+    public var dataLoss: DataLoss?
+
+    public struct DataLoss: Sendable, Hashable {
+        public var cut: SubscriberCut
+        public var agoMilliseconds: Int64
+    }
 
     public init(subscriberReady: Bool, mirrorReady: Bool, unreachableForMilliseconds: Int64? = nil) {
         self.subscriberReady = subscriberReady
@@ -83,9 +88,9 @@ public struct Readiness: Sendable {
         var reasons: [String] = []
         if !subscriberReady { reasons.append("the adapter subscription is not established") }
         if !mirrorReady { reasons.append("the registry is not written to Redis") }
-        if let (cut, ago) = dataLoss {
+        if let loss = dataLoss {
             reasons.append(
-                "redis data loss \(ago / 1000) s ago: \(cut); messages were lost "
+                "redis data loss \(loss.agoMilliseconds / 1000) s ago: \(loss.cut); messages were lost "
                     + "(reported for \(Readiness.dataLossHold.components.seconds) s)")
         }
         return reasons
