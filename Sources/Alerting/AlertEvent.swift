@@ -28,10 +28,14 @@ public struct AlertEvent: Sendable, Equatable {
         case resolved
         /// A test: sent as firing with the label `test="true"`.
         case test
+        /// A one-off event (data loss): sent as firing, no resolved notice follows.
+        case notice
     }
 
     /// The alert name of a Redis outage, as in Prometheus/Alertmanager.
     public static let redisUnreachable = "RedisUnreachable"
+    /// The alert name of messages lost because Redis cut busd's subscriber.
+    public static let redisDataLoss = "RedisDataLoss"
 
     public var kind: Kind
     /// Includes `alertname`; sorted by name wherever it is written out.
@@ -119,6 +123,28 @@ extension AlertEvent {
             startsAt: startedAt,
             endsAt: endedAt,
             duration: duration
+        )
+    }
+
+    /// Redis cut the subscriber (`why` says how busd knows): the messages
+    /// Redis held for it, and those published until it subscribed again, are lost.
+    public static func dataLoss(source: AlertSource, at date: Date, cause: String, why: String) -> AlertEvent {
+        var labels = labels(source)
+        labels["alertname"] = redisDataLoss
+        labels["cause"] = cause
+        return AlertEvent(
+            kind: .notice,
+            labels: labels,
+            summary: "Redis dropped messages for node \(source.node)",
+            details: """
+                busd on node \(source.node) (host \(source.host)) lost broadcasts from Redis at \(source.redis) \
+                at \(AlertTimestamp.rfc3339(date)): \(why). The messages Redis held for it and those published \
+                until it subscribed again were not delivered to the node's clients. It is subscribed again; \
+                check the subscriber's client-output-buffer-limit pubsub and busd's CPU.
+                """,
+            startsAt: date,
+            endsAt: nil,
+            duration: .zero
         )
     }
 

@@ -13,6 +13,7 @@ public enum EmailMessage {
         case .firing: tag = "FIRING"
         case .resolved: tag = "RESOLVED"
         case .test: tag = "TEST"
+        case .notice: tag = "NOTICE"
         }
         return "[socketbus] \(tag): \(event.summary)"
     }
@@ -38,7 +39,7 @@ public enum EmailMessage {
             "X-Socketbus-Fingerprint: " + WebhookPayload.fingerprint(event.labels),
         ]
         // Mail filters can match the notices of one outage on this header.
-        if !event.isTest { headers.append("X-Socketbus-Outage-Start: " + AlertTimestamp.rfc3339(event.startsAt)) }
+        if !event.isTest && event.kind != .notice { headers.append("X-Socketbus-Outage-Start: " + AlertTimestamp.rfc3339(event.startsAt)) }
         let lines = headers + [""] + body(event)
         return lines.joined(separator: "\r\n") + "\r\n"
     }
@@ -58,8 +59,11 @@ public enum EmailMessage {
         case .firing(let repeatNumber): lines.append("Status:    FIRING (alert \(repeatNumber) for this outage)")
         case .resolved: lines.append("Status:    RESOLVED")
         case .test: lines.append("Status:    TEST (no outage)")
+        case .notice: lines.append("Status:    NOTICE (an event; nothing to resolve)")
         }
-        if event.kind != .test {
+        if event.kind == .notice {
+            lines.append("At:        " + AlertTimestamp.rfc3339(event.startsAt))
+        } else if event.kind != .test {
             lines.append("Started:   " + AlertTimestamp.rfc3339(event.startsAt))
             if let endsAt = event.endsAt { lines.append("Ended:     " + AlertTimestamp.rfc3339(endsAt)) }
             lines.append("Duration:  " + HumanDuration.format(event.duration))

@@ -28,6 +28,8 @@ public final class OutageAlerter: @unchecked Sendable {
         public var firingsQuiet = 0
         /// Since start: resolved notices handed to the channels.
         public var resolvedSent = 0
+        /// Since start: data-loss notices handed to the channels.
+        public var dataLossSent = 0
     }
 
     public let dispatcher: AlertDispatcher
@@ -80,6 +82,27 @@ public final class OutageAlerter: @unchecked Sendable {
             // Also when nothing is due yet: the timer has a new deadline to wait for.
             condition.signal()
         }
+    }
+
+    /// Tells alerting that Redis cut this busd's subscriber and messages were
+    /// lost (`cause` a label value, `why` a sentence). Sent at once, with no
+    /// grace: the loss has happened. Only this busd saw it, so the election
+    /// of senders does not apply; `--alert-role never` still keeps it quiet.
+    public func dataLost(cause: String, why: String) {
+        let date = Date()
+        let sends = settings.role != .never && settings.hasChannels
+        if sends { locked { current.dataLossSent += 1 } }
+        guard settings.role != .never else {
+            logger.warning("Redis data loss: this node does not send the alert (--alert-role never)")
+            return
+        }
+        guard settings.hasChannels else {
+            logger.error("Redis data loss: no alert channel configured (--smtp-url, --webhook-url)")
+            return
+        }
+        let names = dispatcher.channels.map(\.name).joined(separator: ", ")
+        logger.error("Redis data loss: sending a notice via \(names)")
+        dispatcher.submit(.dataLoss(source: source, at: date, cause: cause, why: why))
     }
 
     public var state: State {

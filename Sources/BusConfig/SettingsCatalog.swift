@@ -45,6 +45,11 @@ public enum SettingsCatalog {
             "redis.retry_max", flag: "redis-retry-max", default: "500ms",
             help: "Cap of the reconnection delay (each delay is drawn from its upper half: jitter)."),
         SettingSpec(
+            "redis.subscriber_backlog", flag: "subscriber-backlog", default: "67108864",
+            help: "Bytes of adapter messages read from Redis and not yet routed (64 MiB). busd reads as fast "
+                + "as Redis sends, so Redis never cuts it for falling behind; what does not fit is dropped "
+                + "and counted (`socketbus_messages_dropped_total{reason=\"subscriber_backlog\"}`)."),
+        SettingSpec(
             "redis.adapter_key", flag: "adapter-key", default: "socket.io",
             help: "The Socket.IO Redis adapter's channel prefix (its `key` option)."),
         SettingSpec(

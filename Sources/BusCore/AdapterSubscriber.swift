@@ -12,14 +12,22 @@ import Synchronization
 /// Only `PSUBSCRIBE` is used, even for the exact request channel: stock
 /// nodes count plain subscribers of `<key>-request#<nsp>#` with
 /// `PUBSUB NUMSUB` and wait for each to answer.
+///
+/// Two threads: the reader takes messages off the socket as fast as Redis
+/// sends them, into a bounded ``SubscriberBacklog``; the handler routes them,
+/// in order. However slow routing gets, Redis's output buffer for busd does
+/// not grow (Redis would cut busd at its `client-output-buffer-limit`):
+/// what does not fit the backlog is dropped and counted here instead.
 final class AdapterSubscriber: @unchecked Sendable {
-    // @unchecked: `connection` belongs to the subscriber thread; the rest is
-    // behind `state`.
+    // @unchecked: `connection` and `lastFigures` belong to the reader thread;
+    // the rest is behind `state` or is the backlog's.
     struct Settings: Sendable {
         var pingInterval: Duration = .seconds(1)
         var pingTimeout: Duration = .seconds(2)
         var connectTimeout: Duration = .seconds(2)
         var backoff = RetryBackoff()
+        /// The backlog's budget, bytes of channel and payload.
+        var backlogBytes = 64 << 20
     }
 
     private struct State {
@@ -32,18 +40,28 @@ final class AdapterSubscriber: @unchecked Sendable {
 
     let redis: RedisConfiguration
     let settings: Settings
-    private let logger: Logger
-    /// The message's bytes are valid only during the call (they lie in the
-    /// connection's read buffer): no copy per message.
+    let logger: Logger
+    /// On the handler thread, in the order Redis sent them; the bytes are
+    /// valid only during the call.
     private let onMessage: @Sendable (_ channel: UnsafeRawBufferPointer, _ payload: UnsafeRawBufferPointer) -> Void
-    /// Called after the messages of one read were handled.
+    /// Called after the messages taken from the backlog together (one read
+    /// from Redis, or several when the handler fell behind) were handled.
     private let onDrained: @Sendable () -> Void
+    /// Called on the reader thread when a new connection finds that Redis
+    /// closed the last one while it kept running (see ``SubscriberCut``).
+    let onCut: @Sendable (SubscriberCut) -> Void
     /// Called with true once the patterns wanted at connection time are all
     /// confirmed, and with false when the connection is lost.
     private let onReadiness: @Sendable (Bool) -> Void
     private let state = Mutex(State())
     private var connection: RedisConnection?
+    /// The `INFO` figures at the last connection (reader thread).
+    var lastFigures: SubscriberCut.ServerFigures?
+    /// Whether the last read dropped messages (reader thread).
+    var dropping = false
+    let backlog: SubscriberBacklog
     private let finished = DispatchSemaphore(value: 0)
+    private let handlerFinished = DispatchSemaphore(value: 0)
 
     init(
         redis: RedisConfiguration,
@@ -51,6 +69,7 @@ final class AdapterSubscriber: @unchecked Sendable {
         logger: Logger,
         onDrained: @escaping @Sendable () -> Void = {},
         onReadiness: @escaping @Sendable (Bool) -> Void = { _ in },
+        onCut: @escaping @Sendable (SubscriberCut) -> Void = { _ in },
         onMessage: @escaping @Sendable (_ channel: UnsafeRawBufferPointer, _ payload: UnsafeRawBufferPointer) -> Void
     ) {
         self.redis = redis
@@ -58,7 +77,9 @@ final class AdapterSubscriber: @unchecked Sendable {
         self.logger = logger
         self.onDrained = onDrained
         self.onReadiness = onReadiness
+        self.onCut = onCut
         self.onMessage = onMessage
+        backlog = SubscriberBacklog(limit: settings.backlogBytes)
     }
 
     /// Adds patterns; they are subscribed within one poll tick.
@@ -78,19 +99,32 @@ final class AdapterSubscriber: @unchecked Sendable {
             run()
             finished.signal()
         }
+        startThread(named: "busd-router") { [self] in
+            while let batches = backlog.take() {
+                for batch in batches { batch.forEach(onMessage) }
+                backlog.recycle(batches)
+                onDrained()
+            }
+            handlerFinished.signal()
+        }
     }
 
     func stop(timeout: Duration = .seconds(3)) {
         state.withLock { $0.stopping = true }
-        _ = finished.wait(timeout: .now() + .milliseconds(Int(timeout.milliseconds)))
+        let deadline = DispatchTime.now() + .milliseconds(Int(timeout.milliseconds))
+        _ = finished.wait(timeout: deadline)
+        backlog.close()
+        _ = handlerFinished.wait(timeout: deadline)
     }
 
     private func run() {
         var backoff = settings.backoff
         var first = true
         var failures = 0
+        var closedByRedis = false
         while !state.withLock({ $0.stopping }) {
             var delay = Duration.zero
+            var reading = false
             do {
                 let connection = try redis.connect(timeout: settings.connectTimeout)
                 self.connection = connection
@@ -103,8 +137,12 @@ final class AdapterSubscriber: @unchecked Sendable {
                 backoff.reset()
                 failures = 0
                 logger.info("subscriber connected", metadata: ["redis": "\(redis)"])
+                checkForCut(on: connection, lastClosedByRedis: closedByRedis)
+                closedByRedis = false
+                reading = true
                 try readLoop(connection)
             } catch {
+                if reading { closedByRedis = Self.isClosedByRedis(error) }
                 delay = backoff.next()
                 // The first failure of an outage is a warning; the retries are debug noise.
                 logger.log(
@@ -154,15 +192,7 @@ final class AdapterSubscriber: @unchecked Sendable {
                 try connection.flush()
                 requested.formUnion(wanted)
             }
-            var gotTraffic = false
-            drain: while true {
-                switch try connection.nextBufferedMessage(onMessage) {
-                case .message: break
-                case .other(let reply): handle(reply)
-                case .none: break drain
-                }
-                gotTraffic = true
-            }
+            let gotTraffic = try drain(connection)
             if let wanted = required, state.withLock({ wanted.isSubset(of: $0.subscribed) }) {
                 required = nil
                 onReadiness(true)
@@ -170,7 +200,6 @@ final class AdapterSubscriber: @unchecked Sendable {
             if gotTraffic {
                 lastTraffic = clock.now
                 pingSentAt = nil
-                onDrained()
             }
             if try connection.waitReadable(timeout: .milliseconds(100)) {
                 try connection.readAvailable()
@@ -185,6 +214,35 @@ final class AdapterSubscriber: @unchecked Sendable {
                 try connection.flush()
                 pingSentAt = clock.now
             }
+        }
+    }
+
+    /// Moves every complete message read so far into the backlog, as one
+    /// batch (what does not fit is dropped), and handles the other replies.
+    /// True when there was anything.
+    private func drain(_ connection: RedisConnection) throws -> Bool {
+        var gotTraffic = false
+        var (batch, room) = backlog.startBatch()
+        var dropped = 0
+        // Also on a throw: what was taken off the read buffer is routed.
+        defer {
+            backlog.push(batch)
+            noteDrops(dropped)
+        }
+        while true {
+            let next = try connection.nextBufferedMessage { channel, payload in
+                if batch.bytes.count + channel.count + payload.count <= room {
+                    batch.append(channel: channel, payload: payload)
+                } else {
+                    dropped += 1
+                }
+            }
+            switch next {
+            case .message: break
+            case .other(let reply): handle(reply)
+            case .none: return gotTraffic
+            }
+            gotTraffic = true
         }
     }
 

@@ -14,7 +14,7 @@ import Synchronization
 /// ``NodeCommand``s for the node's own sockets.
 public final class ClusterMember: @unchecked Sendable {
     // @unchecked: the registry is behind a Mutex, the counters are atomics,
-    // and `decoder` and `delivery` are used only on the subscriber thread.
+    // and `decoder` and `delivery` are used only on the subscriber's router thread.
     public struct Configuration: Sendable {
         public var redis: RedisConfiguration
         /// The adapter's channel prefix (`key` option), "socket.io" by default.
@@ -35,6 +35,9 @@ public final class ClusterMember: @unchecked Sendable {
         /// delivery records) that waits out an outage, and its overflow policy.
         public var outboundLimit = 100_000
         public var outboundOverflow = OutboundOverflowPolicy.dropOldest
+        /// Budget of the messages read from Redis and not routed yet (bytes);
+        /// what does not fit is dropped and counted.
+        public var subscriberBacklogBytes = 64 << 20
         public var host: String = ProcessInfo.processInfo.hostName
         public var version: String = "0.1.0"
         /// Which broadcasts get an injected ack id.
@@ -56,19 +59,20 @@ public final class ClusterMember: @unchecked Sendable {
     public let startedAt = unixMilliseconds()
     let logger: Logger
     private let registry = GuardedRegistry()
-    /// Counters bumped on the subscriber thread, read from anywhere.
+    /// Counters bumped on the router thread, read from anywhere.
     let counters = StatisticsCounters()
     private let onCommand: @Sendable (NodeCommand) -> Void
     private let availability: Mutex<AvailabilityState>
     /// Set by `stop()`: the connections closing then is not an outage.
     let stopping = Atomic<Bool>(false)
     private let onAvailability: @Sendable (_ reachable: Bool) -> Void
+    private let onDataLoss: @Sendable (SubscriberCut) -> Void
     var mirror: RegistryMirror!
     var subscriber: AdapterSubscriber!
     var tracker: DeliveryTracker!
-    /// Scratch buffer for ack id injection (subscriber thread).
+    /// Scratch buffer for ack id injection (router thread).
     private var injected: [UInt8] = []
-    /// The last channel seen and what it parsed to (subscriber thread).
+    /// The last channel seen and what it parsed to (router thread).
     private var lastChannelBytes: [UInt8] = []
     private var lastChannel: AdapterChannel?
     /// The last room channel's room check and the registry generation it saw.
@@ -84,17 +88,24 @@ public final class ClusterMember: @unchecked Sendable {
         var machine: RedisAvailability
         /// Outbound figures when the current outage began.
         var atOutageStart: OutboundFigures?
+        /// When Redis was last found to have cut the subscriber, and why.
+        var lastCut: (at: ContinuousClock.Instant, cut: SubscriberCut)?
+        var cuts = 0
     }
 
-    /// `onCommand` receives the node's commands one by one on the subscriber
-    /// thread; `onBatchEnd` follows the commands of one read from Redis, so a
-    /// sink that queues them can write them out together. `onAvailability`
+    /// `onCommand` receives the node's commands one by one on the subscriber's
+    /// router thread; `onBatchEnd` follows the commands of the messages taken
+    /// from the subscriber's backlog together (one read from Redis, or more
+    /// when routing fell behind), so a sink that queues them can write them
+    /// out together. `onAvailability`
     /// hears when Redis becomes unreachable or reachable (see
     /// ``RedisAvailability``), on one of the connection threads.
+    /// `onDataLoss` hears when Redis cut the subscriber (see ``SubscriberCut``).
     public init(
         configuration: Configuration,
         logger: Logger,
         onAvailability: @escaping @Sendable (_ reachable: Bool) -> Void = { _ in },
+        onDataLoss: @escaping @Sendable (SubscriberCut) -> Void = { _ in },
         onBatchEnd: @escaping @Sendable () -> Void = {},
         onCommand: @escaping @Sendable (NodeCommand) -> Void
     ) {
@@ -102,6 +113,7 @@ public final class ClusterMember: @unchecked Sendable {
         self.logger = logger
         self.onCommand = onCommand
         self.onAvailability = onAvailability
+        self.onDataLoss = onDataLoss
         self.availability = Mutex(AvailabilityState(machine: RedisAvailability(now: .now)))
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
         var generator = SystemRandomNumberGenerator()
@@ -148,13 +160,15 @@ public final class ClusterMember: @unchecked Sendable {
         subscriberSettings.pingTimeout = configuration.pingTimeout
         subscriberSettings.connectTimeout = configuration.redisTimeout
         subscriberSettings.backoff = configuration.reconnectBackoff
+        subscriberSettings.backlogBytes = configuration.subscriberBacklogBytes
         subscriber = AdapterSubscriber(
             redis: configuration.redis, settings: subscriberSettings, logger: logger, onDrained: onBatchEnd,
             onReadiness: { [unowned self] ready in
                 // Whatever the subscriber saw, the idle mirror connection may not have yet.
                 self.mirror.checkConnection()
                 self.availabilityChanged { $0.update(subscriberReady: ready, now: .now) }
-            }
+            },
+            onCut: { [unowned self] cut in self.subscriberCut(cut) }
         ) {
             [unowned self] channel, payload in
             self.handle(channel: channel, payload: payload)
@@ -242,15 +256,42 @@ public final class ClusterMember: @unchecked Sendable {
     /// published, dropped, replayed after outages, waiting.
     public var outbound: OutboundFigures { mirror.outbound }
 
-    /// Ready when Redis is reachable through both connections.
+    /// Ready when Redis is reachable through both connections and has not
+    /// cut the subscriber within ``Readiness/dataLossHold``.
     public var readiness: Readiness {
-        availability.withLock { state in
-            Readiness(
+        let now = ContinuousClock.now
+        return availability.withLock { state in
+            var readiness = Readiness(
                 subscriberReady: state.machine.subscriberReady,
                 mirrorReady: state.machine.mirrorReady,
-                unreachableForMilliseconds: state.machine.unreachableSince.map { (ContinuousClock.now - $0).milliseconds }
+                unreachableForMilliseconds: state.machine.unreachableSince.map { (now - $0).milliseconds }
             )
+            if let last = state.lastCut, now - last.at < Readiness.dataLossHold {
+                readiness.dataLoss = Readiness.DataLoss(cut: last.cut, agoMilliseconds: (now - last.at).milliseconds)
+            }
+            return readiness
         }
+    }
+
+    /// Times Redis was found to have cut the subscriber (messages lost).
+    public var redisDataLossCount: Int { availability.withLock { $0.cuts } }
+
+    /// Messages read from Redis and dropped because the backlog was full.
+    public var subscriberBacklogDropped: Int { subscriber.backlog.dropped.load(ordering: .relaxed) }
+
+    /// Bytes read from Redis and not routed yet.
+    public var subscriberBacklogBytes: Int { subscriber.backlog.bytesWaiting }
+
+    private func subscriberCut(_ cut: SubscriberCut) {
+        let count = availability.withLock { state in
+            state.lastCut = (.now, cut)
+            state.cuts += 1
+            return state.cuts
+        }
+        logger.error(
+            "redis data loss: \(cut); what Redis held for busd and what was published until it subscribed again are lost",
+            metadata: ["cause": "\(cut.cause.rawValue)", "data_loss_total": "\(count)", "redis": "\(configuration.redis)"])
+        onDataLoss(cut)
     }
 
     /// The node ids seen alive in Redis the last time it was reachable
@@ -320,7 +361,7 @@ public final class ClusterMember: @unchecked Sendable {
         subscriber.subscribe(patterns)
     }
 
-    // MARK: Adapter messages (subscriber thread)
+    // MARK: Adapter messages (router thread)
 
     /// The subscriber's entry point, for benchmarks that time routing
     /// without Redis. Call from one thread only.
@@ -394,7 +435,12 @@ public final class ClusterMember: @unchecked Sendable {
             counters.ownDropped.add(1, ordering: .relaxed)
             return
         }
-        guard delivery.namespace == namespace else { return }
+        guard delivery.namespace == namespace else {
+            // A publisher's bug: the adapter would not deliver it either.
+            counters.malformed.add(1, ordering: .relaxed)
+            logger.debug("broadcast skipped: namespace \(delivery.namespace) on the channel of \(namespace)")
+            return
+        }
         let targets = selectTargets(namespace: namespace)
         guard !targets.isEmpty else { return }
         counters.deliveries.add(1, ordering: .relaxed)

@@ -81,7 +81,7 @@ enum StatusReport {
         var rows: [(String, String)] = [
             ("node", "\(info["node"] ?? "-")  uid \(info["uid"] ?? "-")  version \(info["version"] ?? "-")  up \(uptime)"),
             ("state", readyLine),
-            ("redis", "connected \(value("socketbus_redis_connected") == "1" ? "yes" : "no"), reconnects \(value("socketbus_redis_reconnects_total"))"),
+            ("redis", "connected \(value("socketbus_redis_connected") == "1" ? "yes" : "no"), reconnects \(value("socketbus_redis_reconnects_total")), data loss \(value("socketbus_redis_data_loss_total"))"),
             ("node link", "\(value("socketbus_local_connections")) connection(s)"),
             ("registry", "\(value("socketbus_registry_sockets")) socket(s), \(value("socketbus_registry_rewrites_total")) rewrite(s)"),
             (

@@ -86,6 +86,11 @@ struct Busd: ParsableCommand {
     @Option(name: .customLong("redis-retry-max"), help: "Cap of the reconnection delay (redis.retry_max).")
     var redisRetryMax: String?
 
+    @Option(
+        name: .customLong("subscriber-backlog"),
+        help: "Bytes of Redis messages read and not yet routed; more are dropped (redis.subscriber_backlog).")
+    var subscriberBacklog: String?
+
     @Option(name: .customLong("outbound-buffer"), help: "Commands kept for Redis while it is away (outbound.buffer).")
     var outboundBuffer: String?
 
@@ -114,7 +119,7 @@ struct Busd: ParsableCommand {
             ("acks.policy", ackPolicy),
             ("acks.timeout", ackTimeout), ("acks.retention", confirmationTTL), ("redis.timeout", redisTimeout),
             ("redis.retry_initial", redisRetryInitial), ("redis.retry_max", redisRetryMax),
-            ("outbound.buffer", outboundBuffer), ("outbound.overflow", outboundOverflow), ("http.listen", http),
+            ("outbound.buffer", outboundBuffer), ("redis.subscriber_backlog", subscriberBacklog), ("outbound.overflow", outboundOverflow), ("http.listen", http),
             ("drain.deadline", drainDeadline), ("log.level", logLevel),
         ]
         for case (let key, let value?) in single { given[key] = [value] }

@@ -41,6 +41,7 @@ final class Daemon: Sendable {
             configuration: settings.member,
             logger: logger,
             onAvailability: { alerter.reachabilityChanged($0) },
+            onDataLoss: { alerter.dataLost(cause: $0.cause.rawValue, why: "\($0)") },
             onBatchEnd: { relay.flush() }
         ) { relay.forward($0) }
         self.member = member

@@ -88,6 +88,9 @@ struct DaemonSettings: Sendable {
             member.outboundOverflow = try settings.choice(
                 "outbound.overflow", as: OutboundOverflowPolicy.self, among: ["drop-oldest", "drop-newest"])
         }
+        problems.read { () throws(ConfigError) in
+            member.subscriberBacklogBytes = try settings.integer("redis.subscriber_backlog", in: 65_536...(1 << 40))
+        }
         self.member = member
 
         socketMode = problems.read { () throws(ConfigError) -> mode_t in

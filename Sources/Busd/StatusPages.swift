@@ -65,6 +65,9 @@ enum StatusPages {
         page.add(dropped, .counter, help: droppedHelp, labels: ["reason": "node_backlog"], value: link.droppedFrameCount)
         page.add(dropped, .counter, help: droppedHelp, labels: ["reason": "outbound_full"], value: outbound.dropped)
         page.add(dropped, .counter, help: droppedHelp, labels: ["reason": "unframable"], value: link.unframableCount)
+        page.add(
+            dropped, .counter, help: droppedHelp, labels: ["reason": "subscriber_backlog"],
+            value: member.subscriberBacklogDropped)
         let ignored = "socketbus_messages_ignored_total"
         let ignoredHelp = "Messages not for this node, by reason (not errors)."
         page.add(ignored, .counter, help: ignoredHelp, labels: ["reason": "own"], value: statistics.ownDropped)
@@ -94,6 +97,13 @@ enum StatusPages {
         page.add(
             "socketbus_redis_reconnects_total", .counter, help: "Reconnections of the adapter subscription.",
             value: member.redisReconnects)
+        page.add(
+            "socketbus_redis_data_loss_total", .counter,
+            help: "Times Redis closed the subscriber while it kept running (output buffer limit): messages lost.",
+            value: member.redisDataLossCount)
+        page.add(
+            "socketbus_subscriber_backlog_bytes", .gauge, help: "Bytes read from Redis and not routed yet.",
+            value: member.subscriberBacklogBytes)
         page.add(
             "socketbus_redis_unreachable_seconds", .gauge, help: "How long the current outage has lasted; 0 when none.",
             value: Double(readiness.unreachableForMilliseconds ?? 0) / 1000)

@@ -42,6 +42,7 @@ struct EmailMessageTests {
         (Fixtures.repeated, "[socketbus] FIRING: Redis unreachable from node web-1 for 1h"),
         (Fixtures.resolved, "[socketbus] RESOLVED: Redis reachable again from node web-1 after 2m 5s"),
         (Fixtures.test, "[socketbus] TEST: Test alert from node web-1"),
+        (Fixtures.dataLoss, "[socketbus] NOTICE: Redis dropped messages for node web-1"),
     ]
 
     @Test(arguments: subjects)
@@ -49,7 +50,7 @@ struct EmailMessageTests {
         #expect(EmailMessage.subject(for: event) == expected)
     }
 
-    @Test(arguments: [Fixtures.firing, Fixtures.repeated, Fixtures.resolved, Fixtures.test])
+    @Test(arguments: [Fixtures.firing, Fixtures.repeated, Fixtures.resolved, Fixtures.test, Fixtures.dataLoss])
     func everyLineEndsInCRLFAndIsShort(_ event: AlertEvent) {
         let message = Self.render(event)
         #expect(message.hasSuffix("\r\n"))
@@ -58,6 +59,18 @@ struct EmailMessageTests {
             #expect(!line.contains("\n") && !line.contains("\r"), "bare line break in \(line.debugDescription)")
             #expect(line.utf8.count <= 78, "long line \(line.debugDescription)")
         }
+    }
+
+    @Test func aDataLossNoticeSaysWhenAndWhy() {
+        let message = Self.render(Fixtures.dataLoss)
+        let (_, body) = Self.split(message)
+        #expect(body.contains("Status:    NOTICE (an event; nothing to resolve)"))
+        #expect(body.contains("At:        2023-11-14T22:13:20.123Z"))
+        #expect(body.contains("  alertname=RedisDataLoss"))
+        #expect(body.contains("  cause=closed_by_redis"))
+        #expect(body.joined(separator: " ").contains("Redis closed the subscriber while it kept running"))
+        #expect(!message.contains("X-Socketbus-Outage-Start"))
+        #expect(!message.contains("hunter2"))
     }
 
     @Test func bodyTellsWhatHappened() {

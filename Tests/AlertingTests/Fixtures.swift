@@ -21,6 +21,9 @@ enum Fixtures {
     }
 
     static var test: AlertEvent { .test(source: source, at: start) }
+    static var dataLoss: AlertEvent {
+        .dataLoss(source: source, at: start, cause: "closed_by_redis", why: "Redis closed the subscriber while it kept running")
+    }
 
     static func json(_ text: String) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])

@@ -14,8 +14,10 @@ struct DeliveryCommandTests {
         let process = Process()
         let node: TestNodeClient
 
-        init(extraArguments: [String] = []) throws {
-            server = try RedisTestServer()
+        /// `redisArguments` go to redis-server; busd's standard error goes to `standardError` when given.
+        init(extraArguments: [String] = [], redisArguments: [String] = [], standardError: FileHandle? = nil) throws {
+            server = try RedisTestServer(extraArguments: redisArguments)
+            if let standardError { process.standardError = standardError }
             let socketPath = server.directory.appendingPathComponent("busd.sock").path
             process.executableURL = InspectCommandTests.binary.deletingLastPathComponent().appendingPathComponent("busd")
             process.arguments =

@@ -1,0 +1,124 @@
+import Foundation
+import Synchronization
+
+/// The messages the subscriber's reader has taken off the socket and its
+/// handler has not routed yet: batches (one per read from Redis), in
+/// arrival order, bounded by a byte budget.
+///
+/// The reader never waits for the handler: Redis cuts a pub/sub client whose
+/// output buffer grows past `client-output-buffer-limit pubsub`, and then
+/// everything it held is lost without a trace. A message that does not fit
+/// the budget is dropped here instead, and counted.
+final class SubscriberBacklog: @unchecked Sendable {
+    // @unchecked: everything but `dropped` is only touched with `condition` locked.
+
+    /// Messages copied out of the read buffer, back to back.
+    struct Batch {
+        fileprivate(set) var bytes: [UInt8] = []
+        /// Per message: where its channel ends and where its payload ends.
+        private var ends: [Int] = []
+
+        var isEmpty: Bool { ends.isEmpty }
+        var count: Int { ends.count / 2 }
+
+        mutating func append(channel: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) {
+            bytes.append(contentsOf: channel)
+            ends.append(bytes.count)
+            bytes.append(contentsOf: payload)
+            ends.append(bytes.count)
+        }
+
+        mutating func removeAll() {
+            bytes.removeAll(keepingCapacity: true)
+            ends.removeAll(keepingCapacity: true)
+        }
+
+        /// Each message in order, as pointers valid during the call only.
+        func forEach(_ body: (_ channel: UnsafeRawBufferPointer, _ payload: UnsafeRawBufferPointer) -> Void) {
+            bytes.withUnsafeBytes { all in
+                var start = 0
+                var index = 0
+                while index + 1 < ends.count {
+                    let channelEnd = ends[index]
+                    let payloadEnd = ends[index + 1]
+                    body(UnsafeRawBufferPointer(rebasing: all[start..<channelEnd]), UnsafeRawBufferPointer(rebasing: all[channelEnd..<payloadEnd]))
+                    start = payloadEnd
+                    index += 2
+                }
+            }
+        }
+    }
+
+    /// The budget, in bytes of channel and payload.
+    let limit: Int
+    /// Messages that did not fit.
+    let dropped = Atomic<Int>(0)
+    private let condition = NSCondition()
+    private var queued: [Batch] = []
+    private var queuedBytes = 0
+    private var spare: [Batch] = []
+    private var closed = false
+
+    init(limit: Int) {
+        self.limit = max(1, limit)
+    }
+
+    /// An empty batch (capacity reused) and the bytes it may take: the free
+    /// budget now, which only grows until the batch is pushed.
+    func startBatch() -> (Batch, room: Int) {
+        locked { (spare.popLast() ?? Batch(), limit - queuedBytes) }
+    }
+
+    /// Queues `batch` for the handler (an empty one goes back to the spares).
+    func push(_ batch: Batch) {
+        locked {
+            if batch.isEmpty {
+                spare.append(batch)
+                return
+            }
+            queuedBytes += batch.bytes.count
+            queued.append(batch)
+            condition.signal()
+        }
+    }
+
+    /// Every batch queued, oldest first, once there is one; nil once closed.
+    func take() -> [Batch]? {
+        locked {
+            while queued.isEmpty && !closed { condition.wait() }
+            if closed { return nil }
+            defer { queued.removeAll(keepingCapacity: true) }
+            return queued
+        }
+    }
+
+    /// Hands back batches the handler is done with: their bytes leave the budget.
+    func recycle(_ batches: [Batch]) {
+        locked {
+            for var batch in batches {
+                queuedBytes -= batch.bytes.count
+                // A few spares are enough: the reader fills one while the handler routes others.
+                if spare.count < 4 {
+                    batch.removeAll()
+                    spare.append(batch)
+                }
+            }
+        }
+    }
+
+    /// Bytes queued or being routed.
+    var bytesWaiting: Int { locked { queuedBytes } }
+
+    func close() {
+        locked {
+            closed = true
+            condition.broadcast()
+        }
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        condition.lock()
+        defer { condition.unlock() }
+        return body()
+    }
+}
