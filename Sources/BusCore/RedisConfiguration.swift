@@ -144,20 +144,23 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Opens a connection, authenticates and selects the database.
+    /// Opens a connection, authenticates and selects the database. A refused
+    /// AUTH (or SELECT) is thrown as the server's error reply, saying which step.
     public func connect(timeout: Duration = .seconds(2)) throws(RedisError) -> RedisConnection {
         let connection = try RedisConnection(endpoint: endpoint, timeout: timeout)
         if let password {
             let args = username.map { ["AUTH", $0, password] } ?? ["AUTH", password]
-            let reply = try connection.command(args)
-            if case .error(let message) = reply {
-                throw RedisError(.other, "AUTH failed at \(self): \(message)")
+            do {
+                _ = try connection.command(args)
+            } catch {
+                throw error.during("AUTH at \(self)")
             }
         }
         if database != 0 {
-            let reply = try connection.command(["SELECT", "\(database)"])
-            if case .error(let message) = reply {
-                throw RedisError(.other, "SELECT \(database) failed at \(self): \(message)")
+            do {
+                _ = try connection.command(["SELECT", "\(database)"])
+            } catch {
+                throw error.during("SELECT \(database) at \(self)")
             }
         }
         return connection

@@ -205,9 +205,7 @@ final class RegistryMirror: @unchecked Sendable {
                     nextRefresh = ContinuousClock.now + settings.livenessTTL / 3
                 }
                 if state.withLock({ state in defer { state.checkRequested = false }; return state.checkRequested }) {
-                    if case .error(let message) = try connection?.command(["PING"]) ?? .null {
-                        throw RedisError(.other, message)
-                    }
+                    _ = try connection?.command(["PING"])
                 }
                 try writePending()
                 try writePublishes()
@@ -322,7 +320,7 @@ final class RegistryMirror: @unchecked Sendable {
             }
             flushOwned()
             flushDisowned()
-            try checked(connection.pipeline(commands))
+            try connection.pipeline(commands)
             state.withLock { $0.writes += batch.count }
         }
     }
@@ -336,7 +334,7 @@ final class RegistryMirror: @unchecked Sendable {
             let batch = state.withLock { $0.outbound.popFirst(settings.batchSize) }
             if batch.isEmpty { return }
             do {
-                try checked(connection.pipeline(batch))
+                try connection.pipeline(batch)
             } catch {
                 state.withLock { $0.outbound.pushFront(batch) }
                 throw error
@@ -355,7 +353,7 @@ final class RegistryMirror: @unchecked Sendable {
             let gone = members.compactMap(\.string).filter { !local.contains($0) }
             for chunk in stride(from: 0, to: gone.count, by: settings.batchSize) {
                 let ids = Array(gone[chunk..<min(chunk + settings.batchSize, gone.count)])
-                try checked(connection.pipeline([["HDEL", keys.owner] + ids, ["SREM", keys.sockets(of: nodeId)] + ids]))
+                try connection.pipeline([["HDEL", keys.owner] + ids, ["SREM", keys.sockets(of: nodeId)] + ids])
             }
         }
         var commands: [[String]] = []
@@ -367,13 +365,13 @@ final class RegistryMirror: @unchecked Sendable {
             )
             commands.append(["SADD", keys.sockets(of: nodeId)] + slice.map(\.0))
             if commands.count >= 64 {
-                try checked(connection.pipeline(commands))
+                try connection.pipeline(commands)
                 commands.removeAll()
             }
         }
         commands.append(["SET", keys.node(nodeId), record().json, "PX", "\(settings.livenessTTL.milliseconds)"])
         commands.append(["SADD", keys.nodes, nodeId])
-        try checked(connection.pipeline(commands))
+        try connection.pipeline(commands)
         state.withLock { $0.resyncs += 1 }
         logger.info("registry written to Redis", metadata: ["sockets": "\(sockets.count)"])
     }
@@ -381,12 +379,10 @@ final class RegistryMirror: @unchecked Sendable {
     /// Returns false when the liveness key had vanished.
     private func refreshLiveness() throws -> Bool {
         guard let connection else { return true }
-        let replies = try checked(
-            connection.pipeline([
-                ["SET", keys.node(nodeId), record().json, "PX", "\(settings.livenessTTL.milliseconds)", "GET"],
-                ["SADD", keys.nodes, nodeId],
-            ])
-        )
+        let replies = try connection.pipeline([
+            ["SET", keys.node(nodeId), record().json, "PX", "\(settings.livenessTTL.milliseconds)", "GET"],
+            ["SADD", keys.nodes, nodeId],
+        ])
         return replies[0] != .null
     }
 
@@ -415,19 +411,9 @@ final class RegistryMirror: @unchecked Sendable {
         }
         let sorted = ids.sorted()
         for chunk in stride(from: 0, to: ids.count, by: settings.batchSize) {
-            try checked(connection.pipeline([["HDEL", keys.owner] + Array(sorted[chunk..<min(chunk + settings.batchSize, ids.count)])]))
+            try connection.pipeline([["HDEL", keys.owner] + Array(sorted[chunk..<min(chunk + settings.batchSize, ids.count)])])
         }
-        try checked(
-            connection.pipeline([["DEL", keys.sockets(of: nodeId), keys.node(nodeId)], ["SREM", keys.nodes, nodeId]])
-        )
+        try connection.pipeline([["DEL", keys.sockets(of: nodeId), keys.node(nodeId)], ["SREM", keys.nodes, nodeId]])
         logger.info("left the cluster: registry entries removed", metadata: ["sockets": "\(ids.count)"])
-    }
-
-    @discardableResult
-    private func checked(_ replies: [RedisReply]) throws -> [RedisReply] {
-        for reply in replies {
-            if case .error(let message) = reply { throw RedisError(.other, message) }
-        }
-        return replies
     }
 }

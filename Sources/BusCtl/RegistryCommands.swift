@@ -7,47 +7,14 @@ import SocketIOCodec
     import Glibc
 #endif
 
-/// Options shared by the commands that read the registry in Redis.
-struct RedisOptions: ParsableArguments {
-    @Option(name: .long, help: "Redis URL: redis://[user:password@]host:port/db or unix:///path?db=N (env SOCKETBUS_REDIS_URL).")
-    var redis: String?
-
-    @Option(name: .long, help: "Prefix of the registry keys in Redis.")
-    var prefix: String = "socketbus"
-
-    @Flag(name: .long, help: "Print JSON instead of a table.")
-    var json = false
-
-    var keys: RegistryKeys { RegistryKeys(prefix: prefix) }
-
-    func lookup() throws -> RegistryLookup {
-        RegistryLookup(connection: try connect(), keys: keys)
-    }
-
-    /// A new connection; exits 1 with a message when Redis cannot be reached.
-    func connect() throws -> RedisConnection {
-        let url = redis ?? environment("SOCKETBUS_REDIS_URL") ?? "redis://127.0.0.1:6379"
-        let configuration: RedisConfiguration
-        do {
-            configuration = try RedisConfiguration(url: url)
-        } catch {
-            throw ValidationError("--redis: \(error)")
-        }
-        do {
-            return try configuration.connect(timeout: .seconds(3))
-        } catch {
-            printError("busctl: cannot reach Redis at \(configuration): \(error)")
-            throw ExitCode(1)
-        }
-    }
-}
-
 /// `busctl find-socket <id>`: which node holds a socket.
 struct FindSocketCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "find-socket",
         abstract: "Show which node holds a socket, since when, and whether that node is alive.",
-        discussion: "Exit status: 0 found on a live node, 2 not found, 3 found but its node is stale, 1 error."
+        // The argument is parsed as a list (so an id may start with '-'), but it is one id.
+        usage: "busctl find-socket <socket-id> [--redis <redis>] [--redis-password-file <file>] [--config <config>] [--prefix <prefix>] [--json]",
+        discussion: "Exit status: 0 found on a live node, 2 not found, 3 found but its node is stale, \(RedisFailure.exitStatusHelp), 1 other error."
     )
 
     // `.allUnrecognized` so that an id starting with '-' (1 in 64 Socket.IO
@@ -73,8 +40,7 @@ struct FindSocketCommand: ParsableCommand {
         do {
             location = try lookup.findSocket(socketId)
         } catch {
-            printError("busctl find-socket: \(error)")
-            throw ExitCode(1)
+            throw options.failure("find-socket", error)
         }
         guard let location else {
             if options.json {
@@ -118,7 +84,8 @@ struct FindSocketCommand: ParsableCommand {
 struct NodesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nodes",
-        abstract: "List the nodes registered in Redis: host, pid, sockets, uptime, version."
+        abstract: "List the nodes registered in Redis: host, pid, sockets, uptime, version.",
+        discussion: "Exit status: 0 listed (none registered is not an error), \(RedisFailure.exitStatusHelp), 1 other error."
     )
 
     @OptionGroup var options: RedisOptions
@@ -129,8 +96,7 @@ struct NodesCommand: ParsableCommand {
         do {
             nodes = try lookup.nodes()
         } catch {
-            printError("busctl nodes: \(error)")
-            throw ExitCode(1)
+            throw options.failure("nodes", error)
         }
         let now = unixMilliseconds()
         if options.json {

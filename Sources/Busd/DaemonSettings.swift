@@ -21,7 +21,7 @@ struct DaemonSettings: Sendable {
     var alerts: AlertSettings
 
     init(_ settings: ResolvedSettings, hostName: String) throws(ConfigError) {
-        let redis = try Self.redis(settings)
+        let redis = try settings.redisConfiguration()
         socketPath = try settings.value("socket.path")
         guard !socketPath.isEmpty, socketPath.utf8.count < 108 else {
             throw settings.invalid("socket.path", "must be a path shorter than 108 bytes")
@@ -69,23 +69,6 @@ struct DaemonSettings: Sendable {
         }
         self.logLevel = logLevel
         alerts = try settings.alertSettings()
-    }
-
-    private static func redis(_ settings: ResolvedSettings) throws(ConfigError) -> RedisConfiguration {
-        let url = try settings.value("redis.url")
-        var redis: RedisConfiguration
-        do {
-            redis = try RedisConfiguration(url: url)
-        } catch {
-            throw settings.invalid("redis.url", error.description)
-        }
-        if let (password, source) = try settings.secret("redis.password") {
-            if redis.password != nil {
-                throw ConfigError(key: "redis.password", source: source, reason: "redis.url carries a password too: give one")
-            }
-            redis.password = password
-        }
-        return redis
     }
 
     private static func httpAddress(_ settings: ResolvedSettings) throws(ConfigError) -> ListenAddress? {
