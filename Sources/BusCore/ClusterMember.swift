@@ -63,6 +63,7 @@ public final class ClusterMember: @unchecked Sendable {
     /// Set by `stop()`: the connections closing then is not an outage.
     let stopping = Atomic<Bool>(false)
     private let onAvailability: @Sendable (_ reachable: Bool) -> Void
+    private let onFailure: @Sendable (RedisFailureCause) -> Void
     var mirror: RegistryMirror!
     var subscriber: AdapterSubscriber!
     var tracker: DeliveryTracker!
@@ -90,11 +91,14 @@ public final class ClusterMember: @unchecked Sendable {
     /// thread; `onBatchEnd` follows the commands of one read from Redis, so a
     /// sink that queues them can write them out together. `onAvailability`
     /// hears when Redis becomes unreachable or reachable (see
-    /// ``RedisAvailability``), on one of the connection threads.
+    /// ``RedisAvailability``), on one of the connection threads;
+    /// `onFailure` the cause of each failure of the registry connection
+    /// (refused credentials and a full Redis are not mere outages).
     public init(
         configuration: Configuration,
         logger: Logger,
         onAvailability: @escaping @Sendable (_ reachable: Bool) -> Void = { _ in },
+        onFailure: @escaping @Sendable (RedisFailureCause) -> Void = { _ in },
         onBatchEnd: @escaping @Sendable () -> Void = {},
         onCommand: @escaping @Sendable (NodeCommand) -> Void
     ) {
@@ -102,6 +106,7 @@ public final class ClusterMember: @unchecked Sendable {
         self.logger = logger
         self.onCommand = onCommand
         self.onAvailability = onAvailability
+        self.onFailure = onFailure
         self.availability = Mutex(AvailabilityState(machine: RedisAvailability(now: .now)))
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
         var generator = SystemRandomNumberGenerator()
@@ -130,6 +135,9 @@ public final class ClusterMember: @unchecked Sendable {
             record: { [unowned self] in self.nodeRecord },
             onReadiness: { [unowned self] ready in
                 self.availabilityChanged { $0.update(mirrorReady: ready, now: .now) }
+            },
+            onFailure: { [unowned self] cause in
+                if !self.stopping.load(ordering: .relaxed) { self.onFailure(cause) }
             }
         )
         tracker = DeliveryTracker(

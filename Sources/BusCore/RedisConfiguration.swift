@@ -171,8 +171,9 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Opens a connection, authenticates and selects the database. A refused
-    /// AUTH (or SELECT) is thrown as the server's error reply, saying which step.
+    /// Opens a connection, authenticates and selects the database (or, with
+    /// neither to do, PINGs). A refusal is thrown as the server's error
+    /// reply, saying which step.
     public func connect(timeout: Duration = .seconds(2)) throws(RedisError) -> RedisConnection {
         let connection = try RedisConnection(endpoint: endpoint, timeout: timeout)
         if let password {
@@ -188,6 +189,14 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
                 _ = try connection.command(["SELECT", "\(database)"])
             } catch {
                 throw error.during("SELECT \(database) at \(self)")
+            }
+        } else if password == nil {
+            // A Redis that wants a password says so here (NOAUTH), not at the
+            // first real command: "connected" means the connection is usable.
+            do {
+                _ = try connection.command(["PING"])
+            } catch {
+                throw error.during("PING at \(self)")
             }
         }
         return connection

@@ -43,6 +43,9 @@ final class RegistryMirror: @unchecked Sendable {
         var draining = false
         var left = false
         var connected = false
+        /// A connection was ever made: before that nothing was written to
+        /// Redis, so a drain has nothing to remove.
+        var everConnected = false
         /// Connected, registry rewritten and the backlog flushed.
         var synced = false
         /// The live nodes of the last clean-up round (this one included).
@@ -61,6 +64,8 @@ final class RegistryMirror: @unchecked Sendable {
     private let state: Mutex<State>
     /// Called with true once a (re)connection is synced, false when lost.
     private let onReadiness: @Sendable (Bool) -> Void
+    /// Called with the cause of each failure of the mirror's connection.
+    private let onFailure: @Sendable (RedisFailureCause) -> Void
     private let wake = NSCondition()
     private var connection: RedisConnection?
     private let finished = DispatchSemaphore(value: 0)
@@ -75,8 +80,10 @@ final class RegistryMirror: @unchecked Sendable {
         logger: Logger,
         snapshot: @escaping @Sendable () -> [(String, String, Int64)],
         record: @escaping @Sendable () -> NodeRecord,
-        onReadiness: @escaping @Sendable (Bool) -> Void = { _ in }
+        onReadiness: @escaping @Sendable (Bool) -> Void = { _ in },
+        onFailure: @escaping @Sendable (RedisFailureCause) -> Void = { _ in }
     ) {
+        self.onFailure = onFailure
         self.state = Mutex(State(outbound: OutboundQueue(limit: settings.outboundLimit, policy: settings.outboundOverflow)))
         self.onReadiness = onReadiness
         self.redis = redis
@@ -178,6 +185,8 @@ final class RegistryMirror: @unchecked Sendable {
         /// Commands that waited for this connection (nil once flushed).
         var backlog: Int?
         var failures = 0
+        /// What the last failure was, so a change of cause is logged at once.
+        var lastCause: RedisFailureCause?
         var nextRefresh = ContinuousClock.now
         var nextCleanup = ContinuousClock.now
         while true {
@@ -187,15 +196,26 @@ final class RegistryMirror: @unchecked Sendable {
                 connection?.close()
                 return
             }
+            if state.withLock({ $0.draining && !$0.everConnected && $0.outbound.isEmpty }) {
+                // Redis was never reached: nothing of this node is there to
+                // remove, and nothing waits to be sent. Done, without waiting
+                // out the drain deadline.
+                logger.notice("drain: Redis was never reached; nothing to write or remove")
+                state.withLock { $0.left = true }
+                drained.signal()
+                return
+            }
             do {
                 if connection == nil {
                     connection = try redis.connect(timeout: settings.connectTimeout)
                     backlog = state.withLock {
                         $0.connected = true
+                        $0.everConnected = true
                         return $0.outbound.count
                     }
                     needsResync = true
-                    logger.info("registry mirror connected", metadata: ["redis": "\(redis)"])
+                    // Once per outage: a connection that fails again at once is not news.
+                    logger.log(level: failures == 0 ? .info : .debug, "registry mirror connected", metadata: ["redis": "\(redis)"])
                 }
                 if needsResync {
                     // Queued changes are covered by the full rewrite.
@@ -221,6 +241,7 @@ final class RegistryMirror: @unchecked Sendable {
                     backlog = nil
                     backoff.reset()
                     failures = 0
+                    lastCause = nil
                     state.withLock {
                         $0.synced = true
                         $0.replayed += waited
@@ -243,10 +264,14 @@ final class RegistryMirror: @unchecked Sendable {
                 waitForWork(upTo: wait)
             } catch {
                 let delay = backoff.next()
-                // The first failure of an outage is a warning; the retries are debug noise.
-                logger.log(
-                    level: failures == 0 ? .warning : .debug, "registry mirror lost Redis: \(error)",
-                    metadata: ["retryIn": "\(delay)"])
+                let cause = RedisFailureCause(error)
+                // The first failure of an outage (or a new cause) is logged;
+                // the retries are debug noise. Refused credentials and a full
+                // Redis are errors an operator must fix, not a passing outage.
+                let level: Logger.Level = failures > 0 && cause == lastCause ? .debug : cause == .unreachable ? .warning : .error
+                logger.log(level: level, "\(cause.logText): \(error)", metadata: ["retryIn": "\(delay)"])
+                lastCause = cause
+                onFailure(cause)
                 failures += 1
                 connection?.close()
                 connection = nil
@@ -269,7 +294,7 @@ final class RegistryMirror: @unchecked Sendable {
         let deadline = Date(timeIntervalSinceNow: duration.seconds)
         wake.lock()
         while !state.withLock({
-            $0.stopping
+            $0.stopping || ($0.draining && !$0.everConnected && $0.outbound.isEmpty)
                 || (!ignorePending && ($0.draining || $0.checkRequested || !($0.pending.isEmpty && $0.outbound.isEmpty)))
         }) {
             if !wake.wait(until: deadline) { break }

@@ -10,6 +10,8 @@ import StatusHTTP
 /// settings, each problem a ``ConfigError`` naming its key.
 struct DaemonSettings: Sendable {
     var member: ClusterMember.Configuration
+    /// Where the Redis password came from, for the message when Redis refuses it.
+    var redisPasswordOrigin: String
     var socketPath: String
     var socketMode: mode_t
     /// nil: the HTTP endpoints are off.
@@ -22,6 +24,7 @@ struct DaemonSettings: Sendable {
 
     init(_ settings: ResolvedSettings, hostName: String) throws(ConfigError) {
         let redis = try settings.redisConfiguration()
+        redisPasswordOrigin = settings.redisPasswordOrigin
         socketPath = try settings.value("socket.path")
         guard !socketPath.isEmpty, socketPath.utf8.count < 108 else {
             throw settings.invalid("socket.path", "must be a path shorter than 108 bytes")
