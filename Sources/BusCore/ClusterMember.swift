@@ -64,6 +64,8 @@ public final class ClusterMember: @unchecked Sendable {
     let stopping = Atomic<Bool>(false)
     private let onAvailability: @Sendable (_ reachable: Bool) -> Void
     private let onFailure: @Sendable (RedisFailureCause) -> Void
+    /// The connected node's process id (its last HELLO).
+    private let nodePid = Mutex<Int?>(nil)
     var mirror: RegistryMirror!
     var subscriber: AdapterSubscriber!
     var tracker: DeliveryTracker!
@@ -307,11 +309,20 @@ public final class ClusterMember: @unchecked Sendable {
     public var registryRewrites: Int { mirror.resyncCount }
     public var pendingRegistryWrites: Int { mirror.pendingCount }
 
+    /// The Socket.IO node's process (from its HELLO): shown beside busd's
+    /// own pid in the node record, where an operator looks for it. The
+    /// record is rewritten at once.
+    public func nodeProcessConnected(pid: Int) {
+        nodePid.withLock { $0 = pid }
+        mirror.refreshRecord()
+    }
+
     var nodeRecord: NodeRecord {
         NodeRecord(
             id: configuration.nodeId,
             host: configuration.host,
             pid: Int(ProcessInfo.processInfo.processIdentifier),
+            nodePid: nodePid.withLock { $0 },
             version: configuration.version,
             startedAt: startedAt,
             sockets: socketCount,

@@ -38,6 +38,8 @@ final class RegistryMirror: @unchecked Sendable {
         var stopping = false
         /// Someone saw Redis fail (the subscriber): check the connection now.
         var checkRequested = false
+        /// The node record changed: write it now, not at the next refresh.
+        var recordChanged = false
         var removeEntriesOnStop = false
         /// Graceful shutdown: flush everything, leave the cluster, end.
         var draining = false
@@ -151,6 +153,14 @@ final class RegistryMirror: @unchecked Sendable {
         wake.unlock()
     }
 
+    /// Writes the node record (the liveness key) now rather than at the next refresh.
+    func refreshRecord() {
+        state.withLock { $0.recordChanged = true }
+        wake.lock()
+        wake.signal()
+        wake.unlock()
+    }
+
     /// Graceful shutdown: writes every queued change and command (retrying
     /// through an outage like any other time), then removes this node's
     /// entries and ends the thread. Returns false when that did not happen
@@ -248,6 +258,9 @@ final class RegistryMirror: @unchecked Sendable {
                     }
                     onReadiness(true)
                 }
+                if state.withLock({ state in defer { state.recordChanged = false }; return state.recordChanged }) {
+                    nextRefresh = ContinuousClock.now
+                }
                 if ContinuousClock.now >= nextRefresh {
                     if try !refreshLiveness() {
                         logger.warning("liveness key was gone (Redis lost its data?): rewriting this node's registry")
@@ -295,7 +308,7 @@ final class RegistryMirror: @unchecked Sendable {
         wake.lock()
         while !state.withLock({
             $0.stopping || ($0.draining && !$0.everConnected && $0.outbound.isEmpty)
-                || (!ignorePending && ($0.draining || $0.checkRequested || !($0.pending.isEmpty && $0.outbound.isEmpty)))
+                || (!ignorePending && ($0.draining || $0.checkRequested || $0.recordChanged || !($0.pending.isEmpty && $0.outbound.isEmpty)))
         }) {
             if !wake.wait(until: deadline) { break }
         }

@@ -61,6 +61,7 @@ struct FindSocketCommand: ParsableCommand {
             if let record = location.nodeRecord {
                 object["host"] = .string(record.host)
                 object["pid"] = .number(Double(record.pid))
+                if let nodePid = record.nodePid { object["nodePid"] = .number(Double(nodePid)) }
             }
             print(JSONStringifier.string(.object(object)) ?? "{}")
         } else {
@@ -72,7 +73,7 @@ struct FindSocketCommand: ParsableCommand {
                 ("connected", "\(JSDate.isoString(milliseconds: Double(location.connectedAt)) ?? "?") (\(Durations.human(now - location.connectedAt)) ago)"),
             ]
             if let record = location.nodeRecord {
-                lines.append(("host", "\(record.host) pid \(record.pid)"))
+                lines.append(("host", "\(record.host), node pid \(record.nodePid.map(String.init) ?? "-"), busd pid \(record.pid)"))
             }
             printTable(lines)
         }
@@ -84,8 +85,13 @@ struct FindSocketCommand: ParsableCommand {
 struct NodesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nodes",
-        abstract: "List the nodes registered in Redis: host, pid, sockets, uptime, version.",
-        discussion: "Exit status: 0 listed (none registered is not an error), \(RedisFailure.exitStatusHelp), 1 other error."
+        abstract: "List the nodes registered in Redis: host, pids, sockets, uptime, version.",
+        discussion: """
+            PID is the Socket.IO node's process (as its connector said when it connected; '-' before \
+            that, or from a busd that does not record it), BUSD PID busd's. In --json: nodePid and pid.
+
+            Exit status: 0 listed (none registered is not an error), \(RedisFailure.exitStatusHelp), 1 other error.
+            """
     )
 
     @OptionGroup var options: RedisOptions
@@ -105,6 +111,7 @@ struct NodesCommand: ParsableCommand {
                 if let r = node.record {
                     object["host"] = .string(r.host)
                     object["pid"] = .number(Double(r.pid))
+                    if let nodePid = r.nodePid { object["nodePid"] = .number(Double(nodePid)) }
                     object["sockets"] = .number(Double(r.sockets))
                     object["uptimeMs"] = .number(Double(now - r.startedAt))
                     object["version"] = .string(r.version)
@@ -115,12 +122,15 @@ struct NodesCommand: ParsableCommand {
             print(JSONStringifier.string(.array(array)) ?? "[]")
             return
         }
-        var rows = [["NODE", "STATE", "HOST", "PID", "SOCKETS", "UPTIME", "VERSION"]]
+        var rows = [["NODE", "STATE", "HOST", "PID", "BUSD PID", "SOCKETS", "UPTIME", "VERSION"]]
         for node in nodes {
             if let r = node.record {
-                rows.append([node.id, "alive", r.host, "\(r.pid)", "\(r.sockets)", Durations.human(now - r.startedAt), r.version])
+                rows.append([
+                    node.id, "alive", r.host, r.nodePid.map(String.init) ?? "-", "\(r.pid)", "\(r.sockets)",
+                    Durations.human(now - r.startedAt), r.version,
+                ])
             } else {
-                rows.append([node.id, "stale", "-", "-", "-", "-", "-"])
+                rows.append([node.id, "stale", "-", "-", "-", "-", "-", "-"])
             }
         }
         if nodes.isEmpty {
