@@ -76,17 +76,8 @@ struct BusdStartupTests {
         #expect(eventually { (try? admin.command(["EXISTS", "socketbus:node:rot-node"])) == .integer(1) })
         _ = try admin.command(["CONFIG", "SET", "requirepass", "Second-3b2"])
         _ = try admin.command(["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"])
-        func alertNames() -> [String] {
-            sink.records().compactMap { record in
-                guard let body = record["body"] as? String,
-                    let json = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
-                    let alerts = json["alerts"] as? [[String: Any]], let labels = alerts.first?["labels"] as? [String: String]
-                else { return nil }
-                return labels["alertname"]
-            }
-        }
-        #expect(eventually(timeout: .seconds(8)) { alertNames().contains("RedisCredentialsRefused") }, "\(alertNames())")
-        #expect(!alertNames().contains("RedisUnreachable"))
+        #expect(eventually(timeout: .seconds(8)) { Self.alertNames(sink).contains("RedisCredentialsRefused") }, "\(Self.alertNames(sink))")
+        #expect(!Self.alertNames(sink).contains("RedisUnreachable"))
         kill(launched.0.processIdentifier, SIGKILL)
         let result = Self.finish(launched)
         #expect(result.stderr.contains("Redis refused busd's credentials"), "\(result.stderr)")
@@ -94,6 +85,41 @@ struct BusdStartupTests {
         let lines = result.stderr.split(separator: "\n")
         #expect(lines.filter { $0.contains("refused busd's credentials") && $0.contains("error") }.count == 1, "\(result.stderr)")
         #expect(lines.filter { $0.contains("registry mirror connected") }.count <= 1, "\(result.stderr)")
+    }
+
+    @Test func aFullRedisIsAlertedAsOutOfMemoryNotUnreachable() throws {
+        let server = try RedisTestServer()
+        let sink = try PythonSink(script: "http_sink.py", arguments: [])
+        let socket = server.directory.appendingPathComponent("busd.sock").path
+        let launched = try Self.launch([
+            "--redis", server.url, "--node-id", "oom-node", "--socket", socket, "--http", "off",
+            "--redis-retry-initial", "50ms", "--redis-retry-max", "200ms", "--alert-grace", "500ms",
+            "--alert-role", "always", "--webhook-url", "http://127.0.0.1:\(sink.port)/alerts",
+        ])
+        defer { if launched.0.isRunning { kill(launched.0.processIdentifier, SIGKILL) } }
+        let admin = try Self.redis(server)
+        #expect(eventually { (try? admin.command(["EXISTS", "socketbus:node:oom-node"])) == .integer(1) })
+        #expect(eventually { FileManager.default.fileExists(atPath: socket) })
+        let node = try TestNodeClient(path: socket)
+        _ = try node.handshake()
+        _ = try admin.command(["CONFIG", "SET", "maxmemory", "1"])
+        node.send(.socketConnect(namespace: "/", socketId: "oom-socket", connectedAt: 1))
+        #expect(eventually(timeout: .seconds(8)) { Self.alertNames(sink).contains("RedisOutOfMemory") }, "\(Self.alertNames(sink))")
+        #expect(!Self.alertNames(sink).contains("RedisUnreachable"))
+        kill(launched.0.processIdentifier, SIGKILL)
+        let result = Self.finish(launched)
+        #expect(result.stderr.contains("Redis is out of memory"), "\(result.stderr)")
+        #expect(!result.stderr.contains("registry mirror lost Redis"), "\(result.stderr)")
+    }
+
+    static func alertNames(_ sink: PythonSink) -> [String] {
+        sink.records().compactMap { record in
+            guard let body = record["body"] as? String,
+                let json = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
+                let alerts = json["alerts"] as? [[String: Any]], let labels = alerts.first?["labels"] as? [String: String]
+            else { return nil }
+            return labels["alertname"]
+        }
     }
 
     @Test func aSecondBusdOnALiveSocketLeavesTheLiveRegistryAlone() throws {
