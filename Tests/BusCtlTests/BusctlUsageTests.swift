@@ -17,6 +17,15 @@ struct BusctlUsageTests {
         }
     }
 
+    /// The order status names is the order busd reads settings in:
+    /// the environment before the config file.
+    @Test func statusHelpGivesTheEnvironmentBeforeTheFile() throws {
+        let help = try InspectCommandTests.run(["status", "--help"]).stdout.replacingOccurrences(of: "\n", with: " ")
+        let environment = try #require(help.range(of: "SOCKETBUS_HTTP_LISTEN"))
+        let file = try #require(help.range(of: "http.listen of the config file"))
+        #expect(environment.lowerBound < file.lowerBound, "\(help)")
+    }
+
     @Test func findSocketUsageShowsOneId() throws {
         let help = try InspectCommandTests.run(["find-socket", "--help"]).stdout
         #expect(help.contains("busctl find-socket <socket-id>"), "\(help)")
