@@ -48,6 +48,8 @@ final class RegistryMirror: @unchecked Sendable {
         /// A connection was ever made: before that nothing was written to
         /// Redis, so a drain has nothing to remove.
         var everConnected = false
+        /// The thread runs (busd may be told to stop before it starts it).
+        var started = false
         /// Connected, registry rewritten and the backlog flushed.
         var synced = false
         /// The live nodes of the last clean-up round (this one included).
@@ -98,6 +100,7 @@ final class RegistryMirror: @unchecked Sendable {
     }
 
     func start() {
+        state.withLock { $0.started = true }
         startThread(named: "busd-mirror") { [self] in
             run()
             finished.signal()
@@ -166,7 +169,8 @@ final class RegistryMirror: @unchecked Sendable {
     /// entries and ends the thread. Returns false when that did not happen
     /// within `timeout`; ``stop(removeEntries:timeout:)`` then ends it.
     func drain(timeout: Duration) -> Bool {
-        state.withLock { $0.draining = true }
+        // Never started: nothing was written, nothing is left to write.
+        guard state.withLock({ $0.draining = true; return $0.started }) else { return true }
         wake.lock()
         wake.signal()
         wake.unlock()
