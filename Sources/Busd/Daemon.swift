@@ -155,6 +155,10 @@ final class Daemon: Sendable {
     }
 
     private func installSignalHandlers() {
+        // A write to a Redis connection the server closed (CLIENT KILL, a
+        // restart) must be an EPIPE the connection reports, not a SIGPIPE
+        // that ends busd: hiredis writes with plain write(2).
+        signal(SIGPIPE, SIG_IGN)
         // A parent may have blocked them (Foundation's Process does): a
         // blocked SIGTERM would never start the drain.
         var set = sigset_t()

@@ -122,6 +122,27 @@ struct BusdStartupTests {
         }
     }
 
+    /// Redis closing busd's connections (CLIENT KILL) over its Unix socket:
+    /// the next write is an EPIPE to reconnect from, not a SIGPIPE.
+    @Test func aConnectionRedisClosesIsReopenedNotFatal() throws {
+        let server = try RedisTestServer()
+        let socket = server.directory.appendingPathComponent("busd.sock").path
+        let launched = try Self.launch([
+            "--redis", "unix://\(server.socketPath)", "--node-id", "kill-node", "--socket", socket, "--http", "off",
+            "--liveness-ttl", "1500ms", "--redis-retry-max", "100ms",
+        ])
+        defer { if launched.0.isRunning { kill(launched.0.processIdentifier, SIGKILL) } }
+        let admin = try Self.redis(server)
+        #expect(eventually { (try? admin.command(["EXISTS", "socketbus:node:kill-node"])) == .integer(1) })
+        for _ in 0..<3 {
+            _ = try admin.command(["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"])
+            _ = try admin.command(["CLIENT", "KILL", "TYPE", "pubsub"])
+            Thread.sleep(forTimeInterval: 1)  // past a liveness refresh (every 500 ms)
+        }
+        #expect(launched.0.isRunning, "busd ended with status \(launched.0.isRunning ? 0 : launched.0.terminationStatus)")
+        #expect(eventually { (try? admin.command(["EXISTS", "socketbus:node:kill-node"])) == .integer(1) })
+    }
+
     @Test func aSecondBusdOnALiveSocketLeavesTheLiveRegistryAlone() throws {
         let first = try DeliveryCommandTests.RunningBusd(extraArguments: ["--http", "off"])
         first.connect("live-socket-1")
