@@ -59,7 +59,7 @@ let package = Package(
         // Command-line option groups shared by busd and busctl.
         .target(
             name: "BusOptions",
-            dependencies: ["Alerting", "BusConfig", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Alerting", "BusConfig", "BusCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "MsgPack", dependencies: ["CMsgPack"]),
         .target(name: "Hiredis", dependencies: ["CHiredis"]),

@@ -84,16 +84,17 @@ extension AlertEvent {
         source: AlertSource,
         startedAt: Date,
         duration: Duration,
-        repeatNumber: Int
+        repeatNumber: Int,
+        cause: OutageCause = .unreachable
     ) -> AlertEvent {
         let lasted = HumanDuration.format(duration)
         let again = repeatNumber > 1 ? " This is reminder \(repeatNumber - 1) for this outage." : ""
         return AlertEvent(
             kind: .firing(repeatNumber: repeatNumber),
-            labels: labels(source),
-            summary: "Redis unreachable from node \(source.node) for \(lasted)",
+            labels: labels(source, cause),
+            summary: "\(cause.summary) from node \(source.node) for \(lasted)",
             details: """
-                busd on node \(source.node) (host \(source.host)) cannot reach Redis at \(source.redis) \
+                busd on node \(source.node) (host \(source.host)) \(cause.situation(redis: source.redis)) \
                 since \(AlertTimestamp.rfc3339(startedAt)) (\(lasted)). Broadcasts between Socket.IO nodes \
                 are not delivered while this lasts; the node's own clients stay connected.\(again)
                 """,
@@ -108,12 +109,13 @@ extension AlertEvent {
         source: AlertSource,
         startedAt: Date,
         endedAt: Date,
-        duration: Duration
+        duration: Duration,
+        cause: OutageCause = .unreachable
     ) -> AlertEvent {
         let lasted = HumanDuration.format(duration)
         return AlertEvent(
             kind: .resolved,
-            labels: labels(source),
+            labels: labels(source, cause),
             summary: "Redis reachable again from node \(source.node) after \(lasted)",
             details: """
                 busd on node \(source.node) (host \(source.host)) reaches Redis at \(source.redis) again. \
@@ -167,9 +169,9 @@ extension AlertEvent {
         )
     }
 
-    private static func labels(_ source: AlertSource) -> [String: String] {
+    private static func labels(_ source: AlertSource, _ cause: OutageCause = .unreachable) -> [String: String] {
         [
-            "alertname": redisUnreachable,
+            "alertname": cause.alertname,
             "node": source.node,
             "host": source.host,
             "redis": source.redis,

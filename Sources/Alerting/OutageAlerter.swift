@@ -14,6 +14,8 @@ public final class OutageAlerter: @unchecked Sendable {
     /// What alerting knows now, for logs, readiness and metrics.
     public struct State: Sendable, Equatable {
         public var redisReachable = true
+        /// Why Redis is out of reach (the last cause reported); names the alert.
+        public var cause = OutageCause.unreachable
         /// When the outage in progress began (wall clock); nil when there is none.
         public var outageStartedAt: Date?
         /// Alerts due so far for the outage in progress, sent or kept quiet.
@@ -44,6 +46,8 @@ public final class OutageAlerter: @unchecked Sendable {
     private var current = State()
     private var stopping = false
     private var timerFinished = false
+    /// The cause the last alert of the outage in progress went out under (its resolved notice says the same).
+    private var firedCause = OutageCause.unreachable
 
     /// - Parameters:
     ///   - node: this busd's node id (the `node` label, and its place in the sender choice).
@@ -78,6 +82,7 @@ public final class OutageAlerter: @unchecked Sendable {
         locked {
             let action = reachable ? monitor.redisReachable(now: now) : monitor.redisUnreachable(now: now, date: date)
             current.redisReachable = reachable
+            if reachable { current.cause = .unreachable }
             if let action { pending.append(action) }
             // Also when nothing is due yet: the timer has a new deadline to wait for.
             condition.signal()
@@ -103,6 +108,12 @@ public final class OutageAlerter: @unchecked Sendable {
         let names = dispatcher.channels.map(\.name).joined(separator: ", ")
         logger.error("Redis data loss: sending a notice via \(names)")
         dispatcher.submit(.dataLoss(source: source, at: date, cause: cause, why: why))
+    }
+
+    /// Tells alerting why Redis is out of reach: the next alert of the
+    /// outage is named after it. Reaching Redis again resets it.
+    public func causeChanged(_ cause: OutageCause) {
+        locked { current.cause = cause }
     }
 
     public var state: State {
@@ -196,6 +207,10 @@ public final class OutageAlerter: @unchecked Sendable {
             knownNodes: knownNodes()
         )
         let sends = decision.sends && settings.hasChannels
+        let cause: OutageCause = locked {
+            firedCause = current.cause
+            return current.cause
+        }
         locked {
             current.alertsDue = fire.repeatNumber
             current.lastDecision = decision
@@ -212,21 +227,21 @@ public final class OutageAlerter: @unchecked Sendable {
         ]
         guard decision.sends else {
             logger.warning(
-                "Redis unreachable for \(lasted): this node does not send the alert (\(decision.reason))",
+                "\(cause.summary) for \(lasted): this node does not send the alert (\(decision.reason))",
                 metadata: metadata
             )
             return
         }
         guard settings.hasChannels else {
             logger.error(
-                "Redis unreachable for \(lasted): no alert channel configured (--smtp-url, --webhook-url)",
+                "\(cause.summary) for \(lasted): no alert channel configured (--smtp-url, --webhook-url)",
                 metadata: metadata
             )
             return
         }
         let names = dispatcher.channels.map(\.name).joined(separator: ", ")
         logger.error(
-            "Redis unreachable for \(lasted): sending alert \(fire.repeatNumber) via \(names)",
+            "\(cause.summary) for \(lasted): sending alert \(fire.repeatNumber) via \(names)",
             metadata: metadata
         )
         dispatcher.submit(
@@ -234,7 +249,8 @@ public final class OutageAlerter: @unchecked Sendable {
                 source: source,
                 startedAt: fire.startedAt,
                 duration: fire.duration,
-                repeatNumber: fire.repeatNumber
+                repeatNumber: fire.repeatNumber,
+                cause: cause
             )
         )
     }
@@ -259,7 +275,8 @@ public final class OutageAlerter: @unchecked Sendable {
                 source: source,
                 startedAt: resolve.startedAt,
                 endedAt: resolve.endedAt,
-                duration: resolve.duration
+                duration: resolve.duration,
+                cause: locked { firedCause }
             )
         )
     }

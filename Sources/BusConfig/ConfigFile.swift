@@ -59,7 +59,8 @@ public struct ConfigFile: Sendable {
         do {
             root = try Yams.compose(yaml: text)
         } catch {
-            throw ConfigError(key: "config", source: .file(path: path, line: nil), reason: "is not valid YAML: \(error)")
+            let (reason, line) = Self.yamlProblem(error)
+            throw ConfigError(key: "config", source: .file(path: path, line: line), reason: "is not valid YAML: \(reason)")
         }
         guard let root else { return }  // an empty file sets nothing
         guard case .mapping(let mapping) = root else {
@@ -114,6 +115,23 @@ public struct ConfigFile: Sendable {
             entries[key] = Entry(values: values, line: line)
         case .mapping, .alias:
             throw error(key, line, "takes a value, not a mapping")
+        }
+    }
+
+    /// What is wrong and where, without the offending line's text: Yams
+    /// quotes it, and it may hold a password (`url: redis://:secret@...`).
+    static func yamlProblem(_ error: any Error) -> (reason: String, line: Int?) {
+        switch error as? YamlError {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            let while_ = context.map { "\($0.text) (line \($0.mark.line)), " } ?? ""
+            return ("\(while_)\(problem) at column \(mark.column)", mark.line)
+        case .reader(let problem, let offset, _, _):
+            return ("\(problem)\(offset.map { " at byte \($0)" } ?? "")", nil)
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return ("duplicated key(s) \(duplicates.sorted().joined(separator: ", "))", context.mark.line)
+        default:
+            return ("it cannot be parsed", nil)
         }
     }
 

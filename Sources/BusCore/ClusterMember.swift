@@ -67,6 +67,9 @@ public final class ClusterMember: @unchecked Sendable {
     let stopping = Atomic<Bool>(false)
     private let onAvailability: @Sendable (_ reachable: Bool) -> Void
     private let onDataLoss: @Sendable (SubscriberCut) -> Void
+    private let onFailure: @Sendable (RedisFailureCause) -> Void
+    /// The connected node's process id (its last HELLO).
+    private let nodePid = Mutex<Int?>(nil)
     var mirror: RegistryMirror!
     var subscriber: AdapterSubscriber!
     var tracker: DeliveryTracker!
@@ -99,13 +102,16 @@ public final class ClusterMember: @unchecked Sendable {
     /// when routing fell behind), so a sink that queues them can write them
     /// out together. `onAvailability`
     /// hears when Redis becomes unreachable or reachable (see
-    /// ``RedisAvailability``), on one of the connection threads.
-    /// `onDataLoss` hears when Redis cut the subscriber (see ``SubscriberCut``).
+    /// ``RedisAvailability``), on one of the connection threads;
+    /// `onDataLoss` when Redis cut the subscriber (see ``SubscriberCut``);
+    /// `onFailure` the cause of each failure of the registry connection
+    /// (refused credentials and a full Redis are not mere outages).
     public init(
         configuration: Configuration,
         logger: Logger,
         onAvailability: @escaping @Sendable (_ reachable: Bool) -> Void = { _ in },
         onDataLoss: @escaping @Sendable (SubscriberCut) -> Void = { _ in },
+        onFailure: @escaping @Sendable (RedisFailureCause) -> Void = { _ in },
         onBatchEnd: @escaping @Sendable () -> Void = {},
         onCommand: @escaping @Sendable (NodeCommand) -> Void
     ) {
@@ -114,6 +120,7 @@ public final class ClusterMember: @unchecked Sendable {
         self.onCommand = onCommand
         self.onAvailability = onAvailability
         self.onDataLoss = onDataLoss
+        self.onFailure = onFailure
         self.availability = Mutex(AvailabilityState(machine: RedisAvailability(now: .now)))
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
         var generator = SystemRandomNumberGenerator()
@@ -142,6 +149,9 @@ public final class ClusterMember: @unchecked Sendable {
             record: { [unowned self] in self.nodeRecord },
             onReadiness: { [unowned self] ready in
                 self.availabilityChanged { $0.update(mirrorReady: ready, now: .now) }
+            },
+            onFailure: { [unowned self] cause in
+                if !self.stopping.load(ordering: .relaxed) { self.onFailure(cause) }
             }
         )
         tracker = DeliveryTracker(
@@ -340,11 +350,20 @@ public final class ClusterMember: @unchecked Sendable {
     public var registryRewrites: Int { mirror.resyncCount }
     public var pendingRegistryWrites: Int { mirror.pendingCount }
 
+    /// The Socket.IO node's process (from its HELLO): shown beside busd's
+    /// own pid in the node record, where an operator looks for it. The
+    /// record is rewritten at once.
+    public func nodeProcessConnected(pid: Int) {
+        nodePid.withLock { $0 = pid }
+        mirror.refreshRecord()
+    }
+
     var nodeRecord: NodeRecord {
         NodeRecord(
             id: configuration.nodeId,
             host: configuration.host,
             pid: Int(ProcessInfo.processInfo.processIdentifier),
+            nodePid: nodePid.withLock { $0 },
             version: configuration.version,
             startedAt: startedAt,
             sockets: socketCount,

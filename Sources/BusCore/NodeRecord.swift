@@ -8,7 +8,12 @@ import SocketIOCodec
 public struct NodeRecord: Sendable, Hashable {
     public var id: String
     public var host: String
+    /// busd's process id.
     public var pid: Int
+    /// The process id of the Socket.IO node busd serves (from the
+    /// connector's HELLO); nil before a node connected, and in records
+    /// written by a busd that did not record it.
+    public var nodePid: Int?
     public var version: String
     /// Milliseconds since the Unix epoch.
     public var startedAt: Int64
@@ -16,10 +21,13 @@ public struct NodeRecord: Sendable, Hashable {
     /// The uid busd publishes under on the adapter channels.
     public var uid: String
 
-    public init(id: String, host: String, pid: Int, version: String, startedAt: Int64, sockets: Int, uid: String) {
+    public init(
+        id: String, host: String, pid: Int, nodePid: Int? = nil, version: String, startedAt: Int64, sockets: Int, uid: String
+    ) {
         self.id = id
         self.host = host
         self.pid = pid
+        self.nodePid = nodePid
         self.version = version
         self.startedAt = startedAt
         self.sockets = sockets
@@ -27,11 +35,12 @@ public struct NodeRecord: Sendable, Hashable {
     }
 
     public var json: String {
-        let object = JSObject([
+        var object = JSObject([
             ("id", .string(id)), ("host", .string(host)), ("pid", .number(Double(pid))),
             ("version", .string(version)), ("startedAt", .number(Double(startedAt))),
             ("sockets", .number(Double(sockets))), ("uid", .string(uid)),
         ])
+        if let nodePid { object["nodePid"] = .number(Double(nodePid)) }
         return JSONStringifier.string(.object(object)) ?? "{}"
     }
 
@@ -41,10 +50,13 @@ public struct NodeRecord: Sendable, Hashable {
         else { return nil }
         self.id = id
         host = o["host"]?.stringValue ?? "?"
-        pid = Int(o["pid"]?.numberValue ?? 0)
+        // Int(exactly:): a record from Redis may hold any number; what is
+        // not a whole number in range reads as unknown, never a trap.
+        pid = o["pid"]?.numberValue.flatMap { Int(exactly: $0) } ?? 0
+        nodePid = o["nodePid"]?.numberValue.flatMap { Int(exactly: $0) }
         version = o["version"]?.stringValue ?? "?"
-        startedAt = Int64(o["startedAt"]?.numberValue ?? 0)
-        sockets = Int(o["sockets"]?.numberValue ?? 0)
+        startedAt = o["startedAt"]?.numberValue.flatMap { Int64(exactly: $0) } ?? 0
+        sockets = o["sockets"]?.numberValue.flatMap { Int(exactly: $0) } ?? 0
         uid = o["uid"]?.stringValue ?? ""
     }
 }

@@ -1,4 +1,5 @@
 public import Hiredis
+import Foundation
 
 /// Where and how to reach Redis, from a URL:
 ///
@@ -20,8 +21,14 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
         self.database = database
     }
 
+    /// Why a URL cannot be used. Its text never holds the URL's password:
+    /// every message is redacted (see ``redacted(_:)``).
     public struct ParseError: Error, CustomStringConvertible, Sendable {
         public let description: String
+
+        init(description: String) {
+            self.description = RedisConfiguration.redacted(description)
+        }
     }
 
     public init(url: String) throws(ParseError) {
@@ -56,7 +63,7 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
             return
         }
         guard url.hasPrefix("redis://") else {
-            throw ParseError(description: "redis URL '\(Self.redacted(url))' must start with redis:// or unix://")
+            throw ParseError(description: "a redis URL must start with redis:// or unix://")
         }
         var rest = Substring(url.dropFirst("redis://".count))
         var username: String?
@@ -105,7 +112,7 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
             port = p
             host = String(host[..<colon])
         }
-        guard !host.isEmpty else { throw ParseError(description: "redis URL '\(Self.redacted(url))' has no host") }
+        guard !host.isEmpty else { throw ParseError(description: "redis URL '\(url)' has no host") }
         self.init(endpoint: .tcp(host: host, port: port), username: username, password: password, database: database)
     }
 
@@ -120,10 +127,30 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    static func redacted(_ url: String) -> String {
-        guard let at = url.lastIndex(of: "@") else { return url }
-        let schemeEnd = url.firstIndex(of: "/").map { url.index($0, offsetBy: 2, limitedBy: url.endIndex) ?? $0 } ?? url.startIndex
-        return String(url[..<schemeEnd]) + "***" + String(url[at...])
+    /// `text` with the credentials of any redis URL in it (`//user:pw@`) and
+    /// every `password=` value replaced by `***`.
+    static func redacted(_ text: String) -> String {
+        var result = ""
+        var rest = Substring(text)
+        // `//...@`: what sits between the scheme and the last '@' before the next blank or quote.
+        while let start = rest.range(of: "//") {
+            result += rest[..<start.upperBound]
+            rest = rest[start.upperBound...]
+            let token = rest.prefix { !$0.isWhitespace && $0 != "'" }
+            if let at = token.lastIndex(of: "@") {
+                result += "***"
+                rest = rest[at...]
+            }
+        }
+        result += rest
+        // `password=...` up to the next '&', blank or quote.
+        var redacted = ""
+        var remaining = Substring(result)
+        while let range = remaining.range(of: "password=") {
+            redacted += remaining[..<range.upperBound] + "***"
+            remaining = remaining[range.upperBound...].drop { $0 != "&" && !$0.isWhitespace && $0 != "'" }
+        }
+        return redacted + remaining
     }
 
     static func percentDecoded(_ text: String) -> String {
@@ -144,20 +171,32 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Opens a connection, authenticates and selects the database.
+    /// Opens a connection, authenticates and selects the database (or, with
+    /// neither to do, PINGs). A refusal is thrown as the server's error
+    /// reply, saying which step.
     public func connect(timeout: Duration = .seconds(2)) throws(RedisError) -> RedisConnection {
         let connection = try RedisConnection(endpoint: endpoint, timeout: timeout)
         if let password {
             let args = username.map { ["AUTH", $0, password] } ?? ["AUTH", password]
-            let reply = try connection.command(args)
-            if case .error(let message) = reply {
-                throw RedisError(.other, "AUTH failed at \(self): \(message)")
+            do {
+                _ = try connection.command(args)
+            } catch {
+                throw error.during("AUTH at \(self)")
             }
         }
         if database != 0 {
-            let reply = try connection.command(["SELECT", "\(database)"])
-            if case .error(let message) = reply {
-                throw RedisError(.other, "SELECT \(database) failed at \(self): \(message)")
+            do {
+                _ = try connection.command(["SELECT", "\(database)"])
+            } catch {
+                throw error.during("SELECT \(database) at \(self)")
+            }
+        } else if password == nil {
+            // A Redis that wants a password says so here (NOAUTH), not at the
+            // first real command: "connected" means the connection is usable.
+            do {
+                _ = try connection.command(["PING"])
+            } catch {
+                throw error.during("PING at \(self)")
             }
         }
         return connection

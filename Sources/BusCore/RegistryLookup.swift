@@ -37,8 +37,6 @@ public struct RegistryLookup {
         switch reply {
         case .null:
             return nil
-        case .error(let message):
-            throw RedisError(.other, "find-socket script: \(message)")
         case .array(let parts) where parts.count == 3:
             guard let value = parts[0].string, let owner = RegistryKeys.parseOwnerValue(value) else {
                 throw RedisError(.protocolError, "malformed owner entry for \(id)")
@@ -60,10 +58,16 @@ public struct RegistryLookup {
 
     /// Registered nodes and their liveness (two round trips).
     public func nodes() throws(RedisError) -> [NodeStatus] {
-        guard case .array(let members) = try connection.command(["SMEMBERS", keys.nodes]) else { return [] }
+        let membersReply = try connection.command(["SMEMBERS", keys.nodes])
+        guard case .array(let members) = membersReply else {
+            throw RedisError(.protocolError, "unexpected reply to SMEMBERS: \(membersReply)")
+        }
         let ids = members.compactMap(\.string).sorted()
         guard !ids.isEmpty else { return [] }
-        guard case .array(let records) = try connection.command(["MGET"] + ids.map(keys.node)) else { return [] }
+        let recordsReply = try connection.command(["MGET"] + ids.map(keys.node))
+        guard case .array(let records) = recordsReply, records.count == ids.count else {
+            throw RedisError(.protocolError, "unexpected reply to MGET: \(recordsReply)")
+        }
         return zip(ids, records).map { id, record in
             NodeStatus(id: id, record: record.string.flatMap(NodeRecord.init(json:)))
         }

@@ -38,11 +38,18 @@ final class RegistryMirror: @unchecked Sendable {
         var stopping = false
         /// Someone saw Redis fail (the subscriber): check the connection now.
         var checkRequested = false
+        /// The node record changed: write it now, not at the next refresh.
+        var recordChanged = false
         var removeEntriesOnStop = false
         /// Graceful shutdown: flush everything, leave the cluster, end.
         var draining = false
         var left = false
         var connected = false
+        /// A connection was ever made: before that nothing was written to
+        /// Redis, so a drain has nothing to remove.
+        var everConnected = false
+        /// The thread runs (busd may be told to stop before it starts it).
+        var started = false
         /// Connected, registry rewritten and the backlog flushed.
         var synced = false
         /// The live nodes of the last clean-up round (this one included).
@@ -61,6 +68,8 @@ final class RegistryMirror: @unchecked Sendable {
     private let state: Mutex<State>
     /// Called with true once a (re)connection is synced, false when lost.
     private let onReadiness: @Sendable (Bool) -> Void
+    /// Called with the cause of each failure of the mirror's connection.
+    private let onFailure: @Sendable (RedisFailureCause) -> Void
     private let wake = NSCondition()
     private var connection: RedisConnection?
     private let finished = DispatchSemaphore(value: 0)
@@ -75,8 +84,10 @@ final class RegistryMirror: @unchecked Sendable {
         logger: Logger,
         snapshot: @escaping @Sendable () -> [(String, String, Int64)],
         record: @escaping @Sendable () -> NodeRecord,
-        onReadiness: @escaping @Sendable (Bool) -> Void = { _ in }
+        onReadiness: @escaping @Sendable (Bool) -> Void = { _ in },
+        onFailure: @escaping @Sendable (RedisFailureCause) -> Void = { _ in }
     ) {
+        self.onFailure = onFailure
         self.state = Mutex(State(outbound: OutboundQueue(limit: settings.outboundLimit, policy: settings.outboundOverflow)))
         self.onReadiness = onReadiness
         self.redis = redis
@@ -89,6 +100,7 @@ final class RegistryMirror: @unchecked Sendable {
     }
 
     func start() {
+        state.withLock { $0.started = true }
         startThread(named: "busd-mirror") { [self] in
             run()
             finished.signal()
@@ -144,12 +156,21 @@ final class RegistryMirror: @unchecked Sendable {
         wake.unlock()
     }
 
+    /// Writes the node record (the liveness key) now rather than at the next refresh.
+    func refreshRecord() {
+        state.withLock { $0.recordChanged = true }
+        wake.lock()
+        wake.signal()
+        wake.unlock()
+    }
+
     /// Graceful shutdown: writes every queued change and command (retrying
     /// through an outage like any other time), then removes this node's
     /// entries and ends the thread. Returns false when that did not happen
     /// within `timeout`; ``stop(removeEntries:timeout:)`` then ends it.
     func drain(timeout: Duration) -> Bool {
-        state.withLock { $0.draining = true }
+        // Never started: nothing was written, nothing is left to write.
+        guard state.withLock({ $0.draining = true; return $0.started }) else { return true }
         wake.lock()
         wake.signal()
         wake.unlock()
@@ -178,6 +199,8 @@ final class RegistryMirror: @unchecked Sendable {
         /// Commands that waited for this connection (nil once flushed).
         var backlog: Int?
         var failures = 0
+        /// What the last failure was, so a change of cause is logged at once.
+        var lastCause: RedisFailureCause?
         var nextRefresh = ContinuousClock.now
         var nextCleanup = ContinuousClock.now
         while true {
@@ -187,15 +210,26 @@ final class RegistryMirror: @unchecked Sendable {
                 connection?.close()
                 return
             }
+            if state.withLock({ $0.draining && !$0.everConnected && $0.outbound.isEmpty }) {
+                // Redis was never reached: nothing of this node is there to
+                // remove, and nothing waits to be sent. Done, without waiting
+                // out the drain deadline.
+                logger.notice("drain: Redis was never reached; nothing to write or remove")
+                state.withLock { $0.left = true }
+                drained.signal()
+                return
+            }
             do {
                 if connection == nil {
                     connection = try redis.connect(timeout: settings.connectTimeout)
                     backlog = state.withLock {
                         $0.connected = true
+                        $0.everConnected = true
                         return $0.outbound.count
                     }
                     needsResync = true
-                    logger.info("registry mirror connected", metadata: ["redis": "\(redis)"])
+                    // Once per outage: a connection that fails again at once is not news.
+                    logger.log(level: failures == 0 ? .info : .debug, "registry mirror connected", metadata: ["redis": "\(redis)"])
                 }
                 if needsResync {
                     // Queued changes are covered by the full rewrite.
@@ -205,9 +239,7 @@ final class RegistryMirror: @unchecked Sendable {
                     nextRefresh = ContinuousClock.now + settings.livenessTTL / 3
                 }
                 if state.withLock({ state in defer { state.checkRequested = false }; return state.checkRequested }) {
-                    if case .error(let message) = try connection?.command(["PING"]) ?? .null {
-                        throw RedisError(.other, message)
-                    }
+                    _ = try connection?.command(["PING"])
                 }
                 try writePending()
                 try writePublishes()
@@ -223,11 +255,15 @@ final class RegistryMirror: @unchecked Sendable {
                     backlog = nil
                     backoff.reset()
                     failures = 0
+                    lastCause = nil
                     state.withLock {
                         $0.synced = true
                         $0.replayed += waited
                     }
                     onReadiness(true)
+                }
+                if state.withLock({ state in defer { state.recordChanged = false }; return state.recordChanged }) {
+                    nextRefresh = ContinuousClock.now
                 }
                 if ContinuousClock.now >= nextRefresh {
                     if try !refreshLiveness() {
@@ -245,10 +281,14 @@ final class RegistryMirror: @unchecked Sendable {
                 waitForWork(upTo: wait)
             } catch {
                 let delay = backoff.next()
-                // The first failure of an outage is a warning; the retries are debug noise.
-                logger.log(
-                    level: failures == 0 ? .warning : .debug, "registry mirror lost Redis: \(error)",
-                    metadata: ["retryIn": "\(delay)"])
+                let cause = RedisFailureCause(error)
+                // The first failure of an outage (or a new cause) is logged;
+                // the retries are debug noise. Refused credentials and a full
+                // Redis are errors an operator must fix, not a passing outage.
+                let level: Logger.Level = failures > 0 && cause == lastCause ? .debug : cause == .unreachable ? .warning : .error
+                logger.log(level: level, "\(cause.logText): \(error)", metadata: ["retryIn": "\(delay)"])
+                lastCause = cause
+                onFailure(cause)
                 failures += 1
                 connection?.close()
                 connection = nil
@@ -271,8 +311,8 @@ final class RegistryMirror: @unchecked Sendable {
         let deadline = Date(timeIntervalSinceNow: duration.seconds)
         wake.lock()
         while !state.withLock({
-            $0.stopping
-                || (!ignorePending && ($0.draining || $0.checkRequested || !($0.pending.isEmpty && $0.outbound.isEmpty)))
+            $0.stopping || ($0.draining && !$0.everConnected && $0.outbound.isEmpty)
+                || (!ignorePending && ($0.draining || $0.checkRequested || $0.recordChanged || !($0.pending.isEmpty && $0.outbound.isEmpty)))
         }) {
             if !wake.wait(until: deadline) { break }
         }
@@ -322,7 +362,7 @@ final class RegistryMirror: @unchecked Sendable {
             }
             flushOwned()
             flushDisowned()
-            try checked(connection.pipeline(commands))
+            try connection.pipeline(commands)
             state.withLock { $0.writes += batch.count }
         }
     }
@@ -336,7 +376,7 @@ final class RegistryMirror: @unchecked Sendable {
             let batch = state.withLock { $0.outbound.popFirst(settings.batchSize) }
             if batch.isEmpty { return }
             do {
-                try checked(connection.pipeline(batch))
+                try connection.pipeline(batch)
             } catch {
                 state.withLock { $0.outbound.pushFront(batch) }
                 throw error
@@ -355,7 +395,7 @@ final class RegistryMirror: @unchecked Sendable {
             let gone = members.compactMap(\.string).filter { !local.contains($0) }
             for chunk in stride(from: 0, to: gone.count, by: settings.batchSize) {
                 let ids = Array(gone[chunk..<min(chunk + settings.batchSize, gone.count)])
-                try checked(connection.pipeline([["HDEL", keys.owner] + ids, ["SREM", keys.sockets(of: nodeId)] + ids]))
+                try connection.pipeline([["HDEL", keys.owner] + ids, ["SREM", keys.sockets(of: nodeId)] + ids])
             }
         }
         var commands: [[String]] = []
@@ -367,13 +407,13 @@ final class RegistryMirror: @unchecked Sendable {
             )
             commands.append(["SADD", keys.sockets(of: nodeId)] + slice.map(\.0))
             if commands.count >= 64 {
-                try checked(connection.pipeline(commands))
+                try connection.pipeline(commands)
                 commands.removeAll()
             }
         }
         commands.append(["SET", keys.node(nodeId), record().json, "PX", "\(settings.livenessTTL.milliseconds)"])
         commands.append(["SADD", keys.nodes, nodeId])
-        try checked(connection.pipeline(commands))
+        try connection.pipeline(commands)
         state.withLock { $0.resyncs += 1 }
         logger.info("registry written to Redis", metadata: ["sockets": "\(sockets.count)"])
     }
@@ -381,12 +421,10 @@ final class RegistryMirror: @unchecked Sendable {
     /// Returns false when the liveness key had vanished.
     private func refreshLiveness() throws -> Bool {
         guard let connection else { return true }
-        let replies = try checked(
-            connection.pipeline([
-                ["SET", keys.node(nodeId), record().json, "PX", "\(settings.livenessTTL.milliseconds)", "GET"],
-                ["SADD", keys.nodes, nodeId],
-            ])
-        )
+        let replies = try connection.pipeline([
+            ["SET", keys.node(nodeId), record().json, "PX", "\(settings.livenessTTL.milliseconds)", "GET"],
+            ["SADD", keys.nodes, nodeId],
+        ])
         return replies[0] != .null
     }
 
@@ -415,19 +453,9 @@ final class RegistryMirror: @unchecked Sendable {
         }
         let sorted = ids.sorted()
         for chunk in stride(from: 0, to: ids.count, by: settings.batchSize) {
-            try checked(connection.pipeline([["HDEL", keys.owner] + Array(sorted[chunk..<min(chunk + settings.batchSize, ids.count)])]))
+            try connection.pipeline([["HDEL", keys.owner] + Array(sorted[chunk..<min(chunk + settings.batchSize, ids.count)])])
         }
-        try checked(
-            connection.pipeline([["DEL", keys.sockets(of: nodeId), keys.node(nodeId)], ["SREM", keys.nodes, nodeId]])
-        )
+        try connection.pipeline([["DEL", keys.sockets(of: nodeId), keys.node(nodeId)], ["SREM", keys.nodes, nodeId]])
         logger.info("left the cluster: registry entries removed", metadata: ["sockets": "\(ids.count)"])
-    }
-
-    @discardableResult
-    private func checked(_ replies: [RedisReply]) throws -> [RedisReply] {
-        for reply in replies {
-            if case .error(let message) = reply { throw RedisError(.other, message) }
-        }
-        return replies
     }
 }

@@ -13,11 +13,13 @@ struct AcksCommand: ParsableCommand {
         commandName: "acks",
         abstract: "Show a message's delivery confirmations, or stream them with --follow.",
         discussion: """
-            Records are kept in Redis for busd's --confirmation-ttl (1h by default). With a
-            message id, the stored records are printed first; --follow then keeps printing new
-            ones (of that message, or of every message without an id) until interrupted or
+            Records are kept in Redis for busd's --confirmation-ttl (1h by default). With a \
+            message id, the stored records are printed first; --follow then keeps printing new \
+            ones (of that message, or of every message without an id) until interrupted or \
             --count records were printed.
-            Exit status without --follow: 0 records found, 2 none stored for that id, 1 error.
+
+            Exit status without --follow: 0 records found, 2 none stored for that id, \
+            \(RedisFailure.exitStatusHelp), 1 other error.
             """
     )
 
@@ -63,8 +65,7 @@ struct AcksCommand: ParsableCommand {
                 printed += 1
             }
         } catch let error as RedisError {
-            printError("busctl acks: \(error)")
-            throw ExitCode(1)
+            throw options.failure("acks", error)
         }
     }
 

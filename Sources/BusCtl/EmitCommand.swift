@@ -15,13 +15,15 @@ struct EmitCommand: ParsableCommand {
         abstract: "Publish an event to a room or socket id in the Socket.IO Redis adapter format.",
         discussion: """
             Arguments after the event name are JSON values: busctl emit news '{"id":1}' 42 '"text"'.
-            With --wait-ack the message asks socketbus for confirmations (opts.socketbus) and busctl
-            prints each socket's outcome as it arrives. busd is asked to time acks out a little
-            before --timeout (--timeout minus a fifth, at most 1s), so that a silent client is
+
+            With --wait-ack the message asks socketbus for confirmations (opts.socketbus) and busctl \
+            prints each socket's outcome as it arrives. busd is asked to time acks out a little \
+            before --timeout (--timeout minus a fifth, at most 1s), so that a silent client is \
             reported as 'timeout' rather than missing.
 
-            Exit status with --wait-ack: 0 every target confirmed delivery; 2 some target timed out,
-            disconnected or did not answer in time; 3 no node had a target; 1 error.
+            Exit status with --wait-ack: 0 every target confirmed delivery; 2 some target timed out, \
+            disconnected or did not answer in time; 3 no node had a target; \
+            \(RedisFailure.exitStatusHelp); 1 other error.
             """
     )
 
@@ -106,15 +108,15 @@ struct EmitCommand: ParsableCommand {
                 for target in to where try lookup.findSocket(target) != nil { knownSockets.append(target) }
             }
         } catch {
-            printError("busctl emit: \(error)")
-            throw ExitCode(1)
+            throw options.failure("emit", error)
         }
         let receivers: Int64
         do {
-            receivers = try lookup.connection.command([Array("PUBLISH".utf8), Array(channel.utf8), payload]).integer ?? 0
+            let reply = try lookup.connection.command([Array("PUBLISH".utf8), Array(channel.utf8), payload])
+            guard let count = reply.integer else { throw RedisError(.protocolError, "unexpected reply to PUBLISH: \(reply)") }
+            receivers = count
         } catch {
-            printError("busctl emit: publish failed: \(error)")
-            throw ExitCode(1)
+            throw options.failure("emit: publish failed", error)
         }
         if !options.json {
             print("published to \(channel) (\(receivers) subscriber\(receivers == 1 ? "" : "s"))\(messageId.map { ", message id \($0)" } ?? "")")
@@ -141,8 +143,7 @@ struct EmitCommand: ParsableCommand {
                 // Short polls while a quiet period may be running out.
                 record = try feed.next(timeout: min(left, .milliseconds(50)))
             } catch {
-                printError("busctl emit: lost Redis while waiting: \(error)")
-                throw ExitCode(1)
+                throw options.failure("emit: while waiting for confirmations", error)
             }
             guard let record else { continue }
             if options.json { print(record.json) }

@@ -41,6 +41,9 @@ struct InspectCommand: ParsableCommand {
         if let ackId, ackId > AckIdInjector.maximumId {
             throw ValidationError("--ack-id must be at most 2^53-1 (\(AckIdInjector.maximumId))")
         }
+        // Here, not in run(): a ValidationError from run() gets busctl's
+        // top-level usage instead of inspect's.
+        if let hex { _ = try Hex.decode(hex) }
     }
 
     func run() throws {
@@ -112,7 +115,9 @@ enum Hex {
             case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = ch - UInt8(ascii: "a") + 10
             case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = ch - UInt8(ascii: "A") + 10
             case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\t"), UInt8(ascii: "\r"): continue
-            default: throw ValidationError("--hex: character \(index) is not a hex digit")
+            default:
+                let shown = ch >= 0x21 && ch < 0x7f ? " ('\(Character(Unicode.Scalar(ch)))')" : ""
+                throw ValidationError("--hex: character \(index + 1)\(shown) is not a hex digit (0-9, a-f)")
             }
             if let h = high {
                 bytes.append(h << 4 | nibble)

@@ -7,47 +7,14 @@ import SocketIOCodec
     import Glibc
 #endif
 
-/// Options shared by the commands that read the registry in Redis.
-struct RedisOptions: ParsableArguments {
-    @Option(name: .long, help: "Redis URL: redis://[user:password@]host:port/db or unix:///path?db=N (env SOCKETBUS_REDIS_URL).")
-    var redis: String?
-
-    @Option(name: .long, help: "Prefix of the registry keys in Redis.")
-    var prefix: String = "socketbus"
-
-    @Flag(name: .long, help: "Print JSON instead of a table.")
-    var json = false
-
-    var keys: RegistryKeys { RegistryKeys(prefix: prefix) }
-
-    func lookup() throws -> RegistryLookup {
-        RegistryLookup(connection: try connect(), keys: keys)
-    }
-
-    /// A new connection; exits 1 with a message when Redis cannot be reached.
-    func connect() throws -> RedisConnection {
-        let url = redis ?? environment("SOCKETBUS_REDIS_URL") ?? "redis://127.0.0.1:6379"
-        let configuration: RedisConfiguration
-        do {
-            configuration = try RedisConfiguration(url: url)
-        } catch {
-            throw ValidationError("--redis: \(error)")
-        }
-        do {
-            return try configuration.connect(timeout: .seconds(3))
-        } catch {
-            printError("busctl: cannot reach Redis at \(configuration): \(error)")
-            throw ExitCode(1)
-        }
-    }
-}
-
 /// `busctl find-socket <id>`: which node holds a socket.
 struct FindSocketCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "find-socket",
         abstract: "Show which node holds a socket, since when, and whether that node is alive.",
-        discussion: "Exit status: 0 found on a live node, 2 not found, 3 found but its node is stale, 1 error."
+        // The argument is parsed as a list (so an id may start with '-'), but it is one id.
+        usage: "busctl find-socket <socket-id> [--redis <redis>] [--redis-password-file <file>] [--config <config>] [--prefix <prefix>] [--json]",
+        discussion: "Exit status: 0 found on a live node, 2 not found, 3 found but its node is stale, \(RedisFailure.exitStatusHelp), 1 other error."
     )
 
     // `.allUnrecognized` so that an id starting with '-' (1 in 64 Socket.IO
@@ -73,8 +40,7 @@ struct FindSocketCommand: ParsableCommand {
         do {
             location = try lookup.findSocket(socketId)
         } catch {
-            printError("busctl find-socket: \(error)")
-            throw ExitCode(1)
+            throw options.failure("find-socket", error)
         }
         guard let location else {
             if options.json {
@@ -95,6 +61,7 @@ struct FindSocketCommand: ParsableCommand {
             if let record = location.nodeRecord {
                 object["host"] = .string(record.host)
                 object["pid"] = .number(Double(record.pid))
+                if let nodePid = record.nodePid { object["nodePid"] = .number(Double(nodePid)) }
             }
             print(JSONStringifier.string(.object(object)) ?? "{}")
         } else {
@@ -106,7 +73,7 @@ struct FindSocketCommand: ParsableCommand {
                 ("connected", "\(JSDate.isoString(milliseconds: Double(location.connectedAt)) ?? "?") (\(Durations.human(now - location.connectedAt)) ago)"),
             ]
             if let record = location.nodeRecord {
-                lines.append(("host", "\(record.host) pid \(record.pid)"))
+                lines.append(("host", "\(record.host), node pid \(record.nodePid.map(String.init) ?? "-"), busd pid \(record.pid)"))
             }
             printTable(lines)
         }
@@ -118,7 +85,13 @@ struct FindSocketCommand: ParsableCommand {
 struct NodesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nodes",
-        abstract: "List the nodes registered in Redis: host, pid, sockets, uptime, version."
+        abstract: "List the nodes registered in Redis: host, pids, sockets, uptime, version.",
+        discussion: """
+            PID is the Socket.IO node's process (as its connector said when it connected; '-' before \
+            that, or from a busd that does not record it), BUSD PID busd's. In --json: nodePid and pid.
+
+            Exit status: 0 listed (none registered is not an error), \(RedisFailure.exitStatusHelp), 1 other error.
+            """
     )
 
     @OptionGroup var options: RedisOptions
@@ -129,8 +102,7 @@ struct NodesCommand: ParsableCommand {
         do {
             nodes = try lookup.nodes()
         } catch {
-            printError("busctl nodes: \(error)")
-            throw ExitCode(1)
+            throw options.failure("nodes", error)
         }
         let now = unixMilliseconds()
         if options.json {
@@ -139,6 +111,7 @@ struct NodesCommand: ParsableCommand {
                 if let r = node.record {
                     object["host"] = .string(r.host)
                     object["pid"] = .number(Double(r.pid))
+                    if let nodePid = r.nodePid { object["nodePid"] = .number(Double(nodePid)) }
                     object["sockets"] = .number(Double(r.sockets))
                     object["uptimeMs"] = .number(Double(now - r.startedAt))
                     object["version"] = .string(r.version)
@@ -149,12 +122,15 @@ struct NodesCommand: ParsableCommand {
             print(JSONStringifier.string(.array(array)) ?? "[]")
             return
         }
-        var rows = [["NODE", "STATE", "HOST", "PID", "SOCKETS", "UPTIME", "VERSION"]]
+        var rows = [["NODE", "STATE", "HOST", "PID", "BUSD PID", "SOCKETS", "UPTIME", "VERSION"]]
         for node in nodes {
             if let r = node.record {
-                rows.append([node.id, "alive", r.host, "\(r.pid)", "\(r.sockets)", Durations.human(now - r.startedAt), r.version])
+                rows.append([
+                    node.id, "alive", r.host, r.nodePid.map(String.init) ?? "-", "\(r.pid)", "\(r.sockets)",
+                    Durations.human(now - r.startedAt), r.version,
+                ])
             } else {
-                rows.append([node.id, "stale", "-", "-", "-", "-", "-"])
+                rows.append([node.id, "stale", "-", "-", "-", "-", "-", "-"])
             }
         }
         if nodes.isEmpty {

@@ -10,8 +10,8 @@ struct StatusCommand: ParsableCommand {
         commandName: "status",
         abstract: "Show the local busd's readiness and figures (from its /readyz and /metrics).",
         discussion: """
-            The address is --http, else http.listen of the config file (--config or SOCKETBUS_CONFIG), \
-            else SOCKETBUS_HTTP_LISTEN, else 127.0.0.1:9477.
+            The address is --http, else SOCKETBUS_HTTP_LISTEN, else http.listen of the config file \
+            (--config or SOCKETBUS_CONFIG), else 127.0.0.1:9477: the order busd reads them in.
 
             Exit status: 0 ready, 3 not ready (the reasons are printed), 1 busd could not be reached.
             """

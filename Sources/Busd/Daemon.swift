@@ -1,5 +1,6 @@
 import Alerting
 import BusCore
+import Hiredis
 import Dispatch
 import Foundation
 import Logging
@@ -42,6 +43,7 @@ final class Daemon: Sendable {
             logger: logger,
             onAvailability: { alerter.reachabilityChanged($0) },
             onDataLoss: { alerter.dataLost(cause: $0.cause.rawValue, why: "\($0)") },
+            onFailure: { alerter.causeChanged(OutageCause($0)) },
             onBatchEnd: { relay.flush() }
         ) { relay.forward($0) }
         self.member = member
@@ -67,11 +69,24 @@ final class Daemon: Sendable {
     }
 
     /// Starts everything, then serves until a signal drains and exits the process.
+    ///
+    /// Every check that can refuse the start (the socket taken, a configured
+    /// HTTP address taken, Redis refusing the credentials) comes before the
+    /// member starts: its first act is to rewrite this node's registry in
+    /// Redis, which would wipe a live busd's entries under the same node id.
     func run() throws {
         // First, so that a SIGTERM at any moment from here on drains.
         installSignalHandlers()
         // Redis is not there until both connections say so.
         alerter.reachabilityChanged(false)
+        do {
+            try link.bind()
+        } catch {
+            FileHandle.standardError.write(Data("busd: socket.path: \(error)\n".utf8))
+            Foundation.exit(1)
+        }
+        startStatusEndpoints()
+        checkRedisCredentials()
         member.start()
         do {
             try link.start()
@@ -80,7 +95,6 @@ final class Daemon: Sendable {
             FileHandle.standardError.write(Data("busd: socket.path: \(error)\n".utf8))
             Foundation.exit(1)
         }
-        startStatusEndpoints()
         logger.info(
             "busd started",
             metadata: [
@@ -90,8 +104,33 @@ final class Daemon: Sendable {
         dispatchMain()
     }
 
+    /// Credentials Redis refuses at start are a configuration error (exit
+    /// 78, which systemd does not restart on), not an outage to wait out.
+    /// Redis being away is an outage: the member retries.
+    private func checkRedisCredentials() {
+        let redis = settings.member.redis
+        do {
+            try redis.connect(timeout: settings.member.redisTimeout).close()
+        } catch where error.isAuthenticationFailure {
+            refuseToStart(
+                "redis.password: Redis at \(redis) refused the credentials (password: \(settings.redisPasswordOrigin)): "
+                    + "\(error.message); set redis.password_file, SOCKETBUS_REDIS_PASSWORD or the password in redis.url")
+        } catch where error.code == .reply && error.context?.hasPrefix("SELECT") == true {
+            refuseToStart("redis.url: Redis at \(redis) refused the database: \(error.message)")
+        } catch {
+            logger.warning("Redis not reachable at start: \(error); retrying", metadata: ["redis": "\(redis)"])
+        }
+    }
+
+    private func refuseToStart(_ message: String) -> Never {
+        unlink(settings.socketPath)  // bound by us, not accepting yet
+        FileHandle.standardError.write(Data("busd: \(message)\n".utf8))
+        Foundation.exit(78)
+    }
+
     /// A configured address that cannot be bound stops busd; the default one
     /// (several busd on a host, none configured) only costs the endpoints.
+    /// Runs before the member starts, so there is nothing to stop then.
     private func startStatusEndpoints() {
         guard let status, let address = settings.http else { return }
         do {
@@ -105,14 +144,17 @@ final class Daemon: Sendable {
                 logger.warning("status endpoints off: \(error); set http.listen (--http) to a free port")
                 return
             }
-            member.stop(leave: true)
-            link.stop()
+            unlink(settings.socketPath)  // bound by us, not accepting yet
             FileHandle.standardError.write(Data("busd: http.listen: \(error)\n".utf8))
             Foundation.exit(1)
         }
     }
 
     private func installSignalHandlers() {
+        // A write to a Redis connection the server closed (CLIENT KILL, a
+        // restart) must be an EPIPE the connection reports, not a SIGPIPE
+        // that ends busd: hiredis writes with plain write(2).
+        signal(SIGPIPE, SIG_IGN)
         // A parent may have blocked them (Foundation's Process does): a
         // blocked SIGTERM would never start the drain.
         var set = sigset_t()
@@ -158,6 +200,16 @@ final class Daemon: Sendable {
         }
         logger.error("drain cut short by the deadline", metadata: ["took_ms": "\(took)"])
         return 1
+    }
+}
+
+extension OutageCause {
+    init(_ cause: RedisFailureCause) {
+        switch cause {
+        case .credentialsRefused: self = .credentialsRefused
+        case .outOfMemory: self = .outOfMemory
+        case .unreachable, .errorReply: self = .unreachable
+        }
     }
 }
 

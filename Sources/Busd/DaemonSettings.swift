@@ -11,6 +11,8 @@ import StatusHTTP
 /// settings, each problem a ``ConfigError`` naming its key.
 struct DaemonSettings: Sendable {
     var member: ClusterMember.Configuration
+    /// Where the Redis password came from, for the message when Redis refuses it.
+    var redisPasswordOrigin: String
     var socketPath: String
     var socketMode: mode_t
     var socketMaxConnections: Int
@@ -29,7 +31,8 @@ struct DaemonSettings: Sendable {
     init(_ settings: ResolvedSettings, hostName: String) throws(ConfigProblems) {
         var problems = ConfigCollector()
         for error in (settings.file?.problems ?? []) + settings.unknownEnvironmentErrors { problems.record(error) }
-        let redis = problems.read { () throws(ConfigError) in try Self.redis(settings) }
+        let redis = problems.read { () throws(ConfigError) in try settings.redisConfiguration() }
+        redisPasswordOrigin = settings.redisPasswordOrigin
         let path = problems.read { () throws(ConfigError) in try Self.socketPath(settings) } ?? ""
         socketPath = path
         let nodeId = problems.read { () throws(ConfigError) -> String in
@@ -143,29 +146,6 @@ struct DaemonSettings: Sendable {
                     + "(the systemd unit's RuntimeDirectory= does)")
         }
         return path
-    }
-
-    private static func redis(_ settings: ResolvedSettings) throws(ConfigError) -> RedisConfiguration {
-        let url = try settings.value("redis.url")
-        var redis: RedisConfiguration
-        do {
-            redis = try RedisConfiguration(url: url)
-        } catch {
-            throw settings.invalid("redis.url", error.description)
-        }
-        // The file is for what may be read by anyone who reads the config:
-        // a password there is refused, as redis.password is.
-        if redis.password != nil, case .file? = settings["redis.url"]?.source {
-            throw settings.invalid(
-                "redis.url", "a password in the config file is refused: use redis.password_file or SOCKETBUS_REDIS_PASSWORD")
-        }
-        if let (password, source) = try settings.secret("redis.password") {
-            if redis.password != nil {
-                throw ConfigError(key: "redis.password", source: source, reason: "redis.url carries a password too: give one")
-            }
-            redis.password = password
-        }
-        return redis
     }
 
     private static func httpAddress(_ settings: ResolvedSettings) throws(ConfigError) -> ListenAddress? {

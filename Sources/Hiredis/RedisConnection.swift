@@ -71,7 +71,7 @@ public final class RedisConnection {
         }
     }
 
-    /// Sends one command and waits for its reply.
+    /// Sends one command and waits for its reply; an error reply is thrown.
     public func command(_ arguments: [String]) throws(RedisError) -> RedisReply {
         try command(arguments.map { Array($0.utf8) })
     }
@@ -118,16 +118,18 @@ public final class RedisConnection {
         try append(arguments.map { Array($0.utf8) })
     }
 
-    /// Sends everything queued and reads the next reply.
+    /// Sends everything queued and reads the next reply; an error reply
+    /// (or one nested in an array) is thrown, and the connection stays usable.
     public func readReply() throws(RedisError) -> RedisReply {
         let context = try open()
         try feedInbox(context)
         var reply: UnsafeMutablePointer<redisReply>?
-        if CHiredis_getReply(context, &reply) != 0 || reply == nil {
+        if CHiredis_getReply(context, &reply) != 0 {
             throw Self.error(of: context, errno: errno)
         }
+        guard let reply else { throw Self.error(of: context, errno: errno) }
         defer { freeReplyObject(reply) }
-        return Self.copy(reply!)
+        return try Self.copy(reply)
     }
 
     // MARK: Non-blocking use (pub/sub loops)
@@ -156,14 +158,15 @@ public final class RedisConnection {
         if CHiredis_getBufferedReply(context, &reply) != 0 { throw Self.error(of: context, errno: errno) }
         guard let reply else { return nil }
         defer { freeReplyObject(reply) }
-        return Self.copy(reply)
+        return try Self.copy(reply)
     }
 
     /// What ``nextBufferedMessage(_:)`` found.
     public enum BufferedMessage: Sendable, Hashable {
         /// A pub/sub message, handed to the body.
         case message
-        /// Any other reply (subscription confirmations, PONG, errors).
+        /// Any other reply (subscription confirmations, PONG); an error
+        /// reply is thrown instead.
         case other(RedisReply)
         /// Nothing complete is buffered.
         case none
@@ -189,7 +192,7 @@ public final class RedisConnection {
             body(Self.raw(channelReply), Self.raw(payloadReply))
             return .message
         }
-        return .other(Self.copy(reply))
+        return .other(try Self.copy(reply))
     }
 
     private static func raw(_ reply: redisReply) -> UnsafeRawBufferPointer {
@@ -210,17 +213,31 @@ public final class RedisConnection {
         }
     }
 
-    /// Sends several commands in one write and returns their replies in order.
+    /// Sends several commands in one write and returns their replies in
+    /// order. Every reply is read, so the connection stays in step; then the
+    /// first error reply, if any, is thrown (naming which command it answered).
+    @discardableResult
     public func pipeline(_ commands: [[String]]) throws(RedisError) -> [RedisReply] {
         try pipeline(commands.map { $0.map { Array($0.utf8) } })
     }
 
     /// ``pipeline(_:)-([[String]])`` with binary-safe arguments.
+    @discardableResult
     public func pipeline(_ commands: [[[UInt8]]]) throws(RedisError) -> [RedisReply] {
         for command in commands { try append(command) }
         var replies: [RedisReply] = []
         replies.reserveCapacity(commands.count)
-        for _ in commands { replies.append(try readReply()) }
+        var firstError: RedisError?
+        for (index, command) in commands.enumerated() {
+            do {
+                replies.append(try readReply())
+            } catch where error.code == .reply {
+                let name = command.first.map { String(decoding: $0.prefix(16), as: UTF8.self) } ?? "?"
+                if firstError == nil { firstError = error.during("\(name) (command \(index + 1) of \(commands.count))") }
+                replies.append(.null)
+            }
+        }
+        if let firstError { throw firstError }
         return replies
     }
 
@@ -246,7 +263,7 @@ public final class RedisConnection {
         return RedisError(RedisError.Code(hiredis: CHiredis_err(context), errno: errno), message.isEmpty ? "unknown" : message)
     }
 
-    private static func copy(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
+    private static func copy(_ reply: UnsafeMutablePointer<redisReply>) throws(RedisError) -> RedisReply {
         let r = reply.pointee
         switch r.type {
         case REDIS_REPLY_STRING:
@@ -254,14 +271,14 @@ public final class RedisConnection {
         case REDIS_REPLY_STATUS:
             return .status(String(decoding: bytes(r.str, r.len), as: UTF8.self))
         case REDIS_REPLY_ERROR:
-            return .error(String(decoding: bytes(r.str, r.len), as: UTF8.self))
+            throw RedisError(.reply, String(decoding: bytes(r.str, r.len), as: UTF8.self))
         case REDIS_REPLY_INTEGER:
             return .integer(r.integer)
         case REDIS_REPLY_ARRAY:
             var elements: [RedisReply] = []
             elements.reserveCapacity(Int(r.elements))
             for i in 0..<Int(r.elements) {
-                if let element = r.element[i] { elements.append(copy(element)) } else { elements.append(.null) }
+                if let element = r.element[i] { elements.append(try copy(element)) } else { elements.append(.null) }
             }
             return .array(elements)
         default:

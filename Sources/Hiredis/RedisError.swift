@@ -1,8 +1,12 @@
-/// A failure of the Redis connection (not an error reply, which is a value).
+/// A failure of a Redis command: the connection failed, or the server
+/// answered with an error reply (code ``Code/reply``).
+///
+/// Error replies are errors by construction: ``RedisReply`` has no error
+/// case, so no caller can read one as an empty result.
 public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         fileprivate enum Backing: Sendable, Hashable {
-            case io, eof, protocolError, outOfMemory, other, timeout, closed
+            case io, eof, protocolError, outOfMemory, other, timeout, closed, reply
         }
         fileprivate let backing: Backing
 
@@ -18,6 +22,9 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let timeout = Code(backing: .timeout)
         /// The connection was closed by this side.
         public static let closed = Code(backing: .closed)
+        /// The server answered with an error reply (NOAUTH, WRONGPASS, OOM,
+        /// READONLY, ...); ``RedisError/message`` is the reply's text.
+        public static let reply = Code(backing: .reply)
 
         public var description: String {
             switch backing {
@@ -28,6 +35,7 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
             case .other: return "error"
             case .timeout: return "timed out"
             case .closed: return "connection closed"
+            case .reply: return "error reply"
             }
         }
 
@@ -48,12 +56,38 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public let code: Code
+    /// What failed; for an error reply, the reply's text as the server sent it.
     public let message: String
+    /// What was being done (e.g. "AUTH at redis://..."), shown before the message.
+    public let context: String?
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, context: String? = nil) {
         self.code = code
         self.message = message
+        self.context = context
     }
 
-    public var description: String { "redis \(code): \(message)" }
+    /// The same error, saying what was being done.
+    public func during(_ context: String) -> RedisError {
+        RedisError(code, message, context: self.context.map { "\(context): \($0)" } ?? context)
+    }
+
+    /// An error reply's first word (`NOAUTH`, `WRONGPASS`, `OOM`, `ERR`, ...); nil for other failures.
+    public var replyPrefix: Substring? {
+        guard code == .reply else { return nil }
+        return message.prefix { $0 != " " }
+    }
+
+    /// Redis refused the credentials, or wants some and got none.
+    public var isAuthenticationFailure: Bool {
+        guard let prefix = replyPrefix else { return false }
+        if prefix == "NOAUTH" || prefix == "WRONGPASS" { return true }
+        // Redis before 6 and a password sent to a server without one.
+        return prefix == "ERR" && (message.contains("invalid password") || message.contains("without any password configured"))
+    }
+
+    /// Redis is at its maxmemory and refuses writes (`OOM` error reply).
+    public var isServerOutOfMemory: Bool { replyPrefix == "OOM" }
+
+    public var description: String { "redis \(code): \(context.map { "\($0): " } ?? "")\(message)" }
 }

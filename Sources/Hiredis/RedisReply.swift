@@ -1,8 +1,10 @@
 /// A Redis reply (RESP2, all hiredis 0.14 knows), copied out of hiredis's
 /// memory so it can outlive the reply object and cross threads.
+///
+/// There is no error case: an error reply, at any depth, is thrown as a
+/// ``RedisError`` with code ``RedisError/Code/reply`` by whatever read it.
 public enum RedisReply: Sendable, Hashable {
     case status(String)
-    case error(String)
     case integer(Int64)
     /// A bulk string; binary-safe.
     case bulk([UInt8])
@@ -26,10 +28,5 @@ public enum RedisReply: Sendable, Hashable {
     public var array: [RedisReply]? {
         if case .array(let a) = self { return a }
         return nil
-    }
-
-    public var isError: Bool {
-        if case .error = self { return true }
-        return false
     }
 }

@@ -50,7 +50,7 @@ struct ConfigFileTests {
         ("node:\n  id: {x: 1}\n", "node.id (busd.yaml line 2): takes a value, not a mapping"),
         ("node:\n  id: a\nnode.id: b\n", "node.id (busd.yaml line 3): is set twice"),
         ("- a\n- b\n", "config (busd.yaml line 1): must be a mapping of settings"),
-        ("redis: {url: [x\n", "config (busd.yaml): is not valid YAML"),
+        ("redis: {url: [x\n", "config (busd.yaml line 2): is not valid YAML: while parsing a flow sequence (line 1)"),
         ("node:\n  namespaces: [[/a]]\n", "node.namespaces (busd.yaml line 2): list items must be plain values"),
     ]
 

@@ -235,10 +235,14 @@ struct ClusterMemberTests {
         #expect(try admin.command(["ACL", "SETUSER", "alice", "on", ">wonder", "~*", "&*", "+@all"]) == .status("OK"))
         _ = try admin.command(["SET", "k", "v"])
         let noPassword = try RedisConfiguration(url: "redis://127.0.0.1:\(server.port)")
-        #expect(try noPassword.connect().command(["GET", "k"]).isError)
+        let refused = #expect(throws: RedisError.self) { _ = try noPassword.connect().command(["GET", "k"]) }
+        #expect(refused?.isAuthenticationFailure == true)
         let byUser = try RedisConfiguration(url: "redis://alice:wonder@127.0.0.1:\(server.port)/1")
         #expect(try byUser.connect().command(["GET", "k"]) == .bulk(Array("v".utf8)))
         let wrong = try RedisConfiguration(url: "redis://alice:nope@127.0.0.1:\(server.port)")
-        #expect(throws: RedisError.self) { _ = try wrong.connect() }
+        let wrongPassword = #expect(throws: RedisError.self) { _ = try wrong.connect() }
+        #expect(wrongPassword?.isAuthenticationFailure == true)
+        #expect(wrongPassword?.description.contains("AUTH at") == true)
+        #expect(wrongPassword?.description.contains("nope") == false)
     }
 }

@@ -35,12 +35,53 @@ struct RedisConnectionTests {
         #expect(try redis.command(["MGET", "counter", "nothing"]) == .array([.bulk(Array("499500".utf8)), .null]))
     }
 
-    @Test func errorRepliesAreValuesNotFailures() throws {
+    @Test func errorRepliesAreThrownWithTheirText() throws {
         let server = try RedisTestServer()
         let redis = try RedisConnection(endpoint: .unix(path: server.socketPath))
-        let reply = try redis.command(["NOSUCHCOMMAND"])
-        #expect(reply.isError)
+        let error = #expect(throws: RedisError.self) { _ = try redis.command(["NOSUCHCOMMAND"]) }
+        #expect(error?.code == .reply)
+        #expect(error?.replyPrefix == "ERR")
+        #expect(error?.description.contains("unknown command") == true)
+        // The connection is still in step.
         #expect(try redis.command(["PING"]) == .status("PONG"))
+    }
+
+    @Test func anErrorReplyNestedInAnArrayIsThrown() throws {
+        let server = try RedisTestServer()
+        let redis = try RedisConnection(endpoint: .unix(path: server.socketPath))
+        _ = try redis.command(["SET", "text", "x"])
+        _ = try redis.command(["MULTI"])
+        _ = try redis.command(["INCR", "text"])  // QUEUED; fails inside EXEC
+        _ = try redis.command(["SET", "other", "y"])
+        let error = #expect(throws: RedisError.self) { _ = try redis.command(["EXEC"]) }
+        #expect(error?.code == .reply)
+        #expect(error?.message.contains("not an integer") == true)
+        #expect(try redis.command(["GET", "other"]) == .bulk(Array("y".utf8)))
+    }
+
+    @Test func aPipelineReadsEveryReplyThenThrowsTheFirstError() throws {
+        let server = try RedisTestServer()
+        let redis = try RedisConnection(endpoint: .unix(path: server.socketPath))
+        let error = #expect(throws: RedisError.self) {
+            _ = try redis.pipeline([["SET", "a", "1"], ["INCR", "a", "extra"], ["SET", "b", "2"], ["NOSUCH"]])
+        }
+        #expect(error?.code == .reply)
+        #expect(error?.description.contains("INCR (command 2 of 4)") == true)
+        // Every reply was read: the next command gets its own reply.
+        #expect(try redis.command(["GET", "b"]) == .bulk(Array("2".utf8)))
+    }
+
+    @Test func authenticationAndOutOfMemoryRepliesAreRecognised() throws {
+        let server = try RedisTestServer(extraArguments: ["--requirepass", "s3cret"])
+        let redis = try RedisConnection(endpoint: .unix(path: server.socketPath))
+        let noAuth = #expect(throws: RedisError.self) { _ = try redis.command(["SMEMBERS", "nodes"]) }
+        #expect(noAuth?.replyPrefix == "NOAUTH" && noAuth?.isAuthenticationFailure == true)
+        let wrong = #expect(throws: RedisError.self) { _ = try redis.command(["AUTH", "nope"]) }
+        #expect(wrong?.isAuthenticationFailure == true)
+        _ = try redis.command(["AUTH", "s3cret"])
+        _ = try redis.command(["CONFIG", "SET", "maxmemory", "1"])
+        let oom = #expect(throws: RedisError.self) { _ = try redis.command(["SET", "k", "v"]) }
+        #expect(oom?.isServerOutOfMemory == true && oom?.isAuthenticationFailure == false)
     }
 
     @Test func connectionRefusedIsAnIOError() throws {

@@ -38,7 +38,8 @@ public final class DeliveryRecordFeed {
 extension RegistryLookup {
     /// A message's stored delivery records, oldest first (unreadable entries skipped).
     public func deliveryRecords(messageId: String) throws(RedisError) -> [DeliveryRecord] {
-        guard case .array(let items) = try connection.command(["LRANGE", keys.acks(messageId), "0", "-1"]) else { return [] }
+        let reply = try connection.command(["LRANGE", keys.acks(messageId), "0", "-1"])
+        guard case .array(let items) = reply else { throw RedisError(.protocolError, "unexpected reply to LRANGE: \(reply)") }
         return items.compactMap { item in
             guard case .bulk(let json) = item else { return nil }
             return try? DeliveryRecord(json: json)

@@ -273,6 +273,7 @@ final class NodeConnection: @unchecked Sendable {
             }
             logger[metadataKey: "node.name"] = "\(node)"
             logger.info("node connected", metadata: ["pid": "\(pid)"])
+            server.member.nodeProcessConnected(pid: Int(pid))
             ready.store(true, ordering: .releasing)
             send(
                 .welcome(

@@ -101,6 +101,19 @@ public final class NodeLinkServer: @unchecked Sendable {
     /// Binds the socket (replacing a stale socket file, never another busd's
     /// live one or a regular file) and starts accepting.
     public func start() throws {
+        try bind()
+        startThread(named: "busd-accept") { [self] in
+            acceptLoop()
+            acceptFinished.signal()
+        }
+        logger.info("node link listening", metadata: ["socket": "\(configuration.path)", "mode": "\(String(configuration.mode, radix: 8))"])
+    }
+
+    /// The first half of ``start()``: takes the socket path (or throws when
+    /// another busd holds it) without accepting yet, so busd can refuse to
+    /// start before it writes anything to Redis. Idempotent.
+    public func bind() throws {
+        guard listener < 0 else { return }
         let path = configuration.path
         guard path.utf8.count < 108 else { throw StartError(description: "socket path '\(path)' is longer than 107 bytes") }
         var st = stat()
@@ -117,7 +130,7 @@ public final class NodeLinkServer: @unchecked Sendable {
         guard fd >= 0 else { throw StartError(description: "socket(): errno \(errno)") }
         var address = Self.address(path)
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         guard bound == 0 else {
             let code = errno
@@ -130,11 +143,6 @@ public final class NodeLinkServer: @unchecked Sendable {
             throw StartError(description: "listen '\(path)': errno \(errno)")
         }
         listener = fd
-        startThread(named: "busd-accept") { [self] in
-            acceptLoop()
-            acceptFinished.signal()
-        }
-        logger.info("node link listening", metadata: ["socket": "\(path)", "mode": "\(String(configuration.mode, radix: 8))"])
     }
 
     /// Stops accepting, closes every connection, removes the socket file.
