@@ -69,12 +69,12 @@ enum StatusReport {
         func value(_ name: String, _ labels: [String: String] = [:]) -> String {
             guard let sample = samples.first(where: { sample in sample.name == name && labels.allSatisfy { sample.labels[$0.key] == $0.value } })
             else { return "-" }
-            return sample.value == sample.value.rounded() ? String(Int64(sample.value)) : String(format: "%.1f", sample.value)
+            return number(sample.value)
         }
         let info = samples.first { $0.name == "socketbus_info" }?.labels ?? [:]
         var uptime = "-"
-        if let started = samples.first(where: { $0.name == "socketbus_start_time_seconds" })?.value {
-            uptime = "\(Int(Date().timeIntervalSince1970 - started))s"
+        if let started = samples.first(where: { $0.name == "socketbus_start_time_seconds" })?.value, started.isFinite {
+            uptime = number((Date().timeIntervalSince1970 - started).rounded(.down)) + "s"
         }
         let reasons = ready.body.split(separator: "\n").dropFirst().map { $0.hasPrefix("- ") ? $0.dropFirst(2) : $0 }
         let readyLine = ready.status == 200 ? "ready" : "NOT READY: " + reasons.joined(separator: "; ")
@@ -91,7 +91,7 @@ enum StatusReport {
             ),
         ]
         let dropped = samples.filter { $0.name == "socketbus_messages_dropped_total" }
-        rows.append(("dropped", dropped.map { "\($0.labels["reason"] ?? "?") \(Int64($0.value))" }.joined(separator: ", ")))
+        rows.append(("dropped", dropped.map { "\($0.labels["reason"] ?? "?") \(number($0.value))" }.joined(separator: ", ")))
         rows.append((
             "confirmations",
             ["delivered", "timeout", "disconnected"].map { "\($0) \(value("socketbus_confirmations_total", ["status": $0]))" }
@@ -106,10 +106,18 @@ enum StatusReport {
         rows.append((
             "alerts",
             alerts.isEmpty
-                ? "none sent" : alerts.map { "\($0.labels["channel"] ?? "?") \($0.labels["result"] ?? "?") \(Int64($0.value))" }
+                ? "none sent" : alerts.map { "\($0.labels["channel"] ?? "?") \($0.labels["result"] ?? "?") \(number($0.value))" }
                     .joined(separator: ", ")
         ))
         let width = rows.map(\.0.count).max() ?? 0
         return rows.map { $0.0.padding(toLength: width + 2, withPad: " ", startingAt: 0) + $0.1 }.joined(separator: "\n")
+    }
+
+    /// A sample's value as an operator reads it: whole numbers without a
+    /// fraction. The page came over HTTP: NaN, infinities and values past
+    /// Int64 are shown as they are, never converted (which would trap).
+    static func number(_ value: Double) -> String {
+        if abs(value) < 1e15, let whole = Int64(exactly: value) { return String(whole) }
+        return abs(value) < 1e15 ? String(format: "%.1f", value) : "\(value)"
     }
 }

@@ -10,6 +10,11 @@ public enum StatusClient {
     public struct Response: Sendable {
         public var status: Int
         public var body: String
+
+        public init(status: Int, body: String) {
+            self.status = status
+            self.body = body
+        }
     }
 
     public static func get(_ address: ListenAddress, path: String, timeout: Duration = .seconds(3)) throws(StatusServerError)
