@@ -82,8 +82,9 @@ public enum SettingsCatalog {
             help: "How long a new connection may take to send HELLO before it is closed."),
         SettingSpec(
             "socket.queue_budget", flag: "socket-queue-budget", default: "64",
-            help: "MiB queued for the node over all its connections (at least 17: one largest frame); "
-                + "frames past it are dropped and counted (`node_backlog`)."),
+            help: "MiB queued for the node over all its connections (at least 17: one largest frame), each "
+                + "connection holding at most an equal share of it (so one that stops reading cannot starve the "
+                + "others); frames past it are dropped and counted (`node_backlog`)."),
         SettingSpec(
             "acks.policy", flag: "ack-policy", default: "requested",
             help: "Which broadcasts get an ack id: `all`, `requested` or `none`."),

@@ -93,6 +93,28 @@ struct NodeLinkBoundsTests {
         #expect(eventually { f.link.connectionCount == 0 && f.link.queuedBytes == 0 })
     }
 
+    /// One connector that stopped reading holds at most its share of the
+    /// budget: the node's other connector, which reads, loses nothing.
+    @Test func aStalledConnectionCannotStarveAHealthyOne() throws {
+        let budget = 40 << 20
+        let f = try NodeLinkFixture(link: { $0.queueBudget = budget })
+        defer { f.stop() }
+        let stalled = try TestNodeClient(path: f.path)
+        _ = try stalled.handshake()
+        let reader = try TestNodeClient(path: f.path)
+        _ = try reader.handshake()
+        #expect(eventually { f.link.connectionCount == 2 })
+        var received = 0
+        for _ in 0..<60 {
+            f.link.send(Self.deliver(1 << 20))
+            if case .deliver? = try reader.receive(timeout: .seconds(5)) { received += 1 }
+        }
+        #expect(received == 60, "the reading connection got \(received) of 60")
+        // The stalled one kept at most half the budget (two connections share it).
+        #expect(f.link.queuedBytes <= budget / 2 + (1 << 20), "\(f.link.queuedBytes) bytes queued")
+        #expect(f.link.droppedFrameCount >= 15)
+    }
+
     /// More socket ids than one frame can list: several DELIVERs, each with
     /// a part of them; a packet over 16 MiB: dropped, counted, the next goes.
     @Test func aDeliveryTooBigForOneFrameIsSplitOrDropped() throws {

@@ -64,7 +64,7 @@ final class NodeConnection: @unchecked Sendable {
         outgoing.lock()
         defer { outgoing.unlock() }
         guard !closed.load(ordering: .acquiring) else { return false }
-        guard server.queueBudget.take(frame.count) else {
+        guard server.queueBudget.take(frame.count, holding: charged) else {
             server.droppedFrames.add(1, ordering: .relaxed)
             return false
         }
@@ -254,6 +254,7 @@ final class NodeConnection: @unchecked Sendable {
         queued = []
         outgoing.unlock()
         server.queueBudget.give(unwritten)
+        if ready.load(ordering: .acquiring) { server.queueBudget.leave() }
         // The node is gone, and so are its sockets.
         for socket in sockets { server.member.socketDisconnected(socket) }
         if !sockets.isEmpty {
@@ -274,6 +275,7 @@ final class NodeConnection: @unchecked Sendable {
             logger[metadataKey: "node.name"] = "\(node)"
             logger.info("node connected", metadata: ["pid": "\(pid)"])
             server.member.nodeProcessConnected(pid: Int(pid))
+            server.queueBudget.join()
             ready.store(true, ordering: .releasing)
             send(
                 .welcome(

@@ -66,7 +66,8 @@ public final class NodeLinkServer: @unchecked Sendable {
         self.configuration = configuration
         self.member = member
         self.logger = logger
-        queueBudget = QueueBudget(limit: max(configuration.queueBudget, LocalFrame.maximumLength + 4))
+        queueBudget = QueueBudget(
+            limit: max(configuration.queueBudget, LocalFrame.maximumLength + 4), smallestShare: LocalFrame.maximumLength + 4)
     }
 
     public var connectionCount: Int { connections.withLock { $0.count } }

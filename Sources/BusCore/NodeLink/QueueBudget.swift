@@ -2,15 +2,38 @@ import Synchronization
 
 /// One bound on the bytes queued for the node across all its connections, so
 /// that connections that stop reading cannot grow busd's memory past it.
+///
+/// A connection holds at most its share of the budget (the budget divided
+/// among the connections that said HELLO, never less than one largest
+/// frame): one connector that stopped reading cannot take it all and starve
+/// the node's other, healthy connectors.
 final class QueueBudget: Sendable {
     let limit: Int
+    /// The least share: one largest frame with its length prefix.
+    let smallestShare: Int
     private let used = Atomic<Int>(0)
+    private let holders = Atomic<Int>(0)
 
-    init(limit: Int) {
+    init(limit: Int, smallestShare: Int) {
         self.limit = limit
+        self.smallestShare = min(smallestShare, limit)
     }
 
     var usedBytes: Int { used.load(ordering: .relaxed) }
+
+    /// A connection joins the sharing (after its HELLO) and leaves it once.
+    func join() { holders.add(1, ordering: .relaxed) }
+    func leave() { holders.subtract(1, ordering: .relaxed) }
+
+    /// What one connection may hold now.
+    var share: Int { max(smallestShare, limit / max(1, holders.load(ordering: .relaxed))) }
+
+    /// Takes `count` bytes for a connection that holds `held` already;
+    /// false (nothing taken) past its share or past the budget.
+    func take(_ count: Int, holding held: Int) -> Bool {
+        guard count <= share - held else { return false }
+        return take(count)
+    }
 
     /// Takes `count` bytes from the budget; false (nothing taken) when they
     /// would go past it.
