@@ -17,8 +17,10 @@ parse_one_check for a runner that prints no count, e.g. a bounded fuzz run).
 
 import os
 import shlex
+import signal
 import subprocess
 import sys
+import threading
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +39,10 @@ class Suite:
     environment: dict = field(default_factory=dict)
     # Show only the last lines on the console (the whole output is in the log).
     console_tail: int = 0
+    # A suite still running after this is killed with every process it
+    # started (a leaked child holding its output open would hang CI until
+    # CI's own limit); it then counts as failed.
+    timeout_seconds: int = 1200
 
 
 def suites(setting):
@@ -92,13 +98,25 @@ def run(suite, log_dir):
         try:
             process = subprocess.Popen(
                 suite.command, cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                text=True, errors="replace", bufsize=1,
+                text=True, errors="replace", bufsize=1, start_new_session=True,
             )
         except OSError as error:
             message = f"cannot run {suite.command[0]}: {error}\n"
             log.write(message)
             print(message, end="", flush=True)
             return message, 127
+        timed_out = threading.Event()
+
+        def kill_the_suite():
+            timed_out.set()
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+        watchdog = threading.Timer(suite.timeout_seconds, kill_the_suite)
+        watchdog.daemon = True
+        watchdog.start()
         for line in process.stdout:
             log.write(line)
             output.append(line)
@@ -108,6 +126,17 @@ def run(suite, log_dir):
                 sys.stdout.write(line)
                 sys.stdout.flush()
         code = process.wait()
+        watchdog.cancel()
+        # What the suite left running goes with it.
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        if timed_out.is_set():
+            message = f"make test: {suite.name}: killed after {suite.timeout_seconds} s\n"
+            log.write(message)
+            tail.append(message) if suite.console_tail else sys.stdout.write(message)
+            code = code or 124
     sys.stdout.write("".join(tail))
     return "".join(output), code
 

@@ -23,9 +23,17 @@ struct DeliveryCommandTests {
             process.arguments =
                 ["--redis", server.url, "--node-id", "web-1", "--log-level", "error", "--socket", socketPath] + extraArguments
             try process.run()
-            guard eventually({ FileManager.default.fileExists(atPath: socketPath) }) else { throw POSIXError(.ENOENT) }
-            node = try TestNodeClient(path: socketPath)
-            _ = try node.handshake()
+            // A throwing init runs no deinit: a busd left running would hold
+            // the test runner's output pipe open, and `swift test` would wait forever.
+            do {
+                guard eventually({ FileManager.default.fileExists(atPath: socketPath) }) else { throw POSIXError(.ENOENT) }
+                node = try TestNodeClient(path: socketPath)
+                _ = try node.handshake()
+            } catch {
+                process.terminate()
+                process.waitUntilExit()
+                throw error
+            }
         }
 
         func connect(_ socketId: String, rooms: [String] = []) {
