@@ -1,0 +1,54 @@
+import LocalProtocol
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Traps already found and being fixed elsewhere, skipped so the fuzzer
+/// keeps looking for new ones.
+///
+/// Long strings: a string over 65,535 bytes in a frame for the node (e.g. a
+/// room name in a socket.io-request remoteJoin) trips FrameWriter.string's
+/// precondition (issue 12, being fixed in LocalFrameEncoding / NodeLink).
+/// Such frames are not encoded unless FUZZ_ROUTE_LONG_STRINGS=1, which lets
+/// the fuzzer reach the trap; once the fix is in, delete this guard.
+enum KnownTraps {
+    static let encodesLongStrings = getenv("FUZZ_ROUTE_LONG_STRINGS").map { String(cString: $0) } == "1"
+
+    static func mayEncode(_ frame: LocalFrame) -> Bool {
+        encodesLongStrings || !frame.strings.contains { $0.utf8.count > 0xffff }
+    }
+}
+
+extension LocalFrame {
+    /// Every string field of the frames busd sends its node.
+    var strings: [String] {
+        switch self {
+        case .deliver(_, _, let namespace, let socketIds, _, _):
+            return [namespace] + socketIds
+        case .socketsJoin(let namespace, let socketIds, let rooms), .socketsLeave(let namespace, let socketIds, let rooms):
+            return [namespace] + socketIds + rooms
+        case .socketsDisconnect(let namespace, let socketIds, _):
+            return [namespace] + socketIds
+        case .serverSideEmit(let namespace, _):
+            return [namespace]
+        case .hello(_, let node, _):
+            return [node]
+        case .welcome(_, let uid, let nodeId, _, _):
+            return [uid, nodeId]
+        case .error(_, let message):
+            return [message]
+        case .ping, .pong:
+            return []
+        case .socketConnect(let namespace, let socketId, _):
+            return [namespace, socketId]
+        case .socketDisconnect(let namespace, let socketId, let reason):
+            return [namespace, socketId, reason]
+        case .socketJoin(let namespace, let socketId, let rooms), .socketLeave(let namespace, let socketId, let rooms):
+            return [namespace, socketId] + rooms
+        case .broadcast(let namespace, _, let rooms, let except, _, _):
+            return [namespace] + rooms + except
+        case .acked(_, let socketId, _, _):
+            return [socketId]
+        }
+    }
+}
