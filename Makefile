@@ -5,6 +5,8 @@
 #                 (SOCKETBUS_REDIS_URL, else a private redis-server), busd, a
 #                 python-socketio node and client, a busctl walk-through
 #   make test     install what is missing (incl. Python test tools), build and run all tests
+#   make fuzz     build the libFuzzer targets (Fuzz/) and run each for FUZZ_SECONDS
+#                 (default 300); `make test` runs them 20 s each
 #
 # Variables: SWIFT (the swift driver), BUILD_DIR (SwiftPM scratch path),
 # SWIFT_FLAGS (extra flags for every swift build/test), TEST_FLAGS (extra
@@ -28,7 +30,7 @@ TEST_ENV := PATH="$(CURDIR)/.venv/bin:$$PATH" NODE_PATH="/usr/share/nodejs$${NOD
 # Where the connector and end-to-end tests find busd and busctl.
 BIN_ENV := SOCKETBUS_BIN_DIR="$(abspath $(BUILD_DIR))/debug"
 
-.PHONY: demo test build release bench bench-all format lint clean deps deps-test
+.PHONY: demo test build release bench bench-all fuzz format lint clean deps deps-test
 
 deps:
 	scripts/ensure-deps.sh
@@ -53,6 +55,12 @@ test: deps-test
 	$(TEST_ENV) $(BIN_ENV) python -m pytest -q -p no:cacheprovider clients/python/tests 2>&1 | tee $(LOG_DIR)/python-connector.log
 	$(TEST_ENV) $(BIN_ENV) python -m pytest -q -p no:cacheprovider Tests/EndToEnd 2>&1 | tee $(LOG_DIR)/e2e.log
 	$(TEST_ENV) $(BIN_ENV) CHAOS_OUTAGES=$${CHAOS_OUTAGES:-5} python -m pytest -q -p no:cacheprovider Tests/Chaos 2>&1 | tee $(LOG_DIR)/chaos.log
+
+# libFuzzer targets, built apart in .build-fuzz (scripts/fuzz.sh says where
+# corpora, crash inputs and logs go).
+FUZZ_SECONDS ?= 300
+fuzz: deps
+	SWIFT="$(SWIFT)" scripts/fuzz.sh $(FUZZ_SECONDS)
 
 build: deps
 	$(SWIFT) build $(SPM)
@@ -79,4 +87,4 @@ lint:
 	$(SWIFT) format lint --recursive Sources Tests
 
 clean:
-	rm -rf $(BUILD_DIR) bench/.build
+	rm -rf $(BUILD_DIR) bench/.build .build-fuzz
