@@ -54,10 +54,12 @@ for target in "${TARGETS[@]}"; do
     log="$BUILD/logs/fuzz-$target.log"
     # Swift's backtracer hangs under libFuzzer's signal handlers: off.
     # -timeout: an input taking 10 s counts as a failure (a hang).
+    dict=()
+    [ "$target" = local-frame ] || dict=(-dict=Fuzz/dicts/adapter.dict)
     status=0
     SWIFT_BACKTRACE=enable=no "$BUILD/debug/fuzz-$target" \
         -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=4096 \
-        -print_final_stats=1 -artifact_prefix="$BUILD/artifacts/$target-" \
+        -print_final_stats=1 -artifact_prefix="$BUILD/artifacts/$target-" "${dict[@]}" \
         "$BUILD/corpus/$target" "$BUILD/seeds/$target" >"$log" 2>&1 || status=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)

@@ -38,6 +38,7 @@ public func fuzzCodec(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     json(payload)
     packetString(payload)
     ackInjection(payload)
+    msgPack(payload)
     return 0
 }
 
@@ -114,4 +115,10 @@ private func packetString(_ payload: [UInt8]) {
 private func ackInjection(_ payload: [UInt8]) {
     _ = try? AckIdInjector.insertionPoint(in: payload.span)
     _ = try? AckIdInjector.inject(1, into: payload)
+}
+
+/// The plain msgpack view (busctl's inspect), written back out.
+private func msgPack(_ payload: [UInt8]) {
+    guard let value = try? MsgPackReader().decode(payload) else { return }
+    _ = try? MsgPackWriter.encode(value)
 }
