@@ -30,6 +30,24 @@ struct FuzzRegressionTests {
         #expect(encoded.suffix(3) == [0xa1, 0x78, 0xc0], "\(name), \(flavor): \(encoded)")
     }
 
+    /// Found by fuzz-codec (after 2.7 million runs): a sharded-adapter message on
+    /// a broadcast channel, `{type: 2, 97: <Date of 0x7e62b7006ea309df ms>, 0: {}}`,
+    /// re-encoded under notepack 3 trapped computing the timestamp's
+    /// nanoseconds (a negative double into UInt32).
+    @Test func clusterMessageWithADateBeyondRangeReencodes() throws {
+        let payload: [UInt8] = [
+            0x83, 0xa4, 0x74, 0x79, 0x70, 0x65, 0x02, 0x61, 0xd7, 0x00, 0x7e, 0x62, 0xb7, 0x00, 0x6e, 0xa3, 0x09, 0xdf, 0x00, 0x80,
+        ]
+        let channel = try AdapterChannel(parsing: "socket.io#/#")
+        guard case .cluster(let message) = try AdapterMessage.decode(payload, channel: channel) else {
+            Issue.record("not decoded as a cluster message")
+            return
+        }
+        let encoded = try Notepack.encode(message.value, flavor: .notepack3)
+        // {"0": {}, "97": null, "type": 2}: index keys first, as in JavaScript.
+        #expect(encoded == [0x83, 0xa1, 0x30, 0x80, 0xa2, 0x39, 0x37, 0xc0, 0xa4, 0x74, 0x79, 0x70, 0x65, 0x02])
+    }
+
     @Test(arguments: [9.3e18, -9.3e18, 8.64e15 + 1, -8.64e15 - 1, 1e300, .infinity], NotepackFlavor.allCases)
     func encodingADateOutOfRangeWritesNil(_ milliseconds: Double, _ flavor: NotepackFlavor) throws {
         #expect(try Notepack.encode(.date(milliseconds), flavor: flavor) == [0xc0])
