@@ -3,9 +3,10 @@
 
     scripts/fuzz-seeds.py OUT_DIR
 
-writes OUT_DIR/{codec,local-frame,route}/<name> from
-Tests/SocketIOCodecTests/Fixtures (reference.json and captured.jsonl, the
-copies of ../shared/vectors), the frame examples of docs/local-protocol.md,
+writes OUT_DIR/{codec,local-frame,route}/<name> from reference.json and
+captured.jsonl (../shared/vectors, else their copies in
+Tests/SocketIOCodecTests/Fixtures), js-stringify.json of those fixtures, the
+frame examples of docs/local-protocol.md,
 and Fuzz/regressions/<target>/* (inputs that once crashed). Nothing here is
 committed as a binary corpus: the corpora are made afresh for every run.
 
@@ -23,7 +24,10 @@ import re
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-FIXTURES = ROOT / "Tests/SocketIOCodecTests/Fixtures"
+# The shared vectors when they are there (as the codec tests do), else the copies.
+SHARED = ROOT.parent / "shared/vectors"
+COPIES = ROOT / "Tests/SocketIOCodecTests/Fixtures"
+VECTORS = SHARED if (SHARED / "reference.json").is_file() else COPIES
 
 # Fuzz/Sources/FuzzCodec/FuzzCodec.swift `channels`, by index.
 CODEC_NONE, CODEC_BROADCAST, CODEC_ROOM, CODEC_REQUEST, CODEC_RESPONSE = 0, 1, 2, 3, 4
@@ -45,10 +49,10 @@ SPELLED_OUT = 0x7F
 
 def vectors():
     """(channel or None, payload bytes) of every fixture vector."""
-    for entry in json.loads((FIXTURES / "reference.json").read_text()):
+    for entry in json.loads((VECTORS / "reference.json").read_text()):
         if entry.get("hex"):
             yield entry.get("channel"), bytes.fromhex(entry["hex"])
-    for line in (FIXTURES / "captured.jsonl").read_text().splitlines():
+    for line in (VECTORS / "captured.jsonl").read_text().splitlines():
         if line.strip():
             entry = json.loads(line)
             if entry.get("hex"):
@@ -76,7 +80,7 @@ def route_prefix(channel):
 
 def js_strings():
     """JSON texts of the stringifier fixtures: payloads for the JSON parser."""
-    for entry in json.loads((FIXTURES / "js-stringify.json").read_text()):
+    for entry in json.loads((COPIES / "js-stringify.json").read_text()):
         if isinstance(entry.get("json"), str):
             yield entry["json"].encode()
 
