@@ -105,7 +105,13 @@ private func packetString(_ payload: [UInt8]) {
     // As ClusterMember.publishBroadcast lays out the node's broadcast.
     guard case .array(let data)? = packet.data else { return }
     let message = BroadcastMessage(
-        uid: "fuzz", data: data, namespace: packet.namespace, id: packet.id, rooms: [.name("room-a")], except: [.name("b")])
+        uid: "fuzz",
+        data: data,
+        namespace: packet.namespace,
+        id: packet.id,
+        rooms: [.name("room-a")],
+        except: [.name("b")]
+    )
     if let encoded = try? message.encode(flavor: .notepack3) {
         _ = message.channel().name
         _ = try? AdapterMessage.decode(encoded, channel: message.channel())

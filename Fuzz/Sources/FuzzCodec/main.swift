@@ -1,7 +1,7 @@
 import CFuzzDriver
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 var argc = CommandLine.argc

@@ -38,7 +38,9 @@ private let logger: Logger = {
 private func makeMember(ackPolicy: AckPolicy) -> ClusterMember {
     // A Unix path nobody listens on: the member is not started anyway.
     var configuration = ClusterMember.Configuration(
-        redis: try! RedisConfiguration(url: "unix:///nonexistent/fuzz.sock"), nodeId: "fuzz")
+        redis: try! RedisConfiguration(url: "unix:///nonexistent/fuzz.sock"),
+        nodeId: "fuzz"
+    )
     configuration.ackPolicy = ackPolicy
     configuration.namespaces = ["/", "/chat"]
     let member = ClusterMember(configuration: configuration, logger: logger) { command in

@@ -1,6 +1,6 @@
 import LocalProtocol
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Traps already found and being fixed elsewhere, skipped so the fuzzer
@@ -25,7 +25,8 @@ extension LocalFrame {
         switch self {
         case .deliver(_, _, let namespace, let socketIds, _, _):
             return [namespace] + socketIds
-        case .socketsJoin(let namespace, let socketIds, let rooms), .socketsLeave(let namespace, let socketIds, let rooms):
+        case .socketsJoin(let namespace, let socketIds, let rooms),
+            .socketsLeave(let namespace, let socketIds, let rooms):
             return [namespace] + socketIds + rooms
         case .socketsDisconnect(let namespace, let socketIds, _):
             return [namespace] + socketIds
