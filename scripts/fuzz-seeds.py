@@ -2,6 +2,8 @@
 """Builds the seed corpora of the fuzz targets (Fuzz/) from the test vectors.
 
     scripts/fuzz-seeds.py OUT_DIR
+    scripts/fuzz-seeds.py --oversized DIR   # only the 17 MiB route input (see
+                                            # Fuzz/Sources/FuzzRoute/KnownTraps.swift)
 
 writes OUT_DIR/{codec,local-frame,route}/<name> from reference.json and
 captured.jsonl (../shared/vectors, else their copies in
@@ -104,12 +106,31 @@ def long_room_join():
     return bytes([ROUTE_CHANNELS.index("socket.io-request#/#")]) + json.dumps(request).encode()
 
 
+def msgpack_string(text):
+    data = text.encode()
+    if len(data) < 32:
+        return bytes([0xA0 | len(data)]) + data
+    return b"\xdb" + len(data).to_bytes(4, "big") + data
+
+
+def oversized_deliver():
+    """A broadcast to every socket of `/` whose packet makes a DELIVER frame
+    over 16 MiB, the largest frame a connector accepts."""
+    s = msgpack_string
+    packet = b"\x83" + s("type") + b"\x02" + s("data") + b"\x92" + s("ev") + s("x" * (17 << 20)) + s("nsp") + s("/")
+    options = b"\x83" + s("rooms") + b"\x90" + s("except") + b"\x90" + s("flags") + b"\x80"
+    return bytes([ROUTE_CHANNELS.index("socket.io#/#")]) + b"\x93" + s("other1") + packet + options
+
+
 def write(directory, data):
     directory.mkdir(parents=True, exist_ok=True)
     (directory / hashlib.sha1(data).hexdigest()).write_bytes(data)
 
 
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--oversized":
+        write(pathlib.Path(sys.argv[2]), oversized_deliver())
+        return
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     out = pathlib.Path(sys.argv[1])

@@ -17,8 +17,8 @@
 #                         then keep the input in Fuzz/regressions/<target>/
 #   logs/fuzz-<target>.log
 #
-# FUZZ_ROUTE_LONG_STRINGS=1 lets the route target reach a known trap it skips
-# otherwise (see Fuzz/Sources/FuzzRoute/KnownTraps.swift).
+# FUZZ_ROUTE_LONG_STRINGS=1 and FUZZ_ROUTE_OVERSIZED_FRAMES=1 let the route
+# target reach known failures it skips otherwise (Fuzz/Sources/FuzzRoute/KnownTraps.swift).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

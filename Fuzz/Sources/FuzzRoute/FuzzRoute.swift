@@ -9,7 +9,7 @@
 // the payload. A fresh member per input keeps runs independent (requests
 // join, leave and disconnect sockets).
 //
-// FUZZ_ROUTE_LONG_STRINGS: see KnownTraps.swift.
+// FUZZ_ROUTE_LONG_STRINGS, FUZZ_ROUTE_OVERSIZED_FRAMES: see KnownTraps.swift.
 
 @_spi(Benchmarks) @testable import BusCore
 import LocalProtocol
@@ -57,8 +57,10 @@ private func makeMember(ackPolicy: AckPolicy) -> ClusterMember {
 private func frameForNode(_ command: NodeCommand) {
     let frame = NodeLinkServer.frame(for: command)
     guard KnownTraps.mayEncode(frame) else { return }
+    let encoded = frame.encoded
+    guard KnownTraps.mayCheck(encoded) else { return }
     var decoder = LocalFrameDecoder()
-    decoder.append(frame.encoded)
+    decoder.append(encoded)
     do {
         guard let decoded = try decoder.next(), decoded == frame else {
             fatalError("\(frame.name) for the node does not decode to itself")
