@@ -73,7 +73,9 @@ for target in "${TARGETS[@]}"; do
     else
         failed=$((failed + 1))
         echo "fuzz: $target FAILED (exit $status) after ${runs:-?} runs; log $log"
-        grep -E 'Fatal error|Precondition failed|ERROR: |SUMMARY: |Test unit written' "$log" | head -n 8 || true
+        # Release builds name the failure in the stack ("Swift runtime failure"), the next frame its place.
+        grep -m 2 -A 1 -E 'Fatal error|Swift runtime failure' "$log" | cut -c 1-200 || true
+        grep -E 'ERROR: |Test unit written' "$log" | head -n 4 || true
     fi
 done
 echo "fuzz: $passed passed, $failed failed"
