@@ -6,6 +6,8 @@
 #                 python-socketio node and client, a busctl walk-through
 #   make test     install what is missing (incl. Python test tools), build and run all tests
 #   make install  build (release) and install busd and busctl under PREFIX (/usr/local)
+#   make fuzz     build the libFuzzer targets (Fuzz/) and run each for FUZZ_SECONDS
+#                 (default 300); `make test` runs them 20 s each
 #
 # Variables: SWIFT (the swift driver), BUILD_DIR (SwiftPM scratch path),
 # SWIFT_FLAGS (extra flags for every swift build/test), TEST_FLAGS (extra
@@ -28,7 +30,7 @@ SPM := --scratch-path $(BUILD_DIR) $(SWIFT_FLAGS)
 
 PREFIX ?= /usr/local
 
-.PHONY: install demo test build release bench bench-all format lint clean deps deps-test
+.PHONY: install demo test build release bench bench-all fuzz format lint clean deps deps-test
 
 deps:
 	scripts/ensure-deps.sh
@@ -48,6 +50,12 @@ demo:
 test: deps-test
 	SWIFT="$(SWIFT)" BUILD_DIR="$(BUILD_DIR)" SWIFT_FLAGS="$(SWIFT_FLAGS)" TEST_FLAGS="$(TEST_FLAGS)" \
 		LOG_DIR="$(LOG_DIR)" scripts/run-tests.py
+
+# libFuzzer targets, built apart in .build-fuzz (scripts/fuzz.sh says where
+# corpora, crash inputs and logs go).
+FUZZ_SECONDS ?= 300
+fuzz: deps
+	SWIFT="$(SWIFT)" scripts/fuzz.sh $(FUZZ_SECONDS)
 
 build: deps
 	$(SWIFT) build $(SPM)
@@ -86,4 +94,4 @@ lint:
 	$(SWIFT) format lint --recursive Sources Tests
 
 clean:
-	rm -rf $(BUILD_DIR) bench/.build
+	rm -rf $(BUILD_DIR) bench/.build .build-fuzz

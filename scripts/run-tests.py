@@ -84,6 +84,8 @@ def suites(setting):
             counts.parse_pytest,
             {**peers, "CHAOS_OUTAGES": os.environ.get("CHAOS_OUTAGES", "5")},
         ),
+        # 20 s of each libFuzzer target (Fuzz/); `make fuzz` runs them longer.
+        Suite("fuzz", ["scripts/fuzz.sh", "20"], "fuzz.log", counts.parse_fuzz, {**peers, "SWIFT": swift[0]}),
         Suite("test summary parser", pytest + ["scripts/tests"], "summary-parser.log", counts.parse_pytest, peers),
     ]
 

@@ -128,6 +128,18 @@ def parse_validate(text, exit_code=0):
     return None
 
 
+FUZZ_SUMMARY = re.compile(r"^fuzz: (\d+) passed, (\d+) failed\s*$")
+
+
+def parse_fuzz(text, exit_code=0):
+    """scripts/fuzz.sh: one test per fuzz target."""
+    for line in reversed(lines_of(text)):
+        m = FUZZ_SUMMARY.match(line)
+        if m:
+            return Counts(int(m[1]), int(m[2]), 0)
+    return None
+
+
 def parse_one_check(text, exit_code=0):
     """A runner that prints no counts (a bounded fuzz run, a script): the
     whole run is one test, passed when it exits with 0."""

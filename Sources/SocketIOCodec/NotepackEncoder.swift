@@ -70,22 +70,28 @@ extension Notepack {
     }
 
     private static func encodeDate(_ ms: Double, flavor: NotepackFlavor, into writer: MsgPackWriter) {
-        guard ms.isFinite else {
+        // JavaScript has no Date beyond ±8.64e15 ms (TimeClip makes it an
+        // invalid one), though msgpack can carry one (a decoded int64 of ms
+        // or of seconds): written as an invalid Date is. NaN fails the test too.
+        guard ms.magnitude <= JSDate.maxTimeValue else {
             // An invalid Date: notepack 2 writes NaN's truncation (0); nothing
             // better is defined, so both flavors write nil.
             writer.packNil()
             return
         }
+        // A Date holds whole ms (TimeClip truncates, as JSDate prints), exact
+        // in Int64 in range; the nanoseconds come from integers, so they stay
+        // in 0..<1e9 whatever a division of doubles would have rounded to.
+        let millis = Int64(ms.rounded(.towardZero))
         switch flavor {
         case .notepack2:
-            let millis = Int64(ms)
             var data = [UInt8](repeating: 0, count: 8)
             for i in 0..<8 { data[i] = UInt8(truncatingIfNeeded: millis >> (56 - 8 * i)) }
             writer.packExtension(type: 0, data: data)
         case .notepack3:
-            let seconds = (ms / 1000).rounded(.down)
-            let nanoseconds = UInt32((ms - seconds * 1000) * 1_000_000)
-            writer.packTimestamp(seconds: Int64(seconds), nanoseconds: nanoseconds)
+            let seconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
+            let nanoseconds = UInt32(millis - seconds * 1000) * 1_000_000
+            writer.packTimestamp(seconds: seconds, nanoseconds: nanoseconds)
         }
     }
 }

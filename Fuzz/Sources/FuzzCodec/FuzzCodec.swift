@@ -1,0 +1,130 @@
+// Fuzz target: the adapter codec (Redis → busd payloads, and the packet
+// strings a node hands over).
+//
+// Input: byte 0 picks the channel the payload arrived on (low 3 bits, see
+// `channels`) and the notepack flavor (bit 3); the rest is the payload. The
+// payload goes through every decoder busd runs on such bytes, and whatever
+// decodes is encoded again and decoded again: nothing may trap.
+
+import MsgPack
+import SocketIOCodec
+
+private let channels: [AdapterChannel?] = [
+    nil,
+    .broadcast(key: "socket.io", namespace: "/", room: nil),
+    .broadcast(key: "socket.io", namespace: "/", room: "room-a"),
+    .request(key: "socket.io", namespace: "/"),
+    .response(key: "socket.io", namespace: "/", uid: nil),
+    .response(key: "socket.io", namespace: "/", uid: "aB3dE5"),
+    .broadcast(key: "socket.io", namespace: "/chat", room: nil),
+    .request(key: "socket.io", namespace: "/chat"),
+]
+
+// One per process, as busd keeps one per subscriber thread.
+nonisolated(unsafe) private let decoders = [BroadcastDecoder(flavor: .notepack2), BroadcastDecoder(flavor: .notepack3)]
+nonisolated(unsafe) private var delivery = BroadcastDelivery()
+
+// Exported too: libFuzzer's runtime refers to the symbol.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzCodec(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let data, size > 0 else { return 0 }
+    let selector = data[0]
+    let payload = Array(UnsafeBufferPointer(start: data + 1, count: size - 1))
+    let channel = channels[Int(selector & 7)]
+    let flavor: NotepackFlavor = selector & 8 == 0 ? .notepack3 : .notepack2
+
+    adapterMessage(payload, channel: channel, flavor: flavor)
+    broadcastDelivery(payload, flavor: flavor)
+    json(payload)
+    packetString(payload)
+    ackInjection(payload)
+    msgPack(payload)
+    return 0
+}
+
+/// What the subscriber decodes for request channels (and busctl for any).
+private func adapterMessage(_ payload: [UInt8], channel: AdapterChannel?, flavor: NotepackFlavor) {
+    guard let message = try? AdapterMessage.decode(payload, channel: channel, flavor: flavor) else { return }
+    switch message {
+    case .broadcast(let broadcast):
+        _ = broadcast.socketIOPacket
+        _ = (broadcast.rooms, broadcast.except, broadcast.deliveryRequest, broadcast.compress)
+        _ = try? broadcast.validate()
+        if let encoded = try? broadcast.encode(flavor: flavor) {
+            _ = try? AdapterMessage.decode(encoded, channel: channel, flavor: flavor)
+        }
+    case .request(let request):
+        _ = request.typeName
+        reencode(request.value, encoding: request.encoding, flavor: flavor)
+    case .response(let response):
+        reencode(response.value, encoding: response.encoding, flavor: flavor)
+    case .cluster(let cluster):
+        _ = (cluster.typeName, cluster.broadcast)
+        reencode(cluster.value, encoding: cluster.encoding, flavor: flavor)
+    }
+}
+
+private func reencode(_ value: JSValue, encoding: PayloadEncoding, flavor: NotepackFlavor) {
+    switch encoding {
+    case .json:
+        guard let text = JSONStringifier.string(value) else { return }
+        _ = try? JSONParser().parse(Array(text.utf8))
+    case .msgpack:
+        guard let bytes = try? Notepack.encode(value, flavor: flavor) else { return }
+        _ = try? AdapterMessage.decodeValue(bytes, encoding: .msgpack, flavor: flavor)
+    }
+}
+
+/// busd's broadcast path: straight into a delivery, then the packet it
+/// would hand to its node read back as socket.io-parser would.
+private func broadcastDelivery(_ payload: [UInt8], flavor: NotepackFlavor) {
+    let decoder = decoders[flavor == .notepack2 ? 0 : 1]
+    guard (try? decoder.decode(payload, into: &delivery)) != nil else { return }
+    _ = delivery.rooms.map(\.description)
+    _ = delivery.except.map(\.description)
+    if let packet = try? PacketDecoder.decode(delivery.packet, attachments: delivery.attachments) {
+        _ = PacketEncoder(parser: .v4).encode(packet)
+    }
+    _ = try? AckIdInjector.inject(AckIdInjector.maximumId, into: delivery.packet)
+}
+
+private func json(_ payload: [UInt8]) {
+    guard let value = try? JSONParser().parse(payload) else { return }
+    if let text = JSONStringifier.string(value) { _ = try? JSONParser().parse(Array(text.utf8)) }
+    _ = JSONStringifier.string(value, binary: .placeholders)
+    _ = try? Notepack.encode(value)
+}
+
+/// The node's own broadcasts arrive as socket.io-parser packet strings.
+private func packetString(_ payload: [UInt8]) {
+    guard let packet = try? PacketDecoder.decode(payload) else { return }
+    for parser in PacketEncoder.Parser.allCases {
+        let encoded = PacketEncoder(parser: parser, normalizesLegacyBinaryTypes: true).encode(packet)
+        _ = try? PacketDecoder.decode(encoded.text, attachments: encoded.attachments)
+    }
+    // As ClusterMember.publishBroadcast lays out the node's broadcast.
+    guard case .array(let data)? = packet.data else { return }
+    let message = BroadcastMessage(
+        uid: "fuzz",
+        data: data,
+        namespace: packet.namespace,
+        id: packet.id,
+        rooms: [.name("room-a")],
+        except: [.name("b")]
+    )
+    if let encoded = try? message.encode(flavor: .notepack3) {
+        _ = message.channel().name
+        _ = try? AdapterMessage.decode(encoded, channel: message.channel())
+    }
+}
+
+private func ackInjection(_ payload: [UInt8]) {
+    _ = try? AckIdInjector.insertionPoint(in: payload.span)
+    _ = try? AckIdInjector.inject(1, into: payload)
+}
+
+/// The plain msgpack view (busctl's inspect), written back out.
+private func msgPack(_ payload: [UInt8]) {
+    guard let value = try? MsgPackReader().decode(payload) else { return }
+    _ = try? MsgPackWriter.encode(value)
+}
