@@ -35,6 +35,9 @@ def output(name):
         (counts.parse_pytest, "pytest-failed.txt", counts.Counts(1, 2, 2)),
         (counts.parse_pytest, "pytest-none.txt", None),
         (counts.parse_validate, "deploy-passed.txt", counts.Counts(13, 0, 1)),
+        # scripts/fuzz.sh: one test per fuzz target.
+        (counts.parse_fuzz, "fuzz-passed.txt", counts.Counts(3, 0, 0)),
+        (counts.parse_fuzz, "fuzz-failed.txt", counts.Counts(2, 1, 0)),
     ],
 )
 def test_captured_outputs(parse, name, expected):
@@ -42,7 +45,7 @@ def test_captured_outputs(parse, name, expected):
 
 
 def test_no_count_is_one_failure():
-    for parse in (counts.parse_swift, counts.parse_node, counts.parse_pytest, counts.parse_validate):
+    for parse in (counts.parse_swift, counts.parse_node, counts.parse_pytest, counts.parse_validate, counts.parse_fuzz):
         assert parse("error: compile command failed\n") is None
     assert counts.settle(None, 1) == counts.Counts(0, 1, 0)
     assert counts.settle(None, 0) == counts.Counts(0, 1, 0)
