@@ -76,6 +76,17 @@ def suites(setting):
             console_tail=9,
         ),
         Suite("python connector", pytest + ["clients/python/tests"], "python-connector.log", counts.parse_pytest, peers),
+        # The connector against the declared python-socketio floor and 5.14 (no is_sid_room there).
+        *[
+            Suite(
+                f"python connector, python-socketio {version}",
+                ["scripts/python-socketio-versions.sh", version],
+                f"python-connector-{version}.log",
+                counts.parse_pytest,
+                peers,
+            )
+            for version in ("5.12.0", "5.14.0")
+        ],
         Suite("end-to-end", pytest + ["Tests/EndToEnd"], "e2e.log", counts.parse_pytest, peers),
         Suite(
             "chaos",

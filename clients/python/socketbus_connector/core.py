@@ -125,6 +125,12 @@ class SocketbusCore:
             return "transport close"
         return "namespace disconnect"
 
+    def _is_sid_room(self, namespace, room):
+        """Whether `room` is a socket's own room (its sid) on this node.
+        python-socketio has is_sid_room only from 5.15 on; every 5.x from the
+        floor (5.10) keeps the connected sids in rooms[namespace][None]."""
+        return room in self.rooms.get(namespace, {}).get(None, {})
+
     # --- outbound: broadcasts ------------------------------------------------------
 
     def _broadcast_frame(self, event, data, namespace, room, skip_sid):
@@ -137,7 +143,7 @@ class SocketbusCore:
             rooms = list(room)
         # Addressed only to sockets of this node (their sid rooms): the
         # cluster has nothing to do with it.
-        if rooms and all(self.is_sid_room(namespace, r) for r in rooms):
+        if rooms and all(self._is_sid_room(namespace, r) for r in rooms):
             return None
         if skip_sid is None:
             skip = []
