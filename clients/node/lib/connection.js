@@ -292,9 +292,11 @@ class BusConnection extends EventEmitter {
 
   // A listener's exception (user code in socket.join, say) must not end the session.
   dispatch(event, value) {
-    for (const listener of this.listeners(event)) {
+    // rawListeners: a once() listener's wrapper, which removes itself when
+    // called (listeners() would give the bare function, run on every event).
+    for (const listener of this.rawListeners(event)) {
       try {
-        listener(value);
+        listener.call(this, value);
       } catch (err) {
         this.counters.handlerErrors++;
         this.logger.warn(`error while handling ${value && value.type ? value.type : event}: ${err && err.stack}`);

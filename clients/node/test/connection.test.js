@@ -191,6 +191,20 @@ test("after busd drops the link: 'down', reconnect, 'ready' again", async (t) =>
   assert.equal(bus.counters.sessions, 2);
 });
 
+test("a once('ready') listener runs once, not again on the reconnect", async (t) => {
+  const { busd, bus } = await setUp(t);
+  let once = 0;
+  let every = 0;
+  bus.once("ready", () => once++);
+  bus.on("ready", () => every++);
+  bus.start();
+  await waitFor(() => bus.connected);
+  busd.dropConnection();
+  await waitFor(() => every === 2, { what: "the second 'ready'" });
+  assert.equal(once, 1);
+  assert.equal(bus.listenerCount("ready"), 1);
+});
+
 test("node events are not sent without a session (the resync covers them)", async (t) => {
   const { bus } = await setUp(t);
   assert.equal(bus.send({ type: "SOCKET_LEAVE", namespace: "/", socketId: "s", rooms: ["r"] }), false);
