@@ -39,7 +39,9 @@ public enum EmailMessage {
             "X-Socketbus-Fingerprint: " + WebhookPayload.fingerprint(event.labels),
         ]
         // Mail filters can match the notices of one outage on this header.
-        if !event.isTest && event.kind != .notice { headers.append("X-Socketbus-Outage-Start: " + AlertTimestamp.rfc3339(event.startsAt)) }
+        if !event.isTest && event.kind != .notice {
+            headers.append("X-Socketbus-Outage-Start: " + AlertTimestamp.rfc3339(event.startsAt))
+        }
         let lines = headers + [""] + body(event)
         return lines.joined(separator: "\r\n") + "\r\n"
     }

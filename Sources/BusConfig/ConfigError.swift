@@ -31,7 +31,9 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The bytes of a file, or the reason it cannot be read as `strerror`
     /// says it (Foundation's wording differs between platforms).
     static func readFile(_ path: String) -> Result<[UInt8], FileReadFailure> {
-        guard let file = fopen(path, "rb") else { return .failure(FileReadFailure(reason: String(cString: strerror(errno)))) }
+        guard let file = fopen(path, "rb") else {
+            return .failure(FileReadFailure(reason: String(cString: strerror(errno))))
+        }
         defer { fclose(file) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)

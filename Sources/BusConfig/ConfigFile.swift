@@ -33,7 +33,9 @@ public struct ConfigFile: Sendable {
     /// does. With `keepingProblems`, only a file that cannot be read as a
     /// whole throws; its entries' problems are in ``problems``.
     public static func named(
-        byFlag path: String?, environment: [String: String], keepingProblems: Bool = false
+        byFlag path: String?,
+        environment: [String: String],
+        keepingProblems: Bool = false
     ) throws(ConfigError) -> ConfigFile? {
         guard let path = path ?? environment["SOCKETBUS_CONFIG"], !path.isEmpty else { return nil }
         return try ConfigFile(path: path, keepingProblems: keepingProblems)
@@ -48,7 +50,11 @@ public struct ConfigFile: Sendable {
             }
             try self.init(path: path, text: text, keepingProblems: keepingProblems)
         case .failure(let failure):
-            throw ConfigError(key: "config", source: .file(path: path, line: nil), reason: "cannot be read (\(failure.reason))")
+            throw ConfigError(
+                key: "config",
+                source: .file(path: path, line: nil),
+                reason: "cannot be read (\(failure.reason))"
+            )
         }
     }
 
@@ -60,11 +66,19 @@ public struct ConfigFile: Sendable {
             root = try Yams.compose(yaml: text)
         } catch {
             let (reason, line) = Self.yamlProblem(error)
-            throw ConfigError(key: "config", source: .file(path: path, line: line), reason: "is not valid YAML: \(reason)")
+            throw ConfigError(
+                key: "config",
+                source: .file(path: path, line: line),
+                reason: "is not valid YAML: \(reason)"
+            )
         }
         guard let root else { return }  // an empty file sets nothing
         guard case .mapping(let mapping) = root else {
-            throw ConfigError(key: "config", source: .file(path: path, line: root.mark?.line), reason: "must be a mapping of settings")
+            throw ConfigError(
+                key: "config",
+                source: .file(path: path, line: root.mark?.line),
+                reason: "must be a mapping of settings"
+            )
         }
         flatten(mapping, prefix: "")
         if !keepingProblems, let first = problems.first { throw first }
@@ -94,11 +108,19 @@ public struct ConfigFile: Sendable {
         }
         guard let spec = SettingsCatalog.byKey[key] else {
             throw SettingsCatalog.isSection(key)
-                ? error(key, line, "is a section: give its settings under it (e.g. \(SettingsCatalog.example(in: key)))")
+                ? error(
+                    key,
+                    line,
+                    "is a section: give its settings under it (e.g. \(SettingsCatalog.example(in: key)))"
+                )
                 : unknown(key, line)
         }
         guard spec.allowedInFile else {
-            throw error(key, line, "secrets are not read from the config file: use \(key)_file or \(spec.environmentVariable)")
+            throw error(
+                key,
+                line,
+                "secrets are not read from the config file: use \(key)_file or \(spec.environmentVariable)"
+            )
         }
         if entries[key] != nil { throw error(key, line, "is set twice") }
         switch value {
@@ -109,7 +131,9 @@ public struct ConfigFile: Sendable {
             guard spec.kind == .list else { throw error(key, line, "takes one value, not a list") }
             var values: [String] = []
             for item in sequence {
-                guard case .scalar(let scalar) = item else { throw error(key, item.mark?.line ?? line, "list items must be plain values") }
+                guard case .scalar(let scalar) = item else {
+                    throw error(key, item.mark?.line ?? line, "list items must be plain values")
+                }
                 values.append(scalar.string)
             }
             entries[key] = Entry(values: values, line: line)

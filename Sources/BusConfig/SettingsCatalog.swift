@@ -8,163 +8,293 @@ public enum SettingsCatalog {
 
     /// By flag name (without dashes).
     public static let byFlag: [String: SettingSpec] = Dictionary(
-        uniqueKeysWithValues: all.compactMap { spec in spec.flag.map { ($0, spec) } })
+        uniqueKeysWithValues: all.compactMap { spec in spec.flag.map { ($0, spec) } }
+    )
 
     static let node: [SettingSpec] = [
         SettingSpec(
-            "node.id", flag: "node-id",
+            "node.id",
+            flag: "node-id",
             help: "This node's id in the registry. Default: the host name and the socket file's name, "
                 + "`<host>/<socket name without .sock>` (e.g. `web1/busd`): stable across restarts, "
-                + "so a restarted busd takes its entries back."),
+                + "so a restarted busd takes its entries back."
+        ),
         SettingSpec(
-            "node.namespaces", flag: "namespace", kind: .list, default: "/",
-            help: "Namespaces the node serves (more are added as its sockets connect)."),
+            "node.namespaces",
+            flag: "namespace",
+            kind: .list,
+            default: "/",
+            help: "Namespaces the node serves (more are added as its sockets connect)."
+        ),
         SettingSpec(
-            "log.level", flag: "log-level", default: "info",
-            help: "trace, debug, info, notice, warning, error or critical."),
+            "log.level",
+            flag: "log-level",
+            default: "info",
+            help: "trace, debug, info, notice, warning, error or critical."
+        ),
     ]
 
     static let redis: [SettingSpec] = [
         SettingSpec(
-            "redis.url", flag: "redis", default: "redis://127.0.0.1:6379",
+            "redis.url",
+            flag: "redis",
+            default: "redis://127.0.0.1:6379",
             help: "`redis://[user@]host:port/db` or `unix:///path?db=N`. A password here is accepted but "
-                + "shows in `ps`; prefer `redis.password_file` or `SOCKETBUS_REDIS_PASSWORD`."),
+                + "shows in `ps`; prefer `redis.password_file` or `SOCKETBUS_REDIS_PASSWORD`."
+        ),
         SettingSpec(
-            "redis.password", flag: nil, secret: true,
-            help: "The Redis password (environment only)."),
+            "redis.password",
+            flag: nil,
+            secret: true,
+            help: "The Redis password (environment only)."
+        ),
         SettingSpec(
-            "redis.password_file", flag: "redis-password-file",
-            help: "A file holding the Redis password (read at start; a trailing line break is ignored)."),
+            "redis.password_file",
+            flag: "redis-password-file",
+            help: "A file holding the Redis password (read at start; a trailing line break is ignored)."
+        ),
         SettingSpec(
-            "redis.timeout", flag: "redis-timeout", default: "2s",
-            help: "Connect and command time-out; also how long an unanswered PING may wait."),
+            "redis.timeout",
+            flag: "redis-timeout",
+            default: "2s",
+            help: "Connect and command time-out; also how long an unanswered PING may wait."
+        ),
         SettingSpec(
-            "redis.retry_initial", flag: "redis-retry-initial", default: "50ms",
-            help: "First delay before reconnecting; it doubles per failed attempt."),
+            "redis.retry_initial",
+            flag: "redis-retry-initial",
+            default: "50ms",
+            help: "First delay before reconnecting; it doubles per failed attempt."
+        ),
         SettingSpec(
-            "redis.retry_max", flag: "redis-retry-max", default: "500ms",
-            help: "Cap of the reconnection delay (each delay is drawn from its upper half: jitter)."),
+            "redis.retry_max",
+            flag: "redis-retry-max",
+            default: "500ms",
+            help: "Cap of the reconnection delay (each delay is drawn from its upper half: jitter)."
+        ),
         SettingSpec(
-            "redis.subscriber_backlog", flag: "subscriber-backlog", default: "67108864",
+            "redis.subscriber_backlog",
+            flag: "subscriber-backlog",
+            default: "67108864",
             help: "Bytes of adapter messages read from Redis and not yet routed (64 MiB). busd reads as fast "
                 + "as Redis sends, so Redis never cuts it for falling behind; what does not fit is dropped "
-                + "and counted (`socketbus_messages_dropped_total{reason=\"subscriber_backlog\"}`)."),
+                + "and counted (`socketbus_messages_dropped_total{reason=\"subscriber_backlog\"}`)."
+        ),
         SettingSpec(
-            "redis.adapter_key", flag: "adapter-key", default: "socket.io",
-            help: "The Socket.IO Redis adapter's channel prefix (its `key` option)."),
+            "redis.adapter_key",
+            flag: "adapter-key",
+            default: "socket.io",
+            help: "The Socket.IO Redis adapter's channel prefix (its `key` option)."
+        ),
         SettingSpec(
-            "redis.prefix", flag: "prefix", default: "socketbus",
-            help: "Prefix of socketbus's own keys and channels in Redis."),
+            "redis.prefix",
+            flag: "prefix",
+            default: "socketbus",
+            help: "Prefix of socketbus's own keys and channels in Redis."
+        ),
         SettingSpec(
-            "registry.liveness_ttl", flag: "liveness-ttl", default: "15s",
-            help: "How long a silent node counts as alive; then another busd removes its entries."),
+            "registry.liveness_ttl",
+            flag: "liveness-ttl",
+            default: "15s",
+            help: "How long a silent node counts as alive; then another busd removes its entries."
+        ),
         SettingSpec(
-            "outbound.buffer", flag: "outbound-buffer", default: "100000",
-            help: "Commands for Redis (node broadcasts, delivery records) kept while Redis is away."),
+            "outbound.buffer",
+            flag: "outbound-buffer",
+            default: "100000",
+            help: "Commands for Redis (node broadcasts, delivery records) kept while Redis is away."
+        ),
         SettingSpec(
-            "outbound.overflow", flag: "outbound-overflow", default: "drop-oldest",
-            help: "When that buffer is full: `drop-oldest` or `drop-newest`."),
+            "outbound.overflow",
+            flag: "outbound-overflow",
+            default: "drop-oldest",
+            help: "When that buffer is full: `drop-oldest` or `drop-newest`."
+        ),
     ]
 
     static let local: [SettingSpec] = [
         SettingSpec(
-            "socket.path", flag: "socket", default: "/run/socketbus/busd.sock",
-            help: "The Unix socket the node's connector connects to."),
+            "socket.path",
+            flag: "socket",
+            default: "/run/socketbus/busd.sock",
+            help: "The Unix socket the node's connector connects to."
+        ),
         SettingSpec(
-            "socket.mode", flag: "socket-mode", default: "0660",
-            help: "File mode of that socket, octal."),
+            "socket.mode",
+            flag: "socket-mode",
+            default: "0660",
+            help: "File mode of that socket, octal."
+        ),
         SettingSpec(
-            "socket.max_connections", flag: "socket-max-connections", default: "8",
+            "socket.max_connections",
+            flag: "socket-max-connections",
+            default: "8",
             help: "Connector connections served at once (a node has one or a few); more are refused "
-                + "with an ERROR frame before any thread is started for them."),
+                + "with an ERROR frame before any thread is started for them."
+        ),
         SettingSpec(
-            "socket.handshake_timeout", flag: "socket-handshake-timeout", default: "5s",
-            help: "How long a new connection may take to send HELLO before it is closed."),
+            "socket.handshake_timeout",
+            flag: "socket-handshake-timeout",
+            default: "5s",
+            help: "How long a new connection may take to send HELLO before it is closed."
+        ),
         SettingSpec(
-            "socket.queue_budget", flag: "socket-queue-budget", default: "64",
+            "socket.queue_budget",
+            flag: "socket-queue-budget",
+            default: "64",
             help: "MiB queued for the node over all its connections (at least 17: one largest frame), each "
                 + "connection holding at most an equal share of it (so one that stops reading cannot starve the "
-                + "others); frames past it are dropped and counted (`node_backlog`)."),
+                + "others); frames past it are dropped and counted (`node_backlog`)."
+        ),
         SettingSpec(
-            "acks.policy", flag: "ack-policy", default: "requested",
-            help: "Which broadcasts get an ack id: `all`, `requested` or `none`."),
+            "acks.policy",
+            flag: "ack-policy",
+            default: "requested",
+            help: "Which broadcasts get an ack id: `all`, `requested` or `none`."
+        ),
         SettingSpec(
-            "acks.timeout", flag: "ack-timeout", default: "30s",
-            help: "Longest wait for a client's ack; publishers may ask for less."),
+            "acks.timeout",
+            flag: "ack-timeout",
+            default: "30s",
+            help: "Longest wait for a client's ack; publishers may ask for less."
+        ),
         SettingSpec(
-            "acks.retention", flag: "confirmation-ttl", default: "1h",
-            help: "How long delivery records stay in Redis."),
+            "acks.retention",
+            flag: "confirmation-ttl",
+            default: "1h",
+            help: "How long delivery records stay in Redis."
+        ),
         SettingSpec(
-            "drain.deadline", flag: "drain-deadline", default: "10s",
-            help: "On SIGTERM/SIGINT: the longest busd takes to flush and leave before it exits."),
+            "drain.deadline",
+            flag: "drain-deadline",
+            default: "10s",
+            help: "On SIGTERM/SIGINT: the longest busd takes to flush and leave before it exits."
+        ),
     ]
 
     static let http: [SettingSpec] = [
         SettingSpec(
-            "http.listen", flag: "http", default: "127.0.0.1:9477",
+            "http.listen",
+            flag: "http",
+            default: "127.0.0.1:9477",
             help: "`host:port` of `/healthz`, `/readyz` and `/metrics`; `off` turns them off. "
-                + "Loopback by default: nothing is served on public interfaces unless asked."),
+                + "Loopback by default: nothing is served on public interfaces unless asked."
+        )
     ]
 
     static let alerts: [SettingSpec] = [
         SettingSpec(
-            "alerts.grace", flag: "alert-grace", default: "10s",
-            help: "How long Redis must stay unreachable before the first alert."),
+            "alerts.grace",
+            flag: "alert-grace",
+            default: "10s",
+            help: "How long Redis must stay unreachable before the first alert."
+        ),
         SettingSpec(
-            "alerts.repeat", flag: "alert-repeat", default: "1h",
-            help: "How often the alert repeats while the outage lasts; `0` for never."),
+            "alerts.repeat",
+            flag: "alert-repeat",
+            default: "1h",
+            help: "How often the alert repeats while the outage lasts; `0` for never."
+        ),
         SettingSpec(
-            "alerts.role", flag: "alert-role", default: "elected",
-            help: "Which busd sends: `elected` (the first `alerts.senders` node ids), `always` or `never`."),
+            "alerts.role",
+            flag: "alert-role",
+            default: "elected",
+            help: "Which busd sends: `elected` (the first `alerts.senders` node ids), `always` or `never`."
+        ),
         SettingSpec(
-            "alerts.senders", flag: "alert-senders", default: "1",
-            help: "With role `elected`: how many nodes of the cluster send alerts."),
+            "alerts.senders",
+            flag: "alert-senders",
+            default: "1",
+            help: "With role `elected`: how many nodes of the cluster send alerts."
+        ),
         SettingSpec(
-            "alerts.smtp.url", flag: "smtp-url",
-            help: "Mail server: `smtp://host:port` (STARTTLS per `alerts.smtp.starttls`) or `smtps://host:port`."),
+            "alerts.smtp.url",
+            flag: "smtp-url",
+            help: "Mail server: `smtp://host:port` (STARTTLS per `alerts.smtp.starttls`) or `smtps://host:port`."
+        ),
         SettingSpec(
-            "alerts.smtp.starttls", flag: "smtp-starttls", default: "try",
-            help: "STARTTLS on `smtp://` URLs: `off`, `try` or `require`."),
+            "alerts.smtp.starttls",
+            flag: "smtp-starttls",
+            default: "try",
+            help: "STARTTLS on `smtp://` URLs: `off`, `try` or `require`."
+        ),
         SettingSpec("alerts.smtp.user", flag: "smtp-user", help: "SMTP AUTH user name."),
         SettingSpec(
-            "alerts.smtp.password", flag: nil, secret: true,
-            help: "The SMTP password (environment only)."),
+            "alerts.smtp.password",
+            flag: nil,
+            secret: true,
+            help: "The SMTP password (environment only)."
+        ),
         SettingSpec(
-            "alerts.smtp.password_file", flag: "smtp-password-file",
-            help: "A file holding the SMTP password."),
+            "alerts.smtp.password_file",
+            flag: "smtp-password-file",
+            help: "A file holding the SMTP password."
+        ),
         SettingSpec("alerts.smtp.from", flag: "smtp-from", help: "Sender address, e.g. `busd@example.com`."),
         SettingSpec("alerts.smtp.to", flag: "smtp-to", kind: .list, help: "Recipient addresses."),
         SettingSpec(
-            "alerts.smtp.ca_file", flag: "smtp-ca-file",
-            help: "PEM file of the CA(s) to trust for the mail server."),
+            "alerts.smtp.ca_file",
+            flag: "smtp-ca-file",
+            help: "PEM file of the CA(s) to trust for the mail server."
+        ),
         SettingSpec(
-            "alerts.smtp.insecure", flag: "smtp-insecure", kind: .boolean, default: "false",
-            help: "Do not verify the mail server's certificate (tests, self-signed servers)."),
+            "alerts.smtp.insecure",
+            flag: "smtp-insecure",
+            kind: .boolean,
+            default: "false",
+            help: "Do not verify the mail server's certificate (tests, self-signed servers)."
+        ),
         SettingSpec(
-            "alerts.smtp.timeout", flag: "smtp-timeout", default: "10s", help: "Time-out of one SMTP attempt."),
+            "alerts.smtp.timeout",
+            flag: "smtp-timeout",
+            default: "10s",
+            help: "Time-out of one SMTP attempt."
+        ),
         SettingSpec(
-            "alerts.smtp.retries", flag: "smtp-retries", default: "2",
-            help: "SMTP retries after a failed attempt (0-10)."),
+            "alerts.smtp.retries",
+            flag: "smtp-retries",
+            default: "2",
+            help: "SMTP retries after a failed attempt (0-10)."
+        ),
         SettingSpec(
-            "alerts.webhook.urls", flag: "webhook-url", kind: .list,
-            help: "URLs the alert is POSTed to as JSON."),
+            "alerts.webhook.urls",
+            flag: "webhook-url",
+            kind: .list,
+            help: "URLs the alert is POSTed to as JSON."
+        ),
         SettingSpec(
-            "alerts.webhook.token", flag: nil, secret: true,
-            help: "A bearer token for the webhooks (environment only)."),
+            "alerts.webhook.token",
+            flag: nil,
+            secret: true,
+            help: "A bearer token for the webhooks (environment only)."
+        ),
         SettingSpec(
-            "alerts.webhook.token_file", flag: "webhook-token-file",
-            help: "A file holding a bearer token for the webhooks."),
+            "alerts.webhook.token_file",
+            flag: "webhook-token-file",
+            help: "A file holding a bearer token for the webhooks."
+        ),
         SettingSpec(
-            "alerts.webhook.timeout", flag: "webhook-timeout", default: "5s",
-            help: "Time-out of one webhook attempt."),
+            "alerts.webhook.timeout",
+            flag: "webhook-timeout",
+            default: "5s",
+            help: "Time-out of one webhook attempt."
+        ),
         SettingSpec(
-            "alerts.webhook.retries", flag: "webhook-retries", default: "2",
-            help: "Webhook retries after a failed attempt (0-10)."),
+            "alerts.webhook.retries",
+            flag: "webhook-retries",
+            default: "2",
+            help: "Webhook retries after a failed attempt (0-10)."
+        ),
         SettingSpec(
-            "alerts.webhook.ca_file", flag: "webhook-ca-file",
-            help: "PEM file of the CA(s) to trust for https webhooks."),
+            "alerts.webhook.ca_file",
+            flag: "webhook-ca-file",
+            help: "PEM file of the CA(s) to trust for https webhooks."
+        ),
         SettingSpec(
-            "alerts.webhook.insecure", flag: "webhook-insecure", kind: .boolean, default: "false",
-            help: "Do not verify the webhooks' certificates."),
+            "alerts.webhook.insecure",
+            flag: "webhook-insecure",
+            kind: .boolean,
+            default: "false",
+            help: "Do not verify the webhooks' certificates."
+        ),
     ]
 }

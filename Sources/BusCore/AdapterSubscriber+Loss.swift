@@ -13,13 +13,15 @@ extension AdapterSubscriber {
                 dropping = true
                 logger.error(
                     "subscriber backlog full: messages from Redis are dropped until routing catches up",
-                    metadata: ["limit_bytes": "\(backlog.limit)", "dropped_total": "\(total)"])
+                    metadata: ["limit_bytes": "\(backlog.limit)", "dropped_total": "\(total)"]
+                )
             }
         } else if dropping {
             dropping = false
             logger.notice(
                 "subscriber backlog has room again",
-                metadata: ["dropped_total": "\(backlog.dropped.load(ordering: .relaxed))"])
+                metadata: ["dropped_total": "\(backlog.dropped.load(ordering: .relaxed))"]
+            )
         }
     }
 
@@ -30,7 +32,9 @@ extension AdapterSubscriber {
         do {
             let reply = try connection.command(["INFO"])
             figures = reply.string.flatMap(SubscriberCut.ServerFigures.init(info:))
-            if figures == nil { logger.debug("no run_id in INFO: a cut by Redis cannot be told apart", metadata: ["reply": "\(reply)"]) }
+            if figures == nil {
+                logger.debug("no run_id in INFO: a cut by Redis cannot be told apart", metadata: ["reply": "\(reply)"])
+            }
         } catch {
             logger.debug("INFO failed: a cut by Redis cannot be told apart: \(error)")
             figures = nil
@@ -38,7 +42,9 @@ extension AdapterSubscriber {
         defer { lastFigures = figures }
         guard lastClosedByRedis else { return }
         guard let before = lastFigures, let after = figures else {
-            logger.warning("Redis closed the subscriber; whether it was cut for falling behind is unknown (no INFO figures)")
+            logger.warning(
+                "Redis closed the subscriber; whether it was cut for falling behind is unknown (no INFO figures)"
+            )
             return
         }
         if let cut = SubscriberCut.judge(before: before, after: after) { onCut(cut) }

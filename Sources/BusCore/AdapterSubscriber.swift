@@ -146,8 +146,10 @@ final class AdapterSubscriber: @unchecked Sendable {
                 delay = backoff.next()
                 // The first failure of an outage is a warning; the retries are debug noise.
                 logger.log(
-                    level: failures == 0 ? .warning : .debug, "subscriber lost Redis: \(error)",
-                    metadata: ["retryIn": "\(delay)"])
+                    level: failures == 0 ? .warning : .debug,
+                    "subscriber lost Redis: \(error)",
+                    metadata: ["retryIn": "\(delay)"]
+                )
                 failures += 1
             }
             connection?.close()

@@ -52,7 +52,10 @@ extension ClusterMember {
         }
         logger.error(
             "redis data loss: \(cut); what Redis held for busd and what was published until it subscribed again are lost",
-            metadata: ["cause": "\(cut.cause.rawValue)", "data_loss_total": "\(count)", "redis": "\(configuration.redis)"])
+            metadata: [
+                "cause": "\(cut.cause.rawValue)", "data_loss_total": "\(count)", "redis": "\(configuration.redis)",
+            ]
+        )
         onDataLoss(cut)
     }
 
@@ -72,7 +75,10 @@ extension ClusterMember {
         }
         switch transition {
         case .becameUnreachable:
-            logger.error("redis unreachable: broadcasts from the node are buffered", metadata: ["redis": "\(configuration.redis)"])
+            logger.error(
+                "redis unreachable: broadcasts from the node are buffered",
+                metadata: ["redis": "\(configuration.redis)"]
+            )
             onAvailability(false)
         case .becameReachable(let outage?):
             logger.notice(
@@ -81,7 +87,8 @@ extension ClusterMember {
                     "outage_ms": "\(outage.milliseconds)",
                     "buffered_published": "\(counts.replayed - (before?.replayed ?? 0))",
                     "buffered_dropped": "\(counts.dropped - (before?.dropped ?? 0))",
-                ])
+                ]
+            )
             onAvailability(true)
         case .becameReachable(nil):
             logger.info("redis reachable", metadata: ["redis": "\(configuration.redis)"])

@@ -163,7 +163,10 @@ public final class ClusterMember: @unchecked Sendable {
         subscriberSettings.backoff = configuration.reconnectBackoff
         subscriberSettings.backlogBytes = configuration.subscriberBacklogBytes
         subscriber = AdapterSubscriber(
-            redis: configuration.redis, settings: subscriberSettings, logger: logger, onDrained: onBatchEnd,
+            redis: configuration.redis,
+            settings: subscriberSettings,
+            logger: logger,
+            onDrained: onBatchEnd,
             onReadiness: { [unowned self] ready in
                 // Whatever the subscriber saw, the idle mirror connection may not have yet.
                 self.mirror.checkConnection()
@@ -289,7 +292,11 @@ public final class ClusterMember: @unchecked Sendable {
         var patterns: [String] = []
         for namespace in namespaces {
             patterns.append(AdapterChannel.broadcastPattern(key: configuration.adapterKey, namespace: namespace))
-            patterns.append(AdapterChannel.exactPattern(AdapterChannel.request(key: configuration.adapterKey, namespace: namespace).name))
+            patterns.append(
+                AdapterChannel.exactPattern(
+                    AdapterChannel.request(key: configuration.adapterKey, namespace: namespace).name
+                )
+            )
         }
         subscriber.subscribe(patterns)
     }
@@ -308,7 +315,10 @@ public final class ClusterMember: @unchecked Sendable {
         counters.received.add(1, ordering: .relaxed)
         // Most traffic repeats a few channels: parse each once in a row.
         if !lastChannelBytes.equals(bytes) {
-            lastChannel = try? AdapterChannel(parsing: String(decoding: bytes, as: UTF8.self), key: configuration.adapterKey)
+            lastChannel = try? AdapterChannel(
+                parsing: String(decoding: bytes, as: UTF8.self),
+                key: configuration.adapterKey
+            )
             lastChannelBytes = Array(bytes)
             lastRoomCheck = nil
         }
@@ -347,12 +357,19 @@ public final class ClusterMember: @unchecked Sendable {
     /// the last answer is reused while the rooms and the registry are the same.
     private func selectTargets(namespace: String) -> [String] {
         let generation = registry.generation
-        if let last = lastSelection, last.matches(generation, namespace, delivery.rooms, delivery.except) { return last.targets }
+        if let last = lastSelection, last.matches(generation, namespace, delivery.rooms, delivery.except) {
+            return last.targets
+        }
         let rooms = delivery.rooms.map(\.description)
         let except = delivery.except.map(\.description)
         let (targets, seen) = registry.read { $0.select(namespace: namespace, rooms: rooms, except: except) }
         lastSelection = CachedSelection(
-            generation: seen, namespace: namespace, rooms: delivery.rooms, except: delivery.except, targets: targets)
+            generation: seen,
+            namespace: namespace,
+            rooms: delivery.rooms,
+            except: delivery.except,
+            targets: targets
+        )
         return targets
     }
 
@@ -399,7 +416,9 @@ public final class ClusterMember: @unchecked Sendable {
         let ackId = tracker.nextId()
         let packet = delivery.packet
         do {
-            guard case .injected = try AckIdInjector.inject(ackId, into: packet.span, output: &injected) else { return 0 }
+            guard case .injected = try AckIdInjector.inject(ackId, into: packet.span, output: &injected) else {
+                return 0
+            }
         } catch {
             return 0  // not an event: nothing to acknowledge
         }
@@ -422,7 +441,11 @@ public final class ClusterMember: @unchecked Sendable {
         _ update: (inout SocketRegistry, String) -> Bool
     ) -> [String] {
         registry.withLock { registry in
-            let ids = registry.select(namespace: namespace, rooms: rooms.map(\.description), except: except.map(\.description))
+            let ids = registry.select(
+                namespace: namespace,
+                rooms: rooms.map(\.description),
+                except: except.map(\.description)
+            )
             for id in ids { _ = update(&registry, id) }
             return ids
         }
@@ -450,7 +473,11 @@ public final class ClusterMember: @unchecked Sendable {
             command = targets.isEmpty ? nil : .leave(namespace: namespace, socketIds: targets, rooms: names)
         case .remoteDisconnect(.selector(let rooms, let except), let close):
             let (targets, changes) = registry.withLock { registry in
-                let ids = registry.select(namespace: namespace, rooms: rooms.map(\.description), except: except.map(\.description))
+                let ids = registry.select(
+                    namespace: namespace,
+                    rooms: rooms.map(\.description),
+                    except: except.map(\.description)
+                )
                 return (ids, ids.compactMap { registry.disconnect($0) })
             }
             for change in changes { mirror.enqueue(change) }

@@ -22,7 +22,14 @@ public struct NodeRecord: Sendable, Hashable {
     public var uid: String
 
     public init(
-        id: String, host: String, pid: Int, nodePid: Int? = nil, version: String, startedAt: Int64, sockets: Int, uid: String
+        id: String,
+        host: String,
+        pid: Int,
+        nodePid: Int? = nil,
+        version: String,
+        startedAt: Int64,
+        sockets: Int,
+        uid: String
     ) {
         self.id = id
         self.host = host

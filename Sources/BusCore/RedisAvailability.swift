@@ -91,7 +91,8 @@ public struct Readiness: Sendable, Hashable {
         if let loss = dataLoss {
             reasons.append(
                 "redis data loss \(loss.agoMilliseconds / 1000) s ago: \(loss.cut); messages were lost "
-                    + "(reported for \(Readiness.dataLossHold.components.seconds) s)")
+                    + "(reported for \(Readiness.dataLossHold.components.seconds) s)"
+            )
         }
         return reasons
     }

@@ -14,7 +14,8 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
     public var password: String?
     public var database: Int
 
-    public init(endpoint: RedisConnection.Endpoint, username: String? = nil, password: String? = nil, database: Int = 0) {
+    public init(endpoint: RedisConnection.Endpoint, username: String? = nil, password: String? = nil, database: Int = 0)
+    {
         self.endpoint = endpoint
         self.username = username
         self.password = password

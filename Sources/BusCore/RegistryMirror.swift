@@ -88,7 +88,9 @@ final class RegistryMirror: @unchecked Sendable {
         onFailure: @escaping @Sendable (RedisFailureCause) -> Void = { _ in }
     ) {
         self.onFailure = onFailure
-        self.state = Mutex(State(outbound: OutboundQueue(limit: settings.outboundLimit, policy: settings.outboundOverflow)))
+        self.state = Mutex(
+            State(outbound: OutboundQueue(limit: settings.outboundLimit, policy: settings.outboundOverflow))
+        )
         self.onReadiness = onReadiness
         self.redis = redis
         self.keys = keys
@@ -132,8 +134,12 @@ final class RegistryMirror: @unchecked Sendable {
     var outbound: OutboundFigures {
         state.withLock {
             OutboundFigures(
-                published: $0.published, dropped: $0.outbound.dropped, replayed: $0.replayed,
-                waiting: $0.outbound.count, limit: $0.outbound.limit)
+                published: $0.published,
+                dropped: $0.outbound.dropped,
+                replayed: $0.replayed,
+                waiting: $0.outbound.count,
+                limit: $0.outbound.limit
+            )
         }
     }
 
@@ -170,7 +176,11 @@ final class RegistryMirror: @unchecked Sendable {
     /// within `timeout`; ``stop(removeEntries:timeout:)`` then ends it.
     func drain(timeout: Duration) -> Bool {
         // Never started: nothing was written, nothing is left to write.
-        guard state.withLock({ $0.draining = true; return $0.started }) else { return true }
+        guard
+            state.withLock({
+                $0.draining = true; return $0.started
+            })
+        else { return true }
         wake.lock()
         wake.signal()
         wake.unlock()
@@ -229,7 +239,11 @@ final class RegistryMirror: @unchecked Sendable {
                     }
                     needsResync = true
                     // Once per outage: a connection that fails again at once is not news.
-                    logger.log(level: failures == 0 ? .info : .debug, "registry mirror connected", metadata: ["redis": "\(redis)"])
+                    logger.log(
+                        level: failures == 0 ? .info : .debug,
+                        "registry mirror connected",
+                        metadata: ["redis": "\(redis)"]
+                    )
                 }
                 if needsResync {
                     // Queued changes are covered by the full rewrite.
@@ -238,7 +252,9 @@ final class RegistryMirror: @unchecked Sendable {
                     needsResync = false
                     nextRefresh = ContinuousClock.now + settings.livenessTTL / 3
                 }
-                if state.withLock({ state in defer { state.checkRequested = false }; return state.checkRequested }) {
+                if state.withLock({ state in
+                    defer { state.checkRequested = false }; return state.checkRequested
+                }) {
                     _ = try connection?.command(["PING"])
                 }
                 try writePending()
@@ -262,7 +278,9 @@ final class RegistryMirror: @unchecked Sendable {
                     }
                     onReadiness(true)
                 }
-                if state.withLock({ state in defer { state.recordChanged = false }; return state.recordChanged }) {
+                if state.withLock({ state in
+                    defer { state.recordChanged = false }; return state.recordChanged
+                }) {
                     nextRefresh = ContinuousClock.now
                 }
                 if ContinuousClock.now >= nextRefresh {
@@ -285,7 +303,8 @@ final class RegistryMirror: @unchecked Sendable {
                 // The first failure of an outage (or a new cause) is logged;
                 // the retries are debug noise. Refused credentials and a full
                 // Redis are errors an operator must fix, not a passing outage.
-                let level: Logger.Level = failures > 0 && cause == lastCause ? .debug : cause == .unreachable ? .warning : .error
+                let level: Logger.Level =
+                    failures > 0 && cause == lastCause ? .debug : cause == .unreachable ? .warning : .error
                 logger.log(level: level, "\(cause.logText): \(error)", metadata: ["retryIn": "\(delay)"])
                 lastCause = cause
                 onFailure(cause)
@@ -312,7 +331,9 @@ final class RegistryMirror: @unchecked Sendable {
         wake.lock()
         while !state.withLock({
             $0.stopping || ($0.draining && !$0.everConnected && $0.outbound.isEmpty)
-                || (!ignorePending && ($0.draining || $0.checkRequested || $0.recordChanged || !($0.pending.isEmpty && $0.outbound.isEmpty)))
+                || (!ignorePending
+                    && ($0.draining || $0.checkRequested || $0.recordChanged
+                        || !($0.pending.isEmpty && $0.outbound.isEmpty)))
         }) {
             if !wake.wait(until: deadline) { break }
         }
@@ -403,7 +424,9 @@ final class RegistryMirror: @unchecked Sendable {
             let slice = sockets[chunk..<min(chunk + settings.batchSize, sockets.count)]
             commands.append(
                 ["HSET", keys.owner]
-                    + slice.flatMap { [$0.0, RegistryKeys.ownerValue(node: nodeId, connectedAt: $0.2, namespace: $0.1)] }
+                    + slice.flatMap {
+                        [$0.0, RegistryKeys.ownerValue(node: nodeId, connectedAt: $0.2, namespace: $0.1)]
+                    }
             )
             commands.append(["SADD", keys.sockets(of: nodeId)] + slice.map(\.0))
             if commands.count >= 64 {
@@ -435,7 +458,10 @@ final class RegistryMirror: @unchecked Sendable {
         for node in members.compactMap(\.string) where node != nodeId {
             let reply = try connection.command(["EVAL", RegistryScripts.removeDeadNode, "0", keys.prefix, node])
             if case .integer(let removed) = reply, removed >= 0 {
-                logger.notice("removed the entries of a node whose liveness expired", metadata: ["node": "\(node)", "sockets": "\(removed)"])
+                logger.notice(
+                    "removed the entries of a node whose liveness expired",
+                    metadata: ["node": "\(node)", "sockets": "\(removed)"]
+                )
             } else {
                 alive.append(node)
             }
@@ -453,7 +479,9 @@ final class RegistryMirror: @unchecked Sendable {
         }
         let sorted = ids.sorted()
         for chunk in stride(from: 0, to: ids.count, by: settings.batchSize) {
-            try connection.pipeline([["HDEL", keys.owner] + Array(sorted[chunk..<min(chunk + settings.batchSize, ids.count)])])
+            try connection.pipeline([
+                ["HDEL", keys.owner] + Array(sorted[chunk..<min(chunk + settings.batchSize, ids.count)])
+            ])
         }
         try connection.pipeline([["DEL", keys.sockets(of: nodeId), keys.node(nodeId)], ["SREM", keys.nodes, nodeId]])
         logger.info("left the cluster: registry entries removed", metadata: ["sockets": "\(ids.count)"])

@@ -41,7 +41,10 @@ final class SubscriberBacklog: @unchecked Sendable {
                 while index + 1 < ends.count {
                     let channelEnd = ends[index]
                     let payloadEnd = ends[index + 1]
-                    body(UnsafeRawBufferPointer(rebasing: all[start..<channelEnd]), UnsafeRawBufferPointer(rebasing: all[channelEnd..<payloadEnd]))
+                    body(
+                        UnsafeRawBufferPointer(rebasing: all[start..<channelEnd]),
+                        UnsafeRawBufferPointer(rebasing: all[channelEnd..<payloadEnd])
+                    )
                     start = payloadEnd
                     index += 2
                 }

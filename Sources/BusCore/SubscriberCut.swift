@@ -30,10 +30,12 @@ public struct SubscriberCut: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         switch cause {
-        case .outputBufferLimit: return "Redis cut the subscriber at its output buffer limit (client-output-buffer-limit pubsub)"
+        case .outputBufferLimit:
+            return "Redis cut the subscriber at its output buffer limit (client-output-buffer-limit pubsub)"
         case .clientEviction: return "Redis evicted the subscriber (maxmemory-clients)"
         case .closedByRedis:
-            return "Redis closed the subscriber while it kept running (most likely client-output-buffer-limit pubsub; or CLIENT KILL)"
+            return
+                "Redis closed the subscriber while it kept running (most likely client-output-buffer-limit pubsub; or CLIENT KILL)"
         }
     }
 

@@ -35,7 +35,9 @@ struct AcksCommand: ParsableCommand {
     @OptionGroup var options: RedisOptions
 
     func validate() throws {
-        if messageId == nil && !follow { throw ValidationError("give a message id, or --follow to stream every message's records") }
+        if messageId == nil && !follow {
+            throw ValidationError("give a message id, or --follow to stream every message's records")
+        }
         if let count, count < 1 { throw ValidationError("--count must be at least 1") }
     }
 
@@ -43,7 +45,10 @@ struct AcksCommand: ParsableCommand {
         let lookup = try options.lookup()
         do {
             // Subscribe first, so nothing published between the two is lost.
-            let feed = follow ? try DeliveryRecordFeed(connection: try options.connect(), keys: options.keys, messageId: messageId) : nil
+            let feed =
+                follow
+                ? try DeliveryRecordFeed(connection: try options.connect(), keys: options.keys, messageId: messageId)
+                : nil
             var printed = 0
             if let messageId {
                 let stored = try lookup.deliveryRecords(messageId: messageId)
@@ -76,7 +81,9 @@ struct AcksCommand: ParsableCommand {
         }
         switch record {
         case .dispatched(let d):
-            print("\("dispatched".padding(12)) \(d.messageId)  node \(d.node)  \(d.sockets.count) socket(s): \(d.sockets.joined(separator: " "))")
+            print(
+                "\("dispatched".padding(12)) \(d.messageId)  node \(d.node)  \(d.sockets.count) socket(s): \(d.sockets.joined(separator: " "))"
+            )
         case .confirmation(let c):
             print((follow && messageId == nil ? "\(c.messageId)  " : "") + ConfirmationText.line(c))
         }

@@ -15,7 +15,10 @@ struct BusCtl: ParsableCommand {
             'busctl --systemd ...' forces systemd's, 'busctl --socketbus ...' this one.
             """,
         version: SocketBusVersion.string,
-        subcommands: [InspectCommand.self, FindSocketCommand.self, NodesCommand.self, EmitCommand.self, AcksCommand.self, AlertTestCommand.self, StatusCommand.self]
+        subcommands: [
+            InspectCommand.self, FindSocketCommand.self, NodesCommand.self, EmitCommand.self, AcksCommand.self,
+            AlertTestCommand.self, StatusCommand.self,
+        ]
     )
 
     static func main() {

@@ -35,7 +35,11 @@ struct EmitCommand: ParsableCommand {
     var arguments: [String] = []
 
     // `.unconditional`: socket ids may start with '-'.
-    @Option(name: .long, parsing: .unconditionalSingleValue, help: "A room or socket id to send to (repeatable; none = the whole namespace).")
+    @Option(
+        name: .long,
+        parsing: .unconditionalSingleValue,
+        help: "A room or socket id to send to (repeatable; none = the whole namespace)."
+    )
     var to: [String] = []
 
     @Option(name: .long, parsing: .unconditionalSingleValue, help: "A room or socket id to leave out (repeatable).")
@@ -47,7 +51,11 @@ struct EmitCommand: ParsableCommand {
     @Flag(name: .long, help: "Drop the message for clients whose connection is not writable.")
     var volatile = false
 
-    @Option(name: .long, parsing: .unconditional, help: "The message id to report confirmations under (default: a random id with --wait-ack).")
+    @Option(
+        name: .long,
+        parsing: .unconditional,
+        help: "The message id to report confirmations under (default: a random id with --wait-ack)."
+    )
     var id: String?
 
     @Flag(name: .customLong("wait-ack"), help: "Ask for delivery confirmations and wait for them.")
@@ -64,7 +72,9 @@ struct EmitCommand: ParsableCommand {
     func validate() throws {
         if !nsp.hasPrefix("/") { throw ValidationError("--nsp '\(nsp)' must start with '/'") }
         do {
-            if try DurationText.parse(timeout) < .milliseconds(10) { throw ValidationError("--timeout must be at least 10ms") }
+            if try DurationText.parse(timeout) < .milliseconds(10) {
+                throw ValidationError("--timeout must be at least 10ms")
+            }
         } catch let error as DurationText.ParseError {
             throw ValidationError("--timeout: \(error)")
         }
@@ -86,7 +96,9 @@ struct EmitCommand: ParsableCommand {
             let margin = min(wait / 5, .seconds(1))
             message.options["socketbus"] =
                 DeliveryRequest(
-                    messageId: messageId, wantsAck: waitAck, timeoutMilliseconds: waitAck ? UInt64((wait - margin).milliseconds) : nil
+                    messageId: messageId,
+                    wantsAck: waitAck,
+                    timeoutMilliseconds: waitAck ? UInt64((wait - margin).milliseconds) : nil
                 ).jsValue
         }
         let payload: [UInt8]
@@ -103,7 +115,10 @@ struct EmitCommand: ParsableCommand {
         let feed: DeliveryRecordFeed?
         var knownSockets: [String] = []
         do {
-            feed = waitAck ? try DeliveryRecordFeed(connection: try options.connect(), keys: options.keys, messageId: messageId) : nil
+            feed =
+                waitAck
+                ? try DeliveryRecordFeed(connection: try options.connect(), keys: options.keys, messageId: messageId)
+                : nil
             if waitAck {
                 for target in to where try lookup.findSocket(target) != nil { knownSockets.append(target) }
             }
@@ -113,24 +128,37 @@ struct EmitCommand: ParsableCommand {
         let receivers: Int64
         do {
             let reply = try lookup.connection.command([Array("PUBLISH".utf8), Array(channel.utf8), payload])
-            guard let count = reply.integer else { throw RedisError(.protocolError, "unexpected reply to PUBLISH: \(reply)") }
+            guard let count = reply.integer else {
+                throw RedisError(.protocolError, "unexpected reply to PUBLISH: \(reply)")
+            }
             receivers = count
         } catch {
             throw options.failure("emit: publish failed", error)
         }
         if !options.json {
-            print("published to \(channel) (\(receivers) subscriber\(receivers == 1 ? "" : "s"))\(messageId.map { ", message id \($0)" } ?? "")")
+            print(
+                "published to \(channel) (\(receivers) subscriber\(receivers == 1 ? "" : "s"))\(messageId.map { ", message id \($0)" } ?? "")"
+            )
         }
         guard let feed, let messageId else {
             if options.json {
-                print(JSONStringifier.string(.object(JSObject([("channel", .string(channel)), ("receivers", .number(Double(receivers)))]))) ?? "{}")
+                print(
+                    JSONStringifier.string(
+                        .object(JSObject([("channel", .string(channel)), ("receivers", .number(Double(receivers)))]))
+                    ) ?? "{}"
+                )
             }
             return
         }
         try awaitConfirmations(feed, messageId: messageId, knownSockets: knownSockets, wait: wait)
     }
 
-    private func awaitConfirmations(_ feed: DeliveryRecordFeed, messageId: String, knownSockets: [String], wait: Duration) throws {
+    private func awaitConfirmations(
+        _ feed: DeliveryRecordFeed,
+        messageId: String,
+        knownSockets: [String],
+        wait: Duration
+    ) throws {
         let clock = ContinuousClock()
         let deadline = clock.now + wait
         let roomTargets = to.isEmpty || to.count > knownSockets.count
@@ -164,8 +192,12 @@ struct EmitCommand: ParsableCommand {
                     .object(
                         JSObject([
                             ("messageId", .string(messageId)), ("expected", .number(Double(state.expected.count))),
-                            ("delivered", .number(Double(delivered))), ("unanswered", .array(unsettled.map(JSValue.string))),
-                        ]))) ?? "{}")
+                            ("delivered", .number(Double(delivered))),
+                            ("unanswered", .array(unsettled.map(JSValue.string))),
+                        ])
+                    )
+                ) ?? "{}"
+            )
         } else {
             print(summary)
         }

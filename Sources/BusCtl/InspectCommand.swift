@@ -54,7 +54,8 @@ struct InspectCommand: ParsableCommand {
             payload = readStandardInput()
         }
         do {
-            let parsedChannel = try channel.map { name throws(CodecError) in try AdapterChannel(parsing: name, key: key) }
+            let parsedChannel = try channel.map { name throws(CodecError) in try AdapterChannel(parsing: name, key: key)
+            }
             let report = try InspectReport(
                 payload: payload,
                 channel: parsedChannel,

@@ -12,20 +12,26 @@ import Hiredis
 struct RedisOptions: ParsableArguments {
     @Option(
         name: .long,
-        help: "Redis URL: redis://[user@]host:port/db or unix:///path?db=N (else SOCKETBUS_REDIS_URL, redis.url of the config file, redis://127.0.0.1:6379)."
+        help:
+            "Redis URL: redis://[user@]host:port/db or unix:///path?db=N (else SOCKETBUS_REDIS_URL, redis.url of the config file, redis://127.0.0.1:6379)."
     )
     var redis: String?
 
     @Option(
         name: .customLong("redis-password-file"),
-        help: "A file holding the Redis password (else SOCKETBUS_REDIS_PASSWORD_FILE, SOCKETBUS_REDIS_PASSWORD, redis.password_file of the config file)."
+        help:
+            "A file holding the Redis password (else SOCKETBUS_REDIS_PASSWORD_FILE, SOCKETBUS_REDIS_PASSWORD, redis.password_file of the config file)."
     )
     var redisPasswordFile: String?
 
     @Option(name: .long, help: "busd's YAML config file, for its redis.* settings (else SOCKETBUS_CONFIG).")
     var config: String?
 
-    @Option(name: .long, help: "Prefix of the registry keys in Redis (else SOCKETBUS_REDIS_PREFIX, redis.prefix of the config file, socketbus).")
+    @Option(
+        name: .long,
+        help:
+            "Prefix of the registry keys in Redis (else SOCKETBUS_REDIS_PREFIX, redis.prefix of the config file, socketbus)."
+    )
     var prefix: String?
 
     @Flag(name: .long, help: "Print JSON instead of a table.")
@@ -39,7 +45,11 @@ struct RedisOptions: ParsableArguments {
         if let prefix { flags["redis.prefix"] = [prefix] }
         let environment = ProcessInfo.processInfo.environment
         do {
-            return ResolvedSettings(flags: flags, environment: environment, file: try ConfigFile.named(byFlag: config, environment: environment))
+            return ResolvedSettings(
+                flags: flags,
+                environment: environment,
+                file: try ConfigFile.named(byFlag: config, environment: environment)
+            )
         } catch {
             throw ValidationError(error.description)
         }
@@ -66,7 +76,7 @@ struct RedisOptions: ParsableArguments {
         }
         do {
             return try configuration.connect(timeout: .seconds(3))
-        } catch where error.code == .reply {
+        } catch  where error.code == .reply {
             throw RedisFailure.report("busctl", error, passwordOrigin: settings.redisPasswordOrigin)
         } catch {
             printError("busctl: cannot reach Redis at \(configuration): \(error)")
@@ -97,7 +107,8 @@ enum RedisFailure {
             let origin = passwordOrigin.isEmpty ? "" : "; password: \(passwordOrigin)"
             printError(
                 "\(who): Redis refused the credentials: \(redisError.message) "
-                    + "(give the password with SOCKETBUS_REDIS_PASSWORD, --redis-password-file or redis.password_file in --config\(origin))")
+                    + "(give the password with SOCKETBUS_REDIS_PASSWORD, --redis-password-file or redis.password_file in --config\(origin))"
+            )
         } else {
             printError("\(who): Redis answered with an error: \(redisError.description)")
         }

@@ -13,13 +13,18 @@ struct FindSocketCommand: ParsableCommand {
         commandName: "find-socket",
         abstract: "Show which node holds a socket, since when, and whether that node is alive.",
         // The argument is parsed as a list (so an id may start with '-'), but it is one id.
-        usage: "busctl find-socket <socket-id> [--redis <redis>] [--redis-password-file <file>] [--config <config>] [--prefix <prefix>] [--json]",
-        discussion: "Exit status: 0 found on a live node, 2 not found, 3 found but its node is stale, \(RedisFailure.exitStatusHelp), 1 other error."
+        usage:
+            "busctl find-socket <socket-id> [--redis <redis>] [--redis-password-file <file>] [--config <config>] [--prefix <prefix>] [--json]",
+        discussion:
+            "Exit status: 0 found on a live node, 2 not found, 3 found but its node is stale, \(RedisFailure.exitStatusHelp), 1 other error."
     )
 
     // `.allUnrecognized` so that an id starting with '-' (1 in 64 Socket.IO
     // ids) is taken as an id rather than rejected as an unknown option.
-    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The socket id (it may start with '-').", valueName: "socket-id"))
+    @Argument(
+        parsing: .allUnrecognized,
+        help: ArgumentHelp("The socket id (it may start with '-').", valueName: "socket-id")
+    )
     var arguments: [String] = []
 
     /// The id, with a `--` terminator a user may still type dropped.
@@ -28,7 +33,11 @@ struct FindSocketCommand: ParsableCommand {
 
     func validate() throws {
         guard socketIds.count == 1 else {
-            throw ValidationError(socketIds.isEmpty ? "Missing expected argument '<socket-id>'" : "find-socket takes one socket id, got \(socketIds.count)")
+            throw ValidationError(
+                socketIds.isEmpty
+                    ? "Missing expected argument '<socket-id>'"
+                    : "find-socket takes one socket id, got \(socketIds.count)"
+            )
         }
     }
 
@@ -44,7 +53,11 @@ struct FindSocketCommand: ParsableCommand {
         }
         guard let location else {
             if options.json {
-                print(JSONStringifier.string(.object(JSObject([("socketId", .string(socketId)), ("found", .bool(false))]))) ?? "")
+                print(
+                    JSONStringifier.string(
+                        .object(JSObject([("socketId", .string(socketId)), ("found", .bool(false))]))
+                    ) ?? ""
+                )
             } else {
                 printError("socket \(socketId) not found")
             }
@@ -68,12 +81,24 @@ struct FindSocketCommand: ParsableCommand {
             var lines: [(String, String)] = [
                 ("socket", location.socketId),
                 ("node", location.node),
-                ("state", location.isAlive ? "alive" : "stale (its liveness key expired: the node is gone or cut off from Redis)"),
+                (
+                    "state",
+                    location.isAlive
+                        ? "alive" : "stale (its liveness key expired: the node is gone or cut off from Redis)"
+                ),
                 ("namespace", location.namespace),
-                ("connected", "\(JSDate.isoString(milliseconds: Double(location.connectedAt)) ?? "?") (\(Durations.human(now - location.connectedAt)) ago)"),
+                (
+                    "connected",
+                    "\(JSDate.isoString(milliseconds: Double(location.connectedAt)) ?? "?") (\(Durations.human(now - location.connectedAt)) ago)"
+                ),
             ]
             if let record = location.nodeRecord {
-                lines.append(("host", "\(record.host), node pid \(record.nodePid.map(String.init) ?? "-"), busd pid \(record.pid)"))
+                lines.append(
+                    (
+                        "host",
+                        "\(record.host), node pid \(record.nodePid.map(String.init) ?? "-"), busd pid \(record.pid)"
+                    )
+                )
             }
             printTable(lines)
         }
@@ -107,7 +132,9 @@ struct NodesCommand: ParsableCommand {
         let now = unixMilliseconds()
         if options.json {
             let array: [JSValue] = nodes.map { node in
-                var object = JSObject([("node", .string(node.id)), ("state", .string(node.isAlive ? "alive" : "stale"))])
+                var object = JSObject([
+                    ("node", .string(node.id)), ("state", .string(node.isAlive ? "alive" : "stale")),
+                ])
                 if let r = node.record {
                     object["host"] = .string(r.host)
                     object["pid"] = .number(Double(r.pid))

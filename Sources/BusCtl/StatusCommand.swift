@@ -56,7 +56,10 @@ struct StatusCommand: ParsableCommand {
         if let http { return http }
         let variables = ProcessInfo.processInfo.environment
         let layers = ResolvedSettings(
-            flags: [:], environment: variables, file: try ConfigFile.named(byFlag: config, environment: variables))
+            flags: [:],
+            environment: variables,
+            file: try ConfigFile.named(byFlag: config, environment: variables)
+        )
         let text = try layers.value("http.listen")
         if text == "off" { throw ValidationError("http.listen is off in busd's settings: no status to read") }
         return text
@@ -67,7 +70,10 @@ struct StatusCommand: ParsableCommand {
 enum StatusReport {
     static func text(ready: StatusClient.Response, samples: [PrometheusSample]) -> String {
         func value(_ name: String, _ labels: [String: String] = [:]) -> String {
-            guard let sample = samples.first(where: { sample in sample.name == name && labels.allSatisfy { sample.labels[$0.key] == $0.value } })
+            guard
+                let sample = samples.first(where: { sample in
+                    sample.name == name && labels.allSatisfy { sample.labels[$0.key] == $0.value }
+                })
             else { return "-" }
             return number(sample.value)
         }
@@ -79,11 +85,20 @@ enum StatusReport {
         let reasons = ready.body.split(separator: "\n").dropFirst().map { $0.hasPrefix("- ") ? $0.dropFirst(2) : $0 }
         let readyLine = ready.status == 200 ? "ready" : "NOT READY: " + reasons.joined(separator: "; ")
         var rows: [(String, String)] = [
-            ("node", "\(info["node"] ?? "-")  uid \(info["uid"] ?? "-")  version \(info["version"] ?? "-")  up \(uptime)"),
+            (
+                "node",
+                "\(info["node"] ?? "-")  uid \(info["uid"] ?? "-")  version \(info["version"] ?? "-")  up \(uptime)"
+            ),
             ("state", readyLine),
-            ("redis", "connected \(value("socketbus_redis_connected") == "1" ? "yes" : "no"), reconnects \(value("socketbus_redis_reconnects_total")), data loss \(value("socketbus_redis_data_loss_total"))"),
+            (
+                "redis",
+                "connected \(value("socketbus_redis_connected") == "1" ? "yes" : "no"), reconnects \(value("socketbus_redis_reconnects_total")), data loss \(value("socketbus_redis_data_loss_total"))"
+            ),
             ("node link", "\(value("socketbus_local_connections")) connection(s)"),
-            ("registry", "\(value("socketbus_registry_sockets")) socket(s), \(value("socketbus_registry_rewrites_total")) rewrite(s)"),
+            (
+                "registry",
+                "\(value("socketbus_registry_sockets")) socket(s), \(value("socketbus_registry_rewrites_total")) rewrite(s)"
+            ),
             (
                 "messages",
                 "received \(value("socketbus_messages_received_total")), delivered \(value("socketbus_messages_delivered_total")), "
@@ -91,26 +106,39 @@ enum StatusReport {
             ),
         ]
         let dropped = samples.filter { $0.name == "socketbus_messages_dropped_total" }
-        rows.append(("dropped", dropped.map { "\($0.labels["reason"] ?? "?") \(number($0.value))" }.joined(separator: ", ")))
-        rows.append((
-            "confirmations",
-            ["delivered", "timeout", "disconnected"].map { "\($0) \(value("socketbus_confirmations_total", ["status": $0]))" }
+        rows.append(
+            ("dropped", dropped.map { "\($0.labels["reason"] ?? "?") \(number($0.value))" }.joined(separator: ", "))
+        )
+        rows.append(
+            (
+                "confirmations",
+                ["delivered", "timeout", "disconnected"].map {
+                    "\($0) \(value("socketbus_confirmations_total", ["status": $0]))"
+                }
                 .joined(separator: ", ") + ", pending \(value("socketbus_acks_pending"))"
-        ))
-        rows.append((
-            "outbound",
-            "buffered \(value("socketbus_outbound_buffered"))/\(value("socketbus_outbound_buffer_limit")), "
-                + "published \(value("socketbus_outbound_published_total")), replayed \(value("socketbus_outbound_replayed_total"))"
-        ))
+            )
+        )
+        rows.append(
+            (
+                "outbound",
+                "buffered \(value("socketbus_outbound_buffered"))/\(value("socketbus_outbound_buffer_limit")), "
+                    + "published \(value("socketbus_outbound_published_total")), replayed \(value("socketbus_outbound_replayed_total"))"
+            )
+        )
         let alerts = samples.filter { $0.name == "socketbus_alert_sends_total" && $0.value > 0 }
-        rows.append((
-            "alerts",
-            alerts.isEmpty
-                ? "none sent" : alerts.map { "\($0.labels["channel"] ?? "?") \($0.labels["result"] ?? "?") \(number($0.value))" }
-                    .joined(separator: ", ")
-        ))
+        rows.append(
+            (
+                "alerts",
+                alerts.isEmpty
+                    ? "none sent"
+                    : alerts.map { "\($0.labels["channel"] ?? "?") \($0.labels["result"] ?? "?") \(number($0.value))" }
+                        .joined(separator: ", ")
+            )
+        )
         let width = rows.map(\.0.count).max() ?? 0
-        return rows.map { $0.0.padding(toLength: width + 2, withPad: " ", startingAt: 0) + $0.1 }.joined(separator: "\n")
+        return rows.map { $0.0.padding(toLength: width + 2, withPad: " ", startingAt: 0) + $0.1 }.joined(
+            separator: "\n"
+        )
     }
 
     /// A sample's value as an operator reads it: whole numbers without a

@@ -18,11 +18,17 @@ extension ResolvedSettings {
         // a password there is refused, as redis.password is.
         if redis.password != nil, case .file? = self["redis.url"]?.source {
             throw invalid(
-                "redis.url", "a password in the config file is refused: use redis.password_file or SOCKETBUS_REDIS_PASSWORD")
+                "redis.url",
+                "a password in the config file is refused: use redis.password_file or SOCKETBUS_REDIS_PASSWORD"
+            )
         }
         if let (password, source) = try secret("redis.password") {
             if redis.password != nil {
-                throw ConfigError(key: "redis.password", source: source, reason: "redis.url carries a password too: give one")
+                throw ConfigError(
+                    key: "redis.password",
+                    source: source,
+                    reason: "redis.url carries a password too: give one"
+                )
             }
             redis.password = password
         }

@@ -26,7 +26,10 @@ struct Busd: ParsableCommand {
     @Option(name: .long, help: "YAML config file (env SOCKETBUS_CONFIG); see deploy/busd.yaml.")
     var config: String?
 
-    @Flag(name: .customLong("check-config"), help: "Check the settings, print them with their sources, and exit (0 valid, 78 not).")
+    @Flag(
+        name: .customLong("check-config"),
+        help: "Check the settings, print them with their sources, and exit (0 valid, 78 not)."
+    )
     var checkConfig = false
 
     @Flag(name: .customLong("settings-table"), help: .hidden)
@@ -41,7 +44,10 @@ struct Busd: ParsableCommand {
     @Option(name: .customLong("node-id"), help: "This node's id (node.id; default <host>/<socket name>).")
     var nodeId: String?
 
-    @Option(name: .customLong("namespace"), help: "A namespace the node serves, repeatable (node.namespaces; default /).")
+    @Option(
+        name: .customLong("namespace"),
+        help: "A namespace the node serves, repeatable (node.namespaces; default /)."
+    )
     var namespaces: [String] = []
 
     @Option(name: .customLong("adapter-key"), help: "The Socket.IO adapter's channel prefix (redis.adapter_key).")
@@ -59,16 +65,28 @@ struct Busd: ParsableCommand {
     @Option(name: .customLong("socket-mode"), help: "File mode of the socket, octal (socket.mode).")
     var socketMode: String?
 
-    @Option(name: .customLong("socket-max-connections"), help: "Connector connections served at once (socket.max_connections).")
+    @Option(
+        name: .customLong("socket-max-connections"),
+        help: "Connector connections served at once (socket.max_connections)."
+    )
     var socketMaxConnections: String?
 
-    @Option(name: .customLong("socket-handshake-timeout"), help: "How long a connection may take to send HELLO (socket.handshake_timeout).")
+    @Option(
+        name: .customLong("socket-handshake-timeout"),
+        help: "How long a connection may take to send HELLO (socket.handshake_timeout)."
+    )
     var socketHandshakeTimeout: String?
 
-    @Option(name: .customLong("socket-queue-budget"), help: "MiB queued for the node over all connections (socket.queue_budget).")
+    @Option(
+        name: .customLong("socket-queue-budget"),
+        help: "MiB queued for the node over all connections (socket.queue_budget)."
+    )
     var socketQueueBudget: String?
 
-    @Option(name: .customLong("ack-policy"), help: "Which broadcasts get an ack id: all, requested or none (acks.policy).")
+    @Option(
+        name: .customLong("ack-policy"),
+        help: "Which broadcasts get an ack id: all, requested or none (acks.policy)."
+    )
     var ackPolicy: String?
 
     @Option(name: .customLong("ack-timeout"), help: "Longest wait for a client's ack (acks.timeout).")
@@ -88,16 +106,23 @@ struct Busd: ParsableCommand {
 
     @Option(
         name: .customLong("subscriber-backlog"),
-        help: "Bytes of Redis messages read and not yet routed; more are dropped (redis.subscriber_backlog).")
+        help: "Bytes of Redis messages read and not yet routed; more are dropped (redis.subscriber_backlog)."
+    )
     var subscriberBacklog: String?
 
     @Option(name: .customLong("outbound-buffer"), help: "Commands kept for Redis while it is away (outbound.buffer).")
     var outboundBuffer: String?
 
-    @Option(name: .customLong("outbound-overflow"), help: "When that buffer is full: drop-oldest or drop-newest (outbound.overflow).")
+    @Option(
+        name: .customLong("outbound-overflow"),
+        help: "When that buffer is full: drop-oldest or drop-newest (outbound.overflow)."
+    )
     var outboundOverflow: String?
 
-    @Option(name: .long, help: "host:port of /healthz, /readyz, /metrics, or off (http.listen; default 127.0.0.1:9477).")
+    @Option(
+        name: .long,
+        help: "host:port of /healthz, /readyz, /metrics, or off (http.listen; default 127.0.0.1:9477)."
+    )
     var http: String?
 
     @Option(name: .customLong("drain-deadline"), help: "Longest graceful shutdown on SIGTERM/SIGINT (drain.deadline).")
@@ -119,7 +144,8 @@ struct Busd: ParsableCommand {
             ("acks.policy", ackPolicy),
             ("acks.timeout", ackTimeout), ("acks.retention", confirmationTTL), ("redis.timeout", redisTimeout),
             ("redis.retry_initial", redisRetryInitial), ("redis.retry_max", redisRetryMax),
-            ("outbound.buffer", outboundBuffer), ("redis.subscriber_backlog", subscriberBacklog), ("outbound.overflow", outboundOverflow), ("http.listen", http),
+            ("outbound.buffer", outboundBuffer), ("redis.subscriber_backlog", subscriberBacklog),
+            ("outbound.overflow", outboundOverflow), ("http.listen", http),
             ("drain.deadline", drainDeadline), ("log.level", logLevel),
         ]
         for case (let key, let value?) in single { given[key] = [value] }
@@ -151,7 +177,9 @@ struct Busd: ParsableCommand {
         try Daemon(settings: settings).run()
     }
 
-    private func loadSettings(environment: [String: String]) throws(ConfigProblems) -> (ResolvedSettings, DaemonSettings) {
+    private func loadSettings(environment: [String: String]) throws(ConfigProblems) -> (
+        ResolvedSettings, DaemonSettings
+    ) {
         let file: ConfigFile?
         do {
             file = try ConfigFile.named(byFlag: config, environment: environment, keepingProblems: true)

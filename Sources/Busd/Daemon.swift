@@ -100,7 +100,8 @@ final class Daemon: Sendable {
             metadata: [
                 "node": "\(settings.member.nodeId)", "uid": "\(member.uid)", "redis": "\(settings.member.redis)",
                 "socket": "\(settings.socketPath)",
-            ])
+            ]
+        )
         dispatchMain()
     }
 
@@ -111,11 +112,12 @@ final class Daemon: Sendable {
         let redis = settings.member.redis
         do {
             try redis.connect(timeout: settings.member.redisTimeout).close()
-        } catch where error.isAuthenticationFailure {
+        } catch  where error.isAuthenticationFailure {
             refuseToStart(
                 "redis.password: Redis at \(redis) refused the credentials (password: \(settings.redisPasswordOrigin)): "
-                    + "\(error.message); set redis.password_file, SOCKETBUS_REDIS_PASSWORD or the password in redis.url")
-        } catch where error.code == .reply && error.context?.hasPrefix("SELECT") == true {
+                    + "\(error.message); set redis.password_file, SOCKETBUS_REDIS_PASSWORD or the password in redis.url"
+            )
+        } catch  where error.code == .reply && error.context?.hasPrefix("SELECT") == true {
             refuseToStart("redis.url: Redis at \(redis) refused the database: \(error.message)")
         } catch {
             logger.warning("Redis not reachable at start: \(error); retrying", metadata: ["redis": "\(redis)"])
@@ -184,7 +186,10 @@ final class Daemon: Sendable {
     func drain(signal: Int32) -> Int32 {
         let started = ContinuousClock.now
         let deadline = started + settings.drainDeadline
-        logger.notice("signal \(signal): draining", metadata: ["deadline": "\(DurationText.format(settings.drainDeadline))"])
+        logger.notice(
+            "signal \(signal): draining",
+            metadata: ["deadline": "\(DurationText.format(settings.drainDeadline))"]
+        )
         link.stopAccepting()
         member.stopTakingMessages()
         let flushedToNode = link.waitUntilWritten(timeout: max(.zero, deadline - .now))

@@ -38,12 +38,17 @@ struct DaemonSettings: Sendable {
         let nodeId = problems.read { () throws(ConfigError) -> String in
             let nodeId = try settings.string("node.id") ?? NodeIdentity.defaultId(hostName: hostName, socketPath: path)
             guard !nodeId.isEmpty, !nodeId.contains(where: { $0.isWhitespace || $0 == ":" }) else {
-                throw settings.invalid("node.id", "'\(nodeId)' must be non-empty, without spaces or ':' (it is part of Redis keys)")
+                throw settings.invalid(
+                    "node.id",
+                    "'\(nodeId)' must be non-empty, without spaces or ':' (it is part of Redis keys)"
+                )
             }
             return nodeId
         }
         var member = ClusterMember.Configuration(
-            redis: redis ?? RedisConfiguration(endpoint: .tcp(host: "localhost", port: 6379)), nodeId: nodeId ?? "")
+            redis: redis ?? RedisConfiguration(endpoint: .tcp(host: "localhost", port: 6379)),
+            nodeId: nodeId ?? ""
+        )
         member.host = hostName
         problems.read { () throws(ConfigError) in
             member.adapterKey = try settings.value("redis.adapter_key")
@@ -58,7 +63,11 @@ struct DaemonSettings: Sendable {
             member.livenessTTL = try settings.duration("registry.liveness_ttl", atLeast: .seconds(1))
         }
         problems.read { () throws(ConfigError) in
-            member.ackPolicy = try settings.choice("acks.policy", as: AckPolicy.self, among: ["all", "requested", "none"])
+            member.ackPolicy = try settings.choice(
+                "acks.policy",
+                as: AckPolicy.self,
+                among: ["all", "requested", "none"]
+            )
         }
         problems.read { () throws(ConfigError) in
             member.ackTimeout = try settings.duration("acks.timeout", atLeast: .milliseconds(1))
@@ -89,42 +98,55 @@ struct DaemonSettings: Sendable {
         }
         problems.read { () throws(ConfigError) in
             member.outboundOverflow = try settings.choice(
-                "outbound.overflow", as: OutboundOverflowPolicy.self, among: ["drop-oldest", "drop-newest"])
+                "outbound.overflow",
+                as: OutboundOverflowPolicy.self,
+                among: ["drop-oldest", "drop-newest"]
+            )
         }
         problems.read { () throws(ConfigError) in
             member.subscriberBacklogBytes = try settings.integer("redis.subscriber_backlog", in: 65_536...(1 << 40))
         }
         self.member = member
 
-        socketMode = problems.read { () throws(ConfigError) -> mode_t in
-            let modeText = try settings.value("socket.mode")
-            guard let mode = UInt32(modeText, radix: 8), mode <= 0o777 else {
-                throw settings.invalid("socket.mode", "'\(modeText)' is not an octal file mode like 0660")
-            }
-            return mode_t(mode)
-        } ?? 0o660
+        socketMode =
+            problems.read { () throws(ConfigError) -> mode_t in
+                let modeText = try settings.value("socket.mode")
+                guard let mode = UInt32(modeText, radix: 8), mode <= 0o777 else {
+                    throw settings.invalid("socket.mode", "'\(modeText)' is not an octal file mode like 0660")
+                }
+                return mode_t(mode)
+            } ?? 0o660
         socketMaxConnections =
-            problems.read { () throws(ConfigError) in try settings.integer("socket.max_connections", in: 1...1024) } ?? 8
-        socketHandshakeTimeout = problems.read { () throws(ConfigError) -> Duration in
-            let timeout = try settings.duration("socket.handshake_timeout", atLeast: .milliseconds(10))
-            if timeout > .seconds(3600) { throw settings.invalid("socket.handshake_timeout", "must be at most 1h") }
-            return timeout
-        } ?? .seconds(5)
+            problems.read { () throws(ConfigError) in try settings.integer("socket.max_connections", in: 1...1024) }
+            ?? 8
+        socketHandshakeTimeout =
+            problems.read { () throws(ConfigError) -> Duration in
+                let timeout = try settings.duration("socket.handshake_timeout", atLeast: .milliseconds(10))
+                if timeout > .seconds(3600) { throw settings.invalid("socket.handshake_timeout", "must be at most 1h") }
+                return timeout
+            } ?? .seconds(5)
         // MiB; one largest frame (16 MiB and its prefix) must fit.
         socketQueueBudget =
-            (problems.read { () throws(ConfigError) in try settings.integer("socket.queue_budget", in: 17...65536) } ?? 64) << 20
+            (problems.read { () throws(ConfigError) in try settings.integer("socket.queue_budget", in: 17...65536) }
+                ?? 64) << 20
         http = problems.read { () throws(ConfigError) in try Self.httpAddress(settings) } ?? nil
         httpConfigured = settings.isSet("http.listen")
         drainDeadline =
-            problems.read { () throws(ConfigError) in try settings.duration("drain.deadline", atLeast: .milliseconds(100)) }
-            ?? .seconds(10)
-        logLevel = problems.read { () throws(ConfigError) -> Logger.Level in
-            let level = try settings.value("log.level")
-            guard let logLevel = Logger.Level(rawValue: level) else {
-                throw settings.invalid("log.level", "'\(level)' is not trace, debug, info, notice, warning, error or critical")
+            problems.read { () throws(ConfigError) in
+                try settings.duration("drain.deadline", atLeast: .milliseconds(100))
             }
-            return logLevel
-        } ?? .info
+            ?? .seconds(10)
+        logLevel =
+            problems.read { () throws(ConfigError) -> Logger.Level in
+                let level = try settings.value("log.level")
+                guard let logLevel = Logger.Level(rawValue: level) else {
+                    throw settings.invalid(
+                        "log.level",
+                        "'\(level)' is not trace, debug, info, notice, warning, error or critical"
+                    )
+                }
+                return logLevel
+            } ?? .info
         alerts = problems.read { () throws(ConfigError) in try settings.alertSettings() } ?? AlertSettings()
         try problems.finish()
     }
@@ -139,11 +161,14 @@ struct DaemonSettings: Sendable {
         }
         let directory = (path as NSString).deletingLastPathComponent
         var isDirectory: ObjCBool = false
-        if !directory.isEmpty, !(FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) && isDirectory.boolValue) {
+        if !directory.isEmpty,
+            !(FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) && isDirectory.boolValue)
+        {
             throw settings.invalid(
                 "socket.path",
                 "directory '\(directory)' does not exist; create it with the owner and mode the node needs "
-                    + "(the systemd unit's RuntimeDirectory= does)")
+                    + "(the systemd unit's RuntimeDirectory= does)"
+            )
         }
         return path
     }

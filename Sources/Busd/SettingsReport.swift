@@ -30,7 +30,8 @@ enum SettingsReport {
         for (key, value, source) in rows {
             lines.append(
                 key.padding(toLength: keyWidth + 2, withPad: " ", startingAt: 0)
-                    + value.padding(toLength: max(valueWidth, value.count) + 2, withPad: " ", startingAt: 0) + source)
+                    + value.padding(toLength: max(valueWidth, value.count) + 2, withPad: " ", startingAt: 0) + source
+            )
         }
         return lines.joined(separator: "\n")
     }

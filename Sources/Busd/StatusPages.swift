@@ -11,7 +11,9 @@ import StatusHTTP
 enum StatusPages {
     /// `httpDrops` reads the status server's own counters (it exists after its handler).
     static func handler(
-        member: ClusterMember, link: NodeLinkServer, alerter: OutageAlerter,
+        member: ClusterMember,
+        link: NodeLinkServer,
+        alerter: OutageAlerter,
         httpDrops: @escaping @Sendable () -> StatusServer.DroppedConnections
     ) -> @Sendable (HTTPRequestHead) -> HTTPResponse {
         { head in
@@ -26,8 +28,10 @@ enum StatusPages {
                 return .text(503, lines.joined(separator: "\n"))
             case "/metrics":
                 return HTTPResponse(
-                    status: 200, contentType: PrometheusText.contentType,
-                    body: metrics(member: member, link: link, alerter: alerter, httpDrops: httpDrops()))
+                    status: 200,
+                    contentType: PrometheusText.contentType,
+                    body: metrics(member: member, link: link, alerter: alerter, httpDrops: httpDrops())
+                )
             default:
                 return .text(404, "not found: try /healthz, /readyz or /metrics")
             }
@@ -35,7 +39,9 @@ enum StatusPages {
     }
 
     static func metrics(
-        member: ClusterMember, link: NodeLinkServer, alerter: OutageAlerter,
+        member: ClusterMember,
+        link: NodeLinkServer,
+        alerter: OutageAlerter,
         httpDrops: StatusServer.DroppedConnections = .init()
     ) -> String {
         var page = PrometheusText()
@@ -44,99 +50,221 @@ enum StatusPages {
         let outbound = member.outbound
         let readiness = member.readiness
         page.add(
-            "socketbus_info", .gauge, help: "This busd: node id, uid and version as labels.",
+            "socketbus_info",
+            .gauge,
+            help: "This busd: node id, uid and version as labels.",
             labels: ["node": member.configuration.nodeId, "uid": member.uid, "version": member.configuration.version],
-            value: 1)
+            value: 1
+        )
         page.add(
-            "socketbus_start_time_seconds", .gauge, help: "When this busd started, Unix time.",
-            value: Double(member.startedAt) / 1000)
+            "socketbus_start_time_seconds",
+            .gauge,
+            help: "When this busd started, Unix time.",
+            value: Double(member.startedAt) / 1000
+        )
         page.add("socketbus_ready", .gauge, help: "1 when /readyz answers 200.", value: readiness.isReady ? 1 : 0)
 
         page.add(
-            "socketbus_messages_received_total", .counter, help: "Adapter messages received from Redis.",
-            value: statistics.received)
+            "socketbus_messages_received_total",
+            .counter,
+            help: "Adapter messages received from Redis.",
+            value: statistics.received
+        )
         page.add(
-            "socketbus_messages_delivered_total", .counter,
+            "socketbus_messages_delivered_total",
+            .counter,
             help: "Broadcasts queued for the node as DELIVER frames (one per message, whatever the socket count).",
-            value: link.deliveredFrameCount)
+            value: link.deliveredFrameCount
+        )
         let dropped = "socketbus_messages_dropped_total"
         let droppedHelp = "Messages dropped, by reason."
-        page.add(dropped, .counter, help: droppedHelp, labels: ["reason": "no_node"], value: link.droppedWithoutNodeCount)
-        page.add(dropped, .counter, help: droppedHelp, labels: ["reason": "node_backlog"], value: link.droppedFrameCount)
+        page.add(
+            dropped,
+            .counter,
+            help: droppedHelp,
+            labels: ["reason": "no_node"],
+            value: link.droppedWithoutNodeCount
+        )
+        page.add(
+            dropped,
+            .counter,
+            help: droppedHelp,
+            labels: ["reason": "node_backlog"],
+            value: link.droppedFrameCount
+        )
         page.add(dropped, .counter, help: droppedHelp, labels: ["reason": "outbound_full"], value: outbound.dropped)
         page.add(dropped, .counter, help: droppedHelp, labels: ["reason": "unframable"], value: link.unframableCount)
         page.add(
-            dropped, .counter, help: droppedHelp, labels: ["reason": "subscriber_backlog"],
-            value: member.subscriberBacklogDropped)
+            dropped,
+            .counter,
+            help: droppedHelp,
+            labels: ["reason": "subscriber_backlog"],
+            value: member.subscriberBacklogDropped
+        )
         let ignored = "socketbus_messages_ignored_total"
         let ignoredHelp = "Messages not for this node, by reason (not errors)."
         page.add(ignored, .counter, help: ignoredHelp, labels: ["reason": "own"], value: statistics.ownDropped)
-        page.add(ignored, .counter, help: ignoredHelp, labels: ["reason": "no_local_room"], value: statistics.filteredBeforeDecode)
         page.add(
-            "socketbus_messages_malformed_total", .counter, help: "Adapter messages that did not decode (skipped).",
-            value: statistics.malformed)
+            ignored,
+            .counter,
+            help: ignoredHelp,
+            labels: ["reason": "no_local_room"],
+            value: statistics.filteredBeforeDecode
+        )
         page.add(
-            "socketbus_requests_applied_total", .counter, help: "Emitter requests applied (join, leave, disconnect, serverSideEmit).",
-            value: statistics.requestsApplied)
+            "socketbus_messages_malformed_total",
+            .counter,
+            help: "Adapter messages that did not decode (skipped).",
+            value: statistics.malformed
+        )
+        page.add(
+            "socketbus_requests_applied_total",
+            .counter,
+            help: "Emitter requests applied (join, leave, disconnect, serverSideEmit).",
+            value: statistics.requestsApplied
+        )
 
-        page.add("socketbus_ack_ids_injected_total", .counter, help: "Deliveries given an ack id.", value: acks.injected)
+        page.add(
+            "socketbus_ack_ids_injected_total",
+            .counter,
+            help: "Deliveries given an ack id.",
+            value: acks.injected
+        )
         let confirmations = "socketbus_confirmations_total"
         let confirmationsHelp = "Delivery confirmations written, by status."
-        page.add(confirmations, .counter, help: confirmationsHelp, labels: ["status": "delivered"], value: acks.delivered)
+        page.add(
+            confirmations,
+            .counter,
+            help: confirmationsHelp,
+            labels: ["status": "delivered"],
+            value: acks.delivered
+        )
         page.add(confirmations, .counter, help: confirmationsHelp, labels: ["status": "timeout"], value: acks.timedOut)
-        page.add(confirmations, .counter, help: confirmationsHelp, labels: ["status": "disconnected"], value: acks.disconnected)
+        page.add(
+            confirmations,
+            .counter,
+            help: confirmationsHelp,
+            labels: ["status": "disconnected"],
+            value: acks.disconnected
+        )
         page.add("socketbus_acks_pending", .gauge, help: "Sockets whose ack is awaited.", value: acks.pending)
 
         page.add("socketbus_registry_sockets", .gauge, help: "Sockets this node owns.", value: member.socketCount)
         page.add(
-            "socketbus_registry_rewrites_total", .counter, help: "Full rewrites of this node's registry in Redis.",
-            value: member.registryRewrites)
+            "socketbus_registry_rewrites_total",
+            .counter,
+            help: "Full rewrites of this node's registry in Redis.",
+            value: member.registryRewrites
+        )
         page.add(
-            "socketbus_redis_connected", .gauge, help: "1 when both Redis connections are up.",
-            value: member.isRedisConnected ? 1 : 0)
+            "socketbus_redis_connected",
+            .gauge,
+            help: "1 when both Redis connections are up.",
+            value: member.isRedisConnected ? 1 : 0
+        )
         page.add(
-            "socketbus_redis_reconnects_total", .counter, help: "Reconnections of the adapter subscription.",
-            value: member.redisReconnects)
+            "socketbus_redis_reconnects_total",
+            .counter,
+            help: "Reconnections of the adapter subscription.",
+            value: member.redisReconnects
+        )
         page.add(
-            "socketbus_redis_data_loss_total", .counter,
+            "socketbus_redis_data_loss_total",
+            .counter,
             help: "Times Redis closed the subscriber while it kept running (output buffer limit): messages lost.",
-            value: member.redisDataLossCount)
+            value: member.redisDataLossCount
+        )
         page.add(
-            "socketbus_subscriber_backlog_bytes", .gauge, help: "Bytes read from Redis and not routed yet.",
-            value: member.subscriberBacklogBytes)
+            "socketbus_subscriber_backlog_bytes",
+            .gauge,
+            help: "Bytes read from Redis and not routed yet.",
+            value: member.subscriberBacklogBytes
+        )
         page.add(
-            "socketbus_redis_unreachable_seconds", .gauge, help: "How long the current outage has lasted; 0 when none.",
-            value: Double(readiness.unreachableForMilliseconds ?? 0) / 1000)
+            "socketbus_redis_unreachable_seconds",
+            .gauge,
+            help: "How long the current outage has lasted; 0 when none.",
+            value: Double(readiness.unreachableForMilliseconds ?? 0) / 1000
+        )
         page.add(
-            "socketbus_outbound_buffered", .gauge, help: "Commands for Redis waiting (node broadcasts, delivery records).",
-            value: outbound.waiting)
+            "socketbus_outbound_buffered",
+            .gauge,
+            help: "Commands for Redis waiting (node broadcasts, delivery records).",
+            value: outbound.waiting
+        )
         page.add("socketbus_outbound_buffer_limit", .gauge, help: "The bound of that buffer.", value: outbound.limit)
-        page.add("socketbus_outbound_published_total", .counter, help: "Commands Redis took.", value: outbound.published)
         page.add(
-            "socketbus_outbound_replayed_total", .counter, help: "Commands published after waiting out an outage.",
-            value: outbound.replayed)
+            "socketbus_outbound_published_total",
+            .counter,
+            help: "Commands Redis took.",
+            value: outbound.published
+        )
+        page.add(
+            "socketbus_outbound_replayed_total",
+            .counter,
+            help: "Commands published after waiting out an outage.",
+            value: outbound.replayed
+        )
 
         let sends = "socketbus_alert_sends_total"
         let sendsHelp = "Alert notifications per channel and result."
         for channel in alerter.counters {
-            page.add(sends, .counter, help: sendsHelp, labels: ["channel": channel.channel, "result": "sent"], value: channel.sent)
-            page.add(sends, .counter, help: sendsHelp, labels: ["channel": channel.channel, "result": "failed"], value: channel.failed)
-            page.add(sends, .counter, help: sendsHelp, labels: ["channel": channel.channel, "result": "dropped"], value: channel.dropped)
+            page.add(
+                sends,
+                .counter,
+                help: sendsHelp,
+                labels: ["channel": channel.channel, "result": "sent"],
+                value: channel.sent
+            )
+            page.add(
+                sends,
+                .counter,
+                help: sendsHelp,
+                labels: ["channel": channel.channel, "result": "failed"],
+                value: channel.failed
+            )
+            page.add(
+                sends,
+                .counter,
+                help: sendsHelp,
+                labels: ["channel": channel.channel, "result": "dropped"],
+                value: channel.dropped
+            )
         }
-        page.add("socketbus_local_connections", .gauge, help: "Connector connections on the Unix socket.", value: link.connectionCount)
+        page.add(
+            "socketbus_local_connections",
+            .gauge,
+            help: "Connector connections on the Unix socket.",
+            value: link.connectionCount
+        )
         let refused = "socketbus_local_connections_refused_total"
         let refusedHelp = "Connector connections refused or closed early, by reason."
         page.add(refused, .counter, help: refusedHelp, labels: ["reason": "limit"], value: link.refusedConnectionCount)
         page.add(
-            refused, .counter, help: refusedHelp, labels: ["reason": "handshake_timeout"], value: link.handshakeTimeoutCount)
+            refused,
+            .counter,
+            help: refusedHelp,
+            labels: ["reason": "handshake_timeout"],
+            value: link.handshakeTimeoutCount
+        )
         page.add(
-            "socketbus_local_frames_rejected_total", .counter,
+            "socketbus_local_frames_rejected_total",
+            .counter,
             help: "Well-formed frames from the node whose content busd could not use (answered with ERROR 6).",
-            value: link.rejectedFrameCount)
-        page.add("socketbus_local_queued_bytes", .gauge, help: "Bytes queued for the node, all connections.", value: link.queuedBytes)
+            value: link.rejectedFrameCount
+        )
         page.add(
-            "socketbus_local_queue_budget_bytes", .gauge, help: "The bound of those bytes (socket.queue_budget).",
-            value: link.queueBudgetBytes)
+            "socketbus_local_queued_bytes",
+            .gauge,
+            help: "Bytes queued for the node, all connections.",
+            value: link.queuedBytes
+        )
+        page.add(
+            "socketbus_local_queue_budget_bytes",
+            .gauge,
+            help: "The bound of those bytes (socket.queue_budget).",
+            value: link.queueBudgetBytes
+        )
         let httpDropped = "socketbus_http_connections_dropped_total"
         let httpHelp = "Status endpoint connections closed without an answer, by reason."
         for (reason, value) in [

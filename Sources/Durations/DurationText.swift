@@ -24,7 +24,9 @@ public enum DurationText {
         }
         // A bare number: seconds.
         if body.allSatisfy({ $0.isNumber || $0 == "." }) {
-            return .milliseconds(Int64(try milliseconds(number: Substring(body), scale: 1000, invalid: invalid).rounded()))
+            return .milliseconds(
+                Int64(try milliseconds(number: Substring(body), scale: 1000, invalid: invalid).rounded())
+            )
         }
         var total = 0.0
         var rest = Substring(body)
@@ -43,7 +45,8 @@ public enum DurationText {
     }
 
     /// `number` × `scale` in milliseconds, below ``longest``.
-    private static func milliseconds(number: Substring, scale: Double, invalid: ParseError) throws(ParseError) -> Double {
+    private static func milliseconds(number: Substring, scale: Double, invalid: ParseError) throws(ParseError) -> Double
+    {
         guard !number.isEmpty, number.filter({ $0 == "." }).count <= 1, let value = Double(number), value.isFinite,
             value * scale < longest
         else { throw invalid }

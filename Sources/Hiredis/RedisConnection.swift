@@ -138,7 +138,9 @@ public final class RedisConnection {
     public func waitReadable(timeout: Duration) throws(RedisError) -> Bool {
         let context = try open()
         var pfd = pollfd(fd: CHiredis_fd(context), events: Int16(POLLIN), revents: 0)
-        let ms = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let ms = Int32(
+            clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000
+        )
         let rc = poll(&pfd, 1, ms)
         if rc < 0 && errno != EINTR { throw RedisError(.io, "poll: errno \(errno)") }
         return rc > 0
@@ -231,9 +233,11 @@ public final class RedisConnection {
         for (index, command) in commands.enumerated() {
             do {
                 replies.append(try readReply())
-            } catch where error.code == .reply {
+            } catch  where error.code == .reply {
                 let name = command.first.map { String(decoding: $0.prefix(16), as: UTF8.self) } ?? "?"
-                if firstError == nil { firstError = error.during("\(name) (command \(index + 1) of \(commands.count))") }
+                if firstError == nil {
+                    firstError = error.during("\(name) (command \(index + 1) of \(commands.count))")
+                }
                 replies.append(.null)
             }
         }
@@ -260,7 +264,10 @@ public final class RedisConnection {
 
     static func error(of context: UnsafeMutablePointer<redisContext>, errno: Int32) -> RedisError {
         let message = String(cString: CHiredis_errstr(context))
-        return RedisError(RedisError.Code(hiredis: CHiredis_err(context), errno: errno), message.isEmpty ? "unknown" : message)
+        return RedisError(
+            RedisError.Code(hiredis: CHiredis_err(context), errno: errno),
+            message.isEmpty ? "unknown" : message
+        )
     }
 
     private static func copy(_ reply: UnsafeMutablePointer<redisReply>) throws(RedisError) -> RedisReply {

@@ -83,7 +83,8 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         guard let prefix = replyPrefix else { return false }
         if prefix == "NOAUTH" || prefix == "WRONGPASS" { return true }
         // Redis before 6 and a password sent to a server without one.
-        return prefix == "ERR" && (message.contains("invalid password") || message.contains("without any password configured"))
+        return prefix == "ERR"
+            && (message.contains("invalid password") || message.contains("without any password configured"))
     }
 
     /// Redis is at its maxmemory and refuses writes (`OOM` error reply).

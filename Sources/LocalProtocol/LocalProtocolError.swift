@@ -68,7 +68,9 @@ public struct LocalProtocolError: Error, Sendable, Hashable, CustomStringConvert
 
     /// The ERROR frame that reports this error to the peer.
     /// (The message is cut to keep the frame small and always encodable.)
-    public var frame: LocalFrame { .error(code: wireCode, message: String(decoding: message.utf8.prefix(1000), as: UTF8.self)) }
+    public var frame: LocalFrame {
+        .error(code: wireCode, message: String(decoding: message.utf8.prefix(1000), as: UTF8.self))
+    }
 
     public var description: String { "\(code): \(message)" }
 }

@@ -31,7 +31,8 @@ extension Notepack {
             writer.packArrayHeader(elements.count)
             for element in elements { encode(element, flavor: flavor, into: writer) }
         case .object(let object):
-            let properties = flavor == .notepack3 ? object.properties.filter { $0.value != .undefined } : object.properties
+            let properties =
+                flavor == .notepack3 ? object.properties.filter { $0.value != .undefined } : object.properties
             writer.packMapHeader(properties.count)
             for property in properties {
                 writer.packString(property.key)

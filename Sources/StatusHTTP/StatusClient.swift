@@ -17,7 +17,8 @@ public enum StatusClient {
         }
     }
 
-    public static func get(_ address: ListenAddress, path: String, timeout: Duration = .seconds(3)) throws(StatusServerError)
+    public static func get(_ address: ListenAddress, path: String, timeout: Duration = .seconds(3))
+        throws(StatusServerError)
         -> Response
     {
         let seconds = max(1, Int(timeout.components.seconds))
@@ -35,7 +36,8 @@ public enum StatusClient {
         }
         defer { close(fd) }
         let request = Array("GET \(path) HTTP/1.1\r\nHost: \(address)\r\nConnection: close\r\n\r\n".utf8)
-        guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else {
+        guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count
+        else {
             throw StatusServerError("cannot send to \(address): \(String(cString: strerror(errno)))")
         }
         var received: [UInt8] = []

@@ -22,7 +22,12 @@ enum Fixtures {
 
     static var test: AlertEvent { .test(source: source, at: start) }
     static var dataLoss: AlertEvent {
-        .dataLoss(source: source, at: start, cause: "closed_by_redis", why: "Redis closed the subscriber while it kept running")
+        .dataLoss(
+            source: source,
+            at: start,
+            cause: "closed_by_redis",
+            why: "Redis closed the subscriber while it kept running"
+        )
     }
 
     static func json(_ text: String) throws -> [String: Any] {

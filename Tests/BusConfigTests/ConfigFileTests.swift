@@ -22,7 +22,8 @@ struct ConfigFileTests {
                       - oncall@example.com
                     insecure: no
                 acks: {policy: all}
-                """)
+                """
+        )
         #expect(file.entries["node.id"]?.values == ["web-1"] && file.entries["node.id"]?.line == 3)
         #expect(file.entries["node.namespaces"]?.values == ["/", "/chat"])
         #expect(file.entries["redis.url"]?.values == ["redis://10.0.0.5:6379/2"])
@@ -42,10 +43,16 @@ struct ConfigFileTests {
     }
 
     static let mistakes: [(String, String)] = [
-        ("redis:\n  url: redis://x\n  timout: 2s\n", "redis.timout (busd.yaml line 3): is not a setting (did you mean redis.timeout?)"),
+        (
+            "redis:\n  url: redis://x\n  timout: 2s\n",
+            "redis.timout (busd.yaml line 3): is not a setting (did you mean redis.timeout?)"
+        ),
         ("colour: blue\n", "colour (busd.yaml line 1): is not a setting"),
         ("redis: redis://x\n", "redis (busd.yaml line 1): is a section: give its settings under it (e.g. redis.url)"),
-        ("redis:\n  password: hunter2\n", "redis.password (busd.yaml line 2): secrets are not read from the config file"),
+        (
+            "redis:\n  password: hunter2\n",
+            "redis.password (busd.yaml line 2): secrets are not read from the config file"
+        ),
         ("node:\n  id: [a, b]\n", "node.id (busd.yaml line 2): takes one value, not a list"),
         ("node:\n  id: {x: 1}\n", "node.id (busd.yaml line 2): takes a value, not a mapping"),
         ("node:\n  id: a\nnode.id: b\n", "node.id (busd.yaml line 3): is set twice"),
@@ -74,7 +81,10 @@ struct ConfigFileTests {
     }
 
     @Test func theExampleInDeployIsValidAndCoversEveryFileSetting() throws {
-        let path = #filePath.replacingOccurrences(of: "Tests/BusConfigTests/ConfigFileTests.swift", with: "deploy/busd.yaml")
+        let path = #filePath.replacingOccurrences(
+            of: "Tests/BusConfigTests/ConfigFileTests.swift",
+            with: "deploy/busd.yaml"
+        )
         let file = try ConfigFile(path: path)
         #expect(file.entries["redis.url"] != nil)
         // Every setting that may be in a file appears in the example, set or commented out.
@@ -89,12 +99,14 @@ struct ConfigFileTests {
     @Test func keepingProblemsListsEveryMistakeAndKeepsTheRest() throws {
         let text = "redis:\n  timout: 2s\n  password: x\nnode:\n  id: web-1\n  nope: 1\nacks: [a]\n"
         let file = try ConfigFile(path: "b.yaml", text: text, keepingProblems: true)
-        #expect(file.problems.map(\.description) == [
-            "redis.timout (b.yaml line 2): is not a setting (did you mean redis.timeout?)",
-            "redis.password (b.yaml line 3): secrets are not read from the config file: use redis.password_file or SOCKETBUS_REDIS_PASSWORD",
-            "node.nope (b.yaml line 6): is not a setting",
-            "acks (b.yaml line 7): is a section: give its settings under it (e.g. acks.policy)",
-        ])
+        #expect(
+            file.problems.map(\.description) == [
+                "redis.timout (b.yaml line 2): is not a setting (did you mean redis.timeout?)",
+                "redis.password (b.yaml line 3): secrets are not read from the config file: use redis.password_file or SOCKETBUS_REDIS_PASSWORD",
+                "node.nope (b.yaml line 6): is not a setting",
+                "acks (b.yaml line 7): is a section: give its settings under it (e.g. acks.policy)",
+            ]
+        )
         #expect(file.entries["node.id"]?.values == ["web-1"])
         // Without keepingProblems, the first one is thrown.
         #expect(throws: ConfigError.self) { try ConfigFile(path: "b.yaml", text: text) }

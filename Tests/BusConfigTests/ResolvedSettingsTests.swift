@@ -10,13 +10,15 @@ import Testing
 struct ResolvedSettingsTests {
     static let file = try! ConfigFile(
         path: "busd.yaml",
-        text: "redis:\n  url: redis://file:6379\n  timeout: 3s\nnode:\n  namespaces: [/a, /b]\nacks:\n  policy: all\n")
+        text: "redis:\n  url: redis://file:6379\n  timeout: 3s\nnode:\n  namespaces: [/a, /b]\nacks:\n  policy: all\n"
+    )
 
     @Test func flagsBeatEnvironmentBeatFileBeatDefaults() throws {
         let settings = ResolvedSettings(
             flags: ["redis.url": ["redis://flag:6379"]],
             environment: ["SOCKETBUS_REDIS_URL": "redis://env:6379", "SOCKETBUS_REDIS_TIMEOUT": "4s"],
-            file: Self.file)
+            file: Self.file
+        )
         #expect(try settings.string("redis.url") == "redis://flag:6379")
         #expect(settings["redis.url"]?.source == .flag("redis"))
         #expect(try settings.duration("redis.timeout") == .seconds(4))
@@ -30,7 +32,9 @@ struct ResolvedSettingsTests {
     }
 
     @Test func listsFromEachLayer() {
-        #expect(ResolvedSettings(flags: [:], environment: [:], file: Self.file).list("node.namespaces") == ["/a", "/b"])
+        #expect(
+            ResolvedSettings(flags: [:], environment: [:], file: Self.file).list("node.namespaces") == ["/a", "/b"]
+        )
         let env = ResolvedSettings(flags: [:], environment: ["SOCKETBUS_NODE_NAMESPACES": "/x, /y,,"], file: Self.file)
         #expect(env.list("node.namespaces") == ["/x", "/y"])
         let flags = ResolvedSettings(flags: ["node.namespaces": ["/f"]], environment: [:], file: Self.file)
@@ -40,9 +44,18 @@ struct ResolvedSettingsTests {
 
     static let badValues: [([String: String], String)] = [
         (["SOCKETBUS_REDIS_TIMEOUT": "2x"], "SOCKETBUS_REDIS_TIMEOUT (redis.timeout): '2x' is not a duration"),
-        (["SOCKETBUS_OUTBOUND_BUFFER": "lots"], "SOCKETBUS_OUTBOUND_BUFFER (outbound.buffer): 'lots' is not a whole number"),
-        (["SOCKETBUS_OUTBOUND_BUFFER": "0"], "SOCKETBUS_OUTBOUND_BUFFER (outbound.buffer): 0 is out of range 1...1000000"),
-        (["SOCKETBUS_ALERTS_SMTP_INSECURE": "maybe"], "SOCKETBUS_ALERTS_SMTP_INSECURE (alerts.smtp.insecure): 'maybe' is not true or false"),
+        (
+            ["SOCKETBUS_OUTBOUND_BUFFER": "lots"],
+            "SOCKETBUS_OUTBOUND_BUFFER (outbound.buffer): 'lots' is not a whole number"
+        ),
+        (
+            ["SOCKETBUS_OUTBOUND_BUFFER": "0"],
+            "SOCKETBUS_OUTBOUND_BUFFER (outbound.buffer): 0 is out of range 1...1000000"
+        ),
+        (
+            ["SOCKETBUS_ALERTS_SMTP_INSECURE": "maybe"],
+            "SOCKETBUS_ALERTS_SMTP_INSECURE (alerts.smtp.insecure): 'maybe' is not true or false"
+        ),
     ]
 
     @Test(arguments: badValues)
@@ -67,7 +80,8 @@ struct ResolvedSettingsTests {
         } catch {
             #expect(
                 error.description
-                    == "drain.deadline (/etc/socketbus/busd.yaml line 2): 'soon' is not a duration like 250ms, 30s, 1m30s, 5m or 1h")
+                    == "drain.deadline (/etc/socketbus/busd.yaml line 2): 'soon' is not a duration like 250ms, 30s, 1m30s, 5m or 1h"
+            )
         }
     }
 
@@ -86,13 +100,18 @@ struct ResolvedSettingsTests {
             _ = try missing.secret("redis.password")
             Issue.record("no error for a missing password file")
         } catch {
-            #expect(error.description == "--redis-password-file: cannot read '/nonexistent/pw': No such file or directory")
+            #expect(
+                error.description == "--redis-password-file: cannot read '/nonexistent/pw': No such file or directory"
+            )
         }
     }
 
     @Test func unknownVariablesAreReported() {
         let settings = ResolvedSettings(
-            flags: [:], environment: ["SOCKETBUS_REDIS_ULR": "x", "SOCKETBUS_CONFIG": "/etc/b.yaml", "PATH": "/bin"], file: nil)
+            flags: [:],
+            environment: ["SOCKETBUS_REDIS_ULR": "x", "SOCKETBUS_CONFIG": "/etc/b.yaml", "PATH": "/bin"],
+            file: nil
+        )
         #expect(settings.unknownEnvironment == ["SOCKETBUS_REDIS_ULR"])
     }
 
@@ -104,7 +123,8 @@ struct ResolvedSettingsTests {
                   grace: 30s
                   smtp: {url: 'smtp://mail:25', from: busd@example.com, to: [a@example.com, b@example.com], starttls: 'off'}
                   webhook: {urls: ['http://hooks/a'], retries: 0}
-                """)
+                """
+        )
         let alerts = try ResolvedSettings(flags: ["alerts.grace": ["5s"]], environment: [:], file: file).alertSettings()
         #expect(alerts.grace == .seconds(5))
         #expect(alerts.smtp?.recipients == ["a@example.com", "b@example.com"])

@@ -73,7 +73,9 @@ struct ClusterMemberTests {
         #expect(try eventually { try lookup.findSocket("sock-of-dying-node-1")?.isAlive == true })
 
         dying.stop(leave: false)  // a crash: entries stay behind
-        #expect(try eventually(timeout: .seconds(3)) { try lookup.findSocket("sock-of-dying-node-1")?.isAlive == false })
+        #expect(
+            try eventually(timeout: .seconds(3)) { try lookup.findSocket("sock-of-dying-node-1")?.isAlive == false }
+        )
         #expect(try lookup.nodes().first { $0.id == "dying" }?.isAlive == false)
 
         let survivor = try makeMember(server, node: "survivor")
@@ -97,7 +99,9 @@ struct ClusterMemberTests {
         _ = try redis.command(["FLUSHALL"])
         #expect(try redis.command(["HLEN", "socketbus:owner"]) == .integer(0))
         // Noticed at the next liveness refresh (a third of the TTL).
-        #expect(try eventually(timeout: .seconds(3)) { try redis.command(["HLEN", "socketbus:owner"]) == .integer(50) })
+        #expect(
+            try eventually(timeout: .seconds(3)) { try redis.command(["HLEN", "socketbus:owner"]) == .integer(50) }
+        )
         #expect(member.registryRewrites > rewritesBefore)
         #expect(try RegistryLookup(connection: redis).findSocket("socket-7")?.isAlive == true)
     }
@@ -115,9 +119,11 @@ struct ClusterMemberTests {
         member.socketConnected("during-outage", namespace: "/")
         let redis = try RedisConnection(endpoint: .unix(path: server.socketPath))
         let lookup = RegistryLookup(connection: redis)
-        #expect(try eventually(timeout: .seconds(8)) {
-            try lookup.findSocket("before-restart") != nil && lookup.findSocket("during-outage") != nil
-        })
+        #expect(
+            try eventually(timeout: .seconds(8)) {
+                try lookup.findSocket("before-restart") != nil && lookup.findSocket("during-outage") != nil
+            }
+        )
         // The subscriber came back too: a request reaches the node again.
         #expect(eventually(timeout: .seconds(8)) { member.subscribedPatterns.count == 2 })
     }
@@ -139,7 +145,11 @@ struct ClusterMemberTests {
         server.thaw()
         #expect(eventually(timeout: .seconds(8)) { member.isRedisConnected && member.subscribedPatterns.count == 2 })
         let redis = try RedisConnection(endpoint: .unix(path: server.socketPath))
-        #expect(try eventually(timeout: .seconds(5)) { try RegistryLookup(connection: redis).findSocket("while-frozen") != nil })
+        #expect(
+            try eventually(timeout: .seconds(5)) {
+                try RegistryLookup(connection: redis).findSocket("while-frozen") != nil
+            }
+        )
     }
 
     @Test func gracefulLeaveRemovesEntriesAtOnce() throws {
@@ -168,7 +178,10 @@ struct ClusterMemberTests {
 
         let redis = try RedisConnection(endpoint: .unix(path: server.socketPath))
         // Never a plain subscriber on the request channel (stock nodes would wait for it).
-        #expect(try redis.command(["PUBSUB", "NUMSUB", "socket.io-request#/#"]) == .array([.bulk(Array("socket.io-request#/#".utf8)), .integer(0)]))
+        #expect(
+            try redis.command(["PUBSUB", "NUMSUB", "socket.io-request#/#"])
+                == .array([.bulk(Array("socket.io-request#/#".utf8)), .integer(0)])
+        )
 
         // Captured @socket.io/redis-emitter 5.1 requests.
         func publish(_ json: String) throws {
@@ -189,7 +202,10 @@ struct ClusterMemberTests {
             recorder.all == [
                 .join(namespace: "/", socketIds: ["AgUEon6wzXtHqqioAAAB"], rooms: ["joinedRemote"]),
                 .leave(namespace: "/", socketIds: ["CCCCCCCCCCCCCCCCCCCC"], rooms: ["roomA"]),
-                .serverSideEmit(namespace: "/", data: [.string("hello"), .object(JSObject([("from", .string("emitter"))])), .number(2)]),
+                .serverSideEmit(
+                    namespace: "/",
+                    data: [.string("hello"), .object(JSObject([("from", .string("emitter"))])), .number(2)]
+                ),
                 .disconnect(namespace: "/", socketIds: ["AgUEon6wzXtHqqioAAAB"], close: true),
             ]
         )
@@ -209,21 +225,42 @@ struct ClusterMemberTests {
             _ = try redis.command([Array("PUBLISH".utf8), Array(channel.utf8), Hex.bytes(hex)])
         }
         // Captured: emitter.to('roomA').emit('toRoom', {room:'roomA'})
-        try publish("socket.io#/#roomA#", "93a7656d697474657283a47479706502a46461746192a6746f526f6f6d81a4726f6f6da5726f6f6d41a36e7370a12f83a5726f6f6d7391a5726f6f6d41a5666c61677380a665786365707490")
+        try publish(
+            "socket.io#/#roomA#",
+            "93a7656d697474657283a47479706502a46461746192a6746f526f6f6d81a4726f6f6da5726f6f6d41a36e7370a12f83a5726f6f6d7391a5726f6f6d41a5666c61677380a665786365707490"
+        )
         // A room this node does not have: dropped before decoding.
-        try publish("socket.io#/#roomB#", "93a7656d697474657283a47479706502a46461746192aa6e6f636f6d707265737381a163c2a36e7370a12f83a5726f6f6d7391a5726f6f6d42a5666c61677381a8636f6d7072657373c2a665786365707490")
+        try publish(
+            "socket.io#/#roomB#",
+            "93a7656d697474657283a47479706502a46461746192aa6e6f636f6d707265737381a163c2a36e7370a12f83a5726f6f6d7391a5726f6f6d42a5666c61677381a8636f6d7072657373c2a665786365707490"
+        )
         // Its own uid: dropped.
-        try publish("socket.io#/#", "93a6" + Hex.string(member.uid.utf8) + "83a47479706502a46461746191a178a36e7370a12f83a5726f6f6d7390a665786365707490a5666c61677380")
+        try publish(
+            "socket.io#/#",
+            "93a6" + Hex.string(member.uid.utf8)
+                + "83a47479706502a46461746191a178a36e7370a12f83a5726f6f6d7390a665786365707490a5666c61677380"
+        )
         // Garbage: counted, skipped.
         try publish("socket.io#/#", "dd7fffffff")
         // Each counter is bumped when its message is done with.
-        #expect(eventually {
-            let s = member.statistics
-            return s.received == 4 && s.filteredBeforeDecode == 1 && s.ownDropped == 1 && s.malformed == 1 && s.deliveries == 1
-        })
+        #expect(
+            eventually {
+                let s = member.statistics
+                return s.received == 4 && s.filteredBeforeDecode == 1 && s.ownDropped == 1 && s.malformed == 1
+                    && s.deliveries == 1
+            }
+        )
         #expect(
             recorder.all == [
-                .deliver(namespace: "/", socketIds: ["AgUEon6wzXtHqqioAAAB"], ackId: 0, packet: Array(#"2["toRoom",{"room":"roomA"}]"#.utf8), attachments: [], volatile: false, compress: nil)
+                .deliver(
+                    namespace: "/",
+                    socketIds: ["AgUEon6wzXtHqqioAAAB"],
+                    ackId: 0,
+                    packet: Array(#"2["toRoom",{"room":"roomA"}]"#.utf8),
+                    attachments: [],
+                    volatile: false,
+                    compress: nil
+                )
             ]
         )
     }

@@ -26,7 +26,12 @@ struct DeliveryConfirmationTests {
     }
 
     static func publish(_ redis: RedisConnection, request: DeliveryRequest?, event: String = "news") throws -> [UInt8] {
-        var message = BroadcastMessage(uid: "emitter", data: [.string(event), .number(1)], namespace: "/", rooms: [.name("roomA")])
+        var message = BroadcastMessage(
+            uid: "emitter",
+            data: [.string(event), .number(1)],
+            namespace: "/",
+            rooms: [.name("roomA")]
+        )
         if let request { message.options["socketbus"] = request.jsValue }
         let payload = try message.encode()
         _ = try redis.command([Array("PUBLISH".utf8), Array(message.channel().name.utf8), payload])
@@ -34,7 +39,9 @@ struct DeliveryConfirmationTests {
     }
 
     static func records(_ redis: RedisConnection, _ messageId: String) throws -> [DeliveryRecord] {
-        guard case .array(let items) = try redis.command(["LRANGE", "socketbus:acks:\(messageId)", "0", "-1"]) else { return [] }
+        guard case .array(let items) = try redis.command(["LRANGE", "socketbus:acks:\(messageId)", "0", "-1"]) else {
+            return []
+        }
         return try items.compactMap { item -> DeliveryRecord? in
             guard case .bulk(let bytes) = item else { return nil }
             return try DeliveryRecord(json: bytes)
@@ -70,19 +77,26 @@ struct DeliveryConfirmationTests {
         #expect(ids == [Self.socketId])
         #expect(packet == Array(#"24503599627370497["news",1]"#.utf8))
 
-        client.send(.acked(ackId: ackId, socketId: Self.socketId, status: .delivered, arguments: Array(#"["ok",{"n":2}]"#.utf8)))
+        client.send(
+            .acked(ackId: ackId, socketId: Self.socketId, status: .delivered, arguments: Array(#"["ok",{"n":2}]"#.utf8))
+        )
         // Published: first the dispatch, then the confirmation.
         var published: [DeliveryRecord] = []
         for _ in 0..<2 {
-            guard case .array(let parts) = try watcher.readReply(), parts.count == 3, case .bulk(let json) = parts[2] else { break }
+            guard case .array(let parts) = try watcher.readReply(), parts.count == 3, case .bulk(let json) = parts[2]
+            else { break }
             published.append(try DeliveryRecord(json: json))
         }
-        guard published.count == 2, case .dispatched(let dispatch) = published[0], case .confirmation(let confirmation) = published[1] else {
+        guard published.count == 2, case .dispatched(let dispatch) = published[0],
+            case .confirmation(let confirmation) = published[1]
+        else {
             Issue.record("unexpected records: \(published)")
             return
         }
         #expect(dispatch.sockets == [Self.socketId] && dispatch.node == "web-1" && dispatch.ackId == ackId)
-        #expect(confirmation.messageId == "m1" && confirmation.socketId == Self.socketId && confirmation.node == "web-1")
+        #expect(
+            confirmation.messageId == "m1" && confirmation.socketId == Self.socketId && confirmation.node == "web-1"
+        )
         #expect(confirmation.status == .delivered)
         #expect(confirmation.arguments == [.string("ok"), .object(JSObject([("n", .number(2))]))])
         // Stored for late readers, with the retention as TTL.
@@ -164,7 +178,14 @@ struct DeliveryConfirmationTests {
     @Test func ackedWithArgumentsThatAreNotAJSONArrayIsAnsweredAndTheLinkStays() throws {
         let (f, client, _) = try Self.connected { _ in }
         defer { f.stop() }
-        client.send(.acked(ackId: AckIdRange.base + 1, socketId: Self.socketId, status: .delivered, arguments: Array("{oops".utf8)))
+        client.send(
+            .acked(
+                ackId: AckIdRange.base + 1,
+                socketId: Self.socketId,
+                status: .delivered,
+                arguments: Array("{oops".utf8)
+            )
+        )
         #expect(try client.receive() == .error(code: 6, message: "ACKED arguments are not a JSON array"))
         client.send(.ping(token: 2))
         #expect(try client.receive() == .pong(token: 2))

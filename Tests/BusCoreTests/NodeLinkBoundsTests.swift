@@ -16,8 +16,14 @@ struct NodeLinkBoundsTests {
 
     static func deliver(_ size: Int) -> NodeCommand {
         .deliver(
-            namespace: "/", socketIds: [sid], ackId: 0, packet: [UInt8](repeating: 0x32, count: size), attachments: [],
-            volatile: false, compress: nil)
+            namespace: "/",
+            socketIds: [sid],
+            ackId: 0,
+            packet: [UInt8](repeating: 0x32, count: size),
+            attachments: [],
+            volatile: false,
+            compress: nil
+        )
     }
 
     @Test func aConnectionOverTheLimitIsRefusedWithAnErrorFrame() throws {
@@ -125,10 +131,21 @@ struct NodeLinkBoundsTests {
         #expect(eventually { f.link.connectionCount == 1 })
         let ids = (0..<1_000_000).map { String(format: "sock-%015d", $0) }  // 22 bytes framed each: 22 MB
         f.link.send(
-            .deliver(namespace: "/", socketIds: ids, ackId: 7, packet: Array("2[\"n\"]".utf8), attachments: [], volatile: false, compress: nil))
+            .deliver(
+                namespace: "/",
+                socketIds: ids,
+                ackId: 7,
+                packet: Array("2[\"n\"]".utf8),
+                attachments: [],
+                volatile: false,
+                compress: nil
+            )
+        )
         var received: [String] = []
         var frames = 0
-        while received.count < ids.count, case .deliver(7, _, "/", let part, _, _)? = try client.receive(timeout: .seconds(10)) {
+        while received.count < ids.count,
+            case .deliver(7, _, "/", let part, _, _)? = try client.receive(timeout: .seconds(10))
+        {
             received += part
             frames += 1
         }
@@ -154,8 +171,19 @@ struct NodeLinkBoundsTests {
         _ = try client.handshake()
         client.send(.socketConnect(namespace: "/", socketId: Self.sid, connectedAt: 1))
         // socket.io-msgpack-parser's packet: a msgpack map, not a packet string.
-        let msgpackPacket = Hex.bytes("84a474797065 02 a46461746192a46e657773 01 a36e7370a12f a26964 ff".replacingOccurrences(of: " ", with: ""))
-        client.send(.broadcast(namespace: "/", flags: DeliveryFlags(), rooms: [], except: [], packet: msgpackPacket, attachments: []))
+        let msgpackPacket = Hex.bytes(
+            "84a474797065 02 a46461746192a46e657773 01 a36e7370a12f a26964 ff".replacingOccurrences(of: " ", with: "")
+        )
+        client.send(
+            .broadcast(
+                namespace: "/",
+                flags: DeliveryFlags(),
+                rooms: [],
+                except: [],
+                packet: msgpackPacket,
+                attachments: []
+            )
+        )
         guard case .error(let code, let message)? = try client.receive() else {
             Issue.record("ERROR expected")
             return

@@ -14,7 +14,8 @@ struct NodeLinkFixture {
     let path: String
 
     init(
-        node: String = "n1", configure: (inout ClusterMember.Configuration) -> Void = { _ in },
+        node: String = "n1",
+        configure: (inout ClusterMember.Configuration) -> Void = { _ in },
         link configureLink: (inout NodeLinkServer.Configuration) -> Void = { _ in }
     ) throws {
         server = try RedisTestServer()
@@ -26,7 +27,9 @@ struct NodeLinkFixture {
         var logger = Logger(label: "test.nodelink")
         logger.logLevel = .critical
         let relay = NodeCommandRelay()
-        member = ClusterMember(configuration: configuration, logger: logger, onBatchEnd: { relay.flush() }) { relay.forward($0) }
+        member = ClusterMember(configuration: configuration, logger: logger, onBatchEnd: { relay.flush() }) {
+            relay.forward($0)
+        }
         var linkConfiguration = NodeLinkServer.Configuration(path: path)
         configureLink(&linkConfiguration)
         link = NodeLinkServer(configuration: linkConfiguration, member: member, logger: logger)
@@ -51,7 +54,16 @@ struct NodeLinkTests {
 
         let client = try TestNodeClient(path: f.path)
         let welcome = try client.handshake()
-        #expect(welcome == .welcome(version: 1, uid: f.member.uid, nodeId: "n1", ackIdBase: 1 << 52, ackTimeoutMilliseconds: 30_000))
+        #expect(
+            welcome
+                == .welcome(
+                    version: 1,
+                    uid: f.member.uid,
+                    nodeId: "n1",
+                    ackIdBase: 1 << 52,
+                    ackTimeoutMilliseconds: 30_000
+                )
+        )
         client.send(.socketConnect(namespace: "/", socketId: "AgUEon6wzXtHqqioAAAB", connectedAt: 1_795_237_379_219))
         client.send(.socketJoin(namespace: "/", socketId: "AgUEon6wzXtHqqioAAAB", rooms: ["roomA"]))
         client.send(.ping(token: 99))
@@ -75,23 +87,39 @@ struct NodeLinkTests {
         _ = try client.handshake()
         client.send(.socketConnect(namespace: "/", socketId: "AgUEon6wzXtHqqioAAAB", connectedAt: 1))
         client.send(.socketJoin(namespace: "/", socketId: "AgUEon6wzXtHqqioAAAB", rooms: ["roomA"]))
-        #expect(eventually { f.member.socket("AgUEon6wzXtHqqioAAAB")?.rooms == ["roomA"] && f.member.subscribedPatterns.count == 2 })
+        #expect(
+            eventually {
+                f.member.socket("AgUEon6wzXtHqqioAAAB")?.rooms == ["roomA"] && f.member.subscribedPatterns.count == 2
+            }
+        )
 
         // Captured: emitter.to('roomA').emit('bin', {name:'file.bin', data:Buffer<00 01 02 fe ff>})
-        let payload = Hex.bytes("93a7656d697474657283a47479706502a46461746192a362696e82a46e616d65a866696c652e62696ea464617461c405000102feffa36e7370a12f83a5726f6f6d7391a5726f6f6d41a5666c61677380a665786365707490")
+        let payload = Hex.bytes(
+            "93a7656d697474657283a47479706502a46461746192a362696e82a46e616d65a866696c652e62696ea464617461c405000102feffa36e7370a12f83a5726f6f6d7391a5726f6f6d41a5666c61677380a665786365707490"
+        )
         let redis = try RedisConnection(endpoint: .unix(path: f.server.socketPath))
         _ = try redis.command([Array("PUBLISH".utf8), Array("socket.io#/#roomA#".utf8), payload])
         let frame = try client.receive()
         // The real cluster's client frame was 451-["bin",...] + the attachment.
         #expect(
-            frame == .deliver(
-                ackId: 0, flags: DeliveryFlags(), namespace: "/", socketIds: ["AgUEon6wzXtHqqioAAAB"],
-                packet: Array(#"51-["bin",{"name":"file.bin","data":{"_placeholder":true,"num":0}}]"#.utf8),
-                attachments: [[0x00, 0x01, 0x02, 0xfe, 0xff]]))
+            frame
+                == .deliver(
+                    ackId: 0,
+                    flags: DeliveryFlags(),
+                    namespace: "/",
+                    socketIds: ["AgUEon6wzXtHqqioAAAB"],
+                    packet: Array(#"51-["bin",{"name":"file.bin","data":{"_placeholder":true,"num":0}}]"#.utf8),
+                    attachments: [[0x00, 0x01, 0x02, 0xfe, 0xff]]
+                )
+        )
 
         // An emitter socketsJoin reaches the node as SOCKETS_JOIN.
-        _ = try redis.command(["PUBLISH", "socket.io-request#/#", #"{"type":2,"opts":{"rooms":["roomA"],"except":[]},"rooms":["vip"]}"#])
-        #expect(try client.receive() == .socketsJoin(namespace: "/", socketIds: ["AgUEon6wzXtHqqioAAAB"], rooms: ["vip"]))
+        _ = try redis.command([
+            "PUBLISH", "socket.io-request#/#", #"{"type":2,"opts":{"rooms":["roomA"],"except":[]},"rooms":["vip"]}"#,
+        ])
+        #expect(
+            try client.receive() == .socketsJoin(namespace: "/", socketIds: ["AgUEon6wzXtHqqioAAAB"], rooms: ["vip"])
+        )
     }
 
     @Test func nodeBroadcastIsPublishedAsRedisAdapter83Would() throws {
@@ -102,7 +130,16 @@ struct NodeLinkTests {
         let watcher = try RedisConnection(endpoint: .unix(path: f.server.socketPath))
         _ = try watcher.command(["SUBSCRIBE", "socket.io#/#roomA#"])
         // The node ran io.to('roomA').emit('nodeToRoom', 'hi roomA'); the connector forwards the encoded packet.
-        client.send(.broadcast(namespace: "/", flags: DeliveryFlags(), rooms: ["roomA"], except: [], packet: Array(#"2["nodeToRoom","hi roomA"]"#.utf8), attachments: []))
+        client.send(
+            .broadcast(
+                namespace: "/",
+                flags: DeliveryFlags(),
+                rooms: ["roomA"],
+                except: [],
+                packet: Array(#"2["nodeToRoom","hi roomA"]"#.utf8),
+                attachments: []
+            )
+        )
         let message = try watcher.readReply()
         guard case .array(let parts) = message, parts.count == 3, case .bulk(let published) = parts[2] else {
             Issue.record("no message: \(message)")

@@ -18,11 +18,14 @@ struct SubscriberBacklogTests {
         let nsp = Hex.string([UInt8(0xa0 + namespace.utf8.count)] + Array(namespace.utf8))
         return Hex.bytes(
             "93a7656d697474657283a47479706502a46461746192a6746f526f6f6d81a4726f6f6da5" + digits
-                + "a36e7370" + nsp + "83a5726f6f6d7391a5726f6f6d41a5666c61677380a665786365707490")
+                + "a36e7370" + nsp + "83a5726f6f6d7391a5726f6f6d41a5666c61677380a665786365707490"
+        )
     }
 
     static func member(
-        _ server: RedisTestServer, backlog: Int = 64 << 20, onCommand: @escaping @Sendable (NodeCommand) -> Void
+        _ server: RedisTestServer,
+        backlog: Int = 64 << 20,
+        onCommand: @escaping @Sendable (NodeCommand) -> Void
     ) throws -> ClusterMember {
         var configuration = ClusterMember.Configuration(redis: try RedisConfiguration(url: server.url), nodeId: "n1")
         configuration.pingInterval = .milliseconds(300)
@@ -51,7 +54,9 @@ struct SubscriberBacklogTests {
         member.socketJoined("AgUEon6wzXtHqqioAAAB", rooms: ["roomA"])
         #expect(eventually { member.subscribedPatterns.count == 2 })
         let redis = try RedisConnection(endpoint: .unix(path: server.socketPath))
-        _ = try redis.command([Array("PUBLISH".utf8), Array("socket.io#/#roomA#".utf8), Self.numbered(1, namespace: "/chat")])
+        _ = try redis.command([
+            Array("PUBLISH".utf8), Array("socket.io#/#roomA#".utf8), Self.numbered(1, namespace: "/chat"),
+        ])
         _ = try redis.command([Array("PUBLISH".utf8), Array("socket.io#/#roomA#".utf8), Self.numbered(2)])
         #expect(eventually { member.statistics.received == 2 && member.statistics.deliveries == 1 })
         #expect(member.statistics.malformed == 1)
@@ -76,7 +81,11 @@ struct SubscriberBacklogTests {
         let redis = try RedisConnection(endpoint: .unix(path: server.socketPath))
         let total = 20_000  // ~3 MB: 12 times Redis's limit, 50 times the backlog
         for start in stride(from: 0, to: total, by: 500) {
-            _ = try redis.pipeline((start..<start + 500).map { [Array("PUBLISH".utf8), Array("socket.io#/#roomA#".utf8), Self.numbered($0)] })
+            _ = try redis.pipeline(
+                (start..<start + 500).map {
+                    [Array("PUBLISH".utf8), Array("socket.io#/#roomA#".utf8), Self.numbered($0)]
+                }
+            )
         }
         #expect(eventually(timeout: .seconds(30)) { recorder.all.count + member.subscriberBacklogDropped == total })
         #expect(member.statistics.received == recorder.all.count)
@@ -100,14 +109,18 @@ struct SubscriberBacklogTests {
         var logger = Logger(label: "test.cut")
         logger.logLevel = .critical
         let member = ClusterMember(
-            configuration: configuration, logger: logger, onDataLoss: { cut in cuts.withLock { $0.append(cut) } }
+            configuration: configuration,
+            logger: logger,
+            onDataLoss: { cut in cuts.withLock { $0.append(cut) } }
         ) { _ in }
         member.start()
         defer { member.stop(leave: false) }
         member.socketConnected("AgUEon6wzXtHqqioAAAB", namespace: "/")
         #expect(eventually { member.readiness.isReady })
         let redis = try RedisConnection(endpoint: .unix(path: server.socketPath))
-        _ = try redis.command([Array("PUBLISH".utf8), Array("socket.io#/#".utf8), [UInt8](repeating: 0x61, count: 200_000)])
+        _ = try redis.command([
+            Array("PUBLISH".utf8), Array("socket.io#/#".utf8), [UInt8](repeating: 0x61, count: 200_000),
+        ])
         #expect(eventually { member.redisDataLossCount == 1 })
         #expect(cuts.withLock { $0 } == [SubscriberCut(cause: .closedByRedis)])
         #expect(member.redisReconnects == 1)

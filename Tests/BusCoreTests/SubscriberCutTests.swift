@@ -19,22 +19,36 @@ struct SubscriberCutTests {
     }
 
     @Test func aRestartIsNotACut() throws {
-        #expect(SubscriberCut.judge(before: try #require(Self.figures("a")), after: try #require(Self.figures("b"))) == nil)
+        #expect(
+            SubscriberCut.judge(before: try #require(Self.figures("a")), after: try #require(Self.figures("b"))) == nil
+        )
     }
 
     @Test func theCounterOfRedis72SaysOutputBufferLimit() throws {
-        let cut = SubscriberCut.judge(before: try #require(Self.figures("a", limit: 4)), after: try #require(Self.figures("a", limit: 5)))
+        let cut = SubscriberCut.judge(
+            before: try #require(Self.figures("a", limit: 4)),
+            after: try #require(Self.figures("a", limit: 5))
+        )
         #expect(cut?.cause == .outputBufferLimit)
     }
 
     @Test func evictedClientsSaysEviction() throws {
-        let cut = SubscriberCut.judge(before: try #require(Self.figures("a", evicted: 0)), after: try #require(Self.figures("a", evicted: 1)))
+        let cut = SubscriberCut.judge(
+            before: try #require(Self.figures("a", evicted: 0)),
+            after: try #require(Self.figures("a", evicted: 1))
+        )
         #expect(cut?.cause == .clientEviction)
     }
 
     @Test func otherwiseRedisClosedIt() throws {
-        let cut = SubscriberCut.judge(before: try #require(Self.figures("a", limit: 4)), after: try #require(Self.figures("a", limit: 4)))
+        let cut = SubscriberCut.judge(
+            before: try #require(Self.figures("a", limit: 4)),
+            after: try #require(Self.figures("a", limit: 4))
+        )
         #expect(cut?.cause == .closedByRedis)
-        #expect(SubscriberCut.judge(before: try #require(Self.figures("a")), after: try #require(Self.figures("a")))?.cause == .closedByRedis)
+        #expect(
+            SubscriberCut.judge(before: try #require(Self.figures("a")), after: try #require(Self.figures("a")))?.cause
+                == .closedByRedis
+        )
     }
 }

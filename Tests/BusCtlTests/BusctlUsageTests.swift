@@ -36,24 +36,31 @@ struct BusctlUsageTests {
         let result = try InspectCommandTests.run(["inspect", "--hex", "zz"])
         #expect(result.status == 64)
         #expect(result.stderr.contains("--hex: character 1 ('z') is not a hex digit"), "\(result.stderr)")
-        #expect(result.stderr.contains("busctl inspect") && !result.stderr.contains("busctl <subcommand>"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("busctl inspect") && !result.stderr.contains("busctl <subcommand>"),
+            "\(result.stderr)"
+        )
     }
 
     @Test func nodesShowTheSocketIOProcessBesideBusd() throws {
         let busd = try DeliveryCommandTests.RunningBusd(extraArguments: ["--http", "off"])  // its node says pid 1
         var node: [String: Any] = [:]
-        #expect(eventually {
-            guard let result = try? InspectCommandTests.run(["nodes", "--json", "--redis", busd.server.url]),
-                let nodes = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]],
-                let first = nodes.first, first["nodePid"] != nil
-            else { return false }
-            node = first
-            return true
-        })
+        #expect(
+            eventually {
+                guard let result = try? InspectCommandTests.run(["nodes", "--json", "--redis", busd.server.url]),
+                    let nodes = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]],
+                    let first = nodes.first, first["nodePid"] != nil
+                else { return false }
+                node = first
+                return true
+            }
+        )
         #expect(node["nodePid"] as? Int == 1)
         #expect(node["pid"] as? Int == Int(busd.process.processIdentifier))
         let table = try InspectCommandTests.run(["nodes", "--redis", busd.server.url]).stdout
-        let rows = table.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+        let rows = table.split(separator: "\n").map {
+            $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        }
         #expect(rows.first?.contains("BUSD") == true, "\(table)")
         #expect(rows.count == 2 && rows[1][3] == "1" && rows[1][4] == "\(busd.process.processIdentifier)", "\(table)")
     }
@@ -74,7 +81,9 @@ struct BusctlUsageTests {
         _ = try redis.command(["SADD", "socketbus:nodes", "old-node", "odd-node"])
         let result = try InspectCommandTests.run(["nodes", "--redis", server.url])
         #expect(result.status == 0, "\(result.stderr)")
-        let rows = result.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+        let rows = result.stdout.split(separator: "\n").map {
+            $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        }
         #expect(rows.count == 3, "\(result.stdout)")
         #expect(rows.contains { $0.first == "old-node" && $0[3] == "-" && $0[4] == "4321" }, "\(result.stdout)")
         #expect(rows.contains { $0.first == "odd-node" && $0[3] == "-" && $0[4] == "0" }, "\(result.stdout)")

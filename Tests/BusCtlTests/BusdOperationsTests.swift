@@ -7,9 +7,13 @@ import TestSupport
 struct BusdOperationsTests {
     static let busd = InspectCommandTests.binary.deletingLastPathComponent().appendingPathComponent("busd")
 
-    static func runBusd(_ arguments: [String], environment: [String: String] = [:]) throws -> InspectCommandTests.Result {
+    static func runBusd(_ arguments: [String], environment: [String: String] = [:]) throws -> InspectCommandTests.Result
+    {
         try InspectCommandTests.run(
-            arguments, executable: busd, environment: ["PATH": "/usr/bin:/bin"].merging(environment) { $1 })
+            arguments,
+            executable: busd,
+            environment: ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
+        )
     }
 
     static func temporaryFile(_ text: String) throws -> String {
@@ -31,9 +35,12 @@ struct BusdOperationsTests {
             environment: [
                 "SOCKETBUS_ACKS_TIMEOUT": "5s", "SOCKETBUS_REDIS_PASSWORD_FILE": password,
                 "SOCKETBUS_ALERTS_WEBHOOK_TOKEN": "tok-XYZZY",
-            ])
+            ]
+        )
         #expect(result.status == 0, "\(result.stderr)")
-        let lines = result.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+        let lines = result.stdout.split(separator: "\n").map {
+            $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        }
         func row(_ key: String) -> [String]? { lines.first { $0.first == key } }
         #expect(row("redis.url")?.dropFirst().first == "redis://:***@10.1.2.3:6380/1")
         #expect(row("acks.policy") == ["acks.policy", "none", "flag", "--ack-policy"])
@@ -46,23 +53,45 @@ struct BusdOperationsTests {
 
     static let badSettings: [([String], [String: String], String, String)] = [
         (["--redis-timeout", "2x"], [:], "", "busd: configuration error: --redis-timeout: '2x' is not a duration"),
-        ([], ["SOCKETBUS_OUTBOUND_OVERFLOW": "drop-all"], "", "SOCKETBUS_OUTBOUND_OVERFLOW (outbound.overflow): 'drop-all' is not one of"),
+        (
+            [], ["SOCKETBUS_OUTBOUND_OVERFLOW": "drop-all"], "",
+            "SOCKETBUS_OUTBOUND_OVERFLOW (outbound.overflow): 'drop-all' is not one of"
+        ),
         ([], [:], "http:\n  listen: everywhere\n", "http.listen (CONFIG line 2): 'everywhere' is not host:port"),
-        ([], [:], "redis:\n  url: redis://x\n  timout: 2s\n", "redis.timout (CONFIG line 3): is not a setting (did you mean redis.timeout?)"),
+        (
+            [], [:], "redis:\n  url: redis://x\n  timout: 2s\n",
+            "redis.timout (CONFIG line 3): is not a setting (did you mean redis.timeout?)"
+        ),
         ([], [:], "node:\n  id: 'a b'\n", "node.id (CONFIG line 2): 'a b' must be non-empty, without spaces"),
-        (["--redis", "redis://:pw@h"], ["SOCKETBUS_REDIS_PASSWORD": "x"], "", "SOCKETBUS_REDIS_PASSWORD (redis.password): redis.url carries a password too"),
+        (
+            ["--redis", "redis://:pw@h"], ["SOCKETBUS_REDIS_PASSWORD": "x"], "",
+            "SOCKETBUS_REDIS_PASSWORD (redis.password): redis.url carries a password too"
+        ),
         ([], [:], "alerts:\n  smtp:\n    to: [a@b.org]\n", "alerts.smtp.to (CONFIG line 3): needs alerts.smtp.url"),
-        ([], ["SOCKETBUS_REDIS_ULR": "redis://h"], "", "SOCKETBUS_REDIS_ULR: names no setting (did you mean SOCKETBUS_REDIS_URL?)"),
-        (["--socket", "/nonexistent-dir-of-socketbus/busd.sock"], [:], "",
-         "--socket: directory '/nonexistent-dir-of-socketbus' does not exist"),
-        ([], [:], "redis:\n  url: redis://:pw@h\n", "redis.url (CONFIG line 2): a password in the config file is refused"),
+        (
+            [], ["SOCKETBUS_REDIS_ULR": "redis://h"], "",
+            "SOCKETBUS_REDIS_ULR: names no setting (did you mean SOCKETBUS_REDIS_URL?)"
+        ),
+        (
+            ["--socket", "/nonexistent-dir-of-socketbus/busd.sock"], [:], "",
+            "--socket: directory '/nonexistent-dir-of-socketbus' does not exist"
+        ),
+        (
+            [], [:], "redis:\n  url: redis://:pw@h\n",
+            "redis.url (CONFIG line 2): a password in the config file is refused"
+        ),
         (["--socket-queue-budget", "4"], [:], "", "--socket-queue-budget: 4 is out of range 17...65536"),
         ([], ["SOCKETBUS_SOCKET_MAX_CONNECTIONS": "0"], "", "(socket.max_connections): 0 is out of range 1...1024"),
         ([], [:], "socket:\n  handshake_timeout: 2h\n", "socket.handshake_timeout (CONFIG line 2): must be at most 1h"),
     ]
 
     @Test(arguments: badSettings)
-    func aBadSettingNamesItsKeyAndExits78(_ flags: [String], _ environment: [String: String], _ file: String, _ message: String) throws {
+    func aBadSettingNamesItsKeyAndExits78(
+        _ flags: [String],
+        _ environment: [String: String],
+        _ file: String,
+        _ message: String
+    ) throws {
         var arguments = ["--check-config"] + flags
         var expected = message
         var path: String?
@@ -83,8 +112,12 @@ struct BusdOperationsTests {
         let path = try Self.temporaryFile("redis:\n  timout: 2s\n")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let result = try Self.runBusd(
-            ["--check-config", "--config", path, "--drain-deadline", "2x", "--socket", "/nonexistent-dir-of-socketbus/b.sock"],
-            environment: ["SOCKETBUS_OUTBOUND_OVERFLOW": "drop-all", "SOCKETBUS_ACK_TIMEOUT": "5s"])
+            [
+                "--check-config", "--config", path, "--drain-deadline", "2x", "--socket",
+                "/nonexistent-dir-of-socketbus/b.sock",
+            ],
+            environment: ["SOCKETBUS_OUTBOUND_OVERFLOW": "drop-all", "SOCKETBUS_ACK_TIMEOUT": "5s"]
+        )
         #expect(result.status == 78)
         let lines = result.stderr.split(separator: "\n").filter { $0.hasPrefix("busd: configuration error: ") }
         for expected in [
@@ -101,8 +134,12 @@ struct BusdOperationsTests {
     @Test func everySettingIsAFlagOfBusdAndDocumentedOnceInTheReadme() throws {
         let help = try Self.runBusd(["--help"]).stdout
         let readme = try String(
-            contentsOfFile: #filePath.replacingOccurrences(of: "Tests/BusCtlTests/BusdOperationsTests.swift", with: "README.md"),
-            encoding: .utf8)
+            contentsOfFile: #filePath.replacingOccurrences(
+                of: "Tests/BusCtlTests/BusdOperationsTests.swift",
+                with: "README.md"
+            ),
+            encoding: .utf8
+        )
         let socket = FileManager.default.temporaryDirectory.appendingPathComponent("busd.sock").path
         let catalog = try Self.runBusd(["--check-config", "--socket", socket]).stdout.split(separator: "\n").dropFirst()
             .compactMap { $0.split(separator: " ").first.map(String.init) }.filter { $0.contains(".") }
@@ -149,16 +186,24 @@ struct BusdOperationsTests {
         }
         // A malformed message on an adapter channel is counted.
         _ = DrainTests.redisCommand(running.server, ["publish", "socket.io#/#", "not msgpack"])
-        #expect(eventually {
-            (try? InspectCommandTests.run(["status", "--http", address, "--raw"]))?.stdout.contains("socketbus_messages_malformed_total 1") == true
-        })
+        #expect(
+            eventually {
+                (try? InspectCommandTests.run(["status", "--http", address, "--raw"]))?.stdout.contains(
+                    "socketbus_messages_malformed_total 1"
+                ) == true
+            }
+        )
         // Redis gone: not ready (exit 3) with the reason; back: ready again.
         running.server.kill()
         #expect(eventually { (try? InspectCommandTests.run(["status", "--http", address]))?.status == 3 })
         let down = try InspectCommandTests.run(["status", "--http", address])
         #expect(down.stdout.contains("NOT READY: the adapter subscription is not established"))
         try running.server.restart()
-        #expect(eventually(timeout: .seconds(10)) { (try? InspectCommandTests.run(["status", "--http", address]))?.status == 0 })
+        #expect(
+            eventually(timeout: .seconds(10)) {
+                (try? InspectCommandTests.run(["status", "--http", address]))?.status == 0
+            }
+        )
         #expect(try InspectCommandTests.run(["status", "--http", "127.0.0.1:1"]).status == 1)
     }
 }

@@ -47,11 +47,17 @@ struct BusdStartupTests {
     @Test func refusedCredentialsAtStartAreAConfigurationError() throws {
         let server = try RedisTestServer(extraArguments: ["--requirepass", "Right-0c1"])
         let socket = server.directory.appendingPathComponent("busd.sock").path
-        let base = ["--redis", server.url, "--node-id", "cred-node", "--socket", socket, "--http", "off", "--redis-retry-max", "100ms"]
+        let base = [
+            "--redis", server.url, "--node-id", "cred-node", "--socket", socket, "--http", "off", "--redis-retry-max",
+            "100ms",
+        ]
         for (name, extra) in [("wrong", ["SOCKETBUS_REDIS_PASSWORD": "Wrong-9f2"]), ("none", [:])] {
             let result = Self.finish(try Self.launch(base, environment: extra))
             #expect(result.status == 78, "\(name): \(result.status) \(result.stderr)")
-            #expect(result.stderr.contains("redis.password") && result.stderr.contains("refused the credentials"), "\(result.stderr)")
+            #expect(
+                result.stderr.contains("redis.password") && result.stderr.contains("refused the credentials"),
+                "\(result.stderr)"
+            )
             #expect(result.stderr.contains(name == "wrong" ? "WRONGPASS" : "NOAUTH"), "\(result.stderr)")
             #expect(!result.stderr.contains("Wrong-9f2"))
             #expect(result.took < 5, "\(name): took \(result.took) s")
@@ -70,20 +76,27 @@ struct BusdStartupTests {
                 "--redis-retry-initial", "50ms", "--redis-retry-max", "200ms", "--alert-grace", "500ms",
                 "--alert-role", "always", "--webhook-url", "http://127.0.0.1:\(sink.port)/alerts",
             ],
-            environment: ["SOCKETBUS_REDIS_PASSWORD": "First-7a1"])
+            environment: ["SOCKETBUS_REDIS_PASSWORD": "First-7a1"]
+        )
         defer { if launched.0.isRunning { kill(launched.0.processIdentifier, SIGKILL) } }
         let admin = try Self.redis(server, password: "First-7a1")
         #expect(eventually { (try? admin.command(["EXISTS", "socketbus:node:rot-node"])) == .integer(1) })
         _ = try admin.command(["CONFIG", "SET", "requirepass", "Second-3b2"])
         _ = try admin.command(["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"])
-        #expect(eventually(timeout: .seconds(8)) { Self.alertNames(sink).contains("RedisCredentialsRefused") }, "\(Self.alertNames(sink))")
+        #expect(
+            eventually(timeout: .seconds(8)) { Self.alertNames(sink).contains("RedisCredentialsRefused") },
+            "\(Self.alertNames(sink))"
+        )
         #expect(!Self.alertNames(sink).contains("RedisUnreachable"))
         kill(launched.0.processIdentifier, SIGKILL)
         let result = Self.finish(launched)
         #expect(result.stderr.contains("Redis refused busd's credentials"), "\(result.stderr)")
         // The retries are not news: the error line comes once, "connected" never again.
         let lines = result.stderr.split(separator: "\n")
-        #expect(lines.filter { $0.contains("refused busd's credentials") && $0.contains("error") }.count == 1, "\(result.stderr)")
+        #expect(
+            lines.filter { $0.contains("refused busd's credentials") && $0.contains("error") }.count == 1,
+            "\(result.stderr)"
+        )
         #expect(lines.filter { $0.contains("registry mirror connected") }.count <= 1, "\(result.stderr)")
     }
 
@@ -104,7 +117,10 @@ struct BusdStartupTests {
         _ = try node.handshake()
         _ = try admin.command(["CONFIG", "SET", "maxmemory", "1"])
         node.send(.socketConnect(namespace: "/", socketId: "oom-socket", connectedAt: 1))
-        #expect(eventually(timeout: .seconds(8)) { Self.alertNames(sink).contains("RedisOutOfMemory") }, "\(Self.alertNames(sink))")
+        #expect(
+            eventually(timeout: .seconds(8)) { Self.alertNames(sink).contains("RedisOutOfMemory") },
+            "\(Self.alertNames(sink))"
+        )
         #expect(!Self.alertNames(sink).contains("RedisUnreachable"))
         kill(launched.0.processIdentifier, SIGKILL)
         let result = Self.finish(launched)
@@ -116,7 +132,8 @@ struct BusdStartupTests {
         sink.records().compactMap { record in
             guard let body = record["body"] as? String,
                 let json = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
-                let alerts = json["alerts"] as? [[String: Any]], let labels = alerts.first?["labels"] as? [String: String]
+                let alerts = json["alerts"] as? [[String: Any]],
+                let labels = alerts.first?["labels"] as? [String: String]
             else { return nil }
             return labels["alertname"]
         }
@@ -139,7 +156,10 @@ struct BusdStartupTests {
             _ = try admin.command(["CLIENT", "KILL", "TYPE", "pubsub"])
             Thread.sleep(forTimeInterval: 1)  // past a liveness refresh (every 500 ms)
         }
-        #expect(launched.0.isRunning, "busd ended with status \(launched.0.isRunning ? 0 : launched.0.terminationStatus)")
+        #expect(
+            launched.0.isRunning,
+            "busd ended with status \(launched.0.isRunning ? 0 : launched.0.terminationStatus)"
+        )
         #expect(eventually { (try? admin.command(["EXISTS", "socketbus:node:kill-node"])) == .integer(1) })
     }
 
@@ -152,7 +172,8 @@ struct BusdStartupTests {
         let before = try redis.command(["SMEMBERS", "socketbus:node:web-1:sockets"])
         let socket = first.server.directory.appendingPathComponent("busd.sock").path
         let second = Self.finish(
-            try Self.launch(["--redis", first.server.url, "--node-id", "web-1", "--socket", socket, "--http", "off"]))
+            try Self.launch(["--redis", first.server.url, "--node-id", "web-1", "--socket", socket, "--http", "off"])
+        )
         #expect(second.status != 0)
         #expect(second.stderr.contains("socket.path") && second.stderr.contains("already listens"), "\(second.stderr)")
         // At once, not after the first busd's next refresh.
@@ -170,17 +191,26 @@ struct BusdStartupTests {
         let taken = try StatusPortHolder()
         let socket = server.directory.appendingPathComponent("busd.sock").path
         let result = Self.finish(
-            try Self.launch(["--redis", server.url, "--node-id", "http-node", "--socket", socket, "--http", "127.0.0.1:\(taken.port)"]))
+            try Self.launch([
+                "--redis", server.url, "--node-id", "http-node", "--socket", socket, "--http",
+                "127.0.0.1:\(taken.port)",
+            ])
+        )
         #expect(result.status == 1 && result.stderr.contains("http.listen"), "\(result.stderr)")
         // Not written and removed again: never written.
         let stats = try redis.command(["INFO", "commandstats"]).string ?? ""
-        #expect(!stats.contains("cmdstat_hset") && !stats.contains("cmdstat_sadd") && !stats.contains("cmdstat_set:"), "\(stats)")
+        #expect(
+            !stats.contains("cmdstat_hset") && !stats.contains("cmdstat_sadd") && !stats.contains("cmdstat_set:"),
+            "\(stats)"
+        )
         #expect(!FileManager.default.fileExists(atPath: socket))
     }
 
     @Test func aDrainWithRedisNeverReachedIsPrompt() throws {
         let deadPort = try FreePort.find()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("busdrain-\(UUID().uuidString.prefix(8))")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "busdrain-\(UUID().uuidString.prefix(8))"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let socket = directory.appendingPathComponent("busd.sock").path
@@ -215,7 +245,9 @@ final class StatusPortHolder {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0, listen(fd, 1) == 0 else {
             close(fd)

@@ -10,7 +10,8 @@ import TestSupport
 struct DataLossTests {
     @Test func aSubscriberCutByRedisIsLoggedCountedNotReadyAndAlerted() throws {
         let sink = try PythonSink(script: "http_sink.py", arguments: [])
-        let logPath = FileManager.default.temporaryDirectory.appendingPathComponent("busd-\(UUID().uuidString).log").path
+        let logPath = FileManager.default.temporaryDirectory.appendingPathComponent("busd-\(UUID().uuidString).log")
+            .path
         FileManager.default.createFile(atPath: logPath, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: logPath) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
@@ -21,16 +22,21 @@ struct DataLossTests {
                 "--http", address, "--redis-timeout", "300ms", "--webhook-url", "http://127.0.0.1:\(sink.port)/hook",
             ],
             redisArguments: ["--client-output-buffer-limit", "pubsub 64kb 0 0"],
-            standardError: log)
+            standardError: log
+        )
         running.connect("loss-a")
         #expect(running.waitRegistered("loss-a"))
         #expect(eventually { (try? InspectCommandTests.run(["status", "--http", address]))?.status == 0 })
 
         // One message bigger than the limit: Redis cuts the subscriber at once.
         let redis = try RedisConnection(endpoint: .unix(path: running.server.socketPath))
-        _ = try redis.command([Array("PUBLISH".utf8), Array("socket.io#/#".utf8), [UInt8](repeating: 0x61, count: 200_000)])
+        _ = try redis.command([
+            Array("PUBLISH".utf8), Array("socket.io#/#".utf8), [UInt8](repeating: 0x61, count: 200_000),
+        ])
 
-        func metrics() -> String { (try? InspectCommandTests.run(["status", "--http", address, "--raw"]))?.stdout ?? "" }
+        func metrics() -> String {
+            (try? InspectCommandTests.run(["status", "--http", address, "--raw"]))?.stdout ?? ""
+        }
         #expect(eventually { metrics().contains("socketbus_redis_data_loss_total 1") })
         let status = try InspectCommandTests.run(["status", "--http", address])
         #expect(status.status == 3, "\(status.stdout)")
@@ -39,7 +45,9 @@ struct DataLossTests {
         #expect(metrics().contains("socketbus_redis_reconnects_total 1"))
 
         #expect(eventually { sink.records().contains { ($0["body"] as? String)?.contains("RedisDataLoss") == true } })
-        let body = try #require(sink.records().compactMap { $0["body"] as? String }.first { $0.contains("RedisDataLoss") })
+        let body = try #require(
+            sink.records().compactMap { $0["body"] as? String }.first { $0.contains("RedisDataLoss") }
+        )
         let json = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
         let alert = try #require((json["alerts"] as? [[String: Any]])?.first)
         let labels = try #require(alert["labels"] as? [String: String])
@@ -48,9 +56,12 @@ struct DataLossTests {
         #expect(labels["cause"] == "closed_by_redis")
         #expect(json["status"] as? String == "firing")
 
-        #expect(eventually {
-            let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-            return text.contains("error") && text.contains("redis data loss: Redis closed the subscriber while it kept running")
-        })
+        #expect(
+            eventually {
+                let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+                return text.contains("error")
+                    && text.contains("redis data loss: Redis closed the subscriber while it kept running")
+            }
+        )
     }
 }

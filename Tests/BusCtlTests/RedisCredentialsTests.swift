@@ -22,7 +22,9 @@ struct RedisCredentialsTests {
     static func serverWithNode() throws -> (RedisTestServer, ClusterMember) {
         let server = try RedisTestServer(extraArguments: ["--requirepass", password])
         var configuration = ClusterMember.Configuration(
-            redis: try RedisConfiguration(url: "redis://:\(password)@127.0.0.1:\(server.port)"), nodeId: "pw-node")
+            redis: try RedisConfiguration(url: "redis://:\(password)@127.0.0.1:\(server.port)"),
+            nodeId: "pw-node"
+        )
         configuration.cleanupInterval = .seconds(60)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
@@ -48,8 +50,14 @@ struct RedisCredentialsTests {
             let result = try Self.run(args)
             #expect(result.status == 4, "\(args): \(result.status) \(result.stdout) \(result.stderr)")
             #expect(result.stderr.contains("NOAUTH"), "\(args): \(result.stderr)")
-            #expect(result.stderr.contains("refused the credentials") && result.stderr.contains("none was given"), "\(result.stderr)")
-            #expect(!(result.stdout + result.stderr).contains(emptyLooking), "\(args): \(result.stdout) \(result.stderr)")
+            #expect(
+                result.stderr.contains("refused the credentials") && result.stderr.contains("none was given"),
+                "\(result.stderr)"
+            )
+            #expect(
+                !(result.stdout + result.stderr).contains(emptyLooking),
+                "\(args): \(result.stdout) \(result.stderr)"
+            )
         }
     }
 
@@ -58,7 +66,10 @@ struct RedisCredentialsTests {
         defer { member.stop(leave: false) }
         let result = try Self.run(["nodes", "--redis", server.url], ["SOCKETBUS_REDIS_PASSWORD": "Wrong-e81d"])
         #expect(result.status == 4)
-        #expect(result.stderr.contains("WRONGPASS") && result.stderr.contains("SOCKETBUS_REDIS_PASSWORD"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("WRONGPASS") && result.stderr.contains("SOCKETBUS_REDIS_PASSWORD"),
+            "\(result.stderr)"
+        )
         #expect(!result.stderr.contains("Wrong-e81d"))
     }
 
@@ -69,11 +80,11 @@ struct RedisCredentialsTests {
         try "\(Self.password)\n".write(to: passwordFile, atomically: true, encoding: .utf8)
         let config = server.directory.appendingPathComponent("busd.yaml")
         try """
-            redis:
-              url: \(server.url)
-              password_file: \(passwordFile.path)
-              prefix: socketbus
-            """.write(to: config, atomically: true, encoding: .utf8)
+        redis:
+          url: \(server.url)
+          password_file: \(passwordFile.path)
+          prefix: socketbus
+        """.write(to: config, atomically: true, encoding: .utf8)
         let deadURL = "redis://127.0.0.1:\(try FreePort.find())"
         let deadConfig = server.directory.appendingPathComponent("dead.yaml")
         try "redis:\n  url: \(deadURL)\n".write(to: deadConfig, atomically: true, encoding: .utf8)
@@ -85,8 +96,14 @@ struct RedisCredentialsTests {
             ("--config", ["--config", config.path], [:]),
             ("SOCKETBUS_CONFIG", [], ["SOCKETBUS_CONFIG": config.path]),
             // Precedence: the environment beats the file, a flag beats the environment.
-            ("env over file", ["--config", deadConfig.path], ["SOCKETBUS_REDIS_URL": server.url, "SOCKETBUS_REDIS_PASSWORD": Self.password]),
-            ("flag over env", ["--redis", server.url], ["SOCKETBUS_REDIS_URL": deadURL, "SOCKETBUS_REDIS_PASSWORD": Self.password]),
+            (
+                "env over file", ["--config", deadConfig.path],
+                ["SOCKETBUS_REDIS_URL": server.url, "SOCKETBUS_REDIS_PASSWORD": Self.password]
+            ),
+            (
+                "flag over env", ["--redis", server.url],
+                ["SOCKETBUS_REDIS_URL": deadURL, "SOCKETBUS_REDIS_PASSWORD": Self.password]
+            ),
         ]
         for (name, args, environment) in ways {
             let result = try Self.run(["nodes", "--json"] + args, environment)
@@ -99,12 +116,18 @@ struct RedisCredentialsTests {
 
     @Test func passwordsNeverShowInErrors() throws {
         let marker = "Mk-51d0e2"
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("busredact-\(UUID().uuidString.prefix(8))")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "busredact-\(UUID().uuidString.prefix(8))"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let yaml = directory.appendingPathComponent("broken.yaml")
         // A syntax error on the line that holds the password (Yams quotes that line).
-        try "redis:\n  url: redis://:\(marker)@127.0.0.1:6379: x\n  prefix: x\n".write(to: yaml, atomically: true, encoding: .utf8)
+        try "redis:\n  url: redis://:\(marker)@127.0.0.1:6379: x\n  prefix: x\n".write(
+            to: yaml,
+            atomically: true,
+            encoding: .utf8
+        )
         let busd = InspectCommandTests.binary.deletingLastPathComponent().appendingPathComponent("busd")
         let socket = directory.appendingPathComponent("b.sock").path
         let urls = [
@@ -117,10 +140,28 @@ struct RedisCredentialsTests {
         var runs: [(String, InspectCommandTests.Result)] = []
         for url in urls {
             runs.append(("busctl \(url)", try Self.run(["nodes", "--redis", url])))
-            runs.append(("busd \(url)", try InspectCommandTests.run(["--redis", url, "--socket", socket], executable: busd, environment: Self.bareEnvironment)))
+            runs.append(
+                (
+                    "busd \(url)",
+                    try InspectCommandTests.run(
+                        ["--redis", url, "--socket", socket],
+                        executable: busd,
+                        environment: Self.bareEnvironment
+                    )
+                )
+            )
         }
         runs.append(("busctl yaml", try Self.run(["nodes", "--config", yaml.path])))
-        runs.append(("busd yaml", try InspectCommandTests.run(["--config", yaml.path, "--socket", socket], executable: busd, environment: Self.bareEnvironment)))
+        runs.append(
+            (
+                "busd yaml",
+                try InspectCommandTests.run(
+                    ["--config", yaml.path, "--socket", socket],
+                    executable: busd,
+                    environment: Self.bareEnvironment
+                )
+            )
+        )
         for (name, result) in runs {
             #expect(result.status != 0, "\(name)")
             #expect(!result.stderr.isEmpty, "\(name)")

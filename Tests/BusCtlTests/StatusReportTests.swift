@@ -25,7 +25,9 @@ struct StatusReportTests {
             socketbus_alert_sends_total{channel="webhook",result="ok"} 1e19
             """
         let text = StatusReport.text(
-            ready: StatusClient.Response(status: 200, body: "ready"), samples: PrometheusSample.parse(page))
+            ready: StatusClient.Response(status: 200, body: "ready"),
+            samples: PrometheusSample.parse(page)
+        )
         #expect(text.contains("received 1e+300"))
         #expect(text.contains("unframable inf, subscriber_backlog 12"))
         #expect(text.contains("webhook ok 1e+19"))

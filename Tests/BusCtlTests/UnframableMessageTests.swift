@@ -24,11 +24,18 @@ struct UnframableMessageTests {
         let request = #"{"type":2,"requestId":"x","opts":{"rooms":[],"except":[]},"rooms":[""# + longRoom + #""]}"#
         _ = DrainTests.redisCommand(busd.server, ["PUBLISH", "socket.io-request#/#", request])
         _ = DrainTests.redisCommand(
-            busd.server, ["PUBLISH", "socket.io-request#/#", #"{"type":2,"opts":{"rooms":[],"except":[]},"rooms":["vip"]}"#])
-        #expect(try busd.node.receive(timeout: .seconds(5)) == .socketsJoin(namespace: "/", socketIds: ["sock-long"], rooms: ["vip"]))
+            busd.server,
+            ["PUBLISH", "socket.io-request#/#", #"{"type":2,"opts":{"rooms":[],"except":[]},"rooms":["vip"]}"#]
+        )
+        #expect(
+            try busd.node.receive(timeout: .seconds(5))
+                == .socketsJoin(namespace: "/", socketIds: ["sock-long"], rooms: ["vip"])
+        )
         #expect(busd.process.isRunning)
         let address = "127.0.0.1:\(port)"
-        #expect(eventually { Self.metrics(address).contains("socketbus_messages_dropped_total{reason=\"unframable\"} 1") })
+        #expect(
+            eventually { Self.metrics(address).contains("socketbus_messages_dropped_total{reason=\"unframable\"} 1") }
+        )
     }
 
     /// A broadcast of 16 MiB from an emitter would make a DELIVER over the
@@ -39,8 +46,12 @@ struct UnframableMessageTests {
         busd.connect("sock-big")
         #expect(busd.waitRegistered("sock-big"))
         let redis = try RedisConnection(endpoint: .unix(path: busd.server.socketPath))
-        _ = try redis.command([Array("PUBLISH".utf8), Array("socket.io#/#".utf8), Self.emitterBroadcast("news", text: 16 << 20)])
-        _ = try redis.command([Array("PUBLISH".utf8), Array("socket.io#/#".utf8), Self.emitterBroadcast("after", text: 3)])
+        _ = try redis.command([
+            Array("PUBLISH".utf8), Array("socket.io#/#".utf8), Self.emitterBroadcast("news", text: 16 << 20),
+        ])
+        _ = try redis.command([
+            Array("PUBLISH".utf8), Array("socket.io#/#".utf8), Self.emitterBroadcast("after", text: 3),
+        ])
         guard case .deliver(_, _, _, let sockets, let packet, _)? = try busd.node.receive(timeout: .seconds(10)) else {
             Issue.record("no DELIVER after the big broadcast")
             return
@@ -50,7 +61,9 @@ struct UnframableMessageTests {
         #expect(busd.process.isRunning)
         #expect(busd.waitRegistered("sock-big"))
         let address = "127.0.0.1:\(port)"
-        #expect(eventually { Self.metrics(address).contains("socketbus_messages_dropped_total{reason=\"unframable\"} 1") })
+        #expect(
+            eventually { Self.metrics(address).contains("socketbus_messages_dropped_total{reason=\"unframable\"} 1") }
+        )
         #expect(Self.metrics(address).contains("socketbus_messages_delivered_total 1"))
     }
 

@@ -6,7 +6,9 @@ import TestSupport
 struct RedisConnectionTests {
     @Test func commandsOverTCPAndUnixSocket() throws {
         let server = try RedisTestServer()
-        for endpoint in [RedisConnection.Endpoint.tcp(host: "127.0.0.1", port: server.port), .unix(path: server.socketPath)] {
+        for endpoint in [
+            RedisConnection.Endpoint.tcp(host: "127.0.0.1", port: server.port), .unix(path: server.socketPath),
+        ] {
             let redis = try RedisConnection(endpoint: endpoint)
             #expect(try redis.command(["PING"]) == .status("PONG"))
             #expect(try redis.command(["SET", "k", "v"]) == .status("OK"))

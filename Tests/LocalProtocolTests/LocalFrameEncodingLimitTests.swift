@@ -10,8 +10,13 @@ struct LocalFrameEncodingLimitTests {
 
     static func deliver(packetBytes: Int, attachments: [[UInt8]] = []) -> LocalFrame {
         .deliver(
-            ackId: 0, flags: DeliveryFlags(), namespace: "/", socketIds: ["AgUEon6wzXtHqqioAAAB"],
-            packet: [UInt8](repeating: 0x32, count: packetBytes), attachments: attachments)
+            ackId: 0,
+            flags: DeliveryFlags(),
+            namespace: "/",
+            socketIds: ["AgUEon6wzXtHqqioAAAB"],
+            packet: [UInt8](repeating: 0x32, count: packetBytes),
+            attachments: attachments
+        )
     }
 
     static let tooLong: [LocalFrame] = [
@@ -68,7 +73,9 @@ struct LocalFrameEncodingLimitTests {
         let before = output
         #expect(throws: LocalFrameEncodingError.self) { try Self.deliver(packetBytes: 17 << 20).encode(into: &output) }
         #expect(throws: LocalFrameEncodingError.self) {
-            try LocalFrame.socketsJoin(namespace: "/", socketIds: ["a"], rooms: ["ok", Self.longRoom]).encode(into: &output)
+            try LocalFrame.socketsJoin(namespace: "/", socketIds: ["a"], rooms: ["ok", Self.longRoom]).encode(
+                into: &output
+            )
         }
         #expect(output == before)
         try LocalFrame.pong(token: 2).encode(into: &output)

@@ -17,13 +17,27 @@ enum ExampleFrames {
         .socketJoin(namespace: "/", socketId: "AgUEon6wzXtHqqioAAAB", rooms: ["roomA"]),
         .socketLeave(namespace: "/", socketId: "AgUEon6wzXtHqqioAAAB", rooms: ["roomA"]),
         .broadcast(
-            namespace: "/", flags: DeliveryFlags(volatile: true), rooms: ["roomA"], except: [],
-            packet: Array(#"2["news",1]"#.utf8), attachments: []),
+            namespace: "/",
+            flags: DeliveryFlags(volatile: true),
+            rooms: ["roomA"],
+            except: [],
+            packet: Array(#"2["news",1]"#.utf8),
+            attachments: []
+        ),
         .deliver(
-            ackId: 4_503_599_627_370_497, flags: DeliveryFlags(compress: false), namespace: "/",
+            ackId: 4_503_599_627_370_497,
+            flags: DeliveryFlags(compress: false),
+            namespace: "/",
             socketIds: ["AgUEon6wzXtHqqioAAAB"],
-            packet: Array(#"51-4503599627370497["bin",{"_placeholder":true,"num":0}]"#.utf8), attachments: [[0x00, 0x01, 0x02, 0xfe, 0xff]]),
-        .acked(ackId: 4_503_599_627_370_497, socketId: "AgUEon6wzXtHqqioAAAB", status: .delivered, arguments: Array(#"["ok"]"#.utf8)),
+            packet: Array(#"51-4503599627370497["bin",{"_placeholder":true,"num":0}]"#.utf8),
+            attachments: [[0x00, 0x01, 0x02, 0xfe, 0xff]]
+        ),
+        .acked(
+            ackId: 4_503_599_627_370_497,
+            socketId: "AgUEon6wzXtHqqioAAAB",
+            status: .delivered,
+            arguments: Array(#"["ok"]"#.utf8)
+        ),
         .socketsJoin(namespace: "/", socketIds: ["AgUEon6wzXtHqqioAAAB"], rooms: ["joinedRemote"]),
         .socketsLeave(namespace: "/", socketIds: ["AgUEon6wzXtHqqioAAAB"], rooms: ["joinedRemote"]),
         .socketsDisconnect(namespace: "/", socketIds: ["AgUEon6wzXtHqqioAAAB"], close: true),
@@ -62,11 +76,20 @@ struct LocalFrameTests {
 
     @Test func fixedLayoutOfTheHotFrames() throws {
         // DELIVER: length, 0x20, ack id u64, flags, nsp, socket ids, packet, attachments.
-        let deliver = LocalFrame.deliver(ackId: 258, flags: DeliveryFlags(volatile: true, compress: true), namespace: "/", socketIds: ["A"], packet: [0x32], attachments: [])
+        let deliver = LocalFrame.deliver(
+            ackId: 258,
+            flags: DeliveryFlags(volatile: true, compress: true),
+            namespace: "/",
+            socketIds: ["A"],
+            packet: [0x32],
+            attachments: []
+        )
         #expect(
             try deliver.encoded == [
-                0, 0, 0, 29, 0x20, 0, 0, 0, 0, 0, 0, 1, 2, 0x07, 0, 1, 0x2f, 0, 0, 0, 1, 0, 1, 0x41, 0, 0, 0, 1, 0x32, 0, 0, 0, 0,
-            ])
+                0, 0, 0, 29, 0x20, 0, 0, 0, 0, 0, 0, 1, 2, 0x07, 0, 1, 0x2f, 0, 0, 0, 1, 0, 1, 0x41, 0, 0, 0, 1, 0x32,
+                0, 0, 0, 0,
+            ]
+        )
         // ACKED: length, 0x21, ack id u64, socket id, status, arguments.
         let acked = LocalFrame.acked(ackId: 1, socketId: "A", status: .timeout, arguments: [])
         #expect(try acked.encoded == [0, 0, 0, 17, 0x21, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0x41, 2, 0, 0, 0, 0])
@@ -125,7 +148,9 @@ struct LocalProtocolDocumentTests {
     static func dump(for name: String) -> String? {
         guard let heading = document.range(of: "#### \(name) example") else { return nil }
         let after = document[heading.upperBound...]
-        guard let open = after.range(of: "```\n"), let close = after[open.upperBound...].range(of: "```") else { return nil }
+        guard let open = after.range(of: "```\n"), let close = after[open.upperBound...].range(of: "```") else {
+            return nil
+        }
         return after[open.upperBound..<close.lowerBound]
             .split(separator: "\n")
             .map { line in line.split(separator: " ").prefix { $0 != "|" }.dropFirst().joined() }

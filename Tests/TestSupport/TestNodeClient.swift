@@ -18,7 +18,9 @@ public final class TestNodeClient {
             for (i, b) in path.utf8.enumerated() { raw[i] = b }
         }
         let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard rc == 0 else { throw POSIXError(.ECONNREFUSED) }
     }
@@ -57,7 +59,13 @@ public final class TestNodeClient {
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             let left = deadline - clock.now
             guard left > .zero else { return nil }
-            guard poll(&pfd, 1, Int32(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000)) > 0 else { return nil }
+            guard
+                poll(
+                    &pfd,
+                    1,
+                    Int32(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000)
+                ) > 0
+            else { return nil }
             var chunk = [UInt8](repeating: 0, count: 65536)
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n <= 0 { return nil }
@@ -78,4 +86,3 @@ public final class TestNodeClient {
         return try receive()
     }
 }
-

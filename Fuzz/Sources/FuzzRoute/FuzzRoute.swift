@@ -71,7 +71,9 @@ private func frameForNode(_ command: NodeCommand) {
         decoder.append(encoded)
         do {
             guard let decoded = try decoder.next() else { fatalError("\(whole.name) for the node is cut short") }
-            if frames.count == 1, decoded != whole { fatalError("\(whole.name) for the node does not decode to itself") }
+            if frames.count == 1, decoded != whole {
+                fatalError("\(whole.name) for the node does not decode to itself")
+            }
             if case .deliver(_, _, _, let ids, _, _) = decoded { decodedIds += ids }
         } catch {
             // Over 16 MiB the node would close the link: a frame busd must not send.

@@ -23,7 +23,8 @@ public final class DeliveryRecordFeed {
         let deadline = clock.now + timeout
         while true {
             while let reply = try connection.bufferedReply() {
-                guard case .array(let parts) = reply, let kind = parts.first?.string, kind == "message" || kind == "pmessage",
+                guard case .array(let parts) = reply, let kind = parts.first?.string,
+                    kind == "message" || kind == "pmessage",
                     case .bulk(let json)? = parts.last, let record = try? DeliveryRecord(json: json)
                 else { continue }
                 return record
@@ -39,7 +40,9 @@ extension RegistryLookup {
     /// A message's stored delivery records, oldest first (unreadable entries skipped).
     public func deliveryRecords(messageId: String) throws(RedisError) -> [DeliveryRecord] {
         let reply = try connection.command(["LRANGE", keys.acks(messageId), "0", "-1"])
-        guard case .array(let items) = reply else { throw RedisError(.protocolError, "unexpected reply to LRANGE: \(reply)") }
+        guard case .array(let items) = reply else {
+            throw RedisError(.protocolError, "unexpected reply to LRANGE: \(reply)")
+        }
         return items.compactMap { item in
             guard case .bulk(let json) = item else { return nil }
             return try? DeliveryRecord(json: json)

@@ -126,7 +126,9 @@ final class NodeConnection: @unchecked Sendable {
             var offset = 0
             while offset < sending.count {
                 // MSG_NOSIGNAL: a node that went away is an error here, not SIGPIPE.
-                let n = sending.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+                let n = sending.withUnsafeBytes {
+                    Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
+                }
                 if n < 0 {
                     if errno == EINTR { continue }
                     logger.notice("write to the node failed (errno \(errno)): closing the connection")
@@ -187,7 +189,7 @@ final class NodeConnection: @unchecked Sendable {
                 }
                 do {
                     try handle(frame)
-                } catch where !error.closesConnection {
+                } catch  where !error.closesConnection {
                     reject(error)
                 } catch {
                     closeOnProtocolError(error)
@@ -270,7 +272,10 @@ final class NodeConnection: @unchecked Sendable {
                 throw LocalProtocolError(.unexpectedFrame, "\(frame.name) before HELLO")
             }
             guard version == LocalFrame.version else {
-                throw LocalProtocolError(.unsupportedVersion, "busd speaks version \(LocalFrame.version), HELLO asked for \(version)")
+                throw LocalProtocolError(
+                    .unsupportedVersion,
+                    "busd speaks version \(LocalFrame.version), HELLO asked for \(version)"
+                )
             }
             logger[metadataKey: "node.name"] = "\(node)"
             logger.info("node connected", metadata: ["pid": "\(pid)"])
@@ -279,9 +284,13 @@ final class NodeConnection: @unchecked Sendable {
             ready.store(true, ordering: .releasing)
             send(
                 .welcome(
-                    version: LocalFrame.version, uid: server.member.uid, nodeId: server.member.configuration.nodeId,
+                    version: LocalFrame.version,
+                    uid: server.member.uid,
+                    nodeId: server.member.configuration.nodeId,
                     ackIdBase: AckIdRange.base,
-                    ackTimeoutMilliseconds: UInt32(clamping: server.member.configuration.ackTimeout.milliseconds)))
+                    ackTimeoutMilliseconds: UInt32(clamping: server.member.configuration.ackTimeout.milliseconds)
+                )
+            )
             return
         }
         let member = server.member
@@ -308,7 +317,13 @@ final class NodeConnection: @unchecked Sendable {
             if let compress = flags.compress { flagObject["compress"] = .bool(compress) }
             do {
                 let decoded = try PacketDecoder.decode(packet, attachments: attachments)
-                try member.publishBroadcast(namespace: namespace, packet: decoded, rooms: rooms, except: except, flags: flagObject)
+                try member.publishBroadcast(
+                    namespace: namespace,
+                    packet: decoded,
+                    rooms: rooms,
+                    except: except,
+                    flags: flagObject
+                )
             } catch {
                 // A custom parser (msgpack, say) on the node: this broadcast
                 // cannot be published, the node's other frames still can.

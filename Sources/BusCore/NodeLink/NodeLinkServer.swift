@@ -67,7 +67,9 @@ public final class NodeLinkServer: @unchecked Sendable {
         self.member = member
         self.logger = logger
         queueBudget = QueueBudget(
-            limit: max(configuration.queueBudget, LocalFrame.maximumLength + 4), smallestShare: LocalFrame.maximumLength + 4)
+            limit: max(configuration.queueBudget, LocalFrame.maximumLength + 4),
+            smallestShare: LocalFrame.maximumLength + 4
+        )
     }
 
     public var connectionCount: Int { connections.withLock { $0.count } }
@@ -107,7 +109,10 @@ public final class NodeLinkServer: @unchecked Sendable {
             acceptLoop()
             acceptFinished.signal()
         }
-        logger.info("node link listening", metadata: ["socket": "\(configuration.path)", "mode": "\(String(configuration.mode, radix: 8))"])
+        logger.info(
+            "node link listening",
+            metadata: ["socket": "\(configuration.path)", "mode": "\(String(configuration.mode, radix: 8))"]
+        )
     }
 
     /// The first half of ``start()``: takes the socket path (or throws when
@@ -116,7 +121,9 @@ public final class NodeLinkServer: @unchecked Sendable {
     public func bind() throws {
         guard listener < 0 else { return }
         let path = configuration.path
-        guard path.utf8.count < 108 else { throw StartError(description: "socket path '\(path)' is longer than 107 bytes") }
+        guard path.utf8.count < 108 else {
+            throw StartError(description: "socket path '\(path)' is longer than 107 bytes")
+        }
         var st = stat()
         if lstat(path, &st) == 0 {
             guard st.st_mode & S_IFMT == S_IFSOCK else {
@@ -131,7 +138,9 @@ public final class NodeLinkServer: @unchecked Sendable {
         guard fd >= 0 else { throw StartError(description: "socket(): errno \(errno)") }
         var address = Self.address(path)
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard bound == 0 else {
             let code = errno
@@ -177,7 +186,8 @@ public final class NodeLinkServer: @unchecked Sendable {
                     metadata: [
                         "frame": "\(CommandFraming.frame(for: command).name)", "error": "\(error)",
                         "dropped.since.last.log": "\(left)",
-                    ])
+                    ]
+                )
             }
             return
         }
@@ -241,7 +251,9 @@ public final class NodeLinkServer: @unchecked Sendable {
     private func refuse(_ fd: Int32) {
         refusedOverLimit.add(1, ordering: .relaxed)
         let error = LocalProtocolError(
-            .tooManyConnections, "busd serves at most \(configuration.maximumConnections) node connections")
+            .tooManyConnections,
+            "busd serves at most \(configuration.maximumConnections) node connections"
+        )
         if let bytes = try? error.frame.encoded {
             _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
         }
@@ -249,7 +261,8 @@ public final class NodeLinkServer: @unchecked Sendable {
         if let left = refusedLog.withLock({ $0.admit() }) {
             logger.warning(
                 "refused a node connection: too many open",
-                metadata: ["limit": "\(configuration.maximumConnections)", "refused.since.last.log": "\(left)"])
+                metadata: ["limit": "\(configuration.maximumConnections)", "refused.since.last.log": "\(left)"]
+            )
         }
     }
 
@@ -272,7 +285,9 @@ public final class NodeLinkServer: @unchecked Sendable {
         defer { Glibc.close(fd) }
         var address = address(path)
         let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         return rc == 0
     }
