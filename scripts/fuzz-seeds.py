@@ -33,19 +33,16 @@ VECTORS = SHARED if (SHARED / "reference.json").is_file() else COPIES
 
 # Fuzz/Sources/FuzzCodec/FuzzCodec.swift `channels`, by index.
 CODEC_NONE, CODEC_BROADCAST, CODEC_ROOM, CODEC_REQUEST, CODEC_RESPONSE = 0, 1, 2, 3, 4
-# Fuzz/Sources/FuzzRoute/ChannelTable.swift `channels`, in order.
-ROUTE_CHANNELS = [
-    "socket.io#/#",
-    "socket.io#/#room-a#",
-    "socket.io#/#sidA0000000000000000#",
-    "socket.io-request#/#",
-    "socket.io-response#/#",
-    "socket.io#/chat#",
-    "socket.io#/chat#room-b#",
-    "socket.io-request#/chat#",
-    "socket.io#/#room-b#",
-    "socket.io-response#/#aB3dE5#",
-]
+# The route target's channels, in order: read from Fuzz/Sources/FuzzRoute/ChannelTable.swift,
+# their one source (an input's first byte is an index into them).
+def route_channels():
+    text = (ROOT / "Fuzz/Sources/FuzzRoute/ChannelTable.swift").read_text()
+    table = text[text.index("static let channels"):]
+    table = table[:table.index("].map")]
+    return re.findall(r'"([^"]*)"', table)
+
+
+ROUTE_CHANNELS = route_channels()
 SPELLED_OUT = 0x7F
 
 

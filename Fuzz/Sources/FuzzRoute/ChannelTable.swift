@@ -1,6 +1,6 @@
 /// The channels a fuzz input picks from by its first byte, and the registry
-/// those channels meet. Seeds (scripts/fuzz-seeds.py) use the same table:
-/// keep the order.
+/// those channels meet. scripts/fuzz-seeds.py reads `channels` from this
+/// file for its seeds: keep it one string literal a line.
 enum ChannelTable {
     static let channels: [[UInt8]] = [
         "socket.io#/#",
