@@ -76,41 +76,16 @@ enum StatusPages {
             help: "Broadcasts queued for the node as DELIVER frames (one per message, whatever the socket count).",
             value: link.deliveredFrameCount
         )
-        let dropped = "socketbus_messages_dropped_total"
-        let droppedHelp = "Messages dropped, by reason."
         page.add(
-            dropped,
-            .counter,
-            help: droppedHelp,
-            labels: ["reason": "no_node"],
-            value: link.droppedWithoutNodeCount
-        )
+            "socketbus_messages_dropped_total", .counter, help: "Messages dropped, by reason.", by: "reason",
+            [
+                "no_node": link.droppedWithoutNodeCount, "node_backlog": link.droppedFrameCount,
+                "outbound_full": outbound.dropped, "unframable": link.unframableCount,
+                "subscriber_backlog": member.subscriberBacklogDropped,
+            ])
         page.add(
-            dropped,
-            .counter,
-            help: droppedHelp,
-            labels: ["reason": "node_backlog"],
-            value: link.droppedFrameCount
-        )
-        page.add(dropped, .counter, help: droppedHelp, labels: ["reason": "outbound_full"], value: outbound.dropped)
-        page.add(dropped, .counter, help: droppedHelp, labels: ["reason": "unframable"], value: link.unframableCount)
-        page.add(
-            dropped,
-            .counter,
-            help: droppedHelp,
-            labels: ["reason": "subscriber_backlog"],
-            value: member.subscriberBacklogDropped
-        )
-        let ignored = "socketbus_messages_ignored_total"
-        let ignoredHelp = "Messages not for this node, by reason (not errors)."
-        page.add(ignored, .counter, help: ignoredHelp, labels: ["reason": "own"], value: statistics.ownDropped)
-        page.add(
-            ignored,
-            .counter,
-            help: ignoredHelp,
-            labels: ["reason": "no_local_room"],
-            value: statistics.filteredBeforeDecode
-        )
+            "socketbus_messages_ignored_total", .counter, help: "Messages not for this node, by reason (not errors).",
+            by: "reason", ["own": statistics.ownDropped, "no_local_room": statistics.filteredBeforeDecode])
         page.add(
             "socketbus_messages_malformed_total",
             .counter,
@@ -130,23 +105,9 @@ enum StatusPages {
             help: "Deliveries given an ack id.",
             value: acks.injected
         )
-        let confirmations = "socketbus_confirmations_total"
-        let confirmationsHelp = "Delivery confirmations written, by status."
         page.add(
-            confirmations,
-            .counter,
-            help: confirmationsHelp,
-            labels: ["status": "delivered"],
-            value: acks.delivered
-        )
-        page.add(confirmations, .counter, help: confirmationsHelp, labels: ["status": "timeout"], value: acks.timedOut)
-        page.add(
-            confirmations,
-            .counter,
-            help: confirmationsHelp,
-            labels: ["status": "disconnected"],
-            value: acks.disconnected
-        )
+            "socketbus_confirmations_total", .counter, help: "Delivery confirmations written, by status.", by: "status",
+            ["delivered": acks.delivered, "timeout": acks.timedOut, "disconnected": acks.disconnected])
         page.add("socketbus_acks_pending", .gauge, help: "Sockets whose ack is awaited.", value: acks.pending)
 
         page.add("socketbus_registry_sockets", .gauge, help: "Sockets this node owns.", value: member.socketCount)
@@ -237,16 +198,10 @@ enum StatusPages {
             help: "Connector connections on the Unix socket.",
             value: link.connectionCount
         )
-        let refused = "socketbus_local_connections_refused_total"
-        let refusedHelp = "Connector connections refused or closed early, by reason."
-        page.add(refused, .counter, help: refusedHelp, labels: ["reason": "limit"], value: link.refusedConnectionCount)
         page.add(
-            refused,
-            .counter,
-            help: refusedHelp,
-            labels: ["reason": "handshake_timeout"],
-            value: link.handshakeTimeoutCount
-        )
+            "socketbus_local_connections_refused_total", .counter,
+            help: "Connector connections refused or closed early, by reason.", by: "reason",
+            ["limit": link.refusedConnectionCount, "handshake_timeout": link.handshakeTimeoutCount])
         page.add(
             "socketbus_local_frames_rejected_total",
             .counter,
@@ -265,14 +220,13 @@ enum StatusPages {
             help: "The bound of those bytes (socket.queue_budget).",
             value: link.queueBudgetBytes
         )
-        let httpDropped = "socketbus_http_connections_dropped_total"
-        let httpHelp = "Status endpoint connections closed without an answer, by reason."
-        for (reason, value) in [
-            ("deadline", httpDrops.timedOut), ("evicted", httpDrops.evicted), ("refused", httpDrops.refused),
-            ("accept_failed", httpDrops.acceptFailures),
-        ] {
-            page.add(httpDropped, .counter, help: httpHelp, labels: ["reason": reason], value: value)
-        }
+        page.add(
+            "socketbus_http_connections_dropped_total", .counter,
+            help: "Status endpoint connections closed without an answer, by reason.", by: "reason",
+            [
+                "deadline": httpDrops.timedOut, "evicted": httpDrops.evicted, "refused": httpDrops.refused,
+                "accept_failed": httpDrops.acceptFailures,
+            ])
         return page.text
     }
 }

@@ -42,6 +42,19 @@ public struct PrometheusText: Sendable {
         add(name, type, help: help, labels: labels, value: Double(value))
     }
 
+    /// A family with one label: one sample per (label value, value), in order.
+    public mutating func add(
+        _ name: String,
+        _ type: MetricType,
+        help: String,
+        by label: String,
+        _ samples: KeyValuePairs<String, Int>
+    ) {
+        for (labelValue, value) in samples {
+            add(name, type, help: help, labels: [label: labelValue], value: Double(value))
+        }
+    }
+
     static func format(_ value: Double) -> String {
         if value.isNaN { return "NaN" }
         if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
