@@ -77,15 +77,23 @@ enum StatusPages {
             value: link.deliveredFrameCount
         )
         page.add(
-            "socketbus_messages_dropped_total", .counter, help: "Messages dropped, by reason.", by: "reason",
+            "socketbus_messages_dropped_total",
+            .counter,
+            help: "Messages dropped, by reason.",
+            by: "reason",
             [
                 "no_node": link.droppedWithoutNodeCount, "node_backlog": link.droppedFrameCount,
                 "outbound_full": outbound.dropped, "unframable": link.unframableCount,
                 "subscriber_backlog": member.subscriberBacklogDropped,
-            ])
+            ]
+        )
         page.add(
-            "socketbus_messages_ignored_total", .counter, help: "Messages not for this node, by reason (not errors).",
-            by: "reason", ["own": statistics.ownDropped, "no_local_room": statistics.filteredBeforeDecode])
+            "socketbus_messages_ignored_total",
+            .counter,
+            help: "Messages not for this node, by reason (not errors).",
+            by: "reason",
+            ["own": statistics.ownDropped, "no_local_room": statistics.filteredBeforeDecode]
+        )
         page.add(
             "socketbus_messages_malformed_total",
             .counter,
@@ -106,8 +114,12 @@ enum StatusPages {
             value: acks.injected
         )
         page.add(
-            "socketbus_confirmations_total", .counter, help: "Delivery confirmations written, by status.", by: "status",
-            ["delivered": acks.delivered, "timeout": acks.timedOut, "disconnected": acks.disconnected])
+            "socketbus_confirmations_total",
+            .counter,
+            help: "Delivery confirmations written, by status.",
+            by: "status",
+            ["delivered": acks.delivered, "timeout": acks.timedOut, "disconnected": acks.disconnected]
+        )
         page.add("socketbus_acks_pending", .gauge, help: "Sockets whose ack is awaited.", value: acks.pending)
 
         page.add("socketbus_registry_sockets", .gauge, help: "Sockets this node owns.", value: member.socketCount)
@@ -199,9 +211,12 @@ enum StatusPages {
             value: link.connectionCount
         )
         page.add(
-            "socketbus_local_connections_refused_total", .counter,
-            help: "Connector connections refused or closed early, by reason.", by: "reason",
-            ["limit": link.refusedConnectionCount, "handshake_timeout": link.handshakeTimeoutCount])
+            "socketbus_local_connections_refused_total",
+            .counter,
+            help: "Connector connections refused or closed early, by reason.",
+            by: "reason",
+            ["limit": link.refusedConnectionCount, "handshake_timeout": link.handshakeTimeoutCount]
+        )
         page.add(
             "socketbus_local_frames_rejected_total",
             .counter,
@@ -221,12 +236,15 @@ enum StatusPages {
             value: link.queueBudgetBytes
         )
         page.add(
-            "socketbus_http_connections_dropped_total", .counter,
-            help: "Status endpoint connections closed without an answer, by reason.", by: "reason",
+            "socketbus_http_connections_dropped_total",
+            .counter,
+            help: "Status endpoint connections closed without an answer, by reason.",
+            by: "reason",
             [
                 "deadline": httpDrops.timedOut, "evicted": httpDrops.evicted, "refused": httpDrops.refused,
                 "accept_failed": httpDrops.acceptFailures,
-            ])
+            ]
+        )
         return page.text
     }
 }
