@@ -51,4 +51,28 @@ struct SubscriberCutTests {
                 == .closedByRedis
         )
     }
+
+    /// INFO comes from Redis (or whatever answers there): odd text reads as
+    /// unknown figures, never a trap, and a counter that went down is no cut cause.
+    @Test(arguments: [
+        "", ":", "run_id", "\u{0}\u{ff}run_id:x",
+        "run_id:a\r\nevicted_clients:-1\r\nevicted_clients:99999999999999999999999",
+        "run_id:a\r\nclient_output_buffer_limit_disconnections:1e3\r\nevicted_clients:",
+        "run_id:" + String(repeating: "z", count: 100_000) + "\r\nevicted_clients:"
+            + String(repeating: "9", count: 5000),
+    ])
+    func hostileInfoIsReadWithoutTrapping(_ text: String) {
+        guard let figures = SubscriberCut.ServerFigures(info: text) else { return }
+        #expect(figures.outputLimitDisconnections == nil)
+        let cut = SubscriberCut.judge(before: figures, after: figures)
+        #expect(cut?.cause == .closedByRedis)
+    }
+
+    @Test func countersGoingDownAreNoCause() throws {
+        let cut = SubscriberCut.judge(
+            before: try #require(Self.figures("a", evicted: 5, limit: 9)),
+            after: try #require(Self.figures("a", evicted: 1, limit: 2))
+        )
+        #expect(cut?.cause == .closedByRedis)
+    }
 }
