@@ -2,9 +2,12 @@
 node of a socketbus (Socket.IO + Redis) cluster through its local busd."""
 
 from .link import DEFAULT_PATH, Link, LinkStats, LinkThread
+from .cluster import ClusterError, ClusterTimeout
 from .manager import ManagerStats, SocketbusAsyncManager, SocketbusManager
 
 __all__ = [
+    "ClusterError",
+    "ClusterTimeout",
     "DEFAULT_PATH",
     "Link",
     "LinkStats",

@@ -453,6 +453,12 @@ def frame_name(frame_or_class) -> str:
     return _NAMES[cls]
 
 
+def to_v1(frame):
+    """A ROOMS_BROADCAST as the BROADCAST a v1 busd takes (rooms as text)."""
+    return Broadcast(frame.namespace, frame.flags, [str(r) for r in frame.rooms],
+                     [str(r) for r in frame.except_rooms], frame.packet, list(frame.attachments))
+
+
 # --- encoding -------------------------------------------------------------
 
 def _put_str(out: bytearray, value: str, what: str) -> None:

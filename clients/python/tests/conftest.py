@@ -207,8 +207,11 @@ class FakeBusd:
     """An in-process busd double: answers HELLO with WELCOME and records
     every frame the connector sends; tests push frames to the connector."""
 
-    def __init__(self, path: str, ack_timeout_ms: int = 30000, uid: str = "fAkE01", node_id: str = "fake-node"):
+    def __init__(self, path: str, ack_timeout_ms: int = 30000, uid: str = "fAkE01", node_id: str = "fake-node",
+                 version: int = 1):
         self.path = path
+        # The highest protocol version it speaks; WELCOME answers min(this, asked).
+        self.version = version
         self.ack_timeout_ms = ack_timeout_ms
         self.uid = uid
         self.node_id = node_id
@@ -245,7 +248,8 @@ class FakeBusd:
                         welcomed = True
                         self.connections += 1
                         self.writer = writer
-                        writer.write(f.encode(f.Welcome(1, self.uid, self.node_id, 1 << 52, self.ack_timeout_ms)))
+                        version = min(self.version, frame.version)
+                        writer.write(f.encode(f.Welcome(version, self.uid, self.node_id, 1 << 52, self.ack_timeout_ms)))
                         self.connected.set()
                     else:
                         await self.frames.put(frame)
@@ -299,7 +303,16 @@ class FakeBusd:
 
 @pytest.fixture
 async def fake_busd(workdir):
+    """A fake busd of protocol version 1 (the connector falls back to it)."""
     fake = await FakeBusd(str(workdir / "fake.sock")).start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def fake_busd2(workdir):
+    """A fake busd of protocol version 2."""
+    fake = await FakeBusd(str(workdir / "fake2.sock"), version=2).start()
     yield fake
     await fake.stop()
 
