@@ -35,6 +35,10 @@ def default_path() -> str:
     return os.environ.get(PATH_VARIABLE) or DEFAULT_PATH
 
 
+class _VersionRefused(ConnectionError):
+    """busd answered HELLO with ERROR 2 (unsupported version)."""
+
+
 _V2_TYPES = frozenset(t.TYPE for t in frames.V2_FRAMES)
 # Commands busd sends the node, per version (any other frame from busd is
 # unexpected; a v2 command on a v1 session too).
@@ -219,6 +223,10 @@ class Link:
 
     async def _run(self) -> None:
         attempt = 0
+        # Each connection asks for protocol_version; a busd that predates
+        # version 2 refuses that HELLO (ERROR 2), so the next connection,
+        # made at once, asks for 1.
+        ask = self.protocol_version
         while not self._closing:
             try:
                 reader, writer = await asyncio.open_unix_connection(self.path)
@@ -229,13 +237,21 @@ class Link:
             else:
                 sessions = self.stats.sessions
                 try:
-                    await self._session(reader, writer)
+                    await self._session(reader, writer, ask)
                 except asyncio.CancelledError:
                     self._drop_writer(writer)
                     raise
+                except _VersionRefused as exc:
+                    self._drop_writer(writer)
+                    if ask > 1:
+                        logger.info("socketbus: %s; asking for protocol 1", exc)
+                        ask = 1
+                        continue
+                    logger.warning("socketbus: busd session ended: %s", exc)
                 except Exception as exc:  # noqa: BLE001 - the link must survive anything
                     logger.warning("socketbus: busd session ended: %s", exc)
                 self._drop_writer(writer)
+                ask = self.protocol_version
                 if self.stats.sessions > sessions:  # it got as far as WELCOME
                     attempt = 0
             if self._closing:
@@ -243,12 +259,12 @@ class Link:
             await asyncio.sleep(self._delay(attempt))
             attempt += 1
 
-    async def _session(self, reader, writer) -> None:
+    async def _session(self, reader, writer, ask: int) -> None:
         """One connection, from HELLO until either side ends it."""
         decoder = frames.FrameDecoder()
-        writer.write(frames.encode(frames.Hello(self.protocol_version, self.node_name, os.getpid())))
+        writer.write(frames.encode(frames.Hello(ask, self.node_name, os.getpid())))
         try:
-            welcome = await asyncio.wait_for(self._handshake(reader, writer, decoder), self.handshake_timeout)
+            welcome = await asyncio.wait_for(self._handshake(reader, writer, decoder, ask), self.handshake_timeout)
         except asyncio.TimeoutError:
             raise ConnectionError("no WELCOME from busd within %.1fs" % self.handshake_timeout) from None
         if welcome is None:
@@ -290,7 +306,7 @@ class Link:
             except Exception:  # noqa: BLE001
                 logger.exception("socketbus: on_lost failed")
 
-    async def _handshake(self, reader, writer, decoder) -> Optional[frames.Welcome]:
+    async def _handshake(self, reader, writer, decoder, ask: int) -> Optional[frames.Welcome]:
         while True:
             try:
                 frame = decoder.next_frame()
@@ -306,14 +322,15 @@ class Link:
         self.stats.frames_received += 1
         if isinstance(frame, frames.Error):
             self.stats.errors_received += 1
+            if frame.code == ErrorCode.UNSUPPORTED_VERSION:
+                raise _VersionRefused(f"busd refused HELLO {ask}: {frame.message}")
             raise ConnectionError(f"busd refused HELLO: error {frame.code} {frame.message}")
         if not isinstance(frame, frames.Welcome):
             self._send_error(writer, ProtocolError(ErrorCode.UNEXPECTED_FRAME, f"{frames.frame_name(frame)} before WELCOME"))
             return None
-        if frame.version not in frames.VERSIONS or frame.version > self.protocol_version:
+        if frame.version not in frames.VERSIONS or frame.version > ask:
             self._send_error(writer, ProtocolError(
-                ErrorCode.UNSUPPORTED_VERSION,
-                f"connector asked for {self.protocol_version}, WELCOME has {frame.version}"))
+                ErrorCode.UNSUPPORTED_VERSION, f"connector asked for {ask}, WELCOME has {frame.version}"))
             return None
         return frame
 

@@ -208,8 +208,11 @@ class FakeBusd:
     every frame the connector sends; tests push frames to the connector."""
 
     def __init__(self, path: str, ack_timeout_ms: int = 30000, uid: str = "fAkE01", node_id: str = "fake-node",
-                 version: int = 1):
+                 version: int = 1, strict: bool = False):
         self.path = path
+        # strict: refuse a HELLO above `version` with ERROR 2, as a busd
+        # that predates version 2 does (instead of answering WELCOME 1).
+        self.strict = strict
         # The highest protocol version it speaks; WELCOME answers min(this, asked).
         self.version = version
         self.ack_timeout_ms = ack_timeout_ms
@@ -245,6 +248,10 @@ class FakeBusd:
                     if not welcomed:
                         assert isinstance(frame, f.Hello), frame
                         self.hellos.append(frame)
+                        if self.strict and frame.version > self.version:
+                            writer.write(f.encode(f.Error(2, f"busd speaks version {self.version}")))
+                            await writer.drain()
+                            return
                         welcomed = True
                         self.connections += 1
                         self.writer = writer

@@ -505,3 +505,20 @@ async def test_reconnect_resync_and_a_queued_broadcast_for_a_v1_busd(make_node, 
         assert f.SocketJoin("/", client.sid(), ["4"]) in frames_v1
     finally:
         await fake.stop()
+
+
+async def test_a_busd_that_refuses_hello_2_gets_hello_1_at_once(make_node, workdir):
+    fake = await FakeBusd(str(workdir / "old.sock"), version=1, strict=True).start()
+    try:
+        node = await make_node(fake.path, min_delay=5, max_delay=5)  # no back-off wait involved
+        started = time.monotonic()
+        assert await node.manager.start(timeout=3)
+        assert time.monotonic() - started < 2
+        assert [h.version for h in fake.hellos] == [2, 1]
+        assert node.manager.protocol_version == 1
+        client = await node.client()
+        assert (await fake.next(f.SocketConnect)).socket_id == client.sid()
+        await node.sio.emit("x", 1, to=7)
+        assert await fake.next() == f.Broadcast("/", 0, ["7"], [], b'2["x",1]', [])
+    finally:
+        await fake.stop()
