@@ -326,8 +326,10 @@ class SocketbusCore(ClusterMixin):
         """[(sid, eio_sid)] of this node's sockets chosen by its own rooms
         (the in-memory adapter's rule); sockets still in their connect
         handler are left out, as busd does not know them yet."""
-        return wire_rooms.select(self.rooms.get(namespace, {}), rooms, except_rooms,
-                                 self.pending_connect.get(namespace, ()))
+        # (python-socketio < 5.13 has no pending_connect: it registers a
+        # socket only once its connect handler has accepted it.)
+        pending = getattr(self, "pending_connect", {}).get(namespace, ())
+        return wire_rooms.select(self.rooms.get(namespace, {}), rooms, except_rooms, pending)
 
     def _plan_delivery(self, frame):
         """[(eio_sid, engine.io packets)] for the DELIVER's targets still here;
