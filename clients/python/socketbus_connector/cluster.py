@@ -158,6 +158,11 @@ class ClusterMixin:
         self._custom_handler = handler
         return handler
 
+    def _server_side_emit_handler(self):
+        # v1 let applications assign the handler as an attribute
+        # (mgr.on_server_side_emit = fn); that keeps working.
+        return self.__dict__.get("on_server_side_emit") or self._sse_handler
+
     # --- request ids --------------------------------------------------------------
 
     def _new_request_id(self) -> int:
@@ -222,11 +227,12 @@ class ClusterMixin:
                 return self._cannot_answer(frame, f"sockets are not JSON: {exc}")
             return self._answer(frame.request, AnswerStatus.ANSWERED, answer)
         if frame.kind == QuestionKind.SERVER_SIDE_EMIT:
-            if self._sse_handler is None:
+            handler = self._server_side_emit_handler()
+            if handler is None:
                 return self._cannot_answer(frame, "no on_server_side_emit handler", level=logging.DEBUG)
             if not isinstance(body, list) or not body or not isinstance(body[0], str):
                 return self._cannot_answer(frame, "SERVER_SIDE_EMIT body is not [event, ...args]")
-            return self._run_handler(self._sse_handler, (frame.namespace, body[0], body[1:]),
+            return self._run_handler(handler, (frame.namespace, body[0], body[1:]),
                                      lambda ok, result: self._handler_answered(frame, ok, result, ack_answer))
         if frame.kind == QuestionKind.CUSTOM:
             if self._custom_handler is None:

@@ -461,7 +461,7 @@ class SocketbusCore(ClusterMixin):
         if not isinstance(data, list) or not data or not isinstance(data[0], str):
             logger.warning("socketbus: SERVER_SIDE_EMIT data is not [event, ...args]; dropped")
             return None
-        handler = self._sse_handler
+        handler = self._server_side_emit_handler()
         if handler is None:
             # python-socketio has no serverSideEmit, so no server handler
             # matches; the application may register on_server_side_emit.

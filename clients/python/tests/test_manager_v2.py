@@ -254,6 +254,10 @@ async def test_question_server_side_emit_with_ack(make_node, fake_busd2):
     fake_busd2.send(f.ServerSideEmit("/", b'["plain",3]'))
     await wait_until(lambda: ("/", "plain", [3]) in seen, what="plain server-side emit")
     assert await fake_busd2.quiet() == []
+    # Assigning the handler as an attribute (the version 1 way) works too.
+    node.manager.on_server_side_emit = lambda namespace, event, args: "assigned"
+    fake_busd2.send(f.Question(7, f.QuestionKind.SERVER_SIDE_EMIT, "/", b'["x"]'))
+    assert await answer(fake_busd2, 7) == (0, ["assigned"])
 
 
 async def test_question_custom_and_unknown_kinds(make_node, fake_busd2):
