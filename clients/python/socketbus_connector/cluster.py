@@ -214,9 +214,11 @@ class ClusterMixin:
         try:
             body = parse_json(frame.body)
         except ValueError:
-            body = None
+            return self._cannot_answer(frame, "the body is not JSON")
         if frame.kind == QuestionKind.FETCH:
-            opts = body if isinstance(body, dict) else {}
+            opts = {} if body is None else body
+            if not isinstance(opts, dict):
+                return self._cannot_answer(frame, "FETCH body is not {rooms, except}")
             rooms = wire_rooms.rooms_from_json(opts.get("rooms"))
             except_rooms = wire_rooms.rooms_from_json(opts.get("except"))
             if rooms is None or except_rooms is None:

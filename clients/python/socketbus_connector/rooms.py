@@ -42,6 +42,21 @@ def rooms_from_json(value) -> Optional[List]:
     return out
 
 
+def members(table: dict, room):
+    """The {sid: eio_sid} of a room from the wire (a str or a number) in a
+    namespace's table; a room only ever matches a room of its own type."""
+    found = table.get(room)
+    if found is None:
+        return {}
+    if not isinstance(room, str) and room in (0, 1):
+        # True == 1 and False == 0 share a dict slot: a JS room 1 must not
+        # reach the Python room True (which travels as "True").
+        for key in table:
+            if key == room and isinstance(key, bool):
+                return {}
+    return found
+
+
 def select(table: dict, rooms: Iterable, except_rooms: Iterable, skip: Iterable = ()) -> List[Tuple[str, str]]:
     """[(sid, eio_sid)] of the sockets of one namespace (``table`` is
     ``manager.rooms[namespace]``) in any of ``rooms`` (every socket when
@@ -52,11 +67,11 @@ def select(table: dict, rooms: Iterable, except_rooms: Iterable, skip: Iterable 
     if rooms:
         for room in rooms:
             if room is not None:
-                chosen.update(table.get(room, {}))
+                chosen.update(members(table, room))
     else:
         chosen.update(table.get(None, {}))
     excluded = set(skip)
     for room in except_rooms:
         if room is not None:
-            excluded.update(table.get(room, {}).keys())
+            excluded.update(members(table, room).keys())
     return [(sid, eio_sid) for sid, eio_sid in chosen.items() if sid not in excluded]

@@ -529,3 +529,40 @@ async def test_a_busd_that_refuses_hello_2_gets_hello_1_at_once(make_node, workd
         assert await fake.next() == f.Broadcast("/", 0, ["7"], [], b'2["x",1]', [])
     finally:
         await fake.stop()
+
+
+async def test_odd_content_from_busd_is_ignored_and_the_session_stays(make_node, fake_busd2):
+    node = await v2_node(make_node, fake_busd2)
+    client = await joined(node, fake_busd2)
+    fake_busd2.send(f.Apply(9, "/", [], [], ["x"], False))  # unknown op
+    fake_busd2.send(f.ClusterReply(4242, 0, b"{}"))  # nobody asked
+    fake_busd2.send(f.AckCount(4242, 3))
+    fake_busd2.send(f.AckArgument(4242, b"not json"))
+    fake_busd2.send(f.DeliverToRooms(0, 0, "/nowhere", ["x"], [], b'2["x"]', []))
+    fake_busd2.send(f.DeliverToRooms(0, 0, "/", [], [], b"\xff\xfe", []))  # not UTF-8: dropped
+    fake_busd2.send(f.Question(1, f.QuestionKind.FETCH, "/", b"not json"))
+    assert await answer(fake_busd2, 1) == (1, None)
+    fake_busd2.send(f.Ping(5))
+    assert await fake_busd2.next() == f.Pong(5)
+    assert client.events.empty() and "x" not in node.manager.get_rooms(client.sid(), "/")
+    # A reply whose body is not JSON fails that call only.
+    task = asyncio.create_task(node.manager.server_count())
+    request = await fake_busd2.next(f.ClusterRequest)
+    fake_busd2.send(f.ClusterReply(request.request, 0, b"{oops"))
+    with pytest.raises(ClusterError, match="not JSON"):
+        await task
+    assert fake_busd2.connections == 1 and node.manager.link.stats.sessions == 1
+
+
+async def test_cluster_calls_without_busd_fail_after_a_bounded_wait(make_node, workdir):
+    node = await make_node(str(workdir / "absent.sock"), min_delay=0.05, max_delay=0.1)
+    started = time.monotonic()
+    with pytest.raises(ClusterError, match="not connected"):
+        await node.manager.server_count(timeout=0.3)
+    assert time.monotonic() - started < 2
+    # socketsJoin without busd acts on this server's sockets, as the in-memory adapter would.
+    client = await node.client()
+    await node.manager.sockets_join(["offline"], to=client.sid())
+    assert "offline" in node.manager.get_rooms(client.sid(), "/")
+    await node.manager.server_side_emit("lost")
+    assert node.manager.stats.cluster_requests_dropped == 1
