@@ -38,6 +38,17 @@ struct NodeLinkVersion2Tests {
             client.disconnect()
             #expect(eventually { f.link.connectionCount == 0 && f.member.nodeSessionVersion == 0 })
         }
+        // A connector that reconnects while its old connection lingers: the
+        // member keeps the live session's version until the last one ends.
+        let first = try TestNodeClient(path: f.path)
+        #expect(try Self.hello(first, version: 2)?.name == "WELCOME")
+        let second = try TestNodeClient(path: f.path)
+        #expect(try Self.hello(second, version: 1)?.name == "WELCOME")
+        #expect(f.member.nodeSessionVersion == 2)
+        second.disconnect()
+        #expect(eventually { f.link.connectionCount == 1 && f.member.nodeSessionVersion == 2 })
+        first.disconnect()
+        #expect(eventually { f.link.connectionCount == 0 && f.member.nodeSessionVersion == 0 })
         for asked: UInt16 in [0, 3, 0xffff] {
             let client = try TestNodeClient(path: f.path)
             guard case .error(let code, let message)? = try Self.hello(client, version: asked) else {

@@ -261,10 +261,7 @@ final class NodeConnection: @unchecked Sendable {
         queued = []
         outgoing.unlock()
         server.queueBudget.give(unwritten)
-        if ready.load(ordering: .acquiring) {
-            server.queueBudget.leave()
-            server.member.nodeSessionEnded()
-        }
+        if ready.load(ordering: .acquiring) { server.queueBudget.leave() }
         // The node is gone, and so are its sockets.
         for socket in sockets { server.member.socketDisconnected(socket) }
         if !sockets.isEmpty {
@@ -290,9 +287,9 @@ final class NodeConnection: @unchecked Sendable {
             logger.info("node connected", metadata: ["pid": "\(pid)", "protocol.version": "\(version)"])
             self.version.store(version, ordering: .releasing)
             server.member.nodeProcessConnected(pid: Int(pid))
-            server.member.nodeSessionStarted(version: version)
             server.queueBudget.join()
             ready.store(true, ordering: .releasing)
+            server.sessionStarted()
             send(
                 .welcome(
                     version: version,

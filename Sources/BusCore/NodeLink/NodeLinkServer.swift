@@ -275,7 +275,27 @@ public final class NodeLinkServer: @unchecked Sendable {
     }
 
     func connectionEnded(_ id: Int) {
-        connections.withLock { $0.removeAll { $0.id == id } }
+        connections.withLock { connections in
+            connections.removeAll { $0.id == id }
+            updateNodeSession(connections)
+        }
+    }
+
+    /// After a HELLO was answered: the member learns the session's version.
+    func sessionStarted() {
+        connections.withLock { updateNodeSession($0) }
+    }
+
+    /// Tells the member the version of the live session (the highest, when a
+    /// connector reconnected before its old connection ended), or that there
+    /// is none. Called under the connections' lock, so the last call sees
+    /// the last change.
+    private func updateNodeSession(_ connections: [NodeConnection]) {
+        if let version = connections.filter(\.isReady).map(\.sessionVersion).max() {
+            member.nodeSessionStarted(version: version)
+        } else {
+            member.nodeSessionEnded()
+        }
     }
 
     private static func address(_ path: String) -> sockaddr_un {
