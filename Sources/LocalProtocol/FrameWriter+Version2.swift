@@ -22,8 +22,18 @@ extension FrameWriter {
         case .clusterRequest(let request, let kind, let nsp, let timeout, let body):
             try u8(FrameType.clusterRequest.rawValue); try u32(request); try u8(kind); try string(nsp, "namespace")
             try u32(timeout); try blob(body, "body")
-        case .broadcastWithAck(let request, let nsp, let flags, let rooms, let except, let timeout, let packet, let attachments):
-            try u8(FrameType.broadcastWithAck.rawValue); try u32(request); try string(nsp, "namespace"); try u8(flags.byte)
+        case .broadcastWithAck(
+            let request,
+            let nsp,
+            let flags,
+            let rooms,
+            let except,
+            let timeout,
+            let packet,
+            let attachments
+        ):
+            try u8(FrameType.broadcastWithAck.rawValue); try u32(request); try string(nsp, "namespace");
+            try u8(flags.byte)
             try self.rooms(rooms, "rooms"); try self.rooms(except, "except"); try u32(timeout)
             try blob(packet, "packet"); try blobs(attachments, "attachments")
         case .deliverToRooms(let ackId, let flags, let nsp, let rooms, let except, let packet, let attachments):

@@ -27,11 +27,25 @@ public enum LocalFrame: Sendable, Hashable {
     case socketLeave(namespace: String, socketId: String, rooms: [String])
     /// node → busd: one of the node's own broadcasts, as socket.io-parser
     /// encoded it; busd publishes it in the Redis adapter's format.
-    case broadcast(namespace: String, flags: DeliveryFlags, rooms: [String], except: [String], packet: [UInt8], attachments: [[UInt8]])
+    case broadcast(
+        namespace: String,
+        flags: DeliveryFlags,
+        rooms: [String],
+        except: [String],
+        packet: [UInt8],
+        attachments: [[UInt8]]
+    )
 
     /// busd → node: write `packet` (and its attachments) as is to each
     /// socket; when `ackId` is not 0, register it in each socket's ack table.
-    case deliver(ackId: UInt64, flags: DeliveryFlags, namespace: String, socketIds: [String], packet: [UInt8], attachments: [[UInt8]])
+    case deliver(
+        ackId: UInt64,
+        flags: DeliveryFlags,
+        namespace: String,
+        socketIds: [String],
+        packet: [UInt8],
+        attachments: [[UInt8]]
+    )
     /// node → busd: what became of an injected ack id for one socket;
     /// `arguments` is the JSON array of the client's ack arguments.
     case acked(ackId: UInt64, socketId: String, status: AckStatus, arguments: [UInt8])
@@ -51,8 +65,13 @@ public enum LocalFrame: Sendable, Hashable {
     case roomsLeave(namespace: String, socketId: String, rooms: [LocalRoom])
     /// As BROADCAST, with typed rooms.
     case roomsBroadcast(
-        namespace: String, flags: DeliveryFlags, rooms: [LocalRoom], except: [LocalRoom], packet: [UInt8],
-        attachments: [[UInt8]])
+        namespace: String,
+        flags: DeliveryFlags,
+        rooms: [LocalRoom],
+        except: [LocalRoom],
+        packet: [UInt8],
+        attachments: [[UInt8]]
+    )
     /// The sockets a DELIVER_TO_ROOMS with an ack id was written to.
     case delivered(ackId: UInt64, namespace: String, socketIds: [String])
     /// The node's answer to a QUESTION; `body` is JSON (status 0 answered,
@@ -62,8 +81,15 @@ public enum LocalFrame: Sendable, Hashable {
     case clusterRequest(request: UInt32, kind: UInt8, namespace: String, timeoutMilliseconds: UInt32, body: [UInt8])
     /// An acked broadcast of the node's application, for the other servers.
     case broadcastWithAck(
-        request: UInt32, namespace: String, flags: DeliveryFlags, rooms: [LocalRoom], except: [LocalRoom],
-        timeoutMilliseconds: UInt32, packet: [UInt8], attachments: [[UInt8]])
+        request: UInt32,
+        namespace: String,
+        flags: DeliveryFlags,
+        rooms: [LocalRoom],
+        except: [LocalRoom],
+        timeoutMilliseconds: UInt32,
+        packet: [UInt8],
+        attachments: [[UInt8]]
+    )
 
     // MARK: Version 2, busd → node
 
@@ -71,13 +97,24 @@ public enum LocalFrame: Sendable, Hashable {
     /// own rooms; when `ackId` is not 0 it is in the packet and the node
     /// answers DELIVERED.
     case deliverToRooms(
-        ackId: UInt64, flags: DeliveryFlags, namespace: String, rooms: [LocalRoom], except: [LocalRoom],
-        packet: [UInt8], attachments: [[UInt8]])
+        ackId: UInt64,
+        flags: DeliveryFlags,
+        namespace: String,
+        rooms: [LocalRoom],
+        except: [LocalRoom],
+        packet: [UInt8],
+        attachments: [[UInt8]]
+    )
     /// socketsJoin / socketsLeave / disconnectSockets, applied by the node to
     /// its sockets chosen by its own rooms.
     case apply(
-        op: ApplyOperation, namespace: String, rooms: [LocalRoom], except: [LocalRoom], targets: [LocalRoom],
-        close: Bool)
+        op: ApplyOperation,
+        namespace: String,
+        rooms: [LocalRoom],
+        except: [LocalRoom],
+        targets: [LocalRoom],
+        close: Bool
+    )
     /// What only the node knows (`kind` 1 FETCH, 2 SERVER_SIDE_EMIT with ack, 3 CUSTOM); `body` is JSON.
     case question(request: UInt32, kind: UInt8, namespace: String, body: [UInt8])
     /// The cluster's answer to a CLUSTER_REQUEST (status 0 complete, 1 timed

@@ -68,16 +68,35 @@ struct NodeLinkVersion2Tests {
         .roomsJoin(namespace: "/", socketId: sid, rooms: [.number(1)]),
         .roomsLeave(namespace: "/", socketId: sid, rooms: [.name("a")]),
         .roomsBroadcast(
-            namespace: "/", flags: DeliveryFlags(), rooms: [], except: [], packet: Array("2[\"x\"]".utf8),
-            attachments: []),
+            namespace: "/",
+            flags: DeliveryFlags(),
+            rooms: [],
+            except: [],
+            packet: Array("2[\"x\"]".utf8),
+            attachments: []
+        ),
         .delivered(ackId: 1, namespace: "/", socketIds: []),
         .answer(request: 1, status: 0, body: Array("[]".utf8)),
         .clusterRequest(request: 1, kind: 1, namespace: "/", timeoutMilliseconds: 100, body: []),
         .broadcastWithAck(
-            request: 1, namespace: "/", flags: DeliveryFlags(), rooms: [], except: [], timeoutMilliseconds: 100,
-            packet: Array("21[\"x\"]".utf8), attachments: []),
+            request: 1,
+            namespace: "/",
+            flags: DeliveryFlags(),
+            rooms: [],
+            except: [],
+            timeoutMilliseconds: 100,
+            packet: Array("21[\"x\"]".utf8),
+            attachments: []
+        ),
         .deliverToRooms(
-            ackId: 0, flags: DeliveryFlags(), namespace: "/", rooms: [], except: [], packet: [], attachments: []),
+            ackId: 0,
+            flags: DeliveryFlags(),
+            namespace: "/",
+            rooms: [],
+            except: [],
+            packet: [],
+            attachments: []
+        ),
         .apply(op: .join, namespace: "/", rooms: [], except: [], targets: [], close: false),
         .question(request: 1, kind: 1, namespace: "/", body: []),
         .clusterReply(request: 1, status: 0, body: []),
@@ -187,11 +206,23 @@ struct NodeLinkVersion2Tests {
             .clusterRequest(request: 1, kind: 0, namespace: "/", timeoutMilliseconds: 100, body: []),
             .clusterRequest(request: 2, kind: 9, namespace: "/", timeoutMilliseconds: 100, body: []),
             .broadcastWithAck(
-                request: 3, namespace: "/", flags: DeliveryFlags(), rooms: [], except: [], timeoutMilliseconds: 100,
-                packet: [0x83, 0xa4], attachments: []),
+                request: 3,
+                namespace: "/",
+                flags: DeliveryFlags(),
+                rooms: [],
+                except: [],
+                timeoutMilliseconds: 100,
+                packet: [0x83, 0xa4],
+                attachments: []
+            ),
             .roomsBroadcast(
-                namespace: "/", flags: DeliveryFlags(), rooms: [.number(1)], except: [], packet: [0x93, 0x01],
-                attachments: []),
+                namespace: "/",
+                flags: DeliveryFlags(),
+                rooms: [.number(1)],
+                except: [],
+                packet: [0x93, 0x01],
+                attachments: []
+            ),
         ]
         for (index, frame) in unusable.enumerated() {
             client.send(frame)
@@ -223,23 +254,46 @@ struct NodeLinkVersion2Tests {
         let commands: [(NodeCommand, LocalFrame)] = [
             (
                 .deliverToRooms(
-                    namespace: "/", rooms: [.name("roomA"), .number(123)], except: [.name(Self.sid)],
-                    ackId: 4_503_599_627_370_497, packet: Array(#"24503599627370497["x",1]"#.utf8),
-                    attachments: [[1]], volatile: true, compress: false),
+                    namespace: "/",
+                    rooms: [.name("roomA"), .number(123)],
+                    except: [.name(Self.sid)],
+                    ackId: 4_503_599_627_370_497,
+                    packet: Array(#"24503599627370497["x",1]"#.utf8),
+                    attachments: [[1]],
+                    volatile: true,
+                    compress: false
+                ),
                 .deliverToRooms(
-                    ackId: 4_503_599_627_370_497, flags: DeliveryFlags(volatile: true, compress: false), namespace: "/",
-                    rooms: [.name("roomA"), .number(123)], except: [.name(Self.sid)],
-                    packet: Array(#"24503599627370497["x",1]"#.utf8), attachments: [[1]])
+                    ackId: 4_503_599_627_370_497,
+                    flags: DeliveryFlags(volatile: true, compress: false),
+                    namespace: "/",
+                    rooms: [.name("roomA"), .number(123)],
+                    except: [.name(Self.sid)],
+                    packet: Array(#"24503599627370497["x",1]"#.utf8),
+                    attachments: [[1]]
+                )
             ),
             (
                 .apply(namespace: "/", rooms: [.number(5)], except: [], action: .join([.name("vip"), .number(9)])),
                 .apply(
-                    op: .join, namespace: "/", rooms: [.number(5)], except: [], targets: [.name("vip"), .number(9)],
-                    close: false)
+                    op: .join,
+                    namespace: "/",
+                    rooms: [.number(5)],
+                    except: [],
+                    targets: [.name("vip"), .number(9)],
+                    close: false
+                )
             ),
             (
                 .apply(namespace: "/", rooms: [], except: [.name("x")], action: .leave([.name("vip")])),
-                .apply(op: .leave, namespace: "/", rooms: [], except: [.name("x")], targets: [.name("vip")], close: false)
+                .apply(
+                    op: .leave,
+                    namespace: "/",
+                    rooms: [],
+                    except: [.name("x")],
+                    targets: [.name("vip")],
+                    close: false
+                )
             ),
             (
                 .apply(namespace: "/", rooms: [.name("r")], except: [], action: .disconnect(close: true)),
@@ -267,9 +321,19 @@ struct NodeLinkVersion2Tests {
         // What the protocol cannot carry is dropped and counted; the link stays.
         f.link.send(
             .deliverToRooms(
-                namespace: "/", rooms: [.number(.nan)], except: [], ackId: 0, packet: [], attachments: [],
-                volatile: false, compress: nil))
-        f.link.send(.apply(namespace: "/", rooms: [], except: [], action: .join([.name(String(repeating: "r", count: 70_000))])))
+                namespace: "/",
+                rooms: [.number(.nan)],
+                except: [],
+                ackId: 0,
+                packet: [],
+                attachments: [],
+                volatile: false,
+                compress: nil
+            )
+        )
+        f.link.send(
+            .apply(namespace: "/", rooms: [], except: [], action: .join([.name(String(repeating: "r", count: 70_000))]))
+        )
         #expect(f.link.unframableCount == 2)
         new.send(.ping(token: 8))
         #expect(try new.receive() == .pong(token: 8))

@@ -28,8 +28,14 @@ struct LocalFrameEncodingLimitTests {
         .socketJoin(namespace: "/", socketId: "a", rooms: ["ok", longRoom]),
         .roomsJoin(namespace: "/", socketId: "a", rooms: [.number(1), .name(longRoom)]),
         .deliverToRooms(
-            ackId: 0, flags: DeliveryFlags(), namespace: "/", rooms: [], except: [.name(longRoom)], packet: [],
-            attachments: []),
+            ackId: 0,
+            flags: DeliveryFlags(),
+            namespace: "/",
+            rooms: [],
+            except: [.name(longRoom)],
+            packet: [],
+            attachments: []
+        ),
         .apply(op: .join, namespace: "/", rooms: [], except: [], targets: [.name(longRoom)], close: false),
         .question(request: 1, kind: 1, namespace: longRoom, body: []),
         .delivered(ackId: 1, namespace: "/", socketIds: [longRoom]),
@@ -38,11 +44,22 @@ struct LocalFrameEncodingLimitTests {
     static let nonFinite: [LocalFrame] = [Double.nan, .infinity, -.infinity, .signalingNaN].flatMap { n in
         [
             LocalFrame.roomsBroadcast(
-                namespace: "/", flags: DeliveryFlags(), rooms: [.name("a"), .number(n)], except: [], packet: [],
-                attachments: []),
+                namespace: "/",
+                flags: DeliveryFlags(),
+                rooms: [.name("a"), .number(n)],
+                except: [],
+                packet: [],
+                attachments: []
+            ),
             .deliverToRooms(
-                ackId: 0, flags: DeliveryFlags(), namespace: "/", rooms: [], except: [.number(n)], packet: [],
-                attachments: []),
+                ackId: 0,
+                flags: DeliveryFlags(),
+                namespace: "/",
+                rooms: [],
+                except: [.number(n)],
+                packet: [],
+                attachments: []
+            ),
             .apply(op: .leave, namespace: "/", rooms: [], except: [], targets: [.number(n)], close: false),
         ]
     }
@@ -60,8 +77,13 @@ struct LocalFrameEncodingLimitTests {
     @Test func aVersion2FramePastTheLimitThrows() {
         let error = #expect(throws: LocalFrameEncodingError.self) {
             _ = try LocalFrame.deliverToRooms(
-                ackId: 0, flags: DeliveryFlags(), namespace: "/", rooms: [], except: [],
-                packet: [UInt8](repeating: 0x32, count: LocalFrame.maximumLength), attachments: []
+                ackId: 0,
+                flags: DeliveryFlags(),
+                namespace: "/",
+                rooms: [],
+                except: [],
+                packet: [UInt8](repeating: 0x32, count: LocalFrame.maximumLength),
+                attachments: []
             ).encoded
         }
         #expect(error?.code == .frameTooLarge)

@@ -240,7 +240,10 @@ struct LocalFrameTests {
         ("DELIVERED socket id count lie", frame(0x19, [0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0x2f, 0x7f, 0, 0, 0])),
         (
             "DELIVER_TO_ROOMS attachments count lie",
-            frame(0x26, [UInt8](repeating: 0, count: 9) + [0, 1, 0x2f] + [0, 0, 0, 0, 0, 0, 0, 0] + [0, 0, 0, 0, 0, 0, 0, 9])
+            frame(
+                0x26,
+                [UInt8](repeating: 0, count: 9) + [0, 1, 0x2f] + [0, 0, 0, 0, 0, 0, 0, 0] + [0, 0, 0, 0, 0, 0, 0, 9]
+            )
         ),
         (
             "ROOMS_BROADCAST except missing",
@@ -268,7 +271,10 @@ struct LocalFrameTests {
         decoder.append(Self.frame(0x16, Self.nsAndSid + Self.oneRoomCount + [0x01, 0x40, 0x5e, 0xc0, 0, 0, 0, 0, 0]))
         #expect(try decoder.next() == .roomsJoin(namespace: "/", socketId: "A", rooms: [.number(123)]))
         decoder.append(Self.frame(0x27, [3, 0, 1, 0x2f] + [UInt8](repeating: 0, count: 12) + [1]))
-        #expect(try decoder.next() == .apply(op: .disconnect, namespace: "/", rooms: [], except: [], targets: [], close: true))
+        #expect(
+            try decoder.next()
+                == .apply(op: .disconnect, namespace: "/", rooms: [], except: [], targets: [], close: true)
+        )
     }
 
     @Test func framesKnowTheirVersion() {

@@ -46,7 +46,16 @@ enum CommandFraming {
                 namespace: namespace,
                 data: Array((JSONStringifier.string(.array(data)) ?? "[]").utf8)
             )
-        case .deliverToRooms(let namespace, let rooms, let except, let ackId, let packet, let attachments, let volatile, let compress):
+        case .deliverToRooms(
+            let namespace,
+            let rooms,
+            let except,
+            let ackId,
+            let packet,
+            let attachments,
+            let volatile,
+            let compress
+        ):
             return .deliverToRooms(
                 ackId: ackId,
                 flags: DeliveryFlags(volatile: volatile, compress: compress),

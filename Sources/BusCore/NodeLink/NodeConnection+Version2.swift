@@ -44,7 +44,14 @@ extension NodeConnection {
                 throw LocalProtocolError(.unusableContent, "CLUSTER_REQUEST: \(error)")
             }
         case .broadcastWithAck(
-            let request, let namespace, let flags, let rooms, let except, let timeout, let packet, let attachments
+            let request,
+            let namespace,
+            let flags,
+            let rooms,
+            let except,
+            let timeout,
+            let packet,
+            let attachments
         ):
             do {
                 try member.nodeBroadcastWithAck(
