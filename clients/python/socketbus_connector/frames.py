@@ -11,6 +11,7 @@ and decoder serve all of them, so a layout is written down exactly once.
 from __future__ import annotations
 
 import enum
+import math
 import struct
 from dataclasses import dataclass, field
 from typing import ClassVar, Iterator, List, Optional, Tuple, Union
@@ -482,8 +483,8 @@ def _put_room(out: bytearray, value, what: str) -> None:
         _put_str(out, value, what)
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         number = float(value)
-        if number != value:  # an int beyond 2^53: no f64 holds it
-            raise ValueError(f"{what}: {value} has no exact f64")
+        if number != value or not math.isfinite(number):  # NaN, inf, an int beyond 2^53
+            raise ValueError(f"{what}: {value} is not a finite number an f64 holds exactly")
         out.append(ROOM_NUMBER)
         out += _F64.pack(number)
     else:
@@ -585,6 +586,8 @@ class _Reader:
             return self.string(what)
         if tag == ROOM_NUMBER:
             number = _F64.unpack(self.take(8, what))[0]
+            if not math.isfinite(number):
+                raise ProtocolError(ErrorCode.MALFORMED_FRAME, f"{self.name}.{what} has a non-finite numeric room")
             # 123.0 -> 123: the room a Python app would name with an int.
             return int(number) if number.is_integer() else number
         raise ProtocolError(ErrorCode.MALFORMED_FRAME, f"{self.name}.{what} has room tag 0x{tag:02x}")
@@ -642,6 +645,8 @@ def decode_body(body) -> object:
     frame = cls(*values)
     if cls is Acked and frame.status not in (1, 2, 3):
         raise ProtocolError(ErrorCode.MALFORMED_FRAME, f"ACKED.status {frame.status} is not 1, 2 or 3")
+    if cls is Apply and frame.op not in (1, 2, 3):
+        raise ProtocolError(ErrorCode.MALFORMED_FRAME, f"APPLY.op {frame.op} is not 1, 2 or 3")
     return frame
 
 

@@ -5,6 +5,7 @@ every frame busd may send is carried out on real sockets."""
 
 import asyncio
 import json
+import struct
 import time
 
 import pytest
@@ -534,7 +535,6 @@ async def test_a_busd_that_refuses_hello_2_gets_hello_1_at_once(make_node, workd
 async def test_odd_content_from_busd_is_ignored_and_the_session_stays(make_node, fake_busd2):
     node = await v2_node(make_node, fake_busd2)
     client = await joined(node, fake_busd2)
-    fake_busd2.send(f.Apply(9, "/", [], [], ["x"], False))  # unknown op
     fake_busd2.send(f.ClusterReply(4242, 0, b"{}"))  # nobody asked
     fake_busd2.send(f.AckCount(4242, 3))
     fake_busd2.send(f.AckArgument(4242, b"not json"))
@@ -566,3 +566,22 @@ async def test_cluster_calls_without_busd_fail_after_a_bounded_wait(make_node, w
     assert "offline" in node.manager.get_rooms(client.sid(), "/")
     await node.manager.server_side_emit("lost")
     assert node.manager.stats.cluster_requests_dropped == 1
+
+
+async def test_malformed_v2_frames_from_busd_end_the_session(make_node, fake_busd2):
+    node = await v2_node(make_node, fake_busd2)
+    node.manager.link.min_delay = node.manager.link.max_delay = 0.05
+    # APPLY op 9: malformed (ERROR 1), then a new session.
+    apply_body = b"\x09\x00\x01/" + b"\x00\x00\x00\x00" * 3 + b"\x00"
+    fake_busd2.send_raw(struct.pack(">IB", len(apply_body) + 1, 0x27) + apply_body)
+    err = await fake_busd2.next(f.Error)
+    assert err.code == 1 and "APPLY.op 9" in err.message
+    await wait_until(lambda: fake_busd2.connections == 2, what="reconnect")
+    # A NaN numeric room: malformed too.
+    await fake_busd2.connected.wait()
+    assert await fake_busd2.next() == f.Namespace("/")
+    body = b"\x00" * 8 + b"\x00\x00\x01/" + b"\x00\x00\x00\x01\x01" + b"\x7f\xf8" + b"\x00" * 6
+    body += b"\x00\x00\x00\x00" + b"\x00\x00\x00\x02[]" + b"\x00\x00\x00\x00"
+    fake_busd2.send_raw(struct.pack(">IB", len(body) + 1, 0x26) + body)
+    err = await fake_busd2.next(f.Error)
+    assert err.code == 1 and "non-finite" in err.message
