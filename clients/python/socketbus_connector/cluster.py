@@ -128,6 +128,7 @@ class ClusterMixin:
         self._ack_requests: dict = {}  # request id -> _AckRequest
         self._sse_handler = None
         self._custom_handler = None
+        self._handshakes: dict = {}  # (namespace, sid) -> handshake dict
 
     # --- hooks the application registers --------------------------------------------
 
@@ -185,12 +186,20 @@ class ClusterMixin:
     # --- describing local sockets --------------------------------------------------------
 
     def _describe(self, sid, namespace) -> dict:
-        eio_sid = self.eio_sid_from_sid(sid, namespace)
-        environ = (getattr(self.server, "environ", None) or {}).get(eio_sid) or {}
-        issued = self._announced.get((namespace, sid)) or int(time.time() * 1000)
+        # The handshake never changes: built once per socket (a fetch of 10k
+        # sockets then costs the rooms and the JSON only).
+        key = (namespace, sid)
+        shake = self._handshakes.get(key)
+        if shake is None:
+            eio_sid = self.eio_sid_from_sid(sid, namespace)
+            environ = (getattr(self.server, "environ", None) or {}).get(eio_sid) or {}
+            issued = self._announced.get(key) or int(time.time() * 1000)
+            shake = handshake(environ, issued)
+            if key in self._announced:  # forgotten with its SOCKET_DISCONNECT
+                self._handshakes[key] = shake
         return {
             "id": sid,
-            "handshake": handshake(environ, issued),
+            "handshake": shake,
             "rooms": [wire_rooms.typed_room(r) for r in self.get_rooms(sid, namespace)],
             "data": {},
         }
@@ -207,7 +216,14 @@ class ClusterMixin:
     # --- QUESTION -> ANSWER ------------------------------------------------------------
 
     def _answer(self, request, status, body=b""):
-        self._send(frames.Answer(request, int(status), body))
+        answer = frames.Answer(request, int(status), body)
+        if len(body) > frames.MAX_LENGTH - 16:
+            # Over a frame's 16 MiB (a fetch of some 40k sockets): busd is
+            # told at once that this node cannot answer.
+            self.stats.questions_not_answered += 1
+            logger.warning("socketbus: ANSWER of %d bytes is over the frame limit; answered status 1", len(body))
+            answer = frames.Answer(request, int(AnswerStatus.CANNOT_ANSWER), b"")
+        self._send(answer)
 
     def _on_question(self, frame):
         self.stats.questions += 1

@@ -143,6 +143,7 @@ class SocketbusCore(ClusterMixin):
     def _report_disconnect(self, sid, namespace, reason):
         with self._lock:
             known = self._announced.pop((namespace, sid), None) is not None
+            self._handshakes.pop((namespace, sid), None)
         if known:
             self._send(frames.SocketDisconnect(namespace, sid, reason))
 

@@ -585,3 +585,19 @@ async def test_malformed_v2_frames_from_busd_end_the_session(make_node, fake_bus
     fake_busd2.send_raw(struct.pack(">IB", len(body) + 1, 0x26) + body)
     err = await fake_busd2.next(f.Error)
     assert err.code == 1 and "non-finite" in err.message
+
+
+async def test_a_fetch_answer_over_the_frame_limit_is_answered_status_1(make_node, fake_busd2, monkeypatch):
+    node = await v2_node(make_node, fake_busd2)
+    client = await joined(node, fake_busd2)
+    monkeypatch.setattr(f, "MAX_LENGTH", 300)  # a 300-byte frame limit: one socket is over it
+    fake_busd2.send(f.Question(3, f.QuestionKind.FETCH, "/", b'{"rooms":[],"except":[]}'))
+    assert await answer(fake_busd2, 3) == (1, None)
+    monkeypatch.undo()
+    fake_busd2.send(f.Question(4, f.QuestionKind.FETCH, "/", b'{"rooms":[],"except":[]}'))
+    status, sockets = await answer(fake_busd2, 4)
+    assert status == 0 and [s["id"] for s in sockets] == [client.sid()]
+    assert node.manager._handshakes  # cached
+    await client.sio.disconnect()
+    await fake_busd2.next(f.SocketDisconnect)
+    assert node.manager._handshakes == {}
