@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import threading
 from typing import Any, Callable, Optional
 
 from socketio.async_manager import AsyncManager
@@ -379,6 +380,9 @@ class SocketbusManager(SocketbusCore, Manager):
     def _on_link(self, coroutine, timeout):
         """Runs one of the cluster coroutines on the link thread and waits."""
         self._ensure_link()
+        if threading.current_thread() is self.link_thread._thread:
+            coroutine.close()
+            raise RuntimeError("a blocking cluster call cannot run on the socketbus link thread")
         future = asyncio.run_coroutine_threadsafe(coroutine, self.link_thread.loop)
         # The coroutine bounds itself (busd's reply, or its own time-out);
         # the wait for the link is at most 5 s more.
