@@ -15,7 +15,6 @@ import dataclasses
 import json
 import logging
 import time
-from typing import Optional
 from urllib.parse import parse_qsl
 
 from . import frames

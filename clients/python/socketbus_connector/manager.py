@@ -23,7 +23,7 @@ from socketio.manager import Manager
 
 from . import frames
 from .cluster import REPLY_GRACE, ClusterError, ClusterTimeout
-from .core import ManagerStats, SocketbusCore, _target_list, _typed_room
+from .core import ManagerStats, SocketbusCore, _target_list
 from .frames import ClusterKind
 from .link import LinkThread
 
