@@ -96,10 +96,14 @@ def handshake(environ: dict, issued_ms: int) -> dict:
             query[key] = value
     url = environ.get("RAW_URI") or (environ.get("PATH_INFO") or "") + ("?" + query_string if query_string else "")
     when = time.localtime(issued_ms / 1000)
+    zone = time.strftime("%Z", when)
+    # Node writes the zone's long name; Python knows the abbreviation only
+    # (the same for UTC, the usual server zone).
+    zone = "Coordinated Universal Time" if zone in ("UTC", "GMT") and when.tm_gmtoff == 0 else zone
     return {
         "headers": headers,
         # JavaScript's Date.prototype.toString() form, as socket.io writes it.
-        "time": time.strftime("%a %b %d %Y %H:%M:%S GMT%z", when) + f" ({time.strftime('%Z', when)})",
+        "time": time.strftime("%a %b %d %Y %H:%M:%S GMT%z", when) + f" ({zone})",
         "address": environ.get("REMOTE_ADDR") or "",
         "xdomain": "origin" in headers,
         "secure": environ.get("wsgi.url_scheme") == "https",
