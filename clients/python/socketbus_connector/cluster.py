@@ -382,7 +382,11 @@ class ClusterMixin:
 
     # --- the application's cluster calls (coroutines on the link loop) ---------------------
 
+    def _timeout(self, timeout) -> float:
+        return self.requests_timeout if timeout is None else timeout
+
     async def _a_server_count(self, namespace, timeout):
+        timeout = self._timeout(timeout)
         _, body = await self._cluster_call(ClusterKind.SERVER_COUNT, namespace, timeout)
         count = body.get("count") if isinstance(body, dict) else None
         if not isinstance(count, int):
@@ -390,6 +394,7 @@ class ClusterMixin:
         return count
 
     async def _a_fetch_sockets(self, namespace, rooms, except_rooms, timeout):
+        timeout = self._timeout(timeout)
         local = self._local_sockets(namespace, rooms, except_rooms)
         body = {"rooms": rooms, "except": except_rooms}
         status, reply = await self._cluster_call(ClusterKind.FETCH_SOCKETS, namespace, timeout, body)
@@ -400,6 +405,7 @@ class ClusterMixin:
         return sockets
 
     async def _a_all_rooms(self, namespace, timeout):
+        timeout = self._timeout(timeout)
         local = self._local_rooms(namespace)
         status, reply = await self._cluster_call(ClusterKind.ALL_ROOMS, namespace, timeout)
         remote = reply.get("rooms") if isinstance(reply, dict) else None
@@ -409,6 +415,7 @@ class ClusterMixin:
         return rooms
 
     async def _a_server_side_emit_with_ack(self, namespace, event, args, timeout):
+        timeout = self._timeout(timeout)
         status, reply = await self._cluster_call(
             ClusterKind.SERVER_SIDE_EMIT_WITH_ACK, namespace, timeout, [event, *args])
         reply = reply if isinstance(reply, dict) else {}

@@ -44,7 +44,9 @@ class SocketbusAsyncManager(SocketbusCore, AsyncManager):
     ``on_server_side_emit(namespace, event, args)``, plain or async, receives
     other processes' ``serverSideEmit``s (its return value answers an acked
     one). ``callback_timeout`` bounds how long the acks of an emit with a
-    callback are relayed from other servers.
+    callback are relayed from other servers; ``requests_timeout`` (seconds,
+    the stock adapter's ``requestsTimeout``) is the default ``timeout`` of
+    the cluster calls.
     """
 
     name = "socketbus"
@@ -52,10 +54,11 @@ class SocketbusAsyncManager(SocketbusCore, AsyncManager):
     def __init__(self, path: Optional[str] = None, *, node_name: Optional[str] = None, max_queue: int = 10_000,
                  on_server_side_emit: Optional[Callable[..., Any]] = None, logger=None,
                  ack_sweep_interval: float = 1.0, callback_timeout: float = DEFAULT_CALLBACK_TIMEOUT,
-                 **link_options):
+                 requests_timeout: float = DEFAULT_REQUEST_TIMEOUT, **link_options):
         AsyncManager.__init__(self)
         self.logger = logger
         self.callback_timeout = callback_timeout
+        self.requests_timeout = requests_timeout
         self._setup(path, node_name, max_queue, on_server_side_emit, ack_sweep_interval, link_options)
         self._sweeper: Optional[asyncio.Task] = None
         self._tasks: set = set()
@@ -233,7 +236,7 @@ class SocketbusAsyncManager(SocketbusCore, AsyncManager):
 
     # --- the cluster-wide calls of socket.io's adapter ----------------------------------------
 
-    async def server_count(self, namespace: str = "/", timeout: float = DEFAULT_REQUEST_TIMEOUT) -> int:
+    async def server_count(self, namespace: str = "/", timeout: Optional[float] = None) -> int:
         """``io.of(namespace).serverCount()``: servers subscribed to the
         namespace's request channel (stock nodes and busd nodes), this one
         included."""
@@ -241,7 +244,7 @@ class SocketbusAsyncManager(SocketbusCore, AsyncManager):
         return await self._a_server_count(namespace, timeout)
 
     async def fetch_sockets(self, namespace: str = "/", to=None, skip=None,
-                            timeout: float = DEFAULT_REQUEST_TIMEOUT) -> list:
+                            timeout: Optional[float] = None) -> list:
         """``io.in(to).except(skip).fetchSockets()``: dicts ``{id, handshake,
         rooms, data}`` of the matching sockets of every server, this one
         first. Raises ClusterTimeout (``partial``: what arrived) when a
@@ -250,7 +253,7 @@ class SocketbusAsyncManager(SocketbusCore, AsyncManager):
         self._namespaces_seen.add(namespace)
         return await self._a_fetch_sockets(namespace, _target_list(to), _target_list(skip), timeout)
 
-    async def all_rooms(self, namespace: str = "/", timeout: float = DEFAULT_REQUEST_TIMEOUT) -> set:
+    async def all_rooms(self, namespace: str = "/", timeout: Optional[float] = None) -> set:
         """The adapter's ``allRooms()``: every room of every server (socket
         id rooms included)."""
         self._ensure_link()
@@ -283,19 +286,19 @@ class SocketbusAsyncManager(SocketbusCore, AsyncManager):
         self._cluster_send(ClusterKind.SERVER_SIDE_EMIT, namespace, [event, *args])
 
     async def server_side_emit_with_ack(self, event: str, *args, namespace: str = "/",
-                                        timeout: float = DEFAULT_REQUEST_TIMEOUT) -> list:
+                                        timeout: Optional[float] = None) -> list:
         """``serverSideEmitWithAck``: the list of the other servers' answers;
         ClusterTimeout (``partial``: the answers that came) when some did
         not answer in time."""
         self._ensure_link()
         return await self._a_server_side_emit_with_ack(namespace, event, args, timeout)
 
-    async def cluster_participants(self, namespace: str, room, timeout: float = DEFAULT_REQUEST_TIMEOUT) -> list:
+    async def cluster_participants(self, namespace: str, room, timeout: Optional[float] = None) -> list:
         """get_participants across the cluster: the sids in ``room`` (or
         rooms) on every server."""
         return [s["id"] for s in await self.fetch_sockets(namespace, to=room, timeout=timeout)]
 
-    async def cluster_rooms(self, sid: str, namespace: str = "/", timeout: float = DEFAULT_REQUEST_TIMEOUT) -> list:
+    async def cluster_rooms(self, sid: str, namespace: str = "/", timeout: Optional[float] = None) -> list:
         """get_rooms across the cluster: the rooms of ``sid`` wherever it is
         connected (its own id room included); [] when nobody has it."""
         for described in await self.fetch_sockets(namespace, to=sid, timeout=timeout):
@@ -315,10 +318,11 @@ class SocketbusManager(SocketbusCore, Manager):
     def __init__(self, path: Optional[str] = None, *, node_name: Optional[str] = None, max_queue: int = 10_000,
                  on_server_side_emit: Optional[Callable[..., Any]] = None, logger=None,
                  ack_sweep_interval: float = 1.0, callback_timeout: float = DEFAULT_CALLBACK_TIMEOUT,
-                 **link_options):
+                 requests_timeout: float = DEFAULT_REQUEST_TIMEOUT, **link_options):
         Manager.__init__(self)
         self.logger = logger
         self.callback_timeout = callback_timeout
+        self.requests_timeout = requests_timeout
         self._setup(path, node_name, max_queue, on_server_side_emit, ack_sweep_interval, link_options)
         self.link_thread = LinkThread(self.link)
         self._sweeper_started = False
@@ -386,7 +390,7 @@ class SocketbusManager(SocketbusCore, Manager):
         future = asyncio.run_coroutine_threadsafe(coroutine, self.link_thread.loop)
         # The coroutine bounds itself (busd's reply, or its own time-out);
         # the wait for the link is at most 5 s more.
-        return future.result(timeout + REPLY_GRACE + 6.0)
+        return future.result(self._timeout(timeout) + REPLY_GRACE + 6.0)
 
     # The room tables are changed from request threads and read by the link
     # thread (resync, DELIVER): every change goes through these four.
@@ -500,14 +504,14 @@ class SocketbusManager(SocketbusCore, Manager):
 
     # --- the cluster-wide calls (blocking; same meaning as SocketbusAsyncManager's) ---------
 
-    def server_count(self, namespace: str = "/", timeout: float = DEFAULT_REQUEST_TIMEOUT) -> int:
+    def server_count(self, namespace: str = "/", timeout: Optional[float] = None) -> int:
         return self._on_link(self._a_server_count(namespace, timeout), timeout)
 
-    def fetch_sockets(self, namespace: str = "/", to=None, skip=None, timeout: float = DEFAULT_REQUEST_TIMEOUT):
+    def fetch_sockets(self, namespace: str = "/", to=None, skip=None, timeout: Optional[float] = None):
         self._namespaces_seen.add(namespace)
         return self._on_link(self._a_fetch_sockets(namespace, _target_list(to), _target_list(skip), timeout), timeout)
 
-    def all_rooms(self, namespace: str = "/", timeout: float = DEFAULT_REQUEST_TIMEOUT) -> set:
+    def all_rooms(self, namespace: str = "/", timeout: Optional[float] = None) -> set:
         self._namespaces_seen.add(namespace)
         return self._on_link(self._a_all_rooms(namespace, timeout), timeout)
 
@@ -527,13 +531,13 @@ class SocketbusManager(SocketbusCore, Manager):
         self._cluster_send_soon(ClusterKind.SERVER_SIDE_EMIT, namespace, [event, *args])
 
     def server_side_emit_with_ack(self, event: str, *args, namespace: str = "/",
-                                  timeout: float = DEFAULT_REQUEST_TIMEOUT) -> list:
+                                  timeout: Optional[float] = None) -> list:
         return self._on_link(self._a_server_side_emit_with_ack(namespace, event, args, timeout), timeout)
 
-    def cluster_participants(self, namespace: str, room, timeout: float = DEFAULT_REQUEST_TIMEOUT) -> list:
+    def cluster_participants(self, namespace: str, room, timeout: Optional[float] = None) -> list:
         return [s["id"] for s in self.fetch_sockets(namespace, to=room, timeout=timeout)]
 
-    def cluster_rooms(self, sid: str, namespace: str = "/", timeout: float = DEFAULT_REQUEST_TIMEOUT) -> list:
+    def cluster_rooms(self, sid: str, namespace: str = "/", timeout: Optional[float] = None) -> list:
         for described in self.fetch_sockets(namespace, to=sid, timeout=timeout):
             if described.get("id") == sid:
                 return list(described.get("rooms") or [])

@@ -361,6 +361,12 @@ async def test_cluster_calls_time_out_and_fail_like_the_stock_adapter(make_node,
     with pytest.raises(ClusterTimeout):
         await mgr.fetch_sockets(timeout=0.2)
     assert 0.2 <= time.monotonic() - started < 3
+    request = await fake_busd2.next(f.ClusterRequest)
+    assert request.timeout_ms == 200
+    mgr.requests_timeout = 0.3  # the default of every call
+    with pytest.raises(ClusterTimeout):
+        await mgr.all_rooms()
+    assert (await fake_busd2.next(f.ClusterRequest)).timeout_ms == 300
     assert mgr._cluster_requests == {}
 
     # The link drops while a request waits: it fails at once.
