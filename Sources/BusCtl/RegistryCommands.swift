@@ -11,24 +11,53 @@ import SocketIOCodec
 struct NodesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nodes",
-        abstract: "List the nodes registered in Redis: host, pids, sockets, uptime, version.",
+        abstract:
+            "List the busd nodes registered in Redis (host, pids, sockets, uptime, version) and the servers PUBSUB NUMSUB counts per namespace.",
         discussion: """
             PID is the Socket.IO node's process (as its connector said when it connected; '-' before \
             that, or from a busd that does not record it), BUSD PID busd's. In --json: nodePid and pid.
+
+            Below the nodes, SERVERS is PUBSUB NUMSUB of <adapter-key>-request#<nsp>#: the servers \
+            a stock node counts (and waits for) in fetchSockets, serverCount, serverSideEmit with \
+            ack and acked broadcasts. Namespaces: every --namespace, else each one whose request \
+            channel has a subscriber (PUBSUB CHANNELS) and /. --json prints the nodes only (an \
+            array, as before); --servers prints the counts only (with --json: an array of \
+            {namespace, channel, servers}).
 
             Exit status: 0 listed (none registered is not an error), \(RedisFailure.exitStatusHelp), 1 other error.
             """
     )
 
+    @Option(name: .long, help: "A namespace whose request channel to count (repeatable; default: all found, and /).")
+    var namespace: [String] = []
+
+    @Option(name: .customLong("adapter-key"), help: "The Socket.IO adapter's channel prefix.")
+    var adapterKey: String = AdapterChannel.defaultKey
+
+    @Flag(name: .long, help: "Print only the servers PUBSUB NUMSUB counts per namespace.")
+    var servers = false
+
     @OptionGroup var options: RedisOptions
+
+    func validate() throws {
+        for nsp in namespace where !nsp.hasPrefix("/") {
+            throw ValidationError("--namespace '\(nsp)' must start with '/'")
+        }
+    }
 
     func run() throws {
         let lookup = try options.lookup()
         let nodes: [RegistryLookup.NodeStatus]
+        let counts: [ServerCount]
         do {
             nodes = try lookup.nodes()
+            counts = servers || !options.json ? try ServerCount.read(lookup.connection, key: adapterKey, namespaces: namespace) : []
         } catch {
             throw options.failure("nodes", error)
+        }
+        if servers {
+            ServerCount.print(counts, json: options.json, aliveBusdNodes: nodes.filter(\.isAlive).count)
+            return
         }
         let now = unixMilliseconds()
         if options.json {
@@ -63,12 +92,11 @@ struct NodesCommand: ParsableCommand {
         }
         if nodes.isEmpty {
             print("no nodes registered")
-            return
+        } else {
+            printColumns(rows)
         }
-        let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
-        for row in rows {
-            print(zip(row, widths).map { $0.0.padding($0.1) }.joined(separator: "  ").trimmingTrailingSpaces())
-        }
+        print()
+        ServerCount.print(counts, json: false, aliveBusdNodes: nodes.filter(\.isAlive).count)
     }
 }
 
@@ -79,6 +107,15 @@ enum Durations {
         if s < 3600 { return "\(s / 60)m\(s % 60)s" }
         if s < 86400 { return "\(s / 3600)h\(s % 3600 / 60)m" }
         return "\(s / 86400)d\(s % 86400 / 3600)h"
+    }
+}
+
+/// Rows as left-aligned columns two spaces apart.
+func printColumns(_ rows: [[String]]) {
+    guard let header = rows.first else { return }
+    let widths = (0..<header.count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+    for row in rows {
+        print(zip(row, widths).map { $0.0.padding($0.1) }.joined(separator: "  ").trimmingTrailingSpaces())
     }
 }
 
