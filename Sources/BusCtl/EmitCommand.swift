@@ -21,9 +21,16 @@ struct EmitCommand: ParsableCommand {
             before --timeout (--timeout minus a fifth, at most 1s), so that a silent client is \
             reported as 'timeout' rather than missing.
 
-            Exit status with --wait-ack: 0 every target confirmed delivery; 2 some target timed out, \
-            disconnected or did not answer in time; 3 no node had a target; \
-            \(RedisFailure.exitStatusHelp); 1 other error.
+            Targets on Socket.IO servers without busd (stock adapter) are found with a cluster fetch \
+            when some server answers requests (PUBSUB NUMSUB of the request channel), left out of \
+            socketbus's broadcast, and sent the adapter's own acked broadcast (BROADCAST, type 7): \
+            those servers report a client count and each client's ack value, without socket ids \
+            ('stock count', 'stock ack' lines).
+
+            Exit status with --wait-ack: 0 every target confirmed delivery (stock nodes: every \
+            counted server reported and each of its clients acked); 2 some target timed out, \
+            disconnected or did not answer in time, or a counted server did not report; 3 no node \
+            had a target; \(RedisFailure.exitStatusHelp); 1 other error.
             """
     )
 
