@@ -26,8 +26,10 @@ extension EmitCommand {
     /// every target is a socket the registry knows.
     func findStockTargets(_ lookup: RegistryLookup, knownSockets: [String], wait: Duration) throws -> StockTargets? {
         let requestChannel = AdapterChannel.request(key: adapterKey, namespace: nsp).name
+        let subscriber = try options.connect()
         do {
-            let servers = try requestChannelSubscribers(lookup.connection, channels: [requestChannel])[requestChannel] ?? 0
+            let servers =
+                try requestChannelSubscribers(lookup.connection, channels: [requestChannel])[requestChannel] ?? 0
             guard servers > 0, to.isEmpty || to.count > knownSockets.count else { return nil }
             let fetch = ClusterFetch(
                 key: adapterKey,
@@ -38,14 +40,14 @@ extension EmitCommand {
             // The lookup gets a share of --timeout; servers answer in milliseconds.
             let result = try fetch.run(
                 command: lookup.connection,
-                subscriber: try options.connect(),
+                subscriber: subscriber,
                 timeout: min(wait / 3, .seconds(2))
             )
             let registered = try Self.registered(result.sockets.map(\.id), lookup)
             var seen: Set<String> = []
             let stock = result.sockets.map(\.id).filter { !registered.contains($0) && seen.insert($0).inserted }
             return StockTargets(socketIds: stock, servers: servers, fetch: result)
-        } catch let error as RedisError {
+        } catch {
             throw options.failure("emit: while looking up targets on servers without busd", error)
         }
     }
@@ -95,14 +97,15 @@ extension EmitCommand {
             throw ExitCode(1)
         }
         let channel = AdapterChannel.request(key: adapterKey, namespace: nsp).name
+        let connection = try options.connect()
         do {
             let feed = try ResponseFeed(
-                connection: try options.connect(),
+                connection: connection,
                 channels: ResponseFeed.channels(key: adapterKey, namespaces: [nsp], uid: uid)
             )
             _ = try lookup.connection.command([Array("PUBLISH".utf8), Array(channel.utf8), payload])
             return (feed, StockAckWait(requestId: requestId, socketIds: targets.socketIds, servers: targets.servers))
-        } catch let error as RedisError {
+        } catch {
             throw options.failure("emit: publishing the acked broadcast failed", error)
         }
     }

@@ -123,7 +123,9 @@ extension EmitCommand {
         if expected == 0 && !stockHadTargets {
             // Servers that never reported may have had targets: that is not "nobody".
             if let stock, !stock.isComplete {
-                printError("busctl emit: no client was reached; \(stock.servers - stock.answeredServers) server(s) did not report")
+                printError(
+                    "busctl emit: no client was reached; \(stock.servers - stock.answeredServers) server(s) did not report"
+                )
                 throw ExitCode(2)
             }
             printError("busctl emit: no node had a target for this message")

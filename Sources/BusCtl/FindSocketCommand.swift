@@ -88,9 +88,10 @@ struct FindSocketCommand: ParsableCommand {
         let fetch = ClusterFetch(key: adapterKey, namespaces: namespaces, rooms: [.name(socketId)], except: [])
         let result: ClusterFetch.Result
         var registeredMeanwhile: RegistryLookup.SocketLocation?
+        let subscriber = try options.connect()
         do {
             let wait = (try? DurationText.parse(timeout)) ?? .seconds(5)
-            result = try fetch.run(command: lookup.connection, subscriber: try options.connect(), timeout: wait) {
+            result = try fetch.run(command: lookup.connection, subscriber: subscriber, timeout: wait) {
                 $0.sockets.contains { $0.id == socketId }
             }
             // A busd node answers fetches too: a socket that connected to

@@ -70,7 +70,9 @@ struct FoundSocketReport {
             ("namespace", socket.namespace),
         ]
         lines += handshake.lines
-        lines.append(("rooms", socket.rooms.map { Printable.text(JSONStringifier.string($0) ?? "?") }.joined(separator: " ")))
+        lines.append(
+            ("rooms", socket.rooms.map { Printable.text(JSONStringifier.string($0) ?? "?") }.joined(separator: " "))
+        )
         lines.append(("servers", "\(fetch.answeredTotal) of \(fetch.expectedTotal) answered"))
         printTable(lines)
     }
@@ -87,10 +89,12 @@ struct FoundSocketReport {
         let namespaces = fetch.expected.keys.sorted()
         var text = "socket \(socketId) not found: not in the registry"
         if fetch.expectedTotal == 0 {
-            text += ", and no server answers requests on "
+            text +=
+                ", and no server answers requests on "
                 + namespaces.map { AdapterChannel.request(key: key, namespace: $0).name }.joined(separator: ", ")
         } else {
-            text += ", nor on the servers that answered a cluster fetch in namespace \(namespaces.joined(separator: ", "))"
+            text +=
+                ", nor on the servers that answered a cluster fetch in namespace \(namespaces.joined(separator: ", "))"
             text += " (\(fetch.answeredTotal) of \(fetch.expectedTotal) answered)"
         }
         printError(text)

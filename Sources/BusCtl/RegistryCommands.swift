@@ -51,7 +51,9 @@ struct NodesCommand: ParsableCommand {
         let counts: [ServerCount]
         do {
             nodes = try lookup.nodes()
-            counts = servers || !options.json ? try ServerCount.read(lookup.connection, key: adapterKey, namespaces: namespace) : []
+            counts =
+                servers || !options.json
+                ? try ServerCount.read(lookup.connection, key: adapterKey, namespaces: namespace) : []
         } catch {
             throw options.failure("nodes", error)
         }

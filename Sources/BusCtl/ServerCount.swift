@@ -13,7 +13,9 @@ struct ServerCount {
 
     /// The counts for `namespaces`; when none are given, for every namespace
     /// whose request channel has a subscriber (`PUBSUB CHANNELS`), and `/`.
-    static func read(_ connection: RedisConnection, key: String, namespaces: [String]) throws(RedisError) -> [ServerCount] {
+    static func read(_ connection: RedisConnection, key: String, namespaces: [String]) throws(RedisError)
+        -> [ServerCount]
+    {
         var names = namespaces
         if names.isEmpty {
             let reply = try connection.command(["PUBSUB", "CHANNELS", AdapterChannel.globEscaped(key) + "-request#*"])

@@ -34,7 +34,9 @@ struct StockAckWait {
         switch response.kind {
         case .broadcastClientCount(let count):
             answeredServers += 1
-            clients += count
+            // Counts come from Redis: many huge ones saturate instead of trapping.
+            let (sum, overflow) = clients.addingReportingOverflow(count)
+            clients = overflow ? Int.max : sum
             return .clientCount(count)
         case .broadcastAck(let argument):
             acks.append(argument)

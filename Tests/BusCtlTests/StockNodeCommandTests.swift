@@ -56,7 +56,8 @@ struct StockNodeCommandTests {
 
         // What the stock node got: the adapter's REMOTE_FETCH, in its key order.
         let request = try #require(stock.requests.first)
-        let pattern = #/\{"uid":"[A-Za-z0-9]{6}","requestId":"[A-Za-z0-9]{6}","type":5,"opts":\{"rooms":\["Gx7kQ2mP9sL4vN1bR8tY"\],"except":\[\]\}\}/#
+        let pattern =
+            #/\{"uid":"[A-Za-z0-9]{6}","requestId":"[A-Za-z0-9]{6}","type":5,"opts":\{"rooms":\["Gx7kQ2mP9sL4vN1bR8tY"\],"except":\[\]\}\}/#
         #expect(String(decoding: request.raw, as: UTF8.self).wholeMatch(of: pattern) != nil, "\(request.value)")
     }
 
@@ -171,7 +172,9 @@ struct StockNodeCommandTests {
             return
         }
         #expect(sockets == ["busd-sock-1"])
-        busd.node.send(.acked(ackId: ackId, socketId: "busd-sock-1", status: .delivered, arguments: Array(#"["hi"]"#.utf8)))
+        busd.node.send(
+            .acked(ackId: ackId, socketId: "busd-sock-1", status: .delivered, arguments: Array(#"["hi"]"#.utf8))
+        )
         let result = DeliveryCommandTests.finish(emit)
         #expect(result.status == 0, "\(result.output)")
         for expected in [
@@ -191,7 +194,14 @@ struct StockNodeCommandTests {
         let request = try #require(broadcast.value.objectValue)
         #expect(request.properties.map(\.key) == ["uid", "requestId", "type", "packet", "opts"])
         #expect(request["type"] == .number(7))
-        #expect(request["packet"] == .object(JSObject([("type", .number(2)), ("data", .array([.string("hello"), .number(1)])), ("nsp", .string("/"))])))
+        #expect(
+            request["packet"]
+                == .object(
+                    JSObject([
+                        ("type", .number(2)), ("data", .array([.string("hello"), .number(1)])), ("nsp", .string("/")),
+                    ])
+                )
+        )
         #expect(request["opts"]?["rooms"] == .array([.string(Self.stockId)]))
         #expect(request["opts"]?.objectValue?.properties.map(\.key) == ["rooms", "except", "flags"])
         #expect(request["opts"]?["flags"]?["timeout"]?.numberValue.map { $0 > 3000 && $0 <= 5000 } == true)
@@ -208,7 +218,11 @@ struct StockNodeCommandTests {
         #expect(result.status == 2, "\(result.stdout)\(result.stderr)")
         #expect(ContinuousClock.now - started >= .milliseconds(900))
         let lines = result.stdout.split(separator: "\n").map { String($0) }
-        #expect(lines.first == #"{"type":"stockClientCount","requestId":"\#(stock.requestIdOfBroadcast ?? "?")","clientCount":1}"#, "\(lines)")
+        #expect(
+            lines.first
+                == #"{"type":"stockClientCount","requestId":"\#(stock.requestIdOfBroadcast ?? "?")","clientCount":1}"#,
+            "\(lines)"
+        )
         let summary = try JSONSerialization.jsonObject(with: Data((lines.last ?? "").utf8)) as? [String: Any]
         let part = summary?["stock"] as? [String: Any]
         #expect(part?["clients"] as? Int == 1 && (part?["acks"] as? [Any])?.isEmpty == true, "\(lines)")
@@ -216,13 +230,19 @@ struct StockNodeCommandTests {
         // No socketbus broadcast went out: the only target is on the stock node.
         #expect(stock.deliveries.map(\.via) == ["request"], "\(stock.deliveries)")
 
-        let acking = try Self.stockNode(server, sockets: [.init(id: "hT5-wq0_Ze3LmN8aKc2D", rooms: [], ack: .number(3))])
+        let acking = try Self.stockNode(
+            server,
+            sockets: [.init(id: "hT5-wq0_Ze3LmN8aKc2D", rooms: [], ack: .number(3))]
+        )
         defer { acking.stop() }
         let ok = try InspectCommandTests.run([
             "emit", "hello", "--to", "hT5-wq0_Ze3LmN8aKc2D", "--wait-ack", "--timeout", "5s", "--redis", server.url,
         ])
         #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
-        #expect(ok.stdout.contains("stock ack    3") && ok.stdout.contains("1/1 acked, 2 of 2 servers reported"), "\(ok.stdout)")
+        #expect(
+            ok.stdout.contains("stock ack    3") && ok.stdout.contains("1/1 acked, 2 of 2 servers reported"),
+            "\(ok.stdout)"
+        )
         #expect(!ok.stdout.contains("published to socket.io#"), "\(ok.stdout)")
     }
 
@@ -252,19 +272,31 @@ struct StockNodeCommandTests {
         let b = try Self.stockNode(busd.server, sockets: [])
         let chat = try Self.stockNode(busd.server, namespace: "/chat", sockets: [])
         defer { [a, b, chat].forEach { $0.stop() } }
-        #expect(eventually { (try? InspectCommandTests.run(["nodes", "--redis", busd.server.url]))?.stdout.contains("web-1") == true })
+        #expect(
+            eventually {
+                (try? InspectCommandTests.run(["nodes", "--redis", busd.server.url]))?.stdout.contains("web-1") == true
+            }
+        )
         let table = try InspectCommandTests.run(["nodes", "--redis", busd.server.url])
         #expect(table.status == 0)
         let parts = table.stdout.components(separatedBy: "\n\n")
         #expect(parts.count == 2 && parts[0].contains("web-1"), "\(table.stdout)")
-        let rows = parts.last?.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) } ?? []
+        let rows =
+            parts.last?.split(separator: "\n").map {
+                $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            } ?? []
         #expect(rows.contains(["/", "socket.io-request#/#", "2"]), "\(table.stdout)")
         #expect(rows.contains(["/chat", "socket.io-request#/chat#", "1"]), "\(table.stdout)")
         #expect(table.stdout.contains("1 busd node(s) alive"), "\(table.stdout)")
 
-        let servers = try InspectCommandTests.run(["nodes", "--servers", "--json", "--namespace", "/chat", "--redis", busd.server.url])
+        let servers = try InspectCommandTests.run([
+            "nodes", "--servers", "--json", "--namespace", "/chat", "--redis", busd.server.url,
+        ])
         let array = try JSONSerialization.jsonObject(with: Data(servers.stdout.utf8)) as? [[String: Any]]
-        #expect(array?.count == 1 && array?.first?["servers"] as? Int == 1 && array?.first?["namespace"] as? String == "/chat")
+        #expect(
+            array?.count == 1 && array?.first?["servers"] as? Int == 1
+                && array?.first?["namespace"] as? String == "/chat"
+        )
         // --json alone keeps its shape: the nodes.
         let nodes = try InspectCommandTests.run(["nodes", "--json", "--redis", busd.server.url])
         let list = try JSONSerialization.jsonObject(with: Data(nodes.stdout.utf8)) as? [[String: Any]]

@@ -115,7 +115,8 @@ final class StockNodeStandIn: @unchecked Sendable {
         case 5:
             let found = targets(rooms: rooms, except: except).map { socket -> String in
                 let roomList = ([socket.id] + socket.rooms).map { "\"\($0)\"" }.joined(separator: ",")
-                return #"{"id":"\#(socket.id)","handshake":\#(Self.handshake),"rooms":[\#(roomList)],"data":{"nodeId":"stock"}}"#
+                return
+                    #"{"id":"\#(socket.id)","handshake":\#(Self.handshake),"rooms":[\#(roomList)],"data":{"nodeId":"stock"}}"#
             }
             let answer = #"{"requestId":"\#(requestId)","sockets":[\#(found.joined(separator: ","))]}"#
             _ = try publisher.command([Array("PUBLISH".utf8), Array(channel.utf8), Array(answer.utf8)])

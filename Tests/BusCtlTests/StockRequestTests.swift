@@ -16,8 +16,16 @@ struct StockRequestTests {
             Hex.string(bytes)
                 == "7b22756964223a226f734f376639222c22726571756573744964223a22726941323968222c2274797065223a352c226f707473223a7b22726f6f6d73223a5b5d2c22657863657074223a5b5d7d7d"
         )
-        let one = AdapterRequests.fetch(uid: "u", requestId: "r", rooms: [.name("A"), .number(7)], except: [.name("B")])
-        #expect(String(decoding: one, as: UTF8.self) == #"{"uid":"u","requestId":"r","type":5,"opts":{"rooms":["A",7],"except":["B"]}}"#)
+        let one = AdapterRequests.fetch(
+            uid: "u",
+            requestId: "r",
+            rooms: [.name("A"), .number(7)],
+            except: [.name("B")]
+        )
+        #expect(
+            String(decoding: one, as: UTF8.self)
+                == #"{"uid":"u","requestId":"r","type":5,"opts":{"rooms":["A",7],"except":["B"]}}"#
+        )
     }
 
     /// n1: io.timeout(2000).emit('ev', {ask:1}, cb) (captured seq 28).
@@ -49,7 +57,10 @@ struct StockRequestTests {
             #expect(!wait.isComplete)
             let payload = Hex.bytes(hex)
             let encoding = PayloadEncoding.sniff(payload)
-            let message = try ResponseMessage(AdapterMessage.decodeValue(payload, encoding: encoding), encoding: encoding)
+            let message = try ResponseMessage(
+                AdapterMessage.decodeValue(payload, encoding: encoding),
+                encoding: encoding
+            )
             let event = wait.take(message)
             switch (index, event) {
             case (0, .clientCount(2)?), (1, .ack?), (2, .ack?): break
@@ -61,7 +72,10 @@ struct StockRequestTests {
         // Another request's answers are not this one's.
         var other = StockAckWait(requestId: "xxxxxx", socketIds: [], servers: 1)
         let payload = Hex.bytes(answers[0])
-        #expect(other.take(try ResponseMessage(AdapterMessage.decodeValue(payload, encoding: .json), encoding: .json)) == nil)
+        #expect(
+            other.take(try ResponseMessage(AdapterMessage.decodeValue(payload, encoding: .json), encoding: .json))
+                == nil
+        )
         #expect(!other.isComplete)
     }
 
