@@ -71,7 +71,11 @@ struct FoundSocketReport {
         ]
         lines += handshake.lines
         lines.append(
-            ("rooms", socket.rooms.map { Printable.text(JSONStringifier.string($0) ?? "?") }.joined(separator: " "))
+            (
+                "rooms",
+                socket.rooms.map { Printable.text($0.stringValue ?? JSONStringifier.string($0) ?? "?") }
+                    .joined(separator: " ")
+            )
         )
         lines.append(("servers", "\(fetch.answeredTotal) of \(fetch.expectedTotal) answered"))
         printTable(lines)
