@@ -111,7 +111,9 @@ extension EmitCommand {
             print(JSONStringifier.string(.object(object)) ?? "{}")
         } else {
             for socket in unsettled { print("no answer  \(socket)  (nothing within \(timeout))") }
-            if state != nil {
+            if state != nil && stock != nil && expected == 0 {
+                print("socketbus nodes: no target on a busd node, message id \(wait.messageId)")
+            } else if state != nil {
                 print(
                     (stock == nil ? "" : "socketbus nodes: ")
                         + "\(delivered)/\(expected) delivered, message id \(wait.messageId)"
