@@ -15,8 +15,6 @@ final class ResponseFeed {
     }
 
     private let connection: RedisConnection
-    /// Messages on the channels that could not be read (not JSON or msgpack, no object).
-    private(set) var unreadable = 0
 
     /// Subscribes and waits for Redis to confirm every channel, so that
     /// nothing published afterwards is missed. An error reply is thrown.
@@ -47,12 +45,10 @@ final class ResponseFeed {
                     let channel = parts[1].string, case .bulk(let payload) = parts[2]
                 else { continue }
                 let encoding = PayloadEncoding.sniff(payload)
+                // Anything unreadable on the channel is someone else's business: skipped.
                 guard let value = try? AdapterMessage.decodeValue(payload, encoding: encoding),
                     let message = try? ResponseMessage(value, encoding: encoding)
-                else {
-                    unreadable += 1
-                    continue
-                }
+                else { continue }
                 return Response(channel: channel, message: message)
             }
             let left = deadline - clock.now

@@ -79,6 +79,18 @@ struct StockRequestTests {
         #expect(!other.isComplete)
     }
 
+    /// Counts come from anyone who can publish on the response channel:
+    /// many huge ones saturate, never trap.
+    @Test func hugeClientCountsSaturate() throws {
+        var wait = StockAckWait(requestId: "r", socketIds: [], servers: 1)
+        let count = JSValue.object(
+            JSObject([("type", .number(8)), ("requestId", .string("r")), ("clientCount", .number(9.9e14))])
+        )
+        let message = try ResponseMessage(count, encoding: .json)
+        for _ in 0..<10_000 { _ = wait.take(message) }
+        #expect(wait.clients == Int.max && wait.answeredServers == 10_000 && !wait.isComplete)
+    }
+
     @Test func terminalControlCharactersFromOtherServersAreShownEscaped() {
         #expect(Printable.text("curl\u{1b}[31m\nx\u{9b}é") == "curl\\u{1b}[31m\\u{a}x\\u{9b}é")
     }
