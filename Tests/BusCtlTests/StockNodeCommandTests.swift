@@ -230,9 +230,11 @@ struct StockNodeCommandTests {
         // No socketbus broadcast went out: the only target is on the stock node.
         #expect(stock.deliveries.map(\.via) == ["request"], "\(stock.deliveries)")
 
+        // This one answers on busctl's own response channel (publishOnSpecificResponseChannel).
         let acking = try Self.stockNode(
             server,
-            sockets: [.init(id: "hT5-wq0_Ze3LmN8aKc2D", rooms: [], ack: .number(3))]
+            sockets: [.init(id: "hT5-wq0_Ze3LmN8aKc2D", rooms: [], ack: .number(3))],
+            behaviour: .specificResponseChannel
         )
         defer { acking.stop() }
         let ok = try InspectCommandTests.run([
