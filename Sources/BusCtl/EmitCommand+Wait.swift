@@ -122,6 +122,8 @@ extension EmitCommand {
             if let stock { print(stock.summary) }
         }
         let stockHadTargets = (stock?.clients ?? 0) > 0
+        // A server that did not answer the target lookup may hold targets: that is not "nobody".
+        if expected == 0 && !stockHadTargets && !wait.lookupComplete { throw ExitCode(2) }
         if expected == 0 && !stockHadTargets {
             // Servers that never reported may have had targets: that is not "nobody".
             if let stock, !stock.isComplete {

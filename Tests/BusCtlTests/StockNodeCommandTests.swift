@@ -248,6 +248,21 @@ struct StockNodeCommandTests {
         #expect(!ok.stdout.contains("published to socket.io#"), "\(ok.stdout)")
     }
 
+    /// A counted server that never answers the target lookup may hold
+    /// targets: exit 2 ("did not answer"), not 3 ("no node had a target").
+    @Test func aServerSilentOnTheLookupIsNotNobody() throws {
+        let server = try RedisTestServer()
+        let silent = try Self.stockNode(server, behaviour: .silent)
+        defer { silent.stop() }
+        let result = try InspectCommandTests.run([
+            "emit", "hello", "--to", "lobby", "--wait-ack", "--timeout", "1500ms", "--redis", server.url,
+        ])
+        #expect(result.status == 2, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("1 of 1 servers did not answer the target lookup"), "\(result.stderr)")
+        // Its socket got socketbus's broadcast (no ack was asked of it), as the message says.
+        #expect(silent.deliveries.map(\.via) == ["broadcast"], "\(silent.deliveries)")
+    }
+
     @Test func withOnlyBusdTargetsEmitIsAsBefore() throws {
         let busd = try DeliveryCommandTests.RunningBusd()
         busd.connect("busd-sock-2", rooms: ["lobby"])
