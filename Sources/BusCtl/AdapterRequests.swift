@@ -27,6 +27,18 @@ enum AdapterRequests {
         return Array((JSONStringifier.string(value) ?? "{}").utf8)
     }
 
+    /// SOCKETS (type 0), the ids in `rooms` (all when empty): JSON
+    /// `{uid, requestId, type, rooms}`, as 6.x/7.x sent it; 8.x still answers it.
+    static func sockets(uid: String, requestId: String, rooms: [Room]) -> [UInt8] {
+        let value = JSValue.object(
+            JSObject([
+                ("uid", .string(uid)), ("requestId", .string(requestId)), ("type", .number(0)),
+                ("rooms", .array(rooms.map(\.jsValue))),
+            ])
+        )
+        return Array((JSONStringifier.string(value) ?? "{}").utf8)
+    }
+
     /// `io.timeout(t).emit(..., cb)` (BROADCAST, type 7): msgpack
     /// `{uid, requestId, type, packet: {type, data, nsp}, opts: {rooms, except, flags}}`,
     /// with `flags.timeout` as socket.io's BroadcastOperator sets it.

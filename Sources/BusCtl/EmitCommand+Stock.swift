@@ -9,8 +9,8 @@ import SocketIOCodec
 /// event twice: socketbus's broadcast (busd nodes confirm per socket) with
 /// every target on a server without busd added to its `except`, and the
 /// adapter's acked broadcast (type 7) to exactly those sockets. They are
-/// found first with a cluster fetch of the targets (stock nodes answer it),
-/// less the sockets the registry places on busd nodes.
+/// found first by asking every server for the targets' ids (SOCKETS; stock
+/// nodes answer it), less the sockets the registry places on busd nodes.
 extension EmitCommand {
     struct StockTargets {
         /// Targeted sockets that are on servers without busd.
@@ -18,35 +18,33 @@ extension EmitCommand {
         /// Servers counted by `PUBSUB NUMSUB` on the request channel.
         var servers: Int
         /// The target lookup (who answered).
-        var fetch: ClusterFetch.Result
+        var lookup: ClusterSocketIds.Result
     }
 
     /// nil when no server answers requests on the namespace (`PUBSUB NUMSUB`
     /// is 0: an all-busd cluster whose busd does not answer requests) or when
     /// every target is a socket the registry knows.
     func findStockTargets(_ lookup: RegistryLookup, knownSockets: [String], wait: Duration) throws -> StockTargets? {
-        let requestChannel = AdapterChannel.request(key: adapterKey, namespace: nsp).name
+        guard to.isEmpty || to.count > knownSockets.count else { return nil }
         let subscriber = try options.connect()
         do {
-            let servers =
-                try requestChannelSubscribers(lookup.connection, channels: [requestChannel])[requestChannel] ?? 0
-            guard servers > 0, to.isEmpty || to.count > knownSockets.count else { return nil }
-            let fetch = ClusterFetch(
+            // Ids only (SOCKETS), not a fetch: a whole namespace may hold many sockets.
+            let query = ClusterSocketIds(
                 key: adapterKey,
-                namespaces: [nsp],
+                namespace: nsp,
                 rooms: to.map(Room.name),
                 except: except.map(Room.name)
             )
             // The lookup gets a share of --timeout; servers answer in milliseconds.
-            let result = try fetch.run(
+            let result = try query.run(
                 command: lookup.connection,
                 subscriber: subscriber,
                 timeout: min(wait / 3, .seconds(2))
             )
-            let registered = try Self.registered(result.sockets.map(\.id), lookup)
-            var seen: Set<String> = []
-            let stock = result.sockets.map(\.id).filter { !registered.contains($0) && seen.insert($0).inserted }
-            return StockTargets(socketIds: stock, servers: servers, fetch: result)
+            guard result.expected > 0 else { return nil }
+            let registered = try Self.registered(result.ids, lookup)
+            let stock = result.ids.filter { !registered.contains($0) }
+            return StockTargets(socketIds: stock, servers: result.expected, lookup: result)
         } catch {
             throw options.failure("emit: while looking up targets on servers without busd", error)
         }

@@ -21,8 +21,9 @@ struct EmitCommand: ParsableCommand {
             before --timeout (--timeout minus a fifth, at most 1s), so that a silent client is \
             reported as 'timeout' rather than missing.
 
-            Targets on Socket.IO servers without busd (stock adapter) are found with a cluster fetch \
-            when some server answers requests (PUBSUB NUMSUB of the request channel), left out of \
+            Targets on Socket.IO servers without busd (stock adapter) are found by asking every \
+            server for the targets' socket ids (SOCKETS requests) when some server answers requests \
+            (PUBSUB NUMSUB of the request channel), left out of \
             socketbus's broadcast, and sent the adapter's own acked broadcast (BROADCAST, type 7): \
             those servers report a client count and each client's ack value, without socket ids \
             ('stock count', 'stock ack' lines).
@@ -146,9 +147,9 @@ struct EmitCommand: ParsableCommand {
                 )
             }
         }
-        if let stockTargets, !stockTargets.fetch.isComplete {
+        if let lookup = stockTargets?.lookup, !lookup.isComplete {
             printError(
-                "busctl emit: \(stockTargets.fetch.expectedTotal - stockTargets.fetch.answeredTotal) of \(stockTargets.fetch.expectedTotal) servers did not answer the target lookup in time: their sockets get the message without an ack request"
+                "busctl emit: \(lookup.expected - lookup.answered) of \(lookup.expected) servers did not answer the target lookup in time: their sockets get the message without an ack request"
             )
         }
         if socketbusPart {
@@ -167,7 +168,7 @@ struct EmitCommand: ParsableCommand {
                         hasRoomTargets: to.isEmpty || to.contains { !knownSet.contains($0) && !stockSet.contains($0) }
                     ) : nil,
                 stock: stock,
-                lookupComplete: stockTargets?.fetch.isComplete ?? true
+                lookupComplete: stockTargets?.lookup.isComplete ?? true
             ),
             deadline: clock.now + left
         )

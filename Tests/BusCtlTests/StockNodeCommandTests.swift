@@ -189,7 +189,17 @@ struct StockNodeCommandTests {
         #expect(stock.deliveries.map(\.socket) == [Self.stockId], "\(stock.deliveries)")
         #expect(stock.deliveries.first?.via == "request")
 
-        // The stock node got the fetch, then the BROADCAST request (msgpack, the adapter's layout).
+        // The stock node got the SOCKETS request for the targets, then the BROADCAST request
+        // (msgpack, the adapter's layout).
+        let lookup = try #require(stock.requests.first)
+        #expect(
+            String(decoding: lookup.raw, as: UTF8.self)
+                .wholeMatch(
+                    of: #/\{"uid":"[A-Za-z0-9]{6}","requestId":"[A-Za-z0-9]{6}","type":0,"rooms":\["lobby"\]\}/#
+                )
+                != nil,
+            "\(lookup.value)"
+        )
         let broadcast = try #require(stock.requests.first { $0.raw.first != UInt8(ascii: "{") })
         let request = try #require(broadcast.value.objectValue)
         #expect(request.properties.map(\.key) == ["uid", "requestId", "type", "packet", "opts"])
@@ -246,6 +256,36 @@ struct StockNodeCommandTests {
             "\(ok.stdout)"
         )
         #expect(!ok.stdout.contains("published to socket.io#"), "\(ok.stdout)")
+    }
+
+    /// `--except` rooms are left out of the stock part as the in-memory
+    /// adapter leaves them out: every socket in an except room.
+    @Test func exceptRoomsNarrowTheStockTargets() throws {
+        let server = try RedisTestServer()
+        let stock = try Self.stockNode(
+            server,
+            sockets: [
+                .init(id: Self.stockId, rooms: ["lobby", "vip"], ack: .number(1)),
+                .init(id: "hT5-wq0_Ze3LmN8aKc2D", rooms: ["lobby"], ack: .number(2)),
+            ]
+        )
+        defer { stock.stop() }
+        let result = try InspectCommandTests.run([
+            "emit", "hello", "--to", "lobby", "--except", "vip", "--wait-ack", "--timeout", "5s", "--json", "--redis",
+            server.url,
+        ])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let summary =
+            try JSONSerialization.jsonObject(
+                with: Data((result.stdout.split(separator: "\n").last ?? "").utf8)
+            ) as? [String: Any]
+        let part = summary?["stock"] as? [String: Any]
+        #expect(part?["sockets"] as? [String] == ["hT5-wq0_Ze3LmN8aKc2D"], "\(result.stdout)")
+        #expect(part?["acks"] as? [Int] == [2], "\(result.stdout)")
+        // The socket in vip got nothing; the other exactly one delivery, the acked one.
+        Thread.sleep(forTimeInterval: 0.2)
+        #expect(stock.deliveries.map(\.socket) == ["hT5-wq0_Ze3LmN8aKc2D"], "\(stock.deliveries)")
+        #expect(stock.deliveries.map(\.via) == ["request"])
     }
 
     /// A counted server that never answers the target lookup may hold

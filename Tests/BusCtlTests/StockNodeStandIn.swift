@@ -4,7 +4,7 @@ import SocketIOCodec
 
 /// A Socket.IO server with @socket.io/redis-adapter 8.3.0, as seen from
 /// Redis: a test-side client that SUBSCRIBEs the request channel (so `PUBSUB
-/// NUMSUB` counts it), answers REMOTE_FETCH and BROADCAST as the adapter
+/// NUMSUB` counts it), answers SOCKETS, REMOTE_FETCH and BROADCAST as the adapter
 /// does (byte shapes of ../shared/vectors/captured.jsonl: JSON fetch answer,
 /// JSON BROADCAST_CLIENT_COUNT, msgpack BROADCAST_ACK), and PSUBSCRIBEs the
 /// broadcast channels, delivering by the in-memory adapter's rule, so a
@@ -112,6 +112,11 @@ final class StockNodeStandIn: @unchecked Sendable {
         let rooms = (opts?["rooms"]?.arrayValue ?? []).compactMap(\.stringValue)
         let except = (opts?["except"]?.arrayValue ?? []).compactMap(\.stringValue)
         switch request["type"]?.numberValue {
+        case 0:
+            let ids = targets(rooms: (request["rooms"]?.arrayValue ?? []).compactMap(\.stringValue), except: [])
+            let list = ids.map { "\"\($0.id)\"" }.joined(separator: ",")
+            let answer = #"{"requestId":"\#(requestId)","sockets":[\#(list)]}"#
+            _ = try publisher.command([Array("PUBLISH".utf8), Array(channel.utf8), Array(answer.utf8)])
         case 5:
             let found = targets(rooms: rooms, except: except).map { socket -> String in
                 let roomList = ([socket.id] + socket.rooms).map { "\"\($0)\"" }.joined(separator: ",")

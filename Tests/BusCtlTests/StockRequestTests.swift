@@ -28,6 +28,21 @@ struct StockRequestTests {
         )
     }
 
+    /// io.in("room1").fetchSockets() (reference vector v8_request_fetch_sockets), and
+    /// SOCKETS as 7.x's `sockets(rooms)` sent it (8.x nodes still answer it).
+    @Test func referenceRequestLayouts() {
+        let fetch = AdapterRequests.fetch(uid: "aB3dE5", requestId: "Qw8rT1", rooms: [.name("room1")], except: [])
+        #expect(
+            String(decoding: fetch, as: UTF8.self)
+                == #"{"uid":"aB3dE5","requestId":"Qw8rT1","type":5,"opts":{"rooms":["room1"],"except":[]}}"#
+        )
+        let sockets = AdapterRequests.sockets(uid: "aB3dE5", requestId: "Qw8rT1", rooms: [.name("room1"), .number(42)])
+        #expect(
+            String(decoding: sockets, as: UTF8.self)
+                == #"{"uid":"aB3dE5","requestId":"Qw8rT1","type":0,"rooms":["room1",42]}"#
+        )
+    }
+
     /// n1: io.timeout(2000).emit('ev', {ask:1}, cb) (captured seq 28).
     @Test func acknowledgedBroadcastRequestIsTheAdaptersBytes() throws {
         let bytes = try AdapterRequests.broadcastWithAck(
