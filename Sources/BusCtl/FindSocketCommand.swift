@@ -53,7 +53,11 @@ struct FindSocketCommand: ParsableCommand {
     /// The id, with a `--` terminator a user may still type dropped.
     private var socketIds: [String] { arguments.filter { $0 != "--" } }
     var socketId: String { socketIds[0] }
-    var namespaces: [String] { namespace.isEmpty ? ["/"] : namespace }
+    /// Each namespace once, in the order given.
+    var namespaces: [String] {
+        var seen: Set<String> = []
+        return namespace.isEmpty ? ["/"] : namespace.filter { seen.insert($0).inserted }
+    }
 
     func validate() throws {
         guard socketIds.count == 1 else {
