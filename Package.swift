@@ -71,6 +71,7 @@ let package = Package(
             name: "BusCore",
             dependencies: [
                 "SocketIOCodec",
+                "ClusterRequests",
                 "LocalProtocol",
                 "Hiredis",
                 "NamedThreads",
