@@ -294,3 +294,27 @@ struct Version2DeliveryTests {
         #expect(p99 < .milliseconds(50))
     }
 }
+
+/// Delivery records for a v2 node: the ack id is injected as for v1, and the
+/// targets come from DELIVERED (the node chose them by its own rooms).
+@Suite("Delivery records of a v2 node", .serialized)
+struct Version2DeliveryRecordTests {
+    @Test func deliveredNamesTheTargetsAndTheClientsAckConfirms() throws {
+        let f = try NodeLinkFixture(configure: { $0.ackPolicy = .all })
+        defer { f.stop() }
+        let client = try ClusterRequestsRedisTests.v2Node(f)
+        let redis = try RedisConnection(endpoint: .unix(path: f.server.socketPath))
+        _ = try DeliveryConfirmationTests.publish(redis, request: nil)
+        guard case .deliverToRooms(let ackId, _, "/", let rooms, _, let packet, _)? = try ClusterRequestsRedisTests.nextFrame(client) else {
+            Issue.record("DELIVER_TO_ROOMS expected")
+            return
+        }
+        #expect(ackId != 0 && rooms == [.name("roomA")])
+        #expect(String(decoding: packet, as: UTF8.self) == "2\(ackId)[\"news\",1]")
+        #expect(f.member.ackCounts.pending == 0)
+        client.send(.delivered(ackId: ackId, namespace: "/", socketIds: [ClusterRequestsRedisTests.sid]))
+        #expect(eventually { f.member.ackCounts.pending == 1 })
+        client.send(.acked(ackId: ackId, socketId: ClusterRequestsRedisTests.sid, status: .delivered, arguments: Array("[]".utf8)))
+        #expect(eventually { f.member.ackCounts.delivered == 1 && f.member.ackCounts.pending == 0 })
+    }
+}
