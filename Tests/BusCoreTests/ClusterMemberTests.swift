@@ -125,7 +125,11 @@ struct ClusterMemberTests {
             }
         )
         // The subscriber came back too: a request reaches the node again.
-        #expect(eventually(timeout: .seconds(8)) { member.subscribedPatterns.count == 1 && member.subscribedChannels.count == 3 })
+        #expect(
+            eventually(timeout: .seconds(8)) {
+                member.subscribedPatterns.count == 1 && member.subscribedChannels.count == 3
+            }
+        )
     }
 
     @Test func silentDeadLinkIsNoticedWithinSeconds() throws {
@@ -134,7 +138,11 @@ struct ClusterMemberTests {
         let member = try makeMember(server, node: "n1")
         member.start()
         defer { member.stop(leave: false) }
-        #expect(eventually { member.isRedisConnected && member.subscribedPatterns.count == 1 && member.subscribedChannels.count == 3 })
+        #expect(
+            eventually {
+                member.isRedisConnected && member.subscribedPatterns.count == 1 && member.subscribedChannels.count == 3
+            }
+        )
         let clock = ContinuousClock()
         let frozenAt = clock.now
         server.freeze()
@@ -143,7 +151,11 @@ struct ClusterMemberTests {
         #expect(noticedAfter < .seconds(3), "noticed after \(noticedAfter)")
         member.socketConnected("while-frozen", namespace: "/")
         server.thaw()
-        #expect(eventually(timeout: .seconds(8)) { member.isRedisConnected && member.subscribedPatterns.count == 1 && member.subscribedChannels.count == 3 })
+        #expect(
+            eventually(timeout: .seconds(8)) {
+                member.isRedisConnected && member.subscribedPatterns.count == 1 && member.subscribedChannels.count == 3
+            }
+        )
         let redis = try RedisConnection(endpoint: .unix(path: server.socketPath))
         #expect(
             try eventually(timeout: .seconds(5)) {

@@ -97,12 +97,17 @@ struct ClusterRequestsRedisTests {
             "socket.io-request#/#", "socket.io-response#/#", "socket.io-response#/#\(f.member.uid)#",
             "socket.io-request#/chat#",
         ] {
-            #expect(try redis.command(["PUBSUB", "NUMSUB", channel]) == .array([.bulk(Array(channel.utf8)), .integer(1)]))
+            #expect(
+                try redis.command(["PUBSUB", "NUMSUB", channel]) == .array([.bulk(Array(channel.utf8)), .integer(1)])
+            )
         }
         // Kept while the node is away: busd answers for it.
         client.disconnect()
         #expect(eventually { f.member.nodeSessionVersion == 0 })
-        #expect(try redis.command(["PUBSUB", "NUMSUB", "socket.io-request#/#"]) == .array([.bulk(Array("socket.io-request#/#".utf8)), .integer(1)]))
+        #expect(
+            try redis.command(["PUBSUB", "NUMSUB", "socket.io-request#/#"])
+                == .array([.bulk(Array("socket.io-request#/#".utf8)), .integer(1)])
+        )
     }
 
     @Test func stockFetchSocketsIsAskedOfTheNodeAndAnsweredInStockFormat() throws {
@@ -117,7 +122,8 @@ struct ClusterRequestsRedisTests {
             return
         }
         #expect(String(decoding: body, as: UTF8.self) == #"{"rooms":[],"except":[]}"#)
-        let sockets = #"[{"id":"AgUEon6wzXtHqqioAAAB","handshake":{"auth":{"user":"A"}},"rooms":["AgUEon6wzXtHqqioAAAB",123,"room1"],"data":{"nodeId":"n2"}}]"#
+        let sockets =
+            #"[{"id":"AgUEon6wzXtHqqioAAAB","handshake":{"auth":{"user":"A"}},"rooms":["AgUEon6wzXtHqqioAAAB",123,"room1"],"data":{"nodeId":"n2"}}]"#
         client.send(.answer(request: request, status: 0, body: Array(sockets.utf8)))
         #expect(try responses.nextText() == #"{"requestId":"riA29h","sockets":"# + sockets + "}")
 
@@ -148,7 +154,9 @@ struct ClusterRequestsRedisTests {
         let responses = try RawSubscriber(f.server, channels: ["socket.io-response#/#"])
         // seq 28: n1's `io.timeout(2000).emit('ev', {ask:1}, cb)`.
         try Self.publish(f, "socket.io-request#/#", Self.capture(28))
-        guard case .deliverToRooms(let ackId, _, "/", let rooms, let except, let packet, _)? = try Self.nextFrame(client) else {
+        guard
+            case .deliverToRooms(let ackId, _, "/", let rooms, let except, let packet, _)? = try Self.nextFrame(client)
+        else {
             Issue.record("DELIVER_TO_ROOMS expected")
             return
         }
@@ -156,7 +164,14 @@ struct ClusterRequestsRedisTests {
         #expect(String(decoding: packet, as: UTF8.self) == "2\(ackId)[\"ev\",{\"ask\":1}]")
         client.send(.delivered(ackId: ackId, namespace: "/", socketIds: [Self.sid]))
         #expect(try responses.nextText() == #"{"type":8,"requestId":"bpevJE","clientCount":1}"#)
-        client.send(.acked(ackId: ackId, socketId: Self.sid, status: .delivered, arguments: Array(#"[{"client":"A","event":"ev","n":1}]"#.utf8)))
+        client.send(
+            .acked(
+                ackId: ackId,
+                socketId: Self.sid,
+                status: .delivered,
+                arguments: Array(#"[{"client":"A","event":"ev","n":1}]"#.utf8)
+            )
+        )
         // seq 30, byte for byte (msgpack).
         #expect(try responses.next()?.1 == Self.capture(30))
     }
@@ -176,17 +191,36 @@ struct ClusterRequestsRedisTests {
         #expect(String(decoding: count, as: UTF8.self) == #"{"count":3}"#)
 
         let started = ContinuousClock.now
-        client.send(.clusterRequest(request: 8, kind: 2, namespace: "/", timeoutMilliseconds: 600, body: Array(#"{"rooms":[123],"except":[]}"#.utf8)))
-        guard let (_, published) = try stock1.next(), case .request(let request) = try AdapterMessage.decode(published, channel: .request(key: "socket.io", namespace: "/")),
+        client.send(
+            .clusterRequest(
+                request: 8,
+                kind: 2,
+                namespace: "/",
+                timeoutMilliseconds: 600,
+                body: Array(#"{"rooms":[123],"except":[]}"#.utf8)
+            )
+        )
+        guard let (_, published) = try stock1.next(),
+            case .request(let request) = try AdapterMessage.decode(
+                published,
+                channel: .request(key: "socket.io", namespace: "/")
+            ),
             let requestId = request.requestId
         else {
             Issue.record("the stock server got no REMOTE_FETCH")
             return
         }
-        #expect(String(decoding: published, as: UTF8.self) == #"{"uid":"\#(f.member.uid)","requestId":"\#(requestId)","type":5,"opts":{"rooms":[123],"except":[]}}"#)
+        #expect(
+            String(decoding: published, as: UTF8.self)
+                == #"{"uid":"\#(f.member.uid)","requestId":"\#(requestId)","type":5,"opts":{"rooms":[123],"except":[]}}"#
+        )
         #expect(requestId.count == 6)
         #expect(try stock2.next() != nil)
-        try Self.publish(f, "socket.io-response#/#", Array(#"{"requestId":"\#(requestId)","sockets":[{"id":"Z","handshake":{},"rooms":["Z",123]}]}"#.utf8))
+        try Self.publish(
+            f,
+            "socket.io-response#/#",
+            Array(#"{"requestId":"\#(requestId)","sockets":[{"id":"Z","handshake":{},"rooms":["Z",123]}]}"#.utf8)
+        )
         guard case .clusterReply(8, let status, let body)? = try Self.nextFrame(client) else {
             Issue.record("CLUSTER_REPLY expected")
             return
@@ -198,7 +232,11 @@ struct ClusterRequestsRedisTests {
 
         // Both answer: complete, before the time-out.
         client.send(.clusterRequest(request: 9, kind: 3, namespace: "/", timeoutMilliseconds: 3000, body: []))
-        guard let (_, allRooms) = try stock1.next(), case .request(let roomsRequest) = try AdapterMessage.decode(allRooms, channel: .request(key: "socket.io", namespace: "/")),
+        guard let (_, allRooms) = try stock1.next(),
+            case .request(let roomsRequest) = try AdapterMessage.decode(
+                allRooms,
+                channel: .request(key: "socket.io", namespace: "/")
+            ),
             let roomsId = roomsRequest.requestId
         else {
             Issue.record("the stock server got no ALL_ROOMS")
@@ -242,9 +280,16 @@ struct Version2DeliveryTests {
         let client = try ClusterRequestsRedisTests.v2Node(f)
         // Captured: emitter.to('roomA').emit('toRoom', {room:'roomA'}); the registry has no roomA.
         try ClusterRequestsRedisTests.publish(
-            f, "socket.io#/#roomA#",
-            Hex.bytes("93a7656d697474657283a47479706502a46461746192a6746f526f6f6d81a4726f6f6da5726f6f6d41a36e7370a12f83a5726f6f6d7391a5726f6f6d41a5666c61677380a665786365707490"))
-        guard case .deliverToRooms(let ackId, _, "/", let rooms, let except, let packet, _)? = try ClusterRequestsRedisTests.nextFrame(client) else {
+            f,
+            "socket.io#/#roomA#",
+            Hex.bytes(
+                "93a7656d697474657283a47479706502a46461746192a6746f526f6f6d81a4726f6f6da5726f6f6d41a36e7370a12f83a5726f6f6d7391a5726f6f6d41a5666c61677380a665786365707490"
+            )
+        )
+        guard
+            case .deliverToRooms(let ackId, _, "/", let rooms, let except, let packet, _)? =
+                try ClusterRequestsRedisTests.nextFrame(client)
+        else {
             Issue.record("DELIVER_TO_ROOMS expected")
             return
         }
@@ -258,9 +303,19 @@ struct Version2DeliveryTests {
         let f = try NodeLinkFixture()
         defer { f.stop() }
         let client = try ClusterRequestsRedisTests.v2Node(f)
-        let message = BroadcastMessage(uid: "osO7f9", data: [.string("n")], namespace: "/", rooms: [.number(123)], except: [.name("123")])
+        let message = BroadcastMessage(
+            uid: "osO7f9",
+            data: [.string("n")],
+            namespace: "/",
+            rooms: [.number(123)],
+            except: [.name("123")]
+        )
         try ClusterRequestsRedisTests.publish(f, "socket.io#/#123#", try message.encode())
-        guard case .deliverToRooms(_, _, _, let rooms, let except, _, _)? = try ClusterRequestsRedisTests.nextFrame(client) else {
+        guard
+            case .deliverToRooms(_, _, _, let rooms, let except, _, _)? = try ClusterRequestsRedisTests.nextFrame(
+                client
+            )
+        else {
             Issue.record("DELIVER_TO_ROOMS expected")
             return
         }
@@ -281,7 +336,9 @@ struct Version2DeliveryTests {
         for i in 0..<300 {
             let id = String(format: "r%05d", i)
             let started = ContinuousClock.now
-            _ = try redis.command(["PUBLISH", "socket.io-request#/#", #"{"uid":"other1","requestId":"\#(id)","type":1}"#])
+            _ = try redis.command([
+                "PUBLISH", "socket.io-request#/#", #"{"uid":"other1","requestId":"\#(id)","type":1}"#,
+            ])
             guard let text = try responses.nextText() else { break }
             samples.append(ContinuousClock.now - started)
             #expect(text.hasPrefix(#"{"requestId":"\#(id)""#))
@@ -290,7 +347,9 @@ struct Version2DeliveryTests {
         #expect(samples.count == 300)
         let p50 = samples[samples.count / 2]
         let p99 = samples[samples.count * 99 / 100]
-        print("ALL_ROOMS round trip through Redis (publish -> busd -> response): p50 \(p50), p99 \(p99), max \(samples.last!)")
+        print(
+            "ALL_ROOMS round trip through Redis (publish -> busd -> response): p50 \(p50), p99 \(p99), max \(samples.last!)"
+        )
         #expect(p99 < .milliseconds(50))
     }
 }
@@ -305,7 +364,10 @@ struct Version2DeliveryRecordTests {
         let client = try ClusterRequestsRedisTests.v2Node(f)
         let redis = try RedisConnection(endpoint: .unix(path: f.server.socketPath))
         _ = try DeliveryConfirmationTests.publish(redis, request: nil)
-        guard case .deliverToRooms(let ackId, _, "/", let rooms, _, let packet, _)? = try ClusterRequestsRedisTests.nextFrame(client) else {
+        guard
+            case .deliverToRooms(let ackId, _, "/", let rooms, _, let packet, _)? =
+                try ClusterRequestsRedisTests.nextFrame(client)
+        else {
             Issue.record("DELIVER_TO_ROOMS expected")
             return
         }
@@ -314,7 +376,14 @@ struct Version2DeliveryRecordTests {
         #expect(f.member.ackCounts.pending == 0)
         client.send(.delivered(ackId: ackId, namespace: "/", socketIds: [ClusterRequestsRedisTests.sid]))
         #expect(eventually { f.member.ackCounts.pending == 1 })
-        client.send(.acked(ackId: ackId, socketId: ClusterRequestsRedisTests.sid, status: .delivered, arguments: Array("[]".utf8)))
+        client.send(
+            .acked(
+                ackId: ackId,
+                socketId: ClusterRequestsRedisTests.sid,
+                status: .delivered,
+                arguments: Array("[]".utf8)
+            )
+        )
         #expect(eventually { f.member.ackCounts.delivered == 1 && f.member.ackCounts.pending == 0 })
     }
 }

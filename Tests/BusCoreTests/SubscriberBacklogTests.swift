@@ -77,7 +77,11 @@ struct SubscriberBacklogTests {
         defer { member.stop(leave: false) }
         member.socketConnected("AgUEon6wzXtHqqioAAAB", namespace: "/")
         member.socketJoined("AgUEon6wzXtHqqioAAAB", rooms: ["roomA"])
-        #expect(eventually { member.subscribedPatterns.count == 1 && member.subscribedChannels.count == 3 && member.readiness.isReady })
+        #expect(
+            eventually {
+                member.subscribedPatterns.count == 1 && member.subscribedChannels.count == 3 && member.readiness.isReady
+            }
+        )
         let redis = try RedisConnection(endpoint: .unix(path: server.socketPath))
         let total = 20_000  // ~3 MB: 12 times Redis's limit, 50 times the backlog
         for start in stride(from: 0, to: total, by: 500) {

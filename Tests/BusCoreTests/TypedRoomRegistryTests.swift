@@ -29,7 +29,9 @@ struct TypedRoomRegistryTests {
 
     @Test func allRoomsKeepsNumbersAndSocketIds() {
         let registry = Self.sample()
-        #expect(registry.allRooms(namespace: "/") == [.name("A"), .number(123), .name("room1"), .name("B"), .name("123")])
+        #expect(
+            registry.allRooms(namespace: "/") == [.name("A"), .number(123), .name("room1"), .name("B"), .name("123")]
+        )
         #expect(registry.allRooms(namespace: "/chat") == [.name("C"), .number(123)])
         #expect(registry.allRooms(namespace: "/none") == [])
         #expect(registry.rooms(ofSocket: "A", namespace: "/") == [.name("A"), .number(123), .name("room1")])
