@@ -130,6 +130,11 @@ struct ClusterMemberTests {
                 member.subscribedPatterns.count == 1 && member.subscribedChannels.count == 3
             }
         )
+        // Counted again as a server by the restarted Redis.
+        #expect(
+            try redis.command(["PUBSUB", "NUMSUB", "socket.io-request#/#"])
+                == .array([.bulk(Array("socket.io-request#/#".utf8)), .integer(1)])
+        )
     }
 
     @Test func silentDeadLinkIsNoticedWithinSeconds() throws {
