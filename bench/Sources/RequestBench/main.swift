@@ -15,7 +15,8 @@
 //      plain PUBLISH to a subscriber of the same connection. busd's added
 //      latency is the request's time minus two such hops;
 //   2. the routing call alone (decode, answer from the registry, encode,
-//      hand the PUBLISH to the Redis writer), per request, in a loop.
+//      hand the PUBLISH to the Redis writer), per request, in a loop;
+//   3. parsing and writing a 10k-socket fetchSockets answer (JSON).
 // Progress lines go to stderr.
 
 import BenchProgress
@@ -130,3 +131,29 @@ for request in requests {
     )
 }
 progress.note("2/2 the routing call alone: done")
+
+// 3. What a large fetchSockets answer costs busd: the node's answer is
+// checked (parsed) before it is published; a requester's busd parses each
+// server's answer and writes the merged list for its node.
+progress.note("3/3 a 10k-socket fetchSockets answer: started")
+let oneSocket =
+    #"{"id":"AgUEon6wzXtHqqioAAAB","handshake":{"headers":{"host":"127.0.0.1:3000","user-agent":"bench","connection":"Upgrade"},"time":"Sat Nov 21 2026 05:02:59 GMT+0000","address":"127.0.0.1","xdomain":false,"secure":false,"issued":1795237379219,"url":"/socket.io/?EIO=4&transport=websocket","query":{"EIO":"4","transport":"websocket"},"auth":{"user":"A"}},"rooms":["AgUEon6wzXtHqqioAAAB","roomA"],"data":{"user":"A"}}"#
+let answer = Array(("[" + Array(repeating: oneSocket, count: 10_000).joined(separator: ",") + "]").utf8)
+let parseStart = monotonicNanoseconds()
+let parsed = try JSONParser().parse(answer)
+let parseNs = monotonicNanoseconds() - parseStart
+var stringifier = JSONStringifier(binary: .nodeJSON)
+var written: [UInt8] = []
+let writeStart = monotonicNanoseconds()
+stringifier.append(parsed, to: &written)
+let writeNs = monotonicNanoseconds() - writeStart
+print(
+    String(
+        format: "  fetchSockets answer of 10k sockets (%.1f MB): parse %.1f ms, write %.1f ms (%@)",
+        Double(answer.count) / 1e6,
+        Double(parseNs) / 1e6,
+        Double(writeNs) / 1e6,
+        written == answer ? "byte for byte" : "DIFFERS"
+    )
+)
+progress.note("3/3 a 10k-socket fetchSockets answer: done")
