@@ -60,14 +60,14 @@ extension ClusterMember {
             logger.debug("malformed response skipped: \(error)")
             return
         }
-        perform(cluster.run { machines, _ in machines.outgoing.response(response) }, flush: false)
+        perform(cluster.run(addsDeadline: false) { machines, _ in machines.outgoing.response(response) }, flush: false)
     }
 
     /// The node's session ended (or stopped being v2): what it was asked is
     /// answered for it, its own requests are forgotten. Publishes only: this
     /// runs under the node link's lock.
     func clusterNodeGone() {
-        let actions = cluster.run { machines, _ in
+        let actions = cluster.run(addsDeadline: false) { machines, _ in
             machines.outgoing.nodeGone()
             return machines.incoming.nodeGone()
         }

@@ -49,9 +49,15 @@ final class ClusterRequestEngine: Sendable {
 
     /// Applies one event to the machines and returns its actions (not yet
     /// performed: the caller performs them, on its own thread).
-    func run(_ event: (inout Machines, _ now: UInt64) -> [ClusterAction]) -> [ClusterAction] {
+    /// `addsDeadline: false` for events that can only settle or forget
+    /// (answers, acks, responses): the timer is not woken for them.
+    func run(
+        addsDeadline: Bool = true,
+        _ event: (inout Machines, _ now: UInt64) -> [ClusterAction]
+    ) -> [ClusterAction] {
         let time = milliseconds(roundingUp: true)
         let actions = machines.withLock { event(&$0, time) }
+        guard addsDeadline else { return actions }
         // A new deadline may be earlier than the one the timer waits for.
         events.add(1, ordering: .releasing)
         wake.lock()
