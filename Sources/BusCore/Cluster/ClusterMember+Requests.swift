@@ -51,6 +51,12 @@ extension ClusterMember {
 
     /// A message on a response channel (router thread).
     func handleClusterResponse(_ payload: [UInt8], channel: AdapterChannel) {
+        // Answers to other servers' requests (and busd's own answers) are
+        // not parsed: only what answers a request busd published is.
+        if let requestId = ResponsePeek.requestId(payload), !cluster.read({ $0.outgoing.owns(requestId) }) {
+            counters.responsesSkipped.add(1, ordering: .relaxed)
+            return
+        }
         let response: ResponseMessage
         do {
             guard case .response(let decoded) = try AdapterMessage.decode(payload, channel: channel) else { return }
