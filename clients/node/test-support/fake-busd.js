@@ -2,6 +2,7 @@
 // A busd stand-in on a temporary Unix socket, speaking the local protocol
 // with the connector's own codec: answers HELLO with WELCOME, records every
 // frame it receives, and lets a test push frames or cut the connection.
+// It answers WELCOME with version 2 unless told otherwise ({ version: 1 }).
 
 const net = require("node:net");
 const { EventEmitter } = require("node:events");
@@ -12,7 +13,7 @@ class FakeBusd extends EventEmitter {
   constructor(path, welcome = {}) {
     super();
     this.path = path;
-    this.welcome = { type: "WELCOME", version: 1, uid: "fakeUid", nodeId: "fake-node", ackIdBase: 2 ** 52, ackTimeoutMs: 30000, ...welcome };
+    this.welcome = { type: "WELCOME", version: 2, uid: "fakeUid", nodeId: "fake-node", ackIdBase: 2 ** 52, ackTimeoutMs: 30000, ...welcome };
     this.autoWelcome = true;
     this.received = [];
     this.hellos = 0;
