@@ -31,7 +31,8 @@ class SessionStore {
   record(packet, opts) {
     const isEvent = packet.type === 2;
     const withoutAck = packet.id === undefined || packet.id === null;
-    const notVolatile = !opts.flags || opts.flags.volatile === undefined;
+    // socket.io sets volatile to true or leaves it out; busd's flags byte says false.
+    const notVolatile = !(opts.flags && opts.flags.volatile);
     if (!isEvent || !withoutAck || !notVolatile || !Array.isArray(packet.data)) return null;
     const id = nextOffset();
     packet.data.push(id);
