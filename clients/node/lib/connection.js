@@ -54,6 +54,10 @@ class BusConnection extends EventEmitter {
     /** The last WELCOME: { version, uid, nodeId, ackIdBase, ackTimeoutMs }. */
     this.welcome = null;
     this.warnedV1 = false;
+    // The version the next HELLO asks for: protocolVersion, or 1 after a
+    // busd that speaks only version 1 refused it (ERROR 2 to HELLO 2).
+    this.askVersion = this.options.protocolVersion;
+    this.retryAtOnce = false;
     this.lastError = null;
     this.counters = {
       sessions: 0, // WELCOMEs received
@@ -69,6 +73,7 @@ class BusConnection extends EventEmitter {
       framesRejectedByBusd: 0, // ERROR 6: busd skipped one frame, the session goes on
       protocolErrors: 0,
       handlerErrors: 0,
+      versionFallbacks: 0, // sessions in an older version than asked for
     };
     this.socket = null;
     this.decoder = null;
@@ -173,7 +178,7 @@ class BusConnection extends EventEmitter {
     socket.on("connect", () => {
       if (this.socket !== socket) return;
       this.state = "handshaking";
-      this.writeNow(frames.encodeFrame({ type: "HELLO", version: this.options.protocolVersion, node: this.nodeName, pid: process.pid }));
+      this.writeNow(frames.encodeFrame({ type: "HELLO", version: this.askVersion, node: this.nodeName, pid: process.pid }));
       const timer = setTimeout(() => {
         if (this.socket !== socket || this.state !== "handshaking") return;
         this.lastError = `no WELCOME within ${this.options.handshakeTimeoutMs} ms`;
@@ -196,6 +201,14 @@ class BusConnection extends EventEmitter {
     this.sessionActive = false;
     if (this.state === "closed") return;
     this.state = "connecting";
+    if (this.retryAtOnce) {
+      this.retryAtOnce = false;
+      this.timer = setTimeout(() => this.connect(), 0);
+      this.timer.unref();
+      return;
+    }
+    // A busd that spoke only version 1 may come back upgraded.
+    if (hadSession) this.askVersion = this.options.protocolVersion;
     if (hadSession) {
       this.counters.sessionsLost++;
       this.warnedOutage = true; // one warning per outage
@@ -251,6 +264,14 @@ class BusConnection extends EventEmitter {
         if (n === 1 || n % 1000 === 0) this.logger.warn(`busd skipped a frame (${n} so far): ${frame.message}`);
         return;
       }
+      if (this.state === "handshaking" && frame.code === ERROR_CODES.UNSUPPORTED_VERSION && this.askVersion > 1) {
+        // A busd of before version 2 refuses HELLO 2 (it cannot answer WELCOME 1): ask again for 1.
+        this.askVersion = 1;
+        this.retryAtOnce = true;
+        this.lastError = `busd refused version ${this.options.protocolVersion} (${frame.message}); asking for version 1`;
+        this.logger.debug(this.lastError);
+        return;
+      }
       // busd closes the connection after any other ERROR; we reconnect then.
       this.lastError = `busd error ${frame.code}: ${frame.message}`;
       this.logger.warn(this.lastError);
@@ -286,6 +307,7 @@ class BusConnection extends EventEmitter {
   onWelcome(frame) {
     const { version, uid, nodeId, ackIdBase, ackTimeoutMs } = frame;
     this.welcome = { version, uid, nodeId, ackIdBase, ackTimeoutMs };
+    if (version < this.options.protocolVersion) this.counters.versionFallbacks++;
     if (version < this.options.protocolVersion && !this.warnedV1) {
       // Once per process: an old busd stays old until it is upgraded.
       this.warnedV1 = true;

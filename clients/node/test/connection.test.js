@@ -114,6 +114,24 @@ test("a busd that answers WELCOME 1 is spoken to in version 1, said once in the 
   assert.equal(error.code, 3);
 });
 
+test("a busd that speaks only version 1 refuses HELLO 2: asked again at once for version 1, and again for 2 after that session", async (t) => {
+  const { busd, bus, logger } = await setUp(t, {}, { version: 1 });
+  busd.onlyVersion = 1;
+  bus.start();
+  await waitFor(() => bus.connected, { what: "the v1 session" });
+  assert.deepEqual(busd.frames("HELLO").map((f) => f.version), [2, 1]);
+  assert.equal(bus.version, 1);
+  assert.equal(bus.counters.versionFallbacks, 1);
+  assert.equal(logger.lines.filter((line) => line.includes("speaks local protocol version 1")).length, 1);
+  // busd restarts, upgraded.
+  busd.onlyVersion = null;
+  busd.welcome.version = 2;
+  busd.dropConnection();
+  await waitFor(() => bus.counters.sessions === 2 && bus.connected, { what: "the v2 session" });
+  assert.deepEqual(busd.frames("HELLO").map((f) => f.version), [2, 1, 2]);
+  assert.equal(bus.version, 2);
+});
+
 test("a queued ROOMS_BROADCAST reaches a v1 busd as BROADCAST with room names", async (t) => {
   const { busd, bus } = await setUp(t, {}, { version: 1 });
   bus.sendBroadcast({ type: "ROOMS_BROADCAST", namespace: "/", flags: {}, rooms: [123, "a"], except: [], packet: "2[1]", attachments: [] });
