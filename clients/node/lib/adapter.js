@@ -93,10 +93,9 @@ class SocketBusAdapter extends LocalAdapter {
     else this.send({ type: change === "join" ? "SOCKET_JOIN" : "SOCKET_LEAVE", namespace, socketId: id, rooms: rooms.map(String) });
   }
 
-  /** This namespace and its sockets again: busd's registry after a (re)connect. */
+  /** This namespace's sockets again (after every NAMESPACE): busd's registry after a (re)connect. */
   resync() {
     const namespace = this.nsp.name;
-    if (this.v2) this.send({ type: "NAMESPACE", namespace });
     for (const [id, rooms] of this.sids) {
       this.send({ type: "SOCKET_CONNECT", namespace, socketId: id, connectedAt: this.connectedAt.get(id) || Date.now() });
       if (rooms.size > 0) this.sendRooms("join", id, [...rooms]);

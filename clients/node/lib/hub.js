@@ -49,6 +49,8 @@ class Hub {
     });
     bus.on("ready", (welcome) => {
       this.acks.setTimeout(welcome.ackTimeoutMs);
+      // Every NAMESPACE first, then the sockets (docs/local-protocol-v2.md, "Negotiation").
+      if (bus.version >= 2) for (const name of this.adapters.keys()) bus.send({ type: "NAMESPACE", namespace: name });
       for (const adapter of this.adapters.values()) adapter.resync();
     });
     // When a session ends busd settles its ids itself (a restart forgets
@@ -87,7 +89,11 @@ class Hub {
     const adapter = this.adapters.get(frame.namespace);
     if (!adapter) {
       this.counters.unknownNamespaces++;
+      // busd waits for these: said at once that nothing here answers or was written to.
       if (frame.type === "QUESTION") this.bus.send({ type: "ANSWER", request: frame.request, status: 1, body: undefined });
+      if (frame.type === "DELIVER_TO_ROOMS" && frame.ackId !== 0) {
+        this.bus.send({ type: "DELIVERED", ackId: frame.ackId, namespace: frame.namespace, socketIds: [] });
+      }
       return;
     }
     const incoming = adapter.incoming;

@@ -265,7 +265,7 @@ test("SERVER_SIDE_EMIT (no ack) reaches the namespace's handlers; bad JSON is co
   assert.equal(Adapter.stats().serverSideEmitsRejected, 1);
 });
 
-test("after busd comes back: NAMESPACE, then every socket and its rooms", { skip }, async (t) => {
+test("after busd comes back: every NAMESPACE, then every socket and its rooms", { skip }, async (t) => {
   const { busd, connect, Adapter, io } = await startNode(t);
   io.of("/chat");
   const a = await connect();
@@ -282,9 +282,9 @@ test("after busd comes back: NAMESPACE, then every socket and its rooms", { skip
   await waitFor(() => busd.received.length >= mark + 7);
   assert.deepEqual(summary(busd, mark), [
     ["NAMESPACE", "/"],
+    ["NAMESPACE", "/chat"],
     ["SOCKET_CONNECT", "/", a.id],
     ["ROOMS_JOIN", "/", a.id, [a.id, 2]],
-    ["NAMESPACE", "/chat"],
     ["SOCKET_CONNECT", "/chat", z.id],
     ["ROOMS_JOIN", "/chat", z.id, [z.id, "zz"]],
   ]);
@@ -301,4 +301,82 @@ test("an exception in the application's handler does not end the session", { ski
   await busd.next((f) => f.type === "PONG");
   assert.equal(Adapter.bus.connected, true);
   assert.equal(Adapter.stats().handlerErrors, 1);
+});
+
+test("keeps rooms and sids like socket.io-adapter, with its events", { skip }, async (t) => {
+  const { connect, adapter } = await startNode(t);
+  const events = [];
+  for (const name of ["create-room", "delete-room", "join-room", "leave-room"]) adapter.on(name, (...args) => events.push([name, ...args]));
+  const a = await connect();
+  a.socket.join("room");
+  const b = await connect();
+  b.socket.join("room");
+  assert.deepEqual([...adapter.rooms.get("room")], [a.id, b.id]);
+  a.socket.leave("room");
+  b.socket.disconnect();
+  await waitFor(() => !adapter.rooms.has("room"));
+  assert.deepEqual(events, [
+    ["create-room", a.id], ["join-room", a.id, a.id], ["create-room", "room"], ["join-room", "room", a.id],
+    ["create-room", b.id], ["join-room", b.id, b.id], ["join-room", "room", b.id],
+    ["leave-room", "room", a.id],
+    ["leave-room", b.id, b.id], ["delete-room", b.id], ["leave-room", "room", b.id], ["delete-room", "room"],
+  ]);
+});
+
+test("unanswered ack ids are dropped after WELCOME's time-out (reported when asked)", { skip }, async (t) => {
+  const { busd, connect, Adapter } = await startNode(t, { welcome: { ackTimeoutMs: 50 }, options: { reportAckTimeouts: true } });
+  const a = await connect();
+  a.client.on("ask", () => {}); // never answers
+  const ackId = 2 ** 52 + 1;
+  busd.send({ type: "DELIVER_TO_ROOMS", ackId, flags: {}, namespace: "/", rooms: [a.id], except: [], packet: `2${ackId}["ask"]`, attachments: [] });
+  const timeout = await busd.next((f) => f.type === "ACKED", { timeout: 3000 });
+  assert.deepEqual(timeout, { type: "ACKED", ackId, socketId: a.id, status: 2, arguments: [] });
+  assert.equal(a.socket.acks.has(ackId), false);
+  assert.equal(Adapter.stats().acksExpired, 1);
+});
+
+test("a socket that goes away, or the end of the session, takes the pending ack ids with it", { skip }, async (t) => {
+  const { busd, connect, Adapter } = await startNode(t);
+  const a = await connect();
+  const b = await connect();
+  for (const [socket, ackId] of [[a, 2 ** 52 + 3], [b, 2 ** 52 + 4]]) {
+    busd.send({ type: "DELIVER_TO_ROOMS", ackId, flags: {}, namespace: "/", rooms: [socket.id], except: [], packet: `2${ackId}["ask"]`, attachments: [] });
+  }
+  await waitFor(() => Adapter.stats().pendingAcks === 2);
+  a.socket.disconnect();
+  assert.equal(Adapter.stats().pendingAcks, 1);
+  b.socket.acks.set(0, () => {}); // socket.io's own ack: not ours to drop
+  busd.dropConnection();
+  await waitFor(() => !Adapter.bus.connected);
+  assert.deepEqual([...b.socket.acks.keys()], [0]);
+  assert.equal(Adapter.stats().pendingAcks, 0);
+});
+
+test("a delivery with an ack id to a namespace this node does not serve: an empty DELIVERED", { skip }, async (t) => {
+  const { busd } = await startNode(t);
+  busd.send({ type: "DELIVER_TO_ROOMS", ackId: 2 ** 52 + 9, flags: {}, namespace: "/nowhere", rooms: [], except: [], packet: "2[]", attachments: [] });
+  const delivered = await busd.next((f) => f.type === "DELIVERED");
+  assert.deepEqual(delivered, { type: "DELIVERED", ackId: 2 ** 52 + 9, namespace: "/nowhere", socketIds: [] });
+});
+
+test("one connection for all namespaces; closed with the last adapter", { skip }, async (t) => {
+  const { busd, io, Adapter } = await startNode(t);
+  io.of("/a");
+  io.of("/b");
+  await sleep(50);
+  assert.equal(busd.hellos, 1);
+  assert.deepEqual(Adapter.stats().namespaces, ["/", "/a", "/b"]);
+  await new Promise((resolve) => io.close(() => resolve()));
+  assert.equal(Adapter.bus.state, "closed");
+});
+
+test("a broadcast too big for the protocol throws a RangeError after the local delivery; the link stays", { skip }, async (t) => {
+  const { io, connect, Adapter } = await startNode(t);
+  const a = await connect();
+  const framesOut = Adapter.bus.counters.framesOut;
+  assert.throws(() => io.to("r".repeat(70000)).emit("x"), RangeError);
+  assert.equal(Adapter.bus.counters.framesOut, framesOut);
+  io.emit("after");
+  await waitFor(() => a.received.length === 1);
+  assert.equal(Adapter.bus.connected, true);
 });
