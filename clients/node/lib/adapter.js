@@ -89,6 +89,9 @@ class SocketBusAdapter extends LocalAdapter {
   /** ROOMS_JOIN/ROOMS_LEAVE (typed rooms) on a v2 session, SOCKET_JOIN/SOCKET_LEAVE (names) on v1. */
   sendRooms(change, id, rooms) {
     const namespace = this.nsp.name;
+    // A NaN or infinite room cannot be framed: it stays this node's own.
+    rooms = rooms.filter((room) => typeof room !== "number" || Number.isFinite(room));
+    if (rooms.length === 0) return;
     if (this.v2) this.send({ type: change === "join" ? "ROOMS_JOIN" : "ROOMS_LEAVE", namespace, socketId: id, rooms });
     else this.send({ type: change === "join" ? "SOCKET_JOIN" : "SOCKET_LEAVE", namespace, socketId: id, rooms: rooms.map(String) });
   }

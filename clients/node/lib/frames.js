@@ -195,8 +195,12 @@ function prepare(kind, value, name) {
       return text === undefined ? Buffer.alloc(0) : Buffer.from(text, "utf8");
     }
     case "rooms":
-      return Array.from(value || [], (room) =>
-        typeof room === "number" ? { number: room } : { name: prepare("string", room, name) });
+      return Array.from(value || [], (room) => {
+        if (typeof room !== "number") return { name: prepare("string", room, name) };
+        // socket.io's numeric rooms are finite; the protocol has no NaN or infinite room.
+        if (!Number.isFinite(room)) throw new RangeError(`${name}: a numeric room must be finite, not ${room}`);
+        return { number: room };
+      });
     default:
       return value;
   }
@@ -348,7 +352,10 @@ class BodyReader {
         for (let i = 0; i < count; i++) {
           const tag = this.read("u8", what);
           if (tag === 0) rooms[i] = this.read("string", what);
-          else if (tag === 1) rooms[i] = buf.readDoubleBE(this.take(8, what));
+          else if (tag === 1) {
+            rooms[i] = buf.readDoubleBE(this.take(8, what));
+            if (!Number.isFinite(rooms[i])) throw malformed(`${what}: a numeric room is ${rooms[i]}`);
+          }
           else throw malformed(`${what}: room tag ${tag} is not 0 or 1`);
         }
         return rooms;
@@ -377,6 +384,7 @@ function decodeBody(body) {
   if (!type) throw malformed(`unknown frame type 0x${typeByte.toString(16)}`);
   const frame = { type };
   for (const [name, kind] of LAYOUTS[type]) frame[name] = reader.read(kind, name);
+  if (type === "APPLY" && (frame.op < 1 || frame.op > 3)) throw malformed(`APPLY op ${frame.op} is not 1, 2 or 3`);
   if (reader.remaining() !== 0) throw malformed(`${reader.remaining()} bytes left after the body of ${type}`);
   return frame;
 }

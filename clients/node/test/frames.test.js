@@ -230,12 +230,53 @@ test("version 2: a ROOMS_BROADCAST becomes v1's BROADCAST with names", () => {
   assert.deepEqual(decodeAll(encodeFrame(v1))[0].rooms, ["123", "roomA"]);
 });
 
-// The hex dumps of docs/local-protocol-v2.md, once it has them: each must
-// decode to a v2 frame and encode back to the same bytes.
+test("version 2: non-finite numeric rooms are refused both ways; an APPLY op outside 1-3 is malformed", () => {
+  for (const room of [NaN, Infinity, -Infinity]) {
+    assert.throws(() => encodeFrame({ type: "ROOMS_LEAVE", namespace: "/", socketId: "s", rooms: [room] }), RangeError);
+  }
+  const nan = frameBytes(TYPES.ROOMS_LEAVE, Buffer.from("00012f" + "000173" + "00000001" + "01" + "7ff8000000000000", "hex"));
+  assert.equal(decodeError(nan).code, ERROR_CODES.MALFORMED);
+  const apply = encodeFrame(SAMPLE_V2.APPLY);
+  apply[5] = 4; // op
+  assert.equal(decodeError(apply).code, ERROR_CODES.MALFORMED);
+});
+
+const V2_EXPECTED = {
+  NAMESPACE: { type: "NAMESPACE", namespace: "/chat" },
+  ROOMS_JOIN: { type: "ROOMS_JOIN", namespace: "/", socketId: SID, rooms: ["roomA", 123] },
+  ROOMS_LEAVE: { type: "ROOMS_LEAVE", namespace: "/", socketId: SID, rooms: [123] },
+  ROOMS_BROADCAST: {
+    type: "ROOMS_BROADCAST", namespace: "/", flags: { volatile: false, compress: undefined }, rooms: [123], except: ["AgUEon6wzXtHqqioAAAC"],
+    packet: Buffer.from('2["news",1]'), attachments: [],
+  },
+  DELIVERED: { type: "DELIVERED", ackId: 4503599627370497, namespace: "/", socketIds: [SID] },
+  ANSWER: { type: "ANSWER", request: 7, status: 0, body: ["pong"] },
+  CLUSTER_REQUEST: { type: "CLUSTER_REQUEST", request: 1, kind: 2, namespace: "/", timeoutMs: 5000, body: { rooms: ["roomA"], except: [] } },
+  BROADCAST_WITH_ACK: {
+    type: "BROADCAST_WITH_ACK", request: 2, namespace: "/", flags: { volatile: false, compress: undefined }, rooms: ["roomA"], except: [],
+    timeoutMs: 2000, packet: Buffer.from('27["x",1]'), attachments: [],
+  },
+  DELIVER_TO_ROOMS: {
+    type: "DELIVER_TO_ROOMS", ackId: 4503599627370497, flags: { volatile: false, compress: undefined }, namespace: "/",
+    rooms: ["roomA", 123], except: [SID], packet: Buffer.from('24503599627370497["x",1]'), attachments: [],
+  },
+  APPLY: { type: "APPLY", op: 1, namespace: "/", rooms: ["roomA"], except: [], targets: ["vip"], close: false },
+  QUESTION: { type: "QUESTION", request: 3, kind: 1, namespace: "/", body: { rooms: ["roomA"], except: [] } },
+  CLUSTER_REPLY: { type: "CLUSTER_REPLY", request: 1, status: 0, body: { count: 3 } },
+  ACK_COUNT: { type: "ACK_COUNT", request: 2, clientCount: 4 },
+  ACK_ARGUMENT: { type: "ACK_ARGUMENT", request: 2, argument: "ok" },
+};
+
+// The hex dumps of docs/local-protocol-v2.md: each must decode to the frame
+// it shows and encode back to the same bytes.
 const v2Examples = docExamples(DOC_V2);
 test("version 2: the document's hex dumps", { skip: v2Examples.size === 0 && "docs/local-protocol-v2.md has no hex dumps yet" }, () => {
   for (const [name, bytes] of v2Examples) {
     const [frame] = decodeAll(bytes);
+    if (V2_EXPECTED[name]) {
+      assert.deepEqual(frame, V2_EXPECTED[name], `${name} example decodes to what it shows`);
+      assert.equal(encodeFrame(V2_EXPECTED[name]).toString("hex"), bytes.toString("hex"), `${name} encodes to the dump`);
+    }
     assert.ok(name.startsWith(frame.type), `${name} example decodes as ${frame.type}`);
     assert.equal(encodeFrame(frame).toString("hex"), bytes.toString("hex"), `${name} encodes back to the dump`);
   }
