@@ -281,6 +281,34 @@ describe("with a real busd and redis-server", { skip, timeout: 120000 }, () => {
     assert.deepEqual(got.C.map((w) => w.packets[0]), []);
   });
 
+  it("numeric rooms keep their type end to end (version 2 busd)", async (t) => {
+    if (Adapter.bus.version < 2) return t.skip("this busd speaks local protocol version 1 only");
+    messages.length = 0;
+    sockets.A.socket.join(123);
+    const mark = marks();
+    io.to(123).emit("numeric", 1);
+    const ours = () => messages.filter((m) => m.channel.startsWith("socket.io#") && decodeMsgpack(m.payload)[0] === Adapter.bus.welcome.uid);
+    await waitFor(() => ours().length === 1, { what: "the publication" });
+    assert.equal(ours()[0].channel, "socket.io#/#123#");
+    assert.deepEqual(decodeMsgpack(ours()[0].payload)[2], { rooms: [123], except: [], flags: {} }, "published as a msgpack integer");
+    // As a stock node publishes to a numeric room: only a socket in the room 123 (a number) gets it.
+    sockets.C.socket.join("123");
+    const payload = encodeMsgpack(["stock-uid", { type: 2, data: ["fromStock", 2], nsp: "/" }, { rooms: [123], except: [], flags: {} }]);
+    const seen = [];
+    const spy = (frame) => seen.push(frame);
+    Adapter.bus.on("frame", spy);
+    await redis.client.command("PUBLISH", "socket.io#/#123#", payload);
+    await barrier();
+    Adapter.bus.off("frame", spy);
+    // For a v2 node busd names the rooms and the node picks its sockets (docs/local-protocol-v2.md).
+    assert.deepEqual(seen.map((f) => f.type).filter((type) => type.startsWith("DELIVER")), ["DELIVER_TO_ROOMS", "DELIVER_TO_ROOMS"], "busd sends DELIVER_TO_ROOMS to a v2 node");
+    const got = writesSince(mark);
+    assert.deepEqual(got.A.map((w) => w.packets[0]), ['2["numeric",1]', '2["fromStock",2]']);
+    assert.deepEqual(got.C.map((w) => w.packets[0]), []);
+    sockets.A.socket.leave(123);
+    sockets.C.socket.leave("123");
+  });
+
   it("a broadcast busd cannot decode gets ERROR 6 and the session and the registry stay", async () => {
     const sessions = Adapter.bus.counters.sessions;
     // What socket.io-msgpack-parser would hand over: a msgpack map, not a packet string.
