@@ -309,6 +309,25 @@ describe("with a real busd and redis-server", { skip, timeout: 120000 }, () => {
     sockets.C.socket.leave("123");
   });
 
+  it("join, then a stock node's broadcast to that room and to all except it: 200 tries, no miss, no excepted delivery", async () => {
+    const mark = marks();
+    for (let i = 0; i < 200; i++) {
+      sockets.A.socket.join(`race${i}`);
+      // What a stock node publishes for io.to(room).emit and io.except(room).emit.
+      const toRoom = encodeMsgpack(["stock-uid", { type: 2, data: ["in", i], nsp: "/" }, { rooms: [`race${i}`], except: [], flags: {} }]);
+      const allBut = encodeMsgpack(["stock-uid", { type: 2, data: ["out", i], nsp: "/" }, { rooms: [], except: [`race${i}`], flags: {} }]);
+      await Promise.all([
+        redis.client.command("PUBLISH", `socket.io#/#race${i}#`, toRoom),
+        redis.client.command("PUBLISH", "socket.io#/#", allBut),
+      ]);
+    }
+    await barrier();
+    const packets = writesSince(mark).A.map((w) => String(w.packets[0]));
+    assert.equal(packets.filter((p) => p.startsWith('2["in",')).length, 200, "no miss");
+    assert.equal(packets.filter((p) => p.startsWith('2["out",')).length, 0, "no delivery to an excepted socket");
+    for (let i = 0; i < 200; i++) sockets.A.socket.leave(`race${i}`);
+  });
+
   it("a broadcast busd cannot decode gets ERROR 6 and the session and the registry stay", async () => {
     const sessions = Adapter.bus.counters.sessions;
     // What socket.io-msgpack-parser would hand over: a msgpack map, not a packet string.
