@@ -380,3 +380,13 @@ test("a broadcast too big for the protocol throws a RangeError after the local d
   await waitFor(() => a.received.length === 1);
   assert.equal(Adapter.bus.connected, true);
 });
+
+test("socket.onAnyOutgoing sees busd's deliveries, decoded", { skip }, async (t) => {
+  const { busd, connect } = await startNode(t);
+  const a = await connect();
+  const outgoing = [];
+  a.socket.onAnyOutgoing((...args) => outgoing.push(args));
+  busd.send({ type: "DELIVER_TO_ROOMS", ackId: 0, flags: {}, namespace: "/", rooms: [], except: [], packet: '2["seen",{"n":1}]', attachments: [] });
+  await waitFor(() => a.received.length === 1);
+  assert.deepEqual(outgoing, [["seen", { n: 1 }]]);
+});
