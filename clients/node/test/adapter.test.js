@@ -390,3 +390,18 @@ test("socket.onAnyOutgoing sees busd's deliveries, decoded", { skip }, async (t)
   await waitFor(() => a.received.length === 1);
   assert.deepEqual(outgoing, [["seen", { n: 1 }]]);
 });
+
+test("an answer JSON cannot carry is sent as 'cannot answer', and the session goes on", { skip }, async (t) => {
+  const { busd, connect, nsp, Adapter } = await startNode(t);
+  const a = await connect();
+  const circular = {};
+  circular.self = circular;
+  a.socket.data = circular;
+  nsp.on("big", (cb) => cb(10n));
+  busd.send({ type: "QUESTION", request: 41, kind: 1, namespace: "/", body: { rooms: [], except: [] } });
+  busd.send({ type: "QUESTION", request: 42, kind: 2, namespace: "/", body: ["big"] });
+  await waitFor(() => busd.frames("ANSWER").length === 2);
+  assert.deepEqual(busd.frames("ANSWER").map((f) => [f.request, f.status]), [[41, 1], [42, 1]]);
+  assert.equal(Adapter.stats().answersUnsendable, 2);
+  assert.equal(Adapter.bus.connected, true);
+});
