@@ -66,8 +66,12 @@ class ClusterCalls {
     if (status === REPLY_STATUS.COMPLETE && body && Number.isInteger(body.count) && body.count >= 1) return body.count;
     // socket.io calls serverCount() without a catch (acked broadcasts): a
     // rejection would end the process. What this node can see is itself.
+    const n = ++this.hub.counters.serverCountsMissed;
     this.hub.counters.clusterRequestsFailed++;
-    this.hub.bus.logger.warn(`serverCount(): busd gave no count (${describe(status, body)}); counting this node only`);
+    // First and then every 1000th: acked broadcasts ask for it each time.
+    if (n === 1 || n % 1000 === 0) {
+      this.hub.bus.logger.warn(`serverCount(): busd gave no count (${describe(status, body)}; ${n} so far); counting this node only`);
+    }
     return 1;
   }
 

@@ -27,6 +27,18 @@ test("serverCount(): busd's NUMSUB count", { skip }, async (t) => {
   assert.deepEqual({ ...frame, request: 0 }, { type: "CLUSTER_REQUEST", request: 0, kind: 1, namespace: "/", timeoutMs: 5000, body: undefined });
 });
 
+test("serverCount(): without a count from busd it resolves 1 (socket.io calls it without a catch), counted, logged once", { skip }, async (t) => {
+  const { busd, io, logger } = await startNode(t);
+  const adapter = io.of("/").adapter;
+  for (const reply of [{ status: 2, body: { error: "Redis unreachable" } }, { status: 1, body: undefined }, { status: 0, body: {} }]) {
+    const count = adapter.serverCount();
+    await answerNext(busd, 1, () => reply, busd.received.length);
+    assert.equal(await count, 1);
+  }
+  assert.equal(adapter.hub.counters.serverCountsMissed, 3);
+  assert.equal(logger.lines.filter((line) => line.includes("serverCount(): busd gave no count")).length, 1);
+});
+
 test("fetchSockets(): local Socket objects, then other servers' as RemoteSocket; flags.local asks nobody", { skip }, async (t) => {
   const { busd, io, connect } = await startNode(t);
   const a = await connect();
