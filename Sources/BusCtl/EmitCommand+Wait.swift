@@ -73,7 +73,9 @@ extension EmitCommand {
                         )
                     ) ?? "{}"
                 )
-            } else {
+            } else if count > 0 {
+                // Every server answers with its count; busd nodes (and stock nodes without a
+                // target) say 0, which only the summary's server tally needs.
                 print("\("stock count".padding(12)) \(count) client(s) on a server without busd (no socket ids)")
             }
         case .ack(let argument):

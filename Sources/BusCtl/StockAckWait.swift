@@ -51,7 +51,7 @@ struct StockAckWait {
 
     /// The summary line.
     var summary: String {
-        "stock nodes: \(acks.count)/\(clients) acked, \(answeredServers) of \(servers) servers reported, request id \(requestId)"
+        "stock nodes: \(acks.count)/\(clients) acked, \(answeredServers) of \(servers) servers answered the acked broadcast, request id \(requestId)"
     }
 
     var jsValue: JSValue {
