@@ -56,6 +56,21 @@ def _json_default(value):
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+def revive_buffers(value):
+    """Node.js's JSON form of a Buffer, ``{"type": "Buffer", "data": [0-255,
+    ...]}`` (exactly these two keys), back into bytes, at any depth: how a
+    binary ack answer crosses busd (docs/local-protocol-v2.md)."""
+    if isinstance(value, dict):
+        data = value.get("data")
+        if (len(value) == 2 and value.get("type") == "Buffer" and isinstance(data, list)
+                and all(isinstance(b, int) and not isinstance(b, bool) and 0 <= b <= 255 for b in data)):
+            return bytes(data)
+        return {k: revive_buffers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [revive_buffers(v) for v in value]
+    return value
+
+
 def parse_json(body: bytes):
     """A JSON body; None for an empty blob (``undefined``)."""
     if not body:
@@ -373,7 +388,7 @@ class ClusterMixin:
         self.stats.ack_arguments += 1
         # python-socketio calls an emit's callback with the client's ack
         # arguments; across servers socket.io carries the first one only.
-        args = () if not frame.argument else (argument,)
+        args = () if not frame.argument else (revive_buffers(argument),)
         self._run_handler(request.callback, args, self._callback_done)
 
     def _callback_done(self, ok, result):
