@@ -299,12 +299,20 @@ class ClusterMixin:
 
     async def _cluster_call(self, kind, namespace, timeout, body=None):
         """(status, parsed body) of one request with a reply; raises
-        ClusterError when it cannot be made or busd reports a failure."""
+        ClusterError when it cannot be made or busd reports a failure.
+        While busd is away the call waits for it within its time-out (as the
+        stock adapter's calls wait for its Redis client), then times out."""
         link = self.link
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         if link.version is None:
-            await link.wait_ready(min(timeout, 5.0))
+            await link.wait_ready(timeout)
+            timeout = max(0.0, deadline - loop.time())
         if link.version is None:
-            raise ClusterError("busd is not connected")
+            if kind == ClusterKind.SERVER_COUNT:
+                raise ClusterError("busd is not connected")
+            self.stats.cluster_timeouts += 1
+            return ReplyStatus.TIMED_OUT, None
         if link.version < 2:
             raise ClusterError("busd speaks local protocol 1: cluster requests need version 2")
         rid = self._new_request_id()
@@ -333,15 +341,23 @@ class ClusterMixin:
     def _cluster_send(self, kind, namespace, body):
         """A request without a reply (kinds 4-7), on the link loop. Kinds
         4-6 come back to this node as an APPLY (like the stock adapter's own
-        request through Redis); without a v2 busd they act on the local
-        sockets only, as the in-memory adapter would."""
-        if self.link.version == 2:
+        request through Redis). While busd is away they wait in the link's
+        bounded queue, as the stock adapter's wait in its Redis client (and
+        are dropped, counted, if the busd that comes back speaks version 1).
+        With a version 1 busd, 4-6 act on the local sockets only, as the
+        in-memory adapter would."""
+        version = self.link.version
+        if version == 2 or (version is None and self._speaks_v2()):
             self.stats.cluster_requests += 1
-            self.link.send(frames.ClusterRequest(self._new_request_id(), int(kind), namespace, 0, json_bytes(body)))
+            request = frames.ClusterRequest(self._new_request_id(), int(kind), namespace, 0, json_bytes(body))
+            if version == 2:
+                self.link.send(request)
+            else:
+                self.link.send_broadcast(request, namespace)
             return
         if kind == ClusterKind.SERVER_SIDE_EMIT:
             self.stats.cluster_requests_dropped += 1
-            logger.warning("socketbus: serverSideEmit on %s not sent: busd is not connected with protocol 2",
+            logger.warning("socketbus: serverSideEmit on %s not sent: busd speaks local protocol 1",
                            namespace)
             return
         op = {ClusterKind.ADD_SOCKETS: frames.ApplyOp.JOIN, ClusterKind.DEL_SOCKETS: frames.ApplyOp.LEAVE,
