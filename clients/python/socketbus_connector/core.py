@@ -112,6 +112,12 @@ class SocketbusCore(ClusterMixin):
         welcome = self.link.welcome
         return (welcome.version if welcome else self.link.protocol_version) >= 2
 
+    def _cluster_ready(self) -> bool:
+        """Whether a socketsJoin/Leave, disconnectSockets or serverSideEmit
+        goes to the cluster: a v2 session, or busd away after one (queued)."""
+        version = self.link.version
+        return version == 2 or (version is None and self._speaks_v2())
+
     # --- outbound: the sockets' life -------------------------------------------
 
     def _wire_rooms(self, sid, namespace):

@@ -151,7 +151,7 @@ class SocketbusAsyncManager(SocketbusCore, AsyncManager):
         return result
 
     async def can_disconnect(self, sid, namespace):
-        if self._is_local(sid, namespace) or self.link.version != 2:
+        if self._is_local(sid, namespace) or not self._cluster_ready():
             return await super().can_disconnect(sid, namespace)
         # A socket of another server: disconnectSockets on its id room.
         self._cluster_send(ClusterKind.DISCONNECT_SOCKETS, namespace or "/",
@@ -159,7 +159,7 @@ class SocketbusAsyncManager(SocketbusCore, AsyncManager):
         return False
 
     async def enter_room(self, sid, namespace, room, eio_sid=None):
-        if eio_sid is None and not self._is_local(sid, namespace) and self.link.version == 2:
+        if eio_sid is None and not self._is_local(sid, namespace) and self._cluster_ready():
             # A socket of another server: socketsJoin on its id room.
             return self._cluster_send(ClusterKind.ADD_SOCKETS, namespace,
                                       self._sockets_request(ClusterKind.ADD_SOCKETS, namespace, sid, None, room))
@@ -170,7 +170,7 @@ class SocketbusAsyncManager(SocketbusCore, AsyncManager):
         return result
 
     async def leave_room(self, sid, namespace, room):
-        if not self._is_local(sid, namespace) and self.link.version == 2:
+        if not self._is_local(sid, namespace) and self._cluster_ready():
             return self._cluster_send(ClusterKind.DEL_SOCKETS, namespace,
                                       self._sockets_request(ClusterKind.DEL_SOCKETS, namespace, sid, None, room))
         was_in = self._in_room(sid, namespace, room)
@@ -184,7 +184,7 @@ class SocketbusAsyncManager(SocketbusCore, AsyncManager):
         result = await super().close_room(room, namespace)
         for sid in members:
             self._report_rooms(False, sid, namespace, [room])
-        if self.link.version == 2:
+        if self._cluster_ready():
             # Every other server empties it too (socketsLeave of the room).
             self._cluster_send(ClusterKind.DEL_SOCKETS, namespace or "/",
                                self._sockets_request(ClusterKind.DEL_SOCKETS, namespace, room, None, room))
@@ -424,14 +424,14 @@ class SocketbusManager(SocketbusCore, Manager):
         return result
 
     def can_disconnect(self, sid, namespace):
-        if self._is_local(sid, namespace) or self.link.version != 2:
+        if self._is_local(sid, namespace) or not self._cluster_ready():
             return super().can_disconnect(sid, namespace)
         self._cluster_send_soon(ClusterKind.DISCONNECT_SOCKETS, namespace or "/",
                                 self._sockets_request(ClusterKind.DISCONNECT_SOCKETS, namespace, sid, None, close=False))
         return False
 
     def enter_room(self, sid, namespace, room, eio_sid=None):
-        if eio_sid is None and not self._is_local(sid, namespace) and self.link.version == 2:
+        if eio_sid is None and not self._is_local(sid, namespace) and self._cluster_ready():
             return self._cluster_send_soon(ClusterKind.ADD_SOCKETS, namespace,
                                            self._sockets_request(ClusterKind.ADD_SOCKETS, namespace, sid, None, room))
         already = self._in_room(sid, namespace, room)
@@ -441,7 +441,7 @@ class SocketbusManager(SocketbusCore, Manager):
         return result
 
     def leave_room(self, sid, namespace, room):
-        if not self._is_local(sid, namespace) and self.link.version == 2:
+        if not self._is_local(sid, namespace) and self._cluster_ready():
             return self._cluster_send_soon(ClusterKind.DEL_SOCKETS, namespace,
                                            self._sockets_request(ClusterKind.DEL_SOCKETS, namespace, sid, None, room))
         was_in = self._in_room(sid, namespace, room)
@@ -455,7 +455,7 @@ class SocketbusManager(SocketbusCore, Manager):
         result = super().close_room(room, namespace)
         for sid in members:
             self._report_rooms(False, sid, namespace, [room])
-        if self.link.version == 2:
+        if self._cluster_ready():
             self._cluster_send_soon(ClusterKind.DEL_SOCKETS, namespace or "/",
                                     self._sockets_request(ClusterKind.DEL_SOCKETS, namespace, room, None, room))
         return result
