@@ -338,6 +338,37 @@ class SocketbusCore(ClusterMixin):
         pending = getattr(self, "pending_connect", {}).get(namespace, ())
         return wire_rooms.select(self.rooms.get(namespace, {}), rooms, except_rooms, pending)
 
+    def _handle_command(self, frame):
+        """Carries out one of busd's commands; returns the (eio_sid, packet)
+        pairs a delivery writes, for the async or threading manager to send."""
+        if isinstance(frame, frames.DeliverToRooms):
+            return [(eio_sid, pkt) for eio_sid, packets in self._plan_delivery_to_rooms(frame) for pkt in packets]
+        if isinstance(frame, frames.Deliver):
+            return [(eio_sid, pkt) for eio_sid, packets in self._plan_delivery(frame) for pkt in packets]
+        if isinstance(frame, frames.Apply):
+            if frame.op in tuple(frames.ApplyOp):
+                self._apply(frame.op, frame.namespace, frame.rooms, frame.except_rooms, frame.targets, frame.close)
+        elif isinstance(frame, frames.Question):
+            self._on_question(frame)
+        elif isinstance(frame, frames.ClusterReply):
+            self._on_cluster_reply(frame)
+        elif isinstance(frame, frames.AckCount):
+            self._on_ack_count(frame)
+        elif isinstance(frame, frames.AckArgument):
+            self._on_ack_argument(frame)
+        elif isinstance(frame, frames.SocketsJoin):
+            self._apply_rooms(frame, join=True)
+        elif isinstance(frame, frames.SocketsLeave):
+            self._apply_rooms(frame, join=False)
+        elif isinstance(frame, frames.SocketsDisconnect):
+            for sid, eio_sid in self._disconnect_targets(frame):
+                self._disconnect_now(sid, eio_sid, frame.namespace, frame.close)
+        elif isinstance(frame, frames.ServerSideEmit):
+            call = self._server_side_emit(frame)
+            if call is not None:
+                self._run_handler(call[0], (frame.namespace, call[1], call[2]), self._callback_done)
+        return ()
+
     def _plan_delivery(self, frame):
         """[(eio_sid, engine.io packets)] for the DELIVER's targets still here;
         registers the ack id for each before anything is written (a fast

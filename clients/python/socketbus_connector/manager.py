@@ -205,34 +205,8 @@ class SocketbusAsyncManager(SocketbusCore, AsyncManager):
     # --- busd's commands -------------------------------------------------------
 
     async def _on_frame(self, frame):
-        if isinstance(frame, (frames.DeliverToRooms, frames.Deliver)):
-            plan = (self._plan_delivery_to_rooms(frame) if isinstance(frame, frames.DeliverToRooms)
-                    else self._plan_delivery(frame))
-            for eio_sid, packets in plan:
-                for pkt in packets:
-                    await self.server._send_eio_packet(eio_sid, pkt)
-        elif isinstance(frame, frames.Apply):
-            if frame.op in tuple(frames.ApplyOp):
-                self._apply(frame.op, frame.namespace, frame.rooms, frame.except_rooms, frame.targets, frame.close)
-        elif isinstance(frame, frames.Question):
-            self._on_question(frame)
-        elif isinstance(frame, frames.ClusterReply):
-            self._on_cluster_reply(frame)
-        elif isinstance(frame, frames.AckCount):
-            self._on_ack_count(frame)
-        elif isinstance(frame, frames.AckArgument):
-            self._on_ack_argument(frame)
-        elif isinstance(frame, frames.SocketsJoin):
-            self._apply_rooms(frame, join=True)
-        elif isinstance(frame, frames.SocketsLeave):
-            self._apply_rooms(frame, join=False)
-        elif isinstance(frame, frames.SocketsDisconnect):
-            for sid, eio_sid in self._disconnect_targets(frame):
-                self._disconnect_now(sid, eio_sid, frame.namespace, frame.close)
-        elif isinstance(frame, frames.ServerSideEmit):
-            call = self._server_side_emit(frame)
-            if call is not None:
-                self._run_handler(call[0], (frame.namespace, call[1], call[2]), self._callback_done)
+        for eio_sid, pkt in self._handle_command(frame):
+            await self.server._send_eio_packet(eio_sid, pkt)
 
     # --- the cluster-wide calls of socket.io's adapter ----------------------------------------
 
@@ -473,34 +447,8 @@ class SocketbusManager(SocketbusCore, Manager):
     # --- busd's commands (link thread) -------------------------------------------
 
     def _on_frame(self, frame):
-        if isinstance(frame, (frames.DeliverToRooms, frames.Deliver)):
-            plan = (self._plan_delivery_to_rooms(frame) if isinstance(frame, frames.DeliverToRooms)
-                    else self._plan_delivery(frame))
-            for eio_sid, packets in plan:
-                for pkt in packets:
-                    self.server._send_eio_packet(eio_sid, pkt)
-        elif isinstance(frame, frames.Apply):
-            if frame.op in tuple(frames.ApplyOp):
-                self._apply(frame.op, frame.namespace, frame.rooms, frame.except_rooms, frame.targets, frame.close)
-        elif isinstance(frame, frames.Question):
-            self._on_question(frame)
-        elif isinstance(frame, frames.ClusterReply):
-            self._on_cluster_reply(frame)
-        elif isinstance(frame, frames.AckCount):
-            self._on_ack_count(frame)
-        elif isinstance(frame, frames.AckArgument):
-            self._on_ack_argument(frame)
-        elif isinstance(frame, frames.SocketsJoin):
-            self._apply_rooms(frame, join=True)
-        elif isinstance(frame, frames.SocketsLeave):
-            self._apply_rooms(frame, join=False)
-        elif isinstance(frame, frames.SocketsDisconnect):
-            for sid, eio_sid in self._disconnect_targets(frame):
-                self._disconnect_now(sid, eio_sid, frame.namespace, frame.close)
-        elif isinstance(frame, frames.ServerSideEmit):
-            call = self._server_side_emit(frame)
-            if call is not None:
-                self._run_handler(call[0], (frame.namespace, call[1], call[2]), self._callback_done)
+        for eio_sid, pkt in self._handle_command(frame):
+            self.server._send_eio_packet(eio_sid, pkt)
 
     # --- the cluster-wide calls (blocking; same meaning as SocketbusAsyncManager's) ---------
 
