@@ -274,9 +274,8 @@ public final class ClusterMember: @unchecked Sendable {
         registry.withLock { _ = $0.leave(id, rooms: rooms) }
     }
 
-    /// Publishes one of the node's own broadcasts as
-    /// @socket.io/redis-adapter 8.3 would: `[uid, {type, data, nsp}, {rooms,
-    /// except, flags}]` on the room channel when there is exactly one room.
+    /// A v1 node's broadcast (rooms are names): published as
+    /// ``publishBroadcast(namespace:packet:rooms:except:flags:)`` with typed rooms does.
     public func publishBroadcast(
         namespace: String,
         packet: SocketIOPacket,
@@ -284,22 +283,13 @@ public final class ClusterMember: @unchecked Sendable {
         except: [String],
         flags: JSObject
     ) throws(CodecError) {
-        guard case .array(let data)? = packet.data else {
-            throw CodecError(.unexpectedShape, "a broadcast packet carries a JSON array")
-        }
-        let message = BroadcastMessage(
-            uid: uid,
-            type: 2,
-            data: data,
+        try publishBroadcast(
             namespace: namespace,
-            id: packet.id,
+            packet: packet,
             rooms: rooms.map(Room.name),
             except: except.map(Room.name),
             flags: flags
         )
-        let payload = try message.encode(flavor: .notepack3)
-        let channel = message.channel(key: configuration.adapterKey).name
-        mirror.enqueuePublish(channel: Array(channel.utf8), payload: payload)
     }
 
     // MARK: State
