@@ -1,0 +1,173 @@
+"use strict";
+// The adapter API's cluster calls, as @socket.io/redis-adapter 8.3.0 makes
+// them, carried by busd (protocol v2: CLUSTER_REQUEST / CLUSTER_REPLY,
+// BROADCAST_WITH_ACK / ACK_COUNT / ACK_ARGUMENT). busd publishes the request,
+// counts the servers with NUMSUB, collects the other servers' answers and
+// enforces the time-out; this node adds its own part, as the stock adapter
+// does. Results, partial results and error messages are the stock adapter's.
+//
+// On a v1 session, or without a session, the calls act on this node only
+// (the limits of protocol v1).
+
+const { REQUEST_KINDS, REPLY_STATUS } = require("./frames");
+
+const MAX_U32 = 0xffffffff;
+
+function timeoutField(ms) {
+  const n = Math.round(Number(ms));
+  return Number.isFinite(n) && n > 0 ? Math.min(n, MAX_U32) : 0;
+}
+
+function filters(opts) {
+  return { rooms: [...(opts.rooms || [])], except: [...(opts.except || [])] };
+}
+
+class ClusterCalls {
+  constructor(adapter) {
+    this.adapter = adapter;
+    this.warnedServerSideEmit = false;
+  }
+
+  get hub() {
+    return this.adapter.hub;
+  }
+
+  get v2() {
+    return this.adapter.v2;
+  }
+
+  /** Sends a CLUSTER_REQUEST; resolves with { status, body } (busd's reply, or TIMED_OUT without one). */
+  request(kind, body, timeoutMs, expectReply = true) {
+    const { bus, requests } = this.hub;
+    const id = requests.allocate();
+    const frame = { type: "CLUSTER_REQUEST", request: id, kind, namespace: this.adapter.nsp.name, timeoutMs: timeoutField(timeoutMs), body };
+    if (!expectReply) {
+      bus.send(frame);
+      return Promise.resolve({ status: REPLY_STATUS.COMPLETE, body: undefined });
+    }
+    return new Promise((resolve) => {
+      requests.expectReply(id, timeoutMs, (status, replyBody) => resolve({ status, body: replyBody }));
+      this.hub.counters.clusterRequests++;
+      if (!bus.send(frame)) requests.settle(id, REPLY_STATUS.FAILED, { error: "no link to busd" });
+    });
+  }
+
+  async serverCount() {
+    if (!this.v2) return 1;
+    const { status, body } = await this.request(REQUEST_KINDS.SERVER_COUNT, undefined, this.adapter.requestsTimeout);
+    if (status === REPLY_STATUS.COMPLETE && body && Number.isInteger(body.count) && body.count >= 1) return body.count;
+    // socket.io calls serverCount() without a catch (acked broadcasts): a
+    // rejection would end the process. What this node can see is itself.
+    this.hub.counters.clusterRequestsFailed++;
+    this.hub.bus.logger.warn(`serverCount(): busd gave no count (${describe(status, body)}); counting this node only`);
+    return 1;
+  }
+
+  async fetchSockets(opts) {
+    const local = [];
+    this.adapter.apply(opts, (socket) => local.push(socket));
+    if ((opts.flags && opts.flags.local) || !this.v2) return local;
+    const { status, body } = await this.request(REQUEST_KINDS.FETCH_SOCKETS, filters(opts), this.adapter.requestsTimeout);
+    if (status === REPLY_STATUS.COMPLETE && body && Array.isArray(body.sockets)) return local.concat(body.sockets);
+    throw this.failure(status, body, "timeout reached while waiting for fetchSockets response");
+  }
+
+  async allRooms() {
+    const local = new Set(this.adapter.rooms.keys());
+    if (!this.v2) return local;
+    const { status, body } = await this.request(REQUEST_KINDS.ALL_ROOMS, undefined, this.adapter.requestsTimeout);
+    if (status === REPLY_STATUS.COMPLETE && body && Array.isArray(body.rooms)) {
+      for (const room of body.rooms) local.add(room);
+      return local;
+    }
+    throw this.failure(status, body, "timeout reached while waiting for allRooms response");
+  }
+
+  // Published, not applied here: the request comes back through Redis as an
+  // APPLY, as a stock node's own request does.
+  addSockets(opts, rooms) {
+    if ((opts.flags && opts.flags.local) || !this.v2) return this.adapter.apply(opts, (socket) => socket.join(rooms));
+    this.request(REQUEST_KINDS.ADD_SOCKETS, { opts: filters(opts), rooms: [...rooms] }, 0, false);
+  }
+
+  delSockets(opts, rooms) {
+    if ((opts.flags && opts.flags.local) || !this.v2) {
+      return this.adapter.apply(opts, (socket) => rooms.forEach((room) => socket.leave(room)));
+    }
+    this.request(REQUEST_KINDS.DEL_SOCKETS, { opts: filters(opts), rooms: [...rooms] }, 0, false);
+  }
+
+  disconnectSockets(opts, close) {
+    if ((opts.flags && opts.flags.local) || !this.v2) return this.adapter.apply(opts, (socket) => socket.disconnect(close));
+    this.request(REQUEST_KINDS.DISCONNECT_SOCKETS, { opts: filters(opts), close: Boolean(close) }, 0, false);
+  }
+
+  serverSideEmit(packet) {
+    const withAck = typeof packet[packet.length - 1] === "function";
+    if (!this.v2) return this.notCarried(packet, withAck);
+    if (withAck) {
+      this.serverSideEmitWithAck(packet).catch(() => {});
+      return;
+    }
+    this.request(REQUEST_KINDS.SERVER_SIDE_EMIT, packet, 0, false);
+  }
+
+  /** `packet` ends with the ack callback: ack(err, responses), as the stock adapter calls it. */
+  async serverSideEmitWithAck(packet) {
+    const ack = packet.pop();
+    if (!this.v2) {
+      ack(new Error("serverSideEmit with an ack needs busd with local protocol version 2"), []);
+      return;
+    }
+    const { status, body } = await this.request(REQUEST_KINDS.SERVER_SIDE_EMIT_WITH_ACK, packet, this.adapter.requestsTimeout);
+    const responses = body && Array.isArray(body.responses) ? body.responses : [];
+    if (status === REPLY_STATUS.COMPLETE) return ack(null, responses);
+    if (status === REPLY_STATUS.TIMED_OUT && body && body.expected !== undefined) {
+      return ack(new Error(`timeout reached: only ${responses.length} responses received out of ${body.expected}`), responses);
+    }
+    return ack(this.failure(status, body, "timeout reached: no reply from busd"), responses);
+  }
+
+  /** BROADCAST_WITH_ACK: busd publishes it and relays the other servers' counts and acks. */
+  broadcastWithAck(flags, opts, { packet, attachments }, clientCountCallback, ack) {
+    const { bus, requests } = this.hub;
+    const id = requests.allocate();
+    const timeoutMs = flags.timeout !== undefined ? flags.timeout : this.adapter.requestsTimeout;
+    const sent = bus.send({
+      type: "BROADCAST_WITH_ACK",
+      request: id,
+      namespace: this.adapter.nsp.name,
+      flags: { volatile: flags.volatile, compress: flags.compress },
+      rooms: [...(opts.rooms || [])],
+      except: [...(opts.except || [])],
+      timeoutMs: timeoutField(timeoutMs),
+      packet,
+      attachments,
+    });
+    if (sent) requests.expectAcks(id, timeoutMs, clientCountCallback, ack);
+  }
+
+  failure(status, body, timeoutMessage) {
+    this.hub.counters.clusterRequestsFailed++;
+    if (status === REPLY_STATUS.FAILED) return new Error(body && body.error ? String(body.error) : "busd could not make the request");
+    return new Error(timeoutMessage);
+  }
+
+  /** Protocol v1: serverSideEmit is not carried (today's limit), said once and counted. */
+  notCarried(packet, withAck) {
+    this.hub.counters.serverSideEmitsNotSent++;
+    if (!this.warnedServerSideEmit) {
+      this.warnedServerSideEmit = true;
+      this.hub.bus.logger.warn("serverSideEmit() is not sent to other nodes: busd speaks local protocol version 1 (or is away)");
+    }
+    if (withAck) packet[packet.length - 1](new Error("serverSideEmit is not supported through socketbus with local protocol version 1"), []);
+  }
+}
+
+function describe(status, body) {
+  if (status === REPLY_STATUS.FAILED) return body && body.error ? String(body.error) : "failed";
+  if (status === REPLY_STATUS.TIMED_OUT) return "timed out";
+  return "no count in the reply";
+}
+
+module.exports = { ClusterCalls, timeoutField };

@@ -1,0 +1,81 @@
+"use strict";
+// The node's cluster calls in flight through busd (protocol v2): request ids
+// (u32, chosen by the node), the CLUSTER_REPLY each waits for, and the
+// acked broadcasts whose ACK_COUNT / ACK_ARGUMENT frames busd relays.
+
+const { REPLY_STATUS } = require("./frames");
+
+// busd replies at the latest when the request's time-out has passed; this
+// much later the node stops waiting by itself (busd gone, link lost).
+const REPLY_GRACE_MS = 1000;
+const MAX_ID = 0xffffffff;
+
+class RequestTable {
+  constructor() {
+    this.nextId = 1;
+    this.replies = new Map(); // id -> { settle(status, body), timer }
+    this.acks = new Map(); // id -> { clientCountCallback, ack, timer }
+  }
+
+  /** A request id not in use (ids wrap; 0 is never used). */
+  allocate() {
+    for (;;) {
+      const id = this.nextId;
+      this.nextId = id >= MAX_ID ? 1 : id + 1;
+      if (!this.replies.has(id) && !this.acks.has(id)) return id;
+    }
+  }
+
+  /**
+   * Waits for the CLUSTER_REPLY of `id`: settle(status, body) runs once, with
+   * busd's reply or, after timeoutMs + the grace, with status TIMED_OUT and
+   * no body.
+   */
+  expectReply(id, timeoutMs, settle) {
+    const timer = setTimeout(() => this.settle(id, REPLY_STATUS.TIMED_OUT, undefined), timeoutMs + REPLY_GRACE_MS);
+    timer.unref();
+    this.replies.set(id, { settle, timer });
+  }
+
+  /** A CLUSTER_REPLY: returns false for an id nobody waits for (late, or a previous session's). */
+  settle(id, status, body) {
+    const entry = this.replies.get(id);
+    if (!entry) return false;
+    this.replies.delete(id);
+    clearTimeout(entry.timer);
+    entry.settle(status, body);
+    return true;
+  }
+
+  /** An acked broadcast: relayed counts and arguments for timeoutMs, then forgotten (as the stock adapter does). */
+  expectAcks(id, timeoutMs, clientCountCallback, ack) {
+    const timer = setTimeout(() => this.acks.delete(id), timeoutMs);
+    timer.unref();
+    this.acks.set(id, { clientCountCallback, ack, timer });
+  }
+
+  ackCount(id, count) {
+    const entry = this.acks.get(id);
+    if (!entry) return false;
+    entry.clientCountCallback(count);
+    return true;
+  }
+
+  ackArgument(id, argument) {
+    const entry = this.acks.get(id);
+    if (!entry) return false;
+    entry.ack(argument);
+    return true;
+  }
+
+  get size() {
+    return this.replies.size + this.acks.size;
+  }
+
+  clear() {
+    for (const entry of this.acks.values()) clearTimeout(entry.timer);
+    this.acks.clear();
+  }
+}
+
+module.exports = { RequestTable, REPLY_GRACE_MS };
