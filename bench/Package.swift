@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "codec-bench", targets: ["CodecBench"]),
         .executable(name: "registry-bench", targets: ["RegistryBench"]),
         .executable(name: "delivery-bench", targets: ["DeliveryBench"]),
+        .executable(name: "cluster-bench", targets: ["ClusterBench"]),
     ],
     dependencies: [
         .package(name: "socketbus", path: "..")
@@ -46,6 +47,17 @@ let package = Package(
         ),
         .executableTarget(
             name: "DeliveryBench",
+            dependencies: [
+                "BenchSupport",
+                "BenchProgress",
+                .product(name: "BusCore", package: "socketbus"),
+                .product(name: "Hiredis", package: "socketbus"),
+                .product(name: "LocalProtocol", package: "socketbus"),
+                .product(name: "SocketIOCodec", package: "socketbus"),
+            ]
+        ),
+        .executableTarget(
+            name: "ClusterBench",
             dependencies: [
                 "BenchSupport",
                 "BenchProgress",

@@ -1,0 +1,73 @@
+// The requests cluster-bench sends busd: what stock 8.3 nodes publish on
+// `socket.io-request#/#`, each with its own requestId.
+
+import SocketIOCodec
+
+/// One kind of request busd answers itself, and how to build one.
+struct RequestCase {
+    let name: String
+    /// Node presence the case needs: 2 (v2 node), 1 (v1 node) or 0 (none).
+    let presence: Int
+    let make: (_ requestId: String) -> [UInt8]
+}
+
+/// requestIds of 6 characters, as uid2(6), unique for the run.
+struct RequestIds {
+    private var next = 0
+    private static let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+    mutating func take() -> String {
+        var n = next
+        next += 1
+        var characters: [Character] = []
+        for _ in 0..<5 {
+            characters.append(Self.alphabet[n % Self.alphabet.count])
+            n /= Self.alphabet.count
+        }
+        return "Q" + String(characters)
+    }
+}
+
+enum Requests {
+    static let requester = "stock1"
+
+    static func sockets(room: String?) -> (String) -> [UInt8] {
+        { RequestEncoding.sockets(uid: requester, requestId: $0, rooms: room.map { [.name($0)] } ?? []) }
+    }
+
+    static func allRooms() -> (String) -> [UInt8] {
+        { RequestEncoding.allRooms(uid: requester, requestId: $0) }
+    }
+
+    static func fetch(room: String?) -> (String) -> [UInt8] {
+        { RequestEncoding.remoteFetch(uid: requester, requestId: $0, rooms: room.map { [.name($0)] } ?? [], except: []) }
+    }
+
+    /// `io.to(room).timeout(1000).emit("x", 1, cb)` on a stock node, msgpack.
+    static func acked(room: String?) -> (String) -> [UInt8] {
+        { requestId in
+            let packet = JSObject([("type", .number(2)), ("data", .array([.string("x"), .number(1)])), ("nsp", .string("/"))])
+            return
+                (try? RequestEncoding.broadcastWithAck(
+                    uid: requester, requestId: requestId, packet: packet, rooms: room.map { [.name($0)] } ?? [], except: [],
+                    flags: JSObject([("timeout", .number(1000))]))) ?? []
+        }
+    }
+
+    /// The cases, by node presence, for a node whose sockets are `sockets`.
+    static func cases(_ sockets: BenchSockets) -> [RequestCase] {
+        let room = sockets.room(7)
+        let perRoom = sockets.count / sockets.rooms
+        return [
+            RequestCase(name: "SOCKETS to a room (\(perRoom) ids), v2 registry", presence: 2, make: Requests.sockets(room: room)),
+            RequestCase(name: "SOCKETS all (\(sockets.count) ids), v2 registry", presence: 2, make: Requests.sockets(room: nil)),
+            RequestCase(name: "ALL_ROOMS (\(sockets.count + sockets.rooms) rooms), v2 registry", presence: 2, make: Requests.allRooms()),
+            RequestCase(name: "REMOTE_FETCH a room (\(perRoom) sockets), v1 node", presence: 1, make: Requests.fetch(room: room)),
+            RequestCase(name: "REMOTE_FETCH all (\(sockets.count) sockets), v1 node", presence: 1, make: Requests.fetch(room: nil)),
+            RequestCase(name: "BROADCAST 7 to a room (\(perRoom) clients), v1 node: DELIVER + count", presence: 1, make: Requests.acked(room: room)),
+            RequestCase(name: "SOCKETS, no node", presence: 0, make: Requests.sockets(room: nil)),
+            RequestCase(name: "REMOTE_FETCH, no node", presence: 0, make: Requests.fetch(room: nil)),
+            RequestCase(name: "BROADCAST 7, no node: count 0", presence: 0, make: Requests.acked(room: nil)),
+        ]
+    }
+}
