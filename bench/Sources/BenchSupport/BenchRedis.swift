@@ -20,6 +20,9 @@ public final class BenchRedis {
                 "--port", "\(port)", "--bind", "127.0.0.1", "--unixsocket", socketPath, "--save", "", "--appendonly", "no",
                 "--logfile", "/dev/null",
             ] + extraArguments
+        // Not the bench's own output: a server left running must not keep a pipe open.
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
         try process.run()
         for _ in 0..<200 {
             if (try? RedisConnection(endpoint: .unix(path: socketPath))) != nil { return }

@@ -1,0 +1,231 @@
+"use strict";
+// cluster-calls: issue 13 item 9's end-to-end figures, socketbus nodes against
+// stock nodes in the same run, on loopback.
+//
+//   node bench/cluster-calls/run.js [--sockets N] [--ack-clients N] [--rounds N] [--modes stock,socketbus,mixed]
+//
+// For each mode, a cluster of 3 Socket.IO 4.8.1 servers (own processes) on
+// one redis-server, N real socket.io-client connections (WebSocket) to each
+// (default 10000), of which ack-clients / 3 per server are in the room
+// "ack-group" (default 1000 in all). Then, timed on server 1 from the call to
+// the result, ROUNDS times each (default 5, after one warm-up):
+//   1. `io.fetchSockets()`: every socket of the cluster, 3 × N;
+//   2. `io.to("ack-group").timeout(60000).emit("bench-ack", 1, cb)`: until
+//      the callback has every client's ack.
+// Modes: stock (@socket.io/redis-adapter 8.3.0 on every server), socketbus
+// (the connector and a busd per server), mixed (server 1 socketbus, 2 and 3
+// stock). Needs ../shared/stock-socketio, redis-server and busd
+// (SOCKETBUS_BUSD, default .build/release/busd).
+
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+const net = require("node:net");
+const { fork, spawn } = require("node:child_process");
+
+const ROOT = path.resolve(__dirname, "../..");
+const BUSD = process.env.SOCKETBUS_BUSD || path.join(ROOT, ".build/release/busd");
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const SOCKETS = Number(option("--sockets", 10000));
+const ACK_CLIENTS = Number(option("--ack-clients", 1000));
+const ROUNDS = Number(option("--rounds", 5));
+const MODES = option("--modes", "stock,socketbus,mixed").split(",");
+const started = Date.now();
+const note = (text) => process.stderr.write(`cluster-calls [${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${text}\n`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const children = [];
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function track(child, name) {
+  child.output = "";
+  const keep = (chunk) => (child.output = (child.output + chunk).slice(-20000));
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  child.benchName = name;
+  children.push(child);
+  return child;
+}
+
+async function waitFor(what, condition, ms = 30000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await condition();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** A forked child speaking {id, cmd} / {id, ...} over IPC. */
+function ipc(child) {
+  let next = 1;
+  const pending = new Map();
+  child.on("message", (m) => {
+    if (m.id && pending.has(m.id)) {
+      pending.get(m.id).resolve(m);
+      pending.delete(m.id);
+    }
+  });
+  child.once("exit", () => {
+    for (const { reject } of pending.values()) reject(new Error(`${child.benchName} exited:\n${child.output}`));
+    pending.clear();
+  });
+  return (cmd) =>
+    new Promise((resolve, reject) => {
+      const id = next++;
+      pending.set(id, { resolve, reject });
+      child.send({ id, cmd });
+    });
+}
+
+async function startRedis() {
+  const port = await freePort();
+  const child = track(spawn("/usr/bin/redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: ["ignore", "pipe", "pipe"] }), "redis-server");
+  await waitFor("redis-server", () => child.output.includes("Ready to accept connections"));
+  return { port, child };
+}
+
+async function startServer(kind, redisPort, index, dir) {
+  let busd = null;
+  let where = String(redisPort);
+  if (kind === "socketbus") {
+    where = path.join(dir, `busd-${index}.sock`);
+    busd = track(
+      spawn(BUSD, ["--redis", `redis://127.0.0.1:${redisPort}`, "--socket", where, "--node-id", `bench-${index}`, "--http", "off", "--log-level", "warning"], {
+        stdio: ["ignore", "pipe", "pipe"],
+      }),
+      `busd ${index}`,
+    );
+    await waitFor(`busd ${index}`, () => fs.existsSync(where) || busd.exitCode !== null);
+    if (busd.exitCode !== null) throw new Error(`busd exited:\n${busd.output}`);
+  }
+  const node = track(fork(path.join(__dirname, "node.js"), [kind, where], { stdio: ["ignore", "pipe", "pipe", "ipc"] }), `server ${index} (${kind})`);
+  const ready = await new Promise((resolve, reject) => {
+    node.on("message", (m) => m.ready && resolve(m));
+    node.once("exit", () => reject(new Error(`server ${index} exited:\n${node.output}`)));
+  });
+  return { kind, index, busd, node, port: ready.port, call: ipc(node) };
+}
+
+async function connectClients(server, count, group) {
+  const child = track(fork(path.join(__dirname, "clients.js"), [String(server.port), String(count), String(group)], { stdio: ["ignore", "pipe", "pipe", "ipc"] }), `clients of ${server.index}`);
+  const result = await new Promise((resolve, reject) => {
+    child.on("message", (m) => m.done && resolve(m));
+    child.once("exit", () => reject(new Error(`clients exited:\n${child.output}`)));
+  });
+  if (result.connected !== count) throw new Error(`only ${result.connected} of ${count} clients connected to server ${server.index} (${result.failed} failed)`);
+  return child;
+}
+
+async function stopAll(list) {
+  for (const child of list.reverse()) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    if (child.connected) child.send({ id: 0, cmd: "exit" });
+    else child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+    await new Promise((r) => child.once("exit", r));
+    clearTimeout(timer);
+  }
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const fmt = (values) => values.map((v) => v.toFixed(1)).join(" / ");
+
+async function runMode(mode, redis, dir) {
+  const kinds = mode === "stock" ? ["stock", "stock", "stock"] : mode === "socketbus" ? ["socketbus", "socketbus", "socketbus"] : ["socketbus", "stock", "stock"];
+  const before = children.length;
+  const servers = [];
+  for (let i = 0; i < 3; i++) servers.push(await startServer(kinds[i], redis.port, i + 1, dir));
+  note(`${mode}: 3 servers up; connecting ${SOCKETS} clients to each`);
+  const perServerGroup = [0, 1, 2].map((i) => Math.floor(ACK_CLIENTS / 3) + (i < ACK_CLIENTS % 3 ? 1 : 0));
+  for (const [i, server] of servers.entries()) {
+    const t0 = Date.now();
+    await connectClients(server, SOCKETS, perServerGroup[i]);
+    note(`${mode}: server ${i + 1}: ${SOCKETS} clients in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  for (const server of servers) {
+    await waitFor(`server ${server.index}'s sockets`, async () => (await server.call("clients")).count === SOCKETS);
+  }
+  const counts = await Promise.all(servers.map((s) => s.call("serverCount")));
+  const requester = servers[0];
+  const total = 3 * SOCKETS;
+  const results = { mode, kinds, serverCounts: counts.map((c) => c.count), fetch: [], ack: [], problems: [] };
+  note(`${mode}: fetchSockets, 1 warm-up + ${ROUNDS}`);
+  for (let round = 0; round <= ROUNDS; round++) {
+    const r = await requester.call("fetch");
+    if (r.error || r.count !== total) results.problems.push(`fetchSockets round ${round}: ${r.error || `${r.count} sockets of ${total}`}`);
+    if (round > 0) results.fetch.push(r.ms);
+  }
+  note(`${mode}: acked broadcast to ${ACK_CLIENTS} clients, 1 warm-up + ${ROUNDS}`);
+  for (let round = 0; round <= ROUNDS; round++) {
+    const r = await requester.call("ack");
+    if (r.error || r.count !== ACK_CLIENTS) results.problems.push(`acked broadcast round ${round}: ${r.error || ""} ${r.count} acks of ${ACK_CLIENTS}`);
+    if (round > 0) results.ack.push(r.ms);
+  }
+  await stopAll(children.splice(before));
+  return results;
+}
+
+async function main() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cluster-calls-"));
+  if (MODES.some((m) => m !== "stock") && !fs.existsSync(BUSD)) throw new Error(`busd not found at ${BUSD} (swift build -c release --product busd, or SOCKETBUS_BUSD)`);
+  const redis = await startRedis();
+  const all = [];
+  try {
+    for (const mode of MODES) {
+      note(`${mode}: started`);
+      all.push(await runMode(mode, redis, dir));
+      note(`${mode}: done`);
+    }
+  } finally {
+    await stopAll(children.splice(0));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`cluster-calls: 3 Socket.IO 4.8.1 servers × ${SOCKETS} real socket.io-client connections (WebSocket, loopback), one redis-server; timed on server 1, call → result; ${ROUNDS} rounds after one warm-up, ms`);
+  console.log("");
+  console.log("| mode | servers (1, 2, 3) | serverCount() on each | fetchSockets() of " + 3 * SOCKETS + ": median (rounds) | acked broadcast to " + ACK_CLIENTS + " clients, last ack: median (rounds) |");
+  console.log("| --- | --- | --- | --- | --- |");
+  for (const r of all) {
+    console.log(`| ${r.mode} | ${r.kinds.join(", ")} | ${r.serverCounts.join(", ")} | ${median(r.fetch).toFixed(1)} (${fmt(r.fetch)}) | ${median(r.ack).toFixed(1)} (${fmt(r.ack)}) |`);
+  }
+  const stock = all.find((r) => r.mode === "stock");
+  if (stock) {
+    console.log("");
+    for (const r of all.filter((x) => x !== stock)) {
+      console.log(`${r.mode} / stock (medians): fetchSockets ${(median(r.fetch) / median(stock.fetch)).toFixed(2)}×, acked broadcast ${(median(r.ack) / median(stock.ack)).toFixed(2)}×`);
+    }
+  }
+  let failed = false;
+  for (const r of all) {
+    for (const p of r.problems) {
+      failed = true;
+      console.log(`PROBLEM (${r.mode}): ${p}`);
+    }
+    if (r.serverCounts.some((c) => c !== 3)) {
+      failed = true;
+      console.log(`PROBLEM (${r.mode}): serverCount() gave ${r.serverCounts.join(", ")}, not 3 on each`);
+    }
+  }
+  process.exitCode = failed ? 1 : 0;
+}
+
+process.on("SIGINT", () => stopAll(children.splice(0)).then(() => process.exit(130)));
+main().catch(async (err) => {
+  console.error(err.stack || err);
+  await stopAll(children.splice(0));
+  process.exit(1);
+});
