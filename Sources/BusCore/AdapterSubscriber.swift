@@ -209,7 +209,10 @@ final class AdapterSubscriber: @unchecked Sendable {
         }
         while !state.withLock({ $0.stopping }) {
             let (wanted, wantedChannels) = state.withLock { state in
-                (state.patterns.filter { !requested.contains($0) }, state.channels.filter { !requestedChannels.contains($0) })
+                (
+                    state.patterns.filter { !requested.contains($0) },
+                    state.channels.filter { !requestedChannels.contains($0) }
+                )
             }
             if !wanted.isEmpty {
                 try connection.append(["PSUBSCRIBE"] + wanted)
@@ -222,7 +225,9 @@ final class AdapterSubscriber: @unchecked Sendable {
             if !wanted.isEmpty || !wantedChannels.isEmpty { try connection.flush() }
             let gotTraffic = try drain(connection)
             if let wanted = required,
-                state.withLock({ wanted.patterns.isSubset(of: $0.subscribed) && wanted.channels.isSubset(of: $0.subscribedChannels) })
+                state.withLock({
+                    wanted.patterns.isSubset(of: $0.subscribed) && wanted.channels.isSubset(of: $0.subscribedChannels)
+                })
             {
                 required = nil
                 onReadiness(true)

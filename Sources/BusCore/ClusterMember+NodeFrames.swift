@@ -114,7 +114,10 @@ extension ClusterMember {
 
     /// ANSWER: the node's answer to a QUESTION (late ones are ignored).
     public func nodeAnswered(request: UInt32, status: UInt8, body: [UInt8]) {
-        perform(cluster.run { machines, _ in machines.incoming.answered(request: request, status: status, body: body) }, flush: true)
+        perform(
+            cluster.run { machines, _ in machines.incoming.answered(request: request, status: status, body: body) },
+            flush: true
+        )
     }
 
     /// CLUSTER_REQUEST: the node's application calls the cluster. A kind

@@ -182,7 +182,9 @@ public struct SocketRegistry: Sendable {
         guard let ns = namespaceIndex[namespace] else { return [] }
         var chosen = Set<Int32>()
         if rooms.isEmpty {
-            for (slot, alive) in live.enumerated() where alive && namespaceOfSlot[slot] == ns { chosen.insert(Int32(slot)) }
+            for (slot, alive) in live.enumerated() where alive && namespaceOfSlot[slot] == ns {
+                chosen.insert(Int32(slot))
+            }
         } else {
             for room in rooms { forEachSlot(in: room, ns) { chosen.insert($0) } }
         }

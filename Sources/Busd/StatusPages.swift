@@ -129,7 +129,8 @@ enum StatusPages {
             page.add(
                 "socketbus_node_answers_missed_total",
                 .counter,
-                help: "Cluster requests the node did not answer within cluster.node_answer_timeout (busd answered for it).",
+                help:
+                    "Cluster requests the node did not answer within cluster.node_answer_timeout (busd answered for it).",
                 labels: ["kind": kind],
                 value: cluster.answersMissed[kind, default: 0]
             )

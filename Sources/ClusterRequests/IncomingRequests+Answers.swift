@@ -11,10 +11,18 @@ extension IncomingRequests {
         case .fetch:
             // The node's JSON goes out as it wrote it, once it is known to be an array.
             guard case .array? = try? JSONText.value(body) else { return emptyAnswer(pending) }
-            return [publish(pending.namespace, ResponseEncoding.fetchedSockets(requestId: pending.requestId, socketsJSON: body))]
+            return [
+                publish(
+                    pending.namespace,
+                    ResponseEncoding.fetchedSockets(requestId: pending.requestId, socketsJSON: body)
+                )
+            ]
         case .serverSideEmit:
             guard case .array(let arguments)? = try? JSONText.value(body) else { return [] }
-            let payload = ResponseEncoding.serverSideEmit(requestId: pending.requestId, data: arguments.first ?? .undefined)
+            let payload = ResponseEncoding.serverSideEmit(
+                requestId: pending.requestId,
+                data: arguments.first ?? .undefined
+            )
             return [publish(pending.namespace, payload)]
         case .custom:
             guard let data = try? JSONText.value(body) else { return emptyAnswer(pending) }
@@ -49,7 +57,9 @@ extension IncomingRequests {
         var actions: [ClusterAction] = []
         for (_, pending) in questions.sorted(by: { $0.key < $1.key }) { actions += emptyAnswer(pending) }
         questions = [:]
-        for (_, pending) in broadcasts.sorted(by: { $0.key < $1.key }) where !pending.counted { actions.append(countNone(pending)) }
+        for (_, pending) in broadcasts.sorted(by: { $0.key < $1.key }) where !pending.counted {
+            actions.append(countNone(pending))
+        }
         broadcasts = [:]
         return actions
     }
@@ -63,7 +73,9 @@ extension IncomingRequests {
     private func emptyAnswer(_ pending: PendingQuestion) -> [ClusterAction] {
         switch pending.kind {
         case .fetch:
-            return [publish(pending.namespace, ResponseEncoding.fetchedSockets(requestId: pending.requestId, sockets: []))]
+            return [
+                publish(pending.namespace, ResponseEncoding.fetchedSockets(requestId: pending.requestId, sockets: []))
+            ]
         case .serverSideEmit:
             return []
         case .custom:

@@ -18,7 +18,16 @@ extension IncomingRequests {
         switch target {
         case .selector(let selected, let except):
             if node == .v2 {
-                return [.apply(operation, namespace: namespace, rooms: selected, except: except, targets: rooms, close: close)]
+                return [
+                    .apply(
+                        operation,
+                        namespace: namespace,
+                        rooms: selected,
+                        except: except,
+                        targets: rooms,
+                        close: close
+                    )
+                ]
             }
             let ids = registry.sockets(namespace: namespace, rooms: selected, except: except)
             guard !ids.isEmpty else { return [] }
@@ -27,7 +36,14 @@ extension IncomingRequests {
             guard registry.rooms(ofSocket: id, namespace: namespace) != nil else { return [] }
             var actions: [ClusterAction] = [
                 node == .v2
-                    ? .apply(operation, namespace: namespace, rooms: [.name(id)], except: [], targets: rooms, close: close)
+                    ? .apply(
+                        operation,
+                        namespace: namespace,
+                        rooms: [.name(id)],
+                        except: [],
+                        targets: rooms,
+                        close: close
+                    )
                     : .applyToSockets(operation, namespace: namespace, socketIds: [id], rooms: rooms, close: close)
             ]
             if let requestId = request.requestId {

@@ -32,7 +32,8 @@ extension IncomingRequests {
         let packet = PacketEncoder().encode(
             SocketIOPacket(type: type, namespace: namespace, id: Double(ackId), data: message.data)
         )
-        let timeout = message.flags["timeout"]?.numberValue.flatMap(Self.milliseconds) ?? settings.ackRetentionMilliseconds
+        let timeout =
+            message.flags["timeout"]?.numberValue.flatMap(Self.milliseconds) ?? settings.ackRetentionMilliseconds
         var pending = PendingBroadcast(
             requestId: requestId,
             namespace: namespace,
@@ -53,7 +54,10 @@ extension IncomingRequests {
             // v1: the registry's choice is the count.
             pending.counted = true
             actions.append(
-                publish(namespace, ResponseEncoding.broadcastClientCount(requestId: requestId, clientCount: targets.count))
+                publish(
+                    namespace,
+                    ResponseEncoding.broadcastClientCount(requestId: requestId, clientCount: targets.count)
+                )
             )
         }
         broadcasts[ackId] = pending

@@ -102,7 +102,12 @@ public struct IncomingRequests: Sendable {
             guard let requestId = request.requestId, node != .absent,
                 let rooms = registry.rooms(ofSocket: socket, namespace: namespace)
             else { return [] }
-            return [publish(namespace, ResponseEncoding.legacy(requestId: requestId, [("rooms", .array(rooms.map(\.jsValue)))]))]
+            return [
+                publish(
+                    namespace,
+                    ResponseEncoding.legacy(requestId: requestId, [("rooms", .array(rooms.map(\.jsValue)))])
+                )
+            ]
         case .remoteJoin(let target, let rooms):
             return applied(.join, target, rooms: rooms, close: false, request, namespace, node, registry)
         case .remoteLeave(let target, let rooms):
@@ -116,11 +121,16 @@ public struct IncomingRequests: Sendable {
                 return [publish(namespace, ResponseEncoding.fetchedSockets(requestId: requestId, sockets: []))]
             case .v1:
                 let sockets = registry.sockets(namespace: namespace, rooms: rooms, except: except).map { id in
-                    ResponseEncoding.registrySocket(id: id, rooms: registry.rooms(ofSocket: id, namespace: namespace) ?? [])
+                    ResponseEncoding.registrySocket(
+                        id: id,
+                        rooms: registry.rooms(ofSocket: id, namespace: namespace) ?? []
+                    )
                 }
                 return [publish(namespace, ResponseEncoding.fetchedSockets(requestId: requestId, sockets: sockets))]
             case .v2:
-                let body = JSONText.bytes(.object(JSObject([("rooms", JSONText.rooms(rooms)), ("except", JSONText.rooms(except))])))
+                let body = JSONText.bytes(
+                    .object(JSObject([("rooms", JSONText.rooms(rooms)), ("except", JSONText.rooms(except))]))
+                )
                 return [ask(.fetch, namespace, requestId, body, now)]
             }
         case .serverSideEmit(let data):
@@ -170,4 +180,3 @@ public struct IncomingRequests: Sendable {
         return .ask(request: id, kind: kind, namespace: namespace, body: body)
     }
 }
-

@@ -115,7 +115,9 @@ extension OutgoingRequests {
         case .fetchSockets: body = JSObject([("sockets", .array(collector.values))])
         case .allRooms: body = JSObject([("rooms", .array(collector.values))])
         case .serverSideEmitWithAck:
-            body = JSObject([("responses", .array(collector.values)), ("expected", .number(Double(collector.expected)))])
+            body = JSObject([
+                ("responses", .array(collector.values)), ("expected", .number(Double(collector.expected))),
+            ])
         case .serverCount:
             // Only a time-out gets here before NUMSUB answered.
             return Self.failure(collector.request, "timeout reached while counting the servers")

@@ -102,7 +102,12 @@ public struct OutgoingRequests: Sendable {
             return [.publish(channel: channel, payload: payload)]
         case .serverSideEmit:
             guard let data = value.arrayValue else { return [Self.failure(request, "expected [event, ...args]")] }
-            return [.publish(channel: channel, payload: RequestEncoding.serverSideEmit(uid: settings.uid, requestId: nil, data: data))]
+            return [
+                .publish(
+                    channel: channel,
+                    payload: RequestEncoding.serverSideEmit(uid: settings.uid, requestId: nil, data: data)
+                )
+            ]
         case .fetchSockets:
             guard JSONText.rooms(value["rooms"]) != nil, JSONText.rooms(value["except"]) != nil else {
                 return [Self.failure(request, "expected {rooms, except}")]
@@ -138,7 +143,12 @@ public struct OutgoingRequests: Sendable {
         case .serverCount:
             return [Self.reply(request, .complete, .object(JSObject([("count", .number(Double(servers)))])))]
         case .fetchSockets, .allRooms, .serverSideEmitWithAck:
-            var collector = Collecting(request: request, kind: waiting.kind, expected: others, deadline: waiting.deadline)
+            var collector = Collecting(
+                request: request,
+                kind: waiting.kind,
+                expected: others,
+                deadline: waiting.deadline
+            )
             guard others > 0 else { return [reply(collector, .complete)] }
             var requestId = makeRequestId()
             while collecting[requestId] != nil || relaying[requestId] != nil { requestId = makeRequestId() }

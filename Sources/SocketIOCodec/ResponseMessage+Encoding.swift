@@ -31,7 +31,9 @@ public enum ResponseEncoding {
     /// The socket a fetchSockets answer describes when only the registry
     /// knows it: `{id, handshake: {}, rooms}` (`data` undefined, so omitted).
     public static func registrySocket(id: String, rooms: [Room]) -> JSValue {
-        .object(JSObject([("id", .string(id)), ("handshake", .object(JSObject())), ("rooms", RequestEncoding.list(rooms))]))
+        .object(
+            JSObject([("id", .string(id)), ("handshake", .object(JSObject())), ("rooms", RequestEncoding.list(rooms))])
+        )
     }
 
     /// SERVER_SIDE_EMIT reply: `{type: 6, requestId, data}`; `data` undefined

@@ -32,13 +32,21 @@ struct FixedRegistry: ClusterRegistryView {
 
 /// A request decoded as busd decodes what it reads from Redis.
 func request(_ json: String, channel: String = "socket.io-request#/#") throws -> RequestMessage {
-    guard case .request(let request) = try AdapterMessage.decode(Array(json.utf8), channel: AdapterChannel(parsing: channel))
+    guard
+        case .request(let request) = try AdapterMessage.decode(
+            Array(json.utf8),
+            channel: AdapterChannel(parsing: channel)
+        )
     else { throw Unexpected() }
     return request
 }
 
 func request(bytes: [UInt8]) throws -> RequestMessage {
-    guard case .request(let request) = try AdapterMessage.decode(bytes, channel: AdapterChannel(parsing: "socket.io-request#/#"))
+    guard
+        case .request(let request) = try AdapterMessage.decode(
+            bytes,
+            channel: AdapterChannel(parsing: "socket.io-request#/#")
+        )
     else { throw Unexpected() }
     return request
 }

@@ -13,10 +13,18 @@ struct IncomingBroadcastTests {
 
     var machine = IncomingRequests(settings: .init(uid: "busdUI"))
 
-    mutating func receive(_ node: NodePresence, seq: Int = 28, isOwn: Bool = false, now: UInt64 = 0) throws -> [ClusterAction] {
+    mutating func receive(_ node: NodePresence, seq: Int = 28, isOwn: Bool = false, now: UInt64 = 0) throws
+        -> [ClusterAction]
+    {
         machine.receive(
-            try request(bytes: Self.capture(seq)), namespace: "/", node: node, registry: FixedRegistry.sample,
-            isOwn: isOwn, now: now, nextAckId: { 7 })
+            try request(bytes: Self.capture(seq)),
+            namespace: "/",
+            node: node,
+            registry: FixedRegistry.sample,
+            isOwn: isOwn,
+            now: now,
+            nextAckId: { 7 }
+        )
     }
 
     @Test mutating func v2NodeDeliversByItsRoomsThenCountAndAcksAreTheStockBytes() throws {
@@ -38,8 +46,16 @@ struct IncomingBroadcastTests {
         // Client A's ack (seq 30) and C's (seq 31).
         let a = JSValue.object(JSObject([("client", .string("A")), ("event", .string("ev")), ("n", .number(1))]))
         let c = JSValue.object(JSObject([("client", .string("C")), ("event", .string("ev")), ("n", .number(1))]))
-        #expect(machine.acked(ackId: 7, arguments: [a, .string("ignored second argument")]) == [.publish(channel: "socket.io-response#/#", payload: Self.capture(30))])
-        #expect(machine.acked(ackId: 7, arguments: [c]) == [.publish(channel: "socket.io-response#/#", payload: Self.capture(31))])
+        #expect(
+            machine.acked(ackId: 7, arguments: [a, .string("ignored second argument")]) == [
+                .publish(channel: "socket.io-response#/#", payload: Self.capture(30))
+            ]
+        )
+        #expect(
+            machine.acked(ackId: 7, arguments: [c]) == [
+                .publish(channel: "socket.io-response#/#", payload: Self.capture(31))
+            ]
+        )
         // Ack ids that are not a cluster broadcast's are left to the delivery tracker.
         #expect(machine.acked(ackId: 8, arguments: [a]) == nil)
     }
@@ -90,7 +106,13 @@ struct IncomingBroadcastTests {
 
     @Test mutating func aNumericRoomStaysANumberForTheNode() throws {
         var machine = IncomingRequests(settings: .init(uid: "busdUI"))
-        let message = BroadcastMessage(uid: "osO7f9", data: [.string("ev")], namespace: "/", rooms: [.number(123)], except: [.name("123")])
+        let message = BroadcastMessage(
+            uid: "osO7f9",
+            data: [.string("ev")],
+            namespace: "/",
+            rooms: [.number(123)],
+            except: [.name("123")]
+        )
         var json = JSObject()
         json["uid"] = .string("osO7f9")
         json["requestId"] = .string("abcdef")
@@ -99,8 +121,14 @@ struct IncomingBroadcastTests {
         json["opts"] = .object(message.options)
         let payload = try Notepack.encode(.object(json))
         let actions = machine.receive(
-            try request(bytes: payload), namespace: "/", node: .v2, registry: FixedRegistry.sample, isOwn: false, now: 0,
-            nextAckId: { 9 })
+            try request(bytes: payload),
+            namespace: "/",
+            node: .v2,
+            registry: FixedRegistry.sample,
+            isOwn: false,
+            now: 0,
+            nextAckId: { 9 }
+        )
         guard case .deliver(let delivery)? = actions.first else {
             Issue.record("expected a delivery")
             return

@@ -13,8 +13,14 @@ struct IncomingQuestionTests {
 
     mutating func receive(_ json: String, now: UInt64 = 1000) throws -> [ClusterAction] {
         machine.receive(
-            try request(json), namespace: "/", node: .v2, registry: FixedRegistry.sample, isOwn: false, now: now,
-            nextAckId: { 1 })
+            try request(json),
+            namespace: "/",
+            node: .v2,
+            registry: FixedRegistry.sample,
+            isOwn: false,
+            now: now,
+            nextAckId: { 1 }
+        )
     }
 
     static let fetch = #"{"uid":"osO7f9","requestId":"riA29h","type":5,"opts":{"rooms":[123],"except":["x"]}}"#
@@ -38,7 +44,11 @@ struct IncomingQuestionTests {
     @Test(arguments: [(UInt8(1), "[]"), (UInt8(0), "{not json"), (UInt8(0), #"{"id":"x"}"#)])
     mutating func fetchTheNodeCannotAnswerIsAnsweredEmpty(_ status: UInt8, _ body: String) throws {
         guard case .ask(let id, _, _, _)? = try receive(Self.fetch).first else { return }
-        #expect(texts(machine.answered(request: id, status: status, body: Array(body.utf8))) == [#"{"requestId":"riA29h","sockets":[]}"#])
+        #expect(
+            texts(machine.answered(request: id, status: status, body: Array(body.utf8))) == [
+                #"{"requestId":"riA29h","sockets":[]}"#
+            ]
+        )
     }
 
     @Test mutating func fetchPastTheBoundIsAnsweredForTheNodeAndCounted() throws {
@@ -59,13 +69,19 @@ struct IncomingQuestionTests {
         #expect(String(decoding: body, as: UTF8.self) == #"["ssping",{"from":"n1"}]"#)
         let answer = #"[{"node":"n2","got":[{"from":"n1"}]}]"#
         // seq 46, byte for byte.
-        #expect(texts(machine.answered(request: id, status: 0, body: Array(answer.utf8)))
-            == [#"{"type":6,"requestId":"RSlA1K","data":{"node":"n2","got":[{"from":"n1"}]}}"#])
+        #expect(
+            texts(machine.answered(request: id, status: 0, body: Array(answer.utf8)))
+                == [#"{"type":6,"requestId":"RSlA1K","data":{"node":"n2","got":[{"from":"n1"}]}}"#]
+        )
     }
 
     @Test mutating func serverSideEmitAckWithoutArgument() throws {
         guard case .ask(let id, _, _, _)? = try receive(Self.emitWithAck).first else { return }
-        #expect(texts(machine.answered(request: id, status: 0, body: Array("[]".utf8))) == [#"{"type":6,"requestId":"RSlA1K"}"#])
+        #expect(
+            texts(machine.answered(request: id, status: 0, body: Array("[]".utf8))) == [
+                #"{"type":6,"requestId":"RSlA1K"}"#
+            ]
+        )
     }
 
     /// An invented ack value would lie to the requester: no reply at all.
@@ -77,16 +93,25 @@ struct IncomingQuestionTests {
     }
 
     @Test mutating func customRequestIsAskedWithItsData() throws {
-        guard case .ask(let id, .custom, _, let body)? = try receive(#"{"requestid":"Zx9cV7","type":5,"data":{"q":1}}"#).first else {
+        guard
+            case .ask(let id, .custom, _, let body)? = try receive(#"{"requestid":"Zx9cV7","type":5,"data":{"q":1}}"#)
+                .first
+        else {
             Issue.record("expected a QUESTION")
             return
         }
         #expect(String(decoding: body, as: UTF8.self) == #"{"q":1}"#)
-        #expect(texts(machine.answered(request: id, status: 0, body: Array(#"{"a":[1,"x"]}"#.utf8))) == [#"{"requestid":"Zx9cV7","data":{"a":[1,"x"]}}"#])
+        #expect(
+            texts(machine.answered(request: id, status: 0, body: Array(#"{"a":[1,"x"]}"#.utf8))) == [
+                #"{"requestid":"Zx9cV7","data":{"a":[1,"x"]}}"#
+            ]
+        )
     }
 
     @Test mutating func customRequestWithoutHookAnswerIsNull() throws {
-        guard case .ask(let id, _, _, _)? = try receive(#"{"requestid":"Zx9cV7","type":5,"data":1}"#).first else { return }
+        guard case .ask(let id, _, _, _)? = try receive(#"{"requestid":"Zx9cV7","type":5,"data":1}"#).first else {
+            return
+        }
         #expect(texts(machine.answered(request: id, status: 0, body: [])) == [#"{"requestid":"Zx9cV7","data":null}"#])
     }
 

@@ -9,7 +9,11 @@ struct OutgoingRequestTests {
     var machine = OutgoingRequests(settings: .init(uid: "osO7f9"), makeRequestId: { "riA29h" })
 
     func response(_ json: String) throws -> ResponseMessage {
-        guard case .response(let r) = try AdapterMessage.decode(Array(json.utf8), channel: AdapterChannel(parsing: "socket.io-response#/#"))
+        guard
+            case .response(let r) = try AdapterMessage.decode(
+                Array(json.utf8),
+                channel: AdapterChannel(parsing: "socket.io-response#/#")
+            )
         else { throw Unexpected() }
         return r
     }
@@ -19,8 +23,17 @@ struct OutgoingRequestTests {
         return (status, String(decoding: body, as: UTF8.self))
     }
 
-    mutating func start(_ kind: UInt8, _ body: String, servers: Int, now: UInt64 = 0, timeout: UInt32 = 5000) -> [ClusterAction] {
-        let asked = machine.request(1, kind: kind, namespace: "/", timeoutMilliseconds: timeout, body: Array(body.utf8), now: now)
+    mutating func start(_ kind: UInt8, _ body: String, servers: Int, now: UInt64 = 0, timeout: UInt32 = 5000)
+        -> [ClusterAction]
+    {
+        let asked = machine.request(
+            1,
+            kind: kind,
+            namespace: "/",
+            timeoutMilliseconds: timeout,
+            body: Array(body.utf8),
+            now: now
+        )
         #expect(asked == [.countServers(request: 1, namespace: "/")])
         return machine.serverCount(request: 1, result: .success(servers), now: now)
     }
@@ -32,7 +45,14 @@ struct OutgoingRequestTests {
     }
 
     @Test mutating func aRedisErrorIsAFailureNotAnEmptyResult() {
-        _ = machine.request(1, kind: 2, namespace: "/", timeoutMilliseconds: 5000, body: Array(#"{"rooms":[],"except":[]}"#.utf8), now: 0)
+        _ = machine.request(
+            1,
+            kind: 2,
+            namespace: "/",
+            timeoutMilliseconds: 5000,
+            body: Array(#"{"rooms":[],"except":[]}"#.utf8),
+            now: 0
+        )
         let actions = machine.serverCount(request: 1, result: .failure(ServerCountError("ERR unknown command")), now: 0)
         #expect(replyText(actions)?.0 == .failed)
         #expect(replyText(actions)?.1 == #"{"error":"ERR unknown command"}"#)
@@ -41,14 +61,34 @@ struct OutgoingRequestTests {
     @Test mutating func fetchSocketsPublishesTheStockRequestAndCollectsEveryOtherServer() throws {
         let published = start(2, #"{"rooms":[],"except":[]}"#, servers: 3)
         // seq 38, byte for byte.
-        #expect(published == [.publish(channel: "socket.io-request#/#", payload: Array(#"{"uid":"osO7f9","requestId":"riA29h","type":5,"opts":{"rooms":[],"except":[]}}"#.utf8))])
+        #expect(
+            published == [
+                .publish(
+                    channel: "socket.io-request#/#",
+                    payload: Array(
+                        #"{"uid":"osO7f9","requestId":"riA29h","type":5,"opts":{"rooms":[],"except":[]}}"#.utf8
+                    )
+                )
+            ]
+        )
         #expect(machine.owns("riA29h"))
-        #expect(machine.response(try response(#"{"requestId":"riA29h","sockets":[{"id":"A","handshake":{},"rooms":["A"],"data":{"n":1}}]}"#)).isEmpty)
+        #expect(
+            machine.response(
+                try response(
+                    #"{"requestId":"riA29h","sockets":[{"id":"A","handshake":{},"rooms":["A"],"data":{"n":1}}]}"#
+                )
+            ).isEmpty
+        )
         // Someone else's answer is not ours.
         #expect(machine.response(try response(#"{"requestId":"zzzzzz","sockets":[]}"#)).isEmpty)
-        let done = machine.response(try response(#"{"requestId":"riA29h","sockets":[{"id":"B","handshake":{},"rooms":[7]}]}"#))
+        let done = machine.response(
+            try response(#"{"requestId":"riA29h","sockets":[{"id":"B","handshake":{},"rooms":[7]}]}"#)
+        )
         #expect(replyText(done)?.0 == .complete)
-        #expect(replyText(done)?.1 == #"{"sockets":[{"id":"A","handshake":{},"rooms":["A"],"data":{"n":1}},{"id":"B","handshake":{},"rooms":[7]}]}"#)
+        #expect(
+            replyText(done)?.1
+                == #"{"sockets":[{"id":"A","handshake":{},"rooms":["A"],"data":{"n":1}},{"id":"B","handshake":{},"rooms":[7]}]}"#
+        )
         #expect(!machine.owns("riA29h"))
         #expect(machine.pendingCount == 0)
     }
@@ -82,7 +122,9 @@ struct OutgoingRequestTests {
     @Test mutating func serverSideEmitWithAckCollectsTheResponsesAndSaysHowManyWereExpected() throws {
         let published = start(8, #"["ssping",{"from":"n1"}]"#, servers: 4, timeout: 500)
         // seq 45's shape.
-        #expect(texts(published) == [#"{"uid":"osO7f9","requestId":"riA29h","type":6,"data":["ssping",{"from":"n1"}]}"#])
+        #expect(
+            texts(published) == [#"{"uid":"osO7f9","requestId":"riA29h","type":6,"data":["ssping",{"from":"n1"}]}"#]
+        )
         _ = machine.response(try response(#"{"type":6,"requestId":"riA29h","data":{"node":"n2"}}"#))
         _ = machine.response(try response(#"{"type":6,"requestId":"riA29h"}"#))
         let expired = machine.expire(now: 500)
@@ -92,13 +134,31 @@ struct OutgoingRequestTests {
 
     @Test mutating func publishedOnlyKinds() {
         func published(_ kind: UInt8, _ body: String) -> [String] {
-            texts(machine.request(9, kind: kind, namespace: "/", timeoutMilliseconds: 0, body: Array(body.utf8), now: 0))
+            texts(
+                machine.request(9, kind: kind, namespace: "/", timeoutMilliseconds: 0, body: Array(body.utf8), now: 0)
+            )
         }
-        #expect(published(4, #"{"opts":{"rooms":[123],"except":[]},"rooms":["j"]}"#) == [#"{"uid":"osO7f9","type":2,"opts":{"rooms":[123],"except":[]},"rooms":["j"]}"#])
-        #expect(published(5, #"{"opts":{"rooms":["a"],"except":["b"]},"rooms":["a"]}"#) == [#"{"uid":"osO7f9","type":3,"opts":{"rooms":["a"],"except":["b"]},"rooms":["a"]}"#])
-        #expect(published(6, #"{"opts":{"rooms":[],"except":[]},"close":true}"#) == [#"{"uid":"osO7f9","type":4,"opts":{"rooms":[],"except":[]},"close":true}"#])
+        #expect(
+            published(4, #"{"opts":{"rooms":[123],"except":[]},"rooms":["j"]}"#) == [
+                #"{"uid":"osO7f9","type":2,"opts":{"rooms":[123],"except":[]},"rooms":["j"]}"#
+            ]
+        )
+        #expect(
+            published(5, #"{"opts":{"rooms":["a"],"except":["b"]},"rooms":["a"]}"#) == [
+                #"{"uid":"osO7f9","type":3,"opts":{"rooms":["a"],"except":["b"]},"rooms":["a"]}"#
+            ]
+        )
+        #expect(
+            published(6, #"{"opts":{"rooms":[],"except":[]},"close":true}"#) == [
+                #"{"uid":"osO7f9","type":4,"opts":{"rooms":[],"except":[]},"close":true}"#
+            ]
+        )
         // seq 44, byte for byte.
-        #expect(published(7, #"["hello","world",{"x":1}]"#) == [#"{"uid":"osO7f9","type":6,"data":["hello","world",{"x":1}]}"#])
+        #expect(
+            published(7, #"["hello","world",{"x":1}]"#) == [
+                #"{"uid":"osO7f9","type":6,"data":["hello","world",{"x":1}]}"#
+            ]
+        )
         #expect(machine.pendingCount == 0)
     }
 
@@ -107,28 +167,53 @@ struct OutgoingRequestTests {
         (UInt8(7), #"{"event":"x"}"#), (UInt8(8), "1"),
     ])
     mutating func unusableRequestsFail(_ kind: UInt8, _ body: String) {
-        let actions = machine.request(3, kind: kind, namespace: "/", timeoutMilliseconds: 0, body: Array(body.utf8), now: 0)
+        let actions = machine.request(
+            3,
+            kind: kind,
+            namespace: "/",
+            timeoutMilliseconds: 0,
+            body: Array(body.utf8),
+            now: 0
+        )
         #expect(replyText(actions)?.0 == .failed)
         #expect(machine.pendingCount == 0)
     }
 
     @Test mutating func broadcastWithAckIsTheStockMsgpackRequestAndRelaysCountsAndAcks() throws {
-        let packet = SocketIOPacket(type: 2, namespace: "/", data: .array([.string("ev"), .object(JSObject([("ask", .number(1))]))]))
+        let packet = SocketIOPacket(
+            type: 2,
+            namespace: "/",
+            data: .array([.string("ev"), .object(JSObject([("ask", .number(1))]))])
+        )
         var machine = OutgoingRequests(settings: .init(uid: "osO7f9"), makeRequestId: { "bpevJE" })
         let published = machine.broadcastWithAck(
-            4, namespace: "/", packet: packet, rooms: [], except: [],
+            4,
+            namespace: "/",
+            packet: packet,
+            rooms: [],
+            except: [],
             flags: OutgoingRequests.flags(volatile: false, compress: nil, timeoutMilliseconds: 2000),
-            timeoutMilliseconds: 2000, now: 0)
+            timeoutMilliseconds: 2000,
+            now: 0
+        )
         // seq 28, byte for byte.
         #expect(published == [.publish(channel: "socket.io-request#/#", payload: IncomingBroadcastTests.capture(28))])
         #expect(machine.owns("bpevJE"))
         func decoded(_ seq: Int) throws -> ResponseMessage {
-            guard case .response(let r) = try AdapterMessage.decode(IncomingBroadcastTests.capture(seq), channel: AdapterChannel(parsing: "socket.io-response#/#"))
+            guard
+                case .response(let r) = try AdapterMessage.decode(
+                    IncomingBroadcastTests.capture(seq),
+                    channel: AdapterChannel(parsing: "socket.io-response#/#")
+                )
             else { throw Unexpected() }
             return r
         }
         #expect(machine.response(try decoded(29)) == [.ackCount(request: 4, clientCount: 2)])
-        #expect(machine.response(try decoded(30)) == [.ackArgument(request: 4, argument: Array(#"{"client":"A","event":"ev","n":1}"#.utf8))])
+        #expect(
+            machine.response(try decoded(30)) == [
+                .ackArgument(request: 4, argument: Array(#"{"client":"A","event":"ev","n":1}"#.utf8))
+            ]
+        )
         _ = machine.expire(now: 2000)
         #expect(!machine.owns("bpevJE"))
         #expect(machine.response(try decoded(31)).isEmpty)

@@ -19,7 +19,11 @@ final class AwaitingDelivered: Sendable {
 
     func remember(ackId: UInt64, messageId: String, namespace: String, timeoutMilliseconds: UInt64) {
         state.withLock { state in
-            state.records[ackId] = Record(messageId: messageId, namespace: namespace, timeoutMilliseconds: timeoutMilliseconds)
+            state.records[ackId] = Record(
+                messageId: messageId,
+                namespace: namespace,
+                timeoutMilliseconds: timeoutMilliseconds
+            )
             state.order.append(ackId)
             if state.order.count > limit * 2 { state.order.removeAll { state.records[$0] == nil } }
             while state.records.count > limit, !state.order.isEmpty {

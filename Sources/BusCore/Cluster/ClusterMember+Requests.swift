@@ -106,15 +106,28 @@ extension ClusterMember {
                 if let ids = delivery.socketIds {
                     command(
                         .deliver(
-                            namespace: delivery.namespace, socketIds: ids, ackId: delivery.ackId,
-                            packet: delivery.packet.text, attachments: delivery.packet.attachments,
-                            volatile: false, compress: nil))
+                            namespace: delivery.namespace,
+                            socketIds: ids,
+                            ackId: delivery.ackId,
+                            packet: delivery.packet.text,
+                            attachments: delivery.packet.attachments,
+                            volatile: false,
+                            compress: nil
+                        )
+                    )
                 } else {
                     command(
                         .deliverToRooms(
-                            namespace: delivery.namespace, rooms: delivery.rooms, except: delivery.except,
-                            ackId: delivery.ackId, packet: delivery.packet.text,
-                            attachments: delivery.packet.attachments, volatile: false, compress: nil))
+                            namespace: delivery.namespace,
+                            rooms: delivery.rooms,
+                            except: delivery.except,
+                            ackId: delivery.ackId,
+                            packet: delivery.packet.text,
+                            attachments: delivery.packet.attachments,
+                            volatile: false,
+                            compress: nil
+                        )
+                    )
                 }
                 commanded = true
             case .nodeAnswerMissed(let kind):
@@ -161,13 +174,18 @@ extension ClusterMember {
 
     /// The answer to a NUMSUB asked for the node (counter thread).
     func serversCounted(request: UInt32, result: Result<Int, ServerCountError>) {
-        perform(cluster.run { machines, now in machines.outgoing.serverCount(request: request, result: result, now: now) }, flush: true)
+        perform(
+            cluster.run { machines, now in machines.outgoing.serverCount(request: request, result: result, now: now) },
+            flush: true
+        )
     }
 }
 
 /// The request protocol's counters, for /metrics.
 final class ClusterCounters: Sendable {
-    private let state = Mutex<(requestsIn: [String: Int], requestsOut: [String: Int], missed: [String: Int])>(([:], [:], [:]))
+    private let state = Mutex<(requestsIn: [String: Int], requestsOut: [String: Int], missed: [String: Int])>(
+        ([:], [:], [:])
+    )
 
     func requestIn(_ type: String) {
         let label = type.hasPrefix("unknown") ? "unknown" : type
@@ -177,7 +195,13 @@ final class ClusterCounters: Sendable {
     func answerMissed(_ kind: String) { state.withLock { $0.missed[kind, default: 0] += 1 } }
 
     var snapshot: ClusterMember.ClusterStatistics {
-        state.withLock { ClusterMember.ClusterStatistics(requestsIn: $0.requestsIn, requestsOut: $0.requestsOut, answersMissed: $0.missed) }
+        state.withLock {
+            ClusterMember.ClusterStatistics(
+                requestsIn: $0.requestsIn,
+                requestsOut: $0.requestsOut,
+                answersMissed: $0.missed
+            )
+        }
     }
 }
 

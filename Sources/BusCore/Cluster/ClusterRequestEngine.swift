@@ -32,16 +32,25 @@ final class ClusterRequestEngine: Sendable {
         self.perform = perform
     }
 
-    /// Milliseconds on the engine's monotonic clock.
-    var now: UInt64 {
+    /// Milliseconds on the engine's monotonic clock, rounded down (the
+    /// timer's view: a deadline has passed once this reaches it).
+    var now: UInt64 { milliseconds(roundingUp: false) }
+
+    /// Events take the time rounded up, so that a deadline `t` ms after one
+    /// is never reached before `t` ms have really passed.
+    private func milliseconds(roundingUp: Bool) -> UInt64 {
         let elapsed = ContinuousClock.now - origin
-        return UInt64(max(0, elapsed.components.seconds)) * 1000 + UInt64(max(0, elapsed.components.attoseconds / 1_000_000_000_000_000))
+        let whole = UInt64(max(0, elapsed.components.seconds)) * 1000
+        let attoseconds = max(0, elapsed.components.attoseconds)
+        let perMillisecond: Int64 = 1_000_000_000_000_000
+        let part = UInt64(attoseconds / perMillisecond) + (roundingUp && attoseconds % perMillisecond != 0 ? 1 : 0)
+        return whole + part
     }
 
     /// Applies one event to the machines and returns its actions (not yet
     /// performed: the caller performs them, on its own thread).
     func run(_ event: (inout Machines, _ now: UInt64) -> [ClusterAction]) -> [ClusterAction] {
-        let time = now
+        let time = milliseconds(roundingUp: true)
         let actions = machines.withLock { event(&$0, time) }
         // A new deadline may be earlier than the one the timer waits for.
         events.add(1, ordering: .releasing)

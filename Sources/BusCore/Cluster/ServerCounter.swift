@@ -68,7 +68,9 @@ final class ServerCounter: @unchecked Sendable {
             if stopping { break }
             guard let (request, channel) = next else {
                 wake.lock()
-                if state.withLock({ $0.queue.isEmpty && !$0.stopping }) { _ = wake.wait(until: Date(timeIntervalSinceNow: 1)) }
+                if state.withLock({ $0.queue.isEmpty && !$0.stopping }) {
+                    _ = wake.wait(until: Date(timeIntervalSinceNow: 1))
+                }
                 wake.unlock()
                 continue
             }

@@ -79,10 +79,14 @@ class SocketBusAdapter extends LocalAdapter {
   }
 
   // socket.io emits "disconnecting" with the reason just before it calls delAll.
-  watchDisconnect(id) {
-    const socket = this.nsp.sockets.get(id) || (this.nsp._preConnectSockets && this.nsp._preConnectSockets.get(id));
+  watchDisconnect(id, retry = true) {
+    const { sockets, _preConnectSockets: preConnect } = this.nsp;
+    const socket = (sockets && sockets.get(id)) || (preConnect && preConnect.get(id));
     if (socket && typeof socket.once === "function") {
       socket.once("disconnecting", (reason) => this.sids.has(id) && this.disconnectReasons.set(id, String(reason)));
+    } else if (retry) {
+      // A recovered session joins its rooms inside the Socket constructor, before the namespace holds it.
+      setImmediate(() => this.sids.has(id) && this.watchDisconnect(id, false));
     }
   }
 

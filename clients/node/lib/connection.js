@@ -279,10 +279,10 @@ class BusConnection extends EventEmitter {
     }
     if (this.state === "handshaking") {
       if (frame.type !== "WELCOME") throw new ProtocolError(ERROR_CODES.UNEXPECTED, `${frame.type} before WELCOME`);
-      if (!frames.VERSIONS.includes(frame.version) || frame.version > this.options.protocolVersion) {
+      if (!frames.VERSIONS.includes(frame.version) || frame.version > this.askVersion) {
         throw new ProtocolError(
           ERROR_CODES.UNSUPPORTED_VERSION,
-          `connector speaks versions 1 to ${this.options.protocolVersion}, busd answered ${frame.version}`,
+          `connector asked for version ${this.askVersion}, busd answered ${frame.version}`,
         );
       }
       this.onWelcome(frame);

@@ -31,6 +31,7 @@ class Hub {
       serverSideEmitsRejected: 0, // bad JSON from busd
       serverSideEmitsNotSent: 0, // this node's own serverSideEmit on a v1 session
       answersSent: 0,
+      answersUnsendable: 0, // answers JSON or the protocol cannot carry (sent as "cannot answer")
       clusterRequests: 0, // CLUSTER_REQUESTs that wait for a reply
       clusterRequestsFailed: 0, // ... that timed out or failed
       lateReplies: 0, // CLUSTER_REPLY, ACK_COUNT, ACK_ARGUMENT for a request no longer waiting

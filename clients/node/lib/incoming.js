@@ -143,8 +143,15 @@ class Incoming {
       answered = true;
       // An answer for a previous session's question would meet another request with the same id.
       if (this.adapter.hub.bus.counters.sessions !== session) return;
-      this.counters.answersSent++;
-      this.adapter.send({ type: "ANSWER", request: frame.request, status, body });
+      try {
+        this.adapter.send({ type: "ANSWER", request: frame.request, status, body });
+        this.counters.answersSent++;
+      } catch (err) {
+        // A value JSON or the frame cannot carry (circular, BigInt, over 16 MiB): busd need not wait for it.
+        this.counters.answersUnsendable++;
+        this.adapter.hub.bus.logger.warn(`cannot send the answer to busd's question ${frame.kind}: ${err && err.message}`);
+        this.adapter.send({ type: "ANSWER", request: frame.request, status: ANSWER_STATUS.CANNOT_ANSWER, body: undefined });
+      }
     };
     try {
       switch (frame.kind) {

@@ -9,6 +9,13 @@ const { REPLY_STATUS } = require("./frames");
 // much later the node stops waiting by itself (busd gone, link lost).
 const REPLY_GRACE_MS = 1000;
 const MAX_ID = 0xffffffff;
+// setTimeout fires at once for anything longer (with a warning).
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function timerMs(ms) {
+  const n = Number(ms);
+  return Number.isFinite(n) && n > 0 ? Math.min(n, MAX_TIMER_MS) : 0;
+}
 
 class RequestTable {
   constructor() {
@@ -32,7 +39,7 @@ class RequestTable {
    * no body.
    */
   expectReply(id, timeoutMs, settle) {
-    const timer = setTimeout(() => this.settle(id, REPLY_STATUS.TIMED_OUT, undefined), timeoutMs + REPLY_GRACE_MS);
+    const timer = setTimeout(() => this.settle(id, REPLY_STATUS.TIMED_OUT, undefined), timerMs(timeoutMs + REPLY_GRACE_MS));
     timer.unref();
     this.replies.set(id, { settle, timer });
   }
@@ -49,7 +56,7 @@ class RequestTable {
 
   /** An acked broadcast: relayed counts and arguments for timeoutMs, then forgotten (as the stock adapter does). */
   expectAcks(id, timeoutMs, clientCountCallback, ack) {
-    const timer = setTimeout(() => this.acks.delete(id), timeoutMs);
+    const timer = setTimeout(() => this.acks.delete(id), timerMs(timeoutMs));
     timer.unref();
     this.acks.set(id, { clientCountCallback, ack, timer });
   }

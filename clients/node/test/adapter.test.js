@@ -380,3 +380,28 @@ test("a broadcast too big for the protocol throws a RangeError after the local d
   await waitFor(() => a.received.length === 1);
   assert.equal(Adapter.bus.connected, true);
 });
+
+test("socket.onAnyOutgoing sees busd's deliveries, decoded", { skip }, async (t) => {
+  const { busd, connect } = await startNode(t);
+  const a = await connect();
+  const outgoing = [];
+  a.socket.onAnyOutgoing((...args) => outgoing.push(args));
+  busd.send({ type: "DELIVER_TO_ROOMS", ackId: 0, flags: {}, namespace: "/", rooms: [], except: [], packet: '2["seen",{"n":1}]', attachments: [] });
+  await waitFor(() => a.received.length === 1);
+  assert.deepEqual(outgoing, [["seen", { n: 1 }]]);
+});
+
+test("an answer JSON cannot carry is sent as 'cannot answer', and the session goes on", { skip }, async (t) => {
+  const { busd, connect, nsp, Adapter } = await startNode(t);
+  const a = await connect();
+  const circular = {};
+  circular.self = circular;
+  a.socket.data = circular;
+  nsp.on("big", (cb) => cb(10n));
+  busd.send({ type: "QUESTION", request: 41, kind: 1, namespace: "/", body: { rooms: [], except: [] } });
+  busd.send({ type: "QUESTION", request: 42, kind: 2, namespace: "/", body: ["big"] });
+  await waitFor(() => busd.frames("ANSWER").length === 2);
+  assert.deepEqual(busd.frames("ANSWER").map((f) => [f.request, f.status]), [[41, 1], [42, 1]]);
+  assert.equal(Adapter.stats().answersUnsendable, 2);
+  assert.equal(Adapter.bus.connected, true);
+});

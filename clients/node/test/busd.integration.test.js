@@ -309,6 +309,25 @@ describe("with a real busd and redis-server", { skip, timeout: 120000 }, () => {
     sockets.C.socket.leave("123");
   });
 
+  it("join, then a stock node's broadcast to that room and to all except it: 200 tries, no miss, no excepted delivery", async () => {
+    const mark = marks();
+    for (let i = 0; i < 200; i++) {
+      sockets.A.socket.join(`race${i}`);
+      // What a stock node publishes for io.to(room).emit and io.except(room).emit.
+      const toRoom = encodeMsgpack(["stock-uid", { type: 2, data: ["in", i], nsp: "/" }, { rooms: [`race${i}`], except: [], flags: {} }]);
+      const allBut = encodeMsgpack(["stock-uid", { type: 2, data: ["out", i], nsp: "/" }, { rooms: [], except: [`race${i}`], flags: {} }]);
+      await Promise.all([
+        redis.client.command("PUBLISH", `socket.io#/#race${i}#`, toRoom),
+        redis.client.command("PUBLISH", "socket.io#/#", allBut),
+      ]);
+    }
+    await barrier();
+    const packets = writesSince(mark).A.map((w) => String(w.packets[0]));
+    assert.equal(packets.filter((p) => p.startsWith('2["in",')).length, 200, "no miss");
+    assert.equal(packets.filter((p) => p.startsWith('2["out",')).length, 0, "no delivery to an excepted socket");
+    for (let i = 0; i < 200; i++) sockets.A.socket.leave(`race${i}`);
+  });
+
   it("a broadcast busd cannot decode gets ERROR 6 and the session and the registry stay", async () => {
     const sessions = Adapter.bus.counters.sessions;
     // What socket.io-msgpack-parser would hand over: a msgpack map, not a packet string.
@@ -370,6 +389,61 @@ describe("with a real busd and redis-server", { skip, timeout: 120000 }, () => {
     const got = writesSince(mark);
     assert.equal(got.A[0].packets[0], '2["toRoom",{"room":"roomA"}]');
     assert.deepEqual(got.C, []);
+  });
+
+  it("beside a stock node (@socket.io/redis-adapter 8.3.0): the cluster calls both ways (version 2 busd)", async (t) => {
+    if (Adapter.bus.version < 2) return t.skip("this busd speaks local protocol version 1 only");
+    const { createClient } = require("redis");
+    const redisAdapter = require("@socket.io/redis-adapter");
+    const pub = createClient({ url: redis.url });
+    const sub = pub.duplicate();
+    await Promise.all([pub.connect(), sub.connect()]);
+    // The one shim a stock node needs with Debian's node-redis 4.5 (../shared/stock-socketio/README.md).
+    for (const c of [pub, sub]) c.send_command = (cmd, args, cb) => c.sendCommand([cmd, ...args]).then((r) => cb(null, r), cb);
+    const stockHttp = http.createServer();
+    const stockIo = new stock.Server(stockHttp, { adapter: redisAdapter.createAdapter(pub, sub, { requestsTimeout: 3000 }) });
+    await new Promise((resolve) => stockHttp.listen(0, "127.0.0.1", resolve));
+    const stockClient = stock.ioClient(`http://127.0.0.1:${stockHttp.address().port}`, { transports: ["websocket"], forceNew: true, reconnection: false });
+    t.after(async () => {
+      stockClient.close();
+      await new Promise((resolve) => stockIo.close(() => resolve()));
+      await Promise.all([pub.quit().catch(() => {}), sub.quit().catch(() => {})]);
+    });
+    stockIo.use((socket, next) => {
+      socket.data = { node: "stock" };
+      next();
+    });
+    await new Promise((resolve) => stockClient.once("connect", resolve));
+    stockIo.of("/").sockets.get(stockClient.id).join(["mixed", 7]);
+    sockets.A.socket.join(["mixed", 7]);
+    sockets.A.socket.data = { node: "socketbus" };
+    stockIo.on("ping", (cb) => cb("pong from stock"));
+    nsp.on("ping", (cb) => cb("pong from socketbus"));
+    stockClient.on("ask", (cb) => cb("stock client"));
+    sockets.A.client.on("ask", (cb) => cb("socketbus client"));
+    await sleep(200); // the stock node's subscriptions
+
+    // From this node.
+    assert.equal(await nsp.adapter.serverCount(), 2);
+    const fetched = await io.in(7).fetchSockets();
+    assert.deepEqual(fetched.map((s) => s.id).sort(), [A, stockClient.id].sort());
+    const remote = fetched.find((s) => s.id === stockClient.id);
+    assert.deepEqual([remote.constructor.name, remote.data, [...remote.rooms]], ["RemoteSocket", { node: "stock" }, [stockClient.id, "mixed", 7]]);
+    assert.deepEqual(await io.serverSideEmitWithAck("ping"), ["pong from stock"]);
+    assert.deepEqual((await io.timeout(2000).to("mixed").emitWithAck("ask")).sort(), ["socketbus client", "stock client"]);
+    const rooms = await nsp.adapter.allRooms();
+    assert.ok(rooms.has(7) && rooms.has(stockClient.id), "allRooms has the stock node's rooms, numbers kept");
+
+    // From the stock node: this node answers like a stock node.
+    assert.equal(await stockIo.of("/").adapter.serverCount(), 2);
+    const seen = await stockIo.in("mixed").fetchSockets();
+    const ours = seen.find((s) => s.id === A);
+    assert.ok(ours, "the stock node's fetchSockets finds this node's socket");
+    assert.deepEqual([ours.data, [...ours.rooms].includes(7)], [{ node: "socketbus" }, true]);
+    assert.deepEqual(await stockIo.serverSideEmitWithAck("ping"), ["pong from socketbus"]);
+    assert.deepEqual((await stockIo.timeout(2000).to(7).emitWithAck("ask")).sort(), ["socketbus client", "stock client"]);
+    sockets.A.socket.leave("mixed");
+    sockets.A.socket.leave(7);
   });
 
   describe("delivery confirmations (busd --ack-policy all)", { skip: ackSkip }, () => {

@@ -217,3 +217,40 @@ test("RemoteSocket operations go through busd: emit as ROOMS_BROADCAST to its id
   const join = await busd.next((f) => f.type === "CLUSTER_REQUEST" && f.kind === 4);
   assert.deepEqual(join.body, { opts: { rooms: ["rs1"], except: [] }, rooms: ["club"] });
 });
+
+test("concurrent calls: replies matched by request id, whatever their order", { skip }, async (t) => {
+  const { busd, io } = await startNode(t);
+  const first = io.in("a").fetchSockets();
+  const second = io.in("b").fetchSockets();
+  const count = io.of("/").adapter.serverCount();
+  const requests = await waitFor(() => {
+    const frames = busd.frames("CLUSTER_REQUEST");
+    return frames.length === 3 && frames;
+  });
+  assert.equal(new Set(requests.map((f) => f.request)).size, 3, "distinct request ids");
+  const [a, b, c] = requests;
+  busd.send({ type: "CLUSTER_REPLY", request: c.request, status: 0, body: { count: 2 } });
+  busd.send({ type: "CLUSTER_REPLY", request: b.request, status: 0, body: { sockets: [{ id: "in-b", handshake: {}, rooms: ["b"], data: {} }] } });
+  busd.send({ type: "CLUSTER_REPLY", request: a.request, status: 0, body: { sockets: [{ id: "in-a", handshake: {}, rooms: ["a"], data: {} }] } });
+  assert.deepEqual((await first).map((s) => s.id), ["in-a"]);
+  assert.deepEqual((await second).map((s) => s.id), ["in-b"]);
+  assert.equal(await count, 2);
+  // A second reply to the same id is late and ignored.
+  busd.send({ type: "CLUSTER_REPLY", request: a.request, status: 0, body: { sockets: [] } });
+  await waitFor(() => io.of("/").adapter.hub.counters.lateReplies === 1);
+});
+
+test("the link to busd drops mid-request: the stock time-out error, and the next session's requests go on", { skip }, async (t) => {
+  const { busd, io, Adapter } = await startNode(t, { options: { requestsTimeout: 100 } });
+  const fetching = io.fetchSockets();
+  const pending = await busd.next((f) => f.type === "CLUSTER_REQUEST");
+  busd.dropConnection();
+  await assert.rejects(fetching, { message: "timeout reached while waiting for fetchSockets response" });
+  await waitFor(() => Adapter.bus.connected && Adapter.bus.counters.sessions === 2, { what: "the next session" });
+  const mark = busd.received.length;
+  const again = io.fetchSockets();
+  const next = await busd.next((f) => f.type === "CLUSTER_REQUEST", { from: mark });
+  assert.notEqual(next.request, pending.request);
+  busd.send({ type: "CLUSTER_REPLY", request: next.request, status: 0, body: { sockets: [] } });
+  assert.deepEqual(await again, []);
+});

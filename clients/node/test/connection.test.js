@@ -140,11 +140,16 @@ test("a queued ROOMS_BROADCAST reaches a v1 busd as BROADCAST with room names", 
   assert.deepEqual(frame.rooms, ["123", "a"]);
 });
 
-test("protocolVersion 1 asks for version 1", async (t) => {
+test("protocolVersion 1 asks for version 1; a WELCOME 2 to HELLO 1 gets ERROR 2", async (t) => {
   const { busd, bus } = await setUp(t, { protocolVersion: 1 }, { version: 1 });
   bus.start();
   await waitFor(() => bus.connected);
   assert.equal(busd.frames("HELLO")[0].version, 1);
+  busd.welcome.version = 2;
+  busd.dropConnection();
+  const error = await busd.next((frame) => frame.type === "ERROR");
+  assert.equal(error.code, 2);
+  assert.equal(bus.counters.sessions, 1);
 });
 
 test("a WELCOME of another version gets ERROR 2", async (t) => {

@@ -79,7 +79,7 @@ test("connection state recovery: offsets on broadcasts (not on what busd publish
   assert.equal(published.packet.toString(), '2["first",1]', "other nodes get the packet without this node's offset");
 
   const oldId = a.id;
-  const gone = new Promise((resolve) => io.once("connection", resolve));
+  const reconnected = new Promise((resolve) => io.once("connection", resolve));
   let reasons = [];
   a.socket.once("disconnect", (reason) => reasons.push(reason));
   a.client.io.engine.close();
@@ -88,7 +88,7 @@ test("connection state recovery: offsets on broadcasts (not on what busd publish
   io.to("other-room").emit("not-for-a", 3);
   busd.send({ type: "DELIVER_TO_ROOMS", ackId: 0, flags: {}, namespace: "/", rooms: ["room1"], except: [], packet: '2["missed-remote",4]', attachments: [] });
   await sleep(20);
-  const socket = await gone;
+  const socket = await reconnected;
   await waitFor(() => a.received.length >= 3);
   assert.equal(a.client.recovered, true);
   assert.equal(socket.id, oldId);
@@ -97,6 +97,12 @@ test("connection state recovery: offsets on broadcasts (not on what busd publish
   assert.deepEqual(names, ["first", "missed", "missed-remote"]);
   assert.deepEqual(a.received[1].slice(0, 2), ["missed", 2]);
   assert.deepEqual(a.received[2].slice(0, 2), ["missed-remote", 4]);
+  // busd hears of the recovered socket and its rooms; its disconnect reason is known again.
+  const rejoined = await busd.next((f) => f.type === "ROOMS_JOIN" && f.socketId === oldId && f.rooms.includes("room1"), { from: 1 });
+  assert.ok(rejoined);
+  a.client.disconnect();
+  const gone = await busd.next((f) => f.type === "SOCKET_DISCONNECT" && f.socketId === oldId && f.reason !== "transport close");
+  assert.equal(gone.reason, "client namespace disconnect");
 });
 
 test("without connectionStateRecovery: no offsets, nothing kept", { skip }, async (t) => {
