@@ -43,14 +43,15 @@ enum Requests {
         { RequestEncoding.remoteFetch(uid: requester, requestId: $0, rooms: room.map { [.name($0)] } ?? [], except: []) }
     }
 
-    /// `io.to(room).timeout(1000).emit("x", 1, cb)` on a stock node, msgpack.
+    /// `io.to(room).timeout(10000).emit("x", 1, cb)` on a stock node, msgpack:
+    /// busd keeps each for 10 s, waiting for client acks.
     static func acked(room: String?) -> (String) -> [UInt8] {
         { requestId in
             let packet = JSObject([("type", .number(2)), ("data", .array([.string("x"), .number(1)])), ("nsp", .string("/"))])
             return
                 (try? RequestEncoding.broadcastWithAck(
                     uid: requester, requestId: requestId, packet: packet, rooms: room.map { [.name($0)] } ?? [], except: [],
-                    flags: JSObject([("timeout", .number(1000))]))) ?? []
+                    flags: JSObject([("timeout", .number(10000))]))) ?? []
         }
     }
 
@@ -65,6 +66,9 @@ enum Requests {
             RequestCase(name: "REMOTE_FETCH a room (\(perRoom) sockets), v1 node", presence: 1, make: Requests.fetch(room: room)),
             RequestCase(name: "REMOTE_FETCH all (\(sockets.count) sockets), v1 node", presence: 1, make: Requests.fetch(room: nil)),
             RequestCase(name: "BROADCAST 7 to a room (\(perRoom) clients), v1 node: DELIVER + count", presence: 1, make: Requests.acked(room: room)),
+            // The same request as the first case, while the acked broadcasts
+            // of the case above wait for their clients' acks (10 s).
+            RequestCase(name: "SOCKETS to a room, v1, the BROADCASTs above pending", presence: 1, make: Requests.sockets(room: room)),
             RequestCase(name: "SOCKETS, no node", presence: 0, make: Requests.sockets(room: nil)),
             RequestCase(name: "REMOTE_FETCH, no node", presence: 0, make: Requests.fetch(room: nil)),
             RequestCase(name: "BROADCAST 7, no node: count 0", presence: 0, make: Requests.acked(room: nil)),
