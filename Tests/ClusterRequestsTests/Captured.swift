@@ -1,5 +1,6 @@
 import Foundation
 import SocketIOCodec
+import Testing
 
 /// Real socket.io 4.8.1 / redis-adapter 8.3.0 / redis-emitter 5.1.0 requests
 /// and responses (`captured.jsonl`): from ../shared/vectors when it is next
@@ -60,5 +61,3 @@ enum Captured {
         }
     }
 }
-
-import Testing

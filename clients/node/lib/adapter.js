@@ -37,6 +37,16 @@ class SocketBusAdapter extends LocalAdapter {
     return this.hub.bus;
   }
 
+  /** The cluster calls in flight (request id → kind), like the stock adapter's `requests`. */
+  get requests() {
+    return this.cluster.requests;
+  }
+
+  /** The acked broadcasts whose answers busd still relays, like the stock adapter's `ackRequests`. */
+  get ackRequests() {
+    return this.cluster.ackRequests;
+  }
+
   /** Whether the session with busd speaks version 2 (cluster calls, typed rooms). */
   get v2() {
     return this.hub.bus.version >= 2;

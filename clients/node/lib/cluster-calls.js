@@ -26,6 +26,10 @@ class ClusterCalls {
   constructor(adapter) {
     this.adapter = adapter;
     this.warnedServerSideEmit = false;
+    // This namespace's calls in flight, by request id, as the stock adapter
+    // keeps them in `requests` and `ackRequests` (some read their size).
+    this.requests = new Map();
+    this.ackRequests = new Map();
   }
 
   get hub() {
@@ -46,7 +50,11 @@ class ClusterCalls {
       return Promise.resolve({ status: REPLY_STATUS.COMPLETE, body: undefined });
     }
     return new Promise((resolve) => {
-      requests.expectReply(id, timeoutMs, (status, replyBody) => resolve({ status, body: replyBody }));
+      this.requests.set(id, kind);
+      requests.expectReply(id, timeoutMs, (status, replyBody) => {
+        this.requests.delete(id);
+        resolve({ status, body: replyBody });
+      });
       this.hub.counters.clusterRequests++;
       if (!bus.send(frame)) requests.settle(id, REPLY_STATUS.FAILED, { error: "no link to busd" });
     });
@@ -144,7 +152,9 @@ class ClusterCalls {
       packet,
       attachments,
     });
-    if (sent) requests.expectAcks(id, timeoutMs, clientCountCallback, ack);
+    if (!sent) return;
+    this.ackRequests.set(id, { clientCountCallback, ack });
+    requests.expectAcks(id, timeoutMs, clientCountCallback, ack, () => this.ackRequests.delete(id));
   }
 
   failure(status, body, timeoutMessage) {

@@ -55,8 +55,11 @@ class RequestTable {
   }
 
   /** An acked broadcast: relayed counts and arguments for timeoutMs, then forgotten (as the stock adapter does). */
-  expectAcks(id, timeoutMs, clientCountCallback, ack) {
-    const timer = setTimeout(() => this.acks.delete(id), timerMs(timeoutMs));
+  expectAcks(id, timeoutMs, clientCountCallback, ack, onForget = () => {}) {
+    const timer = setTimeout(() => {
+      this.acks.delete(id);
+      onForget();
+    }, timerMs(timeoutMs));
     timer.unref();
     this.acks.set(id, { clientCountCallback, ack, timer });
   }
@@ -71,7 +74,7 @@ class RequestTable {
   ackArgument(id, argument) {
     const entry = this.acks.get(id);
     if (!entry) return false;
-    entry.ack(argument);
+    entry.ack(reviveBuffers(argument));
     return true;
   }
 
@@ -85,4 +88,26 @@ class RequestTable {
   }
 }
 
-module.exports = { RequestTable, REPLY_GRACE_MS };
+/**
+ * A client's ack argument crosses busd as JSON; a Buffer travels in Node's
+ * own JSON form, `{"type":"Buffer","data":[bytes]}` (what JSON.stringify
+ * makes of it, and what busd writes for a msgpack bin), and is a Buffer again
+ * here, as the stock adapter hands it over.
+ */
+function reviveBuffers(value) {
+  if (Array.isArray(value)) return value.map(reviveBuffers);
+  if (!value || typeof value !== "object") return value;
+  const keys = Object.keys(value);
+  if (keys.length === 2 && value.type === "Buffer" && Array.isArray(value.data) && value.data.every(isByte)) {
+    return Buffer.from(value.data);
+  }
+  const out = {};
+  for (const key of keys) out[key] = reviveBuffers(value[key]);
+  return out;
+}
+
+function isByte(n) {
+  return Number.isInteger(n) && n >= 0 && n <= 255;
+}
+
+module.exports = { RequestTable, REPLY_GRACE_MS, reviveBuffers };
