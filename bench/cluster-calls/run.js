@@ -142,6 +142,27 @@ async function stopAll(list) {
   }
 }
 
+/** CPU milliseconds (user + system) of a process so far, from /proc. */
+function cpuMs(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
+}
+const cpuOf = (servers) => servers.map((s) => ({ busd: s.busd ? cpuMs(s.busd.pid) : null, node: cpuMs(s.node.pid) }));
+/** CPU ms per round of each server's node process and busd between two readings. */
+function cpuPerRound(before, after, rounds) {
+  return after.map((a, i) => ({
+    node: (a.node - before[i].node) / rounds,
+    busd: a.busd === null ? null : (a.busd - before[i].busd) / rounds,
+  }));
+}
+const cpuText = (perServer) =>
+  perServer.map((c, i) => `server ${i + 1}: node ${c.node.toFixed(0)}` + (c.busd === null ? "" : ` + busd ${c.busd.toFixed(0)}`)).join("; ");
+
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const fmt = (values) => values.map((v) => v.toFixed(1)).join(" / ");
 
@@ -165,17 +186,24 @@ async function runMode(mode, redis, dir) {
   const total = 3 * SOCKETS;
   const results = { mode, kinds, serverCounts: counts.map((c) => c.count), fetch: [], ack: [], problems: [] };
   note(`${mode}: fetchSockets, 1 warm-up + ${ROUNDS}`);
+  let cpu0;
   for (let round = 0; round <= ROUNDS; round++) {
+    if (round === 1) cpu0 = cpuOf(servers);
     const r = await requester.call("fetch");
     if (r.error || r.count !== total) results.problems.push(`fetchSockets round ${round}: ${r.error || `${r.count} sockets of ${total}`}`);
     if (round > 0) results.fetch.push(r.ms);
   }
+  await sleep(200); // /proc's ticks are 10 ms; let the last answers finish
+  results.fetchCpu = cpuPerRound(cpu0, cpuOf(servers), ROUNDS);
   note(`${mode}: acked broadcast to ${ACK_CLIENTS} clients, 1 warm-up + ${ROUNDS}`);
   for (let round = 0; round <= ROUNDS; round++) {
+    if (round === 1) cpu0 = cpuOf(servers);
     const r = await requester.call("ack");
     if (r.error || r.count !== ACK_CLIENTS) results.problems.push(`acked broadcast round ${round}: ${r.error || ""} ${r.count} acks of ${ACK_CLIENTS}`);
     if (round > 0) results.ack.push(r.ms);
   }
+  await sleep(200);
+  results.ackCpu = cpuPerRound(cpu0, cpuOf(servers), ROUNDS);
   await stopAll(children.splice(before));
   return results;
 }
@@ -201,6 +229,12 @@ async function main() {
   console.log("| --- | --- | --- | --- | --- |");
   for (const r of all) {
     console.log(`| ${r.mode} | ${r.kinds.join(", ")} | ${r.serverCounts.join(", ")} | ${median(r.fetch).toFixed(1)} (${fmt(r.fetch)}) | ${median(r.ack).toFixed(1)} (${fmt(r.ack)}) |`);
+  }
+  console.log("");
+  console.log("CPU per call (ms, from /proc, the 200 ms after the last round included; the client processes not counted):");
+  for (const r of all) {
+    console.log(`  ${r.mode.padEnd(9)} fetchSockets:     ${cpuText(r.fetchCpu)}`);
+    console.log(`  ${r.mode.padEnd(9)} acked broadcast:  ${cpuText(r.ackCpu)}`);
   }
   const stock = all.find((r) => r.mode === "stock");
   if (stock) {

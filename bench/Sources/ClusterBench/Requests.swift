@@ -55,6 +55,32 @@ enum Requests {
         }
     }
 
+    /// A stock node's REMOTE_FETCH answer listing `sockets` sockets with a
+    /// browser-like handshake: what every server reads on the shared response
+    /// channel, whoever asked.
+    static func foreignFetchResponse(_ sockets: BenchSockets, requestId: String) -> [UInt8] {
+        let headers = JSObject([
+            ("host", .string("127.0.0.1:3000")), ("connection", .string("Upgrade")), ("upgrade", .string("websocket")),
+            ("sec-websocket-version", .string("13")), ("sec-websocket-key", .string("dGhlIHNhbXBsZSBub25jZQ==")),
+            ("sec-websocket-extensions", .string("permessage-deflate; client_max_window_bits")),
+        ])
+        let list: [JSValue] = (0..<sockets.count).map { i in
+            let handshake = JSObject([
+                ("headers", .object(headers)), ("time", .string("Sun Dec 06 2026 01:50:00 GMT+0000")),
+                ("address", .string("127.0.0.1")), ("xdomain", .bool(false)), ("secure", .bool(false)),
+                ("issued", .number(1_796_521_800_000 + Double(i))), ("url", .string("/socket.io/?EIO=4&transport=websocket")),
+                ("query", .object(JSObject([("EIO", .string("4")), ("transport", .string("websocket"))]))),
+                ("auth", .object(JSObject())),
+            ])
+            return .object(
+                JSObject([
+                    ("id", .string(sockets.id(i))), ("handshake", .object(handshake)),
+                    ("rooms", .array([.string(sockets.id(i)), .string(sockets.room(i))])), ("data", .object(JSObject())),
+                ]))
+        }
+        return ResponseEncoding.fetchedSockets(requestId: requestId, sockets: list)
+    }
+
     /// The cases, by node presence, for a node whose sockets are `sockets`.
     static func cases(_ sockets: BenchSockets) -> [RequestCase] {
         let room = sockets.room(7)
@@ -65,6 +91,7 @@ enum Requests {
             RequestCase(name: "ALL_ROOMS (\(sockets.count + sockets.rooms) rooms), v2 registry", presence: 2, make: Requests.allRooms()),
             RequestCase(name: "REMOTE_FETCH a room (\(perRoom) sockets), v1 node", presence: 1, make: Requests.fetch(room: room)),
             RequestCase(name: "REMOTE_FETCH all (\(sockets.count) sockets), v1 node", presence: 1, make: Requests.fetch(room: nil)),
+            RequestCase(name: "SOCKETS to a room (\(perRoom) ids), v1 node, nothing pending", presence: 1, make: Requests.sockets(room: room)),
             RequestCase(name: "BROADCAST 7 to a room (\(perRoom) clients), v1 node: DELIVER + count", presence: 1, make: Requests.acked(room: room)),
             // The same request as the first case, while the acked broadcasts
             // of the case above wait for their clients' acks (10 s).

@@ -166,6 +166,21 @@ for socketCount in socketCounts {
             if p99 > worstInProcess.p99 { worstInProcess = (p99, "\(requestCase.name), \(socketCount) sockets") }
         }
         if let node { try busd.disconnect(node) }
+        // What a busd spends on the answers to other servers' requests: every
+        // server reads every answer on the shared response channel.
+        let foreign = Requests.foreignFetchResponse(sockets, requestId: ids.take())
+        let responseBytes = Array("socket.io-response#/#".utf8)
+        for _ in 0..<5 { busd.member.route(channel: responseBytes, payload: foreign) }
+        var samples: [UInt64] = []
+        let started = monotonicNanoseconds()
+        while samples.count < 1000 && monotonicNanoseconds() - started < caseBudgetNanoseconds / 2 {
+            let t0 = monotonicNanoseconds()
+            busd.member.route(channel: responseBytes, payload: foreign)
+            samples.append(monotonicNanoseconds() - t0)
+        }
+        line(
+            "another server's REMOTE_FETCH answer (\(socketCount) sockets, \(foreign.count / 1024) KiB), not for busd",
+            summary(samples).text, "\(samples.count) answers read and dropped (not an answer busd gives)")
     }
 }
 
