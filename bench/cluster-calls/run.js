@@ -22,6 +22,7 @@ const os = require("node:os");
 const path = require("node:path");
 const net = require("node:net");
 const { fork, spawn } = require("node:child_process");
+const { performance } = require("node:perf_hooks");
 
 const ROOT = path.resolve(__dirname, "../..");
 const BUSD = process.env.SOCKETBUS_BUSD || path.join(ROOT, ".build/release/busd");
@@ -34,6 +35,7 @@ const SOCKETS = Number(option("--sockets", 10000));
 const ACK_CLIENTS = Number(option("--ack-clients", 1000));
 const ROUNDS = Number(option("--rounds", 5));
 const MODES = option("--modes", "stock,socketbus,mixed").split(",");
+const RAW_ROUNDS = Number(option("--raw-rounds", 100));
 const started = Date.now();
 const note = (text) => process.stderr.write(`cluster-calls [${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${text}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -163,6 +165,66 @@ function cpuPerRound(before, after, rounds) {
 const cpuText = (perServer) =>
   perServer.map((c, i) => `server ${i + 1}: node ${c.node.toFixed(0)}` + (c.busd === null ? "" : ` + busd ${c.busd.toFixed(0)}`)).join("; ");
 
+/**
+ * Requests published straight on Redis as a stock 8.3 node publishes them
+ * (JSON on socket.io-request#/#), timed from PUBLISH to the answers of all 3
+ * servers (and to the first): each server's own time to answer, with no
+ * requesting node in the way. Sequential; `rounds` per kind (a third of it for
+ * REMOTE_FETCH, whose answers are megabytes).
+ */
+async function rawRequests(redisPort, rounds) {
+  require("./stock-path");
+  const { createClient } = require("redis");
+  const pub = createClient({ url: `redis://127.0.0.1:${redisPort}` });
+  const sub = pub.duplicate();
+  await Promise.all([pub.connect(), sub.connect()]);
+  let waiting = null;
+  await sub.subscribe(
+    "socket.io-response#/#",
+    (message) => {
+      if (waiting && message.indexOf(waiting.needle) >= 0) {
+        waiting.times.push(performance.now() - waiting.t0);
+        if (waiting.times.length === 3) waiting.resolve();
+      }
+    },
+    true,
+  );
+  const kinds = [
+    ["SOCKETS (type 0), every socket", (id) => ({ uid: "bench0", requestId: id, type: 0, rooms: [] }), rounds],
+    ["ALL_ROOMS (type 1)", (id) => ({ uid: "bench0", requestId: id, type: 1 }), rounds],
+    ["REMOTE_FETCH (type 5), every socket", (id) => ({ uid: "bench0", requestId: id, type: 5, opts: { rooms: [], except: [] } }), Math.max(3, Math.floor(rounds / 3))],
+  ];
+  const results = [];
+  let serial = 0;
+  for (const [name, make, count] of kinds) {
+    const first = [];
+    const all = [];
+    let missing = 0;
+    for (let i = -2; i < count; i++) {
+      const id = `R${String(serial++).padStart(5, "0")}`;
+      const done = new Promise((resolve) => (waiting = { needle: Buffer.from(`"${id}"`), times: [], resolve, t0: performance.now() }));
+      waiting.t0 = performance.now();
+      await pub.publish("socket.io-request#/#", JSON.stringify(make(id)));
+      const timer = new Promise((resolve) => setTimeout(() => resolve("timeout"), 10000));
+      const outcome = await Promise.race([done, timer]);
+      const times = waiting.times;
+      waiting = null;
+      if (outcome === "timeout") missing++;
+      if (i < 0 || times.length === 0) continue; // warm-up
+      first.push(times[0]);
+      if (times.length === 3) all.push(times[2]);
+    }
+    results.push({ name, first, all, missing, count });
+  }
+  await Promise.all([pub.quit(), sub.quit()]);
+  return results;
+}
+
+const pct = (values, p) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+};
+
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const fmt = (values) => values.map((v) => v.toFixed(1)).join(" / ");
 
@@ -204,6 +266,10 @@ async function runMode(mode, redis, dir) {
   }
   await sleep(200);
   results.ackCpu = cpuPerRound(cpu0, cpuOf(servers), ROUNDS);
+  if (RAW_ROUNDS > 0) {
+    note(`${mode}: requests published on Redis, answered by the 3 servers`);
+    results.raw = await rawRequests(redis.port, RAW_ROUNDS);
+  }
   await stopAll(children.splice(before));
   return results;
 }
@@ -229,6 +295,22 @@ async function main() {
   console.log("| --- | --- | --- | --- | --- |");
   for (const r of all) {
     console.log(`| ${r.mode} | ${r.kinds.join(", ")} | ${r.serverCounts.join(", ")} | ${median(r.fetch).toFixed(1)} (${fmt(r.fetch)}) | ${median(r.ack).toFixed(1)} (${fmt(r.ack)}) |`);
+  }
+  if (RAW_ROUNDS > 0) {
+    console.log("");
+    console.log(`Requests published straight on Redis (stock 8.3 JSON), PUBLISH → the answer of every server (3 × ${SOCKETS} sockets; first answer in brackets), ms:`);
+    console.log("");
+    console.log("| request | " + all.map((r) => `${r.mode}: p50 (first) | ${r.mode}: p99 | ${r.mode}: max`).join(" | ") + " |");
+    console.log("| --- | " + all.map(() => "--- | --- | ---").join(" | ") + " |");
+    for (let k = 0; k < all[0].raw.length; k++) {
+      const cells = all.map((r) => {
+        const x = r.raw[k];
+        const lost = x.missing ? ` (${x.missing} of ${x.count} short)` : "";
+        return `${pct(x.all, 0.5).toFixed(2)} (${pct(x.first, 0.5).toFixed(2)})${lost} | ${pct(x.all, 0.99).toFixed(2)} | ${Math.max(...x.all).toFixed(2)}`;
+      });
+      console.log(`| ${all[0].raw[k].name}, ${all[0].raw[k].count} requests | ${cells.join(" | ")} |`);
+    }
+    for (const r of all) for (const x of r.raw) if (x.missing) r.problems.push(`${x.name}: ${x.missing} of ${x.count} requests without all 3 answers within 10 s`);
   }
   console.log("");
   console.log("CPU per call (ms, from /proc, the 200 ms after the last round included; the client processes not counted):");
