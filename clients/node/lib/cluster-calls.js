@@ -6,12 +6,16 @@
 // enforces the time-out; this node adds its own part, as the stock adapter
 // does. Results, partial results and error messages are the stock adapter's.
 //
-// On a v1 session, or without a session, the calls act on this node only
-// (the limits of protocol v1).
+// On a v1 session the calls act on this node only (the limits of protocol
+// v1). While busd is away (after a v2 session, or before the first), a call
+// that asks the other servers waits for the next session within its time-out,
+// and one that only publishes waits in the bounded queue of the broadcasts,
+// as the stock adapter's Redis client queues its commands while it reconnects.
 
 const { REQUEST_KINDS, REPLY_STATUS } = require("./frames");
 
 const MAX_U32 = 0xffffffff;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function timeoutField(ms) {
   const n = Math.round(Number(ms));
@@ -40,15 +44,69 @@ class ClusterCalls {
     return this.adapter.v2;
   }
 
+  /**
+   * How a call that involves the other servers goes now: "cluster" (a v2
+   * session), "local" (a v1 session, or the adapter closed), or "away" (no
+   * session, and the last one, or before any the version asked for, was 2).
+   */
+  get route() {
+    const bus = this.hub.bus;
+    if (bus.connected) return bus.version >= 2 ? "cluster" : "local";
+    if (bus.state === "closed") return "local";
+    const last = bus.welcome ? bus.welcome.version : bus.options.protocolVersion;
+    return last >= 2 ? "away" : "local";
+  }
+
+  /** Resolves with the route once a session is up, or "away" after timeoutMs. */
+  waitForSession(timeoutMs) {
+    const bus = this.hub.bus;
+    return new Promise((resolve) => {
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve(this.route);
+      };
+      const timer = setTimeout(() => {
+        bus.removeListener("ready", onReady);
+        resolve("away");
+      }, Math.min(Math.max(timeoutMs, 0), MAX_TIMER_MS));
+      bus.once("ready", onReady);
+    });
+  }
+
+  /**
+   * A call that waits for the other servers' answers: { status, body } from
+   * busd, TIMED_OUT when no session came up in time, or null on a v1 session
+   * (the caller acts locally).
+   */
+  async ask(kind, body) {
+    const timeoutMs = this.adapter.requestsTimeout;
+    let route = this.route;
+    let remaining = timeoutMs;
+    if (route === "away") {
+      const started = Date.now();
+      route = await this.waitForSession(timeoutMs);
+      remaining = timeoutMs - (Date.now() - started);
+      if (route === "away" || remaining <= 0) return { status: REPLY_STATUS.TIMED_OUT, body: undefined };
+    }
+    if (route === "local") return null;
+    return this.request(kind, body, remaining);
+  }
+
+  /** A call that only publishes: sent, queued while busd is away, or false on a v1 session (the caller acts locally). */
+  publish(kind, body) {
+    const route = this.route;
+    if (route === "local") return false;
+    const frame = { type: "CLUSTER_REQUEST", request: this.hub.requests.allocate(), kind, namespace: this.adapter.nsp.name, timeoutMs: 0, body };
+    if (route === "cluster") this.hub.bus.send(frame);
+    else this.hub.bus.sendBroadcast(frame); // the bounded queue; dropped if the next busd speaks v1 only
+    return true;
+  }
+
   /** Sends a CLUSTER_REQUEST; resolves with { status, body } (busd's reply, or TIMED_OUT without one). */
-  request(kind, body, timeoutMs, expectReply = true) {
+  request(kind, body, timeoutMs) {
     const { bus, requests } = this.hub;
     const id = requests.allocate();
     const frame = { type: "CLUSTER_REQUEST", request: id, kind, namespace: this.adapter.nsp.name, timeoutMs: timeoutField(timeoutMs), body };
-    if (!expectReply) {
-      bus.send(frame);
-      return Promise.resolve({ status: REPLY_STATUS.COMPLETE, body: undefined });
-    }
     return new Promise((resolve) => {
       this.requests.set(id, kind);
       requests.expectReply(id, timeoutMs, (status, replyBody) => {
@@ -66,24 +124,31 @@ class ClusterCalls {
     if (status === REPLY_STATUS.COMPLETE && body && Number.isInteger(body.count) && body.count >= 1) return body.count;
     // socket.io calls serverCount() without a catch (acked broadcasts): a
     // rejection would end the process. What this node can see is itself.
+    const n = ++this.hub.counters.serverCountsMissed;
     this.hub.counters.clusterRequestsFailed++;
-    this.hub.bus.logger.warn(`serverCount(): busd gave no count (${describe(status, body)}); counting this node only`);
+    // First and then every 1000th: acked broadcasts ask for it each time.
+    if (n === 1 || n % 1000 === 0) {
+      this.hub.bus.logger.warn(`serverCount(): busd gave no count (${describe(status, body)}; ${n} so far); counting this node only`);
+    }
     return 1;
   }
 
   async fetchSockets(opts) {
     const local = [];
     this.adapter.apply(opts, (socket) => local.push(socket));
-    if ((opts.flags && opts.flags.local) || !this.v2) return local;
-    const { status, body } = await this.request(REQUEST_KINDS.FETCH_SOCKETS, filters(opts), this.adapter.requestsTimeout);
+    if (opts.flags && opts.flags.local) return local;
+    const reply = await this.ask(REQUEST_KINDS.FETCH_SOCKETS, filters(opts));
+    if (!reply) return local;
+    const { status, body } = reply;
     if (status === REPLY_STATUS.COMPLETE && body && Array.isArray(body.sockets)) return local.concat(body.sockets);
     throw this.failure(status, body, "timeout reached while waiting for fetchSockets response");
   }
 
   async allRooms() {
     const local = new Set(this.adapter.rooms.keys());
-    if (!this.v2) return local;
-    const { status, body } = await this.request(REQUEST_KINDS.ALL_ROOMS, undefined, this.adapter.requestsTimeout);
+    const reply = await this.ask(REQUEST_KINDS.ALL_ROOMS, undefined);
+    if (!reply) return local;
+    const { status, body } = reply;
     if (status === REPLY_STATUS.COMPLETE && body && Array.isArray(body.rooms)) {
       for (const room of body.rooms) local.add(room);
       return local;
@@ -94,40 +159,44 @@ class ClusterCalls {
   // Published, not applied here: the request comes back through Redis as an
   // APPLY, as a stock node's own request does.
   addSockets(opts, rooms) {
-    if ((opts.flags && opts.flags.local) || !this.v2) return this.adapter.apply(opts, (socket) => socket.join(rooms));
-    this.request(REQUEST_KINDS.ADD_SOCKETS, { opts: filters(opts), rooms: [...rooms] }, 0, false);
+    const local = opts.flags && opts.flags.local;
+    if (local || !this.publish(REQUEST_KINDS.ADD_SOCKETS, { opts: filters(opts), rooms: [...rooms] })) {
+      this.adapter.apply(opts, (socket) => socket.join(rooms));
+    }
   }
 
   delSockets(opts, rooms) {
-    if ((opts.flags && opts.flags.local) || !this.v2) {
-      return this.adapter.apply(opts, (socket) => rooms.forEach((room) => socket.leave(room)));
+    const local = opts.flags && opts.flags.local;
+    if (local || !this.publish(REQUEST_KINDS.DEL_SOCKETS, { opts: filters(opts), rooms: [...rooms] })) {
+      this.adapter.apply(opts, (socket) => rooms.forEach((room) => socket.leave(room)));
     }
-    this.request(REQUEST_KINDS.DEL_SOCKETS, { opts: filters(opts), rooms: [...rooms] }, 0, false);
   }
 
   disconnectSockets(opts, close) {
-    if ((opts.flags && opts.flags.local) || !this.v2) return this.adapter.apply(opts, (socket) => socket.disconnect(close));
-    this.request(REQUEST_KINDS.DISCONNECT_SOCKETS, { opts: filters(opts), close: Boolean(close) }, 0, false);
+    const local = opts.flags && opts.flags.local;
+    if (local || !this.publish(REQUEST_KINDS.DISCONNECT_SOCKETS, { opts: filters(opts), close: Boolean(close) })) {
+      this.adapter.apply(opts, (socket) => socket.disconnect(close));
+    }
   }
 
   serverSideEmit(packet) {
     const withAck = typeof packet[packet.length - 1] === "function";
-    if (!this.v2) return this.notCarried(packet, withAck);
     if (withAck) {
       this.serverSideEmitWithAck(packet).catch(() => {});
       return;
     }
-    this.request(REQUEST_KINDS.SERVER_SIDE_EMIT, packet, 0, false);
+    if (!this.publish(REQUEST_KINDS.SERVER_SIDE_EMIT, packet)) this.notCarried(packet, false);
   }
 
   /** `packet` ends with the ack callback: ack(err, responses), as the stock adapter calls it. */
   async serverSideEmitWithAck(packet) {
     const ack = packet.pop();
-    if (!this.v2) {
-      ack(new Error("serverSideEmit with an ack needs busd with local protocol version 2"), []);
+    const reply = await this.ask(REQUEST_KINDS.SERVER_SIDE_EMIT_WITH_ACK, packet);
+    if (!reply) {
+      this.notCarried([...packet, ack], true);
       return;
     }
-    const { status, body } = await this.request(REQUEST_KINDS.SERVER_SIDE_EMIT_WITH_ACK, packet, this.adapter.requestsTimeout);
+    const { status, body } = reply;
     const responses = body && Array.isArray(body.responses) ? body.responses : [];
     if (status === REPLY_STATUS.COMPLETE) return ack(null, responses);
     if (status === REPLY_STATUS.TIMED_OUT && body && body.expected !== undefined) {
@@ -170,7 +239,7 @@ class ClusterCalls {
       this.warnedServerSideEmit = true;
       this.hub.bus.logger.warn("serverSideEmit() is not sent to other nodes: busd speaks local protocol version 1 (or is away)");
     }
-    if (withAck) packet[packet.length - 1](new Error("serverSideEmit is not supported through socketbus with local protocol version 1"), []);
+    if (withAck) packet[packet.length - 1](new Error("serverSideEmit with an ack needs busd with local protocol version 2"), []);
   }
 }
 

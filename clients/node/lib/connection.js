@@ -331,6 +331,11 @@ class BusConnection extends EventEmitter {
     this.queuedBytes = 0;
     for (const { frame, bytes } of queued) {
       if (this.state !== "ready") break;
+      if (version < 2 && frames.V2_TYPES.has(frame.type) && frame.type !== "ROOMS_BROADCAST") {
+        // A cluster request queued for a busd that now speaks v1 only: it has no frame for it.
+        this.counters.broadcastsDropped++;
+        continue;
+      }
       // Queued before busd said which version it speaks: a v1 busd gets v1's BROADCAST.
       this.write(version < 2 && frame.type === "ROOMS_BROADCAST" ? frames.encodeFrame(frames.toV1Broadcast(frame)) : bytes);
       this.counters.broadcastsSent++;

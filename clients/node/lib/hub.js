@@ -34,6 +34,7 @@ class Hub {
       answersUnsendable: 0, // answers JSON or the protocol cannot carry (sent as "cannot answer")
       clusterRequests: 0, // CLUSTER_REQUESTs that wait for a reply
       clusterRequestsFailed: 0, // ... that timed out or failed
+      serverCountsMissed: 0, // serverCount() without a count from busd (resolved 1)
       lateReplies: 0, // CLUSTER_REPLY, ACK_COUNT, ACK_ARGUMENT for a request no longer waiting
     };
     this.acks = new AckTracker({

@@ -27,6 +27,18 @@ test("serverCount(): busd's NUMSUB count", { skip }, async (t) => {
   assert.deepEqual({ ...frame, request: 0 }, { type: "CLUSTER_REQUEST", request: 0, kind: 1, namespace: "/", timeoutMs: 5000, body: undefined });
 });
 
+test("serverCount(): without a count from busd it resolves 1 (socket.io calls it without a catch), counted, logged once", { skip }, async (t) => {
+  const { busd, io, logger } = await startNode(t);
+  const adapter = io.of("/").adapter;
+  for (const reply of [{ status: 2, body: { error: "Redis unreachable" } }, { status: 1, body: undefined }, { status: 0, body: {} }]) {
+    const count = adapter.serverCount();
+    await answerNext(busd, 1, () => reply, busd.received.length);
+    assert.equal(await count, 1);
+  }
+  assert.equal(adapter.hub.counters.serverCountsMissed, 3);
+  assert.equal(logger.lines.filter((line) => line.includes("serverCount(): busd gave no count")).length, 1);
+});
+
 test("fetchSockets(): local Socket objects, then other servers' as RemoteSocket; flags.local asks nobody", { skip }, async (t) => {
   const { busd, io, connect } = await startNode(t);
   const a = await connect();
@@ -194,7 +206,7 @@ test("without a v2 session (busd speaks v1) the calls act on this node, as today
   assert.deepEqual((await io.fetchSockets()).map((s) => s.id), [a.id]);
   io.socketsJoin("everyone");
   assert.ok(a.socket.rooms.has("everyone"));
-  await assert.rejects(io.serverSideEmitWithAck("x"), /local protocol version 1/);
+  await assert.rejects(io.serverSideEmitWithAck("x"), /needs busd with local protocol version 2/);
   io.to(7).emit("hi");
   const frame = await busd.next((f) => f.type === "BROADCAST");
   assert.deepEqual(frame.rooms, ["7"]);
@@ -280,4 +292,37 @@ test("requests and ackRequests: this namespace's calls in flight, empty once the
   assert.deepEqual(responses.map((r) => (Buffer.isBuffer(r) ? ["buffer", [...r]] : r)).sort(), [["buffer", [1, 2]], "local"].sort());
   await sleep(250);
   assert.equal(adapter.ackRequests.size, 0, "forgotten after the broadcast's time-out");
+});
+
+test("while busd is away: a fetchSockets waits for the next session within its time-out; socketsJoin and serverSideEmit wait in the queue", { skip }, async (t) => {
+  const { busd, io, Adapter } = await startNode(t, { options: { requestsTimeout: 3000 } });
+  busd.autoWelcome = false;
+  busd.dropConnection();
+  await waitFor(() => !Adapter.bus.connected);
+  const fetching = io.fetchSockets();
+  io.socketsJoin("later");
+  io.serverSideEmit("later", 1);
+  await sleep(100);
+  const mark = busd.received.length;
+  busd.autoWelcome = true;
+  busd.dropConnection(); // the next attempt gets a WELCOME
+  const request = await busd.next((f) => f.type === "CLUSTER_REQUEST" && f.kind === 2, { from: mark, timeout: 5000 });
+  assert.ok(request.timeoutMs > 0 && request.timeoutMs <= 3000, `the time left: ${request.timeoutMs}`);
+  busd.send({ type: "CLUSTER_REPLY", request: request.request, status: 0, body: { sockets: [{ id: "far", handshake: {}, rooms: [], data: null }] } });
+  assert.deepEqual((await fetching).map((s) => s.id), ["far"]);
+  const queued = busd.received.slice(mark).filter((f) => f.type === "CLUSTER_REQUEST" && f.kind !== 2).map((f) => [f.kind, f.body]);
+  assert.deepEqual(queued, [[4, { opts: { rooms: [], except: [] }, rooms: ["later"] }], [7, ["later", 1]]]);
+});
+
+test("while busd is away longer than requestsTimeout: the stock time-out errors", { skip }, async (t) => {
+  const { busd, io, Adapter } = await startNode(t, { options: { requestsTimeout: 300 } });
+  busd.autoWelcome = false;
+  busd.dropConnection();
+  await waitFor(() => !Adapter.bus.connected);
+  const started = Date.now();
+  await assert.rejects(io.fetchSockets(), { message: "timeout reached while waiting for fetchSockets response" });
+  assert.ok(Date.now() - started >= 290);
+  await assert.rejects(io.of("/").adapter.allRooms(), { message: "timeout reached while waiting for allRooms response" });
+  await assert.rejects(io.serverSideEmitWithAck("x"), /timeout reached/);
+  assert.equal(await io.of("/").adapter.serverCount(), 1, "serverCount does not wait: this node is what it sees");
 });

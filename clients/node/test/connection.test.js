@@ -132,12 +132,16 @@ test("a busd that speaks only version 1 refuses HELLO 2: asked again at once for
   assert.equal(bus.version, 2);
 });
 
-test("a queued ROOMS_BROADCAST reaches a v1 busd as BROADCAST with room names", async (t) => {
+test("a queued ROOMS_BROADCAST reaches a v1 busd as BROADCAST with room names; a queued CLUSTER_REQUEST is dropped and counted", async (t) => {
   const { busd, bus } = await setUp(t, {}, { version: 1 });
+  bus.sendBroadcast({ type: "CLUSTER_REQUEST", request: 1, kind: 7, namespace: "/", timeoutMs: 0, body: ["ev"] });
   bus.sendBroadcast({ type: "ROOMS_BROADCAST", namespace: "/", flags: {}, rooms: [123, "a"], except: [], packet: "2[1]", attachments: [] });
   bus.start();
   const frame = await busd.next((f) => f.type === "BROADCAST");
   assert.deepEqual(frame.rooms, ["123", "a"]);
+  assert.equal(busd.frames("CLUSTER_REQUEST").length, 0);
+  assert.equal(bus.counters.broadcastsDropped, 1);
+  assert.equal(bus.connected, true);
 });
 
 test("protocolVersion 1 asks for version 1; a WELCOME 2 to HELLO 1 gets ERROR 2", async (t) => {

@@ -141,6 +141,11 @@ test("a custom parser: its clients get its encoding; busd gets and gives socket.
   const acked = await busd.next((f) => f.type === "ACKED");
   assert.deepEqual([acked.ackId, acked.socketId, acked.arguments], [ackId, a.id, ["ack", 2]]);
 
+  // A binary packet from busd: decoded with socket.io-parser, encoded with the server's parser.
+  busd.send({ type: "DELIVER_TO_ROOMS", ackId: 0, flags: {}, namespace: "/", rooms: [5], except: [], packet: '51-["bin-in",{"_placeholder":true,"num":0}]', attachments: [Buffer.from([7, 8])] });
+  await waitFor(() => a.received.some(([event]) => event === "bin-in"));
+  assert.deepEqual(a.received.find(([event]) => event === "bin-in"), ["bin-in", { type: "Buffer", data: [7, 8] }], "what this JSON parser makes of a Buffer");
+
   // The cluster calls carry JSON, whatever the parser.
   const result = new Promise((resolve) => io.timeout(1000).emit("ask", (err, responses) => resolve([err, responses])));
   a.client.on("ask", (cb) => cb("mine"));
