@@ -38,8 +38,8 @@ extension IncomingRequests {
             requestId: requestId,
             namespace: namespace,
             counted: false,
-            countDeadline: now &+ settings.nodeAnswerTimeoutMilliseconds,
-            expiry: now &+ max(timeout, settings.nodeAnswerTimeoutMilliseconds)
+            countDeadline: Deadline.after(now, settings.nodeAnswerTimeoutMilliseconds),
+            expiry: Deadline.after(now, max(timeout, settings.nodeAnswerTimeoutMilliseconds))
         )
         let delivery = ClusterDelivery(
             ackId: ackId,

@@ -175,7 +175,7 @@ public struct IncomingRequests: Sendable {
             kind: kind,
             namespace: namespace,
             requestId: requestId,
-            deadline: now &+ settings.nodeAnswerTimeoutMilliseconds
+            deadline: Deadline.after(now, settings.nodeAnswerTimeoutMilliseconds)
         )
         return .ask(request: id, kind: kind, namespace: namespace, body: body)
     }

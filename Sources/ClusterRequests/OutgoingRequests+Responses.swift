@@ -72,7 +72,7 @@ extension OutgoingRequests {
                 flags: flags
             )
         else { return [Self.failure(request, "the packet cannot be encoded")] }
-        relaying[requestId] = Relaying(request: request, expiry: now &+ UInt64(timeoutMilliseconds))
+        relaying[requestId] = Relaying(request: request, expiry: Deadline.after(now, UInt64(timeoutMilliseconds)))
         return [.publish(channel: settings.channels.request(namespace), payload: payload)]
     }
 

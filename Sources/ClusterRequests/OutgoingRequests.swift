@@ -121,7 +121,7 @@ public struct OutgoingRequests: Sendable {
             kind: kind,
             namespace: namespace,
             body: value,
-            deadline: now &+ UInt64(timeoutMilliseconds)
+            deadline: Deadline.after(now, UInt64(timeoutMilliseconds))
         )
         return [.countServers(request: request, namespace: namespace)]
     }
