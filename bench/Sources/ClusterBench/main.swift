@@ -15,7 +15,8 @@
 //      timed from the request's bytes to the answer queued on the connection
 //      that publishes it (decode, registry, the request machine, encoding,
 //      the queue). Redis is unreachable in this phase, so nothing else runs
-//      on the router's state; the queued answers are counted.
+//      on the router's state; the queued answers are counted, and the CPU
+//      of the request engine's deadline thread (busd-requests) per request.
 //   2. end to end through a real redis-server on loopback TCP: a requester
 //      PUBLISHes each request and waits for its answer on
 //      `socket.io-response#/#`, one at a time; the anchor, in the same run, is
@@ -148,6 +149,7 @@ for socketCount in socketCounts {
             for payload in payloads.prefix(200) { busd.member.route(channel: requestChannel, payload: payload) }
             busd.relay.flush()
             let queued0 = busd.queued
+            let timerCPU0 = threadCPUMicroseconds(named: "busd-requests")
             var samples: [UInt64] = []
             samples.reserveCapacity(payloads.count)
             let started = monotonicNanoseconds()
@@ -160,8 +162,12 @@ for socketCount in socketCounts {
                 if monotonicNanoseconds() - started > caseBudgetNanoseconds { break }
             }
             let answers = busd.queued - queued0
+            let timerCPU = (threadCPUMicroseconds(named: "busd-requests") - timerCPU0) / Double(max(1, samples.count))
             let (text, p99) = summary(samples)
-            line(requestCase.name, text, "\(samples.count) requests, \(answers) answers queued")
+            line(
+                requestCase.name, text,
+                "\(samples.count) requests, \(answers) answers queued; deadline thread " + String(format: "%.1f", timerCPU)
+                    + " µs CPU/request")
             if answers < samples.count { failures.append("in process: \(requestCase.name): \(answers) answers for \(samples.count) requests") }
             if p99 > worstInProcess.p99 { worstInProcess = (p99, "\(requestCase.name), \(socketCount) sockets") }
         }
