@@ -97,7 +97,9 @@ extension ClusterMember {
     /// client count of another server's acked broadcast, or the targets of a
     /// delivery record.
     public func nodeDelivered(ackId: UInt64, namespace: String, socketIds: [String]) {
-        let actions = cluster.run { machines, _ in machines.incoming.delivered(ackId: ackId, socketIds: socketIds) }
+        let actions = cluster.run(addsDeadline: false) { machines, _ in
+            machines.incoming.delivered(ackId: ackId, socketIds: socketIds)
+        }
         if !actions.isEmpty {
             perform(actions, flush: true)
             return
@@ -115,7 +117,9 @@ extension ClusterMember {
     /// ANSWER: the node's answer to a QUESTION (late ones are ignored).
     public func nodeAnswered(request: UInt32, status: UInt8, body: [UInt8]) {
         perform(
-            cluster.run { machines, _ in machines.incoming.answered(request: request, status: status, body: body) },
+            cluster.run(addsDeadline: false) { machines, _ in
+                machines.incoming.answered(request: request, status: status, body: body)
+            },
             flush: true
         )
     }

@@ -249,7 +249,7 @@ public final class ClusterMember: @unchecked Sendable {
     public func acknowledged(ackId: UInt64, socketId: String, status: AckStatus, arguments: [JSValue]) {
         // An acked broadcast from another server: each client ack is one BROADCAST_ACK.
         var owned = false
-        let actions = cluster.run { machines, _ in
+        let actions = cluster.run(addsDeadline: false) { machines, _ in
             guard machines.incoming.ownsAck(ackId) else { return [] }
             owned = true
             return status == .delivered ? machines.incoming.acked(ackId: ackId, arguments: arguments) ?? [] : []

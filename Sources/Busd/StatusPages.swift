@@ -92,7 +92,10 @@ enum StatusPages {
             .counter,
             help: "Messages not for this node, by reason (not errors).",
             by: "reason",
-            ["own": statistics.ownDropped, "no_local_room": statistics.filteredBeforeDecode]
+            [
+                "own": statistics.ownDropped, "no_local_room": statistics.filteredBeforeDecode,
+                "other_request": statistics.responsesSkipped,
+            ]
         )
         page.add(
             "socketbus_messages_malformed_total",

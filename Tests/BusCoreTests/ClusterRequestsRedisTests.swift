@@ -100,6 +100,8 @@ struct ClusterRequestsRedisTests {
         try Self.publish(f, "socket.io-request#/#", Array(#"{"uid":"other1","requestId":"vog6Y2","type":1}"#.utf8))
         #expect(try responses.nextText() == #"{"requestId":"vog6Y2","rooms":["AgUEon6wzXtHqqioAAAB",123,"room1"]}"#)
         #expect(f.member.clusterStatistics.requestsIn["REMOTE_FETCH"] == 1)
+        // busd hears its own answers on the shared channel: skipped, not parsed.
+        #expect(eventually { f.member.statistics.responsesSkipped == 2 && f.member.statistics.malformed == 0 })
     }
 
     @Test func aNodeThatDoesNotAnswerIsAnsweredForWithinTheBound() throws {
@@ -235,5 +237,29 @@ struct ClusterRequestsRedisTests {
         // serverSideEmit with an ack: no reply (an empty node has no handler).
         try Self.publish(f, "socket.io-request#/#", Self.capture(45))
         #expect(try responses.next(timeout: .milliseconds(300)) == nil)
+    }
+
+    /// Redis gone: the node's call fails at once with the reason (status 2),
+    /// never an empty result.
+    @Test func theNodesRequestFailsWhenRedisIsGone() throws {
+        let f = try NodeLinkFixture(configure: { $0.redisTimeout = .milliseconds(300) })
+        defer { f.stop() }
+        let client = try Self.v2Node(f)
+        f.server.kill()
+        client.send(
+            .clusterRequest(
+                request: 3,
+                kind: 2,
+                namespace: "/",
+                timeoutMilliseconds: 5000,
+                body: Array(#"{"rooms":[],"except":[]}"#.utf8)
+            )
+        )
+        guard case .clusterReply(3, 2, let body)? = try Self.nextFrame(client) else {
+            Issue.record("CLUSTER_REPLY status 2 expected")
+            return
+        }
+        let text = String(decoding: body, as: UTF8.self)
+        #expect(text.hasPrefix(#"{"error":"PUBSUB NUMSUB failed: "#), "\(text)")
     }
 }

@@ -123,3 +123,38 @@ struct HostileInputTests {
         )
     }
 }
+
+/// The requestId read from a response's first bytes (every captured JSON
+/// response), and nil wherever a parser must decide.
+@Suite("Response requestId peek")
+struct ResponsePeekTests {
+    @Test(arguments: Captured.messages("response").filter { $0.payload.first == UInt8(ascii: "{") })
+    func capturedResponses(_ capture: Captured.Capture) throws {
+        guard
+            case .response(let response) = try AdapterMessage.decode(
+                capture.payload,
+                channel: AdapterChannel(parsing: capture.channel)
+            )
+        else { return }
+        #expect(ResponsePeek.requestId(capture.payload) == response.requestId)
+    }
+
+    @Test(
+        arguments: [
+            (#"{"requestId":"abc"}"#, "abc"),
+            (#"{"type":6,"requestId":"RSlA1K","data":1}"#, "RSlA1K"),
+            (#"{"requestid":"abc"}"#, nil),
+            (#"{"requestId":"a\"b"}"#, nil),
+            (#"{"requestId":"abc"#, nil),
+            (
+                #"{"data":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx","requestId":"abc"}"#,
+                nil
+            ),
+            ("", nil),
+            ("{", nil),
+        ] as [(String, String?)]
+    )
+    func shapes(_ text: String, _ expected: String?) {
+        #expect(ResponsePeek.requestId(Array(text.utf8)) == expected)
+    }
+}

@@ -141,4 +141,34 @@ struct IncomingBroadcastTests {
         _ = try receive(.v2)
         #expect(texts(machine.nodeGone()) == [#"{"type":8,"requestId":"bpevJE","clientCount":0}"#])
     }
+
+    /// Binary arguments become attachments, and the ack id goes after the
+    /// attachment count, as socket.io-parser writes them for the receiving node.
+    @Test mutating func binaryArgumentsBecomeAttachments() throws {
+        let message = BroadcastMessage(
+            uid: "osO7f9",
+            data: [.string("file"), .buffer([1, 2, 3])],
+            namespace: "/chat"
+        )
+        let json = JSObject([
+            ("uid", .string("osO7f9")), ("requestId", .string("abcdef")), ("type", .number(7)),
+            ("packet", .object(message.packet)), ("opts", .object(message.options)),
+        ])
+        let actions = machine.receive(
+            try request(bytes: try Notepack.encode(.object(json))),
+            namespace: "/chat",
+            node: .v2,
+            registry: FixedRegistry.sample,
+            isOwn: false,
+            now: 0,
+            nextAckId: { 12 }
+        )
+        guard case .deliver(let delivery)? = actions.first else {
+            Issue.record("expected a delivery")
+            return
+        }
+        #expect(delivery.packet.string == #"51-/chat,12["file",{"_placeholder":true,"num":0}]"#)
+        #expect(delivery.packet.attachments == [[1, 2, 3]])
+        #expect(machine.delivered(ackId: 12, socketIds: []).first?.publishedChannel == "socket.io-response#/chat#")
+    }
 }

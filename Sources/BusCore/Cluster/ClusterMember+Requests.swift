@@ -51,6 +51,12 @@ extension ClusterMember {
 
     /// A message on a response channel (router thread).
     func handleClusterResponse(_ payload: [UInt8], channel: AdapterChannel) {
+        // Answers to other servers' requests (and busd's own answers) are
+        // not parsed: only what answers a request busd published is.
+        if let requestId = ResponsePeek.requestId(payload), !cluster.read({ $0.outgoing.owns(requestId) }) {
+            counters.responsesSkipped.add(1, ordering: .relaxed)
+            return
+        }
         let response: ResponseMessage
         do {
             guard case .response(let decoded) = try AdapterMessage.decode(payload, channel: channel) else { return }
@@ -60,14 +66,14 @@ extension ClusterMember {
             logger.debug("malformed response skipped: \(error)")
             return
         }
-        perform(cluster.run { machines, _ in machines.outgoing.response(response) }, flush: false)
+        perform(cluster.run(addsDeadline: false) { machines, _ in machines.outgoing.response(response) }, flush: false)
     }
 
     /// The node's session ended (or stopped being v2): what it was asked is
     /// answered for it, its own requests are forgotten. Publishes only: this
     /// runs under the node link's lock.
     func clusterNodeGone() {
-        let actions = cluster.run { machines, _ in
+        let actions = cluster.run(addsDeadline: false) { machines, _ in
             machines.outgoing.nodeGone()
             return machines.incoming.nodeGone()
         }

@@ -16,6 +16,7 @@ final class ClusterRequestEngine: Sendable {
     private let origin = ContinuousClock.now
     private let wake = NSCondition()
     private let stopping = Atomic<Bool>(false)
+    private let started = Atomic<Bool>(false)
     /// Bumped by every event, so the timer never sleeps past a deadline set meanwhile.
     private let events = Atomic<UInt64>(0)
     private let finished = DispatchSemaphore(value: 0)
@@ -49,9 +50,15 @@ final class ClusterRequestEngine: Sendable {
 
     /// Applies one event to the machines and returns its actions (not yet
     /// performed: the caller performs them, on its own thread).
-    func run(_ event: (inout Machines, _ now: UInt64) -> [ClusterAction]) -> [ClusterAction] {
+    /// `addsDeadline: false` for events that can only settle or forget
+    /// (answers, acks, responses): the timer is not woken for them.
+    func run(
+        addsDeadline: Bool = true,
+        _ event: (inout Machines, _ now: UInt64) -> [ClusterAction]
+    ) -> [ClusterAction] {
         let time = milliseconds(roundingUp: true)
         let actions = machines.withLock { event(&$0, time) }
+        guard addsDeadline else { return actions }
         // A new deadline may be earlier than the one the timer waits for.
         events.add(1, ordering: .releasing)
         wake.lock()
@@ -64,6 +71,7 @@ final class ClusterRequestEngine: Sendable {
     func read<R: Sendable>(_ body: (Machines) -> R) -> R { machines.withLock { body($0) } }
 
     func start() {
+        started.store(true, ordering: .relaxed)
         startThread(named: "busd-requests") { [self] in
             timerLoop()
             finished.signal()
@@ -75,7 +83,8 @@ final class ClusterRequestEngine: Sendable {
         wake.lock()
         wake.signal()
         wake.unlock()
-        _ = finished.wait(timeout: .now() + 3)
+        // A member that was never started has no thread to wait for.
+        if started.load(ordering: .relaxed) { _ = finished.wait(timeout: .now() + 3) }
     }
 
     private func timerLoop() {

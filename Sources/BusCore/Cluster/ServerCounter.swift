@@ -14,6 +14,7 @@ final class ServerCounter: @unchecked Sendable {
     private struct State {
         var queue: [(request: UInt32, channel: String)] = []
         var stopping = false
+        var started = false
     }
 
     private let redis: RedisConfiguration
@@ -38,6 +39,7 @@ final class ServerCounter: @unchecked Sendable {
     }
 
     func start() {
+        state.withLock { $0.started = true }
         startThread(named: "busd-numsub") { [self] in
             run()
             finished.signal()
@@ -45,11 +47,14 @@ final class ServerCounter: @unchecked Sendable {
     }
 
     func stop() {
-        state.withLock { $0.stopping = true }
+        let started = state.withLock { state in
+            state.stopping = true
+            return state.started
+        }
         wake.lock()
         wake.signal()
         wake.unlock()
-        _ = finished.wait(timeout: .now() + 3)
+        if started { _ = finished.wait(timeout: .now() + 3) }
     }
 
     /// Counts the subscribers of `channel` for the node's `request`.
