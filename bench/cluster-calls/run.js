@@ -7,8 +7,10 @@
 // For each mode, a cluster of 3 Socket.IO 4.8.1 servers (own processes) on
 // one redis-server, N real socket.io-client connections (WebSocket) to each
 // (default 10000), of which ack-clients / 3 per server are in the room
-// "ack-group" (default 1000 in all). Then, timed on server 1 from the call to
-// the result, ROUNDS times each (default 5, after one warm-up):
+// "ack-group" (default 1000 in all). All the clusters are up at once, each on
+// its own redis-server, and each round makes the call on every cluster in
+// turn, so that they share the machine's load alike. Timed on server 1 from
+// the call to the result, ROUNDS times each (default 7, after one warm-up):
 //   1. `io.fetchSockets()`: every socket of the cluster, 3 × N;
 //   2. `io.to("ack-group").timeout(60000).emit("bench-ack", 1, cb)`: until
 //      the callback has every client's ack.
@@ -33,7 +35,7 @@ const option = (name, fallback) => {
 };
 const SOCKETS = Number(option("--sockets", 10000));
 const ACK_CLIENTS = Number(option("--ack-clients", 1000));
-const ROUNDS = Number(option("--rounds", 5));
+const ROUNDS = Number(option("--rounds", 7));
 const MODES = option("--modes", "stock,socketbus,mixed").split(",");
 const RAW_ROUNDS = Number(option("--raw-rounds", 100));
 const started = Date.now();
@@ -172,51 +174,57 @@ const cpuText = (perServer) =>
  * requesting node in the way. Sequential; `rounds` per kind (a third of it for
  * REMOTE_FETCH, whose answers are megabytes).
  */
-async function rawRequests(redisPort, rounds) {
+async function rawRequests(ports, rounds) {
   require("./stock-path");
   const { createClient } = require("redis");
-  const pub = createClient({ url: `redis://127.0.0.1:${redisPort}` });
-  const sub = pub.duplicate();
-  await Promise.all([pub.connect(), sub.connect()]);
-  let waiting = null;
-  await sub.subscribe(
-    "socket.io-response#/#",
-    (message) => {
-      if (waiting && message.indexOf(waiting.needle) >= 0) {
-        waiting.times.push(performance.now() - waiting.t0);
-        if (waiting.times.length === 3) waiting.resolve();
-      }
-    },
-    true,
-  );
+  const links = [];
+  for (const port of ports) {
+    const pub = createClient({ url: `redis://127.0.0.1:${port}` });
+    const sub = pub.duplicate();
+    await Promise.all([pub.connect(), sub.connect()]);
+    const link = { pub, sub, waiting: null };
+    await sub.subscribe(
+      "socket.io-response#/#",
+      (message) => {
+        const w = link.waiting;
+        if (w && message.indexOf(w.needle) >= 0) {
+          w.times.push(performance.now() - w.t0);
+          if (w.times.length === 3) w.resolve();
+        }
+      },
+      true,
+    );
+    links.push(link);
+  }
   const kinds = [
     ["SOCKETS (type 0), every socket", (id) => ({ uid: "bench0", requestId: id, type: 0, rooms: [] }), rounds],
     ["ALL_ROOMS (type 1)", (id) => ({ uid: "bench0", requestId: id, type: 1 }), rounds],
-    ["REMOTE_FETCH (type 5), every socket", (id) => ({ uid: "bench0", requestId: id, type: 5, opts: { rooms: [], except: [] } }), Math.max(3, Math.floor(rounds / 3))],
+    ["REMOTE_FETCH (type 5), every socket", (id) => ({ uid: "bench0", requestId: id, type: 5, opts: { rooms: [], except: [] } }), Math.max(3, Math.floor(rounds / 4))],
   ];
-  const results = [];
+  const results = links.map(() => []);
   let serial = 0;
   for (const [name, make, count] of kinds) {
-    const first = [];
-    const all = [];
-    let missing = 0;
+    const per = links.map(() => ({ name, first: [], all: [], missing: 0, count }));
     for (let i = -2; i < count; i++) {
-      const id = `R${String(serial++).padStart(5, "0")}`;
-      const done = new Promise((resolve) => (waiting = { needle: Buffer.from(`"${id}"`), times: [], resolve, t0: performance.now() }));
-      waiting.t0 = performance.now();
-      await pub.publish("socket.io-request#/#", JSON.stringify(make(id)));
-      const timer = new Promise((resolve) => setTimeout(() => resolve("timeout"), 10000));
-      const outcome = await Promise.race([done, timer]);
-      const times = waiting.times;
-      waiting = null;
-      if (outcome === "timeout") missing++;
-      if (i < 0 || times.length === 0) continue; // warm-up
-      first.push(times[0]);
-      if (times.length === 3) all.push(times[2]);
+      for (const [k, link] of links.entries()) {
+        const id = `R${String(serial++).padStart(5, "0")}`;
+        const done = new Promise((resolve) => (link.waiting = { needle: Buffer.from(`"${id}"`), times: [], resolve, t0: 0 }));
+        link.waiting.t0 = performance.now();
+        await link.pub.publish("socket.io-request#/#", JSON.stringify(make(id)));
+        let timer;
+        const outcome = await Promise.race([done, new Promise((resolve) => (timer = setTimeout(() => resolve("timeout"), 10000)))]);
+        clearTimeout(timer);
+        const times = link.waiting.times;
+        link.waiting = null;
+        if (i < 0) continue; // warm-up
+        if (outcome === "timeout") per[k].missing++;
+        if (times.length > 0) per[k].first.push(times[0]);
+        if (times.length === 3) per[k].all.push(times[2]);
+      }
     }
-    results.push({ name, first, all, missing, count });
+    per.forEach((x, k) => results[k].push(x));
   }
-  await Promise.all([pub.quit(), sub.quit()]);
+  for (const { pub, sub } of links) await Promise.all([pub.quit(), sub.quit()]);
   return results;
 }
 
@@ -228,11 +236,12 @@ const pct = (values, p) => {
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const fmt = (values) => values.map((v) => v.toFixed(1)).join(" / ");
 
-async function runMode(mode, redis, dir) {
+/** One cluster of 3 servers, on its own redis-server, with its clients connected. */
+async function setUp(mode, dir) {
   const kinds = mode === "stock" ? ["stock", "stock", "stock"] : mode === "socketbus" ? ["socketbus", "socketbus", "socketbus"] : ["socketbus", "stock", "stock"];
-  const before = children.length;
+  const redis = await startRedis();
   const servers = [];
-  for (let i = 0; i < 3; i++) servers.push(await startServer(kinds[i], redis.port, i + 1, dir));
+  for (let i = 0; i < 3; i++) servers.push(await startServer(kinds[i], redis.port, `${mode}-${i + 1}`, dir));
   note(`${mode}: 3 servers up; connecting ${SOCKETS} clients to each`);
   const perServerGroup = [0, 1, 2].map((i) => Math.floor(ACK_CLIENTS / 3) + (i < ACK_CLIENTS % 3 ? 1 : 0));
   for (const [i, server] of servers.entries()) {
@@ -244,52 +253,53 @@ async function runMode(mode, redis, dir) {
     await waitFor(`server ${server.index}'s sockets`, async () => (await server.call("clients")).count === SOCKETS);
   }
   const counts = await Promise.all(servers.map((s) => s.call("serverCount")));
-  const requester = servers[0];
-  const total = 3 * SOCKETS;
-  const results = { mode, kinds, serverCounts: counts.map((c) => c.count), fetch: [], ack: [], problems: [] };
-  note(`${mode}: fetchSockets, 1 warm-up + ${ROUNDS}`);
-  let cpu0;
-  for (let round = 0; round <= ROUNDS; round++) {
-    if (round === 1) cpu0 = cpuOf(servers);
-    const r = await requester.call("fetch");
-    if (r.error || r.count !== total) results.problems.push(`fetchSockets round ${round}: ${r.error || `${r.count} sockets of ${total}`}`);
-    if (round > 0) results.fetch.push(r.ms);
+  return { mode, kinds, redis, servers, results: { mode, kinds, serverCounts: counts.map((c) => c.count), fetch: [], ack: [], problems: [] } };
+}
+
+/**
+ * One call on server 1 of every cluster in turn, round after round, so that
+ * the clusters share the machine's load alike; CPU per round of each
+ * cluster's processes over the phase.
+ */
+async function interleaved(clusters, what, cmd, check) {
+  note(`${what}: 1 warm-up + ${ROUNDS} rounds, the clusters in turn`);
+  for (const c of clusters) await c.servers[0].call(cmd);
+  const cpu0 = clusters.map((c) => cpuOf(c.servers));
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const c of clusters) {
+      const r = await c.servers[0].call(cmd);
+      const problem = check(r);
+      if (problem) c.results.problems.push(`${what} round ${round}: ${problem}`);
+      c.results[cmd].push(r.ms);
+    }
   }
   await sleep(200); // /proc's ticks are 10 ms; let the last answers finish
-  results.fetchCpu = cpuPerRound(cpu0, cpuOf(servers), ROUNDS);
-  note(`${mode}: acked broadcast to ${ACK_CLIENTS} clients, 1 warm-up + ${ROUNDS}`);
-  for (let round = 0; round <= ROUNDS; round++) {
-    if (round === 1) cpu0 = cpuOf(servers);
-    const r = await requester.call("ack");
-    if (r.error || r.count !== ACK_CLIENTS) results.problems.push(`acked broadcast round ${round}: ${r.error || ""} ${r.count} acks of ${ACK_CLIENTS}`);
-    if (round > 0) results.ack.push(r.ms);
-  }
-  await sleep(200);
-  results.ackCpu = cpuPerRound(cpu0, cpuOf(servers), ROUNDS);
-  if (RAW_ROUNDS > 0) {
-    note(`${mode}: requests published on Redis, answered by the 3 servers`);
-    results.raw = await rawRequests(redis.port, RAW_ROUNDS);
-  }
-  await stopAll(children.splice(before));
-  return results;
+  clusters.forEach((c, i) => (c.results[`${cmd}Cpu`] = cpuPerRound(cpu0[i], cpuOf(c.servers), ROUNDS)));
 }
 
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cluster-calls-"));
   if (MODES.some((m) => m !== "stock") && !fs.existsSync(BUSD)) throw new Error(`busd not found at ${BUSD} (swift build -c release --product busd, or SOCKETBUS_BUSD)`);
-  const redis = await startRedis();
   const all = [];
   try {
-    for (const mode of MODES) {
-      note(`${mode}: started`);
-      all.push(await runMode(mode, redis, dir));
-      note(`${mode}: done`);
+    const clusters = [];
+    for (const mode of MODES) clusters.push(await setUp(mode, dir));
+    const total = 3 * SOCKETS;
+    await interleaved(clusters, "fetchSockets", "fetch", (r) => r.error || (r.count !== total ? `${r.count} sockets of ${total}` : null));
+    await interleaved(clusters, `acked broadcast to ${ACK_CLIENTS} clients`, "ack", (r) =>
+      r.error || r.count !== ACK_CLIENTS ? `${r.error || ""} ${r.count} acks of ${ACK_CLIENTS}` : null,
+    );
+    if (RAW_ROUNDS > 0) {
+      note(`requests published on Redis, answered by the 3 servers, the clusters in turn`);
+      const raw = await rawRequests(clusters.map((c) => c.redis.port), RAW_ROUNDS);
+      clusters.forEach((c, i) => (c.results.raw = raw[i]));
     }
+    for (const c of clusters) all.push(c.results);
   } finally {
     await stopAll(children.splice(0));
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`cluster-calls: 3 Socket.IO 4.8.1 servers × ${SOCKETS} real socket.io-client connections (WebSocket, loopback), one redis-server; timed on server 1, call → result; ${ROUNDS} rounds after one warm-up, ms`);
+  console.log(`cluster-calls: ${MODES.length} clusters up together (${MODES.join(", ")}), each of 3 Socket.IO 4.8.1 servers × ${SOCKETS} real socket.io-client connections (WebSocket, loopback) and its own redis-server; timed on server 1, call → result; ${ROUNDS} rounds after one warm-up, the clusters in turn in each round, ms`);
   console.log("");
   console.log("| mode | servers (1, 2, 3) | serverCount() on each | fetchSockets() of " + 3 * SOCKETS + ": median (rounds) | acked broadcast to " + ACK_CLIENTS + " clients, last ack: median (rounds) |");
   console.log("| --- | --- | --- | --- | --- |");
