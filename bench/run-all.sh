@@ -15,7 +15,7 @@
 #   7. with --cluster-calls: bench/cluster-calls/run.js, fetchSockets of 3 × 10k
 #      real clients and an acked broadcast to 1k clients, stock, socketbus and
 #      mixed clusters (needs ../shared/stock-socketio and a release busd, built
-#      here unless --no-build; about 2 minutes).
+#      here unless --no-build; about 3 minutes).
 #
 # Figures go to standard output, progress lines ("started", "done in") to
 # standard error: `bench/run-all.sh > figures.txt` keeps a quiet copy of the
@@ -104,7 +104,7 @@ if [[ -n $chaos ]]; then
     step "chaos: done"
 fi
 if [[ $cluster_calls == 1 ]]; then
-    step "cluster-calls: started (about 2 minutes)"
+    step "cluster-calls: started (about 3 minutes)"
     echo
     echo "## cluster-calls"
     echo
