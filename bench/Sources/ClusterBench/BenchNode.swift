@@ -19,7 +19,9 @@ final class BenchNode: @unchecked Sendable {
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
         let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard rc == 0 else { throw POSIXError(.ECONNREFUSED) }
         let thread = Thread { [self] in run() }
@@ -57,13 +59,16 @@ final class BenchNode: @unchecked Sendable {
             var offset = 0
             while buffer.count - offset >= 5 {
                 let length =
-                    Int(buffer[offset]) << 24 | Int(buffer[offset + 1]) << 16 | Int(buffer[offset + 2]) << 8 | Int(buffer[offset + 3])
+                    Int(buffer[offset]) << 24 | Int(buffer[offset + 1]) << 16 | Int(buffer[offset + 2]) << 8
+                    | Int(buffer[offset + 3])
                 guard buffer.count - offset - 4 >= length else { break }
                 let type = buffer[offset + 4]
                 lock.withLock {
                     counts[type, default: 0] += 1
                     if type == 0x03 {
-                        errors.append(String(decoding: buffer[(offset + 5)..<(offset + 4 + length)].dropFirst(4), as: UTF8.self))
+                        errors.append(
+                            String(decoding: buffer[(offset + 5)..<(offset + 4 + length)].dropFirst(4), as: UTF8.self)
+                        )
                     }
                 }
                 offset += 4 + length

@@ -40,18 +40,32 @@ enum Requests {
     }
 
     static func fetch(room: String?) -> (String) -> [UInt8] {
-        { RequestEncoding.remoteFetch(uid: requester, requestId: $0, rooms: room.map { [.name($0)] } ?? [], except: []) }
+        {
+            RequestEncoding.remoteFetch(
+                uid: requester,
+                requestId: $0,
+                rooms: room.map { [.name($0)] } ?? [],
+                except: []
+            )
+        }
     }
 
     /// `io.to(room).timeout(10000).emit("x", 1, cb)` on a stock node, msgpack:
     /// busd keeps each for 10 s, waiting for client acks.
     static func acked(room: String?) -> (String) -> [UInt8] {
         { requestId in
-            let packet = JSObject([("type", .number(2)), ("data", .array([.string("x"), .number(1)])), ("nsp", .string("/"))])
+            let packet = JSObject([
+                ("type", .number(2)), ("data", .array([.string("x"), .number(1)])), ("nsp", .string("/")),
+            ])
             return
                 (try? RequestEncoding.broadcastWithAck(
-                    uid: requester, requestId: requestId, packet: packet, rooms: room.map { [.name($0)] } ?? [], except: [],
-                    flags: JSObject([("timeout", .number(10000))]))) ?? []
+                    uid: requester,
+                    requestId: requestId,
+                    packet: packet,
+                    rooms: room.map { [.name($0)] } ?? [],
+                    except: [],
+                    flags: JSObject([("timeout", .number(10000))])
+                )) ?? []
         }
     }
 
@@ -68,15 +82,18 @@ enum Requests {
             let handshake = JSObject([
                 ("headers", .object(headers)), ("time", .string("Sun Dec 06 2026 01:50:00 GMT+0000")),
                 ("address", .string("127.0.0.1")), ("xdomain", .bool(false)), ("secure", .bool(false)),
-                ("issued", .number(1_796_521_800_000 + Double(i))), ("url", .string("/socket.io/?EIO=4&transport=websocket")),
+                ("issued", .number(1_796_521_800_000 + Double(i))),
+                ("url", .string("/socket.io/?EIO=4&transport=websocket")),
                 ("query", .object(JSObject([("EIO", .string("4")), ("transport", .string("websocket"))]))),
                 ("auth", .object(JSObject())),
             ])
             return .object(
                 JSObject([
                     ("id", .string(sockets.id(i))), ("handshake", .object(handshake)),
-                    ("rooms", .array([.string(sockets.id(i)), .string(sockets.room(i))])), ("data", .object(JSObject())),
-                ]))
+                    ("rooms", .array([.string(sockets.id(i)), .string(sockets.room(i))])),
+                    ("data", .object(JSObject())),
+                ])
+            )
         }
         return ResponseEncoding.fetchedSockets(requestId: requestId, sockets: list)
     }
@@ -86,16 +103,48 @@ enum Requests {
         let room = sockets.room(7)
         let perRoom = sockets.count / sockets.rooms
         return [
-            RequestCase(name: "SOCKETS to a room (\(perRoom) ids), v2 registry", presence: 2, make: Requests.sockets(room: room)),
-            RequestCase(name: "SOCKETS all (\(sockets.count) ids), v2 registry", presence: 2, make: Requests.sockets(room: nil)),
-            RequestCase(name: "ALL_ROOMS (\(sockets.count + sockets.rooms) rooms), v2 registry", presence: 2, make: Requests.allRooms()),
-            RequestCase(name: "REMOTE_FETCH a room (\(perRoom) sockets), v1 node", presence: 1, make: Requests.fetch(room: room)),
-            RequestCase(name: "REMOTE_FETCH all (\(sockets.count) sockets), v1 node", presence: 1, make: Requests.fetch(room: nil)),
-            RequestCase(name: "SOCKETS to a room (\(perRoom) ids), v1 node, nothing pending", presence: 1, make: Requests.sockets(room: room)),
-            RequestCase(name: "BROADCAST 7 to a room (\(perRoom) clients), v1 node: DELIVER + count", presence: 1, make: Requests.acked(room: room)),
+            RequestCase(
+                name: "SOCKETS to a room (\(perRoom) ids), v2 registry",
+                presence: 2,
+                make: Requests.sockets(room: room)
+            ),
+            RequestCase(
+                name: "SOCKETS all (\(sockets.count) ids), v2 registry",
+                presence: 2,
+                make: Requests.sockets(room: nil)
+            ),
+            RequestCase(
+                name: "ALL_ROOMS (\(sockets.count + sockets.rooms) rooms), v2 registry",
+                presence: 2,
+                make: Requests.allRooms()
+            ),
+            RequestCase(
+                name: "REMOTE_FETCH a room (\(perRoom) sockets), v1 node",
+                presence: 1,
+                make: Requests.fetch(room: room)
+            ),
+            RequestCase(
+                name: "REMOTE_FETCH all (\(sockets.count) sockets), v1 node",
+                presence: 1,
+                make: Requests.fetch(room: nil)
+            ),
+            RequestCase(
+                name: "SOCKETS to a room (\(perRoom) ids), v1 node, nothing pending",
+                presence: 1,
+                make: Requests.sockets(room: room)
+            ),
+            RequestCase(
+                name: "BROADCAST 7 to a room (\(perRoom) clients), v1 node: DELIVER + count",
+                presence: 1,
+                make: Requests.acked(room: room)
+            ),
             // The same request as the first case, while the acked broadcasts
             // of the case above wait for their clients' acks (10 s).
-            RequestCase(name: "SOCKETS to a room, v1, the BROADCASTs above pending", presence: 1, make: Requests.sockets(room: room)),
+            RequestCase(
+                name: "SOCKETS to a room, v1, the BROADCASTs above pending",
+                presence: 1,
+                make: Requests.sockets(room: room)
+            ),
             RequestCase(name: "SOCKETS, no node", presence: 0, make: Requests.sockets(room: nil)),
             RequestCase(name: "REMOTE_FETCH, no node", presence: 0, make: Requests.fetch(room: nil)),
             RequestCase(name: "BROADCAST 7, no node: count 0", presence: 0, make: Requests.acked(room: nil)),

@@ -58,7 +58,9 @@ final class Busd {
         var logger = Logger(label: "cluster-bench")
         logger.logLevel = .critical
         let relay = self.relay
-        member = ClusterMember(configuration: configuration, logger: logger, onBatchEnd: { relay.flush() }) { relay.forward($0) }
+        member = ClusterMember(configuration: configuration, logger: logger, onBatchEnd: { relay.flush() }) {
+            relay.forward($0)
+        }
         linkPath = directory + "/busd-\(UInt32.random(in: 0...UInt32.max)).sock"
         link = NodeLinkServer(configuration: .init(path: linkPath), member: member, logger: logger)
         relay.connect(to: link)
@@ -125,13 +127,17 @@ let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("clu
 try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: scratch) }
 
-print("cluster-bench: \(requestsPerCase) requests of each kind busd answers itself, stock 8.3 encoding, namespace \"/\"")
+print(
+    "cluster-bench: \(requestsPerCase) requests of each kind busd answers itself, stock 8.3 encoding, namespace \"/\""
+)
 
 // 1. In process.
 for socketCount in socketCounts {
     let sockets = BenchSockets(count: socketCount, rooms: 100)
     print("")
-    print("in process, request bytes → answer queued for PUBLISH (route(), Redis unreachable), node with \(socketCount) sockets:")
+    print(
+        "in process, request bytes → answer queued for PUBLISH (route(), Redis unreachable), node with \(socketCount) sockets:"
+    )
     try progress.phase("in process, \(socketCount) sockets") {
         // Answers wait in the outbound queue (Redis is away); keep the memory bounded.
         let busd = try Busd(redisURL: "unix://\(scratch)/no-redis.sock", directory: scratch, outboundLimit: 1000)
@@ -141,7 +147,9 @@ for socketCount in socketCounts {
         for requestCase in Requests.cases(sockets) {
             if requestCase.presence != presence {
                 if let connected = node { try busd.disconnect(connected) }
-                node = requestCase.presence == 0 ? nil : try busd.connectNode(version: UInt16(requestCase.presence), sockets: sockets)
+                node =
+                    requestCase.presence == 0
+                    ? nil : try busd.connectNode(version: UInt16(requestCase.presence), sockets: sockets)
                 presence = requestCase.presence
             }
             let payloads = (0..<requestsPerCase).map { _ in requestCase.make(ids.take()) }
@@ -165,10 +173,15 @@ for socketCount in socketCounts {
             let timerCPU = (threadCPUMicroseconds(named: "busd-requests") - timerCPU0) / Double(max(1, samples.count))
             let (text, p99) = summary(samples)
             line(
-                requestCase.name, text,
-                "\(samples.count) requests, \(answers) answers queued; deadline thread " + String(format: "%.1f", timerCPU)
-                    + " µs CPU/request")
-            if answers < samples.count { failures.append("in process: \(requestCase.name): \(answers) answers for \(samples.count) requests") }
+                requestCase.name,
+                text,
+                "\(samples.count) requests, \(answers) answers queued; deadline thread "
+                    + String(format: "%.1f", timerCPU)
+                    + " µs CPU/request"
+            )
+            if answers < samples.count {
+                failures.append("in process: \(requestCase.name): \(answers) answers for \(samples.count) requests")
+            }
             if p99 > worstInProcess.p99 { worstInProcess = (p99, "\(requestCase.name), \(socketCount) sockets") }
         }
         if let node { try busd.disconnect(node) }
@@ -186,7 +199,9 @@ for socketCount in socketCounts {
         }
         line(
             "another server's REMOTE_FETCH answer (\(socketCount) sockets, \(foreign.count / 1024) KiB), not for busd",
-            summary(samples).text, "\(samples.count) answers read and dropped (not an answer busd gives)")
+            summary(samples).text,
+            "\(samples.count) answers read and dropped (not an answer busd gives)"
+        )
     }
 }
 
@@ -198,7 +213,12 @@ let responseChannel = "socket.io-response#/#"
 
 /// Sends each payload on `channel` and waits for the message on the response
 /// channel that names its requestId; returns the round trips.
-func roundTrips(_ payloads: [(String, [UInt8])], channel: [UInt8], publisher: RedisConnection, listener: RedisConnection) throws -> [UInt64] {
+func roundTrips(
+    _ payloads: [(String, [UInt8])],
+    channel: [UInt8],
+    publisher: RedisConnection,
+    listener: RedisConnection
+) throws -> [UInt64] {
     var samples: [UInt64] = []
     samples.reserveCapacity(payloads.count)
     let publish = Array("PUBLISH".utf8)
@@ -221,7 +241,9 @@ func roundTrips(_ payloads: [(String, [UInt8])], channel: [UInt8], publisher: Re
 for socketCount in socketCounts {
     let sockets = BenchSockets(count: socketCount, rooms: 100)
     print("")
-    print("end to end through redis-server (loopback TCP), PUBLISH request → answer read by the requester, node with \(socketCount) sockets:")
+    print(
+        "end to end through redis-server (loopback TCP), PUBLISH request → answer read by the requester, node with \(socketCount) sockets:"
+    )
     try progress.phase("end to end, \(socketCount) sockets") {
         let busd = try Busd(redisURL: redis.tcpURL, directory: scratch, outboundLimit: 100_000)
         defer { busd.stop() }
@@ -234,25 +256,43 @@ for socketCount in socketCounts {
             let id = ids.take()
             return (id, Array("{\"requestId\":\"\(id)\",\"echo\":true}".utf8))
         }
-        _ = try roundTrips(Array(echoes.prefix(200)), channel: Array(responseChannel.utf8), publisher: publisher, listener: listener)
-        let echo = summary(try roundTrips(echoes, channel: Array(responseChannel.utf8), publisher: publisher, listener: listener))
+        _ = try roundTrips(
+            Array(echoes.prefix(200)),
+            channel: Array(responseChannel.utf8),
+            publisher: publisher,
+            listener: listener
+        )
+        let echo = summary(
+            try roundTrips(echoes, channel: Array(responseChannel.utf8), publisher: publisher, listener: listener)
+        )
         line("anchor: PUBLISH round trip, no one answering", echo.text, "\(echoes.count) messages")
         var node: BenchNode? = nil
         var presence = -1
         for requestCase in Requests.cases(sockets) {
             if requestCase.presence != presence {
                 if let connected = node { try busd.disconnect(connected) }
-                node = requestCase.presence == 0 ? nil : try busd.connectNode(version: UInt16(requestCase.presence), sockets: sockets)
+                node =
+                    requestCase.presence == 0
+                    ? nil : try busd.connectNode(version: UInt16(requestCase.presence), sockets: sockets)
                 presence = requestCase.presence
             }
             let payloads = (0..<requestsPerCase).map { _ -> (String, [UInt8]) in
                 let id = ids.take()
                 return (id, requestCase.make(id))
             }
-            _ = try roundTrips(Array(payloads.prefix(200)), channel: requestChannel, publisher: publisher, listener: listener)
+            _ = try roundTrips(
+                Array(payloads.prefix(200)),
+                channel: requestChannel,
+                publisher: publisher,
+                listener: listener
+            )
             let samples = try roundTrips(payloads, channel: requestChannel, publisher: publisher, listener: listener)
             let (text, p99) = summary(samples)
-            line(requestCase.name, text, String(format: "%d requests; p99 − anchor p99 %.1f µs", samples.count, p99 - echo.p99))
+            line(
+                requestCase.name,
+                text,
+                String(format: "%d requests; p99 − anchor p99 %.1f µs", samples.count, p99 - echo.p99)
+            )
             if p99 > worstEndToEnd.p99 { worstEndToEnd = (p99, "\(requestCase.name), \(socketCount) sockets") }
         }
         if let node { try busd.disconnect(node) }
@@ -264,9 +304,20 @@ for socketCount in socketCounts {
 print("")
 print("issue 13 item 9 target (this run):")
 print(
-    String(format: "  busd's own added latency p99 < 1 ms (in process, worst case): %.1f µs (%@): ", worstInProcess.p99, worstInProcess.name)
-        + (worstInProcess.p99 < 1000 ? "met" : "NOT met"))
-print(String(format: "  end to end, worst p99 (Redis round trips included): %.1f µs (%@)", worstEndToEnd.p99, worstEndToEnd.name))
+    String(
+        format: "  busd's own added latency p99 < 1 ms (in process, worst case): %.1f µs (%@): ",
+        worstInProcess.p99,
+        worstInProcess.name
+    )
+        + (worstInProcess.p99 < 1000 ? "met" : "NOT met")
+)
+print(
+    String(
+        format: "  end to end, worst p99 (Redis round trips included): %.1f µs (%@)",
+        worstEndToEnd.p99,
+        worstEndToEnd.name
+    )
+)
 for failure in failures { print("  FAILED: \(failure)") }
 progress.flush()
 redis.stop()
