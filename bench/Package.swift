@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "registry-bench", targets: ["RegistryBench"]),
         .executable(name: "delivery-bench", targets: ["DeliveryBench"]),
         .executable(name: "request-bench", targets: ["RequestBench"]),
+        .executable(name: "cluster-bench", targets: ["ClusterBench"]),
     ],
     dependencies: [
         .package(name: "socketbus", path: "..")
@@ -63,6 +64,17 @@ let package = Package(
                 "BenchProgress",
                 .product(name: "BusCore", package: "socketbus"),
                 .product(name: "Hiredis", package: "socketbus"),
+                .product(name: "SocketIOCodec", package: "socketbus"),
+            ]
+        ),
+        .executableTarget(
+            name: "ClusterBench",
+            dependencies: [
+                "BenchSupport",
+                "BenchProgress",
+                .product(name: "BusCore", package: "socketbus"),
+                .product(name: "Hiredis", package: "socketbus"),
+                .product(name: "LocalProtocol", package: "socketbus"),
                 .product(name: "SocketIOCodec", package: "socketbus"),
             ]
         ),

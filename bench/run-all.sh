@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # Every benchmark of socketbus, one after the other, as bench/README.md reports them.
 #
-#   bench/run-all.sh [--callgrind] [--chaos [OUTAGES]] [--no-build]
+#   bench/run-all.sh [--callgrind] [--chaos [OUTAGES]] [--cluster-calls] [--no-build]
 #
 #   1. the machine (cores, CPU, memory, Swift, kernel, date, library versions);
 #   2. codec-bench     the codec's hot path against msgpack-c alone (issue 2);
 #   3. registry-bench  1M sockets: memory, mirror into Redis, find-socket (issue 3);
 #   4. delivery-bench  Redis → busd → connector: throughput, latency, no-target cost (issue 4);
 #   4b. request-bench  the cluster's requests answered from the registry: latency, cost (issue 13);
+#   4c. cluster-bench  busd's own latency per adapter request it answers itself (issue 13);
 #   5. with --callgrind: instructions per message of the codec cases (valgrind);
 #   6. with --chaos: bench/chaos.sh, redis-server killed and restarted OUTAGES
 #      times (default 20) under load (needs .venv and a built busd: make deps-test build).
+#   7. with --cluster-calls: bench/cluster-calls/run.js, fetchSockets of 3 × 10k
+#      real clients and an acked broadcast to 1k clients, stock, socketbus and
+#      mixed clusters (needs ../shared/stock-socketio and a release busd, built
+#      here unless --no-build; about 3 minutes).
 #
 # Figures go to standard output, progress lines ("started", "done in") to
 # standard error: `bench/run-all.sh > figures.txt` keeps a quiet copy of the
@@ -20,6 +25,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 callgrind=0
 chaos=""
+cluster_calls=0
 build=1
 while [[ $# -gt 0 ]]; do
     case $1 in
@@ -28,8 +34,9 @@ while [[ $# -gt 0 ]]; do
             chaos=20
             if [[ ${2:-} =~ ^[1-9][0-9]*$ ]]; then chaos=$2; shift; fi
             ;;
+        --cluster-calls) cluster_calls=1 ;;
         --no-build) build=0 ;;
-        *) echo "usage: bench/run-all.sh [--callgrind] [--chaos [OUTAGES]] [--no-build]" >&2; exit 2 ;;
+        *) echo "usage: bench/run-all.sh [--callgrind] [--chaos [OUTAGES]] [--cluster-calls] [--no-build]" >&2; exit 2 ;;
     esac
     shift
 done
@@ -47,6 +54,10 @@ if [[ $build == 1 ]]; then
         rm -f bench/.build/*/release/description.json
         swift build -c release --package-path bench >&2
     fi
+    if [[ $cluster_calls == 1 ]]; then
+        step "building busd (release) for cluster-calls"
+        swift build -c release --product busd >&2
+    fi
 fi
 
 step "machine"
@@ -60,7 +71,7 @@ echo "- swift: $(swift --version 2>&1 | head -n 1)"
 echo "- msgpack-c: $(pkg-config --modversion msgpack 2>/dev/null || echo '?'); hiredis: $(pkg-config --modversion hiredis 2>/dev/null || echo '?'); $(redis-server --version | cut -d' ' -f1-3)"
 echo "- load when starting: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-for tool in codec-bench registry-bench delivery-bench request-bench; do
+for tool in codec-bench registry-bench delivery-bench request-bench cluster-bench; do
     step "$tool: started"
     echo
     echo "## $tool"
@@ -91,5 +102,13 @@ if [[ -n $chaos ]]; then
     bench/chaos.sh "$chaos" 2>&1
     echo '```'
     step "chaos: done"
+fi
+if [[ $cluster_calls == 1 ]]; then
+    step "cluster-calls: started (about 3 minutes)"
+    echo
+    echo "## cluster-calls"
+    echo
+    SOCKETBUS_BUSD="${SOCKETBUS_BUSD:-.build/release/busd}" node bench/cluster-calls/run.js
+    step "cluster-calls: done"
 fi
 step "all done in $((SECONDS - started)) s"

@@ -10,16 +10,22 @@ public final class BenchRedis {
     private let directory: URL
 
     public init(extraArguments: [String] = []) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("socketbus-bench-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "socketbus-bench-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         port = Self.freePort()
         socketPath = directory.appendingPathComponent("redis.sock").path
         process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
         process.arguments =
             [
-                "--port", "\(port)", "--bind", "127.0.0.1", "--unixsocket", socketPath, "--save", "", "--appendonly", "no",
+                "--port", "\(port)", "--bind", "127.0.0.1", "--unixsocket", socketPath, "--save", "", "--appendonly",
+                "no",
                 "--logfile", "/dev/null",
             ] + extraArguments
+        // Not the bench's own output: a server left running must not keep a pipe open.
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
         try process.run()
         for _ in 0..<200 {
             if (try? RedisConnection(endpoint: .unix(path: socketPath))) != nil { return }
@@ -48,7 +54,9 @@ public final class BenchRedis {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
