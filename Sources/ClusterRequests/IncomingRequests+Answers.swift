@@ -34,6 +34,8 @@ extension IncomingRequests {
     /// (answered for it, and counted), acked broadcasts without DELIVERED
     /// (count 0), and acked broadcasts past their time-out (forgotten).
     public mutating func expire(now: UInt64) -> [ClusterAction] {
+        guard earliest.isDue(now) else { return [] }
+        defer { earliest.reset(to: nextDeadline) }
         var actions: [ClusterAction] = []
         for (id, pending) in questions.sorted(by: { $0.key < $1.key }) where pending.deadline <= now {
             questions[id] = nil
@@ -61,6 +63,7 @@ extension IncomingRequests {
             actions.append(countNone(pending))
         }
         broadcasts = [:]
+        earliest.reset(to: nil)
         return actions
     }
 

@@ -61,6 +61,7 @@ extension IncomingRequests {
             )
         }
         broadcasts[ackId] = pending
+        earliest.note(min(pending.countDeadline, pending.expiry))
         return actions
     }
 

@@ -44,6 +44,7 @@ public struct IncomingRequests: Sendable {
     public let settings: Settings
     var questions: [UInt32: PendingQuestion] = [:]
     var broadcasts: [UInt64: PendingBroadcast] = [:]
+    var earliest = EarliestDeadline()
     private var lastQuestion: UInt32 = 0
 
     public init(settings: Settings) {
@@ -54,6 +55,10 @@ public struct IncomingRequests: Sendable {
     public var pendingQuestions: Int { questions.count }
     /// Acked broadcasts still relaying client acks.
     public var pendingBroadcasts: Int { broadcasts.count }
+
+    /// When ``expire(now:)`` may have something to do: at the latest
+    /// ``nextDeadline``, possibly earlier; reading it costs nothing.
+    public var deadlineHint: UInt64? { earliest.value }
 
     /// The earliest time ``expire(now:)`` has something to do.
     public var nextDeadline: UInt64? {
@@ -171,12 +176,9 @@ public struct IncomingRequests: Sendable {
         var id = lastQuestion &+ 1
         while id == 0 || questions[id] != nil { id &+= 1 }
         lastQuestion = id
-        questions[id] = PendingQuestion(
-            kind: kind,
-            namespace: namespace,
-            requestId: requestId,
-            deadline: Deadline.after(now, settings.nodeAnswerTimeoutMilliseconds)
-        )
+        let deadline = Deadline.after(now, settings.nodeAnswerTimeoutMilliseconds)
+        questions[id] = PendingQuestion(kind: kind, namespace: namespace, requestId: requestId, deadline: deadline)
+        earliest.note(deadline)
         return .ask(request: id, kind: kind, namespace: namespace, body: body)
     }
 }

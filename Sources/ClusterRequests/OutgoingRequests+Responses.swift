@@ -73,11 +73,14 @@ extension OutgoingRequests {
             )
         else { return [Self.failure(request, "the packet cannot be encoded")] }
         relaying[requestId] = Relaying(request: request, expiry: Deadline.after(now, UInt64(timeoutMilliseconds)))
+        earliest.note(Deadline.after(now, UInt64(timeoutMilliseconds)))
         return [.publish(channel: settings.channels.request(namespace), payload: payload)]
     }
 
     /// Time-outs due at `now`: partial replies with status 1; relays forgotten.
     public mutating func expire(now: UInt64) -> [ClusterAction] {
+        guard earliest.isDue(now) else { return [] }
+        defer { earliest.reset(to: nextDeadline) }
         var actions: [ClusterAction] = []
         for (request, waiting) in counting.sorted(by: { $0.key < $1.key }) where waiting.deadline <= now {
             counting[request] = nil
@@ -98,6 +101,7 @@ extension OutgoingRequests {
         counting = [:]
         collecting = [:]
         relaying = [:]
+        earliest.reset(to: nil)
     }
 
     /// The stock `flags` of an acked broadcast: modifiers first, `timeout` last.

@@ -45,6 +45,7 @@ public struct OutgoingRequests: Sendable {
     var counting: [UInt32: Counting] = [:]
     var collecting: [String: Collecting] = [:]
     var relaying: [String: Relaying] = [:]
+    var earliest = EarliestDeadline()
 
     public init(settings: Settings, makeRequestId: @escaping @Sendable () -> String = { RequestIds.random() }) {
         self.settings = settings
@@ -55,6 +56,10 @@ public struct OutgoingRequests: Sendable {
     public func owns(_ requestId: String) -> Bool { collecting[requestId] != nil || relaying[requestId] != nil }
 
     public var pendingCount: Int { counting.count + collecting.count + relaying.count }
+
+    /// When ``expire(now:)`` may have something to do: at the latest
+    /// ``nextDeadline``, possibly earlier; reading it costs nothing.
+    public var deadlineHint: UInt64? { earliest.value }
 
     public var nextDeadline: UInt64? {
         (counting.values.map(\.deadline) + collecting.values.map(\.deadline) + relaying.values.map(\.expiry)).min()
@@ -123,6 +128,7 @@ public struct OutgoingRequests: Sendable {
             body: value,
             deadline: Deadline.after(now, UInt64(timeoutMilliseconds))
         )
+        earliest.note(Deadline.after(now, UInt64(timeoutMilliseconds)))
         return [.countServers(request: request, namespace: namespace)]
     }
 

@@ -61,6 +61,28 @@ struct IncomingQuestionTests {
         #expect(machine.nextDeadline == nil)
     }
 
+    /// The timer reads `deadlineHint` on every wake-up: it may run early
+    /// (a question answered meanwhile), never late, and a wake-up with
+    /// nothing due changes nothing.
+    @Test mutating func theDeadlineHintIsNeverLaterThanTheNextDeadline() throws {
+        #expect(machine.deadlineHint == nil)
+        guard case .ask(let first, _, _, _)? = try receive(Self.fetch, now: 1000).first else {
+            Issue.record("no question")
+            return
+        }
+        _ = try receive(Self.fetch, now: 1500)
+        #expect(machine.deadlineHint == 3000 && machine.nextDeadline == 3000)
+        _ = machine.answered(request: first, status: 1, body: [])
+        // Stale but early: the answered question's deadline.
+        #expect(machine.deadlineHint == 3000 && machine.nextDeadline == 3500)
+        #expect(machine.expire(now: 2999).isEmpty && machine.deadlineHint == 3000)
+        // Due by the hint, nothing to do: the hint becomes exact.
+        #expect(machine.expire(now: 3000).isEmpty)
+        #expect(machine.deadlineHint == 3500)
+        #expect(machine.expire(now: 3500).first == .nodeAnswerMissed(kind: "fetch"))
+        #expect(machine.deadlineHint == nil && machine.pendingQuestions == 0)
+    }
+
     @Test mutating func serverSideEmitWithAckRepliesWithTheFirstArgument() throws {
         guard case .ask(let id, .serverSideEmit, _, let body)? = try receive(Self.emitWithAck).first else {
             Issue.record("expected a QUESTION")

@@ -10,6 +10,14 @@ final class ClusterRequestEngine: Sendable {
     struct Machines: Sendable {
         var incoming: IncomingRequests
         var outgoing: OutgoingRequests
+        /// The deadline the timer thread sleeps until (`.max`: none); an
+        /// event wakes it only when it set an earlier one.
+        var timerTarget: UInt64 = .max
+
+        /// The earliest deadline of either machine, or a little earlier.
+        var deadlineHint: UInt64? {
+            [incoming.deadlineHint, outgoing.deadlineHint].compactMap { $0 }.min()
+        }
     }
 
     private let machines: Mutex<Machines>
@@ -57,9 +65,15 @@ final class ClusterRequestEngine: Sendable {
         _ event: (inout Machines, _ now: UInt64) -> [ClusterAction]
     ) -> [ClusterAction] {
         let time = milliseconds(roundingUp: true)
-        let actions = machines.withLock { event(&$0, time) }
-        guard addsDeadline else { return actions }
-        // A new deadline may be earlier than the one the timer waits for.
+        let (actions, earlier) = machines.withLock { machines in
+            let actions = event(&machines, time)
+            // Only a deadline earlier than the timer's own needs it awake:
+            // most requests are answered at once and set none.
+            let earlier = addsDeadline && (machines.deadlineHint.map { $0 < machines.timerTarget } ?? false)
+            if earlier { machines.timerTarget = machines.deadlineHint ?? .max }
+            return (actions, earlier)
+        }
+        guard earlier else { return actions }
         events.add(1, ordering: .releasing)
         wake.lock()
         wake.signal()
@@ -93,8 +107,9 @@ final class ClusterRequestEngine: Sendable {
             let time = now
             let (actions, next) = machines.withLock { machines -> ([ClusterAction], UInt64?) in
                 let actions = machines.incoming.expire(now: time) + machines.outgoing.expire(now: time)
-                let deadlines = [machines.incoming.nextDeadline, machines.outgoing.nextDeadline].compactMap { $0 }
-                return (actions, deadlines.min())
+                let next = machines.deadlineHint
+                machines.timerTarget = next ?? .max
+                return (actions, next)
             }
             if !actions.isEmpty { perform(actions, true) }
             let wait = next.map { $0 > time ? Double($0 - time) / 1000 : 0 } ?? 1
