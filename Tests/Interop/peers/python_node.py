@@ -1,0 +1,78 @@
+"""A python-socketio server that is a node of the interop cluster through
+clients/python and its own busd, driven like peers/server.js by POST /control.
+
+    python python_node.py --name P --port 8003 --busd-socket /tmp/x/busd.sock
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "clients" / "python"))
+
+import socketio  # noqa: E402
+from socketbus_connector import SocketbusAsyncManager  # noqa: E402
+
+
+def build(name: str, busd_socket: str) -> web.Application:
+    sio = socketio.AsyncServer(
+        async_mode="aiohttp",
+        client_manager=SocketbusAsyncManager(path=busd_socket, node_name=name),
+    )
+    app = web.Application()
+    sio.attach(app)
+    labels = {}
+
+    @sio.event
+    async def connect(sid, environ, auth=None):
+        query = dict(part.split("=", 1) for part in environ.get("QUERY_STRING", "").split("&") if "=" in part)
+        labels[sid] = query.get("label")
+        for room in filter(None, query.get("rooms", "").replace("%2C", ",").split(",")):
+            await sio.enter_room(sid, int(room[2:]) if room.startswith("n%3A") or room.startswith("n:") else room)
+
+    async def broadcast(call):
+        rooms = call.get("rooms") or None
+        skip = call.get("except") or None
+        args = call.get("args") or []
+        data = tuple(args) if len(args) != 1 else args[0]
+        await sio.emit(call["event"], data, to=rooms, skip_sid=skip, namespace=call.get("nsp", "/"))
+
+    async def join_then(call):
+        await sio.enter_room(call["sid"], call["join"])
+        async with __import__("aiohttp").ClientSession() as session:
+            async with session.post(call["url"], data=json.dumps(call["then"])) as response:
+                return await response.json(content_type=None)
+
+    async def local_rooms(call):
+        return list(sio.rooms(call["sid"], namespace=call.get("nsp", "/")))
+
+    calls = {"broadcast": broadcast, "joinThen": join_then, "localRooms": local_rooms}
+
+    async def control(request):
+        call = json.loads(await request.text())
+        fn = calls.get(call["op"])
+        if fn is None:
+            return web.json_response({"error": f"the python node has no {call['op']}"})
+        try:
+            return web.json_response({"value": await fn(call)})
+        except Exception as error:  # the test reads the message
+            return web.json_response({"error": f"{type(error).__name__}: {error}"})
+
+    app.router.add_post("/control", control)
+    return app
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--busd-socket", required=True)
+    args = parser.parse_args()
+    web.run_app(build(args.name, args.busd_socket), host="127.0.0.1", port=args.port, print=None)
+
+
+if __name__ == "__main__":
+    main()
