@@ -44,10 +44,11 @@ def reset(cluster, acks=None, behaviour=None):
     """Fresh clients in the standard rooms; every server acks serverSideEmit at once."""
     acks = acks or {}
     behaviour = behaviour or {}
-    for name in cluster.nodes:
+    up = {name for name, node in cluster.nodes.items() if "server" in node.processes}
+    for name in up:
         cluster.call(name, "configure", behaviour={"serverSideEmit": behaviour.get(name, "ack")})
         cluster.call(name, "received")
-    cluster.connect([(label, node, rooms, acks.get(label, ack)) for label, node, rooms, ack in CLIENTS])
+    cluster.connect([(label, node, rooms, acks.get(label, ack)) for label, node, rooms, ack in CLIENTS if node in up])
     # A socketbus server tells its busd about joins asynchronously.
     time.sleep(0.15)
     cluster.events()

@@ -146,8 +146,8 @@ class Cluster:
 
     def wait_up(self, name, port):
         def up():
-            exited = [p for n, p in self.processes if n == name and p.poll() is not None]
-            if exited:
+            latest = [p for n, p in self.processes if n == name][-1:]
+            if latest and latest[0].poll() is not None:
                 raise AssertionError(f"{name} exited:\n{self.log(name)}")
             return port_open(port)
 
