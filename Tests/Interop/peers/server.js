@@ -128,14 +128,20 @@ const calls = {
       ),
     );
   },
-  // The race of issue 13: join on this server, then at once ask another
-  // server (its control URL) to broadcast; answers when both are done.
+  // The race of issue 13: join (or leave) on this server, then at once ask
+  // another server (its control URL) to broadcast; answers when both are done.
   async joinThen(io, call) {
     const socket = io.of(call.nsp || "/").sockets.get(call.sid);
     if (!socket) throw new Error(`no socket ${call.sid}`);
-    socket.join(call.join);
+    if (call.join !== undefined) socket.join(call.join);
+    if (call.leave !== undefined) socket.leave(call.leave);
     const response = await fetch(call.url, { method: "POST", body: JSON.stringify(call.then) });
     return response.json();
+  },
+  async join(io, call) {
+    const socket = io.of(call.nsp || "/").sockets.get(call.sid);
+    if (!socket) throw new Error(`no socket ${call.sid}`);
+    await socket.join(call.rooms);
   },
   async leave(io, call) {
     const socket = io.of(call.nsp || "/").sockets.get(call.sid);
