@@ -16,6 +16,8 @@ def outcome_of(cluster, op, outcome, kw):
     outcome = dict(outcome)
     outcome.pop("ms", None)
     value = outcome.get("value")
+    if "value" in outcome and value is None:  # undefined in JSON (Node) and None (Python) alike
+        del outcome["value"]
     if op == "fetchSockets" and value is not None:
         outcome["value"] = cluster.sockets(value)
     elif op == "allRooms" and value is not None:
@@ -34,7 +36,7 @@ def outcome_of(cluster, op, outcome, kw):
 def rooms_now(cluster):
     rooms = {}
     for name, node in cluster.nodes.items():
-        if "server" not in node.processes or node.kind == "python":
+        if "server" not in node.processes:
             continue
         result = cluster.call(name, "localSockets")
         for socket in result.get("value") or []:

@@ -7,6 +7,7 @@ clients/python and its own busd, driven like peers/server.js by POST /control.
 import argparse
 import json
 import sys
+from urllib.parse import parse_qs
 from pathlib import Path
 
 from aiohttp import web
@@ -28,17 +29,23 @@ def build(name: str, busd_socket: str) -> web.Application:
 
     @sio.event
     async def connect(sid, environ, auth=None):
-        query = dict(part.split("=", 1) for part in environ.get("QUERY_STRING", "").split("&") if "=" in part)
+        query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
         labels[sid] = query.get("label")
-        for room in filter(None, query.get("rooms", "").replace("%2C", ",").split(",")):
-            await sio.enter_room(sid, int(room[2:]) if room.startswith("n%3A") or room.startswith("n:") else room)
+        # rooms=room1,n:123 enters "room1" and the number 123, as server.js does.
+        for room in filter(None, query.get("rooms", "").split(",")):
+            await sio.enter_room(sid, int(room[2:]) if room.startswith("n:") else room)
+
+    @sio.event
+    async def disconnect(sid, *reason):
+        labels.pop(sid, None)
 
     async def broadcast(call):
         rooms = call.get("rooms") or None
-        skip = call.get("except") or None
+        if call.get("except"):
+            raise ValueError("python-socketio's emit has no except-rooms (skip_sid takes socket ids)")
         args = call.get("args") or []
         data = tuple(args) if len(args) != 1 else args[0]
-        await sio.emit(call["event"], data, to=rooms, skip_sid=skip, namespace=call.get("nsp", "/"))
+        await sio.emit(call["event"], data, to=rooms, namespace=call.get("nsp", "/"))
 
     async def join_then(call):
         await sio.enter_room(call["sid"], call["join"])
@@ -49,7 +56,18 @@ def build(name: str, busd_socket: str) -> web.Application:
     async def local_rooms(call):
         return list(sio.rooms(call["sid"], namespace=call.get("nsp", "/")))
 
-    calls = {"broadcast": broadcast, "joinThen": join_then, "localRooms": local_rooms}
+    async def local_sockets(call):
+        nsp = call.get("nsp", "/")
+        return [{"id": sid, "label": label, "rooms": list(sio.rooms(sid, namespace=nsp))} for sid, label in labels.items()]
+
+    async def configure(call):
+        return None
+
+    async def received(call):
+        return []
+
+    calls = {"broadcast": broadcast, "joinThen": join_then, "localRooms": local_rooms, "localSockets": local_sockets,
+             "configure": configure, "received": received}
 
     async def control(request):
         call = json.loads(await request.text())
