@@ -230,7 +230,7 @@ def main():
                 seen = {e["title"] for e in entries}
                 entries += [{"title": t, "state": "failed", "error": "not run (a hook before it failed)"}
                             for t in universe if t not in seen]
-                counts = {"passed": 0, "failed": 0, "not applicable": 0, "pending": 0}
+                counts = {"passed": 0, "failed": 0, "not applicable": 0, "pending": 0, "hooks failed": 0}
                 for entry in entries:
                     title = entry["title"]
                     state = entry["state"]
@@ -238,6 +238,9 @@ def main():
                     if state == "failed" and reason:
                         counts["not applicable"] += 1
                         print(f"  N/A  {suite} [{setting}] {title}: {reason}")
+                    elif state == "failed" and "hook" in title:
+                        counts["hooks failed"] += 1
+                        print(f"  FAIL {suite} [{setting}] {title}: {entry.get('error', '')}")
                     elif state == "failed":
                         counts["failed"] += 1
                         print(f"  FAIL {suite} [{setting}] {title}: {entry.get('error', '')}")
@@ -255,12 +258,12 @@ def main():
                     print(f"  FAIL {suite} [{setting}]: no test ran\n{log}")
                 ran = counts["passed"] + counts["failed"] + counts["not applicable"]
                 line = (f"upstream: {suite} [{setting}]: {counts['passed']}/{ran} passed, {counts['failed']} failed, "
-                        f"{counts['not applicable']} not applicable, {counts['pending']} skipped upstream "
-                        f"({seconds:.0f} s)")
+                        f"{counts['not applicable']} not applicable, {counts['pending']} skipped upstream, "
+                        f"{counts['hooks failed']} hooks failed ({seconds:.0f} s)")
                 print(line, flush=True)
                 lines.append(line)
                 totals[0] += counts["passed"]
-                totals[1] += counts["failed"]
+                totals[1] += counts["failed"] + counts["hooks failed"]
                 totals[2] += counts["not applicable"] + counts["pending"]
     print("\n".join(lines))
     summary(*totals)
