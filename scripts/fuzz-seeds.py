@@ -8,7 +8,7 @@
 writes OUT_DIR/{codec,local-frame,route}/<name> from reference.json and
 captured.jsonl (../shared/vectors, else their copies in
 Tests/SocketIOCodecTests/Fixtures), js-stringify.json of those fixtures, the
-frame examples of docs/local-protocol.md,
+frame examples of docs/local-protocol.md and docs/local-protocol-v2.md,
 and Fuzz/regressions/<target>/* (inputs that once crashed). Nothing here is
 committed as a binary corpus: the corpora are made afresh for every run.
 
@@ -85,8 +85,8 @@ def js_strings():
 
 
 def frame_examples():
-    """Each hex dump of docs/local-protocol.md, as bytes."""
-    text = (ROOT / "docs/local-protocol.md").read_text()
+    """Each hex dump of docs/local-protocol.md and docs/local-protocol-v2.md, as bytes."""
+    text = "".join((ROOT / "docs" / name).read_text() for name in ("local-protocol.md", "local-protocol-v2.md"))
     for block in re.findall(r"```\n(length.*?)```", text, re.S):
         data = bytearray()
         for line in block.splitlines():

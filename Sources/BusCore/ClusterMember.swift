@@ -70,6 +70,9 @@ public final class ClusterMember: @unchecked Sendable {
     private let onFailure: @Sendable (RedisFailureCause) -> Void
     /// The connected node's process id (its last HELLO).
     private let nodePid = Mutex<Int?>(nil)
+    /// The local protocol version of the node's session, 0 without a node
+    /// (see ClusterMember+NodeFrames.swift).
+    let nodeProtocolVersion = Atomic<UInt16>(0)
     var mirror: RegistryMirror!
     var subscriber: AdapterSubscriber!
     var tracker: DeliveryTracker!

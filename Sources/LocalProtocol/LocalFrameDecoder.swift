@@ -162,6 +162,8 @@ struct FrameReader {
             return .socketsDisconnect(namespace: try string("namespace"), socketIds: try strings("socket ids"), close: try u8("close") != 0)
         case .serverSideEmit:
             return .serverSideEmit(namespace: try string("namespace"), data: try blob("data"))
+        default:
+            return try version2Frame(type)
         }
     }
 }
@@ -186,6 +188,20 @@ extension LocalFrame {
         case .socketsLeave: return "SOCKETS_LEAVE"
         case .socketsDisconnect: return "SOCKETS_DISCONNECT"
         case .serverSideEmit: return "SERVER_SIDE_EMIT"
+        case .namespace: return "NAMESPACE"
+        case .roomsJoin: return "ROOMS_JOIN"
+        case .roomsLeave: return "ROOMS_LEAVE"
+        case .roomsBroadcast: return "ROOMS_BROADCAST"
+        case .delivered: return "DELIVERED"
+        case .answer: return "ANSWER"
+        case .clusterRequest: return "CLUSTER_REQUEST"
+        case .broadcastWithAck: return "BROADCAST_WITH_ACK"
+        case .deliverToRooms: return "DELIVER_TO_ROOMS"
+        case .apply: return "APPLY"
+        case .question: return "QUESTION"
+        case .clusterReply: return "CLUSTER_REPLY"
+        case .ackCount: return "ACK_COUNT"
+        case .ackArgument: return "ACK_ARGUMENT"
         }
     }
 }

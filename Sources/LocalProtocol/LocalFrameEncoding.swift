@@ -89,6 +89,8 @@ struct FrameWriter {
             try u8(close ? 1 : 0)
         case .serverSideEmit(let nsp, let data):
             try u8(FrameType.serverSideEmit.rawValue); try string(nsp, "namespace"); try blob(data, "data")
+        default:
+            try version2Body(of: frame)
         }
     }
 
@@ -121,7 +123,7 @@ struct FrameWriter {
         appendU32(UInt32(v >> 32))
         appendU32(UInt32(v & 0xffff_ffff))
     }
-    private mutating func appendU32(_ v: UInt32) {
+    mutating func appendU32(_ v: UInt32) {
         output.append(UInt8(v >> 24))
         output.append(UInt8(v >> 16 & 0xff))
         output.append(UInt8(v >> 8 & 0xff))
@@ -152,7 +154,7 @@ struct FrameWriter {
     }
     /// A list's count; every item takes at least 2 bytes, so a count that
     /// fits the frame fits a u32.
-    private mutating func count(_ n: Int, _ what: String) throws(LocalFrameEncodingError) {
+    mutating func count(_ n: Int, _ what: String) throws(LocalFrameEncodingError) {
         try reserve(4 + 2 * n, "\(what) (\(n) items)")
         appendU32(UInt32(truncatingIfNeeded: n))
     }

@@ -5,6 +5,7 @@ public struct LocalFrameEncodingError: Error, Sendable, Hashable, CustomStringCo
         fileprivate enum Backing: Sendable {
             case stringTooLong
             case frameTooLarge
+            case nonFiniteNumber
         }
         fileprivate let backing: Backing
 
@@ -12,11 +13,14 @@ public struct LocalFrameEncodingError: Error, Sendable, Hashable, CustomStringCo
         public static let stringTooLong = Code(backing: .stringTooLong)
         /// The frame would be longer than ``LocalFrame/maximumLength``.
         public static let frameTooLarge = Code(backing: .frameTooLarge)
+        /// A numeric room that is NaN or infinite (version 2 carries finite numbers only).
+        public static let nonFiniteNumber = Code(backing: .nonFiniteNumber)
 
         public var description: String {
             switch backing {
             case .stringTooLong: return "string too long"
             case .frameTooLarge: return "frame too large"
+            case .nonFiniteNumber: return "non-finite number"
             }
         }
     }

@@ -26,7 +26,68 @@ struct LocalFrameEncodingLimitTests {
         .serverSideEmit(namespace: longRoom, data: []),
         .error(code: 1, message: longRoom),
         .socketJoin(namespace: "/", socketId: "a", rooms: ["ok", longRoom]),
+        .roomsJoin(namespace: "/", socketId: "a", rooms: [.number(1), .name(longRoom)]),
+        .deliverToRooms(
+            ackId: 0,
+            flags: DeliveryFlags(),
+            namespace: "/",
+            rooms: [],
+            except: [.name(longRoom)],
+            packet: [],
+            attachments: []
+        ),
+        .apply(op: .join, namespace: "/", rooms: [], except: [], targets: [.name(longRoom)], close: false),
+        .question(request: 1, kind: 1, namespace: longRoom, body: []),
+        .delivered(ackId: 1, namespace: "/", socketIds: [longRoom]),
     ]
+
+    static let nonFinite: [LocalFrame] = [Double.nan, .infinity, -.infinity, .signalingNaN].flatMap { n in
+        [
+            LocalFrame.roomsBroadcast(
+                namespace: "/",
+                flags: DeliveryFlags(),
+                rooms: [.name("a"), .number(n)],
+                except: [],
+                packet: [],
+                attachments: []
+            ),
+            .deliverToRooms(
+                ackId: 0,
+                flags: DeliveryFlags(),
+                namespace: "/",
+                rooms: [],
+                except: [.number(n)],
+                packet: [],
+                attachments: []
+            ),
+            .apply(op: .leave, namespace: "/", rooms: [], except: [], targets: [.number(n)], close: false),
+        ]
+    }
+
+    /// The receiver would call a NaN or infinite room malformed: the
+    /// encoder refuses it rather than write such a frame.
+    @Test(arguments: nonFinite)
+    func aNonFiniteRoomThrows(_ frame: LocalFrame) {
+        var output: [UInt8] = [1, 2]
+        let error = #expect(throws: LocalFrameEncodingError.self) { try frame.encode(into: &output) }
+        #expect(error?.code == .nonFiniteNumber, "\(frame.name): \(String(describing: error))")
+        #expect(output == [1, 2])
+    }
+
+    @Test func aVersion2FramePastTheLimitThrows() {
+        let error = #expect(throws: LocalFrameEncodingError.self) {
+            _ = try LocalFrame.deliverToRooms(
+                ackId: 0,
+                flags: DeliveryFlags(),
+                namespace: "/",
+                rooms: [],
+                except: [],
+                packet: [UInt8](repeating: 0x32, count: LocalFrame.maximumLength),
+                attachments: []
+            ).encoded
+        }
+        #expect(error?.code == .frameTooLarge)
+    }
 
     @Test(arguments: tooLong)
     func aStringOver65535BytesThrows(_ frame: LocalFrame) {

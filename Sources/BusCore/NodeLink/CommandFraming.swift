@@ -46,6 +46,48 @@ enum CommandFraming {
                 namespace: namespace,
                 data: Array((JSONStringifier.string(.array(data)) ?? "[]").utf8)
             )
+        case .deliverToRooms(
+            let namespace,
+            let rooms,
+            let except,
+            let ackId,
+            let packet,
+            let attachments,
+            let volatile,
+            let compress
+        ):
+            return .deliverToRooms(
+                ackId: ackId,
+                flags: DeliveryFlags(volatile: volatile, compress: compress),
+                namespace: namespace,
+                rooms: rooms.map(LocalRoom.init),
+                except: except.map(LocalRoom.init),
+                packet: packet,
+                attachments: attachments
+            )
+        case .apply(let namespace, let rooms, let except, let action):
+            let (op, targets, close): (ApplyOperation, [Room], Bool)
+            switch action {
+            case .join(let joined): (op, targets, close) = (.join, joined, false)
+            case .leave(let left): (op, targets, close) = (.leave, left, false)
+            case .disconnect(let closes): (op, targets, close) = (.disconnect, [], closes)
+            }
+            return .apply(
+                op: op,
+                namespace: namespace,
+                rooms: rooms.map(LocalRoom.init),
+                except: except.map(LocalRoom.init),
+                targets: targets.map(LocalRoom.init),
+                close: close
+            )
+        case .question(let request, let kind, let namespace, let body):
+            return .question(request: request, kind: kind, namespace: namespace, body: body)
+        case .clusterReply(let request, let status, let body):
+            return .clusterReply(request: request, status: status, body: body)
+        case .ackCount(let request, let clientCount):
+            return .ackCount(request: request, clientCount: clientCount)
+        case .ackArgument(let request, let argument):
+            return .ackArgument(request: request, argument: argument)
         }
     }
 }
@@ -57,7 +99,7 @@ extension NodeCommand {
         case .deliver(_, let ids, _, _, _, _, _), .join(_, let ids, _), .leave(_, let ids, _),
             .disconnect(_, let ids, _):
             return ids
-        case .serverSideEmit:
+        case .serverSideEmit, .deliverToRooms, .apply, .question, .clusterReply, .ackCount, .ackArgument:
             return nil
         }
     }
@@ -81,7 +123,7 @@ extension NodeCommand {
             return .leave(namespace: namespace, socketIds: ids, rooms: rooms)
         case .disconnect(let namespace, _, let close):
             return .disconnect(namespace: namespace, socketIds: ids, close: close)
-        case .serverSideEmit:
+        case .serverSideEmit, .deliverToRooms, .apply, .question, .clusterReply, .ackCount, .ackArgument:
             return self
         }
     }

@@ -22,6 +22,8 @@ final class NodeConnection: @unchecked Sendable {
     private var decoder = LocalFrameDecoder()
     private var sockets = Set<String>()
     private let ready = Atomic<Bool>(false)
+    /// The version HELLO negotiated (0 before): written once, before `ready`.
+    private let version = Atomic<UInt16>(0)
     private let closed = Atomic<Bool>(false)
     /// Encoded frames waiting for the writer thread, and its wake-up.
     private let outgoing = NSCondition()
@@ -44,6 +46,9 @@ final class NodeConnection: @unchecked Sendable {
 
     /// True once HELLO was answered.
     var isReady: Bool { ready.load(ordering: .acquiring) && !closed.load(ordering: .acquiring) }
+
+    /// The protocol version of this session (0 before HELLO).
+    var sessionVersion: UInt16 { version.load(ordering: .acquiring) }
 
     func start() {
         startThread(named: "busd-read-\(id)") { [self] in readLoop() }
@@ -271,20 +276,23 @@ final class NodeConnection: @unchecked Sendable {
             guard case .hello(let version, let node, let pid) = frame else {
                 throw LocalProtocolError(.unexpectedFrame, "\(frame.name) before HELLO")
             }
-            guard version == LocalFrame.version else {
+            // busd speaks every version from 1 to its own: it answers the one asked.
+            guard version >= 1 && version <= LocalFrame.version else {
                 throw LocalProtocolError(
                     .unsupportedVersion,
-                    "busd speaks version \(LocalFrame.version), HELLO asked for \(version)"
+                    "busd speaks versions 1 to \(LocalFrame.version), HELLO asked for \(version)"
                 )
             }
             logger[metadataKey: "node.name"] = "\(node)"
-            logger.info("node connected", metadata: ["pid": "\(pid)"])
+            logger.info("node connected", metadata: ["pid": "\(pid)", "protocol.version": "\(version)"])
+            self.version.store(version, ordering: .releasing)
             server.member.nodeProcessConnected(pid: Int(pid))
             server.queueBudget.join()
             ready.store(true, ordering: .releasing)
+            server.sessionStarted()
             send(
                 .welcome(
-                    version: LocalFrame.version,
+                    version: version,
                     uid: server.member.uid,
                     nodeId: server.member.configuration.nodeId,
                     ackIdBase: AckIdRange.base,
@@ -292,6 +300,12 @@ final class NodeConnection: @unchecked Sendable {
                 )
             )
             return
+        }
+        guard frame.minimumVersion <= sessionVersion else {
+            throw LocalProtocolError(
+                .unexpectedFrame,
+                "\(frame.name) is a frame of version \(frame.minimumVersion), this session speaks \(sessionVersion)"
+            )
         }
         let member = server.member
         switch frame {
@@ -312,9 +326,7 @@ final class NodeConnection: @unchecked Sendable {
         case .socketLeave(_, let socketId, let rooms):
             member.socketLeft(socketId, rooms: rooms)
         case .broadcast(let namespace, let flags, let rooms, let except, let packet, let attachments):
-            var flagObject = JSObject()
-            if flags.volatile { flagObject["volatile"] = .bool(true) }
-            if let compress = flags.compress { flagObject["compress"] = .bool(compress) }
+            let flagObject = Self.flagObject(flags)
             do {
                 let decoded = try PacketDecoder.decode(packet, attachments: attachments)
                 try member.publishBroadcast(
@@ -338,8 +350,20 @@ final class NodeConnection: @unchecked Sendable {
                 values = array
             }
             member.acknowledged(ackId: ackId, socketId: socketId, status: status, arguments: values)
-        case .welcome, .deliver, .socketsJoin, .socketsLeave, .socketsDisconnect, .serverSideEmit:
+        case .namespace, .roomsJoin, .roomsLeave, .roomsBroadcast, .delivered, .answer, .clusterRequest,
+            .broadcastWithAck:
+            try handleVersion2(frame, member: member)
+        case .welcome, .deliver, .socketsJoin, .socketsLeave, .socketsDisconnect, .serverSideEmit, .deliverToRooms,
+            .apply, .question, .clusterReply, .ackCount, .ackArgument:
             throw LocalProtocolError(.unexpectedFrame, "\(frame.name) goes from busd to the node, not back")
         }
+    }
+
+    /// The flags of a broadcast as the adapter's options carry them.
+    static func flagObject(_ flags: DeliveryFlags) -> JSObject {
+        var object = JSObject()
+        if flags.volatile { object["volatile"] = .bool(true) }
+        if let compress = flags.compress { object["compress"] = .bool(compress) }
+        return object
     }
 }

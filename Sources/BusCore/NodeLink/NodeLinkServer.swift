@@ -77,7 +77,8 @@ public final class NodeLinkServer: @unchecked Sendable {
     /// Frames dropped because the node stopped reading (its queue was full).
     public var droppedFrameCount: Int { droppedFrames.load(ordering: .relaxed) }
     private let unrouted = Atomic<Int>(0)
-    /// Commands for the node dropped because no node was connected.
+    /// Commands for the node dropped because no node was connected (or, for
+    /// a command of version 2, none that speaks version 2).
     public var droppedWithoutNodeCount: Int { unrouted.load(ordering: .relaxed) }
     private let sentDeliveries = Atomic<Int>(0)
     /// DELIVER frames queued for a connected node.
@@ -170,7 +171,9 @@ public final class NodeLinkServer: @unchecked Sendable {
     /// (`unframable`); one the node's queues have no room for is counted as
     /// `node_backlog`; only a DELIVER some connection queued counts as delivered.
     public func send(_ command: NodeCommand, flush: Bool = true) {
-        let ready = connections.withLock { $0.filter(\.isReady) }
+        // A version 1 connector would call a version 2 frame malformed.
+        let needsVersion2 = command.needsVersion2
+        let ready = connections.withLock { $0.filter { $0.isReady && (!needsVersion2 || $0.sessionVersion >= 2) } }
         guard !ready.isEmpty else {
             unrouted.add(1, ordering: .relaxed)
             return
@@ -195,7 +198,12 @@ public final class NodeLinkServer: @unchecked Sendable {
         for connection in ready {
             for bytes in frames where connection.send(encoded: bytes, flush: flush) { queued = true }
         }
-        if queued, case .deliver = command { sentDeliveries.add(1, ordering: .relaxed) }
+        switch command {
+        case .deliver, .deliverToRooms:
+            if queued { sentDeliveries.add(1, ordering: .relaxed) }
+        default:
+            break
+        }
     }
 
     /// Drain: no new node connections; those open stay, to be flushed.
@@ -267,7 +275,27 @@ public final class NodeLinkServer: @unchecked Sendable {
     }
 
     func connectionEnded(_ id: Int) {
-        connections.withLock { $0.removeAll { $0.id == id } }
+        connections.withLock { connections in
+            connections.removeAll { $0.id == id }
+            updateNodeSession(connections)
+        }
+    }
+
+    /// After a HELLO was answered: the member learns the session's version.
+    func sessionStarted() {
+        connections.withLock { updateNodeSession($0) }
+    }
+
+    /// Tells the member the version of the live session (the highest, when a
+    /// connector reconnected before its old connection ended), or that there
+    /// is none. Called under the connections' lock, so the last call sees
+    /// the last change.
+    private func updateNodeSession(_ connections: [NodeConnection]) {
+        if let version = connections.filter(\.isReady).map(\.sessionVersion).max() {
+            member.nodeSessionStarted(version: version)
+        } else {
+            member.nodeSessionEnded()
+        }
     }
 
     private static func address(_ path: String) -> sockaddr_un {
