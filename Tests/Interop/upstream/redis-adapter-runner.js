@@ -7,8 +7,6 @@
 //   stock   all three stock (@socket.io/redis-adapter 8.3.0)
 //   called  the first server created, servers[0] (the one most tests call)
 //   other   the second server created, servers[1]
-// upstream's util.ts orders servers as their first client connects, which
-// follows the order they are created in.
 
 const path = require("node:path");
 
@@ -49,6 +47,32 @@ async function createSocketbusAdapter() {
 function createAdapter() {
   const index = created++ % 3;
   return index === socketbusIndex ? createSocketbusAdapter() : createStockAdapter();
+}
+
+// upstream's util.setup orders the servers as their first client connects;
+// a socketbus server may connect later than it was created. Put it where the
+// setting says (the three arrays stay aligned: util.setup fills them together).
+const util = require(path.join(build, "util.js"));
+const setup = util.setup;
+util.setup = async (factory) => {
+  const context = await setup(factory);
+  if (socketbusIndex >= 0) {
+    const order = context.servers.map((server, i) => i);
+    const found = order.find((i) => isSocketbus(context.servers[i]));
+    if (found !== undefined && found !== socketbusIndex) {
+      const rest = order.filter((i) => i !== found);
+      rest.splice(socketbusIndex, 0, found);
+      for (const key of ["servers", "serverSockets", "clientSockets"]) {
+        const copy = rest.map((i) => context[key][i]);
+        context[key].splice(0, copy.length, ...copy);
+      }
+    }
+  }
+  return context;
+};
+
+function isSocketbus(server) {
+  return !("pubClient" in server.of("/").adapter);
 }
 
 const common = require(path.join(build, "index.js"));
