@@ -48,7 +48,7 @@ def reset(cluster, acks=None, behaviour=None):
     for name in up:
         cluster.call(name, "configure", behaviour={"serverSideEmit": behaviour.get(name, "ack")})
         cluster.call(name, "received")
-    cluster.connect([(label, node, rooms, acks.get(label, ack)) for label, node, rooms, ack in CLIENTS if node in up])
+    cluster.connect([(c[0], c[1], c[2], acks.get(c[0], c[3]), *c[4:]) for c in CLIENTS if c[1] in up])
     # A socketbus server tells its busd about joins asynchronously.
     time.sleep(0.15)
     cluster.events()

@@ -222,11 +222,11 @@ class Cluster:
         return outcome.get("value")
 
     def connect(self, specs):
-        """specs: [(label, node name, rooms, ack mode)]; replaces every client."""
+        """specs: [(label, node name, rooms, ack mode[, namespace])]; replaces every client."""
         self.clients_call("disconnectAll")
         self.specs = specs
-        wanted = [{"label": label, "url": self.nodes[node].url, "rooms": rooms, "ack": ack}
-                  for label, node, rooms, ack in specs]
+        wanted = [{"label": s[0], "url": self.nodes[s[1]].url, "rooms": s[2], "ack": s[3],
+                   "nsp": s[4] if len(s) > 4 else "/"} for s in specs]
         self.sids = self.clients_call("connect", clients=wanted)
         self.labels = {sid: label for label, sid in self.sids.items()}
 

@@ -38,9 +38,10 @@ def rooms_now(cluster):
     for name, node in cluster.nodes.items():
         if "server" not in node.processes:
             continue
-        result = cluster.call(name, "localSockets")
-        for socket in result.get("value") or []:
-            rooms[socket["label"]] = cluster.rooms(socket["rooms"])
+        for nsp in ("/", "/other") if node.kind != "python" else ("/",):
+            result = cluster.call(name, "localSockets", nsp=nsp)
+            for socket in result.get("value") or []:
+                rooms[socket["label"]] = cluster.rooms(socket["rooms"])
     return rooms
 
 

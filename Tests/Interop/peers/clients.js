@@ -29,6 +29,7 @@ function record(label, entry) {
 function open(spec) {
   return new Promise((resolve, reject) => {
     const socket = connect(`${spec.url}${spec.nsp && spec.nsp !== "/" ? spec.nsp : ""}`, {
+      // Clients of several namespaces on one server share nothing (forceNew): each is its own connection.
       transports: ["websocket"],
       reconnection: false,
       forceNew: true,
@@ -71,6 +72,13 @@ async function emitter() {
   return emitterReady;
 }
 
+// JSON has no bytes: {"$binary": "<hex>"} in a call's args stands for a Buffer.
+function decodeArgs(list) {
+  return (list || []).map((arg) =>
+    arg && typeof arg === "object" && typeof arg.$binary === "string" ? Buffer.from(arg.$binary, "hex") : arg,
+  );
+}
+
 function target(base, call) {
   let op = call.nsp && call.nsp !== "/" ? base.of(call.nsp) : base;
   if (call.rooms && call.rooms.length) op = op.to(call.rooms);
@@ -100,7 +108,7 @@ const calls = {
   },
   async emitter(call) {
     const e = await emitter();
-    const c = call.call;
+    const c = { ...call.call, args: decodeArgs(call.call.args) };
     const op = target(e, c);
     switch (c.op) {
       case "broadcast":

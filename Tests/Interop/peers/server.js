@@ -64,6 +64,13 @@ function describe(socket) {
   };
 }
 
+// JSON has no bytes: {"$binary": "<hex>"} in a call's args stands for a Buffer.
+function decodeArgs(list) {
+  return (list || []).map((arg) =>
+    arg && typeof arg === "object" && typeof arg.$binary === "string" ? Buffer.from(arg.$binary, "hex") : arg,
+  );
+}
+
 function operator(io, call) {
   let op = io.of(call.nsp || "/");
   if (call.rooms && call.rooms.length) op = op.to(call.rooms);
@@ -83,6 +90,11 @@ function settle(promise) {
 }
 
 const calls = {
+  // Every call's args, decoded once.
+  prepare(call) {
+    call.args = decodeArgs(call.args);
+    return call;
+  },
   async serverCount(io, call) {
     return io.of(call.nsp || "/").adapter.serverCount();
   },
@@ -166,7 +178,8 @@ const calls = {
 async function control(io, body) {
   const call = JSON.parse(body);
   const fn = calls[call.op];
-  if (!fn) return { error: `unknown op ${call.op}` };
+  if (!fn || call.op === "prepare") return { error: `unknown op ${call.op}` };
+  calls.prepare(call);
   const started = Date.now();
   const outcome = await settle(fn(io, call));
   outcome.ms = Date.now() - started;
