@@ -28,16 +28,18 @@ def target(cluster, broadcaster):
     return cluster.nodes[broadcaster].port, lambda call: call
 
 
-def race(cluster, broadcaster, mode, operation, options):
+def race(cluster, broadcaster, mode, operation, options, subject="S", label="S0"):
+    """`label`'s socket on server `subject` joins (or leaves) a fresh room, then at once
+    `broadcaster` broadcasts with `options(room)`; REPEATS times. What every client got."""
     reset(cluster)
-    sid = cluster.sids["S0"]
+    sid = cluster.sids[label]
     port, wrap = target(cluster, broadcaster)
     rooms = [f"{mode}-{i}" for i in range(REPEATS)]
     if operation == "leave":
-        assert "error" not in cluster.call("S", "join", sid=sid, rooms=rooms)
+        assert "error" not in cluster.call(subject, "join", sid=sid, rooms=rooms)
     for i, room in enumerate(rooms):
         then = wrap({"op": "broadcast", "event": "race", "args": [i], **options(room)})
-        outcome = cluster.call("S", "joinThen", sid=sid, url=f"http://127.0.0.1:{port}/control", then=then,
+        outcome = cluster.call(subject, "joinThen", sid=sid, url=f"http://127.0.0.1:{port}/control", then=then,
                                **{operation: room})
         assert "error" not in outcome and "error" not in outcome["value"], outcome
     # A last broadcast to everyone from the same publisher: once every client
@@ -54,13 +56,13 @@ def race(cluster, broadcaster, mode, operation, options):
     return {label: [e[1] for e in events if e[0] == "race"] for label, events in seen.items()}
 
 
-def tally(got, mode):
+def tally(got, mode, subject_label="S0"):
     """(misses, wrong deliveries) against what each client must get."""
     everything = list(range(REPEATS))
     if mode == "to-room-after-join":
-        wanted = {label: everything if label == "S0" else [] for label in got}
+        wanted = {label: everything if label == subject_label else [] for label in got}
     elif mode == "except-room-after-join":
-        wanted = {label: [] if label == "S0" else everything for label in got}
+        wanted = {label: [] if label == subject_label else everything for label in got}
     else:  # S0 left the room before each broadcast: nobody is in it
         wanted = {label: [] for label in got}
     misses = sum(len(set(wanted[label]) - set(got[label])) for label in got)

@@ -94,3 +94,20 @@ def test_sockets_join_reaches_the_python_server(python_clusters, issuer):
     assert joined == ["A0", "P0", "S0"]
     if mixed is not None:
         assert sorted(label for label, rooms in mixed["rooms"].items() if "j" in rooms) == joined
+
+
+@pytest.mark.parametrize("mode,operation", [("to-room-after-join", "join"), ("to-room-after-leave", "leave")])
+def test_join_then_broadcast_on_the_python_server(python_clusters, mode, operation):
+    """The race of issue 13 with the python-socketio server as the one whose
+    socket joins (leaves): enter_room has returned, then A broadcasts to the room."""
+    from test_join_races import race, tally
+
+    def run(cluster):
+        got = race(cluster, "A", mode, operation, lambda room: {"rooms": [room]}, subject="P", label="P0")
+        return tally(got, mode, subject_label="P0")
+
+    baseline, mixed = both(run, *python_clusters)
+    print(f"\npython server, {mode}: stock misses/wrong {baseline}, mixed {mixed}")
+    assert baseline == (0, 0)
+    if mixed is not None:
+        assert mixed == (0, 0), f"mixed cluster: {mixed[0]} misses, {mixed[1]} wrong deliveries"

@@ -48,7 +48,10 @@ def build(name: str, busd_socket: str) -> web.Application:
         await sio.emit(call["event"], data, to=rooms, namespace=call.get("nsp", "/"))
 
     async def join_then(call):
-        await sio.enter_room(call["sid"], call["join"])
+        if "join" in call:
+            await sio.enter_room(call["sid"], call["join"])
+        if "leave" in call:
+            await sio.leave_room(call["sid"], call["leave"])
         async with __import__("aiohttp").ClientSession() as session:
             async with session.post(call["url"], data=json.dumps(call["then"])) as response:
                 return await response.json(content_type=None)
@@ -66,7 +69,11 @@ def build(name: str, busd_socket: str) -> web.Application:
     async def received(call):
         return []
 
-    calls = {"broadcast": broadcast, "joinThen": join_then, "localRooms": local_rooms, "localSockets": local_sockets,
+    async def join(call):
+        for room in call["rooms"]:
+            await sio.enter_room(call["sid"], room)
+
+    calls = {"join": join, "broadcast": broadcast, "joinThen": join_then, "localRooms": local_rooms, "localSockets": local_sockets,
              "configure": configure, "received": received}
 
     async def control(request):
