@@ -127,3 +127,33 @@ def test_cluster_calls_after_a_server_died(clusters, op):
     check_same(baseline, mixed)
     if mixed is not None:
         assert mixed["elapsed"] < 0.9, "a busd without its server must answer, not let the requester time out"
+
+
+def kill_subject_link(delay):
+    """The mixed cluster loses S's busd (its server stays); the all-stock one loses S."""
+
+    def kill(cluster):
+        time.sleep(delay)
+        cluster.kill("S", "busd" if cluster.nodes["S"].kind == "socketbus" else "server")
+
+    return kill
+
+
+@pytest.mark.parametrize("op,kw,error", [
+    ("serverSideEmit", {"event": "interop", "args": ["q"], "withAck": True},
+     "timeout reached: only 1 responses received out of 2"),
+    ("broadcast", {"event": "ask", "args": [1], "ackTimeout": 1000}, TIMED_OUT),
+])
+def test_a_busd_that_dies_mid_request_is_a_server_that_dies(clusters, op, kw, error):
+    """A asks; S (or, in the mixed cluster, S's busd) goes at 200 ms, before
+    S's answers (500 ms late) are out: A gets the others' part and the stock error."""
+    try:
+        baseline, mixed = run(clusters, "A", op, kw, behaviour={"S": 500}, acks={"S0": 500, "S1": 500},
+                              during=kill_subject_link(0.2))
+    finally:
+        restart(clusters, "S")
+        time.sleep(1.0)  # the connector's reconnection back-off
+    assert baseline["outcome"]["error"] == error
+    if mixed is not None:
+        assert mixed["outcome"].get("error") == error, mixed["outcome"]
+        assert mixed["outcome"].get("responses") == baseline["outcome"].get("responses")
