@@ -47,7 +47,7 @@ async function makeAdapter() {
   }
   if (args.adapter === "socketbus") {
     const root = process.env.INTEROP_ROOT || path.resolve(__dirname, "../../..");
-    const { createAdapter } = require(path.join(root, "clients/node"));
+    const { createAdapter } = require(process.env.INTEROP_CONNECTOR || path.join(root, "clients/node"));
     return createAdapter({ path: args.busdSocket, nodeName: args.name, requestsTimeout: args.requestsTimeout });
   }
   throw new Error(`unknown adapter ${args.adapter}`);

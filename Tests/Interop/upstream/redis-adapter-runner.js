@@ -40,7 +40,7 @@ async function createStockAdapter() {
 }
 
 async function createSocketbusAdapter() {
-  const { createAdapter } = require(path.join(root, "clients/node"));
+  const { createAdapter } = require(process.env.INTEROP_CONNECTOR || path.join(root, "clients/node"));
   return [createAdapter({ path: process.env.INTEROP_BUSD_SOCKET, requestsTimeout: 1000 }), () => {}];
 }
 

@@ -8,7 +8,7 @@ const path = require("node:path");
 const stock = require("socket.io-adapter");
 
 if (process.env.INTEROP_UPSTREAM_MODE === "connector") {
-  const { createAdapter } = require(path.join(process.env.INTEROP_ROOT, "clients/node"));
+  const { createAdapter } = require(process.env.INTEROP_CONNECTOR || path.join(process.env.INTEROP_ROOT, "clients/node"));
   const Connector = createAdapter({ path: process.env.INTEROP_BUSD_SOCKET });
   module.exports = { ...stock, Adapter: Connector, SessionAwareAdapter: Connector };
 } else {

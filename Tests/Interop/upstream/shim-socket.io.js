@@ -9,7 +9,7 @@ const stock = require("socket.io");
 
 let Server = stock.Server;
 if (process.env.INTEROP_UPSTREAM_MODE === "connector") {
-  const { createAdapter } = require(path.join(process.env.INTEROP_ROOT, "clients/node"));
+  const { createAdapter } = require(process.env.INTEROP_CONNECTOR || path.join(process.env.INTEROP_ROOT, "clients/node"));
   const Connector = createAdapter({ path: process.env.INTEROP_BUSD_SOCKET });
   Server = class ConnectorServer extends stock.Server {
     constructor(srv, opts = {}) {
