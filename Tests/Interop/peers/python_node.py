@@ -6,13 +6,15 @@ clients/python and its own busd, driven like peers/server.js by POST /control.
 
 import argparse
 import json
+import os
 import sys
 from urllib.parse import parse_qs
 from pathlib import Path
 
 from aiohttp import web
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "clients" / "python"))
+# INTEROP_PYTHON_CONNECTOR: another copy of clients/python (e.g. another branch's).
+sys.path.insert(0, os.environ.get("INTEROP_PYTHON_CONNECTOR") or str(Path(__file__).resolve().parents[3] / "clients" / "python"))
 
 import socketio  # noqa: E402
 from socketbus_connector import SocketbusAsyncManager  # noqa: E402
