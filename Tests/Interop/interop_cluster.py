@@ -86,6 +86,19 @@ def port_open(port):
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+def handshake_shape(handshake):
+    """What must match in a handshake between two clusters: the keys, the
+    header names, the query, url, auth, address, flags; the types of the
+    times (ports, keys and times differ from run to run)."""
+    return {
+        "keys": sorted(handshake),
+        "headers": sorted(handshake.get("headers") or {}),
+        "time": type(handshake.get("time")).__name__,
+        "issued": type(handshake.get("issued")).__name__,
+        **{k: handshake.get(k) for k in ("query", "url", "auth", "address", "xdomain", "secure")},
+    }
+
+
 @dataclass
 class Node:
     name: str
@@ -249,8 +262,7 @@ class Cluster:
                     "id": self.room(s["id"]),
                     "rooms": self.rooms(s["rooms"]),
                     "data": s.get("data"),
-                    "query": {k: v for k, v in ((s.get("handshake") or {}).get("query") or {}).items() if k != "t"},
-                    "handshake keys": sorted((s.get("handshake") or {}).keys()),
+                    "handshake": handshake_shape(s.get("handshake") or {}),
                 }
                 for s in sockets
             ),

@@ -60,7 +60,8 @@ def test_fetch_sockets(clusters, issuer, op, kw, expected):
     assert labels(baseline["outcome"]["value"]) == expected
     # The remote sockets' data, handshake and rooms come with them.
     for s in baseline["outcome"]["value"]:
-        assert s["data"]["label"] == s["label"] and s["query"]["label"] == s["label"]
+        assert s["data"]["label"] == s["label"] and s["handshake"]["query"]["label"] == s["label"]
+        assert {"headers", "time", "address", "issued", "url", "query", "auth"} <= set(s["handshake"]["keys"])
         assert f"sid:{s['label']}" in s["rooms"]
     check_same(baseline, mixed)
 

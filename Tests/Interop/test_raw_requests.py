@@ -16,6 +16,7 @@ import pytest
 import redis
 
 from conftest import both, reset
+from interop_cluster import handshake_shape
 
 REQUEST = "socket.io-request#/#"
 RESPONSE = "socket.io-response#/#"
@@ -30,6 +31,8 @@ def decode(raw):
 
 def normalize(cluster, value):
     """Socket ids to labels, lists of plain values sorted."""
+    if isinstance(value, dict) and isinstance(value.get("handshake"), dict):
+        value = {**value, "handshake": handshake_shape(value["handshake"])}
     if isinstance(value, dict):
         return {k: normalize(cluster, v) for k, v in value.items() if k != "t"}
     if isinstance(value, list):
