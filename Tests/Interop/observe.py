@@ -3,6 +3,7 @@ between clusters: the call's result or error, what every client received,
 every socket's rooms afterwards, what every server's serverSideEmit
 handlers got."""
 
+import json
 import time
 
 from conftest import SETTLE, reset
@@ -10,6 +11,13 @@ from conftest import SETTLE, reset
 
 def by_label(item):
     return str(item.get("label") if isinstance(item, dict) else item)
+
+
+def answer_order(v):
+    """Answers in a stable order: by who answered, then by content."""
+    if isinstance(v, dict):
+        return (str(v.get("label") or v.get("from") or ""), json.dumps(v, sort_keys=True))
+    return ("", json.dumps(v, sort_keys=True))
 
 
 def outcome_of(cluster, op, outcome, kw):
@@ -23,11 +31,9 @@ def outcome_of(cluster, op, outcome, kw):
     elif op == "allRooms" and value is not None:
         outcome["value"] = cluster.rooms(value)
     elif isinstance(value, list):
-        outcome["value"] = sorted(value, key=lambda v: str(v.get("label") or v.get("from")) if isinstance(v, dict) else str(v))
+        outcome["value"] = sorted(value, key=answer_order)
     if outcome.get("responses") is not None:
-        outcome["responses"] = sorted(
-            outcome["responses"], key=lambda v: str(v.get("label") or v.get("from")) if isinstance(v, dict) else str(v)
-        )
+        outcome["responses"] = sorted(outcome["responses"], key=answer_order)
     elif "responses" in outcome:
         del outcome["responses"]
     return outcome

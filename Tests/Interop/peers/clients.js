@@ -10,7 +10,7 @@
 //   disconnectAll {}
 //   emitter {call: ...}  the emitter's API (emit, socketsJoin, serverSideEmit, ...)
 // A client answers an acked event as its `ack` says: "ack" (with its label),
-// "never", or a delay in ms.
+// "bytes" (its label as a Buffer), "never", or a delay in ms.
 
 const http = require("node:http");
 const { io: connect } = require("socket.io-client");
@@ -43,6 +43,7 @@ function open(spec) {
       if (!ack) return;
       const answer = { label: spec.label };
       if (client.ack === "ack") ack(answer);
+      else if (client.ack === "bytes") ack(Buffer.from(spec.label));
       else if (typeof client.ack === "number") setTimeout(() => ack(answer), client.ack);
     });
     socket.on("disconnect", (reason) => client.events.push(["(disconnect)", reason]));
@@ -70,6 +71,16 @@ async function emitter() {
     })();
   }
   return emitterReady;
+}
+
+// Bytes in results and received events go out as {"$binary": "<hex>"}, so
+// that they cannot be mistaken for an object that merely looks like a
+// serialized Buffer ({"type": "Buffer", "data": [...]}).
+function keepBytes(key, value) {
+  const original = this[key];
+  if (Buffer.isBuffer(original) || original instanceof Uint8Array) return { $binary: Buffer.from(original).toString("hex") };
+  if (original instanceof ArrayBuffer) return { $binary: Buffer.from(original).toString("hex") };
+  return value;
 }
 
 // JSON has no bytes: {"$binary": "<hex>"} in a call's args stands for a Buffer.
@@ -147,7 +158,7 @@ http
         outcome = { error: error.message };
       }
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify(outcome));
+      res.end(JSON.stringify(outcome, keepBytes));
     });
   })
   .listen(Number(args.port), "127.0.0.1", () => console.log(`clients on ${args.port}`));

@@ -64,6 +64,16 @@ function describe(socket) {
   };
 }
 
+// Bytes in results and received events go out as {"$binary": "<hex>"}, so
+// that they cannot be mistaken for an object that merely looks like a
+// serialized Buffer ({"type": "Buffer", "data": [...]}).
+function keepBytes(key, value) {
+  const original = this[key];
+  if (Buffer.isBuffer(original) || original instanceof Uint8Array) return { $binary: Buffer.from(original).toString("hex") };
+  if (original instanceof ArrayBuffer) return { $binary: Buffer.from(original).toString("hex") };
+  return value;
+}
+
 // JSON has no bytes: {"$binary": "<hex>"} in a call's args stands for a Buffer.
 function decodeArgs(list) {
   return (list || []).map((arg) =>
@@ -217,7 +227,7 @@ async function main() {
       control(io, body).then(
         (outcome) => {
           res.writeHead(200, { "content-type": "application/json" });
-          res.end(JSON.stringify(outcome));
+          res.end(JSON.stringify(outcome, keepBytes));
         },
         (error) => {
           res.writeHead(500);
