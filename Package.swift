@@ -65,10 +65,13 @@ let package = Package(
         .target(name: "Hiredis", dependencies: ["CHiredis"]),
         .target(name: "SocketIOCodec", dependencies: ["MsgPack"]),
         .target(name: "LocalProtocol"),
+        // The adapter's request protocol as pure state machines (no I/O): requests in, actions out.
+        .target(name: "ClusterRequests", dependencies: ["SocketIOCodec"]),
         .target(
             name: "BusCore",
             dependencies: [
                 "SocketIOCodec",
+                "ClusterRequests",
                 "LocalProtocol",
                 "Hiredis",
                 "NamedThreads",
@@ -129,6 +132,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "ClusterRequestsTests", dependencies: ["ClusterRequests", "SocketIOCodec"]),
         .testTarget(name: "LocalProtocolTests", dependencies: ["LocalProtocol", "TestSupport"]),
         .testTarget(name: "BusConfigTests", dependencies: ["BusConfig", "BusOptions", "Alerting"]),
         .testTarget(name: "StatusHTTPTests", dependencies: ["StatusHTTP"]),

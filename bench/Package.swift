@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "codec-bench", targets: ["CodecBench"]),
         .executable(name: "registry-bench", targets: ["RegistryBench"]),
         .executable(name: "delivery-bench", targets: ["DeliveryBench"]),
+        .executable(name: "request-bench", targets: ["RequestBench"]),
     ],
     dependencies: [
         .package(name: "socketbus", path: "..")
@@ -52,6 +53,16 @@ let package = Package(
                 .product(name: "BusCore", package: "socketbus"),
                 .product(name: "Hiredis", package: "socketbus"),
                 .product(name: "LocalProtocol", package: "socketbus"),
+                .product(name: "SocketIOCodec", package: "socketbus"),
+            ]
+        ),
+        .executableTarget(
+            name: "RequestBench",
+            dependencies: [
+                "BenchSupport",
+                "BenchProgress",
+                .product(name: "BusCore", package: "socketbus"),
+                .product(name: "Hiredis", package: "socketbus"),
                 .product(name: "SocketIOCodec", package: "socketbus"),
             ]
         ),

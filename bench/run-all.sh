@@ -7,6 +7,7 @@
 #   2. codec-bench     the codec's hot path against msgpack-c alone (issue 2);
 #   3. registry-bench  1M sockets: memory, mirror into Redis, find-socket (issue 3);
 #   4. delivery-bench  Redis → busd → connector: throughput, latency, no-target cost (issue 4);
+#   4b. request-bench  the cluster's requests answered from the registry: latency, cost (issue 13);
 #   5. with --callgrind: instructions per message of the codec cases (valgrind);
 #   6. with --chaos: bench/chaos.sh, redis-server killed and restarted OUTAGES
 #      times (default 20) under load (needs .venv and a built busd: make deps-test build).
@@ -59,7 +60,7 @@ echo "- swift: $(swift --version 2>&1 | head -n 1)"
 echo "- msgpack-c: $(pkg-config --modversion msgpack 2>/dev/null || echo '?'); hiredis: $(pkg-config --modversion hiredis 2>/dev/null || echo '?'); $(redis-server --version | cut -d' ' -f1-3)"
 echo "- load when starting: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-for tool in codec-bench registry-bench delivery-bench; do
+for tool in codec-bench registry-bench delivery-bench request-bench; do
     step "$tool: started"
     echo
     echo "## $tool"

@@ -158,6 +158,12 @@ public enum SettingsCatalog {
             help: "Longest wait for a client's ack; publishers may ask for less."
         ),
         SettingSpec(
+            "cluster.node_answer_timeout",
+            flag: "node-answer-timeout",
+            default: "2s",
+            help: "Longest wait for the node's answer to a cluster request; busd then answers for it."
+        ),
+        SettingSpec(
             "acks.retention",
             flag: "confirmation-ttl",
             default: "1h",

@@ -9,9 +9,10 @@ import Synchronization
 /// is published (a PING every `pingInterval`; no answer within
 /// `pingTimeout` means the link is dead, and it reconnects and resubscribes).
 ///
-/// Only `PSUBSCRIBE` is used, even for the exact request channel: stock
-/// nodes count plain subscribers of `<key>-request#<nsp>#` with
-/// `PUBSUB NUMSUB` and wait for each to answer.
+/// Broadcast channels are pattern subscriptions (`<key>#<nsp>#*`); the
+/// request and response channels are plain `SUBSCRIBE`s, as a stock node's:
+/// stock nodes count plain subscribers of `<key>-request#<nsp>#` with
+/// `PUBSUB NUMSUB` and wait for each to answer, and busd answers.
 ///
 /// Two threads: the reader takes messages off the socket as fast as Redis
 /// sends them, into a bounded ``SubscriberBacklog``; the handler routes them,
@@ -33,6 +34,9 @@ final class AdapterSubscriber: @unchecked Sendable {
     private struct State {
         var patterns: [String] = []
         var subscribed: Set<String> = []
+        /// Plain channels (SUBSCRIBE), and those Redis confirmed.
+        var channels: [String] = []
+        var subscribedChannels: Set<String> = []
         var stopping = false
         var connected = false
         var reconnects = 0
@@ -89,6 +93,17 @@ final class AdapterSubscriber: @unchecked Sendable {
         }
     }
 
+    /// Adds plain channels (SUBSCRIBE, counted by `PUBSUB NUMSUB`); they
+    /// are subscribed within one poll tick, and again after each reconnect.
+    func subscribe(channels: [String]) {
+        state.withLock { state in
+            for channel in channels where !state.channels.contains(channel) { state.channels.append(channel) }
+        }
+    }
+
+    /// Channels confirmed by Redis on the current connection.
+    var confirmedChannels: Set<String> { state.withLock { $0.subscribedChannels } }
+
     var isConnected: Bool { state.withLock { $0.connected } }
     var reconnectCount: Int { state.withLock { $0.reconnects } }
     /// Patterns confirmed by Redis on the current connection.
@@ -131,6 +146,7 @@ final class AdapterSubscriber: @unchecked Sendable {
                 state.withLock {
                     $0.connected = true
                     $0.subscribed = []
+                    $0.subscribedChannels = []
                     if !first { $0.reconnects += 1 }
                 }
                 first = false
@@ -158,6 +174,7 @@ final class AdapterSubscriber: @unchecked Sendable {
                 defer {
                     state.connected = false
                     state.subscribed = []
+                    state.subscribedChannels = []
                 }
                 return state.connected
             }
@@ -184,18 +201,34 @@ final class AdapterSubscriber: @unchecked Sendable {
         var lastTraffic = clock.now
         var pingSentAt: ContinuousClock.Instant?
         var requested: Set<String> = []
+        var requestedChannels: Set<String> = []
         // Ready once what was wanted at connection time is confirmed; patterns
         // added later (a new namespace) do not make busd unready meanwhile.
-        var required: Set<String>? = Set(state.withLock { $0.patterns })
+        var required: (patterns: Set<String>, channels: Set<String>)? = state.withLock {
+            (Set($0.patterns), Set($0.channels))
+        }
         while !state.withLock({ $0.stopping }) {
-            let wanted = state.withLock { $0.patterns }.filter { !requested.contains($0) }
+            let (wanted, wantedChannels) = state.withLock { state in
+                (
+                    state.patterns.filter { !requested.contains($0) },
+                    state.channels.filter { !requestedChannels.contains($0) }
+                )
+            }
             if !wanted.isEmpty {
                 try connection.append(["PSUBSCRIBE"] + wanted)
-                try connection.flush()
                 requested.formUnion(wanted)
             }
+            if !wantedChannels.isEmpty {
+                try connection.append(["SUBSCRIBE"] + wantedChannels)
+                requestedChannels.formUnion(wantedChannels)
+            }
+            if !wanted.isEmpty || !wantedChannels.isEmpty { try connection.flush() }
             let gotTraffic = try drain(connection)
-            if let wanted = required, state.withLock({ wanted.isSubset(of: $0.subscribed) }) {
+            if let wanted = required,
+                state.withLock({
+                    wanted.patterns.isSubset(of: $0.subscribed) && wanted.channels.isSubset(of: $0.subscribedChannels)
+                })
+            {
                 required = nil
                 onReadiness(true)
             }
@@ -253,6 +286,8 @@ final class AdapterSubscriber: @unchecked Sendable {
         switch kind {
         case "psubscribe" where parts.count >= 2:
             if let pattern = parts[1].string { state.withLock { _ = $0.subscribed.insert(pattern) } }
+        case "subscribe" where parts.count >= 2:
+            if let channel = parts[1].string { state.withLock { _ = $0.subscribedChannels.insert(channel) } }
         default:
             break  // pong, other confirmations
         }

@@ -1,3 +1,4 @@
+import ClusterRequests
 public import LocalProtocol
 import Logging
 public import SocketIOCodec
@@ -19,19 +20,22 @@ public struct UnusableContent: Error, Sendable, Hashable, CustomStringConvertibl
 /// The node → busd frames of local protocol version 2
 /// (docs/local-protocol-v2.md), as the node link hands them over.
 ///
-/// Several of these are stubs until the cluster request protocol is wired in:
-/// they log at debug and do nothing (each says so).
+/// The request frames go to the request state machines
+/// (ClusterMember+Requests.swift).
 extension ClusterMember {
     // MARK: Session
 
     /// HELLO was answered with `version`: busd speaks that version to the node.
     public func nodeSessionStarted(version: UInt16) {
-        nodeProtocolVersion.store(version, ordering: .releasing)
+        let previous = nodeProtocolVersion.exchange(version, ordering: .acquiringAndReleasing)
+        // Questions asked of a v2 session that is no more are answered for it.
+        if previous != version && previous >= 2 { clusterNodeGone() }
     }
 
-    /// The node's connection ended.
+    /// The node's connection ended: busd answers as an empty node would.
     public func nodeSessionEnded() {
-        nodeProtocolVersion.store(0, ordering: .releasing)
+        let previous = nodeProtocolVersion.exchange(0, ordering: .acquiringAndReleasing)
+        if previous != 0 { clusterNodeGone() }
     }
 
     /// The local protocol version of the node's session; 0 while no node is connected.
@@ -40,26 +44,22 @@ extension ClusterMember {
     // MARK: Namespaces and rooms
 
     /// NAMESPACE: the node serves `namespace`. Subscribes its broadcast
-    /// pattern (and the request channel's pattern), as a first socket of a
-    /// new namespace does. Not yet: the plain SUBSCRIBE of the request and
-    /// response channels that makes `PUBSUB NUMSUB` count busd.
+    /// pattern and, with plain SUBSCRIBE (counted by `PUBSUB NUMSUB`), its
+    /// request and response channels, as a first socket of a new namespace does.
     public func nodeServesNamespace(_ namespace: String) {
-        let key = configuration.adapterKey
-        subscriber.subscribe([
-            AdapterChannel.broadcastPattern(key: key, namespace: namespace),
-            AdapterChannel.exactPattern(AdapterChannel.request(key: key, namespace: namespace).name),
-        ])
+        subscribe(namespaces: [namespace])
     }
 
-    /// ROOMS_JOIN: the registry keeps rooms by their text (`123` and `"123"`
-    /// are one room there); a v2 node's broadcasts are not routed by it.
+    /// ROOMS_JOIN: the registry keeps rooms typed (`123` and `"123"` are two
+    /// rooms); it answers SOCKETS/ALL_ROOMS, but a v2 node's broadcasts are
+    /// not routed by it.
     public func socketJoined(_ id: String, namespace: String, rooms: [Room]) {
-        socketJoined(id, rooms: rooms.map(\.description))
+        registry.withLock { _ = $0.join(id, typedRooms: rooms) }
     }
 
     /// ROOMS_LEAVE, as ``socketJoined(_:namespace:rooms:)``.
     public func socketLeft(_ id: String, namespace: String, rooms: [Room]) {
-        socketLeft(id, rooms: rooms.map(\.description))
+        registry.withLock { _ = $0.leave(id, typedRooms: rooms) }
     }
 
     /// ROOMS_BROADCAST: publishes one of the node's own broadcasts as
@@ -91,28 +91,41 @@ extension ClusterMember {
         mirror.enqueuePublish(channel: Array(channel.utf8), payload: payload)
     }
 
-    // MARK: Requests (stubs until the cluster request protocol is wired in)
+    // MARK: Requests
 
-    /// DELIVERED: the sockets a DELIVER_TO_ROOMS with `ackId` reached.
-    /// Stub: logged at debug, nothing else yet.
+    /// DELIVERED: the sockets a DELIVER_TO_ROOMS with `ackId` reached: the
+    /// client count of another server's acked broadcast, or the targets of a
+    /// delivery record.
     public func nodeDelivered(ackId: UInt64, namespace: String, socketIds: [String]) {
-        logger.debug(
-            "DELIVERED not handled yet",
-            metadata: ["ack.id": "\(ackId)", "namespace": "\(namespace)", "sockets": "\(socketIds.count)"]
+        let actions = cluster.run(addsDeadline: false) { machines, _ in
+            machines.incoming.delivered(ackId: ackId, socketIds: socketIds)
+        }
+        if !actions.isEmpty {
+            perform(actions, flush: true)
+            return
+        }
+        guard let record = awaitingDelivered.take(ackId), !socketIds.isEmpty else { return }
+        tracker.dispatched(
+            ackId: ackId,
+            messageId: record.messageId,
+            namespace: record.namespace,
+            sockets: socketIds,
+            timeoutMilliseconds: record.timeoutMilliseconds
         )
     }
 
-    /// ANSWER: the node's answer to a QUESTION. Stub: logged at debug, nothing else yet.
+    /// ANSWER: the node's answer to a QUESTION (late ones are ignored).
     public func nodeAnswered(request: UInt32, status: UInt8, body: [UInt8]) {
-        logger.debug(
-            "ANSWER not handled yet",
-            metadata: ["request": "\(request)", "status": "\(status)", "body.bytes": "\(body.count)"]
+        perform(
+            cluster.run(addsDeadline: false) { machines, _ in
+                machines.incoming.answered(request: request, status: status, body: body)
+            },
+            flush: true
         )
     }
 
     /// CLUSTER_REQUEST: the node's application calls the cluster. A kind
-    /// outside 1...8 is unusable. Stub otherwise: logged at debug, not
-    /// published, never replied to (the connector's own time-out ends it).
+    /// outside 1...8 is unusable.
     public func nodeRequested(
         request: UInt32,
         kind: UInt8,
@@ -120,18 +133,26 @@ extension ClusterMember {
         timeoutMilliseconds: UInt32,
         body: [UInt8]
     ) throws(UnusableContent) {
-        guard (1...8).contains(kind) else {
+        guard let requestKind = ClusterRequestKind(rawValue: kind) else {
             throw UnusableContent("CLUSTER_REQUEST kind \(kind) is not 1 to 8")
         }
-        logger.debug(
-            "CLUSTER_REQUEST not handled yet",
-            metadata: ["request": "\(request)", "kind": "\(kind)", "namespace": "\(namespace)"]
-        )
+        clusterCounters.requestOut(requestKind.label)
+        let actions = cluster.run { machines, now in
+            machines.outgoing.request(
+                request,
+                kind: kind,
+                namespace: namespace,
+                timeoutMilliseconds: timeoutMilliseconds,
+                body: body,
+                now: now
+            )
+        }
+        perform(actions, flush: true)
     }
 
     /// BROADCAST_WITH_ACK: the node's acked broadcast, for the other
     /// servers. A packet that is not a Socket.IO packet busd can decode is
-    /// unusable. Stub otherwise: logged at debug, not published.
+    /// unusable.
     public func nodeBroadcastWithAck(
         request: UInt32,
         namespace: String,
@@ -142,14 +163,30 @@ extension ClusterMember {
         packet: [UInt8],
         attachments: [[UInt8]]
     ) throws(UnusableContent) {
+        let decoded: SocketIOPacket
         do {
-            _ = try PacketDecoder.decode(packet, attachments: attachments)
+            decoded = try PacketDecoder.decode(packet, attachments: attachments)
         } catch {
             throw UnusableContent("BROADCAST_WITH_ACK packet: \(error)")
         }
-        logger.debug(
-            "BROADCAST_WITH_ACK not handled yet",
-            metadata: ["request": "\(request)", "namespace": "\(namespace)"]
+        clusterCounters.requestOut("broadcast_with_ack")
+        let flagObject = OutgoingRequests.flags(
+            volatile: flags.volatile,
+            compress: flags.compress,
+            timeoutMilliseconds: timeoutMilliseconds
         )
+        let actions = cluster.run { machines, now in
+            machines.outgoing.broadcastWithAck(
+                request,
+                namespace: namespace,
+                packet: decoded,
+                rooms: rooms,
+                except: except,
+                flags: flagObject,
+                timeoutMilliseconds: timeoutMilliseconds,
+                now: now
+            )
+        }
+        perform(actions, flush: true)
     }
 }

@@ -11,6 +11,8 @@ extension ClusterMember {
         public var malformed = 0
         public var deliveries = 0
         public var requestsApplied = 0
+        /// Responses to requests busd did not publish, skipped unparsed.
+        public var responsesSkipped = 0
     }
 }
 
@@ -23,6 +25,7 @@ final class StatisticsCounters: Sendable {
     let malformed = Atomic<Int>(0)
     let deliveries = Atomic<Int>(0)
     let requestsApplied = Atomic<Int>(0)
+    let responsesSkipped = Atomic<Int>(0)
 
     var snapshot: ClusterMember.Statistics {
         var s = ClusterMember.Statistics()
@@ -32,6 +35,7 @@ final class StatisticsCounters: Sendable {
         s.malformed = malformed.load(ordering: .relaxed)
         s.deliveries = deliveries.load(ordering: .relaxed)
         s.requestsApplied = requestsApplied.load(ordering: .relaxed)
+        s.responsesSkipped = responsesSkipped.load(ordering: .relaxed)
         return s
     }
 }

@@ -1,3 +1,4 @@
+import ClusterRequests
 import Foundation
 import Hiredis
 public import LocalProtocol
@@ -46,6 +47,9 @@ public final class ClusterMember: @unchecked Sendable {
         public var ackTimeout: Duration = .seconds(30)
         /// How long confirmations stay in Redis.
         public var confirmationRetention: Duration = .seconds(3600)
+        /// How long busd waits for its node's ANSWER or DELIVERED before it
+        /// answers the cluster for the node (below the adapter's 5 s).
+        public var nodeAnswerTimeout: Duration = .seconds(2)
 
         public init(redis: RedisConfiguration, nodeId: String) {
             self.redis = redis
@@ -58,10 +62,19 @@ public final class ClusterMember: @unchecked Sendable {
     public let uid: String
     public let startedAt = unixMilliseconds()
     let logger: Logger
-    private let registry = GuardedRegistry()
+    let registry = GuardedRegistry()
     /// Counters bumped on the router thread, read from anywhere.
     let counters = StatisticsCounters()
     private let onCommand: @Sendable (NodeCommand) -> Void
+    /// Sends the node's queued commands (the router thread's batch end).
+    let flushCommands: @Sendable () -> Void
+    let clusterCounters = ClusterCounters()
+    let clusterChannels: ClusterChannels
+    /// The adapter's request protocol (see ClusterMember+Requests.swift).
+    var cluster: ClusterRequestEngine!
+    /// Delivery records of a v2 node's broadcasts, waiting for DELIVERED.
+    let awaitingDelivered = AwaitingDelivered()
+    var serverCounter: ServerCounter!
     let availability: Mutex<AvailabilityState>
     /// Set by `stop()`: the connections closing then is not an outage.
     let stopping = Atomic<Bool>(false)
@@ -112,6 +125,8 @@ public final class ClusterMember: @unchecked Sendable {
         self.configuration = configuration
         self.logger = logger
         self.onCommand = onCommand
+        self.flushCommands = onBatchEnd
+        self.clusterChannels = ClusterChannels(key: configuration.adapterKey)
         self.onAvailability = onAvailability
         self.onDataLoss = onDataLoss
         self.onFailure = onFailure
@@ -119,6 +134,16 @@ public final class ClusterMember: @unchecked Sendable {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
         var generator = SystemRandomNumberGenerator()
         uid = String((0..<6).map { _ in alphabet.randomElement(using: &generator)! })
+        var incomingSettings = IncomingRequests.Settings(uid: uid, channels: clusterChannels)
+        incomingSettings.nodeAnswerTimeoutMilliseconds = UInt64(configuration.nodeAnswerTimeout.milliseconds)
+        incomingSettings.ackRetentionMilliseconds = UInt64(configuration.ackTimeout.milliseconds)
+        cluster = ClusterRequestEngine(
+            incoming: IncomingRequests(settings: incomingSettings),
+            outgoing: OutgoingRequests(settings: .init(uid: uid, channels: clusterChannels))
+        ) { [unowned self] actions, fromTimer in self.perform(actions, flush: fromTimer) }
+        serverCounter = ServerCounter(redis: configuration.redis, timeout: configuration.redisTimeout, logger: logger) {
+            [unowned self] request, result in self.serversCounted(request: request, result: result)
+        }
         var mirrorSettings = RegistryMirror.Settings()
         mirrorSettings.livenessTTL = configuration.livenessTTL
         mirrorSettings.cleanupInterval = configuration.cleanupInterval
@@ -187,6 +212,8 @@ public final class ClusterMember: @unchecked Sendable {
         mirror.start()
         subscriber.start()
         tracker.start()
+        cluster.start()
+        serverCounter.start()
     }
 
     /// Stops both connections. With `leave`, this node's entries are removed
@@ -195,6 +222,8 @@ public final class ClusterMember: @unchecked Sendable {
     public func stop(leave: Bool) {
         stopping.store(true, ordering: .relaxed)
         tracker.stop()
+        cluster.stop()
+        serverCounter.stop()
         subscriber.stop()
         mirror.stop(removeEntries: leave)
     }
@@ -218,8 +247,22 @@ public final class ClusterMember: @unchecked Sendable {
     /// The node's report on an injected ack id for one socket; `arguments`
     /// are the client's ack arguments (delivered only).
     public func acknowledged(ackId: UInt64, socketId: String, status: AckStatus, arguments: [JSValue]) {
+        // An acked broadcast from another server: each client ack is one BROADCAST_ACK.
+        var owned = false
+        let actions = cluster.run(addsDeadline: false) { machines, _ in
+            guard machines.incoming.ownsAck(ackId) else { return [] }
+            owned = true
+            return status == .delivered ? machines.incoming.acked(ackId: ackId, arguments: arguments) ?? [] : []
+        }
+        if owned {
+            perform(actions, flush: false)
+            return
+        }
         tracker.report(ackId: ackId, socketId: socketId, status: status, arguments: arguments)
     }
+
+    /// Sends (queues) a command for the node.
+    func command(_ command: NodeCommand) { onCommand(command) }
 
     public var ackCounts: AckCounts { tracker.counts }
 
@@ -291,18 +334,22 @@ public final class ClusterMember: @unchecked Sendable {
         )
     }
 
-    private func subscribe(namespaces: [String]) {
+    /// The broadcast pattern of each namespace, and, with plain SUBSCRIBE as
+    /// a stock node (so `PUBSUB NUMSUB` counts busd), its request channel
+    /// and both response channels. Kept while the node is away.
+    func subscribe(namespaces: [String]) {
         var patterns: [String] = []
+        var channels: [String] = []
         for namespace in namespaces {
             patterns.append(AdapterChannel.broadcastPattern(key: configuration.adapterKey, namespace: namespace))
-            patterns.append(
-                AdapterChannel.exactPattern(
-                    AdapterChannel.request(key: configuration.adapterKey, namespace: namespace).name
-                )
-            )
+            channels += clusterChannels.subscriptions(namespace, uid: uid)
         }
+        subscriber.subscribe(channels: channels)
         subscriber.subscribe(patterns)
     }
+
+    /// Plain channels Redis confirmed (request and response channels).
+    public var subscribedChannels: Set<String> { subscriber.confirmedChannels }
 
     // MARK: Adapter messages (router thread)
 
@@ -331,7 +378,7 @@ public final class ClusterMember: @unchecked Sendable {
             // The adapter's own shortcut: a room channel for a room this node
             // does not have is dropped before it is decoded. The answer holds
             // until the registry changes (no lock, no hashing meanwhile).
-            if let room {
+            if let room, nodePresence != .v2 {
                 if lastRoomCheck == nil || lastRoomCheck!.generation != registry.generation {
                     let (present, generation) = registry.read { $0.hasRoom(room, namespace: namespace) }
                     lastRoomCheck = (present, generation)
@@ -345,9 +392,10 @@ public final class ClusterMember: @unchecked Sendable {
             handleBroadcast(payload, namespace: namespace)
         case .request(_, let namespace):
             copyPayload(bytesOfPayload)
-            handleRequest(payload, namespace: namespace, channel: channel)
+            handleClusterRequest(payload, namespace: namespace, channel: channel)
         case .response:
-            break
+            copyPayload(bytesOfPayload)
+            handleClusterResponse(payload, channel: channel)
         }
     }
 
@@ -394,6 +442,10 @@ public final class ClusterMember: @unchecked Sendable {
             logger.debug("broadcast skipped: namespace \(delivery.namespace) on the channel of \(namespace)")
             return
         }
+        if nodePresence == .v2 {
+            deliverToRooms(payload, namespace: namespace)
+            return
+        }
         let targets = selectTargets(namespace: namespace)
         guard !targets.isEmpty else { return }
         counters.deliveries.add(1, ordering: .relaxed)
@@ -402,6 +454,38 @@ public final class ClusterMember: @unchecked Sendable {
             .deliver(
                 namespace: namespace,
                 socketIds: targets,
+                ackId: ackId,
+                packet: ackId == 0 ? delivery.packet : injected,
+                attachments: delivery.attachments,
+                volatile: delivery.isVolatile,
+                compress: delivery.compress
+            )
+        )
+    }
+
+    /// A v2 node chooses the targets by its own rooms when the frame arrives
+    /// (so a join it has made is always applied): no registry selection, and
+    /// the delivery record waits for DELIVERED to learn the sockets.
+    private func deliverToRooms(_ payload: [UInt8], namespace: String) {
+        counters.deliveries.add(1, ordering: .relaxed)
+        var ackId: UInt64 = 0
+        if tracker.wantsAck(delivery.request), delivery.existingAckId == nil {
+            let id = tracker.nextId()
+            if case .injected? = try? AckIdInjector.inject(id, into: delivery.packet.span, output: &injected) {
+                ackId = id
+                awaitingDelivered.remember(
+                    ackId: id,
+                    messageId: delivery.request?.messageId ?? MessageDigest.id(of: payload),
+                    namespace: namespace,
+                    timeoutMilliseconds: tracker.timeoutMilliseconds(for: delivery.request)
+                )
+            }
+        }
+        onCommand(
+            .deliverToRooms(
+                namespace: namespace,
+                rooms: delivery.rooms,
+                except: delivery.except,
                 ackId: ackId,
                 packet: ackId == 0 ? delivery.packet : injected,
                 attachments: delivery.attachments,
@@ -433,66 +517,5 @@ public final class ClusterMember: @unchecked Sendable {
             timeoutMilliseconds: tracker.timeoutMilliseconds(for: delivery.request)
         )
         return ackId
-    }
-
-    /// Applies `update` to every local socket the adapter's selection rule
-    /// picks, under one lock; returns their ids.
-    private func updateSelected(
-        _ namespace: String,
-        _ rooms: [Room],
-        _ except: [Room],
-        _ update: (inout SocketRegistry, String) -> Bool
-    ) -> [String] {
-        registry.withLock { registry in
-            let ids = registry.select(
-                namespace: namespace,
-                rooms: rooms.map(\.description),
-                except: except.map(\.description)
-            )
-            for id in ids { _ = update(&registry, id) }
-            return ids
-        }
-    }
-
-    private func handleRequest(_ payload: [UInt8], namespace: String, channel: AdapterChannel) {
-        let request: RequestMessage
-        do {
-            guard case .request(let decoded) = try AdapterMessage.decode(payload, channel: channel) else { return }
-            request = decoded
-        } catch {
-            counters.malformed.add(1, ordering: .relaxed)
-            logger.debug("malformed request skipped: \(error)")
-            return
-        }
-        let command: NodeCommand?
-        switch request.kind {
-        case .remoteJoin(.selector(let rooms, let except), let joined):
-            let names = joined.map(\.description)
-            let targets = updateSelected(namespace, rooms, except) { registry, id in registry.join(id, rooms: names) }
-            command = targets.isEmpty ? nil : .join(namespace: namespace, socketIds: targets, rooms: names)
-        case .remoteLeave(.selector(let rooms, let except), let left):
-            let names = left.map(\.description)
-            let targets = updateSelected(namespace, rooms, except) { registry, id in registry.leave(id, rooms: names) }
-            command = targets.isEmpty ? nil : .leave(namespace: namespace, socketIds: targets, rooms: names)
-        case .remoteDisconnect(.selector(let rooms, let except), let close):
-            let (targets, changes) = registry.withLock { registry in
-                let ids = registry.select(
-                    namespace: namespace,
-                    rooms: rooms.map(\.description),
-                    except: except.map(\.description)
-                )
-                return (ids, ids.compactMap { registry.disconnect($0) })
-            }
-            for change in changes { mirror.enqueue(change) }
-            command = targets.isEmpty ? nil : .disconnect(namespace: namespace, socketIds: targets, close: close)
-        case .serverSideEmit(let data):
-            command = request.uid == uid ? nil : .serverSideEmit(namespace: namespace, data: data)
-        default:
-            command = nil
-        }
-        if let command {
-            counters.requestsApplied.add(1, ordering: .relaxed)
-            onCommand(command)
-        }
     }
 }

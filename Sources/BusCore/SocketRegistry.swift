@@ -1,3 +1,5 @@
+public import SocketIOCodec
+
 /// The authoritative record of the sockets on this busd's node: id,
 /// namespace, rooms, connected-at. A value type with no I/O; every change
 /// returns the ``RegistryChange`` the Redis mirror must apply.
@@ -5,6 +7,10 @@
 /// Layout is column-wise (one array per field, slots reused through a free
 /// list) and socket ids are packed inline, so a million sockets cost about
 /// a hundred bytes each. A socket's own-id room is implicit, never stored.
+///
+/// Rooms keep their type, as a JavaScript `Set` does: the numeric room 123
+/// (`io.to(123)`) and the string room "123" are two rooms. The string API is
+/// for v1 nodes, whose rooms are all strings.
 public struct SocketRegistry: Sendable {
     /// What the Redis mirror needs to do after a change.
     public enum RegistryChange: Sendable, Hashable {
@@ -15,14 +21,22 @@ public struct SocketRegistry: Sendable {
     public struct Socket: Sendable, Hashable {
         public var id: String
         public var namespace: String
+        /// The rooms as text (a numeric room as JavaScript writes the number).
         public var rooms: [String]
         /// Milliseconds since the Unix epoch.
         public var connectedAt: Int64
+        /// The rooms with their type (the own-id room not included).
+        public var typedRooms: [Room]
 
         public init(id: String, namespace: String, rooms: [String], connectedAt: Int64) {
+            self.init(id: id, namespace: namespace, typedRooms: rooms.map(Room.name), connectedAt: connectedAt)
+        }
+
+        public init(id: String, namespace: String, typedRooms: [Room], connectedAt: Int64) {
             self.id = id
             self.namespace = namespace
-            self.rooms = rooms
+            self.rooms = typedRooms.map(\.description)
+            self.typedRooms = typedRooms
             self.connectedAt = connectedAt
         }
     }
@@ -40,10 +54,10 @@ public struct SocketRegistry: Sendable {
     /// Room membership: (namespace, room) -> slots, and slot -> rooms.
     private struct RoomKey: Hashable, Sendable {
         var namespace: UInt16
-        var name: String
+        var room: Room
     }
     private var members: [RoomKey: Set<Int32>] = [:]
-    private var roomsOfSlot: [Int32: [String]] = [:]
+    private var roomsOfSlot: [Int32: [Room]] = [:]
 
     public init() {}
 
@@ -96,30 +110,42 @@ public struct SocketRegistry: Sendable {
         return .disowned(socketId: id)
     }
 
-    /// Adds a socket to rooms; returns false when the socket is unknown.
+    /// Adds a socket to rooms (strings); returns false when the socket is unknown.
     @discardableResult
     public mutating func join(_ id: String, rooms: [String]) -> Bool {
+        join(id, typedRooms: rooms.map(Room.name))
+    }
+
+    /// Adds a socket to rooms; returns false when the socket is unknown.
+    @discardableResult
+    public mutating func join(_ id: String, typedRooms rooms: [Room]) -> Bool {
         guard let slot = slotsByKey[SocketKey(id)] else { return false }
         let ns = namespaceOfSlot[Int(slot)]
         var current = roomsOfSlot[slot] ?? []
-        for room in rooms where room != id && !current.contains(room) {
+        for room in rooms where room != .name(id) && !current.contains(room) {
             current.append(room)
-            members[RoomKey(namespace: ns, name: room), default: []].insert(slot)
+            members[RoomKey(namespace: ns, room: room), default: []].insert(slot)
         }
         roomsOfSlot[slot] = current.isEmpty ? nil : current
         return true
     }
 
-    /// Removes a socket from rooms; returns false when the socket is unknown.
+    /// Removes a socket from rooms (strings); returns false when the socket is unknown.
     @discardableResult
     public mutating func leave(_ id: String, rooms: [String]) -> Bool {
+        leave(id, typedRooms: rooms.map(Room.name))
+    }
+
+    /// Removes a socket from rooms; returns false when the socket is unknown.
+    @discardableResult
+    public mutating func leave(_ id: String, typedRooms rooms: [Room]) -> Bool {
         guard let slot = slotsByKey[SocketKey(id)] else { return false }
         let ns = namespaceOfSlot[Int(slot)]
         guard var current = roomsOfSlot[slot] else { return true }
         for room in rooms {
             guard let index = current.firstIndex(of: room) else { continue }
             current.remove(at: index)
-            removeMember(slot, from: RoomKey(namespace: ns, name: room))
+            removeMember(slot, from: RoomKey(namespace: ns, room: room))
         }
         roomsOfSlot[slot] = current.isEmpty ? nil : current
         return true
@@ -134,25 +160,58 @@ public struct SocketRegistry: Sendable {
 
     public func contains(_ id: String) -> Bool { slotsByKey[SocketKey(id)] != nil }
 
-    /// True when a socket of this namespace is in `room` (or is that socket).
+    /// True when a socket of this namespace is in `room` (or is that
+    /// socket): the room channel's text, which may also name a numeric room
+    /// (the adapter's `hasRoom` tries the number too).
     public func hasRoom(_ room: String, namespace: String) -> Bool {
         guard let ns = namespaceIndex[namespace] else { return false }
         if let slot = slotsByKey[SocketKey(room)], namespaceOfSlot[Int(slot)] == ns { return true }
-        return members[RoomKey(namespace: ns, name: room)] != nil
+        if members[RoomKey(namespace: ns, room: .name(room))] != nil { return true }
+        guard let number = Double(room), number.isFinite else { return false }
+        return members[RoomKey(namespace: ns, room: .number(number))] != nil
     }
 
     /// The sockets of `namespace` in any of `rooms` (all of them when
     /// empty), minus those in any room of `except`: the adapter's rule.
     public func select(namespace: String, rooms: [String], except: [String]) -> [String] {
+        select(namespace: namespace, typedRooms: rooms.map(Room.name), except: except.map(Room.name))
+    }
+
+    /// As ``select(namespace:rooms:except:)`` with typed rooms (123 is not "123").
+    public func select(namespace: String, typedRooms rooms: [Room], except: [Room]) -> [String] {
         guard let ns = namespaceIndex[namespace] else { return [] }
         var chosen = Set<Int32>()
         if rooms.isEmpty {
-            for (slot, alive) in live.enumerated() where alive && namespaceOfSlot[slot] == ns { chosen.insert(Int32(slot)) }
+            for (slot, alive) in live.enumerated() where alive && namespaceOfSlot[slot] == ns {
+                chosen.insert(Int32(slot))
+            }
         } else {
             for room in rooms { forEachSlot(in: room, ns) { chosen.insert($0) } }
         }
         for room in except { forEachSlot(in: room, ns) { chosen.remove($0) } }
         return chosen.sorted().map { keys[Int($0)].string }
+    }
+
+    /// Every room of `namespace`, socket-id rooms included, each once, in
+    /// the order of the sockets' slots.
+    public func allRooms(namespace: String) -> [Room] {
+        guard let ns = namespaceIndex[namespace] else { return [] }
+        var seen: Set<Room> = []
+        var rooms: [Room] = []
+        for (slot, alive) in live.enumerated() where alive && namespaceOfSlot[slot] == ns {
+            rooms.append(.name(keys[slot].string))
+            for room in roomsOfSlot[Int32(slot)] ?? [] where seen.insert(room).inserted { rooms.append(room) }
+        }
+        return rooms
+    }
+
+    /// A socket's rooms as socket.io lists them (its own id first), nil
+    /// when it is not a socket of `namespace`.
+    public func rooms(ofSocket id: String, namespace: String) -> [Room]? {
+        guard let slot = slotsByKey[SocketKey(id)], namespaces[Int(namespaceOfSlot[Int(slot)])] == namespace else {
+            return nil
+        }
+        return [.name(id)] + (roomsOfSlot[slot] ?? [])
     }
 
     /// Every socket, for a full rewrite of the Redis mirror.
@@ -168,22 +227,22 @@ public struct SocketRegistry: Sendable {
         Socket(
             id: keys[Int(slot)].string,
             namespace: namespaces[Int(namespaceOfSlot[Int(slot)])],
-            rooms: roomsOfSlot[slot] ?? [],
+            typedRooms: roomsOfSlot[slot] ?? [],
             connectedAt: connectedAtOfSlot[Int(slot)]
         )
     }
 
     /// The sockets in a room of a namespace, a socket's own id being a room
     /// it is in; walked in place, never copied.
-    private func forEachSlot(in room: String, _ ns: UInt16, _ body: (Int32) -> Void) {
-        members[RoomKey(namespace: ns, name: room)]?.forEach(body)
-        if let own = slotsByKey[SocketKey(room)], namespaceOfSlot[Int(own)] == ns { body(own) }
+    private func forEachSlot(in room: Room, _ ns: UInt16, _ body: (Int32) -> Void) {
+        members[RoomKey(namespace: ns, room: room)]?.forEach(body)
+        if case .name(let id) = room, let own = slotsByKey[SocketKey(id)], namespaceOfSlot[Int(own)] == ns { body(own) }
     }
 
     private mutating func release(_ slot: Int32) {
         let ns = namespaceOfSlot[Int(slot)]
         for room in roomsOfSlot.removeValue(forKey: slot) ?? [] {
-            removeMember(slot, from: RoomKey(namespace: ns, name: room))
+            removeMember(slot, from: RoomKey(namespace: ns, room: room))
         }
         live[Int(slot)] = false
         keys[Int(slot)] = SocketKey("")

@@ -92,6 +92,12 @@ struct Busd: ParsableCommand {
     @Option(name: .customLong("ack-timeout"), help: "Longest wait for a client's ack (acks.timeout).")
     var ackTimeout: String?
 
+    @Option(
+        name: .customLong("node-answer-timeout"),
+        help: "Longest wait for the node's answer to a cluster request (cluster.node_answer_timeout)."
+    )
+    var nodeAnswerTimeout: String?
+
     @Option(name: .customLong("confirmation-ttl"), help: "How long delivery records stay in Redis (acks.retention).")
     var confirmationTTL: String?
 
@@ -143,6 +149,7 @@ struct Busd: ParsableCommand {
             ("socket.handshake_timeout", socketHandshakeTimeout), ("socket.queue_budget", socketQueueBudget),
             ("acks.policy", ackPolicy),
             ("acks.timeout", ackTimeout), ("acks.retention", confirmationTTL), ("redis.timeout", redisTimeout),
+            ("cluster.node_answer_timeout", nodeAnswerTimeout),
             ("redis.retry_initial", redisRetryInitial), ("redis.retry_max", redisRetryMax),
             ("outbound.buffer", outboundBuffer), ("redis.subscriber_backlog", subscriberBacklog),
             ("outbound.overflow", outboundOverflow), ("http.listen", http),

@@ -73,6 +73,9 @@ struct DaemonSettings: Sendable {
             member.ackTimeout = try settings.duration("acks.timeout", atLeast: .milliseconds(1))
         }
         problems.read { () throws(ConfigError) in
+            member.nodeAnswerTimeout = try settings.duration("cluster.node_answer_timeout", atLeast: .milliseconds(1))
+        }
+        problems.read { () throws(ConfigError) in
             member.confirmationRetention = try settings.duration("acks.retention", atLeast: .seconds(1))
         }
         problems.read { () throws(ConfigError) in

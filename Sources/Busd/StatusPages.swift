@@ -92,7 +92,10 @@ enum StatusPages {
             .counter,
             help: "Messages not for this node, by reason (not errors).",
             by: "reason",
-            ["own": statistics.ownDropped, "no_local_room": statistics.filteredBeforeDecode]
+            [
+                "own": statistics.ownDropped, "no_local_room": statistics.filteredBeforeDecode,
+                "other_request": statistics.responsesSkipped,
+            ]
         )
         page.add(
             "socketbus_messages_malformed_total",
@@ -106,6 +109,35 @@ enum StatusPages {
             help: "Emitter requests applied (join, leave, disconnect, serverSideEmit).",
             value: statistics.requestsApplied
         )
+        let cluster = member.clusterStatistics
+        for type in Self.requestTypes {
+            page.add(
+                "socketbus_cluster_requests_total",
+                .counter,
+                help: "Requests read from other servers and emitters, by type (as the adapter names it).",
+                labels: ["type": type],
+                value: cluster.requestsIn[type, default: 0]
+            )
+        }
+        for kind in Self.issuedKinds {
+            page.add(
+                "socketbus_cluster_requests_issued_total",
+                .counter,
+                help: "The node's own cluster requests busd published, by kind.",
+                labels: ["kind": kind],
+                value: cluster.requestsOut[kind, default: 0]
+            )
+        }
+        for kind in ["fetch", "server_side_emit", "custom", "delivered"] {
+            page.add(
+                "socketbus_node_answers_missed_total",
+                .counter,
+                help:
+                    "Cluster requests the node did not answer within cluster.node_answer_timeout (busd answered for it).",
+                labels: ["kind": kind],
+                value: cluster.answersMissed[kind, default: 0]
+            )
+        }
 
         page.add(
             "socketbus_ack_ids_injected_total",
@@ -247,4 +279,16 @@ enum StatusPages {
         )
         return page.text
     }
+
+    /// The request types of `socketbus_cluster_requests_total` (modern, then socket.io-redis 5.x).
+    static let requestTypes = [
+        "SOCKETS", "ALL_ROOMS", "REMOTE_JOIN", "REMOTE_LEAVE", "REMOTE_DISCONNECT", "REMOTE_FETCH", "SERVER_SIDE_EMIT",
+        "BROADCAST", "clients", "clientRooms", "allRooms", "remoteJoin", "remoteLeave", "remoteDisconnect",
+        "customRequest", "unknown",
+    ]
+
+    static let issuedKinds = [
+        "server_count", "fetch_sockets", "all_rooms", "sockets_join", "sockets_leave", "disconnect_sockets",
+        "server_side_emit", "server_side_emit_with_ack", "broadcast_with_ack",
+    ]
 }

@@ -89,7 +89,8 @@ struct NodeLinkTests {
         client.send(.socketJoin(namespace: "/", socketId: "AgUEon6wzXtHqqioAAAB", rooms: ["roomA"]))
         #expect(
             eventually {
-                f.member.socket("AgUEon6wzXtHqqioAAAB")?.rooms == ["roomA"] && f.member.subscribedPatterns.count == 2
+                f.member.socket("AgUEon6wzXtHqqioAAAB")?.rooms == ["roomA"] && f.member.subscribedPatterns.count == 1
+                    && f.member.subscribedChannels.count == 3
             }
         )
 

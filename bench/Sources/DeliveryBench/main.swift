@@ -97,7 +97,7 @@ connector.send(.socketConnect(namespace: "/", socketId: socketId, connectedAt: 1
 connector.send(.socketJoin(namespace: "/", socketId: socketId, rooms: ["room-1"]))
 let reader = Thread { connector.run() }
 reader.start()
-while member.socket(socketId)?.rooms != ["room-1"] || member.subscribedPatterns.count < 2 { usleep(1000) }
+while member.socket(socketId)?.rooms != ["room-1"] || member.subscribedPatterns.count < 1 || member.subscribedChannels.count < 3 { usleep(1000) }
 let publisher = try RedisConnection(endpoint: .unix(path: redisSocket))
 let roomChannel = Array("socket.io#/#room-1#".utf8)
 

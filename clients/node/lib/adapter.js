@@ -1,31 +1,34 @@
 "use strict";
-// The socket.io v4 adapter. It keeps the rooms in memory exactly like
-// socket.io-adapter's in-memory Adapter (local delivery works the same), and
-// mirrors every change to busd: connects, joins, leaves, disconnects and the
-// node's own broadcasts. busd's DELIVERs are written to the sockets as the
-// pre-encoded packets they are, and its requests (socketsJoin, ...) are
-// applied to the local sockets.
+// The socket.io v4 adapter. Its rooms are socket.io-adapter's in-memory rooms
+// (lib/local-adapter.js) and stay authoritative for this node's sockets:
+// busd's deliveries and requests name rooms (protocol v2), and the adapter
+// picks the sockets itself when it handles them, so a join() that has
+// returned applies to everything that arrives after it. Every change is
+// mirrored to busd for its registry; the cluster calls of the adapter API go
+// through busd (lib/cluster-calls.js).
 
-const { EventEmitter } = require("node:events");
 const { BusConnection } = require("./connection");
 const { Hub } = require("./hub");
+const { LocalAdapter } = require("./local-adapter");
+const { ClusterCalls } = require("./cluster-calls");
+const { Incoming } = require("./incoming");
 
-function toArray(rooms) {
-  return rooms ? Array.from(rooms) : [];
-}
-
-class SocketBusAdapter extends EventEmitter {
+class SocketBusAdapter extends LocalAdapter {
   constructor(nsp, hub) {
-    super();
-    this.nsp = nsp;
-    this.encoder = nsp.server.encoder;
-    /** room -> socket ids, socket id -> rooms: as socket.io-adapter keeps them. */
-    this.rooms = new Map();
-    this.sids = new Map();
+    super(nsp);
+    if (!this.packets.usable) {
+      // Refused at start-up rather than failing on the first broadcast.
+      throw new Error(
+        `socketbus: this server uses ${this.packets.parserName}, and socket.io-parser, in whose format busd carries ` +
+          "packets, cannot be loaded next to socket.io: install socket.io-parser, or use the default parser",
+      );
+    }
     this.hub = hub;
+    this.requestsTimeout = hub.requestsTimeout;
     this.connectedAt = new Map();
     this.disconnectReasons = new Map();
-    this.warnedServerSideEmit = false;
+    this.cluster = new ClusterCalls(this);
+    this.incoming = new Incoming(this);
     hub.attach(this);
   }
 
@@ -34,63 +37,50 @@ class SocketBusAdapter extends EventEmitter {
     return this.hub.bus;
   }
 
+  /** The cluster calls in flight (request id → kind), like the stock adapter's `requests`. */
+  get requests() {
+    return this.cluster.requests;
+  }
+
+  /** The acked broadcasts whose answers busd still relays, like the stock adapter's `ackRequests`. */
+  get ackRequests() {
+    return this.cluster.ackRequests;
+  }
+
+  /** Whether the session with busd speaks version 2 (cluster calls, typed rooms). */
+  get v2() {
+    return this.hub.bus.version >= 2;
+  }
+
   init() {}
 
   close() {
     // Whatever is left belongs to a namespace that goes away.
     for (const id of [...this.sids.keys()]) this.delAll(id, "adapter closed");
+    if (this.sessions) this.sessions.stop();
     return this.hub.detach(this);
   }
 
-  /** One node as far as this process can tell: busd carries no server-to-server requests. */
-  serverCount() {
-    return Promise.resolve(1);
-  }
-
-  // ---- rooms ----
+  // ---- rooms, mirrored to busd ----
 
   addAll(id, rooms) {
-    let joined = this.sids.get(id);
-    if (!joined) {
+    if (!this.sids.has(id)) {
       // socket.io joins a socket to its own id room when it connects: the
       // first addAll for an id is its connect.
-      this.sids.set(id, (joined = new Set()));
       this.connectedAt.set(id, Date.now());
       this.watchDisconnect(id);
       this.send({ type: "SOCKET_CONNECT", namespace: this.nsp.name, socketId: id, connectedAt: this.connectedAt.get(id) });
     }
-    const added = [];
-    for (const room of rooms) {
-      if (!joined.has(room)) {
-        joined.add(room);
-        added.push(room);
-      }
-      let members = this.rooms.get(room);
-      if (!members) {
-        this.rooms.set(room, (members = new Set()));
-        this.emit("create-room", room);
-      }
-      if (!members.has(id)) {
-        members.add(id);
-        this.emit("join-room", room, id);
-      }
-    }
-    if (added.length > 0) this.send({ type: "SOCKET_JOIN", namespace: this.nsp.name, socketId: id, rooms: added });
+    const added = this.addLocal(id, rooms);
+    if (added.length > 0) this.sendRooms("join", id, added);
   }
 
   del(id, room) {
-    const joined = this.sids.get(id);
-    if (joined && joined.delete(room)) {
-      this.send({ type: "SOCKET_LEAVE", namespace: this.nsp.name, socketId: id, rooms: [room] });
-    }
-    this.removeFromRoom(room, id);
+    if (this.delLocal(id, room)) this.sendRooms("leave", id, [room]);
   }
 
   delAll(id, reason) {
-    const joined = this.sids.get(id);
-    if (!joined) return;
-    for (const room of joined) this.removeFromRoom(room, id);
-    this.sids.delete(id);
+    if (!this.delAllLocal(id)) return;
     this.connectedAt.delete(id);
     this.hub.acks.forgetSocket(id);
     reason = reason || this.disconnectReasons.get(id) || "unknown";
@@ -98,202 +88,117 @@ class SocketBusAdapter extends EventEmitter {
     this.send({ type: "SOCKET_DISCONNECT", namespace: this.nsp.name, socketId: id, reason });
   }
 
-  removeFromRoom(room, id) {
-    const members = this.rooms.get(room);
-    if (!members) return;
-    if (members.delete(id)) this.emit("leave-room", room, id);
-    if (members.size === 0 && this.rooms.delete(room)) this.emit("delete-room", room);
-  }
-
   // socket.io emits "disconnecting" with the reason just before it calls delAll.
-  watchDisconnect(id) {
-    const socket = this.nsp.sockets.get(id) || (this.nsp._preConnectSockets && this.nsp._preConnectSockets.get(id));
+  watchDisconnect(id, retry = true) {
+    const { sockets, _preConnectSockets: preConnect } = this.nsp;
+    const socket = (sockets && sockets.get(id)) || (preConnect && preConnect.get(id));
     if (socket && typeof socket.once === "function") {
       socket.once("disconnecting", (reason) => this.sids.has(id) && this.disconnectReasons.set(id, String(reason)));
+    } else if (retry) {
+      // A recovered session joins its rooms inside the Socket constructor, before the namespace holds it.
+      setImmediate(() => this.sids.has(id) && this.watchDisconnect(id, false));
     }
   }
 
-  sockets(rooms) {
-    const ids = new Set();
-    this.apply({ rooms }, (socket) => ids.add(socket.id));
-    return Promise.resolve(ids);
+  /** ROOMS_JOIN/ROOMS_LEAVE (typed rooms) on a v2 session, SOCKET_JOIN/SOCKET_LEAVE (names) on v1. */
+  sendRooms(change, id, rooms) {
+    const namespace = this.nsp.name;
+    // A NaN or infinite room cannot be framed: it stays this node's own.
+    rooms = rooms.filter((room) => typeof room !== "number" || Number.isFinite(room));
+    if (rooms.length === 0) return;
+    if (this.v2) this.send({ type: change === "join" ? "ROOMS_JOIN" : "ROOMS_LEAVE", namespace, socketId: id, rooms });
+    else this.send({ type: change === "join" ? "SOCKET_JOIN" : "SOCKET_LEAVE", namespace, socketId: id, rooms: rooms.map(String) });
   }
 
-  socketRooms(id) {
-    return this.sids.get(id);
+  /** This namespace's sockets again (after every NAMESPACE): busd's registry after a (re)connect. */
+  resync() {
+    const namespace = this.nsp.name;
+    for (const [id, rooms] of this.sids) {
+      this.send({ type: "SOCKET_CONNECT", namespace, socketId: id, connectedAt: this.connectedAt.get(id) || Date.now() });
+      if (rooms.size > 0) this.sendRooms("join", id, [...rooms]);
+    }
   }
 
-  // ---- broadcasts ----
+  // ---- the node's broadcasts ----
 
   broadcast(packet, opts) {
-    const flags = opts.flags || {};
-    const writeOptions = { preEncoded: true, volatile: flags.volatile, compress: flags.compress };
     packet.nsp = this.nsp.name;
-    const encoded = this.encoder.encode(packet);
-    this.apply(opts, (socket) => {
-      if (typeof socket.notifyOutgoingListeners === "function") socket.notifyOutgoingListeners(packet);
-      socket.client.writeToEngine(encoded, writeOptions);
-    });
+    const flags = opts.flags || {};
+    let forBus = null;
+    if (this.sessions) {
+      // The offset is this node's: other nodes get the packet without it.
+      if (!flags.local) forBus = this.packets.forBus(packet, null);
+      this.recordForRecovery(packet, opts);
+    }
+    const encoded = this.packets.encode(packet);
+    this.deliverLocal(packet, encoded, opts);
     if (flags.local) return;
-    this.hub.bus.sendBroadcast({
-      type: "BROADCAST",
+    this.sendBroadcast(flags, opts, forBus || this.packets.forBus(packet, encoded));
+  }
+
+  /** ROOMS_BROADCAST (typed rooms) unless the session is v1; queued while busd is away. */
+  sendBroadcast(flags, opts, { packet, attachments }) {
+    const v1 = this.bus.version === 1;
+    this.bus.sendBroadcast({
+      type: v1 ? "BROADCAST" : "ROOMS_BROADCAST",
       namespace: this.nsp.name,
       flags: { volatile: flags.volatile, compress: flags.compress },
-      rooms: toArray(opts.rooms),
-      except: toArray(opts.except),
-      packet: encoded[0],
-      attachments: encoded.slice(1),
+      rooms: v1 ? [...(opts.rooms || [])].map(String) : [...(opts.rooms || [])],
+      except: v1 ? [...(opts.except || [])].map(String) : [...(opts.except || [])],
+      packet,
+      attachments,
     });
   }
 
-  /** Local sockets only: the protocol carries no acks back from other nodes. */
   broadcastWithAck(packet, opts, clientCountCallback, ack) {
-    const flags = opts.flags || {};
-    const writeOptions = { preEncoded: true, volatile: flags.volatile, compress: flags.compress };
     packet.nsp = this.nsp.name;
-    packet.id = this.nsp._ids++; // one id for all targets: socket.io's counter is per namespace
-    const encoded = this.encoder.encode(packet);
-    let clientCount = 0;
-    this.apply(opts, (socket) => {
-      clientCount++;
-      socket.acks.set(packet.id, ack);
-      if (typeof socket.notifyOutgoingListeners === "function") socket.notifyOutgoingListeners(packet);
-      socket.client.writeToEngine(encoded, writeOptions);
-    });
-    clientCountCallback(clientCount);
+    const flags = opts.flags || {};
+    // Published without the ack id, as the stock adapter does: each node uses its own.
+    const forBus = !flags.local && this.v2 ? this.packets.forBus(packet, null) : null;
+    // One id for all targets: socket.io's counter is per namespace.
+    packet.id = this.nsp._ids++;
+    const encoded = this.packets.encode(packet);
+    const count = this.deliverLocal(packet, encoded, opts, (socket) => socket.acks.set(packet.id, ack));
+    clientCountCallback(count);
+    if (forBus) this.cluster.broadcastWithAck(flags, opts, forBus, clientCountCallback, ack);
   }
 
-  // ---- local socket operations (this node's sockets only) ----
+  // ---- the cluster calls (lib/cluster-calls.js) ----
+
+  serverCount() {
+    return this.cluster.serverCount();
+  }
 
   fetchSockets(opts) {
-    const sockets = [];
-    this.apply(opts, (socket) => sockets.push(socket));
-    return Promise.resolve(sockets);
+    return this.cluster.fetchSockets(opts);
+  }
+
+  allRooms() {
+    return this.cluster.allRooms();
   }
 
   addSockets(opts, rooms) {
-    this.apply(opts, (socket) => socket.join(rooms));
+    return this.cluster.addSockets(opts, rooms);
   }
 
   delSockets(opts, rooms) {
-    this.apply(opts, (socket) => rooms.forEach((room) => socket.leave(room)));
+    return this.cluster.delSockets(opts, rooms);
   }
 
   disconnectSockets(opts, close) {
-    this.apply(opts, (socket) => socket.disconnect(close));
+    return this.cluster.disconnectSockets(opts, close);
   }
 
-  /** Not carried: protocol v1 has no node → busd frame for it. */
   serverSideEmit(packet) {
-    this.hub.counters.serverSideEmitsNotSent++;
-    if (!this.warnedServerSideEmit) {
-      this.warnedServerSideEmit = true;
-      this.bus.logger.warn("serverSideEmit() is not sent to other nodes through busd (local protocol v1 has no frame for it)");
-    }
-    const ack = packet[packet.length - 1];
-    if (typeof ack === "function") ack(new Error("serverSideEmit is not supported through socketbus"), []);
+    return this.cluster.serverSideEmit(packet);
   }
 
-  persistSession() {}
-
-  restoreSession() {
-    return null;
-  }
-
-  /** socket.io-adapter's selection: any of `rooms` (all when empty), minus any room of `except`. */
-  apply(opts, callback) {
-    const rooms = opts.rooms;
-    const except = this.exceptSids(opts.except);
-    const sockets = this.nsp.sockets;
-    const roomCount = rooms ? (rooms.size !== undefined ? rooms.size : rooms.length) : 0;
-    if (roomCount > 0) {
-      const seen = new Set();
-      for (const room of rooms) {
-        const members = this.rooms.get(room);
-        if (!members) continue;
-        for (const id of members) {
-          if (seen.has(id) || except.has(id)) continue;
-          const socket = sockets.get(id);
-          if (socket) {
-            seen.add(id);
-            callback(socket);
-          }
-        }
-      }
-    } else {
-      for (const id of this.sids.keys()) {
-        if (except.has(id)) continue;
-        const socket = sockets.get(id);
-        if (socket) callback(socket);
-      }
-    }
-  }
-
-  exceptSids(exceptRooms) {
-    const ids = new Set();
-    if (!exceptRooms) return ids;
-    for (const room of exceptRooms) {
-      const members = this.rooms.get(room);
-      if (members) members.forEach((id) => ids.add(id));
-    }
-    return ids;
-  }
-
-  // ---- from busd ----
-
-  /** Sends this namespace's sockets and rooms again: busd's registry after a (re)connect. */
-  resync() {
-    for (const [id, rooms] of this.sids) {
-      this.send({ type: "SOCKET_CONNECT", namespace: this.nsp.name, socketId: id, connectedAt: this.connectedAt.get(id) });
-      if (rooms.size > 0) this.send({ type: "SOCKET_JOIN", namespace: this.nsp.name, socketId: id, rooms: [...rooms] });
-    }
-  }
-
-  onDeliver(frame) {
-    const counters = this.hub.counters;
-    counters.deliveries++;
-    // Written as is, once per socket, the way the Redis adapter does: no decode, no re-encode.
-    const encoded = [frame.packet.toString("utf8"), ...frame.attachments];
-    const writeOptions = { preEncoded: true, volatile: frame.flags.volatile, compress: frame.flags.compress };
-    for (const id of frame.socketIds) {
-      const socket = this.nsp.sockets.get(id);
-      if (!socket) {
-        counters.missingSockets++;
-        continue;
-      }
-      if (frame.ackId !== 0) {
-        this.hub.acks.register(socket, frame.ackId);
-        counters.acksRegistered++;
-      }
-      socket.client.writeToEngine(encoded, writeOptions);
-      counters.packetsWritten++;
-    }
-  }
-
-  onServerSideEmit(data) {
-    let args;
-    try {
-      args = JSON.parse(data.toString("utf8"));
-    } catch {
-      args = null;
-    }
-    if (!Array.isArray(args) || typeof args[0] !== "string") {
-      this.hub.counters.serverSideEmitsRejected++;
-      return;
-    }
-    this.hub.counters.serverSideEmitsReceived++;
-    this.nsp._onServerSideEmit(args);
-  }
-
-  forEachLocal(ids, callback) {
-    for (const id of ids) {
-      const socket = this.nsp.sockets.get(id);
-      if (socket) callback(socket);
-    }
+  serverSideEmitWithAck(packet) {
+    return this.cluster.serverSideEmitWithAck(packet);
   }
 
   send(frame) {
-    this.hub.bus.send(frame);
+    return this.hub.bus.send(frame);
   }
 }
 

@@ -24,10 +24,13 @@ const DEFAULTS = {
   // When busd reads slower than the node writes, broadcasts beyond this much
   // unsent data are dropped (and counted) instead of growing memory forever.
   maxWriteBufferBytes: 64 * 1024 * 1024,
+  // The version asked for in HELLO (busd answers with the one it speaks).
+  protocolVersion: frames.VERSION,
 };
 
 // Frames only busd may send once the session is up.
-const FROM_BUSD = new Set(["DELIVER", "SOCKETS_JOIN", "SOCKETS_LEAVE", "SOCKETS_DISCONNECT", "SERVER_SIDE_EMIT"]);
+const FROM_BUSD_V1 = new Set(["DELIVER", "SOCKETS_JOIN", "SOCKETS_LEAVE", "SOCKETS_DISCONNECT", "SERVER_SIDE_EMIT"]);
+const FROM_BUSD_V2 = new Set([...FROM_BUSD_V1, "DELIVER_TO_ROOMS", "APPLY", "QUESTION", "CLUSTER_REPLY", "ACK_COUNT", "ACK_ARGUMENT"]);
 
 function defaultLogger() {
   const debug = debuglog("socketbus");
@@ -48,8 +51,13 @@ class BusConnection extends EventEmitter {
     /** idle, connecting, handshaking, ready, closing (after a protocol error) or closed. */
     this.state = "idle";
     this.sessionActive = false;
-    /** The last WELCOME: { uid, nodeId, ackIdBase, ackTimeoutMs }. */
+    /** The last WELCOME: { version, uid, nodeId, ackIdBase, ackTimeoutMs }. */
     this.welcome = null;
+    this.warnedV1 = false;
+    // The version the next HELLO asks for: protocolVersion, or 1 after a
+    // busd that speaks only version 1 refused it (ERROR 2 to HELLO 2).
+    this.askVersion = this.options.protocolVersion;
+    this.retryAtOnce = false;
     this.lastError = null;
     this.counters = {
       sessions: 0, // WELCOMEs received
@@ -65,6 +73,7 @@ class BusConnection extends EventEmitter {
       framesRejectedByBusd: 0, // ERROR 6: busd skipped one frame, the session goes on
       protocolErrors: 0,
       handlerErrors: 0,
+      versionFallbacks: 0, // sessions in an older version than asked for
     };
     this.socket = null;
     this.decoder = null;
@@ -78,6 +87,11 @@ class BusConnection extends EventEmitter {
 
   get connected() {
     return this.state === "ready";
+  }
+
+  /** The version of the current session (0 without one). */
+  get version() {
+    return this.state === "ready" && this.welcome ? this.welcome.version : 0;
   }
 
   /** A snapshot for health checks and tests. */
@@ -144,11 +158,11 @@ class BusConnection extends EventEmitter {
       this.counters.broadcastsDropped++;
       return false;
     }
-    this.queue.push(bytes);
+    this.queue.push({ frame, bytes });
     this.queuedBytes += bytes.length;
     this.counters.broadcastsQueued++;
     while (this.queue.length > this.options.maxQueuedBroadcasts || this.queuedBytes > this.options.maxQueuedBytes) {
-      this.queuedBytes -= this.queue.shift().length;
+      this.queuedBytes -= this.queue.shift().bytes.length;
       this.counters.broadcastsDropped++;
     }
     return true;
@@ -164,7 +178,7 @@ class BusConnection extends EventEmitter {
     socket.on("connect", () => {
       if (this.socket !== socket) return;
       this.state = "handshaking";
-      this.writeNow(frames.encodeFrame({ type: "HELLO", version: frames.VERSION, node: this.nodeName, pid: process.pid }));
+      this.writeNow(frames.encodeFrame({ type: "HELLO", version: this.askVersion, node: this.nodeName, pid: process.pid }));
       const timer = setTimeout(() => {
         if (this.socket !== socket || this.state !== "handshaking") return;
         this.lastError = `no WELCOME within ${this.options.handshakeTimeoutMs} ms`;
@@ -187,6 +201,14 @@ class BusConnection extends EventEmitter {
     this.sessionActive = false;
     if (this.state === "closed") return;
     this.state = "connecting";
+    if (this.retryAtOnce) {
+      this.retryAtOnce = false;
+      this.timer = setTimeout(() => this.connect(), 0);
+      this.timer.unref();
+      return;
+    }
+    // A busd that spoke only version 1 may come back upgraded.
+    if (hadSession) this.askVersion = this.options.protocolVersion;
     if (hadSession) {
       this.counters.sessionsLost++;
       this.warnedOutage = true; // one warning per outage
@@ -242,6 +264,14 @@ class BusConnection extends EventEmitter {
         if (n === 1 || n % 1000 === 0) this.logger.warn(`busd skipped a frame (${n} so far): ${frame.message}`);
         return;
       }
+      if (this.state === "handshaking" && frame.code === ERROR_CODES.UNSUPPORTED_VERSION && this.askVersion > 1) {
+        // A busd of before version 2 refuses HELLO 2 (it cannot answer WELCOME 1): ask again for 1.
+        this.askVersion = 1;
+        this.retryAtOnce = true;
+        this.lastError = `busd refused version ${this.options.protocolVersion} (${frame.message}); asking for version 1`;
+        this.logger.debug(this.lastError);
+        return;
+      }
       // busd closes the connection after any other ERROR; we reconnect then.
       this.lastError = `busd error ${frame.code}: ${frame.message}`;
       this.logger.warn(this.lastError);
@@ -249,8 +279,11 @@ class BusConnection extends EventEmitter {
     }
     if (this.state === "handshaking") {
       if (frame.type !== "WELCOME") throw new ProtocolError(ERROR_CODES.UNEXPECTED, `${frame.type} before WELCOME`);
-      if (frame.version !== frames.VERSION) {
-        throw new ProtocolError(ERROR_CODES.UNSUPPORTED_VERSION, `connector speaks version ${frames.VERSION}, busd ${frame.version}`);
+      if (!frames.VERSIONS.includes(frame.version) || frame.version > this.askVersion) {
+        throw new ProtocolError(
+          ERROR_CODES.UNSUPPORTED_VERSION,
+          `connector asked for version ${this.askVersion}, busd answered ${frame.version}`,
+        );
       }
       this.onWelcome(frame);
       return;
@@ -261,15 +294,28 @@ class BusConnection extends EventEmitter {
         return;
       case "PONG":
         return;
-      default:
-        if (!FROM_BUSD.has(frame.type)) throw new ProtocolError(ERROR_CODES.UNEXPECTED, `unexpected ${frame.type} from busd`);
+      default: {
+        const allowed = this.welcome.version >= 2 ? FROM_BUSD_V2 : FROM_BUSD_V1;
+        if (!allowed.has(frame.type)) {
+          throw new ProtocolError(ERROR_CODES.UNEXPECTED, `unexpected ${frame.type} from busd (version ${this.welcome.version} session)`);
+        }
         this.dispatch("frame", frame);
+      }
     }
   }
 
   onWelcome(frame) {
-    const { uid, nodeId, ackIdBase, ackTimeoutMs } = frame;
-    this.welcome = { uid, nodeId, ackIdBase, ackTimeoutMs };
+    const { version, uid, nodeId, ackIdBase, ackTimeoutMs } = frame;
+    this.welcome = { version, uid, nodeId, ackIdBase, ackTimeoutMs };
+    if (version < this.options.protocolVersion) this.counters.versionFallbacks++;
+    if (version < this.options.protocolVersion && !this.warnedV1) {
+      // Once per process: an old busd stays old until it is upgraded.
+      this.warnedV1 = true;
+      this.logger.warn(
+        `busd speaks local protocol version ${version} only: cluster calls (serverCount, fetchSockets, serverSideEmit, ` +
+          "socketsJoin/Leave, disconnectSockets, acked broadcasts) act on this node only until busd is upgraded",
+      );
+    }
     this.state = "ready";
     this.sessionActive = true;
     this.attempt = 0;
@@ -283,9 +329,15 @@ class BusConnection extends EventEmitter {
     const queued = this.queue;
     this.queue = [];
     this.queuedBytes = 0;
-    for (const bytes of queued) {
+    for (const { frame, bytes } of queued) {
       if (this.state !== "ready") break;
-      this.write(bytes);
+      if (version < 2 && frames.V2_TYPES.has(frame.type) && frame.type !== "ROOMS_BROADCAST") {
+        // A cluster request queued for a busd that now speaks v1 only: it has no frame for it.
+        this.counters.broadcastsDropped++;
+        continue;
+      }
+      // Queued before busd said which version it speaks: a v1 busd gets v1's BROADCAST.
+      this.write(version < 2 && frame.type === "ROOMS_BROADCAST" ? frames.encodeFrame(frames.toV1Broadcast(frame)) : bytes);
       this.counters.broadcastsSent++;
     }
   }

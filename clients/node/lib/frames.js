@@ -1,7 +1,8 @@
 "use strict";
-// The local protocol's frames (docs/local-protocol.md, version 1):
-// `length:u32be type:u8 body`, big-endian integers, u16-prefixed UTF-8
-// strings, u32-prefixed blobs, u32-counted lists.
+// The local protocol's frames (docs/local-protocol.md, version 1, and
+// docs/local-protocol-v2.md, version 2): `length:u32be type:u8 body`,
+// big-endian integers, u16-prefixed UTF-8 strings, u32-prefixed blobs,
+// u32-counted lists, and (v2) typed rooms: tag 0 + string or tag 1 + f64.
 //
 // A frame is a plain object `{ type: "DELIVER", ...fields }`. u64 fields are
 // Numbers (busd's ack ids stay below 2^53), except PING/PONG tokens, which
@@ -9,7 +10,9 @@
 
 const { isUtf8 } = require("node:buffer");
 
-const VERSION = 1;
+/** The newest version this connector speaks (HELLO), and every one it accepts in WELCOME. */
+const VERSION = 2;
+const VERSIONS = [1, 2];
 const MAX_LENGTH = 16 * 1024 * 1024;
 
 const TYPES = {
@@ -29,7 +32,40 @@ const TYPES = {
   SOCKETS_LEAVE: 0x23,
   SOCKETS_DISCONNECT: 0x24,
   SERVER_SIDE_EMIT: 0x25,
+  // version 2
+  NAMESPACE: 0x15,
+  ROOMS_JOIN: 0x16,
+  ROOMS_LEAVE: 0x17,
+  ROOMS_BROADCAST: 0x18,
+  DELIVERED: 0x19,
+  ANSWER: 0x1a,
+  CLUSTER_REQUEST: 0x1b,
+  BROADCAST_WITH_ACK: 0x1c,
+  DELIVER_TO_ROOMS: 0x26,
+  APPLY: 0x27,
+  QUESTION: 0x28,
+  CLUSTER_REPLY: 0x29,
+  ACK_COUNT: 0x2a,
+  ACK_ARGUMENT: 0x2b,
 };
+/** The frame types added in version 2 (an error on a v1 session). */
+const V2_TYPES = new Set([
+  "NAMESPACE", "ROOMS_JOIN", "ROOMS_LEAVE", "ROOMS_BROADCAST", "DELIVERED", "ANSWER", "CLUSTER_REQUEST",
+  "BROADCAST_WITH_ACK", "DELIVER_TO_ROOMS", "APPLY", "QUESTION", "CLUSTER_REPLY", "ACK_COUNT", "ACK_ARGUMENT",
+]);
+
+/** CLUSTER_REQUEST kinds (the adapter call the node's application made). */
+const REQUEST_KINDS = {
+  SERVER_COUNT: 1, FETCH_SOCKETS: 2, ALL_ROOMS: 3, ADD_SOCKETS: 4, DEL_SOCKETS: 5,
+  DISCONNECT_SOCKETS: 6, SERVER_SIDE_EMIT: 7, SERVER_SIDE_EMIT_WITH_ACK: 8,
+};
+/** CLUSTER_REPLY status. */
+const REPLY_STATUS = { COMPLETE: 0, TIMED_OUT: 1, FAILED: 2 };
+/** QUESTION kinds and ANSWER status. */
+const QUESTION_KINDS = { FETCH: 1, SERVER_SIDE_EMIT: 2, CUSTOM: 3 };
+const ANSWER_STATUS = { ANSWERED: 0, CANNOT_ANSWER: 1 };
+/** APPLY ops. */
+const APPLY_OPS = { JOIN: 1, LEAVE: 2, DISCONNECT: 3 };
 const NAMES = new Map(Object.entries(TYPES).map(([name, byte]) => [byte, name]));
 
 const ERROR_CODES = {
@@ -50,7 +86,9 @@ const ACK_STATUS = { DELIVERED: 1, TIMEOUT: 2, DISCONNECTED: 3 };
 // Each frame type's body, in order. Field kinds: u8, u16, u32, u64 (Number),
 // token (u64 as BigInt), bool (u8), flags (u8 <-> {volatile, compress}),
 // string, strings, blob, blobs, json (a blob holding a JSON array, which the
-// protocol requires of ACKED; SERVER_SIDE_EMIT's JSON is left to the adapter).
+// protocol requires of ACKED; SERVER_SIDE_EMIT's JSON is left to the adapter),
+// value (v2: a blob holding any JSON value, empty for `undefined`), rooms
+// (v2: count + typed rooms; a number is a numeric room, anything else a name).
 const LAYOUTS = {
   HELLO: [["version", "u16"], ["node", "string"], ["pid", "u32"]],
   WELCOME: [["version", "u16"], ["uid", "string"], ["nodeId", "string"], ["ackIdBase", "u64"], ["ackTimeoutMs", "u32"]],
@@ -74,6 +112,29 @@ const LAYOUTS = {
   SOCKETS_LEAVE: [["namespace", "string"], ["socketIds", "strings"], ["rooms", "strings"]],
   SOCKETS_DISCONNECT: [["namespace", "string"], ["socketIds", "strings"], ["close", "bool"]],
   SERVER_SIDE_EMIT: [["namespace", "string"], ["data", "blob"]],
+  NAMESPACE: [["namespace", "string"]],
+  ROOMS_JOIN: [["namespace", "string"], ["socketId", "string"], ["rooms", "rooms"]],
+  ROOMS_LEAVE: [["namespace", "string"], ["socketId", "string"], ["rooms", "rooms"]],
+  ROOMS_BROADCAST: [
+    ["namespace", "string"], ["flags", "flags"], ["rooms", "rooms"], ["except", "rooms"],
+    ["packet", "blob"], ["attachments", "blobs"],
+  ],
+  DELIVERED: [["ackId", "u64"], ["namespace", "string"], ["socketIds", "strings"]],
+  ANSWER: [["request", "u32"], ["status", "u8"], ["body", "value"]],
+  CLUSTER_REQUEST: [["request", "u32"], ["kind", "u8"], ["namespace", "string"], ["timeoutMs", "u32"], ["body", "value"]],
+  BROADCAST_WITH_ACK: [
+    ["request", "u32"], ["namespace", "string"], ["flags", "flags"], ["rooms", "rooms"], ["except", "rooms"],
+    ["timeoutMs", "u32"], ["packet", "blob"], ["attachments", "blobs"],
+  ],
+  DELIVER_TO_ROOMS: [
+    ["ackId", "u64"], ["flags", "flags"], ["namespace", "string"], ["rooms", "rooms"], ["except", "rooms"],
+    ["packet", "blob"], ["attachments", "blobs"],
+  ],
+  APPLY: [["op", "u8"], ["namespace", "string"], ["rooms", "rooms"], ["except", "rooms"], ["targets", "rooms"], ["close", "bool"]],
+  QUESTION: [["request", "u32"], ["kind", "u8"], ["namespace", "string"], ["body", "value"]],
+  CLUSTER_REPLY: [["request", "u32"], ["status", "u8"], ["body", "value"]],
+  ACK_COUNT: [["request", "u32"], ["clientCount", "u32"]],
+  ACK_ARGUMENT: [["request", "u32"], ["argument", "value"]],
 };
 
 /** A frame that breaks the protocol; `code` is the ERROR frame's code. */
@@ -128,6 +189,18 @@ function prepare(kind, value, name) {
       return Array.from(value || [], asBuffer);
     case "json":
       return Buffer.from(typeof value === "string" || Buffer.isBuffer(value) ? value : JSON.stringify(value), "utf8");
+    case "value": {
+      // JSON.stringify gives undefined for undefined (and functions): an empty blob.
+      const text = value === undefined ? undefined : JSON.stringify(value);
+      return text === undefined ? Buffer.alloc(0) : Buffer.from(text, "utf8");
+    }
+    case "rooms":
+      return Array.from(value || [], (room) => {
+        if (typeof room !== "number") return { name: prepare("string", room, name) };
+        // socket.io's numeric rooms are finite; the protocol has no NaN or infinite room.
+        if (!Number.isFinite(room)) throw new RangeError(`${name}: a numeric room must be finite, not ${room}`);
+        return { number: room };
+      });
     default:
       return value;
   }
@@ -140,7 +213,8 @@ function sizeOf(kind, prepared) {
     case "u32": return 4;
     case "u64": case "token": return 8;
     case "string": return 2 + prepared.length;
-    case "blob": case "json": return 4 + prepared.length;
+    case "blob": case "json": case "value": return 4 + prepared.length;
+    case "rooms": return prepared.reduce((n, room) => n + 1 + (room.name ? 2 + room.name.length : 8), 4);
     case "strings": return prepared.reduce((n, s) => n + 2 + s.length, 4);
     case "blobs": return prepared.reduce((n, b) => n + 4 + b.length, 4);
     default: throw new Error(`unknown field kind ${kind}`);
@@ -158,9 +232,21 @@ function writeField(buf, at, kind, v) {
     case "string":
       at = buf.writeUInt16BE(v.length, at);
       return at + v.copy(buf, at);
-    case "blob": case "json":
+    case "blob": case "json": case "value":
       at = buf.writeUInt32BE(v.length, at);
       return at + v.copy(buf, at);
+    case "rooms":
+      at = buf.writeUInt32BE(v.length, at);
+      for (const room of v) {
+        if (room.name) {
+          at = buf.writeUInt8(0, at);
+          at = writeField(buf, at, "string", room.name);
+        } else {
+          at = buf.writeUInt8(1, at);
+          at = buf.writeDoubleBE(room.number, at);
+        }
+      }
+      return at;
     case "strings": case "blobs":
       at = buf.writeUInt32BE(v.length, at);
       for (const item of v) at = writeField(buf, at, kind === "strings" ? "string" : "blob", item);
@@ -249,6 +335,31 @@ class BodyReader {
         if (!Array.isArray(value)) throw malformed(`${what} is not a JSON array`);
         return value;
       }
+      case "value": {
+        const bytes = this.read("blob", what);
+        if (bytes.length === 0) return undefined;
+        try {
+          return JSON.parse(bytes.toString("utf8"));
+        } catch {
+          throw malformed(`${what} is not JSON`);
+        }
+      }
+      case "rooms": {
+        const count = this.read("u32", what);
+        // The shortest room is a tag and an empty string: 3 bytes.
+        if (count > Math.floor(this.remaining() / 3)) throw malformed(`${what} announces ${count} rooms, more than the frame holds`);
+        const rooms = new Array(count);
+        for (let i = 0; i < count; i++) {
+          const tag = this.read("u8", what);
+          if (tag === 0) rooms[i] = this.read("string", what);
+          else if (tag === 1) {
+            rooms[i] = buf.readDoubleBE(this.take(8, what));
+            if (!Number.isFinite(rooms[i])) throw malformed(`${what}: a numeric room is ${rooms[i]}`);
+          }
+          else throw malformed(`${what}: room tag ${tag} is not 0 or 1`);
+        }
+        return rooms;
+      }
       case "strings": case "blobs": {
         const count = this.read("u32", what);
         const least = kind === "strings" ? 2 : 4;
@@ -273,6 +384,7 @@ function decodeBody(body) {
   if (!type) throw malformed(`unknown frame type 0x${typeByte.toString(16)}`);
   const frame = { type };
   for (const [name, kind] of LAYOUTS[type]) frame[name] = reader.read(kind, name);
+  if (type === "APPLY" && (frame.op < 1 || frame.op > 3)) throw malformed(`APPLY op ${frame.op} is not 1, 2 or 3`);
   if (reader.remaining() !== 0) throw malformed(`${reader.remaining()} bytes left after the body of ${type}`);
   return frame;
 }
@@ -342,8 +454,21 @@ class FrameDecoder {
   }
 }
 
+/** A ROOMS_BROADCAST as version 1's BROADCAST (rooms as names). */
+function toV1Broadcast(frame) {
+  return { ...frame, type: "BROADCAST", rooms: Array.from(frame.rooms || [], String), except: Array.from(frame.except || [], String) };
+}
+
 module.exports = {
+  toV1Broadcast,
   VERSION,
+  VERSIONS,
+  V2_TYPES,
+  REQUEST_KINDS,
+  REPLY_STATUS,
+  QUESTION_KINDS,
+  ANSWER_STATUS,
+  APPLY_OPS,
   MAX_LENGTH,
   TYPES,
   ERROR_CODES,

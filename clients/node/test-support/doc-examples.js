@@ -7,6 +7,7 @@ const fs = require("node:fs");
 const path = require("node:path");
 
 const DOC = path.resolve(__dirname, "../../../docs/local-protocol.md");
+const DOC_V2 = path.resolve(__dirname, "../../../docs/local-protocol-v2.md");
 
 function docExamples(file = DOC) {
   const lines = fs.readFileSync(file, "utf8").split("\n");
@@ -30,4 +31,4 @@ function docExamples(file = DOC) {
   return examples;
 }
 
-module.exports = { docExamples, DOC };
+module.exports = { docExamples, DOC, DOC_V2 };

@@ -2,6 +2,7 @@
 // A busd stand-in on a temporary Unix socket, speaking the local protocol
 // with the connector's own codec: answers HELLO with WELCOME, records every
 // frame it receives, and lets a test push frames or cut the connection.
+// It answers WELCOME with version 2 unless told otherwise ({ version: 1 }).
 
 const net = require("node:net");
 const { EventEmitter } = require("node:events");
@@ -12,8 +13,10 @@ class FakeBusd extends EventEmitter {
   constructor(path, welcome = {}) {
     super();
     this.path = path;
-    this.welcome = { type: "WELCOME", version: 1, uid: "fakeUid", nodeId: "fake-node", ackIdBase: 2 ** 52, ackTimeoutMs: 30000, ...welcome };
+    this.welcome = { type: "WELCOME", version: 2, uid: "fakeUid", nodeId: "fake-node", ackIdBase: 2 ** 52, ackTimeoutMs: 30000, ...welcome };
     this.autoWelcome = true;
+    // Like busd before version 2: a HELLO asking for another version gets ERROR 2 and the connection is closed.
+    this.onlyVersion = null;
     this.received = [];
     this.hellos = 0;
     this.connection = null;
@@ -36,7 +39,12 @@ class FakeBusd extends EventEmitter {
         this.received.push(frame);
         if (frame.type === "HELLO") {
           this.hellos++;
-          if (this.autoWelcome) this.send(this.welcome);
+          if (this.onlyVersion !== null && frame.version !== this.onlyVersion) {
+            this.send({ type: "ERROR", code: 2, message: `busd speaks versions 1 to 1, HELLO asked for ${frame.version}` });
+            socket.end();
+          } else if (this.autoWelcome) {
+            this.send(this.welcome);
+          }
         }
         this.emit("frame", frame);
       }

@@ -1,19 +1,23 @@
 "use strict";
-// The connector against the real busd and a real redis-server: the registry
-// entry in Redis, captured adapter traffic published to Redis reaching the
-// stand-in sockets byte for byte, the node's broadcasts published as msgpack,
-// busd restarts, and delivery confirmations (busd --ack-policy all).
+// The connector inside a real socket.io 4.8.1 server with real clients,
+// against the real busd and a real redis-server: the registry entry in Redis,
+// captured adapter traffic published to Redis reaching the sockets byte for
+// byte, the node's broadcasts published as msgpack, busd restarts, and
+// delivery confirmations (busd --ack-policy all). Whatever version busd
+// speaks (1, or 2 once it has it), all of this must hold.
 //
 // Needs busd (SOCKETBUS_BUSD, or SOCKETBUS_BIN_DIR/busd, default
-// .build/debug/busd) and redis-server; fails when either is missing.
+// .build/debug/busd) and redis-server; fails when either is missing. Skipped,
+// with the reason, when the stock socket.io packages are absent.
 
 const { describe, it, before, after } = require("node:test");
 const assert = require("node:assert/strict");
 const fs = require("node:fs");
 const path = require("node:path");
-const { createHash } = require("node:crypto");
+const http = require("node:http");
+const { createHash, randomBytes } = require("node:crypto");
 const { createAdapter } = require("..");
-const { FakeServer } = require("../test-support/fake-socketio");
+const { stock, skipReason } = require("../test-support/stock");
 const { RespClient } = require("../test-support/resp");
 const { decodeMsgpack, encodeMsgpack } = require("../test-support/msgpack");
 const { BUSD, REDIS_SERVER, startRedis, startBusd, stableBusd } = require("../test-support/processes");
@@ -28,10 +32,56 @@ const NODE_ID = "test-node";
 const missing = [BUSD, REDIS_SERVER, CAPTURED].filter((file) => !fs.existsSync(file));
 // These are part of the repository's build: missing means a broken set-up, not a skip.
 if (missing.length) throw new Error(`missing ${missing.join(", ")} (build busd first: make test does)`);
-const skip = false;
+const skip = skipReason || false;
 // A copy made once: the binary may be replaced by a newer build meanwhile.
 const dir = tempDir();
 const busdBinary = stableBusd(dir);
+
+// socket.io 4 draws socket ids from base64id: the captured traffic names
+// fixed ids, so the next socket gets the one asked for.
+let nextSocketId = null;
+if (!skip) {
+  const base64id = require("base64id");
+  const generate = base64id.generateId.bind(base64id);
+  base64id.generateId = () => {
+    const id = nextSocketId || generate();
+    nextSocketId = null;
+    return id;
+  };
+}
+
+/** A server socket with what was handed to its engine ({ packets, opts }) and its client's pending ack callbacks. */
+class Watched {
+  constructor(socket, client) {
+    this.socket = socket;
+    this.client = client;
+    this.writes = [];
+    this.ackCallbacks = [];
+    const original = socket.client.writeToEngine.bind(socket.client);
+    socket.client.writeToEngine = (packets, opts) => {
+      this.writes.push({ packets: Array.isArray(packets) ? [...packets] : [packets], opts: { ...opts } });
+      return original(packets, opts);
+    };
+    // An event that asks for an ack leaves its callback here for the test to call.
+    client.onAny((...args) => typeof args.at(-1) === "function" && this.ackCallbacks.push(args.at(-1)));
+  }
+
+  get id() {
+    return this.socket.id;
+  }
+
+  get written() {
+    return this.writes.flatMap((write) => write.packets);
+  }
+
+  get rooms() {
+    return this.socket.rooms;
+  }
+
+  get acks() {
+    return this.socket.acks;
+  }
+}
 const ackSkip = false;
 
 function captured() {
@@ -55,7 +105,21 @@ function n2Receivers(message) {
 }
 
 describe("with a real busd and redis-server", { skip, timeout: 120000 }, () => {
-  let socketPath, redis, busd, Adapter, io, nsp, chat, sockets, subscriber, messages;
+  let socketPath, redis, busd, Adapter, io, httpServer, port, nsp, chat, sockets, subscriber, messages;
+  const clients = [];
+
+  /** A real client whose server socket gets `id`. */
+  async function connect(namespace, id) {
+    nextSocketId = id;
+    const client = stock.ioClient(`http://127.0.0.1:${port}${namespace}`, { transports: ["websocket"], forceNew: true, reconnection: false });
+    clients.push(client);
+    await new Promise((resolve, reject) => {
+      client.once("connect", resolve);
+      client.once("connect_error", reject);
+    });
+    assert.equal(client.id, id);
+    return new Watched(io.of(namespace).sockets.get(id), client);
+  }
   const capture = skip ? new Map() : captured();
 
   async function publish(seq) {
@@ -69,7 +133,7 @@ describe("with a real busd and redis-server", { skip, timeout: 120000 }, () => {
 
   /** Every socket's write count, to compare what arrived after a step. */
   function marks() {
-    return Object.fromEntries(Object.entries(sockets).map(([name, socket]) => [name, socket.client.writes.length]));
+    return Object.fromEntries(Object.entries(sockets).map(([name, socket]) => [name, socket.writes.length]));
   }
 
   // A message of its own to A's id room: once A has it, busd has handled
@@ -85,7 +149,7 @@ describe("with a real busd and redis-server", { skip, timeout: 120000 }, () => {
   /** Writes since `mark`, per socket, without the barriers. */
   function writesSince(mark) {
     const isBarrier = (write) => String(write.packets[0]).startsWith('2["barrier",');
-    return Object.fromEntries(Object.entries(sockets).map(([name, socket]) => [name, socket.client.writes.slice(mark[name]).filter((w) => !isBarrier(w))]));
+    return Object.fromEntries(Object.entries(sockets).map(([name, socket]) => [name, socket.writes.slice(mark[name]).filter((w) => !isBarrier(w))]));
   }
 
   async function owner(sid) {
@@ -98,12 +162,21 @@ describe("with a real busd and redis-server", { skip, timeout: 120000 }, () => {
     redis = await startRedis();
     await startOurBusd();
     Adapter = createAdapter({ path: socketPath, nodeName: "integration", logger: quietLogger() });
-    io = new FakeServer(Adapter);
+    httpServer = http.createServer();
+    io = new stock.Server(httpServer, { adapter: Adapter });
+    // Engine ids from elsewhere: base64id hands out the socket ids asked for.
+    io.engine.generateId = () => randomBytes(15).toString("base64url");
+    await new Promise((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
+    port = httpServer.address().port;
     nsp = io.of("/");
     chat = io.of("/chat");
-    sockets = { A: nsp.connect(A), C: nsp.connect(C), A_CHAT: chat.connect(A_CHAT) };
-    sockets.A.join("roomA");
-    sockets.C.join(["roomA", "roomC"]);
+    nsp.serverSideEmits = [];
+    chat.serverSideEmits = [];
+    nsp.on("hello", (...args) => nsp.serverSideEmits.push(["hello", ...args]));
+    chat.on("hello", (...args) => chat.serverSideEmits.push(["hello", ...args]));
+    sockets = { A: await connect("/", A), C: await connect("/", C), A_CHAT: await connect("/chat", A_CHAT) };
+    sockets.A.socket.join("roomA");
+    sockets.C.socket.join(["roomA", "roomC"]);
     subscriber = await RespClient.connect(redis.port);
     messages = [];
     subscriber.on("message", (channel, payload) => messages.push({ channel, payload }));
@@ -112,7 +185,8 @@ describe("with a real busd and redis-server", { skip, timeout: 120000 }, () => {
   });
 
   after(async () => {
-    if (io) await io.close();
+    for (const client of clients) client.close();
+    if (io) await new Promise((resolve) => io.close(() => resolve()));
     if (subscriber) subscriber.close();
     if (busd) await busd.stop();
     if (redis) {
@@ -173,7 +247,8 @@ describe("with a real busd and redis-server", { skip, timeout: 120000 }, () => {
         const flags = message.decoded[2].flags;
         assert.equal(own[0].opts.preEncoded, true);
         assert.equal(Boolean(own[0].opts.volatile), Boolean(flags.volatile), `seq ${seq} volatile`);
-        assert.equal(own[0].opts.compress, flags.compress, `seq ${seq} compress`);
+        // engine.io sets compress (default true) on the options object, which the targets share (as with the in-memory adapter).
+        assert.equal(own[0].opts.compress !== false, flags.compress !== false, `seq ${seq} compress`);
       }
     }
   });
@@ -181,8 +256,8 @@ describe("with a real busd and redis-server", { skip, timeout: 120000 }, () => {
   it("the node's broadcasts are delivered locally once and published to Redis as the Redis adapter does", async () => {
     messages.length = 0;
     const mark = marks();
-    nsp.emit(["news", 1, "é"], { rooms: ["roomA"] });
-    nsp.emit(["bin", Buffer.from([0xde, 0xad])], { except: [C], flags: { volatile: true } });
+    io.to("roomA").emit("news", 1, "é");
+    io.except(C).volatile.emit("bin", Buffer.from([0xde, 0xad]));
     // Only this node's publications (the test's own barrier messages go by too).
     const ours = () => messages.filter((m) => m.channel.startsWith("socket.io#") && decodeMsgpack(m.payload)[0] === Adapter.bus.welcome.uid);
     await waitFor(() => ours().length === 2, { what: "two publications" });
@@ -206,11 +281,59 @@ describe("with a real busd and redis-server", { skip, timeout: 120000 }, () => {
     assert.deepEqual(got.C.map((w) => w.packets[0]), []);
   });
 
+  it("numeric rooms keep their type end to end (version 2 busd)", async (t) => {
+    if (Adapter.bus.version < 2) return t.skip("this busd speaks local protocol version 1 only");
+    messages.length = 0;
+    sockets.A.socket.join(123);
+    const mark = marks();
+    io.to(123).emit("numeric", 1);
+    const ours = () => messages.filter((m) => m.channel.startsWith("socket.io#") && decodeMsgpack(m.payload)[0] === Adapter.bus.welcome.uid);
+    await waitFor(() => ours().length === 1, { what: "the publication" });
+    assert.equal(ours()[0].channel, "socket.io#/#123#");
+    assert.deepEqual(decodeMsgpack(ours()[0].payload)[2], { rooms: [123], except: [], flags: {} }, "published as a msgpack integer");
+    // As a stock node publishes to a numeric room: only a socket in the room 123 (a number) gets it.
+    sockets.C.socket.join("123");
+    const payload = encodeMsgpack(["stock-uid", { type: 2, data: ["fromStock", 2], nsp: "/" }, { rooms: [123], except: [], flags: {} }]);
+    const seen = [];
+    const spy = (frame) => seen.push(frame);
+    Adapter.bus.on("frame", spy);
+    await redis.client.command("PUBLISH", "socket.io#/#123#", payload);
+    await barrier();
+    Adapter.bus.off("frame", spy);
+    // For a v2 node busd names the rooms and the node picks its sockets (docs/local-protocol-v2.md).
+    assert.deepEqual(seen.map((f) => f.type).filter((type) => type.startsWith("DELIVER")), ["DELIVER_TO_ROOMS", "DELIVER_TO_ROOMS"], "busd sends DELIVER_TO_ROOMS to a v2 node");
+    const got = writesSince(mark);
+    assert.deepEqual(got.A.map((w) => w.packets[0]), ['2["numeric",1]', '2["fromStock",2]']);
+    assert.deepEqual(got.C.map((w) => w.packets[0]), []);
+    sockets.A.socket.leave(123);
+    sockets.C.socket.leave("123");
+  });
+
+  it("join, then a stock node's broadcast to that room and to all except it: 200 tries, no miss, no excepted delivery", async () => {
+    const mark = marks();
+    for (let i = 0; i < 200; i++) {
+      sockets.A.socket.join(`race${i}`);
+      // What a stock node publishes for io.to(room).emit and io.except(room).emit.
+      const toRoom = encodeMsgpack(["stock-uid", { type: 2, data: ["in", i], nsp: "/" }, { rooms: [`race${i}`], except: [], flags: {} }]);
+      const allBut = encodeMsgpack(["stock-uid", { type: 2, data: ["out", i], nsp: "/" }, { rooms: [], except: [`race${i}`], flags: {} }]);
+      await Promise.all([
+        redis.client.command("PUBLISH", `socket.io#/#race${i}#`, toRoom),
+        redis.client.command("PUBLISH", "socket.io#/#", allBut),
+      ]);
+    }
+    await barrier();
+    const packets = writesSince(mark).A.map((w) => String(w.packets[0]));
+    assert.equal(packets.filter((p) => p.startsWith('2["in",')).length, 200, "no miss");
+    assert.equal(packets.filter((p) => p.startsWith('2["out",')).length, 0, "no delivery to an excepted socket");
+    for (let i = 0; i < 200; i++) sockets.A.socket.leave(`race${i}`);
+  });
+
   it("a broadcast busd cannot decode gets ERROR 6 and the session and the registry stay", async () => {
     const sessions = Adapter.bus.counters.sessions;
     // What socket.io-msgpack-parser would hand over: a msgpack map, not a packet string.
     const packet = encodeMsgpack({ type: 2, data: ["news", 1], nsp: "/" });
-    Adapter.bus.sendBroadcast({ type: "BROADCAST", namespace: "/", flags: {}, rooms: [], except: [], packet, attachments: [] });
+    const type = Adapter.bus.version >= 2 ? "ROOMS_BROADCAST" : "BROADCAST";
+    Adapter.bus.sendBroadcast({ type, namespace: "/", flags: {}, rooms: [], except: [], packet, attachments: [] });
     await waitFor(() => Adapter.bus.counters.framesRejectedByBusd === 1, { what: "ERROR 6 from busd" });
     await sleep(200);
     assert.equal(Adapter.bus.counters.sessions, sessions);
@@ -223,11 +346,11 @@ describe("with a real busd and redis-server", { skip, timeout: 120000 }, () => {
   it("a broadcast over 16 MiB is refused with a RangeError to the application; the link stays", async () => {
     const sessions = Adapter.bus.counters.sessions;
     const framesOut = Adapter.bus.counters.framesOut;
-    assert.throws(() => nsp.emit(["big", "x".repeat(16 * 1024 * 1024)]), RangeError);
-    assert.throws(() => nsp.emit(["news", 2], { rooms: ["r".repeat(70000)] }), RangeError);
+    assert.throws(() => io.emit("big", "x".repeat(16 * 1024 * 1024)), RangeError);
+    assert.throws(() => io.to("r".repeat(70000)).emit("news", 2), RangeError);
     assert.equal(Adapter.bus.counters.framesOut, framesOut, "nothing was written");
     messages.length = 0;
-    nsp.emit(["after", 1], { rooms: ["roomA"] });
+    io.to("roomA").emit("after", 1);
     const ours = () => messages.filter((m) => m.channel.startsWith("socket.io#") && decodeMsgpack(m.payload)[0] === Adapter.bus.welcome.uid);
     await waitFor(() => ours().length === 1, { what: "the next broadcast published" });
     assert.deepEqual(decodeMsgpack(ours()[0].payload)[1].data, ["after", 1]);
@@ -237,9 +360,9 @@ describe("with a real busd and redis-server", { skip, timeout: 120000 }, () => {
   });
 
   it("a disconnect removes the registry entry", async () => {
-    const extra = nsp.connect("Xxxxxxxxxxxxxxxxxxx1");
+    const extra = await connect("/", "Xxxxxxxxxxxxxxxxxxx1");
     await waitFor(() => owner(extra.id), { what: "the new socket's entry" });
-    extra.disconnect();
+    extra.socket.disconnect();
     await waitFor(async () => (await owner(extra.id)) === null, { what: "the entry to go" });
   });
 
@@ -251,7 +374,7 @@ describe("with a real busd and redis-server", { skip, timeout: 120000 }, () => {
     await waitFor(() => !Adapter.bus.connected, { what: "the connector to notice" });
     // A broadcast while busd is away waits in the queue.
     messages.length = 0;
-    nsp.emit(["whileAway"], { rooms: ["nobody-here"] });
+    io.to("nobody-here").emit("whileAway");
     await sleep(300);
     await startOurBusd();
     await waitFor(() => Adapter.bus.counters.sessions === sessions + 1, { timeout: 10000, what: "a new session" });
@@ -266,6 +389,61 @@ describe("with a real busd and redis-server", { skip, timeout: 120000 }, () => {
     const got = writesSince(mark);
     assert.equal(got.A[0].packets[0], '2["toRoom",{"room":"roomA"}]');
     assert.deepEqual(got.C, []);
+  });
+
+  it("beside a stock node (@socket.io/redis-adapter 8.3.0): the cluster calls both ways (version 2 busd)", async (t) => {
+    if (Adapter.bus.version < 2) return t.skip("this busd speaks local protocol version 1 only");
+    const { createClient } = require("redis");
+    const redisAdapter = require("@socket.io/redis-adapter");
+    const pub = createClient({ url: redis.url });
+    const sub = pub.duplicate();
+    await Promise.all([pub.connect(), sub.connect()]);
+    // The one shim a stock node needs with Debian's node-redis 4.5 (../shared/stock-socketio/README.md).
+    for (const c of [pub, sub]) c.send_command = (cmd, args, cb) => c.sendCommand([cmd, ...args]).then((r) => cb(null, r), cb);
+    const stockHttp = http.createServer();
+    const stockIo = new stock.Server(stockHttp, { adapter: redisAdapter.createAdapter(pub, sub, { requestsTimeout: 3000 }) });
+    await new Promise((resolve) => stockHttp.listen(0, "127.0.0.1", resolve));
+    const stockClient = stock.ioClient(`http://127.0.0.1:${stockHttp.address().port}`, { transports: ["websocket"], forceNew: true, reconnection: false });
+    t.after(async () => {
+      stockClient.close();
+      await new Promise((resolve) => stockIo.close(() => resolve()));
+      await Promise.all([pub.quit().catch(() => {}), sub.quit().catch(() => {})]);
+    });
+    stockIo.use((socket, next) => {
+      socket.data = { node: "stock" };
+      next();
+    });
+    await new Promise((resolve) => stockClient.once("connect", resolve));
+    stockIo.of("/").sockets.get(stockClient.id).join(["mixed", 7]);
+    sockets.A.socket.join(["mixed", 7]);
+    sockets.A.socket.data = { node: "socketbus" };
+    stockIo.on("ping", (cb) => cb("pong from stock"));
+    nsp.on("ping", (cb) => cb("pong from socketbus"));
+    stockClient.on("ask", (cb) => cb("stock client"));
+    sockets.A.client.on("ask", (cb) => cb("socketbus client"));
+    await sleep(200); // the stock node's subscriptions
+
+    // From this node.
+    assert.equal(await nsp.adapter.serverCount(), 2);
+    const fetched = await io.in(7).fetchSockets();
+    assert.deepEqual(fetched.map((s) => s.id).sort(), [A, stockClient.id].sort());
+    const remote = fetched.find((s) => s.id === stockClient.id);
+    assert.deepEqual([remote.constructor.name, remote.data, [...remote.rooms]], ["RemoteSocket", { node: "stock" }, [stockClient.id, "mixed", 7]]);
+    assert.deepEqual(await io.serverSideEmitWithAck("ping"), ["pong from stock"]);
+    assert.deepEqual((await io.timeout(2000).to("mixed").emitWithAck("ask")).sort(), ["socketbus client", "stock client"]);
+    const rooms = await nsp.adapter.allRooms();
+    assert.ok(rooms.has(7) && rooms.has(stockClient.id), "allRooms has the stock node's rooms, numbers kept");
+
+    // From the stock node: this node answers like a stock node.
+    assert.equal(await stockIo.of("/").adapter.serverCount(), 2);
+    const seen = await stockIo.in("mixed").fetchSockets();
+    const ours = seen.find((s) => s.id === A);
+    assert.ok(ours, "the stock node's fetchSockets finds this node's socket");
+    assert.deepEqual([ours.data, [...ours.rooms].includes(7)], [{ node: "socketbus" }, true]);
+    assert.deepEqual(await stockIo.serverSideEmitWithAck("ping"), ["pong from socketbus"]);
+    assert.deepEqual((await stockIo.timeout(2000).to(7).emitWithAck("ask")).sort(), ["socketbus client", "stock client"]);
+    sockets.A.socket.leave("mixed");
+    sockets.A.socket.leave(7);
   });
 
   describe("delivery confirmations (busd --ack-policy all)", { skip: ackSkip }, () => {
@@ -284,7 +462,7 @@ describe("with a real busd and redis-server", { skip, timeout: 120000 }, () => {
       const mark = marks();
       const payload = Buffer.from(capture.get(4).hex, "hex"); // to roomA: only A by now
       await redis.client.command("PUBLISH", capture.get(4).channel, payload);
-      const write = await waitFor(() => sockets.A.client.writes[mark.A], { what: "the delivery" });
+      const write = await waitFor(() => sockets.A.writes[mark.A], { what: "the delivery" });
       const ackId = [...sockets.A.acks.keys()].find((id) => id >= 2 ** 52);
       assert.ok(ackId, "an ack id from busd's range is registered in socket.acks");
       assert.equal(write.packets[0], `2${ackId}["toRoom",{"room":"roomA"}]`);
@@ -296,7 +474,8 @@ describe("with a real busd and redis-server", { skip, timeout: 120000 }, () => {
       assert.deepEqual(dispatched.sockets, [A]);
       assert.equal(dispatched.node, NODE_ID);
 
-      assert.ok(sockets.A.clientAck(ackId, ["got it", 1]));
+      const callback = await waitFor(() => sockets.A.ackCallbacks.at(-1), { what: "the client's ack callback" });
+      callback("got it", 1);
       const confirmation = (await waitFor(() => records(id).length >= 2 && records(id), { what: "the confirmation" }))[1];
       assert.equal(confirmation.type, "confirmation");
       assert.equal(confirmation.socketId, A);
@@ -308,14 +487,14 @@ describe("with a real busd and redis-server", { skip, timeout: 120000 }, () => {
     });
 
     it("a socket that leaves before acking is confirmed as disconnected", async () => {
-      const leaver = nsp.connect("Lllllllllllllllllll1");
-      leaver.join("leavers");
+      const leaver = await connect("/", "Lllllllllllllllllll1");
+      leaver.socket.join("leavers");
       await waitFor(() => owner(leaver.id));
       messages.length = 0;
       const payload = encodeMsgpack(["emitter", { type: 2, data: ["bye"], nsp: "/" }, { rooms: ["leavers"], except: [], flags: {} }]);
       await redis.client.command("PUBLISH", "socket.io#/#leavers#", payload);
       await waitFor(() => leaver.acks.size === 1, { what: "the ack id" });
-      leaver.disconnect();
+      leaver.socket.disconnect();
       const id = messageId(payload);
       const confirmation = await waitFor(() => records(id).find((r) => r.type === "confirmation"), { what: "the confirmation" });
       assert.equal(confirmation.status, "disconnected");

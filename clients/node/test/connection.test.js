@@ -34,8 +34,9 @@ test("sends HELLO, takes WELCOME, reports its state", async (t) => {
   assert.equal(bus.connected, false);
   bus.start();
   const welcome = await ready;
-  assert.deepEqual(busd.frames("HELLO"), [{ type: "HELLO", version: 1, node: "web-test", pid: process.pid }]);
-  assert.deepEqual(welcome, { uid: "U1", nodeId: "web-1", ackIdBase: 2 ** 52, ackTimeoutMs: 1234 });
+  assert.deepEqual(busd.frames("HELLO"), [{ type: "HELLO", version: 2, node: "web-test", pid: process.pid }]);
+  assert.deepEqual(welcome, { version: 2, uid: "U1", nodeId: "web-1", ackIdBase: 2 ** 52, ackTimeoutMs: 1234 });
+  assert.equal(bus.version, 2);
   const stats = bus.stats();
   assert.equal(stats.connected, true);
   assert.equal(stats.state, "ready");
@@ -98,8 +99,65 @@ test("a busd that never answers HELLO is given up on and tried again", async (t)
   await waitFor(() => bus.connected, { what: "a session once busd answers" });
 });
 
+test("a busd that answers WELCOME 1 is spoken to in version 1, said once in the log", async (t) => {
+  const { busd, bus, logger } = await setUp(t, {}, { version: 1 });
+  bus.start();
+  await waitFor(() => bus.connected);
+  assert.equal(bus.version, 1);
+  busd.dropConnection();
+  await waitFor(() => bus.counters.sessions === 2 && bus.connected, { what: "the second session" });
+  const said = logger.lines.filter((line) => line.includes("speaks local protocol version 1"));
+  assert.equal(said.length, 1, "one line per process, not per session");
+  // A v2-only frame from a v1 busd is unexpected.
+  busd.send({ type: "ACK_COUNT", request: 1, clientCount: 1 });
+  const error = await busd.next((frame) => frame.type === "ERROR");
+  assert.equal(error.code, 3);
+});
+
+test("a busd that speaks only version 1 refuses HELLO 2: asked again at once for version 1, and again for 2 after that session", async (t) => {
+  const { busd, bus, logger } = await setUp(t, {}, { version: 1 });
+  busd.onlyVersion = 1;
+  bus.start();
+  await waitFor(() => bus.connected, { what: "the v1 session" });
+  assert.deepEqual(busd.frames("HELLO").map((f) => f.version), [2, 1]);
+  assert.equal(bus.version, 1);
+  assert.equal(bus.counters.versionFallbacks, 1);
+  assert.equal(logger.lines.filter((line) => line.includes("speaks local protocol version 1")).length, 1);
+  // busd restarts, upgraded.
+  busd.onlyVersion = null;
+  busd.welcome.version = 2;
+  busd.dropConnection();
+  await waitFor(() => bus.counters.sessions === 2 && bus.connected, { what: "the v2 session" });
+  assert.deepEqual(busd.frames("HELLO").map((f) => f.version), [2, 1, 2]);
+  assert.equal(bus.version, 2);
+});
+
+test("a queued ROOMS_BROADCAST reaches a v1 busd as BROADCAST with room names; a queued CLUSTER_REQUEST is dropped and counted", async (t) => {
+  const { busd, bus } = await setUp(t, {}, { version: 1 });
+  bus.sendBroadcast({ type: "CLUSTER_REQUEST", request: 1, kind: 7, namespace: "/", timeoutMs: 0, body: ["ev"] });
+  bus.sendBroadcast({ type: "ROOMS_BROADCAST", namespace: "/", flags: {}, rooms: [123, "a"], except: [], packet: "2[1]", attachments: [] });
+  bus.start();
+  const frame = await busd.next((f) => f.type === "BROADCAST");
+  assert.deepEqual(frame.rooms, ["123", "a"]);
+  assert.equal(busd.frames("CLUSTER_REQUEST").length, 0);
+  assert.equal(bus.counters.broadcastsDropped, 1);
+  assert.equal(bus.connected, true);
+});
+
+test("protocolVersion 1 asks for version 1; a WELCOME 2 to HELLO 1 gets ERROR 2", async (t) => {
+  const { busd, bus } = await setUp(t, { protocolVersion: 1 }, { version: 1 });
+  bus.start();
+  await waitFor(() => bus.connected);
+  assert.equal(busd.frames("HELLO")[0].version, 1);
+  busd.welcome.version = 2;
+  busd.dropConnection();
+  const error = await busd.next((frame) => frame.type === "ERROR");
+  assert.equal(error.code, 2);
+  assert.equal(bus.counters.sessions, 1);
+});
+
 test("a WELCOME of another version gets ERROR 2", async (t) => {
-  const { busd, bus } = await setUp(t, {}, { version: 2 });
+  const { busd, bus } = await setUp(t, {}, { version: 3 });
   bus.start();
   const error = await busd.next((frame) => frame.type === "ERROR");
   assert.equal(error.code, 2);

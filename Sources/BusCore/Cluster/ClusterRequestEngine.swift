@@ -1,0 +1,109 @@
+import ClusterRequests
+import Foundation
+import NamedThreads
+import Synchronization
+
+/// The request state machines behind one lock, with the clock they run on
+/// and the timer thread that fires their deadlines. Every event goes in
+/// through ``run(_:)``; the actions it returns are performed outside the lock.
+final class ClusterRequestEngine: Sendable {
+    struct Machines: Sendable {
+        var incoming: IncomingRequests
+        var outgoing: OutgoingRequests
+    }
+
+    private let machines: Mutex<Machines>
+    private let origin = ContinuousClock.now
+    private let wake = NSCondition()
+    private let stopping = Atomic<Bool>(false)
+    private let started = Atomic<Bool>(false)
+    /// Bumped by every event, so the timer never sleeps past a deadline set meanwhile.
+    private let events = Atomic<UInt64>(0)
+    private let finished = DispatchSemaphore(value: 0)
+    /// Performs actions; `fromTimer` says they come from the timer thread
+    /// (commands for the node need a flush there).
+    private let perform: @Sendable (_ actions: [ClusterAction], _ fromTimer: Bool) -> Void
+
+    init(
+        incoming: IncomingRequests,
+        outgoing: OutgoingRequests,
+        perform: @escaping @Sendable (_ actions: [ClusterAction], _ fromTimer: Bool) -> Void
+    ) {
+        machines = Mutex(Machines(incoming: incoming, outgoing: outgoing))
+        self.perform = perform
+    }
+
+    /// Milliseconds on the engine's monotonic clock, rounded down (the
+    /// timer's view: a deadline has passed once this reaches it).
+    var now: UInt64 { milliseconds(roundingUp: false) }
+
+    /// Events take the time rounded up, so that a deadline `t` ms after one
+    /// is never reached before `t` ms have really passed.
+    private func milliseconds(roundingUp: Bool) -> UInt64 {
+        let elapsed = ContinuousClock.now - origin
+        let whole = UInt64(max(0, elapsed.components.seconds)) * 1000
+        let attoseconds = max(0, elapsed.components.attoseconds)
+        let perMillisecond: Int64 = 1_000_000_000_000_000
+        let part = UInt64(attoseconds / perMillisecond) + (roundingUp && attoseconds % perMillisecond != 0 ? 1 : 0)
+        return whole + part
+    }
+
+    /// Applies one event to the machines and returns its actions (not yet
+    /// performed: the caller performs them, on its own thread).
+    /// `addsDeadline: false` for events that can only settle or forget
+    /// (answers, acks, responses): the timer is not woken for them.
+    func run(
+        addsDeadline: Bool = true,
+        _ event: (inout Machines, _ now: UInt64) -> [ClusterAction]
+    ) -> [ClusterAction] {
+        let time = milliseconds(roundingUp: true)
+        let actions = machines.withLock { event(&$0, time) }
+        guard addsDeadline else { return actions }
+        // A new deadline may be earlier than the one the timer waits for.
+        events.add(1, ordering: .releasing)
+        wake.lock()
+        wake.signal()
+        wake.unlock()
+        return actions
+    }
+
+    /// Reads the machines.
+    func read<R: Sendable>(_ body: (Machines) -> R) -> R { machines.withLock { body($0) } }
+
+    func start() {
+        started.store(true, ordering: .relaxed)
+        startThread(named: "busd-requests") { [self] in
+            timerLoop()
+            finished.signal()
+        }
+    }
+
+    func stop() {
+        stopping.store(true, ordering: .relaxed)
+        wake.lock()
+        wake.signal()
+        wake.unlock()
+        // A member that was never started has no thread to wait for.
+        if started.load(ordering: .relaxed) { _ = finished.wait(timeout: .now() + 3) }
+    }
+
+    private func timerLoop() {
+        while !stopping.load(ordering: .relaxed) {
+            let seen = events.load(ordering: .acquiring)
+            let time = now
+            let (actions, next) = machines.withLock { machines -> ([ClusterAction], UInt64?) in
+                let actions = machines.incoming.expire(now: time) + machines.outgoing.expire(now: time)
+                let deadlines = [machines.incoming.nextDeadline, machines.outgoing.nextDeadline].compactMap { $0 }
+                return (actions, deadlines.min())
+            }
+            if !actions.isEmpty { perform(actions, true) }
+            let wait = next.map { $0 > time ? Double($0 - time) / 1000 : 0 } ?? 1
+            guard wait > 0 else { continue }
+            wake.lock()
+            if events.load(ordering: .acquiring) == seen && !stopping.load(ordering: .relaxed) {
+                _ = wake.wait(until: Date(timeIntervalSinceNow: min(wait, 1)))
+            }
+            wake.unlock()
+        }
+    }
+}

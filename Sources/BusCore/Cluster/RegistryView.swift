@@ -1,0 +1,19 @@
+import ClusterRequests
+import SocketIOCodec
+
+/// The registry as the request machines read it. A v1 node's rooms are all
+/// strings, so for it a numeric room in a request is matched by its text.
+struct RegistryView: ClusterRegistryView {
+    let registry: SocketRegistry
+    let typed: Bool
+
+    func sockets(namespace: String, rooms: [Room], except: [Room]) -> [String] {
+        typed
+            ? registry.select(namespace: namespace, typedRooms: rooms, except: except)
+            : registry.select(namespace: namespace, rooms: rooms.map(\.description), except: except.map(\.description))
+    }
+
+    func rooms(namespace: String) -> [Room] { registry.allRooms(namespace: namespace) }
+
+    func rooms(ofSocket id: String, namespace: String) -> [Room]? { registry.rooms(ofSocket: id, namespace: namespace) }
+}

@@ -1,0 +1,203 @@
+"use strict";
+// What busd hands one namespace's adapter: other nodes' and emitters'
+// broadcasts (DELIVER_TO_ROOMS, chosen by this node's own rooms; v1's DELIVER,
+// chosen by busd), their socketsJoin/Leave/disconnectSockets (APPLY; v1's
+// SOCKETS_*), serverSideEmit (SERVER_SIDE_EMIT), and the questions only this
+// node can answer (QUESTION → ANSWER: fetchSockets details, serverSideEmit
+// acks, socket.io-redis 5.x customRequest).
+
+const { QUESTION_KINDS, ANSWER_STATUS, APPLY_OPS } = require("./frames");
+
+function hasOutgoingListeners(socket) {
+  return Boolean(socket._anyOutgoingListeners && socket._anyOutgoingListeners.length);
+}
+
+/** A socket as @socket.io/redis-adapter 8.3.0 puts it in a REMOTE_FETCH response. */
+function fetchedSocket(socket) {
+  // sessionStore may hold circular references: left out, as the stock adapter does.
+  const { sessionStore, ...handshake } = socket.handshake || {};
+  return { id: socket.id, handshake, rooms: [...socket.rooms], data: socket.data };
+}
+
+class Incoming {
+  constructor(adapter) {
+    this.adapter = adapter;
+  }
+
+  get counters() {
+    return this.adapter.hub.counters;
+  }
+
+  /**
+   * The packet to write and, when needed, its object: as busd sent it when
+   * the server's parser writes socket.io-parser's format; decoded (and
+   * encoded with the server's parser) otherwise, or when connection state
+   * recovery adds an offset. `opts` is what the offset is kept for.
+   */
+  prepare(frame, opts) {
+    const adapter = this.adapter;
+    const asSent = [frame.packet.toString("utf8"), ...frame.attachments];
+    const needsObject = !adapter.packets.compatible || adapter.sessions;
+    let packet = null;
+    const decode = () => packet || (packet = adapter.packets.decode(frame.packet, frame.attachments));
+    if (!needsObject) return { encoded: asSent, packet: decode };
+    if (!decode()) {
+      this.counters.deliveriesUndecodable++;
+      return null;
+    }
+    if (frame.ackId === 0) adapter.recordForRecovery(packet, opts);
+    const encoded = adapter.packets.compatible && !adapter.sessions ? asSent : adapter.packets.encode(packet);
+    return { encoded, packet: () => packet };
+  }
+
+  /** v1's DELIVER: busd chose the sockets. */
+  deliver(frame) {
+    const adapter = this.adapter;
+    this.counters.deliveries++;
+    const targets = [];
+    for (const id of frame.socketIds) {
+      const socket = adapter.nsp.sockets.get(id);
+      if (socket) targets.push(socket);
+      else this.counters.missingSockets++;
+    }
+    const prepared = this.prepare(frame, { rooms: frame.socketIds, except: [], flags: frame.flags });
+    if (!prepared) return;
+    const writeOptions = adapter.writeOptions(frame.flags, prepared.encoded);
+    for (const socket of targets) this.write(socket, frame.ackId, prepared, writeOptions);
+  }
+
+  /** v2's DELIVER_TO_ROOMS: the sockets are chosen here, by this node's rooms, now. */
+  deliverToRooms(frame) {
+    const adapter = this.adapter;
+    this.counters.deliveries++;
+    const opts = { rooms: new Set(frame.rooms), except: new Set(frame.except), flags: frame.flags };
+    const prepared = this.prepare(frame, opts);
+    const written = [];
+    if (prepared) {
+      const writeOptions = adapter.writeOptions(frame.flags, prepared.encoded);
+      adapter.apply(opts, (socket) => {
+        this.write(socket, frame.ackId, prepared, writeOptions);
+        written.push(socket.id);
+      });
+    }
+    // busd learns the targets of an acked broadcast (its client count) from this.
+    if (frame.ackId !== 0) adapter.send({ type: "DELIVERED", ackId: frame.ackId, namespace: adapter.nsp.name, socketIds: written });
+  }
+
+  write(socket, ackId, prepared, writeOptions) {
+    if (ackId !== 0) {
+      this.adapter.hub.acks.register(socket, ackId);
+      this.counters.acksRegistered++;
+    }
+    if (hasOutgoingListeners(socket)) {
+      const packet = prepared.packet();
+      if (packet) socket.notifyOutgoingListeners(packet);
+    }
+    socket.client.writeToEngine(prepared.encoded, writeOptions);
+    this.counters.packetsWritten++;
+  }
+
+  /** v2's APPLY: socketsJoin / socketsLeave / disconnectSockets, chosen by this node's rooms. */
+  apply(frame) {
+    const opts = { rooms: new Set(frame.rooms), except: new Set(frame.except) };
+    switch (frame.op) {
+      case APPLY_OPS.JOIN:
+        return this.adapter.apply(opts, (socket) => socket.join(frame.targets));
+      case APPLY_OPS.LEAVE:
+        return this.adapter.apply(opts, (socket) => frame.targets.forEach((room) => socket.leave(room)));
+      case APPLY_OPS.DISCONNECT:
+        return this.adapter.apply(opts, (socket) => socket.disconnect(frame.close));
+      default:
+        this.counters.unknownApplyOps++;
+    }
+  }
+
+  /** v1's SOCKETS_JOIN / SOCKETS_LEAVE / SOCKETS_DISCONNECT: busd chose the sockets. */
+  forEachLocal(ids, callback) {
+    for (const id of ids) {
+      const socket = this.adapter.nsp.sockets.get(id);
+      if (socket) callback(socket);
+    }
+  }
+
+  serverSideEmit(data) {
+    let args;
+    try {
+      args = JSON.parse(data.toString("utf8"));
+    } catch {
+      args = null;
+    }
+    if (!Array.isArray(args) || typeof args[0] !== "string") {
+      this.counters.serverSideEmitsRejected++;
+      return;
+    }
+    this.counters.serverSideEmitsReceived++;
+    this.adapter.nsp._onServerSideEmit(args);
+  }
+
+  question(frame) {
+    const session = this.adapter.hub.bus.counters.sessions;
+    let answered = false;
+    const answer = (status, body) => {
+      if (answered) return;
+      answered = true;
+      // An answer for a previous session's question would meet another request with the same id.
+      if (this.adapter.hub.bus.counters.sessions !== session) return;
+      try {
+        this.adapter.send({ type: "ANSWER", request: frame.request, status, body });
+        this.counters.answersSent++;
+      } catch (err) {
+        // A value JSON or the frame cannot carry (circular, BigInt, over 16 MiB): busd need not wait for it.
+        this.counters.answersUnsendable++;
+        this.adapter.hub.bus.logger.warn(`cannot send the answer to busd's question ${frame.kind}: ${err && err.message}`);
+        this.adapter.send({ type: "ANSWER", request: frame.request, status: ANSWER_STATUS.CANNOT_ANSWER, body: undefined });
+      }
+    };
+    try {
+      switch (frame.kind) {
+        case QUESTION_KINDS.FETCH:
+          return this.answerFetch(frame.body || {}, answer);
+        case QUESTION_KINDS.SERVER_SIDE_EMIT:
+          return this.answerServerSideEmit(frame.body, answer);
+        case QUESTION_KINDS.CUSTOM:
+          return this.answerCustom(frame.body, answer);
+        default:
+          return answer(ANSWER_STATUS.CANNOT_ANSWER, undefined);
+      }
+    } catch (err) {
+      answer(ANSWER_STATUS.CANNOT_ANSWER, undefined);
+      throw err;
+    }
+  }
+
+  answerFetch(body, answer) {
+    const sockets = [];
+    const opts = { rooms: new Set(body.rooms || []), except: new Set(body.except || []) };
+    this.adapter.apply(opts, (socket) => sockets.push(fetchedSocket(socket)));
+    answer(ANSWER_STATUS.ANSWERED, sockets);
+  }
+
+  /** The handlers run with an ack function; its first call answers ([arg], [] without one). */
+  answerServerSideEmit(args, answer) {
+    const nsp = this.adapter.nsp;
+    if (!Array.isArray(args) || typeof args[0] !== "string") {
+      this.counters.serverSideEmitsRejected++;
+      return answer(ANSWER_STATUS.CANNOT_ANSWER, undefined);
+    }
+    this.counters.serverSideEmitsReceived++;
+    // No handler: a stock node would never answer; busd need not wait.
+    const noHandler = typeof nsp.listenerCount === "function" && nsp.listenerCount(args[0]) === 0;
+    args.push((arg) => answer(ANSWER_STATUS.ANSWERED, arg === undefined ? [] : [arg]));
+    nsp._onServerSideEmit(args);
+    if (noHandler) answer(ANSWER_STATUS.CANNOT_ANSWER, undefined);
+  }
+
+  /** socket.io-redis 5.x customRequest: the `customHook(data, cb)` option (or adapter.customHook). */
+  answerCustom(data, answer) {
+    const hook = this.adapter.hub.customHook || this.adapter.customHook;
+    if (typeof hook !== "function") return answer(ANSWER_STATUS.CANNOT_ANSWER, undefined);
+    hook.call(this.adapter, data, (result) => answer(ANSWER_STATUS.ANSWERED, result));
+  }
+}
+
+module.exports = { Incoming, fetchedSocket };
