@@ -254,6 +254,8 @@ def main():
                         counts["pending"] += 1
                     else:
                         counts["passed"] += 1
+                        if reason and setting != "stock":
+                            print(f"  NOTE {suite} [{setting}] {title}: passes, though listed as not applicable")
                 if suite == "socket.io":
                     print(f"  N/A  {suite} [{setting}] test/v2-compatibility.ts, test/uws.ts: not run: they need "
                           "socket.io-client 2.x and uWebSockets.js, which Debian does not package")
