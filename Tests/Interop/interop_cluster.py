@@ -26,7 +26,7 @@ REQUESTS_TIMEOUT_MS = 1000
 
 def stock_modules():
     """Where socket.io 4.8.1 & co. are: $SOCKETBUS_STOCK_SOCKETIO, ../shared's
-    copy, or Tests/Interop/node_modules (`npm ci` from the pinned
+    copy, or Tests/Interop/node_modules (`npm install` from the pinned
     package.json here). None when nowhere."""
     candidates = [
         os.environ.get("SOCKETBUS_STOCK_SOCKETIO"),
@@ -46,7 +46,7 @@ def missing_parts():
     if stock_modules() is None:
         reasons.append(
             "no stock socket.io 4.8.1 packages: set SOCKETBUS_STOCK_SOCKETIO, or keep ../shared/stock-socketio, "
-            "or run `npm ci --prefix Tests/Interop` (pinned in Tests/Interop/package.json)"
+            "or run `npm install --prefix Tests/Interop` (pinned in Tests/Interop/package.json)"
         )
     if shutil.which("redis-server") is None:
         reasons.append("no redis-server")
