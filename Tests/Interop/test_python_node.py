@@ -111,3 +111,50 @@ def test_join_then_broadcast_on_the_python_server(python_clusters, mode, operati
     assert baseline == (0, 0)
     if mixed is not None:
         assert mixed == (0, 0), f"mixed cluster: {mixed[0]} misses, {mixed[1]} wrong deliveries"
+
+
+def ids_and_rooms(sockets):
+    return sorted((s["id"], tuple(map(str, s["rooms"]))) for s in sockets)
+
+
+CALLS_ON_P = [
+    ("serverCount", {}),
+    ("allRooms", {}),
+    ("fetchSockets", {}),
+    ("fetchSockets", {"rooms": [123]}),
+    ("fetchSockets", {"rooms": ["room2"], "except": [123]}),
+    ("socketsJoin", {"rooms": ["room1"], "targets": ["pj"]}),
+    ("socketsLeave", {"except": ["room1"], "targets": [123]}),
+    ("disconnectSockets", {"rooms": ["room2"]}),
+    ("serverSideEmit", {"event": "interop", "args": [5]}),
+    ("serverSideEmit", {"event": "interop", "args": [6], "withAck": True}),
+]
+
+
+@pytest.mark.parametrize("op,kw", CALLS_ON_P, ids=[f"{op}-{kw}" for op, kw in CALLS_ON_P])
+def test_cluster_calls_issued_on_the_python_server(python_clusters, op, kw):
+    """The python-socketio server's application calls the cluster through its
+    connector (python-socketio has no such API: the manager's own methods);
+    the all-stock cluster makes the same call on its third server."""
+    baseline, mixed = both(lambda c: observe(c, "P", op, **kw), *python_clusters)
+    if mixed is None:
+        return
+    assert "error" not in mixed["outcome"], mixed["outcome"]
+    expected, actual = baseline["outcome"].get("value"), mixed["outcome"].get("value")
+    if op == "fetchSockets":
+        assert ids_and_rooms(actual) == ids_and_rooms(expected)
+    elif op == "allRooms":
+        assert sorted(map(str, actual)) == sorted(map(str, expected))
+    else:
+        assert actual == expected
+    assert mixed["rooms"] == baseline["rooms"]
+    assert {k: v for k, v in mixed["events"].items()} == baseline["events"]
+    assert mixed["serverSideEmit received"] == baseline["serverSideEmit received"]
+
+
+def test_server_side_emit_with_ack_answered_by_the_python_server(python_clusters):
+    baseline, mixed = both(lambda c: observe(c, "A", "serverSideEmit", event="interop", args=[7], withAck=True),
+                           *python_clusters)
+    assert sorted(r["from"] for r in baseline["outcome"]["value"]) == ["P", "S"]
+    if mixed is not None:
+        assert mixed["outcome"] == baseline["outcome"]

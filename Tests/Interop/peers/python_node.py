@@ -20,11 +20,24 @@ import socketio  # noqa: E402
 from socketbus_connector import SocketbusAsyncManager  # noqa: E402
 
 
+def manager(name: str, busd_socket: str):
+    """The connector's manager; its cluster options where it has them (the
+    v1 connector has neither on_server_side_emit nor requests_timeout)."""
+
+    def on_server_side_emit(namespace, event, args):
+        # As peers/server.js: every event is answered with where it went.
+        return {"from": name, "args": list(args)}
+
+    try:
+        return SocketbusAsyncManager(path=busd_socket, node_name=name, on_server_side_emit=on_server_side_emit,
+                                     requests_timeout=1.0)
+    except TypeError:
+        return SocketbusAsyncManager(path=busd_socket, node_name=name)
+
+
 def build(name: str, busd_socket: str) -> web.Application:
-    sio = socketio.AsyncServer(
-        async_mode="aiohttp",
-        client_manager=SocketbusAsyncManager(path=busd_socket, node_name=name),
-    )
+    mgr = manager(name, busd_socket)
+    sio = socketio.AsyncServer(async_mode="aiohttp", client_manager=mgr)
     app = web.Application()
     sio.attach(app)
     labels = {}
@@ -75,7 +88,48 @@ def build(name: str, busd_socket: str) -> web.Application:
         for room in call["rooms"]:
             await sio.enter_room(call["sid"], room)
 
-    calls = {"join": join, "broadcast": broadcast, "joinThen": join_then, "localRooms": local_rooms, "localSockets": local_sockets,
+    def cluster(method):
+        """A cluster call of the connector's manager, named as the stock adapter's."""
+        fn = getattr(mgr, method, None)
+        if fn is None:
+            raise NotImplementedError(f"the python connector has no {method}")
+        return fn
+
+    def described(sockets):
+        return [{"id": s["id"], "label": labels.get(s["id"]), "handshake": s.get("handshake"),
+                 "rooms": list(s.get("rooms") or []), "data": s.get("data")} for s in sockets]
+
+    async def server_count(call):
+        return await cluster("server_count")(call.get("nsp", "/"))
+
+    async def fetch_sockets(call):
+        return described(await cluster("fetch_sockets")(call.get("nsp", "/"), to=call.get("rooms") or None,
+                                                         skip=call.get("except") or None))
+
+    async def all_rooms(call):
+        return list(await cluster("all_rooms")(call.get("nsp", "/")))
+
+    async def sockets_join(call):
+        await cluster("sockets_join")(call["targets"], call.get("nsp", "/"), to=call.get("rooms") or None,
+                                      skip=call.get("except") or None)
+
+    async def sockets_leave(call):
+        await cluster("sockets_leave")(call["targets"], call.get("nsp", "/"), to=call.get("rooms") or None,
+                                       skip=call.get("except") or None)
+
+    async def disconnect_sockets(call):
+        await cluster("disconnect_sockets")(call.get("nsp", "/"), to=call.get("rooms") or None,
+                                            skip=call.get("except") or None, close=bool(call.get("close")))
+
+    async def server_side_emit(call):
+        args = call.get("args") or []
+        if call.get("withAck"):
+            return await cluster("server_side_emit_with_ack")(call["event"], *args, namespace=call.get("nsp", "/"))
+        await cluster("server_side_emit")(call["event"], *args, namespace=call.get("nsp", "/"))
+
+    calls = {"serverCount": server_count, "fetchSockets": fetch_sockets, "allRooms": all_rooms,
+             "socketsJoin": sockets_join, "socketsLeave": sockets_leave, "disconnectSockets": disconnect_sockets,
+             "serverSideEmit": server_side_emit, "join": join, "broadcast": broadcast, "joinThen": join_then, "localRooms": local_rooms, "localSockets": local_sockets,
              "configure": configure, "received": received}
 
     async def control(request):
