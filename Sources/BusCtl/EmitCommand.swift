@@ -21,9 +21,17 @@ struct EmitCommand: ParsableCommand {
             before --timeout (--timeout minus a fifth, at most 1s), so that a silent client is \
             reported as 'timeout' rather than missing.
 
-            Exit status with --wait-ack: 0 every target confirmed delivery; 2 some target timed out, \
-            disconnected or did not answer in time; 3 no node had a target; \
-            \(RedisFailure.exitStatusHelp); 1 other error.
+            Targets on Socket.IO servers without busd (stock adapter) are found by asking every \
+            server for the targets' socket ids (SOCKETS requests) when some server answers requests \
+            (PUBSUB NUMSUB of the request channel), left out of \
+            socketbus's broadcast, and sent the adapter's own acked broadcast (BROADCAST, type 7): \
+            those servers report a client count and each client's ack value, without socket ids \
+            ('stock count', 'stock ack' lines).
+
+            Exit status with --wait-ack: 0 every target confirmed delivery (stock nodes: every \
+            counted server reported and each of its clients acked); 2 some target timed out, \
+            disconnected or did not answer in time, or a counted server did not report; 3 no node \
+            had a target; \(RedisFailure.exitStatusHelp); 1 other error.
             """
     )
 
@@ -82,33 +90,11 @@ struct EmitCommand: ParsableCommand {
     }
 
     func run() throws {
+        let clock = ContinuousClock()
+        let started = clock.now
         let wait = (try? DurationText.parse(timeout)) ?? .seconds(10)
         let messageId = id ?? (waitAck ? Self.randomId() : nil)
-        var message = BroadcastMessage(
-            uid: "emitter",
-            data: [.string(event)] + (try parsedArguments()),
-            namespace: nsp,
-            rooms: to.map(Room.name),
-            except: except.map(Room.name),
-            flags: volatile ? JSObject([("volatile", .bool(true))]) : JSObject()
-        )
-        if waitAck || messageId != nil {
-            let margin = min(wait / 5, .seconds(1))
-            message.options["socketbus"] =
-                DeliveryRequest(
-                    messageId: messageId,
-                    wantsAck: waitAck,
-                    timeoutMilliseconds: waitAck ? UInt64((wait - margin).milliseconds) : nil
-                ).jsValue
-        }
-        let payload: [UInt8]
-        do {
-            payload = try message.encode()
-        } catch {
-            printError("busctl emit: cannot encode the message: \(error)")
-            throw ExitCode(1)
-        }
-        let channel = message.channel(key: adapterKey).name
+        let data = [JSValue.string(event)] + (try parsedArguments())
 
         let lookup = try options.lookup()
         // Subscribed before publishing, so no confirmation is missed.
@@ -125,6 +111,83 @@ struct EmitCommand: ParsableCommand {
         } catch {
             throw options.failure("emit", error)
         }
+        let stockTargets = waitAck ? try findStockTargets(lookup, knownSockets: knownSockets, wait: wait) : nil
+        let stockIds = stockTargets?.socketIds ?? []
+        // What is left of --timeout after the target lookup.
+        let left = max(wait - (clock.now - started), .milliseconds(10))
+
+        var message = BroadcastMessage(
+            uid: "emitter",
+            data: data,
+            namespace: nsp,
+            rooms: to.map(Room.name),
+            // Sockets on servers without busd get the adapter's acked broadcast instead.
+            except: (except + stockIds.filter { !except.contains($0) }).map(Room.name),
+            flags: volatile ? JSObject([("volatile", .bool(true))]) : JSObject()
+        )
+        if waitAck || messageId != nil {
+            let margin = min(left / 5, .seconds(1))
+            message.options["socketbus"] =
+                DeliveryRequest(
+                    messageId: messageId,
+                    wantsAck: waitAck,
+                    timeoutMilliseconds: waitAck ? UInt64((left - margin).milliseconds) : nil
+                ).jsValue
+        }
+        // Only sockets on servers without busd targeted: busd nodes have nobody to deliver to.
+        let socketbusPart = stockIds.isEmpty || to.isEmpty || !Set(to).isSubset(of: Set(stockIds))
+        var stock: (feed: ResponseFeed, wait: StockAckWait)?
+        if let stockTargets, !stockIds.isEmpty {
+            stock = try publishStockBroadcast(stockTargets, data: data, wait: left, lookup: lookup)
+            if !options.json {
+                print(
+                    "acked broadcast to \(stockIds.count) socket(s) on servers without busd published to "
+                        + "\(AdapterChannel.request(key: adapterKey, namespace: nsp).name) (request id \(stock?.wait.requestId ?? "?"), "
+                        + "\(stockTargets.servers) server(s) counted)"
+                )
+            }
+        }
+        if let lookup = stockTargets?.lookup, !lookup.isComplete {
+            printError(
+                "busctl emit: \(lookup.expected - lookup.answered) of \(lookup.expected) servers did not answer the target lookup in time: their sockets get the message without an ack request"
+            )
+        }
+        if socketbusPart {
+            try publishBroadcast(message, messageId: messageId, lookup: lookup)
+        }
+        guard let feed, let messageId else { return }
+        let stockSet = Set(stockIds)
+        let knownSet = Set(knownSockets)
+        try awaitConfirmations(
+            EmitWait(
+                feed: feed,
+                messageId: messageId,
+                socketbus: socketbusPart
+                    ? DeliveryWait(
+                        knownSockets: knownSockets,
+                        hasRoomTargets: to.isEmpty || to.contains { !knownSet.contains($0) && !stockSet.contains($0) }
+                    ) : nil,
+                stock: stock,
+                lookupComplete: stockTargets?.lookup.isComplete ?? true
+            ),
+            deadline: clock.now + left
+        )
+    }
+
+    /// Publishes socketbus's broadcast on the adapter's broadcast channel.
+    private func publishBroadcast(
+        _ message: BroadcastMessage,
+        messageId: String?,
+        lookup: RegistryLookup
+    ) throws {
+        let payload: [UInt8]
+        do {
+            payload = try message.encode()
+        } catch {
+            printError("busctl emit: cannot encode the message: \(error)")
+            throw ExitCode(1)
+        }
+        let channel = message.channel(key: adapterKey).name
         let receivers: Int64
         do {
             let reply = try lookup.connection.command([Array("PUBLISH".utf8), Array(channel.utf8), payload])
@@ -139,73 +202,13 @@ struct EmitCommand: ParsableCommand {
             print(
                 "published to \(channel) (\(receivers) subscriber\(receivers == 1 ? "" : "s"))\(messageId.map { ", message id \($0)" } ?? "")"
             )
-        }
-        guard let feed, let messageId else {
-            if options.json {
-                print(
-                    JSONStringifier.string(
-                        .object(JSObject([("channel", .string(channel)), ("receivers", .number(Double(receivers)))]))
-                    ) ?? "{}"
-                )
-            }
-            return
-        }
-        try awaitConfirmations(feed, messageId: messageId, knownSockets: knownSockets, wait: wait)
-    }
-
-    private func awaitConfirmations(
-        _ feed: DeliveryRecordFeed,
-        messageId: String,
-        knownSockets: [String],
-        wait: Duration
-    ) throws {
-        let clock = ContinuousClock()
-        let deadline = clock.now + wait
-        let roomTargets = to.isEmpty || to.count > knownSockets.count
-        var state = DeliveryWait(knownSockets: knownSockets, hasRoomTargets: roomTargets)
-        while !state.isComplete(at: clock.now) {
-            let left = deadline - clock.now
-            guard left > .zero else { break }
-            let record: DeliveryRecord?
-            do {
-                // Short polls while a quiet period may be running out.
-                record = try feed.next(timeout: min(left, .milliseconds(50)))
-            } catch {
-                throw options.failure("emit: while waiting for confirmations", error)
-            }
-            guard let record else { continue }
-            if options.json { print(record.json) }
-            if let confirmation = state.take(record, at: clock.now), !options.json {
-                print(ConfirmationText.line(confirmation))
-            }
-            fflush(nil)
-        }
-        let unsettled = state.unsettled
-        if !options.json {
-            for socket in unsettled { print("no answer  \(socket)  (nothing within \(timeout))") }
-        }
-        let delivered = state.outcomes.values.filter { $0.status == .delivered }.count
-        let summary = "\(delivered)/\(state.expected.count) delivered, message id \(messageId)"
-        if options.json {
+        } else if !waitAck {
             print(
                 JSONStringifier.string(
-                    .object(
-                        JSObject([
-                            ("messageId", .string(messageId)), ("expected", .number(Double(state.expected.count))),
-                            ("delivered", .number(Double(delivered))),
-                            ("unanswered", .array(unsettled.map(JSValue.string))),
-                        ])
-                    )
+                    .object(JSObject([("channel", .string(channel)), ("receivers", .number(Double(receivers)))]))
                 ) ?? "{}"
             )
-        } else {
-            print(summary)
         }
-        if state.expected.isEmpty {
-            printError("busctl emit: no node had a target for this message")
-            throw ExitCode(3)
-        }
-        if !state.allDelivered { throw ExitCode(2) }
     }
 
     private func parsedArguments() throws -> [JSValue] {

@@ -7,127 +7,59 @@ import SocketIOCodec
     import Glibc
 #endif
 
-/// `busctl find-socket <id>`: which node holds a socket.
-struct FindSocketCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "find-socket",
-        abstract: "Show which node holds a socket, since when, and whether that node is alive.",
-        // The argument is parsed as a list (so an id may start with '-'), but it is one id.
-        usage:
-            "busctl find-socket <socket-id> [--redis <redis>] [--redis-password-file <file>] [--config <config>] [--prefix <prefix>] [--json]",
-        discussion:
-            "Exit status: 0 found on a live node, 2 not found, 3 found but its node is stale, \(RedisFailure.exitStatusHelp), 1 other error."
-    )
-
-    // `.allUnrecognized` so that an id starting with '-' (1 in 64 Socket.IO
-    // ids) is taken as an id rather than rejected as an unknown option.
-    @Argument(
-        parsing: .allUnrecognized,
-        help: ArgumentHelp("The socket id (it may start with '-').", valueName: "socket-id")
-    )
-    var arguments: [String] = []
-
-    /// The id, with a `--` terminator a user may still type dropped.
-    private var socketIds: [String] { arguments.filter { $0 != "--" } }
-    var socketId: String { socketIds[0] }
-
-    func validate() throws {
-        guard socketIds.count == 1 else {
-            throw ValidationError(
-                socketIds.isEmpty
-                    ? "Missing expected argument '<socket-id>'"
-                    : "find-socket takes one socket id, got \(socketIds.count)"
-            )
-        }
-    }
-
-    @OptionGroup var options: RedisOptions
-
-    func run() throws {
-        let lookup = try options.lookup()
-        let location: RegistryLookup.SocketLocation?
-        do {
-            location = try lookup.findSocket(socketId)
-        } catch {
-            throw options.failure("find-socket", error)
-        }
-        guard let location else {
-            if options.json {
-                print(
-                    JSONStringifier.string(
-                        .object(JSObject([("socketId", .string(socketId)), ("found", .bool(false))]))
-                    ) ?? ""
-                )
-            } else {
-                printError("socket \(socketId) not found")
-            }
-            throw ExitCode(2)
-        }
-        let now = unixMilliseconds()
-        if options.json {
-            var object = JSObject([
-                ("socketId", .string(location.socketId)), ("found", .bool(true)), ("node", .string(location.node)),
-                ("state", .string(location.isAlive ? "alive" : "stale")), ("namespace", .string(location.namespace)),
-                ("connectedAt", .string(JSDate.isoString(milliseconds: Double(location.connectedAt)) ?? "")),
-                ("connectedForMs", .number(Double(now - location.connectedAt))),
-            ])
-            if let record = location.nodeRecord {
-                object["host"] = .string(record.host)
-                object["pid"] = .number(Double(record.pid))
-                if let nodePid = record.nodePid { object["nodePid"] = .number(Double(nodePid)) }
-            }
-            print(JSONStringifier.string(.object(object)) ?? "{}")
-        } else {
-            var lines: [(String, String)] = [
-                ("socket", location.socketId),
-                ("node", location.node),
-                (
-                    "state",
-                    location.isAlive
-                        ? "alive" : "stale (its liveness key expired: the node is gone or cut off from Redis)"
-                ),
-                ("namespace", location.namespace),
-                (
-                    "connected",
-                    "\(JSDate.isoString(milliseconds: Double(location.connectedAt)) ?? "?") (\(Durations.human(now - location.connectedAt)) ago)"
-                ),
-            ]
-            if let record = location.nodeRecord {
-                lines.append(
-                    (
-                        "host",
-                        "\(record.host), node pid \(record.nodePid.map(String.init) ?? "-"), busd pid \(record.pid)"
-                    )
-                )
-            }
-            printTable(lines)
-        }
-        if !location.isAlive { throw ExitCode(3) }
-    }
-}
-
 /// `busctl nodes`: the live (and stale) nodes of the cluster.
 struct NodesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nodes",
-        abstract: "List the nodes registered in Redis: host, pids, sockets, uptime, version.",
+        abstract:
+            "List the busd nodes registered in Redis (host, pids, sockets, uptime, version) and the servers PUBSUB NUMSUB counts per namespace.",
         discussion: """
             PID is the Socket.IO node's process (as its connector said when it connected; '-' before \
             that, or from a busd that does not record it), BUSD PID busd's. In --json: nodePid and pid.
+
+            Below the nodes, SERVERS is PUBSUB NUMSUB of <adapter-key>-request#<nsp>#: the servers \
+            a stock node counts (and waits for) in fetchSockets, serverCount, serverSideEmit with \
+            ack and acked broadcasts. Namespaces: every --namespace, else each one whose request \
+            channel has a subscriber (PUBSUB CHANNELS) and /. --json prints the nodes only (an \
+            array, as before); --servers prints the counts only (with --json: an array of \
+            {namespace, channel, servers}).
 
             Exit status: 0 listed (none registered is not an error), \(RedisFailure.exitStatusHelp), 1 other error.
             """
     )
 
+    @Option(name: .long, help: "A namespace whose request channel to count (repeatable; default: all found, and /).")
+    var namespace: [String] = []
+
+    @Option(name: .customLong("adapter-key"), help: "The Socket.IO adapter's channel prefix.")
+    var adapterKey: String = AdapterChannel.defaultKey
+
+    @Flag(name: .long, help: "Print only the servers PUBSUB NUMSUB counts per namespace.")
+    var servers = false
+
     @OptionGroup var options: RedisOptions
+
+    func validate() throws {
+        for nsp in namespace where !nsp.hasPrefix("/") {
+            throw ValidationError("--namespace '\(nsp)' must start with '/'")
+        }
+    }
 
     func run() throws {
         let lookup = try options.lookup()
         let nodes: [RegistryLookup.NodeStatus]
+        let counts: [ServerCount]
         do {
             nodes = try lookup.nodes()
+            counts =
+                servers || !options.json
+                ? try ServerCount.read(lookup.connection, key: adapterKey, namespaces: namespace) : []
         } catch {
             throw options.failure("nodes", error)
+        }
+        if servers {
+            ServerCount.print(counts, json: options.json, aliveBusdNodes: nodes.filter(\.isAlive).count)
+            return
         }
         let now = unixMilliseconds()
         if options.json {
@@ -162,12 +94,11 @@ struct NodesCommand: ParsableCommand {
         }
         if nodes.isEmpty {
             print("no nodes registered")
-            return
+        } else {
+            printColumns(rows)
         }
-        let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
-        for row in rows {
-            print(zip(row, widths).map { $0.0.padding($0.1) }.joined(separator: "  ").trimmingTrailingSpaces())
-        }
+        print()
+        ServerCount.print(counts, json: false, aliveBusdNodes: nodes.filter(\.isAlive).count)
     }
 }
 
@@ -178,6 +109,15 @@ enum Durations {
         if s < 3600 { return "\(s / 60)m\(s % 60)s" }
         if s < 86400 { return "\(s / 3600)h\(s % 3600 / 60)m" }
         return "\(s / 86400)d\(s % 86400 / 3600)h"
+    }
+}
+
+/// Rows as left-aligned columns two spaces apart.
+func printColumns(_ rows: [[String]]) {
+    guard let header = rows.first else { return }
+    let widths = (0..<header.count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+    for row in rows {
+        print(zip(row, widths).map { $0.0.padding($0.1) }.joined(separator: "  ").trimmingTrailingSpaces())
     }
 }
 

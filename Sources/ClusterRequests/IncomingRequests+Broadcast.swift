@@ -77,13 +77,13 @@ extension IncomingRequests {
     public func ownsAck(_ ackId: UInt64) -> Bool { broadcasts[ackId] != nil }
 
     /// ACKED `delivered` for a cluster broadcast: one BROADCAST_ACK with the
-    /// client's first argument. nil when the id is not a cluster broadcast's.
+    /// client's first argument (a Node Buffer's JSON form as msgpack `bin`). nil when the id is not a cluster broadcast's.
     public mutating func acked(ackId: UInt64, arguments: [JSValue]) -> [ClusterAction]? {
         guard let pending = broadcasts[ackId] else { return nil }
         guard
             let payload = try? ResponseEncoding.broadcastAck(
                 requestId: pending.requestId,
-                argument: arguments.first ?? .undefined
+                argument: (arguments.first ?? .undefined).revivingNodeBuffers
             )
         else { return [] }
         return [publish(pending.namespace, payload)]

@@ -57,7 +57,10 @@ struct BusctlUsageTests {
         )
         #expect(node["nodePid"] as? Int == 1)
         #expect(node["pid"] as? Int == Int(busd.process.processIdentifier))
-        let table = try InspectCommandTests.run(["nodes", "--redis", busd.server.url]).stdout
+        // The nodes table comes first; the servers NUMSUB counts follow after a blank line.
+        let table = try InspectCommandTests.run(["nodes", "--redis", busd.server.url]).stdout.components(
+            separatedBy: "\n\n"
+        )[0]
         let rows = table.split(separator: "\n").map {
             $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
         }
@@ -81,7 +84,7 @@ struct BusctlUsageTests {
         _ = try redis.command(["SADD", "socketbus:nodes", "old-node", "odd-node"])
         let result = try InspectCommandTests.run(["nodes", "--redis", server.url])
         #expect(result.status == 0, "\(result.stderr)")
-        let rows = result.stdout.split(separator: "\n").map {
+        let rows = result.stdout.components(separatedBy: "\n\n")[0].split(separator: "\n").map {
             $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
         }
         #expect(rows.count == 3, "\(result.stdout)")

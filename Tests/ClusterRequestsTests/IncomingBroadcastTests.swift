@@ -171,4 +171,31 @@ struct IncomingBroadcastTests {
         #expect(delivery.packet.attachments == [[1, 2, 3]])
         #expect(machine.delivered(ackId: 12, socketIds: []).first?.publishedChannel == "socket.io-response#/chat#")
     }
+    @Test mutating func aNodeBufferInAnAckIsPublishedAsMsgpackBin() throws {
+        _ = try receive(.v2)
+        _ = machine.delivered(ackId: 7, socketIds: ["A"])
+        func buffer(_ data: [Double], extra: Bool = false) -> JSValue {
+            var pairs: [(String, JSValue)] = [("type", .string("Buffer")), ("data", .array(data.map(JSValue.number)))]
+            if extra { pairs.append(("x", .null)) }
+            return .object(JSObject(pairs))
+        }
+        let cases: [(JSValue, JSValue)] = [
+            (buffer([1, 2, 255]), .buffer([1, 2, 255])),
+            (.array([buffer([0])]), .array([.buffer([0])])),
+            (.object(JSObject([("file", buffer([7]))])), .object(JSObject([("file", .buffer([7]))]))),
+            // Lookalikes stay what they are.
+            (buffer([256]), buffer([256])),
+            (buffer([1.5]), buffer([1.5])),
+            (buffer([1], extra: true), buffer([1], extra: true)),
+        ]
+        for (sent, published) in cases {
+            let actions = machine.acked(ackId: 7, arguments: [sent])
+            let expected = try ResponseEncoding.broadcastAck(requestId: "bpevJE", argument: published)
+            guard case .publish(_, let payload)? = actions?.first else {
+                Issue.record("no publish for \(sent)")
+                continue
+            }
+            #expect(payload == expected, "\(sent)")
+        }
+    }
 }

@@ -2,9 +2,12 @@
 node of a socketbus (Socket.IO + Redis) cluster through its local busd."""
 
 from .link import DEFAULT_PATH, Link, LinkStats, LinkThread
+from .cluster import ClusterError, ClusterTimeout
 from .manager import ManagerStats, SocketbusAsyncManager, SocketbusManager
 
 __all__ = [
+    "ClusterError",
+    "ClusterTimeout",
     "DEFAULT_PATH",
     "Link",
     "LinkStats",
@@ -13,4 +16,4 @@ __all__ = [
     "SocketbusAsyncManager",
     "SocketbusManager",
 ]
-__version__ = "0.1.0"
+__version__ = "0.2.0"

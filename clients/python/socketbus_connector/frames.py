@@ -11,17 +11,30 @@ and decoder serve all of them, so a layout is written down exactly once.
 from __future__ import annotations
 
 import enum
+import math
 import struct
 from dataclasses import dataclass, field
-from typing import ClassVar, Iterator, List, Optional, Tuple
+from typing import ClassVar, Iterator, List, Optional, Tuple, Union
 
-VERSION = 1
+# The highest version this connector speaks (HELLO asks for it; busd's
+# WELCOME answers min(2, asked), so a v1 busd keeps working).
+VERSION = 2
+VERSIONS = (1, 2)
 MAX_LENGTH = 16 << 20  # largest `length` (type byte + body)
 MAX_STRING = 0xFFFF
 
 _U16 = struct.Struct(">H")
 _U32 = struct.Struct(">I")
 _U64 = struct.Struct(">Q")
+_F64 = struct.Struct(">d")
+
+# A typed room: a string, or a number (int for integral values, as JSON and
+# msgpack carry them; float otherwise).
+Room = Union[str, int, float]
+
+# Room tags of version 2 (a room keeps its type: numbers stay numbers).
+ROOM_STRING = 0x00
+ROOM_NUMBER = 0x01
 
 
 class ErrorCode(enum.IntEnum):
@@ -65,7 +78,9 @@ def parse_flags(byte: int) -> Tuple[bool, Optional[bool]]:
 
 
 # --- frames ---------------------------------------------------------------
-# Field kinds: u8 u16 u32 u64 bool str strs blob blobs.
+# Field kinds: u8 u16 u32 u64 bool str strs blob blobs, and from version 2
+# rooms (typed rooms: a str is tag 0x00, an int or float tag 0x01 f64) and
+# json (a blob holding UTF-8 JSON; bytes here, the caller parses it).
 
 
 @dataclass(frozen=True)
@@ -221,10 +236,202 @@ class ServerSideEmit:
     data: bytes  # JSON array [event, ...args]
 
 
+
+# --- version 2 (docs/local-protocol-v2.md) ----------------------------------
+
+
+@dataclass(frozen=True)
+class Namespace:
+    TYPE: ClassVar[int] = 0x15
+    LAYOUT: ClassVar[tuple] = (("namespace", "str"),)
+    namespace: str
+
+
+@dataclass(frozen=True)
+class RoomsJoin:
+    TYPE: ClassVar[int] = 0x16
+    LAYOUT: ClassVar[tuple] = (("namespace", "str"), ("socket_id", "str"), ("rooms", "rooms"))
+    namespace: str
+    socket_id: str
+    rooms: List[Room]
+
+
+@dataclass(frozen=True)
+class RoomsLeave:
+    TYPE: ClassVar[int] = 0x17
+    LAYOUT: ClassVar[tuple] = (("namespace", "str"), ("socket_id", "str"), ("rooms", "rooms"))
+    namespace: str
+    socket_id: str
+    rooms: List[Room]
+
+
+@dataclass(frozen=True)
+class RoomsBroadcast:
+    TYPE: ClassVar[int] = 0x18
+    LAYOUT: ClassVar[tuple] = (
+        ("namespace", "str"), ("flags", "u8"), ("rooms", "rooms"), ("except_rooms", "rooms"),
+        ("packet", "blob"), ("attachments", "blobs"))
+    namespace: str
+    flags: int
+    rooms: List[Room]
+    except_rooms: List[Room]
+    packet: bytes
+    attachments: List[bytes] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Delivered:
+    TYPE: ClassVar[int] = 0x19
+    LAYOUT: ClassVar[tuple] = (("ack_id", "u64"), ("namespace", "str"), ("socket_ids", "strs"))
+    ack_id: int
+    namespace: str
+    socket_ids: List[str]
+
+
+@dataclass(frozen=True)
+class Answer:
+    TYPE: ClassVar[int] = 0x1A
+    LAYOUT: ClassVar[tuple] = (("request", "u32"), ("status", "u8"), ("body", "json"))
+    request: int
+    status: int  # 0 answered, 1 the node cannot answer
+    body: bytes
+
+
+@dataclass(frozen=True)
+class ClusterRequest:
+    TYPE: ClassVar[int] = 0x1B
+    LAYOUT: ClassVar[tuple] = (
+        ("request", "u32"), ("kind", "u8"), ("namespace", "str"), ("timeout_ms", "u32"), ("body", "json"))
+    request: int
+    kind: int  # ClusterKind
+    namespace: str
+    timeout_ms: int
+    body: bytes
+
+
+@dataclass(frozen=True)
+class BroadcastWithAck:
+    TYPE: ClassVar[int] = 0x1C
+    LAYOUT: ClassVar[tuple] = (
+        ("request", "u32"), ("namespace", "str"), ("flags", "u8"), ("rooms", "rooms"),
+        ("except_rooms", "rooms"), ("timeout_ms", "u32"), ("packet", "blob"), ("attachments", "blobs"))
+    request: int
+    namespace: str
+    flags: int
+    rooms: List[Room]
+    except_rooms: List[Room]
+    timeout_ms: int
+    packet: bytes
+    attachments: List[bytes] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DeliverToRooms:
+    TYPE: ClassVar[int] = 0x26
+    LAYOUT: ClassVar[tuple] = (
+        ("ack_id", "u64"), ("flags", "u8"), ("namespace", "str"), ("rooms", "rooms"),
+        ("except_rooms", "rooms"), ("packet", "blob"), ("attachments", "blobs"))
+    ack_id: int  # 0 = none
+    flags: int
+    namespace: str
+    rooms: List[Room]
+    except_rooms: List[Room]
+    packet: bytes
+    attachments: List[bytes] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Apply:
+    TYPE: ClassVar[int] = 0x27
+    LAYOUT: ClassVar[tuple] = (
+        ("op", "u8"), ("namespace", "str"), ("rooms", "rooms"), ("except_rooms", "rooms"),
+        ("targets", "rooms"), ("close", "bool"))
+    op: int  # ApplyOp
+    namespace: str
+    rooms: List[Room]
+    except_rooms: List[Room]
+    targets: List[Room]
+    close: bool
+
+
+@dataclass(frozen=True)
+class Question:
+    TYPE: ClassVar[int] = 0x28
+    LAYOUT: ClassVar[tuple] = (("request", "u32"), ("kind", "u8"), ("namespace", "str"), ("body", "json"))
+    request: int
+    kind: int  # QuestionKind
+    namespace: str
+    body: bytes
+
+
+@dataclass(frozen=True)
+class ClusterReply:
+    TYPE: ClassVar[int] = 0x29
+    LAYOUT: ClassVar[tuple] = (("request", "u32"), ("status", "u8"), ("body", "json"))
+    request: int
+    status: int  # ReplyStatus
+    body: bytes
+
+
+@dataclass(frozen=True)
+class AckCount:
+    TYPE: ClassVar[int] = 0x2A
+    LAYOUT: ClassVar[tuple] = (("request", "u32"), ("client_count", "u32"))
+    request: int
+    client_count: int
+
+
+@dataclass(frozen=True)
+class AckArgument:
+    TYPE: ClassVar[int] = 0x2B
+    LAYOUT: ClassVar[tuple] = (("request", "u32"), ("argument", "json"))
+    request: int
+    argument: bytes  # the client's first ack argument; empty = undefined
+
+
+class ApplyOp(enum.IntEnum):
+    JOIN = 1
+    LEAVE = 2
+    DISCONNECT = 3
+
+
+class QuestionKind(enum.IntEnum):
+    FETCH = 1
+    SERVER_SIDE_EMIT = 2
+    CUSTOM = 3
+
+
+class AnswerStatus(enum.IntEnum):
+    ANSWERED = 0
+    CANNOT_ANSWER = 1
+
+
+class ClusterKind(enum.IntEnum):
+    SERVER_COUNT = 1
+    FETCH_SOCKETS = 2
+    ALL_ROOMS = 3
+    ADD_SOCKETS = 4
+    DEL_SOCKETS = 5
+    DISCONNECT_SOCKETS = 6
+    SERVER_SIDE_EMIT = 7
+    SERVER_SIDE_EMIT_WITH_ACK = 8
+
+
+class ReplyStatus(enum.IntEnum):
+    COMPLETE = 0
+    TIMED_OUT = 1
+    FAILED = 2
+
+
+# Frames only a version 2 session carries.
+V2_FRAMES = (Namespace, RoomsJoin, RoomsLeave, RoomsBroadcast, Delivered, Answer, ClusterRequest,
+             BroadcastWithAck, DeliverToRooms, Apply, Question, ClusterReply, AckCount, AckArgument)
+
+
 FRAME_TYPES = {cls.TYPE: cls for cls in (
     Hello, Welcome, Error, Ping, Pong, SocketConnect, SocketDisconnect, SocketJoin,
     SocketLeave, Broadcast, Deliver, Acked, SocketsJoin, SocketsLeave, SocketsDisconnect,
-    ServerSideEmit)}
+    ServerSideEmit) + V2_FRAMES}
 
 _NAMES = {
     Hello: "HELLO", Welcome: "WELCOME", Error: "ERROR", Ping: "PING", Pong: "PONG",
@@ -233,6 +440,11 @@ _NAMES = {
     Deliver: "DELIVER", Acked: "ACKED", SocketsJoin: "SOCKETS_JOIN",
     SocketsLeave: "SOCKETS_LEAVE", SocketsDisconnect: "SOCKETS_DISCONNECT",
     ServerSideEmit: "SERVER_SIDE_EMIT",
+    Namespace: "NAMESPACE", RoomsJoin: "ROOMS_JOIN", RoomsLeave: "ROOMS_LEAVE",
+    RoomsBroadcast: "ROOMS_BROADCAST", Delivered: "DELIVERED", Answer: "ANSWER",
+    ClusterRequest: "CLUSTER_REQUEST", BroadcastWithAck: "BROADCAST_WITH_ACK",
+    DeliverToRooms: "DELIVER_TO_ROOMS", Apply: "APPLY", Question: "QUESTION",
+    ClusterReply: "CLUSTER_REPLY", AckCount: "ACK_COUNT", AckArgument: "ACK_ARGUMENT",
 }
 
 
@@ -240,6 +452,12 @@ def frame_name(frame_or_class) -> str:
     """The frame type's name as the protocol document writes it."""
     cls = frame_or_class if isinstance(frame_or_class, type) else type(frame_or_class)
     return _NAMES[cls]
+
+
+def to_v1(frame):
+    """A ROOMS_BROADCAST as the BROADCAST a v1 busd takes (rooms as text)."""
+    return Broadcast(frame.namespace, frame.flags, [str(r) for r in frame.rooms],
+                     [str(r) for r in frame.except_rooms], frame.packet, list(frame.attachments))
 
 
 # --- encoding -------------------------------------------------------------
@@ -257,6 +475,20 @@ def _put_blob(out: bytearray, value, what: str) -> None:
         value = value.encode("utf-8")
     out += _U32.pack(len(value))
     out += value
+
+
+def _put_room(out: bytearray, value, what: str) -> None:
+    if isinstance(value, str):
+        out.append(ROOM_STRING)
+        _put_str(out, value, what)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)
+        if number != value or not math.isfinite(number):  # NaN, inf, an int beyond 2^53
+            raise ValueError(f"{what}: {value} is not a finite number an f64 holds exactly")
+        out.append(ROOM_NUMBER)
+        out += _F64.pack(number)
+    else:
+        raise ValueError(f"{what}: a room is a str or a number, not {type(value).__name__}")
 
 
 def _put(out: bytearray, kind: str, value, what: str) -> None:
@@ -283,6 +515,12 @@ def _put(out: bytearray, kind: str, value, what: str) -> None:
             out += _U32.pack(len(value))
             for item in value:
                 _put_blob(out, item, what)
+        elif kind == "rooms":
+            out += _U32.pack(len(value))
+            for item in value:
+                _put_room(out, item, what)
+        elif kind == "json":
+            _put_blob(out, value, what)
         else:  # pragma: no cover - a typo in a LAYOUT
             raise AssertionError(kind)
     except (struct.error, ValueError, TypeError) as exc:
@@ -342,6 +580,18 @@ class _Reader:
         n = _U32.unpack(self.take(4, what))[0]
         return bytes(self.take(n, what))
 
+    def room(self, what: str):
+        tag = self.take(1, what)[0]
+        if tag == ROOM_STRING:
+            return self.string(what)
+        if tag == ROOM_NUMBER:
+            number = _F64.unpack(self.take(8, what))[0]
+            if not math.isfinite(number):
+                raise ProtocolError(ErrorCode.MALFORMED_FRAME, f"{self.name}.{what} has a non-finite numeric room")
+            # 123.0 -> 123: the room a Python app would name with an int.
+            return int(number) if number.is_integer() else number
+        raise ProtocolError(ErrorCode.MALFORMED_FRAME, f"{self.name}.{what} has room tag 0x{tag:02x}")
+
     def count(self, what: str, item_size: int) -> int:
         n = _U32.unpack(self.take(4, what))[0]
         # Each item takes at least its length prefix: refuse a count the
@@ -371,6 +621,11 @@ class _Reader:
             return self.blob(what)
         if kind == "blobs":
             return [self.blob(what) for _ in range(self.count(what, 4))]
+        if kind == "rooms":
+            # The smallest room is tag + an empty string: 3 bytes.
+            return [self.room(what) for _ in range(self.count(what, 3))]
+        if kind == "json":
+            return self.blob(what)
         raise AssertionError(kind)  # pragma: no cover
 
 
@@ -390,6 +645,8 @@ def decode_body(body) -> object:
     frame = cls(*values)
     if cls is Acked and frame.status not in (1, 2, 3):
         raise ProtocolError(ErrorCode.MALFORMED_FRAME, f"ACKED.status {frame.status} is not 1, 2 or 3")
+    if cls is Apply and frame.op not in (1, 2, 3):
+        raise ProtocolError(ErrorCode.MALFORMED_FRAME, f"APPLY.op {frame.op} is not 1, 2 or 3")
     return frame
 
 

@@ -35,6 +35,19 @@ def default_path() -> str:
     return os.environ.get(PATH_VARIABLE) or DEFAULT_PATH
 
 
+class _VersionRefused(ConnectionError):
+    """busd answered HELLO with ERROR 2 (unsupported version)."""
+
+
+_V2_TYPES = frozenset(t.TYPE for t in frames.V2_FRAMES)
+# Commands busd sends the node, per version (any other frame from busd is
+# unexpected; a v2 command on a v1 session too).
+_FROM_BUSD_V1 = (frames.Deliver, frames.SocketsJoin, frames.SocketsLeave, frames.SocketsDisconnect,
+                 frames.ServerSideEmit)
+_FROM_BUSD_V2 = (frames.DeliverToRooms, frames.Apply, frames.Question, frames.ClusterReply,
+                 frames.AckCount, frames.AckArgument)
+
+
 @dataclass
 class LinkStats:
     sessions: int = 0  # times a WELCOME was received
@@ -73,7 +86,10 @@ class Link:
         max_queue: int = 10_000,
         max_write_buffer: int = 64 << 20,
         handshake_timeout: float = 5.0,
+        protocol_version: int = frames.VERSION,
     ):
+        if protocol_version not in frames.VERSIONS:
+            raise ValueError(f"protocol_version must be one of {frames.VERSIONS}")
         self.path = path or default_path()
         self.node_name = node_name or f"python-socketio@{socket.gethostname()}"
         self.on_ready = on_ready
@@ -83,6 +99,7 @@ class Link:
         self.max_delay = max_delay
         self.max_write_buffer = max_write_buffer
         self.handshake_timeout = handshake_timeout
+        self.protocol_version = protocol_version
         self.stats = LinkStats()
         self.welcome: Optional[frames.Welcome] = None
         # Broadcasts made while busd is away; the oldest go first when full
@@ -95,6 +112,8 @@ class Link:
         self._closing = False
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._warned_unreachable = False
+        # Namespaces announced (NAMESPACE) in the current v2 session.
+        self._namespaces: set = set()
 
     # --- life cycle --------------------------------------------------------
 
@@ -105,6 +124,11 @@ class Link:
     @property
     def closed(self) -> bool:
         return self._closing
+
+    @property
+    def version(self) -> Optional[int]:
+        """The protocol version of the current session (None between sessions)."""
+        return self.welcome.version if self._writer is not None and self.welcome else None
 
     def start(self) -> Optional[asyncio.Task]:
         """Starts the connect loop on the running event loop (idempotent;
@@ -142,22 +166,43 @@ class Link:
             return False
         return self._write(frame)
 
-    def send_broadcast(self, frame) -> bool:
-        """Writes a BROADCAST (a frame, or its bytes from ``frames.encode``),
-        or queues it (bounded) while busd is away."""
+    def send_broadcast(self, frame, namespace: Optional[str] = None) -> bool:
+        """Writes a BROADCAST or ROOMS_BROADCAST (a frame, or its bytes from
+        ``frames.encode`` with its namespace), or queues it (bounded) while
+        busd is away."""
         if self._writer is None:
             if len(self._queue) == self._queue.maxlen:
                 self.stats.broadcasts_dropped += 1
-            self._queue.append(frame)
+            self._queue.append((frame, namespace))
             self.stats.broadcasts_queued += 1
             return False
         if self._writer.transport.get_write_buffer_size() > self.max_write_buffer:
             # busd stopped reading: shed broadcasts rather than grow without bound.
             self.stats.broadcasts_dropped += 1
             return False
-        return self._write(frame)
+        return self._write(frame, namespace)
 
-    def _write(self, frame) -> bool:
+    def _write(self, frame, namespace: Optional[str] = None) -> bool:
+        version = self.welcome.version if self.welcome else 1
+        type_byte = frame[4] if isinstance(frame, bytes) else frame.TYPE
+        if version < 2 and type_byte in _V2_TYPES:
+            if type_byte == frames.RoomsBroadcast.TYPE:
+                # Made while busd was away, sent on a v1 session: rooms as text.
+                frame = frames.to_v1(frames.decode(frame) if isinstance(frame, bytes) else frame)
+            else:
+                # Built for a v2 session that has ended; a v1 busd would
+                # close the link on it.
+                self.stats.frames_dropped += 1
+                return False
+        if version >= 2:
+            if namespace is None and not isinstance(frame, bytes):
+                namespace = getattr(frame, "namespace", None)
+            if isinstance(frame, frames.Namespace):
+                self._namespaces.add(frame.namespace)
+            elif namespace is not None and namespace not in self._namespaces:
+                # busd subscribes a namespace's channels when told of it:
+                # NAMESPACE goes before the first frame that names it.
+                self._write(frames.Namespace(namespace))
         try:
             data = frame if isinstance(frame, bytes) else frames.encode(frame)
         except ValueError as exc:
@@ -178,6 +223,10 @@ class Link:
 
     async def _run(self) -> None:
         attempt = 0
+        # Each connection asks for protocol_version; a busd that predates
+        # version 2 refuses that HELLO (ERROR 2), so the next connection,
+        # made at once, asks for 1.
+        ask = self.protocol_version
         while not self._closing:
             try:
                 reader, writer = await asyncio.open_unix_connection(self.path)
@@ -188,13 +237,21 @@ class Link:
             else:
                 sessions = self.stats.sessions
                 try:
-                    await self._session(reader, writer)
+                    await self._session(reader, writer, ask)
                 except asyncio.CancelledError:
                     self._drop_writer(writer)
                     raise
+                except _VersionRefused as exc:
+                    self._drop_writer(writer)
+                    if ask > 1:
+                        logger.info("socketbus: %s; asking for protocol 1", exc)
+                        ask = 1
+                        continue
+                    logger.warning("socketbus: busd session ended: %s", exc)
                 except Exception as exc:  # noqa: BLE001 - the link must survive anything
                     logger.warning("socketbus: busd session ended: %s", exc)
                 self._drop_writer(writer)
+                ask = self.protocol_version
                 if self.stats.sessions > sessions:  # it got as far as WELCOME
                     attempt = 0
             if self._closing:
@@ -202,20 +259,22 @@ class Link:
             await asyncio.sleep(self._delay(attempt))
             attempt += 1
 
-    async def _session(self, reader, writer) -> None:
+    async def _session(self, reader, writer, ask: int) -> None:
         """One connection, from HELLO until either side ends it."""
         decoder = frames.FrameDecoder()
-        writer.write(frames.encode(frames.Hello(frames.VERSION, self.node_name, os.getpid())))
+        writer.write(frames.encode(frames.Hello(ask, self.node_name, os.getpid())))
         try:
-            welcome = await asyncio.wait_for(self._handshake(reader, writer, decoder), self.handshake_timeout)
+            welcome = await asyncio.wait_for(self._handshake(reader, writer, decoder, ask), self.handshake_timeout)
         except asyncio.TimeoutError:
             raise ConnectionError("no WELCOME from busd within %.1fs" % self.handshake_timeout) from None
         if welcome is None:
             return
         self._warned_unreachable = False
         self.welcome = welcome
+        self._namespaces = set()
         self.stats.sessions += 1
-        logger.info("socketbus: connected to busd (node id %s, uid %s)", welcome.node_id, welcome.uid)
+        logger.info("socketbus: connected to busd (protocol %d, node id %s, uid %s)",
+                    welcome.version, welcome.node_id, welcome.uid)
         try:
             resync = list(self.on_ready(welcome))
         except Exception:  # noqa: BLE001
@@ -225,7 +284,7 @@ class Link:
         for frame in resync:
             self._write(frame)
         while self._queue and self._writer is writer:
-            self._write(self._queue.popleft())
+            self._write(*self._queue.popleft())
         self._ready.set()
         try:
             # Frames that arrived with WELCOME are handled first.
@@ -247,7 +306,7 @@ class Link:
             except Exception:  # noqa: BLE001
                 logger.exception("socketbus: on_lost failed")
 
-    async def _handshake(self, reader, writer, decoder) -> Optional[frames.Welcome]:
+    async def _handshake(self, reader, writer, decoder, ask: int) -> Optional[frames.Welcome]:
         while True:
             try:
                 frame = decoder.next_frame()
@@ -263,13 +322,15 @@ class Link:
         self.stats.frames_received += 1
         if isinstance(frame, frames.Error):
             self.stats.errors_received += 1
+            if frame.code == ErrorCode.UNSUPPORTED_VERSION:
+                raise _VersionRefused(f"busd refused HELLO {ask}: {frame.message}")
             raise ConnectionError(f"busd refused HELLO: error {frame.code} {frame.message}")
         if not isinstance(frame, frames.Welcome):
             self._send_error(writer, ProtocolError(ErrorCode.UNEXPECTED_FRAME, f"{frames.frame_name(frame)} before WELCOME"))
             return None
-        if frame.version != frames.VERSION:
+        if frame.version not in frames.VERSIONS or frame.version > ask:
             self._send_error(writer, ProtocolError(
-                ErrorCode.UNSUPPORTED_VERSION, f"connector speaks {frames.VERSION}, WELCOME has {frame.version}"))
+                ErrorCode.UNSUPPORTED_VERSION, f"connector asked for {ask}, WELCOME has {frame.version}"))
             return None
         return frame
 
@@ -301,8 +362,8 @@ class Link:
                     continue
                 logger.warning("socketbus: busd sent error %s: %s", frame.code, frame.message)
                 return False
-            elif isinstance(frame, (frames.Deliver, frames.SocketsJoin, frames.SocketsLeave,
-                                    frames.SocketsDisconnect, frames.ServerSideEmit)):
+            elif isinstance(frame, _FROM_BUSD_V1) or (
+                    isinstance(frame, _FROM_BUSD_V2) and self.welcome.version >= 2):
                 try:
                     result = self.on_frame(frame)
                     if inspect.isawaitable(result):
@@ -375,8 +436,8 @@ class LinkThread:
     def send(self, frame) -> None:
         self.call(self.link.send, frame)
 
-    def send_broadcast(self, frame) -> None:
-        self.call(self.link.send_broadcast, frame)
+    def send_broadcast(self, frame, namespace=None) -> None:
+        self.call(self.link.send_broadcast, frame, namespace)
 
     def wait_ready(self, timeout: Optional[float] = None) -> bool:
         self.start()

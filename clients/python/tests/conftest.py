@@ -207,8 +207,14 @@ class FakeBusd:
     """An in-process busd double: answers HELLO with WELCOME and records
     every frame the connector sends; tests push frames to the connector."""
 
-    def __init__(self, path: str, ack_timeout_ms: int = 30000, uid: str = "fAkE01", node_id: str = "fake-node"):
+    def __init__(self, path: str, ack_timeout_ms: int = 30000, uid: str = "fAkE01", node_id: str = "fake-node",
+                 version: int = 1, strict: bool = False):
         self.path = path
+        # strict: refuse a HELLO above `version` with ERROR 2, as a busd
+        # that predates version 2 does (instead of answering WELCOME 1).
+        self.strict = strict
+        # The highest protocol version it speaks; WELCOME answers min(this, asked).
+        self.version = version
         self.ack_timeout_ms = ack_timeout_ms
         self.uid = uid
         self.node_id = node_id
@@ -242,10 +248,15 @@ class FakeBusd:
                     if not welcomed:
                         assert isinstance(frame, f.Hello), frame
                         self.hellos.append(frame)
+                        if self.strict and frame.version > self.version:
+                            writer.write(f.encode(f.Error(2, f"busd speaks version {self.version}")))
+                            await writer.drain()
+                            return
                         welcomed = True
                         self.connections += 1
                         self.writer = writer
-                        writer.write(f.encode(f.Welcome(1, self.uid, self.node_id, 1 << 52, self.ack_timeout_ms)))
+                        version = min(self.version, frame.version)
+                        writer.write(f.encode(f.Welcome(version, self.uid, self.node_id, 1 << 52, self.ack_timeout_ms)))
                         self.connected.set()
                     else:
                         await self.frames.put(frame)
@@ -299,7 +310,16 @@ class FakeBusd:
 
 @pytest.fixture
 async def fake_busd(workdir):
+    """A fake busd of protocol version 1 (the connector falls back to it)."""
     fake = await FakeBusd(str(workdir / "fake.sock")).start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def fake_busd2(workdir):
+    """A fake busd of protocol version 2."""
+    fake = await FakeBusd(str(workdir / "fake2.sock"), version=2).start()
     yield fake
     await fake.stop()
 

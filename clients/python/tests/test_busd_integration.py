@@ -38,14 +38,19 @@ def adapter_message(data, rooms=(), except_=(), nsp="/", uid="pytest", flags=Non
     return channel, msgpack.packb([uid, {"type": 2, "data": data, "nsp": nsp}, opts])
 
 
-async def busd_subscribed(redis_client):
-    # busd PSUBSCRIBEs the namespace's broadcast pattern and its request channel.
-    await wait_until(lambda: redis_client.pubsub_numpat(), what="busd's subscriptions")
-    await wait_until(lambda: _numpat_at_least(redis_client, 2), what="busd's subscriptions")
+async def busd_subscribed(redis_client, namespaces=("/",)):
+    await wait_until(lambda: _subscribed(redis_client, namespaces), what="busd's subscriptions")
 
 
-async def _numpat_at_least(redis_client, n):
-    return await redis_client.pubsub_numpat() >= n
+async def _subscribed(redis_client, namespaces):
+    """busd PSUBSCRIBEs each namespace's broadcast pattern, and its request
+    channel: as a pattern (busd before issue 13) or a plain SUBSCRIBE that
+    PUBSUB NUMSUB counts (a full cluster member)."""
+    numpat = await redis_client.pubsub_numpat()
+    if numpat >= 2 * len(namespaces):
+        return True
+    counts = await redis_client.pubsub_numsub(*[f"socket.io-request#{ns}#" for ns in namespaces])
+    return numpat >= len(namespaces) and all(count >= 1 for _, count in counts)
 
 
 async def owner(redis_client, sid):
@@ -120,7 +125,7 @@ async def test_other_namespaces_are_registered_and_served(busd, make_node, redis
     chat_sid = client.sid("/chat")
     assert (await registered(redis_client, chat_sid))[2] == "/chat"
     # busd subscribes a namespace's channels when its first socket connects.
-    await wait_until(lambda: _numpat_at_least(redis_client, 4), what="subscriptions for /chat")
+    await busd_subscribed(redis_client, ("/", "/chat"))
     channel, payload = captured(1)  # emitter.of('/chat').emit('findSocket', {hello:'chat'})
     await redis_client.publish(channel, payload)
     assert await client.next() == ("/chat", "findSocket", [{"hello": "chat"}])

@@ -1,6 +1,7 @@
 """The manager inside a real python-socketio AsyncServer with real clients,
-against an in-process fake busd: every frame it sends and how it carries
-out every frame busd sends."""
+against an in-process fake busd of protocol version 1 (the connector asks
+for 2 and falls back): every frame it sends and how it carries out every
+frame busd sends. Version 2: test_manager_v2.py."""
 
 import asyncio
 import json
@@ -27,8 +28,9 @@ async def connected_node(make_node, fake_busd, **options):
 async def test_hello_then_connect_join_leave_disconnect(make_node, fake_busd):
     node = await connected_node(make_node, fake_busd)
     hello = fake_busd.hellos[0]
-    assert (hello.version, hello.node, hello.pid) == (1, "pytest-node", os.getpid())
+    assert (hello.version, hello.node, hello.pid) == (2, "pytest-node", os.getpid())
     assert (node.manager.node_id, node.manager.uid) == ("fake-node", "fAkE01")
+    assert node.manager.protocol_version == 1
 
     @node.sio.on("connect", namespace="/chat")
     async def on_chat_connect(sid, environ, auth=None):

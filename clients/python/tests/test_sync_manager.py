@@ -78,7 +78,10 @@ def _scenario(manager, sio, c, loop, redis_server, busd_help):
 
     value = poll(lambda: r.hget("socketbus:owner", sid), what="registry entry")
     assert value.decode().split("\t")[0::2] == ["py-node", "/"]
-    poll(lambda: r.pubsub_numpat() >= 2, what="busd's subscriptions")
+    # The broadcast pattern, and the request channel as a pattern or (busd as a
+    # full cluster member) a plain subscription counted by NUMSUB.
+    poll(lambda: r.pubsub_numpat() >= 2 or (r.pubsub_numpat() >= 1 and r.pubsub_numsub("socket.io-request#/#")[0][1]),
+         what="busd's subscriptions")
 
     # Redis -> busd -> threading server -> client.
     payload = msgpack.packb(["pytest", {"type": 2, "data": ["ev", 1], "nsp": "/"},
@@ -143,3 +146,87 @@ def _scenario(manager, sio, c, loop, redis_server, busd_help):
     poll(lambda: r.hget("socketbus:owner", sid) is None, what="registry entry removed")
     assert manager.link.stats.sessions == 1
     r.close()
+
+
+# --- protocol version 2, against the fake busd ------------------------------------------
+
+@pytest.fixture
+def threaded_node_v2(fake_busd2):
+    manager = SocketbusManager(path=fake_busd2.path, node_name="pytest-sync-v2", callback_timeout=5)
+    sio = socketio.Server(client_manager=manager, async_mode="threading")
+    port = free_port()
+    httpd = make_server("127.0.0.1", port, socketio.WSGIApp(sio), server_class=_ThreadingWSGIServer,
+                        handler_class=_QuietHandler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield manager, sio, f"http://127.0.0.1:{port}"
+    manager.close()
+    httpd.shutdown()
+    httpd.server_close()
+
+
+async def test_threading_server_speaks_v2(threaded_node_v2, fake_busd2):
+    from socketbus_connector import frames as f
+
+    manager, sio, url = threaded_node_v2
+    assert await asyncio.to_thread(manager.start, True, 5)
+    assert manager.protocol_version == 2
+    assert await fake_busd2.next() == f.Namespace("/")
+    c = RecordingClient(ack_value="sync-ok")
+    await c.sio.connect(url, transports=["polling"], wait_timeout=5)
+    try:
+        sid = c.sid()
+        assert (await fake_busd2.next(f.SocketConnect)).socket_id == sid
+        assert await fake_busd2.next() == f.RoomsJoin("/", sid, [sid])
+        await asyncio.to_thread(sio.enter_room, sid, 11)
+        assert await fake_busd2.next() == f.RoomsJoin("/", sid, [11])
+
+        # DELIVER_TO_ROOMS by the node's own rooms, ack id and DELIVERED.
+        fake_busd2.send(f.DeliverToRooms(0, 0, "/", ["11"], [], b'2["text"]', []))
+        fake_busd2.send(f.DeliverToRooms(1 << 52, 0, "/", [11], [], b'24503599627370496["num"]', []))
+        assert await fake_busd2.next(f.Delivered) == f.Delivered(1 << 52, "/", [sid])
+        assert await c.next() == ("/", "num", [])
+        acked = await fake_busd2.next(f.Acked)
+        assert (acked.socket_id, acked.arguments) == (sid, b'["sync-ok"]')
+
+        # APPLY join, reported back.
+        fake_busd2.send(f.Apply(f.ApplyOp.JOIN, "/", [11], [], ["vip"], False))
+        assert await fake_busd2.next() == f.RoomsJoin("/", sid, ["vip"])
+
+        # QUESTION FETCH and a server-side emit with ack to a plain handler.
+        fake_busd2.send(f.Question(5, f.QuestionKind.FETCH, "/", b'{"rooms":["vip"],"except":[]}'))
+        frame = await fake_busd2.next(f.Answer)
+        described = json.loads(frame.body)
+        assert frame.status == 0 and [d["id"] for d in described] == [sid]
+        assert set(map(str, described[0]["rooms"])) == {sid, "11", "vip"}
+        manager.on_server_side_emit(lambda ns, event, args: f"{event}:{args[0]}")
+        fake_busd2.send(f.Question(6, f.QuestionKind.SERVER_SIDE_EMIT, "/", b'["hey",4]'))
+        frame = await fake_busd2.next(f.Answer)
+        assert (frame.request, frame.status, json.loads(frame.body)) == (6, 0, ["hey:4"])
+
+        # Blocking cluster calls from a request thread.
+        task = asyncio.create_task(asyncio.to_thread(manager.server_count))
+        request = await fake_busd2.next(f.ClusterRequest)
+        fake_busd2.send(f.ClusterReply(request.request, 0, b'{"count":4}'))
+        assert await task == 4
+        task = asyncio.create_task(asyncio.to_thread(manager.fetch_sockets, "/", "vip"))
+        request = await fake_busd2.next(f.ClusterRequest)
+        assert json.loads(request.body) == {"rooms": ["vip"], "except": []}
+        fake_busd2.send(f.ClusterReply(request.request, 0, b'{"sockets":[{"id":"far"}]}'))
+        assert [d["id"] for d in await task] == [sid, "far"]
+
+        # call() to another server's socket, from a request thread.
+        task = asyncio.create_task(asyncio.to_thread(sio.call, "q", 1, to="farSid", timeout=5))
+        frame = await fake_busd2.next(f.BroadcastWithAck)
+        assert (frame.rooms, frame.packet, frame.timeout_ms) == (["farSid"], b'2["q",1]', 5000)
+        fake_busd2.send(f.AckArgument(frame.request, b'"far-ok"'))
+        assert await task == "far-ok"
+
+        # python-socketio's enter_room on another server's sid: socketsJoin.
+        await asyncio.to_thread(sio.enter_room, "farSid", "r")
+        request = await fake_busd2.next(f.ClusterRequest)
+        assert (request.kind, json.loads(request.body)) == (
+            f.ClusterKind.ADD_SOCKETS, {"opts": {"rooms": ["farSid"], "except": []}, "rooms": ["r"]})
+    finally:
+        if c.sio.connected:
+            await c.sio.disconnect()
