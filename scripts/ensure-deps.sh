@@ -16,7 +16,11 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(libhiredis-dev libmsgpack-dev redis-server redis-tools libcurl4-openssl-dev pkg-config)
 # nginx: deploy/validate.sh checks deploy/nginx with `nginx -t`.
-TEST_APT_PACKAGES=(node-socket.io-parser openssl nginx)
+# Tests/Interop: what the stock socket.io 4.8.1 servers load (../shared/stock-socketio/README.md),
+# and tsc, mocha, expect.js, supertest for upstream's own suites (Tests/Interop/upstream).
+TEST_APT_PACKAGES=(node-socket.io-parser openssl nginx
+    node-ws node-redis node-debug node-cookie node-cors node-base64id node-accepts node-vary
+    node-typescript mocha node-expect.js node-supertest node-superagent)
 
 PYTHON=${PYTHON:-python3}
 VENV=.venv

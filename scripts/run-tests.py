@@ -95,6 +95,22 @@ def suites(setting):
             counts.parse_pytest,
             {**peers, "CHAOS_OUTAGES": os.environ.get("CHAOS_OUTAGES", "5")},
         ),
+        # A real mixed cluster: stock socket.io 4.8.1 + @socket.io/redis-adapter 8.3.0 servers,
+        # socketbus servers, a python-socketio server, redis-emitter 5.1.0; every adapter
+        # call compared with an all-stock cluster (Tests/Interop/README.md).
+        Suite("interop", pytest + ["Tests/Interop"], "interop.log", counts.parse_pytest, peers, timeout_seconds=900),
+        # Upstream's own suites (redis-adapter 8.3.0, socket.io 4.8.1, socket.io-adapter 2.5.5)
+        # against socketbus: their sources are not in this tree; without
+        # SOCKETBUS_UPSTREAM_SUITES the suite reports itself skipped, with the reason.
+        Suite(
+            "interop upstream suites",
+            ["python", "Tests/Interop/upstream/run.py"],
+            "interop-upstream.log",
+            counts.parse_upstream,
+            {**peers, **({"SOCKETBUS_UPSTREAM_SUITES": os.environ["SOCKETBUS_UPSTREAM_SUITES"]}
+                         if os.environ.get("SOCKETBUS_UPSTREAM_SUITES") else {})},
+            timeout_seconds=900,
+        ),
         # 20 s of each libFuzzer target (Fuzz/); `make fuzz` runs them longer.
         Suite("fuzz", ["scripts/fuzz.sh", "20"], "fuzz.log", counts.parse_fuzz, {**peers, "SWIFT": swift[0]}),
         Suite("test summary parser", pytest + ["scripts/tests"], "summary-parser.log", counts.parse_pytest, peers),

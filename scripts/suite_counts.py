@@ -128,6 +128,20 @@ def parse_validate(text, exit_code=0):
     return None
 
 
+UPSTREAM_SUMMARY = re.compile(r"^upstream: (\d+) passed, (\d+) failed, (\d+) skipped\b")
+
+
+def parse_upstream(text, exit_code=0):
+    """Tests/Interop/upstream/run.py: its last summary line; tests listed as
+    not applicable count as skipped, and a suite that cannot run here
+    (no upstream sources) as one skipped."""
+    for line in reversed(lines_of(text)):
+        m = UPSTREAM_SUMMARY.match(line)
+        if m:
+            return Counts(int(m[1]), int(m[2]), int(m[3]))
+    return None
+
+
 FUZZ_SUMMARY = re.compile(r"^fuzz: (\d+) passed, (\d+) failed\s*$")
 
 

@@ -38,6 +38,9 @@ def output(name):
         # scripts/fuzz.sh: one test per fuzz target.
         (counts.parse_fuzz, "fuzz-passed.txt", counts.Counts(3, 0, 0)),
         (counts.parse_fuzz, "fuzz-failed.txt", counts.Counts(2, 1, 0)),
+        # Tests/Interop/upstream/run.py: not applicable counts as skipped; no sources: one skipped.
+        (counts.parse_upstream, "upstream-ran.txt", counts.Counts(499, 73, 24)),
+        (counts.parse_upstream, "upstream-skipped.txt", counts.Counts(0, 0, 1)),
     ],
 )
 def test_captured_outputs(parse, name, expected):
@@ -45,7 +48,8 @@ def test_captured_outputs(parse, name, expected):
 
 
 def test_no_count_is_one_failure():
-    for parse in (counts.parse_swift, counts.parse_node, counts.parse_pytest, counts.parse_validate, counts.parse_fuzz):
+    for parse in (counts.parse_swift, counts.parse_node, counts.parse_pytest, counts.parse_validate, counts.parse_fuzz,
+                  counts.parse_upstream):
         assert parse("error: compile command failed\n") is None
     assert counts.settle(None, 1) == counts.Counts(0, 1, 0)
     assert counts.settle(None, 0) == counts.Counts(0, 1, 0)
