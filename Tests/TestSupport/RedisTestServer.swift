@@ -1,4 +1,5 @@
 public import Foundation
+import Glibc
 
 /// A real `redis-server` started for a test, on a free loopback port and a
 /// Unix socket in a private temporary directory, without persistence.
@@ -112,13 +113,34 @@ public final class RedisTestServer: @unchecked Sendable {
         ]
     }
 
+    /// Ready means accepting: redis-server binds its socket file before it
+    /// listens, so a file that exists can still refuse connections.
     private static func waitUntilReady(socketPath: String, process: Process) -> Bool {
-        for _ in 0..<200 {
+        for _ in 0..<500 {
             if !process.isRunning { return false }
-            if FileManager.default.fileExists(atPath: socketPath) { return true }
+            if acceptsConnections(socketPath) { return true }
             usleep(10_000)
         }
         return false
+    }
+
+    private static func acceptsConnections(_ path: String) -> Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in bytes.enumerated() { raw[index] = byte }
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        return result == 0
     }
 
     static func which(_ name: String) -> String? {
