@@ -8,10 +8,11 @@ import time
 from pathlib import Path
 
 import pytest
+import redis as redis_py
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from interop_cluster import Cluster, missing_parts  # noqa: E402
+from interop_cluster import Cluster, missing_parts, wait_for  # noqa: E402
 
 # A and B: stock servers in both clusters. S: the subject, a socketbus server
 # in the mixed cluster and a stock server in the baseline.
@@ -48,10 +49,28 @@ def reset(cluster, acks=None, behaviour=None):
     for name in up:
         cluster.call(name, "configure", behaviour={"serverSideEmit": behaviour.get(name, "ack")})
         cluster.call(name, "received")
+    wait_whole(cluster, up)
     cluster.connect([(c[0], c[1], c[2], acks.get(c[0], c[3]), *c[4:]) for c in CLIENTS if c[1] in up])
     # A socketbus server tells its busd about joins asynchronously.
     time.sleep(0.15)
     cluster.events()
+
+
+def wait_whole(cluster, up):
+    """Every live server counted by PUBSUB NUMSUB (a socketbus server through
+    its busd) and linked to its busd: a server restarted by the test before
+    is back before the next call, as the requester's serverCount() sees it."""
+    counted = sum(1 for node in cluster.nodes.values()
+                  if ("busd" if node.kind in ("socketbus", "python") else "server") in node.processes)
+    redis = redis_py.Redis.from_url(cluster.redis_url)
+    try:
+        wait_for(lambda: dict(redis.pubsub_numsub("socket.io-request#/#")).get(b"socket.io-request#/#") == counted,
+                 what=f"{counted} servers counted on socket.io-request#/#")
+    finally:
+        redis.close()
+    for name in up:
+        if cluster.nodes[name].kind == "socketbus":
+            wait_for(lambda: cluster.call(name, "linked").get("value"), what=f"{name} linked to its busd")
 
 
 def both(function, *clusters):

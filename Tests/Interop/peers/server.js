@@ -165,6 +165,11 @@ const calls = {
   async configure(io, call) {
     Object.assign(behaviour, call.behaviour);
   },
+  /** Whether a socketbus server's connector is linked to its busd (a stock server: always). */
+  async linked(io) {
+    const bus = io.of("/").adapter.bus;
+    return bus ? Boolean(bus.connected) : true;
+  },
   async received() {
     return received.splice(0);
   },
