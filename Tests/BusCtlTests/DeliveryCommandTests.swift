@@ -29,10 +29,16 @@ struct DeliveryCommandTests {
             // A throwing init runs no deinit: a busd left running would hold
             // the test runner's output pipe open, and `swift test` would wait forever.
             do {
-                guard eventually({ FileManager.default.fileExists(atPath: socketPath) }) else {
-                    throw POSIXError(.ENOENT)
+                // busd binds its socket before it listens (it checks Redis in
+                // between): the file can exist while connections are refused.
+                var connected: TestNodeClient?
+                guard eventually({
+                    connected = try? TestNodeClient(path: socketPath)
+                    return connected != nil
+                }), let connected else {
+                    throw POSIXError(.ECONNREFUSED)
                 }
-                node = try TestNodeClient(path: socketPath)
+                node = connected
                 _ = try node.handshake()
             } catch {
                 process.terminate()
