@@ -6,8 +6,10 @@
 // Input: byte 0 picks the channel from `ChannelTable`, or (≥ its count) says
 // the channel itself follows: one length byte, then that many bytes. Bit 7
 // of byte 0 switches the ack policy from `requested` to `all`. The rest is
-// the payload. A fresh member per input keeps runs independent (requests
-// join, leave and disconnect sockets).
+// the payload. The input's length modulo 3 picks the node busd has: none, a
+// version 1 node (busd picks targets and answers from its registry) or a
+// version 2 node (DELIVER_TO_ROOMS, APPLY, QUESTIONs). A fresh member per
+// input keeps runs independent (requests join, leave and disconnect sockets).
 //
 // What cannot be framed (a room name over 65535 bytes, a packet over 16 MiB)
 // must throw, as NodeLinkServer.send then drops and counts it; what is
@@ -25,6 +27,8 @@ public func fuzzRoute(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let input = UnsafeBufferPointer(start: data, count: size)
     guard let (channel, payload) = ChannelTable.split(input) else { return 0 }
     let member = makeMember(ackPolicy: input[0] & 0x80 == 0 ? .requested : .all)
+    let nodeVersion = UInt16(size % 3)
+    if nodeVersion > 0 { member.nodeSessionStarted(version: nodeVersion) }
     member.route(channel: channel, payload: payload)
     return 0
 }
