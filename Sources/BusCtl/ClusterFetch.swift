@@ -57,7 +57,7 @@ struct ClusterFetch {
             channels: ResponseFeed.channels(key: key, namespaces: namespaces, uid: uid)
         )
         let requestChannels = namespaces.map { AdapterChannel.request(key: key, namespace: $0).name }
-        let counts = try requestChannelSubscribers(command, channels: requestChannels)
+        let counts = try command.subscriberCounts(requestChannels)
         var result = Result()
         var namespaceOfRequest: [String: String] = [:]
         for (nsp, channel) in zip(namespaces, requestChannels) {

@@ -32,7 +32,7 @@ struct ClusterSocketIds {
         )
         let channel = AdapterChannel.request(key: key, namespace: namespace).name
         var result = Result()
-        result.expected = try requestChannelSubscribers(command, channels: [channel])[channel] ?? 0
+        result.expected = try command.subscriberCounts([channel])[channel] ?? 0
         guard result.expected > 0 else { return result }
         // The rooms' request, then the except rooms' one; each answered once per server.
         var queries = [(requestId: AdapterRequests.randomId(), rooms: rooms, answered: 0, ids: [String]())]

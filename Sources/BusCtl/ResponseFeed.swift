@@ -57,23 +57,3 @@ final class ResponseFeed {
         }
     }
 }
-
-/// How many servers answer requests on a namespace: `PUBSUB NUMSUB` of its
-/// request channel, which is what a stock node waits for.
-func requestChannelSubscribers(_ connection: RedisConnection, channels: [String]) throws(RedisError) -> [String: Int] {
-    guard !channels.isEmpty else { return [:] }
-    let reply = try connection.command(["PUBSUB", "NUMSUB"] + channels)
-    guard case .array(let parts) = reply, parts.count == channels.count * 2 else {
-        throw RedisError(.protocolError, "unexpected reply to PUBSUB NUMSUB: \(reply)")
-    }
-    var counts: [String: Int] = [:]
-    for index in stride(from: 0, to: parts.count, by: 2) {
-        guard let channel = parts[index].string, let count = parts[index + 1].integer, count >= 0,
-            count < Int64(Int32.max)
-        else {
-            throw RedisError(.protocolError, "unexpected reply to PUBSUB NUMSUB: \(reply)")
-        }
-        counts[channel] = Int(count)
-    }
-    return counts
-}

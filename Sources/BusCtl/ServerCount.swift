@@ -29,7 +29,7 @@ struct ServerCount {
             names = found.sorted()
         }
         let channels = names.map { AdapterChannel.request(key: key, namespace: $0).name }
-        let counts = try requestChannelSubscribers(connection, channels: channels)
+        let counts = try connection.subscriberCounts(channels)
         return zip(names, channels).map { ServerCount(namespace: $0, channel: $1, servers: counts[$1] ?? 0) }
     }
 

@@ -37,6 +37,21 @@ struct RedisConnectionTests {
         #expect(try redis.command(["MGET", "counter", "nothing"]) == .array([.bulk(Array("499500".utf8)), .null]))
     }
 
+    @Test func subscriberCountsCountPlainSubscribersOnly() throws {
+        let server = try RedisTestServer()
+        let redis = try RedisConnection(endpoint: .unix(path: server.socketPath))
+        #expect(try redis.subscriberCounts([]) == [:])
+        let plain = try RedisConnection(endpoint: .unix(path: server.socketPath))
+        _ = try plain.command(["SUBSCRIBE", "socket.io-request#/#"])
+        let pattern = try RedisConnection(endpoint: .unix(path: server.socketPath))
+        _ = try pattern.command(["PSUBSCRIBE", "socket.io-request#/chat#"])
+        let counted = eventually {
+            (try? redis.subscriberCounts(["socket.io-request#/#", "socket.io-request#/chat#"]))
+                == ["socket.io-request#/#": 1, "socket.io-request#/chat#": 0]
+        }
+        #expect(counted)
+    }
+
     @Test func errorRepliesAreThrownWithTheirText() throws {
         let server = try RedisTestServer()
         let redis = try RedisConnection(endpoint: .unix(path: server.socketPath))

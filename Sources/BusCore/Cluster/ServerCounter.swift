@@ -88,11 +88,10 @@ final class ServerCounter: @unchecked Sendable {
         do {
             if connection == nil { connection = try redis.connect(timeout: timeout) }
             guard let connection else { return .failure(ServerCountError("no connection to Redis")) }
-            let reply = try connection.command(["PUBSUB", "NUMSUB", channel])
-            guard let parts = reply.array, parts.count == 2, let n = parts[1].integer, n >= 0, n < 1 << 31 else {
-                return .failure(ServerCountError("unexpected PUBSUB NUMSUB reply: \(reply)"))
+            guard let n = try connection.subscriberCounts([channel])[channel] else {
+                return .failure(ServerCountError("PUBSUB NUMSUB did not name \(channel)"))
             }
-            return .success(Int(n))
+            return .success(n)
         } catch {
             // A reply error keeps the connection in step; anything else ends it.
             if error.code != .reply {
