@@ -176,6 +176,14 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
     /// neither to do, PINGs). A refusal is thrown as the server's error
     /// reply, saying which step.
     public func connect(timeout: Duration = .seconds(2)) throws(RedisError) -> RedisConnection {
+        try connect(to: endpoint, timeout: timeout)
+    }
+
+    /// ``connect(timeout:)`` to another server of the same deployment (a
+    /// replica, a cluster node, a sentinel's master) with these credentials.
+    public func connect(to endpoint: RedisConnection.Endpoint, timeout: Duration = .seconds(2)) throws(RedisError)
+        -> RedisConnection
+    {
         let connection = try RedisConnection(endpoint: endpoint, timeout: timeout)
         if let password {
             let args = username.map { ["AUTH", $0, password] } ?? ["AUTH", password]
