@@ -141,7 +141,8 @@ final class AdapterSubscriber: @unchecked Sendable {
             var delay = Duration.zero
             var reading = false
             do {
-                let connection = try redis.connect(timeout: settings.connectTimeout)
+                // On a cluster any node hears every PUBLISH: the first that answers.
+                let connection = try redis.connectAnyNode(timeout: settings.connectTimeout)
                 self.connection = connection
                 state.withLock {
                     $0.connected = true

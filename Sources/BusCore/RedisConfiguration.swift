@@ -5,6 +5,7 @@ import Foundation
 ///
 /// - `redis://[[user]:password@]host[:port][/db]` (port 6379, db 0 by default)
 /// - `unix:///path/to/redis.sock[?db=N&user=U&password=P]`
+/// - `redis://[[user]:password@]host1:port1,host2:port2` : cluster seeds (ClusterSeeds.swift)
 ///
 /// A password-only URL (`redis://:secret@host`) sends `AUTH secret`; with a
 /// user it sends `AUTH user secret` (Redis 6 ACL).
@@ -13,6 +14,8 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
     public var username: String?
     public var password: String?
     public var database: Int
+    /// More cluster nodes to try after ``endpoint`` (a URL with several hosts; ClusterSeeds.swift).
+    public var seeds: [RedisConnection.Endpoint] = []
 
     public init(endpoint: RedisConnection.Endpoint, username: String? = nil, password: String? = nil, database: Int = 0)
     {
@@ -33,6 +36,7 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
     }
 
     public init(url: String) throws(ParseError) {
+        if let seeded = try Self.seeded(url: url) { self = seeded; return }
         if url.hasPrefix("unix://") {
             let rest = String(url.dropFirst("unix://".count))
             let parts = rest.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)

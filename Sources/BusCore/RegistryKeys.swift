@@ -10,12 +10,17 @@ import SocketIOCodec
 /// | `<prefix>:node:<node>:sockets` | set | socket ids the node owns (for clean-up) |
 /// | `<prefix>:acks:<message id>` | list, TTL | the message's delivery records (JSON), also published on the channel of that name |
 ///
-/// The default prefix is `socketbus`.
+/// The default prefix is `socketbus`; on a Redis Cluster the registry's
+/// prefix is a hash tag, `{socketbus}` (see RegistryKeys+Cluster.swift).
 public struct RegistryKeys: Sendable, Hashable {
     public var prefix: String
+    /// The prefix of the delivery records: the configured one, also where
+    /// ``prefix`` is a cluster hash tag (RegistryKeys+Cluster.swift).
+    public var acksPrefix: String
 
     public init(prefix: String = "socketbus") {
         self.prefix = prefix
+        self.acksPrefix = prefix
     }
 
     public var owner: String { "\(prefix):owner" }
@@ -25,9 +30,9 @@ public struct RegistryKeys: Sendable, Hashable {
     public func sockets(of node: String) -> String { "\(prefix):node:\(node):sockets" }
     /// A message's delivery records: a list (kept for the retention time)
     /// and the pub/sub channel of the same name they are published on.
-    public func acks(_ messageId: String) -> String { "\(prefix):acks:\(messageId)" }
+    public func acks(_ messageId: String) -> String { "\(acksPrefix):acks:\(messageId)" }
     /// Every message's delivery records (`PSUBSCRIBE`).
-    public var acksPattern: String { "\(AdapterChannel.globEscaped(prefix)):acks:*" }
+    public var acksPattern: String { "\(AdapterChannel.globEscaped(acksPrefix)):acks:*" }
 
     /// The owner hash's value for a socket.
     public static func ownerValue(node: String, connectedAt: Int64, namespace: String) -> String {
@@ -56,7 +61,8 @@ enum RegistryScripts {
         """
 
     /// Removes a dead node's entries if its liveness key is gone.
-    /// ARGV[1] prefix, ARGV[2] node id. Returns -1 when the node is alive,
+    /// KEYS[1] the nodes set (declared so a cluster routes the script to
+    /// the registry's slot; the script builds the other names); ARGV[1] prefix, ARGV[2] node id. Returns -1 when the node is alive,
     /// else the number of owner entries removed.
     static let removeDeadNode = """
         local prefix, node = ARGV[1], ARGV[2]

@@ -23,12 +23,18 @@ public struct RegistryLookup {
         public var isAlive: Bool { record != nil }
     }
 
+    /// The keys as this Redis names them (hash-tagged on a cluster).
     public let keys: RegistryKeys
-    public let connection: RedisConnection
+    public let connection: RedisClient
 
-    public init(connection: RedisConnection, keys: RegistryKeys = RegistryKeys()) {
+    public init(connection: RedisClient, keys: RegistryKeys = RegistryKeys()) {
         self.connection = connection
-        self.keys = keys
+        self.keys = keys.on(connection)
+    }
+
+    /// On one Redis server.
+    public init(connection: RedisConnection, keys: RegistryKeys = RegistryKeys()) {
+        self.init(connection: RedisClient(connection), keys: keys)
     }
 
     /// One round trip: a server-side script reads the owner and its liveness.

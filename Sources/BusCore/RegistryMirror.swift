@@ -59,7 +59,10 @@ final class RegistryMirror: @unchecked Sendable {
     }
 
     let redis: RedisConfiguration
-    let keys: RegistryKeys
+    /// The configured keys; ``keys`` are these as the connected Redis names
+    /// them (a hash-tagged prefix on a cluster).
+    let configuredKeys: RegistryKeys
+    private(set) var keys: RegistryKeys
     let settings: Settings
     let nodeId: String
     private let logger: Logger
@@ -71,7 +74,7 @@ final class RegistryMirror: @unchecked Sendable {
     /// Called with the cause of each failure of the mirror's connection.
     private let onFailure: @Sendable (RedisFailureCause) -> Void
     private let wake = NSCondition()
-    private var connection: RedisConnection?
+    private var connection: RedisClient?
     private let finished = DispatchSemaphore(value: 0)
     /// Signalled once the node has left the cluster after a drain.
     private let drained = DispatchSemaphore(value: 0)
@@ -93,6 +96,7 @@ final class RegistryMirror: @unchecked Sendable {
         )
         self.onReadiness = onReadiness
         self.redis = redis
+        self.configuredKeys = keys
         self.keys = keys
         self.nodeId = nodeId
         self.settings = settings
@@ -231,7 +235,9 @@ final class RegistryMirror: @unchecked Sendable {
             }
             do {
                 if connection == nil {
-                    connection = try redis.connect(timeout: settings.connectTimeout)
+                    let client = try RedisClient.connect(redis, timeout: settings.connectTimeout, logger: logger)
+                    connection = client
+                    keys = configuredKeys.on(client)
                     backlog = state.withLock {
                         $0.connected = true
                         $0.everConnected = true
@@ -456,7 +462,7 @@ final class RegistryMirror: @unchecked Sendable {
         guard case .array(let members) = try connection.command(["SMEMBERS", keys.nodes]) else { return }
         var alive = [nodeId]
         for node in members.compactMap(\.string) where node != nodeId {
-            let reply = try connection.command(["EVAL", RegistryScripts.removeDeadNode, "0", keys.prefix, node])
+            let reply = try connection.command(["EVAL", RegistryScripts.removeDeadNode, "1", keys.nodes, keys.prefix, node])
             if case .integer(let removed) = reply, removed >= 0 {
                 logger.notice(
                     "removed the entries of a node whose liveness expired",
@@ -470,7 +476,11 @@ final class RegistryMirror: @unchecked Sendable {
     }
 
     private func leaveCluster() throws {
-        if connection == nil { connection = try redis.connect(timeout: .seconds(1)) }
+        if connection == nil {
+            let client = try RedisClient.connect(redis, timeout: .seconds(1), logger: logger)
+            connection = client
+            keys = configuredKeys.on(client)
+        }
         guard let connection else { return }
         // Sockets gone since their last write are in Redis's set, not the snapshot.
         var ids = Set(snapshot().map(\.0))

@@ -1,3 +1,4 @@
+import BusCore
 import Hiredis
 import SocketIOCodec
 
@@ -45,7 +46,7 @@ struct ClusterFetch {
     /// used for the responses only. `done` may end the wait early (e.g. once
     /// the socket looked for is found). An error reply is thrown.
     func run(
-        command: RedisConnection,
+        command: RedisClient,
         subscriber: RedisConnection,
         timeout: Duration,
         done: (Result) -> Bool = { _ in false }

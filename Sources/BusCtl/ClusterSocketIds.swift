@@ -1,3 +1,4 @@
+import BusCore
 import Hiredis
 import SocketIOCodec
 
@@ -24,7 +25,7 @@ struct ClusterSocketIds {
 
     /// Runs the requests; `command` runs PUBSUB and PUBLISH, `subscriber`
     /// reads the answers. An error reply is thrown.
-    func run(command: RedisConnection, subscriber: RedisConnection, timeout: Duration) throws(RedisError) -> Result {
+    func run(command: RedisClient, subscriber: RedisConnection, timeout: Duration) throws(RedisError) -> Result {
         let uid = AdapterRequests.randomId()
         let feed = try ResponseFeed(
             connection: subscriber,

@@ -13,7 +13,7 @@ struct RedisOptions: ParsableArguments {
     @Option(
         name: .long,
         help:
-            "Redis URL: redis://[user@]host:port/db or unix:///path?db=N (else SOCKETBUS_REDIS_URL, redis.url of the config file, redis://127.0.0.1:6379)."
+            "Redis URL: redis://[user@]host:port/db, redis://host1:port1,host2:port2 (cluster seeds) or unix:///path?db=N (else SOCKETBUS_REDIS_URL, redis.url of the config file, redis://127.0.0.1:6379)."
     )
     var redis: String?
 
@@ -61,12 +61,22 @@ struct RedisOptions: ParsableArguments {
     }
 
     func lookup() throws -> RegistryLookup {
-        RegistryLookup(connection: try connect(), keys: keys)
+        RegistryLookup(connection: try client(), keys: keys)
     }
 
-    /// A new, logged-in connection. Exits 1 when Redis cannot be reached,
-    /// 4 when it refuses the credentials (see ``RedisFailure``).
+    /// A new, logged-in connection to the first node that answers (a
+    /// subscriber: on a cluster any node will do). Exits 1 when Redis
+    /// cannot be reached, 4 when it refuses the credentials (see ``RedisFailure``).
     func connect() throws -> RedisConnection {
+        try reach { configuration throws(RedisError) in try configuration.connectAnyNode(timeout: .seconds(3)) }
+    }
+
+    /// Commands to the deployment's Redis: one server or a cluster.
+    func client() throws -> RedisClient {
+        try reach { configuration throws(RedisError) in try RedisClient.connect(configuration, timeout: .seconds(3)) }
+    }
+
+    private func reach<T>(_ open: (RedisConfiguration) throws(RedisError) -> T) throws -> T {
         let settings = try settings()
         let configuration: RedisConfiguration
         do {
@@ -75,7 +85,7 @@ struct RedisOptions: ParsableArguments {
             throw ValidationError(error.description)
         }
         do {
-            return try configuration.connect(timeout: .seconds(3))
+            return try open(configuration)
         } catch  where error.code == .reply {
             throw RedisFailure.report("busctl", error, passwordOrigin: settings.redisPasswordOrigin)
         } catch {

@@ -1,3 +1,4 @@
+import BusCore
 import Hiredis
 import SocketIOCodec
 
@@ -13,17 +14,14 @@ struct ServerCount {
 
     /// The counts for `namespaces`; when none are given, for every namespace
     /// whose request channel has a subscriber (`PUBSUB CHANNELS`), and `/`.
-    static func read(_ connection: RedisConnection, key: String, namespaces: [String]) throws(RedisError)
+    static func read(_ connection: RedisClient, key: String, namespaces: [String]) throws(RedisError)
         -> [ServerCount]
     {
         var names = namespaces
         if names.isEmpty {
-            let reply = try connection.command(["PUBSUB", "CHANNELS", AdapterChannel.globEscaped(key) + "-request#*"])
-            guard case .array(let channels) = reply else {
-                throw RedisError(.protocolError, "unexpected reply to PUBSUB CHANNELS: \(reply)")
-            }
+            let channels = try connection.activeChannels(matching: AdapterChannel.globEscaped(key) + "-request#*")
             var found: Set<String> = ["/"]
-            for channel in channels.compactMap(\.string) {
+            for channel in channels {
                 if case .request(_, let nsp)? = try? AdapterChannel(parsing: channel, key: key) { found.insert(nsp) }
             }
             names = found.sorted()

@@ -111,7 +111,7 @@ final class Daemon: Sendable {
     private func checkRedisCredentials() {
         let redis = settings.member.redis
         do {
-            try redis.connect(timeout: settings.member.redisTimeout).close()
+            try redis.connectAnyNode(timeout: settings.member.redisTimeout).close()
         } catch  where error.isAuthenticationFailure {
             refuseToStart(
                 "redis.password: Redis at \(redis) refused the credentials (password: \(settings.redisPasswordOrigin)): "

@@ -5,7 +5,8 @@ import Logging
 import NamedThreads
 import Synchronization
 
-/// `PUBSUB NUMSUB <key>-request#<nsp>#` for the node's cluster requests, on
+/// `PUBSUB NUMSUB <key>-request#<nsp>#` for the node's cluster requests (on
+/// a Redis Cluster summed over its nodes, as a stock node's adapter does), on
 /// a connection and thread of its own, so that counting never waits behind
 /// the registry's writes. A Redis error reply or a lost connection is a
 /// failure, never a count of 0.
@@ -24,7 +25,7 @@ final class ServerCounter: @unchecked Sendable {
     private let state = Mutex(State())
     private let wake = NSCondition()
     private let finished = DispatchSemaphore(value: 0)
-    private var connection: RedisConnection?
+    private var connection: RedisClient?
 
     init(
         redis: RedisConfiguration,
@@ -86,7 +87,7 @@ final class ServerCounter: @unchecked Sendable {
 
     private func numsub(_ channel: String) -> Result<Int, ServerCountError> {
         do {
-            if connection == nil { connection = try redis.connect(timeout: timeout) }
+            if connection == nil { connection = try RedisClient.connect(redis, timeout: timeout, logger: logger) }
             guard let connection else { return .failure(ServerCountError("no connection to Redis")) }
             guard let n = try connection.subscriberCounts([channel])[channel] else {
                 return .failure(ServerCountError("PUBSUB NUMSUB did not name \(channel)"))

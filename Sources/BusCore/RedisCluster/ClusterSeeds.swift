@@ -1,0 +1,61 @@
+import Foundation
+public import Hiredis
+
+/// Several cluster nodes in one URL: `redis://[user:pass@]h1:7000,h2:7001[/db]`
+/// (any scheme RedisConfiguration knows but `unix://`). The first host is
+/// the configuration's endpoint, the others its ``RedisConfiguration/seeds``:
+/// more places to ask when the first is down.
+extension RedisConfiguration {
+    /// The configuration of a URL with several hosts; nil for a URL with one.
+    static func seeded(url: String) throws(ParseError) -> RedisConfiguration? {
+        guard !url.hasPrefix("unix://"), let schemeEnd = url.range(of: "://") else { return nil }
+        let scheme = url[..<schemeEnd.upperBound]
+        let rest = url[schemeEnd.upperBound...]
+        let hostsStart = rest.lastIndex(of: "@").map { rest.index(after: $0) } ?? rest.startIndex
+        let hostsEnd = rest[hostsStart...].firstIndex(of: "/") ?? rest.endIndex
+        let hosts = rest[hostsStart..<hostsEnd]
+        guard hosts.contains(",") else { return nil }
+        let parts = hosts.split(separator: ",", omittingEmptySubsequences: false)
+        guard let first = parts.first, !parts.contains(where: \.isEmpty) else {
+            throw ParseError(description: "redis URL '\(url)': an empty host in the list of cluster seeds")
+        }
+        var configuration = try RedisConfiguration(
+            url: String(scheme + rest[..<hostsStart] + first + rest[hostsEnd...])
+        )
+        for host in parts.dropFirst() {
+            // Parsed as a URL of its own so that ports and [IPv6] read the same.
+            configuration.seeds.append(try RedisConfiguration(url: String(scheme + host)).endpoint)
+        }
+        return configuration
+    }
+
+    /// The endpoints to try, in order: the URL's host, then the other seeds.
+    public var seedEndpoints: [RedisConnection.Endpoint] {
+        var all = [endpoint]
+        for seed in seeds where !all.contains(seed) { all.append(seed) }
+        return all
+    }
+
+    /// ``connect(timeout:)`` to the first server that answers: the cluster
+    /// masters this process last saw (``ClusterNodeBook``), the URL's host,
+    /// the other seeds, then the replicas it saw. A standalone Redis has one
+    /// place: this is ``connect(timeout:)`` there. Refused credentials end
+    /// the search (every node would refuse them).
+    public func connectAnyNode(timeout: Duration = .seconds(2)) throws(RedisError) -> RedisConnection {
+        let known = ClusterNodeBook.shared.nodes(of: self)
+        var candidates: [RedisConnection.Endpoint] = []
+        for endpoint in known.masters + seedEndpoints + known.replicas where !candidates.contains(endpoint) {
+            candidates.append(endpoint)
+        }
+        var firstError: RedisError?
+        for endpoint in candidates {
+            do {
+                return try connect(to: endpoint, timeout: timeout)
+            } catch {
+                if error.isAuthenticationFailure { throw error }
+                if firstError == nil { firstError = error }
+            }
+        }
+        throw firstError ?? RedisError(.io, "no Redis endpoint to connect to")
+    }
+}
