@@ -1,0 +1,153 @@
+public import Foundation
+import Glibc
+
+/// A real Redis Cluster for tests: three masters and three replicas
+/// (`redis-server --cluster-enabled yes`, joined by `redis-cli --cluster
+/// create --cluster-replicas 1`) on free loopback ports, each in a private
+/// directory, without persistence, node time-out 1 s so that a fail-over
+/// takes a few seconds. Start one per suite (that is the slow part, ~2 s);
+/// every node is killed by ``stop()`` or when the value is released.
+public final class RedisClusterTestServer: @unchecked Sendable {
+    // @unchecked: the processes are touched by the owning suite only, one test at a time.
+    public let ports: [Int]
+    public let directory: URL
+    private var processes: [Int: Process] = [:]
+
+    public enum StartError: Error, CustomStringConvertible {
+        case notInstalled(String)
+        case didNotStart(String)
+
+        public var description: String {
+            switch self {
+            case .notInstalled(let tool): return "\(tool) is not installed"
+            case .didNotStart(let detail): return "the Redis Cluster did not start: \(detail)"
+            }
+        }
+    }
+
+    public init(nodes: Int = 6) throws {
+        guard let server = RedisTestServer.which("redis-server") else { throw StartError.notInstalled("redis-server") }
+        guard RedisTestServer.which("redis-cli") != nil else { throw StartError.notInstalled("redis-cli") }
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("buscluster-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var ports: [Int] = []
+        while ports.count < nodes {
+            let port = try FreePort.find()
+            if !ports.contains(port) { ports.append(port) }
+        }
+        self.ports = ports
+        do {
+            for port in ports {
+                let nodeDirectory = directory.appendingPathComponent("\(port)")
+                try FileManager.default.createDirectory(at: nodeDirectory, withIntermediateDirectories: true)
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: server)
+                process.arguments = [
+                    "--port", "\(port)", "--bind", "127.0.0.1", "--cluster-enabled", "yes",
+                    "--cluster-config-file", nodeDirectory.appendingPathComponent("nodes.conf").path,
+                    "--cluster-node-timeout", "1000", "--save", "", "--appendonly", "no",
+                    "--dir", nodeDirectory.path, "--logfile", nodeDirectory.appendingPathComponent("redis.log").path,
+                ]
+                try process.run()
+                processes[port] = process
+            }
+            for port in ports {
+                guard eventually(timeout: .seconds(5), { (try? self.cli(port, ["PING"])) == "PONG" }) else {
+                    throw StartError.didNotStart("node \(port) does not answer")
+                }
+            }
+            let create = try Self.run(
+                ["--cluster", "create"] + ports.map { "127.0.0.1:\($0)" } + ["--cluster-replicas", "1", "--cluster-yes"]
+            )
+            guard create.status == 0 else { throw StartError.didNotStart(String(create.output.suffix(800))) }
+            guard waitUntilHealthy(timeout: .seconds(20)) else {
+                throw StartError.didNotStart("cluster_state never became ok on every node")
+            }
+        } catch {
+            stop()
+            throw error
+        }
+    }
+
+    deinit { stop() }
+
+    /// A URL of one node.
+    public func url(_ port: Int) -> String { "redis://127.0.0.1:\(port)" }
+
+    /// Every node answers `cluster_state:ok` and agrees on the slots (three masters).
+    public func waitUntilHealthy(timeout: Duration = .seconds(20)) -> Bool {
+        eventually(timeout: timeout) {
+            livePorts.allSatisfy { port in
+                ((try? self.cli(port, ["CLUSTER", "INFO"])) ?? "").contains("cluster_state:ok")
+            } && livePorts.allSatisfy { (try? self.masterPorts(askingNode: $0).count) == 3 }
+        }
+    }
+
+    public var livePorts: [Int] { ports.filter { processes[$0]?.isRunning == true } }
+
+    /// The ports of the masters that serve slots, as `port` sees them.
+    public func masterPorts(askingNode port: Int) throws -> [Int] {
+        let text = try cli(port, ["CLUSTER", "NODES"])
+        return text.split(separator: "\n").compactMap { line -> Int? in
+            let fields = line.split(separator: " ")
+            guard fields.count >= 9, fields[2].contains("master"), !fields[2].contains("fail") else { return nil }
+            let address = fields[1].split(separator: "@").first ?? ""
+            return address.split(separator: ":").last.flatMap { Int($0) }
+        }.sorted()
+    }
+
+    /// The port of the master serving `slot`, as `port` sees it.
+    public func masterPort(ofSlot slot: Int, askingNode port: Int) throws -> Int? {
+        let text = try cli(port, ["CLUSTER", "NODES"])
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count >= 9, fields[2].contains("master"), !fields[2].contains("fail") else { continue }
+            for range in fields[8...] {
+                let bounds = range.split(separator: "-").compactMap { Int($0) }
+                if let low = bounds.first, slot >= low, slot <= (bounds.last ?? low) {
+                    return (fields[1].split(separator: "@").first ?? "").split(separator: ":").last.flatMap { Int($0) }
+                }
+            }
+        }
+        return nil
+    }
+
+    /// The node id `port` has of itself.
+    public func nodeId(_ port: Int) throws -> String {
+        try cli(port, ["CLUSTER", "MYID"])
+    }
+
+    /// Kills one node abruptly (SIGKILL).
+    public func kill(port: Int) {
+        guard let process = processes.removeValue(forKey: port) else { return }
+        if process.isRunning {
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    public func stop() {
+        for port in Array(processes.keys) { kill(port: port) }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// `redis-cli -p port args...`; the reply's text without the trailing newline.
+    @discardableResult
+    public func cli(_ port: Int, _ arguments: [String]) throws -> String {
+        let result = try Self.run(["-h", "127.0.0.1", "-p", "\(port)"] + arguments)
+        return result.output.trimmingCharacters(in: .newlines)
+    }
+
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: RedisTestServer.which("redis-cli") ?? "/usr/bin/redis-cli")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
