@@ -331,6 +331,9 @@ else
     if [[ -f $deploy/busd.yaml ]]; then
         check "config: busd --check-config busd.yaml" check_config --config "$deploy/busd.yaml"
     fi
+    if [[ -f $deploy/cluster/busd.yaml ]]; then
+        check "cluster: busd --check-config cluster/busd.yaml" check_config --config "$deploy/cluster/busd.yaml"
+    fi
     if [[ -s $tmp/configmap-busd.yaml ]]; then
         check "kubernetes: busd --check-config on the ConfigMap's busd.yaml" check_config --config "$tmp/configmap-busd.yaml"
         check "systemd: busd --check-config accepts ExecStart's flags" unit_flags

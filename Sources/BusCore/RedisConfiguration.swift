@@ -125,8 +125,8 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         let auth = password == nil ? "" : "\(username ?? ""):***@"
         switch endpoint {
-        case .tcp(let host, let port):
-            return "redis://\(auth)\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)"
+        case .tcp:
+            return "redis://\(auth)\(Self.hostList(seedEndpoints))/\(database)"
         case .unix(let path):
             return "unix://\(path)?db=\(database)\(password == nil ? "" : "&password=***")"
         }

@@ -261,7 +261,7 @@ final class RegistryMirror: @unchecked Sendable {
                 if state.withLock({ state in
                     defer { state.checkRequested = false }; return state.checkRequested
                 }) {
-                    _ = try connection?.command(["PING"])
+                    try connection?.ping(near: keys.nodes)
                 }
                 try writePending()
                 try writePublishes()

@@ -67,6 +67,8 @@ final class ClusterBusd: @unchecked Sendable {
 struct BusdLog: Sendable {
     let path: String
 
+    var text: String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+
     func count(_ text: String) -> Int {
         let content = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         return content.components(separatedBy: text).count - 1

@@ -58,10 +58,10 @@ struct RedisClusterTests {
         #expect(try client.command(["GET", key]).string == "v1")
         let replies = try client.pipeline([["GET", key], ["GET", "{\(key)}:stays"], ["GET", key]])
         #expect(replies.map(\.string) == ["v1", "v0", "v1"])
+        try cluster.cli(source, ["MIGRATE", "127.0.0.1", "\(target)", "", "0", "5000", "KEYS", "{\(key)}:stays"])
         for port in try cluster.masterPorts(askingNode: any) + [target] {
             try cluster.cli(port, ["CLUSTER", "SETSLOT", "\(slot)", "NODE", targetId])
         }
-        try cluster.cli(source, ["MIGRATE", "127.0.0.1", "\(target)", "", "0", "5000", "KEYS", "{\(key)}:stays"])
         // The router still has the old table: MOVED, then the table is read again.
         #expect(try client.command(["GET", "{\(key)}:stays"]).string == "v0")
         #expect(try router.connection(forSlot: slot).endpoint == .tcp(host: "127.0.0.1", port: target))
@@ -132,6 +132,7 @@ struct RedisClusterTests {
         busd.stopReceiving()
         while receiver.isExecuting || publisher.isExecuting { Thread.sleep(forTimeInterval: 0.05) }
 
+        if resubscribed == nil || rewritten == nil { print(busd.log.text.split(separator: "\n").filter { $0.contains("mirror") || $0.contains("registry") || $0.contains("cluster") }.suffix(40).joined(separator: "\n")); print(try cluster.cli(survivor, ["CLUSTER", "NODES"])) }
         let resubscribedAt = try #require(resubscribed, "busd did not subscribe again")
         let rewrittenAt = try #require(rewritten, "busd did not rewrite its registry")
         let outcome = load.outcome()

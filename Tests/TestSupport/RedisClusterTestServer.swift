@@ -32,8 +32,12 @@ public final class RedisClusterTestServer: @unchecked Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var ports: [Int] = []
         while ports.count < nodes {
-            let port = try FreePort.find()
-            if !ports.contains(port) { ports.append(port) }
+            let port = Int.random(in: 20000..<45000)
+            if !ports.contains(port), !ports.contains(port + 10000), !ports.contains(port - 10000),
+                Self.isFree(port), Self.isFree(port + 10000)
+            {
+                ports.append(port)
+            }
         }
         self.ports = ports
         do {
@@ -46,6 +50,9 @@ public final class RedisClusterTestServer: @unchecked Sendable {
                     "--port", "\(port)", "--bind", "127.0.0.1", "--cluster-enabled", "yes",
                     "--cluster-config-file", nodeDirectory.appendingPathComponent("nodes.conf").path,
                     "--cluster-node-timeout", "1000", "--save", "", "--appendonly", "no",
+                    // Replicas in sync at once (7.0 waits 5 s for more replicas by default):
+                    // a replica that never synced cannot take over.
+                    "--repl-diskless-sync-delay", "0",
                     "--dir", nodeDirectory.path, "--logfile", nodeDirectory.appendingPathComponent("redis.log").path,
                 ]
                 try process.run()
@@ -74,12 +81,17 @@ public final class RedisClusterTestServer: @unchecked Sendable {
     /// A URL of one node.
     public func url(_ port: Int) -> String { "redis://127.0.0.1:\(port)" }
 
-    /// Every node answers `cluster_state:ok` and agrees on the slots (three masters).
+    /// Every node answers `cluster_state:ok` and agrees on the slots (three
+    /// masters), and every replica is in sync with its master.
     public func waitUntilHealthy(timeout: Duration = .seconds(20)) -> Bool {
         eventually(timeout: timeout) {
             livePorts.allSatisfy { port in
                 ((try? self.cli(port, ["CLUSTER", "INFO"])) ?? "").contains("cluster_state:ok")
             } && livePorts.allSatisfy { (try? self.masterPorts(askingNode: $0).count) == 3 }
+                && livePorts.allSatisfy { port in
+                    let info = (try? self.cli(port, ["INFO", "replication"])) ?? ""
+                    return info.contains("role:master") || info.contains("master_link_status:up")
+                }
         }
     }
 
@@ -136,6 +148,21 @@ public final class RedisClusterTestServer: @unchecked Sendable {
     public func cli(_ port: Int, _ arguments: [String]) throws -> String {
         let result = try Self.run(["-h", "127.0.0.1", "-p", "\(port)"] + arguments)
         return result.output.trimmingCharacters(in: .newlines)
+    }
+
+    /// Nothing listens on `port` (a node also takes port + 10000 for the
+    /// cluster bus, so its port must be at most 55535: not an ephemeral one).
+    static func isFree(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(truncatingIfNeeded: port)).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
     }
 
     static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {

@@ -29,6 +29,16 @@ extension RedisConfiguration {
         return configuration
     }
 
+    /// `host:port[,host:port...]` as a URL writes them (IPv6 in brackets).
+    static func hostList(_ endpoints: [RedisConnection.Endpoint]) -> String {
+        endpoints.map { endpoint in
+            switch endpoint {
+            case .tcp(let host, let port): return "\(host.contains(":") ? "[\(host)]" : host):\(port)"
+            case .unix(let path): return path
+            }
+        }.joined(separator: ",")
+    }
+
     /// The endpoints to try, in order: the URL's host, then the other seeds.
     public var seedEndpoints: [RedisConnection.Endpoint] {
         var all = [endpoint]

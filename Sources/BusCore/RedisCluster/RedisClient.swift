@@ -95,6 +95,22 @@ public final class RedisClient {
         }
     }
 
+    /// `PING`; on a cluster at the master of `key`'s slot, so that a check
+    /// of the registry's connection reaches the node that holds it.
+    public func ping(near key: String) throws(RedisError) {
+        switch backing {
+        case .standalone(let connection): _ = try connection.command(["PING"])
+        case .cluster(let router):
+            let endpoint = try router.endpoint(forSlot: ClusterKeySlot.slot(of: key))
+            do {
+                _ = try router.connection(to: endpoint).command(["PING"])
+            } catch {
+                if error.code != .reply { router.drop(endpoint) }
+                throw error
+            }
+        }
+    }
+
     /// `PUBSUB NUMSUB`; on a cluster, summed over its nodes.
     public func subscriberCounts(_ channels: [String]) throws(RedisError) -> [String: Int] {
         switch backing {
