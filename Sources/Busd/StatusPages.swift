@@ -185,6 +185,32 @@ enum StatusPages {
             help: "Bytes read from Redis and not routed yet.",
             value: member.subscriberBacklogBytes
         )
+        let redisCluster = ClusterStatistics.shared
+        page.add(
+            "socketbus_redis_cluster_redirects_total",
+            .counter,
+            help: "Redis Cluster redirections followed, by kind.",
+            by: "kind",
+            ["moved": redisCluster.moved, "ask": redisCluster.asked]
+        )
+        page.add(
+            "socketbus_redis_cluster_retries_total",
+            .counter,
+            help: "Redis Cluster TRYAGAIN and CLUSTERDOWN answers waited out or given up on.",
+            value: redisCluster.retries
+        )
+        page.add(
+            "socketbus_redis_cluster_topology_reads_total",
+            .counter,
+            help: "Redis Cluster slot tables (CLUSTER SLOTS) read.",
+            value: redisCluster.topologyReads
+        )
+        page.add(
+            "socketbus_redis_cluster_entries_skipped_total",
+            .counter,
+            help: "CLUSTER SLOTS entries dropped: a slot, port or host that cannot be used.",
+            value: redisCluster.skippedEntries
+        )
         page.add(
             "socketbus_redis_unreachable_seconds",
             .gauge,

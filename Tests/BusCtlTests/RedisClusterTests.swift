@@ -44,6 +44,7 @@ struct RedisClusterTests {
         defer { client.close() }
         let router = try #require(client.router)
         let key = "migrating-\(UUID().uuidString)"
+        let (movedBefore, askedBefore) = (ClusterStatistics.shared.moved, ClusterStatistics.shared.asked)
         let slot = ClusterKeySlot.slot(of: key)
         _ = try client.pipeline([["SET", key, "v1"], ["SET", "{\(key)}:stays", "v0"]])
         let source = try #require(try cluster.masterPort(ofSlot: slot, askingNode: any))
@@ -65,6 +66,7 @@ struct RedisClusterTests {
         // The router still has the old table: MOVED, then the table is read again.
         #expect(try client.command(["GET", "{\(key)}:stays"]).string == "v0")
         #expect(try router.connection(forSlot: slot).endpoint == .tcp(host: "127.0.0.1", port: target))
+        #expect(ClusterStatistics.shared.moved > movedBefore && ClusterStatistics.shared.asked >= askedBefore + 2)
         #expect(throws: RedisError.self) { try client.command(["MGET", "a", "b"]) }  // CROSSSLOT
         do {
             _ = try client.command(["INCR", key])
@@ -72,6 +74,54 @@ struct RedisClusterTests {
         } catch {
             #expect(error.code == .reply && error.message.contains("not an integer"), "\(error)")
         }
+    }
+
+    /// A slot no master serves: CLUSTERDOWN is retried a bounded number of
+    /// times, then thrown (never an empty result).
+    @Test func clusterDownIsRetriedWithinABoundThenAnError() throws {
+        let cluster = try cluster
+        #expect(cluster.waitUntilHealthy())
+        let client = try client(cluster.url(cluster.livePorts[0]))
+        defer { client.close() }
+        let key = "down-\(UUID().uuidString)"
+        let slot = ClusterKeySlot.slot(of: key)
+        _ = try client.command(["SET", key, "x"])
+        let master = try #require(try cluster.masterPort(ofSlot: slot, askingNode: cluster.livePorts[0]))
+        try cluster.cli(master, ["CLUSTER", "DELSLOTS", "\(slot)"])
+        defer {
+            _ = try? cluster.cli(master, ["CLUSTER", "ADDSLOTS", "\(slot)"])
+            #expect(cluster.waitUntilHealthy())
+        }
+        #expect(eventually { ((try? cluster.cli(master, ["CLUSTER", "INFO"])) ?? "").contains("cluster_state:fail") })
+        let retriesBefore = ClusterStatistics.shared.retries
+        let started = ContinuousClock.now
+        do {
+            let reply = try client.command(["GET", key])
+            Issue.record("GET on a slot no master serves answered \(reply)")
+        } catch {
+            #expect(error.replyPrefix == "CLUSTERDOWN", "\(error)")
+        }
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(ClusterStatistics.shared.retries > retriesBefore)
+    }
+
+    /// Each node counts only its own subscribers: the count is summed over the nodes.
+    @Test func subscribersAreCountedOverEveryNode() throws {
+        let cluster = try cluster
+        #expect(cluster.waitUntilHealthy())
+        let channel = "socket.io-request#/count-\(UUID().uuidString.prefix(6))#"
+        let ports = cluster.livePorts
+        let first = try RedisConnection(endpoint: .tcp(host: "127.0.0.1", port: ports[0]))
+        let second = try RedisConnection(endpoint: .tcp(host: "127.0.0.1", port: ports[1]))
+        let watcher = try RedisConnection(endpoint: .tcp(host: "127.0.0.1", port: ports[2]))
+        _ = try first.command(["SUBSCRIBE", channel])
+        _ = try second.command(["SUBSCRIBE", channel])
+        _ = try watcher.command(["PSUBSCRIBE", channel])  // not counted, as on one Redis
+        let client = try client(cluster.url(ports[3]))
+        defer { client.close() }
+        #expect(try client.subscriberCounts([channel])[channel] == 2)
+        #expect(try RedisConnection(endpoint: .tcp(host: "127.0.0.1", port: ports[0])).subscriberCounts([channel])[channel] == 1)
+        #expect(try client.activeChannels(matching: "socket.io-request#/count-*").contains(channel))
     }
 
     @Test func busctlFindsSocketsAndNodesThroughSeedsWhoseFirstIsDown() throws {

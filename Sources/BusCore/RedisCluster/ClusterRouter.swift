@@ -123,6 +123,7 @@ public final class ClusterRouter {
                 guard let redirect = ClusterRedirect(error) else { throw error }
                 switch redirect {
                 case .moved(let movedSlot, let to):
+                    ClusterStatistics.shared.countMoved()
                     redirects += 1
                     guard redirects <= Self.maxRedirects else { throw error.during("after \(redirects) redirections") }
                     let to = Self.resolved(to, answeredBy: endpoint)
@@ -131,12 +132,14 @@ public final class ClusterRouter {
                     target = to
                     asking = false
                 case .ask(let askedSlot, let to):
+                    ClusterStatistics.shared.countAsk()
                     redirects += 1
                     guard redirects <= Self.maxRedirects else { throw error.during("after \(redirects) redirections") }
                     target = Self.resolved(to, answeredBy: endpoint)
                     logger.debug("cluster: ASK", metadata: ["slot": "\(askedSlot)", "to": "\(to)"])
                     asking = true
                 case .retryLater:
+                    ClusterStatistics.shared.countRetry()
                     waits += 1
                     guard waits <= Self.retryLaterAttempts else {
                         throw error.during("still after \(waits - 1) retries")
@@ -188,6 +191,7 @@ public final class ClusterRouter {
 
     private func learnt() {
         ClusterNodeBook.shared.record(topology, for: configuration)
+        ClusterStatistics.shared.countTopology(skipped: topology.skippedEntries)
         if topology.skippedEntries > 0 {
             logger.warning(
                 "cluster: CLUSTER SLOTS entries skipped (bad slot range, port or host)",
