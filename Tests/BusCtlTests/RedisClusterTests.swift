@@ -136,6 +136,11 @@ struct RedisClusterTests {
         #expect(found.status == 0 && found.stdout.contains(#""node":"web-c""#), "\(found.stdout)\(found.stderr)")
         let nodes = try InspectCommandTests.run(["nodes", "--redis", seeds])
         #expect(nodes.status == 0 && nodes.stdout.contains("web-c"), "\(nodes.stdout)\(nodes.stderr)")
+        // busd answers requests for its node: counted by NUMSUB summed over the nodes.
+        #expect(eventually(timeout: .seconds(5)) {
+            (try? InspectCommandTests.run(["nodes", "--servers", "--json", "--redis", seeds]))?.stdout
+                .contains(#""namespace":"/","channel":"socket.io-request#/#","servers":1"#) == true
+        })
         // On a cluster the registry is hash-tagged: one slot for every key of it.
         let client = try client(seeds)
         defer { client.close() }
