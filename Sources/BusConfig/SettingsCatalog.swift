@@ -39,7 +39,8 @@ public enum SettingsCatalog {
             "redis.url",
             flag: "redis",
             default: "redis://127.0.0.1:6379",
-            help: "`redis://[user@]host:port/db` or `unix:///path?db=N`. A password here is accepted but "
+            help: "`redis://[user@]host:port/db`, `redis://host1:port1,host2:port2` (Redis Cluster seeds) or "
+                + "`unix:///path?db=N`. A password here is accepted but "
                 + "shows in `ps`; prefer `redis.password_file` or `SOCKETBUS_REDIS_PASSWORD`."
         ),
         SettingSpec(

@@ -45,8 +45,18 @@ public final class ClusterRouter {
     public var nodes: [RedisConnection.Endpoint] { topology.allNodes }
     public var masters: [RedisConnection.Endpoint] { topology.masters }
 
-    /// The master serving `slot`, connected: for commands that must run on
-    /// the node that owns a slot (SSUBSCRIBE / SPUBLISH of a sharded channel).
+    /// The master serving `slot` in the last table read (a `CLUSTERDOWN`
+    /// error when none does). For the sharded adapter: open a pub/sub
+    /// connection there with `configuration.connect(to:timeout:)` and
+    /// `SSUBSCRIBE` the channels of that slot (``ClusterKeySlot/slot(of:)``
+    /// of the channel name); `-MOVED` on SSUBSCRIBE means read the table again
+    /// (``refreshTopology()``).
+    public func masterEndpoint(ofSlot slot: Int) throws(RedisError) -> RedisConnection.Endpoint {
+        try master(ofSlot: slot)
+    }
+
+    /// The master serving `slot`, connected (this router's command
+    /// connection: for SPUBLISH and other commands, never for SSUBSCRIBE).
     public func connection(forSlot slot: Int) throws(RedisError) -> RedisConnection {
         let endpoint = try master(ofSlot: slot)
         return try connection(to: endpoint)
