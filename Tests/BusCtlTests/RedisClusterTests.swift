@@ -150,6 +150,34 @@ struct RedisClusterTests {
         #expect(missing.status != 0)
     }
 
+    /// The classic adapter on a cluster: a stock node (stand-in) on one node,
+    /// busd on another; broadcasts and requests cross between them.
+    @Test func classicPubSubCrossesClusterNodes() throws {
+        let cluster = try cluster
+        #expect(cluster.waitUntilHealthy())
+        let ports = cluster.livePorts
+        let stock = try StockNodeStandIn(redis: ports[0], sockets: [.init(id: "stock-sock", rooms: ["r1"])])
+        defer { stock.stop() }
+        let busd = try ClusterBusd(url: cluster.url(ports[ports.count - 1]), directory: cluster.directory)
+        busd.connect("busd-sock")
+        let other = cluster.url(ports[1])
+        #expect(eventually(timeout: .seconds(5)) {
+            (try? InspectCommandTests.run(["nodes", "--servers", "--json", "--redis", other]))?.stdout
+                .contains(#""channel":"socket.io-request#/#","servers":2"#) == true
+        })
+        // The node's io.emit: busd publishes it on its cluster node; the stock node hears it on another.
+        busd.node.send(
+            .broadcast(
+                namespace: "/", flags: DeliveryFlags(), rooms: [], except: [],
+                packet: Array(#"2["hello","all"]"#.utf8), attachments: []
+            )
+        )
+        #expect(eventually { stock.deliveries.contains { $0.socket == "stock-sock" } })
+        // A socket of the stock node: not in the registry, found by a cluster-wide fetch.
+        let found = try InspectCommandTests.run(["find-socket", "stock-sock", "--redis", other])
+        #expect(found.status == 5, "\(found.stdout)\(found.stderr)")
+    }
+
     /// The master holding the registry and busd's subscriber is killed while
     /// a publisher (on another master) sends numbered broadcasts.
     ///
