@@ -462,7 +462,9 @@ final class RegistryMirror: @unchecked Sendable {
         guard case .array(let members) = try connection.command(["SMEMBERS", keys.nodes]) else { return }
         var alive = [nodeId]
         for node in members.compactMap(\.string) where node != nodeId {
-            let reply = try connection.command(["EVAL", RegistryScripts.removeDeadNode, "1", keys.nodes, keys.prefix, node])
+            let reply = try connection.command([
+                "EVAL", RegistryScripts.removeDeadNode, "1", keys.nodes, keys.prefix, node,
+            ])
             if case .integer(let removed) = reply, removed >= 0 {
                 logger.notice(
                     "removed the entries of a node whose liveness expired",

@@ -35,7 +35,11 @@ struct Busd: ParsableCommand {
     @Flag(name: .customLong("settings-table"), help: .hidden)
     var settingsTable = false
 
-    @Option(name: .long, help: "Redis URL: redis://[user@]host:port/db, redis://host1:port1,host2:port2 (cluster seeds) or unix:///path?db=N (redis.url).")
+    @Option(
+        name: .long,
+        help:
+            "Redis URL: redis://[user@]host:port/db, redis://host1:port1,host2:port2 (cluster seeds) or unix:///path?db=N (redis.url)."
+    )
     var redis: String?
 
     @Option(name: .customLong("redis-password-file"), help: "File holding the Redis password (redis.password_file).")

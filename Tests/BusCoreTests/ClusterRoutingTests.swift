@@ -27,7 +27,11 @@ struct ClusterRoutingTests {
         #expect(plain.owner == "socketbus:owner")
         let tagged = plain.inCluster
         #expect(tagged.owner == "{socketbus}:owner")
-        let slots = Set([tagged.owner, tagged.nodes, tagged.node("web-1"), tagged.sockets(of: "web-2")].map(ClusterKeySlot.slot(of:)))
+        let slots = Set(
+            [tagged.owner, tagged.nodes, tagged.node("web-1"), tagged.sockets(of: "web-2")].map(
+                ClusterKeySlot.slot(of:)
+            )
+        )
         #expect(slots.count == 1)
         // Delivery records keep their names (and channels), spread over the slots.
         #expect(tagged.acks("m1") == "socketbus:acks:m1")
@@ -41,7 +45,11 @@ struct ClusterRoutingTests {
     @Test func seedsAreParsedFromACommaSeparatedURL() throws {
         let configuration = try RedisConfiguration(url: "redis://user:p%2Cw@h1:7000,h2:7001,[::1]:7002,h4/0")
         #expect(configuration.endpoint == .tcp(host: "h1", port: 7000))
-        #expect(configuration.seeds == [.tcp(host: "h2", port: 7001), .tcp(host: "::1", port: 7002), .tcp(host: "h4", port: 6379)])
+        #expect(
+            configuration.seeds == [
+                .tcp(host: "h2", port: 7001), .tcp(host: "::1", port: 7002), .tcp(host: "h4", port: 6379),
+            ]
+        )
         #expect(configuration.username == "user" && configuration.password == "p,w")
         #expect(configuration.seedEndpoints.count == 4)
         #expect(try RedisConfiguration(url: "redis://h1:7000").seeds.isEmpty)
@@ -90,14 +98,25 @@ struct ClusterRoutingTests {
     }
 
     @Test func redirectionsAreReadAndAnythingElseStaysAnError() {
-        #expect(ClusterRedirect(RedisError(.reply, "MOVED 3999 127.0.0.1:6381")) == .moved(slot: 3999, to: .tcp(host: "127.0.0.1", port: 6381)))
-        #expect(ClusterRedirect(RedisError(.reply, "ASK 12 ::1:7000")) == .ask(slot: 12, to: .tcp(host: "::1", port: 7000)))
-        #expect(ClusterRedirect(RedisError(.reply, "MOVED 12 :7001")) == .moved(slot: 12, to: .tcp(host: "", port: 7001)))
-        #expect(ClusterRedirect(RedisError(.reply, "TRYAGAIN Multiple keys request during rehashing of slot")) == .retryLater)
+        #expect(
+            ClusterRedirect(RedisError(.reply, "MOVED 3999 127.0.0.1:6381"))
+                == .moved(slot: 3999, to: .tcp(host: "127.0.0.1", port: 6381))
+        )
+        #expect(
+            ClusterRedirect(RedisError(.reply, "ASK 12 ::1:7000")) == .ask(slot: 12, to: .tcp(host: "::1", port: 7000))
+        )
+        #expect(
+            ClusterRedirect(RedisError(.reply, "MOVED 12 :7001")) == .moved(slot: 12, to: .tcp(host: "", port: 7001))
+        )
+        #expect(
+            ClusterRedirect(RedisError(.reply, "TRYAGAIN Multiple keys request during rehashing of slot"))
+                == .retryLater
+        )
         #expect(ClusterRedirect(RedisError(.reply, "CLUSTERDOWN The cluster is down")) == .retryLater)
-        for text in ["MOVED 16384 h:1", "MOVED -1 h:1", "MOVED 1 h:0", "MOVED 1 h:65536", "MOVED 1 h", "MOVED x h:1",
-            "ASK 1", "ERR unknown", "MOVEDX 1 h:1"]
-        {
+        for text in [
+            "MOVED 16384 h:1", "MOVED -1 h:1", "MOVED 1 h:0", "MOVED 1 h:65536", "MOVED 1 h", "MOVED x h:1",
+            "ASK 1", "ERR unknown", "MOVEDX 1 h:1",
+        ] {
             #expect(ClusterRedirect(RedisError(.reply, text)) == nil, "\(text)")
         }
         #expect(ClusterRedirect(RedisError(.io, "MOVED 1 h:1")) == nil)

@@ -17,7 +17,7 @@ final class ClusterBusd: @unchecked Sendable {
         let name = "busd-\(UUID().uuidString.prefix(8))"
         let socketPath = directory.appendingPathComponent("\(name).sock").path
         log = BusdLog(path: directory.appendingPathComponent("\(name).log").path)
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: log.path)
         process.executableURL = InspectCommandTests.binary.deletingLastPathComponent().appendingPathComponent("busd")
         process.arguments = [
@@ -27,10 +27,15 @@ final class ClusterBusd: @unchecked Sendable {
         try process.run()
         do {
             var connected: TestNodeClient?
-            guard eventually(timeout: .seconds(10), {
-                connected = try? TestNodeClient(path: socketPath)
-                return connected != nil
-            }), let connected else { throw POSIXError(.ECONNREFUSED) }
+            guard
+                eventually(
+                    timeout: .seconds(10),
+                    {
+                        connected = try? TestNodeClient(path: socketPath)
+                        return connected != nil
+                    }
+                ), let connected
+            else { throw POSIXError(.ECONNREFUSED) }
             node = connected
             _ = try node.handshake()
         } catch {
@@ -41,7 +46,9 @@ final class ClusterBusd: @unchecked Sendable {
     }
 
     func connect(_ socketId: String) {
-        node.send(.socketConnect(namespace: "/", socketId: socketId, connectedAt: UInt64(Date().timeIntervalSince1970 * 1000)))
+        node.send(
+            .socketConnect(namespace: "/", socketId: socketId, connectedAt: UInt64(Date().timeIntervalSince1970 * 1000))
+        )
         node.send(.socketJoin(namespace: "/", socketId: socketId, rooms: [socketId]))
     }
 
@@ -114,8 +121,12 @@ final class Load: Sendable {
             seq += 1
             do {
                 if connection == nil { connection = try RedisConnection(endpoint: .tcp(host: "127.0.0.1", port: port)) }
-                let payload = try BroadcastMessage(uid: "loadpb", data: [.string("tick"), .number(Double(seq))], namespace: "/")
-                    .encode()
+                let payload = try BroadcastMessage(
+                    uid: "loadpb",
+                    data: [.string("tick"), .number(Double(seq))],
+                    namespace: "/"
+                )
+                .encode()
                 _ = try connection?.command([Array("PUBLISH".utf8), Array("socket.io#/#".utf8), payload])
                 state.withLock { $0.published.append(Published(seq: seq, at: .now)) }
             } catch {

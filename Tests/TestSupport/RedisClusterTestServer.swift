@@ -28,7 +28,9 @@ public final class RedisClusterTestServer: @unchecked Sendable {
     public init(nodes: Int = 6) throws {
         guard let server = RedisTestServer.which("redis-server") else { throw StartError.notInstalled("redis-server") }
         guard RedisTestServer.which("redis-cli") != nil else { throw StartError.notInstalled("redis-cli") }
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("buscluster-\(UUID().uuidString.prefix(8))")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "buscluster-\(UUID().uuidString.prefix(8))"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var ports: [Int] = []
         while ports.count < nodes {
@@ -64,7 +66,9 @@ public final class RedisClusterTestServer: @unchecked Sendable {
                 }
             }
             let create = try Self.run(
-                ["--cluster", "create"] + ports.map { "127.0.0.1:\($0)" } + ["--cluster-replicas", "1", "--cluster-yes"]
+                ["--cluster", "create"] + ports.map { "127.0.0.1:\($0)" } + [
+                    "--cluster-replicas", "1", "--cluster-yes",
+                ]
             )
             guard create.status == 0 else { throw StartError.didNotStart(String(create.output.suffix(800))) }
             guard waitUntilHealthy(timeout: .seconds(20)) else {
@@ -161,7 +165,9 @@ public final class RedisClusterTestServer: @unchecked Sendable {
         address.sin_port = in_port_t(UInt16(truncatingIfNeeded: port)).bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         } == 0
     }
 

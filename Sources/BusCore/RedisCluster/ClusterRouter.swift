@@ -216,7 +216,10 @@ public final class ClusterRouter {
     }
 
     static func readTopology(from connection: RedisConnection) throws(RedisError) -> ClusterTopology {
-        try ClusterTopology(slotsReply: connection.command(["CLUSTER", "SLOTS"]), answeringHost: host(of: connection.endpoint))
+        try ClusterTopology(
+            slotsReply: connection.command(["CLUSTER", "SLOTS"]),
+            answeringHost: host(of: connection.endpoint)
+        )
     }
 
     static func host(of endpoint: RedisConnection.Endpoint) -> String {
@@ -225,7 +228,9 @@ public final class ClusterRouter {
     }
 
     /// A redirection with no host is to the host of the node that answered.
-    static func resolved(_ to: RedisConnection.Endpoint, answeredBy: RedisConnection.Endpoint) -> RedisConnection.Endpoint {
+    static func resolved(_ to: RedisConnection.Endpoint, answeredBy: RedisConnection.Endpoint)
+        -> RedisConnection.Endpoint
+    {
         if case .tcp(let host, let port) = to, host.isEmpty { return .tcp(host: Self.host(of: answeredBy), port: port) }
         return to
     }

@@ -31,10 +31,12 @@ struct ClusterTopology: Sendable, Hashable {
                 skippedEntries += 1
                 continue
             }
-            let index = masters.firstIndex(of: master) ?? {
-                masters.append(master)
-                return masters.count - 1
-            }()
+            let index =
+                masters.firstIndex(of: master)
+                ?? {
+                    masters.append(master)
+                    return masters.count - 1
+                }()
             for slot in Int(start)...Int(end) { owners[slot] = Int32(truncatingIfNeeded: index) }
             for field in fields.dropFirst(3) {
                 guard let replica = Self.endpoint(field, answeringHost: answeringHost) else {
@@ -65,10 +67,12 @@ struct ClusterTopology: Sendable, Hashable {
     /// Records a `MOVED` answer: `slot` is served by `endpoint` now.
     mutating func move(slot: Int, to endpoint: RedisConnection.Endpoint) {
         guard owners.indices.contains(slot) else { return }
-        let index = masters.firstIndex(of: endpoint) ?? {
-            masters.append(endpoint)
-            return masters.count - 1
-        }()
+        let index =
+            masters.firstIndex(of: endpoint)
+            ?? {
+                masters.append(endpoint)
+                return masters.count - 1
+            }()
         guard index <= Int(Int32.max) else { return }
         owners[slot] = Int32(index)
     }

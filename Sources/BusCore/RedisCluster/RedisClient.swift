@@ -33,7 +33,12 @@ public final class RedisClient {
         do {
             guard try isClusterNode(connection) else { return RedisClient(connection) }
             return RedisClient(
-                router: try ClusterRouter(configuration: configuration, seed: connection, timeout: timeout, logger: logger)
+                router: try ClusterRouter(
+                    configuration: configuration,
+                    seed: connection,
+                    timeout: timeout,
+                    logger: logger
+                )
             )
         } catch {
             connection.close()
