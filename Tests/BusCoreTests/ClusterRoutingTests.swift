@@ -53,6 +53,9 @@ struct ClusterRoutingTests {
         #expect(configuration.username == "user" && configuration.password == "p,w")
         #expect(configuration.seedEndpoints.count == 4)
         #expect(try RedisConfiguration(url: "redis://h1:7000").seeds.isEmpty)
+        // Only redis:// and rediss:// lists are cluster seeds (a sentinel URL's list is not).
+        #expect(try RedisConfiguration.seeded(url: "redis+sentinel://s1,s2/mymaster") == nil)
+        #expect(try RedisConfiguration.seeded(url: "unix:///tmp/a,b") == nil)
         #expect(throws: RedisConfiguration.ParseError.self) { try RedisConfiguration(url: "redis://h1:7000,,h2") }
         #expect(throws: RedisConfiguration.ParseError.self) { try RedisConfiguration(url: "redis://h1:7000,h2:99999") }
         #expect(throws: RedisConfiguration.ParseError.self) { try RedisConfiguration(url: "redis://h1,") }

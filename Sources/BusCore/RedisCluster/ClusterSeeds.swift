@@ -2,13 +2,16 @@ import Foundation
 public import Hiredis
 
 /// Several cluster nodes in one URL: `redis://[user:pass@]h1:7000,h2:7001[/db]`
-/// (any scheme RedisConfiguration knows but `unix://`). The first host is
+/// (or `rediss://`; other schemes, such as a sentinel URL's host list, are
+/// left to their own parsers). The first host is
 /// the configuration's endpoint, the others its ``RedisConfiguration/seeds``:
 /// more places to ask when the first is down.
 extension RedisConfiguration {
     /// The configuration of a URL with several hosts; nil for a URL with one.
     static func seeded(url: String) throws(ParseError) -> RedisConfiguration? {
-        guard !url.hasPrefix("unix://"), let schemeEnd = url.range(of: "://") else { return nil }
+        guard url.hasPrefix("redis://") || url.hasPrefix("rediss://"), let schemeEnd = url.range(of: "://") else {
+            return nil
+        }
         let scheme = url[..<schemeEnd.upperBound]
         let rest = url[schemeEnd.upperBound...]
         let hostsStart = rest.lastIndex(of: "@").map { rest.index(after: $0) } ?? rest.startIndex
