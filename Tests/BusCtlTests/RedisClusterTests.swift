@@ -223,6 +223,10 @@ struct RedisClusterTests {
         )
         #expect(eventually(timeout: .seconds(10)) { busd.log.count("subscriber connected") >= 1 })
 
+        // A long-lived client (as busd's server counter keeps one), with the victim in its table.
+        let longLived = try client(cluster.url(survivor))
+        defer { longLived.close() }
+        #expect(try longLived.command(["HLEN", "{socketbus}:owner"]).integer == 50)
         let load = Load(publishTo: survivor)
         let receiver = Thread { busd.receive(into: load) }
         receiver.start()
@@ -275,6 +279,10 @@ struct RedisClusterTests {
         let ids = stride(from: 0, to: owners.count, by: 2).compactMap { owners[$0].string }
         #expect(Set(ids) == Set(sockets))
         #expect(try after.command(["SMEMBERS", "{socketbus}:nodes"]).array?.compactMap(\.string) == ["web-c"])
+        // The long-lived client finds the promoted replica: its table is read again after the lost node.
+        #expect(
+            eventually(timeout: .seconds(5)) { (try? longLived.command(["HLEN", "{socketbus}:owner"]).integer) == 50 }
+        )
         let found = try InspectCommandTests.run(["find-socket", "failover-7", "--redis", cluster.url(survivor)])
         #expect(found.status == 0, "\(found.stdout)\(found.stderr)")
         #expect(cluster.waitUntilHealthy())
