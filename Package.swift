@@ -108,7 +108,7 @@ let package = Package(
         ),
         .testTarget(name: "MsgPackTests", dependencies: ["MsgPack"]),
         .testTarget(name: "DurationsTests", dependencies: ["Durations"]),
-        .target(name: "TestSupport", dependencies: ["LocalProtocol"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["LocalProtocol", "Hiredis"], path: "Tests/TestSupport"),
         .testTarget(name: "HiredisTests", dependencies: ["Hiredis", "TestSupport"]),
         .testTarget(
             name: "SocketIOCodecTests",

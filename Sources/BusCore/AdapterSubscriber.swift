@@ -40,6 +40,8 @@ final class AdapterSubscriber: @unchecked Sendable {
         var stopping = false
         var connected = false
         var reconnects = 0
+        /// The sentinels switched the master: drop the connection now.
+        var reconnectRequested = false
     }
 
     let redis: RedisConfiguration
@@ -132,6 +134,12 @@ final class AdapterSubscriber: @unchecked Sendable {
         _ = handlerFinished.wait(timeout: deadline)
     }
 
+    /// Drops the connection and connects again at once (to the master the
+    /// sentinels name now), as after an outage.
+    func reconnectNow() {
+        state.withLock { $0.reconnectRequested = true }
+    }
+
     private func run() {
         var backoff = settings.backoff
         var first = true
@@ -141,6 +149,7 @@ final class AdapterSubscriber: @unchecked Sendable {
             var delay = Duration.zero
             var reading = false
             do {
+                state.withLock { $0.reconnectRequested = false }
                 let connection = try redis.connect(timeout: settings.connectTimeout)
                 self.connection = connection
                 state.withLock {
@@ -159,7 +168,7 @@ final class AdapterSubscriber: @unchecked Sendable {
                 try readLoop(connection)
             } catch {
                 if reading { closedByRedis = Self.isClosedByRedis(error) }
-                delay = backoff.next()
+                delay = error is MasterSwitched ? .zero : backoff.next()
                 // The first failure of an outage is a warning; the retries are debug noise.
                 logger.log(
                     level: failures == 0 ? .warning : .debug,
@@ -187,7 +196,7 @@ final class AdapterSubscriber: @unchecked Sendable {
     /// Sleeps in short slices so that `stop()` is not held up by a long back-off.
     private func sleep(upTo delay: Duration) {
         let deadline = ContinuousClock.now + delay
-        while ContinuousClock.now < deadline && !state.withLock({ $0.stopping }) {
+        while ContinuousClock.now < deadline && !state.withLock({ $0.stopping || $0.reconnectRequested }) {
             Thread.sleep(forTimeInterval: min(0.05, (deadline - ContinuousClock.now).seconds))
         }
     }
@@ -208,6 +217,7 @@ final class AdapterSubscriber: @unchecked Sendable {
             (Set($0.patterns), Set($0.channels))
         }
         while !state.withLock({ $0.stopping }) {
+            if state.withLock({ $0.reconnectRequested }) { throw MasterSwitched() }
             let (wanted, wantedChannels) = state.withLock { state in
                 (
                     state.patterns.filter { !requested.contains($0) },

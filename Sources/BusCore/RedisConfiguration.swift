@@ -5,6 +5,8 @@ import Foundation
 ///
 /// - `redis://[[user]:password@]host[:port][/db]` (port 6379, db 0 by default)
 /// - `unix:///path/to/redis.sock[?db=N&user=U&password=P]`
+/// - `redis+sentinel://[user:pass@]host[:port][,host2[:port2]]/<master-name>[/db]`
+///   (see RedisSentinel.swift)
 ///
 /// A password-only URL (`redis://:secret@host`) sends `AUTH secret`; with a
 /// user it sends `AUTH user secret` (Redis 6 ACL).
@@ -13,6 +15,9 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
     public var username: String?
     public var password: String?
     public var database: Int
+    /// Set for a `redis+sentinel://` URL: ``connect(timeout:)`` asks the
+    /// sentinels for the master (`endpoint` is then the first sentinel's).
+    public var sentinel: RedisSentinel?
 
     public init(endpoint: RedisConnection.Endpoint, username: String? = nil, password: String? = nil, database: Int = 0)
     {
@@ -33,6 +38,7 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
     }
 
     public init(url: String) throws(ParseError) {
+        if let sentinel = try Self.sentinelConfiguration(url: url) { self = sentinel; return }
         if url.hasPrefix("unix://") {
             let rest = String(url.dropFirst("unix://".count))
             let parts = rest.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
@@ -64,7 +70,7 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
             return
         }
         guard url.hasPrefix("redis://") else {
-            throw ParseError(description: "a redis URL must start with redis:// or unix://")
+            throw ParseError(description: "a redis URL must start with redis://, redis+sentinel:// or unix://")
         }
         var rest = Substring(url.dropFirst("redis://".count))
         var username: String?
@@ -119,6 +125,7 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
 
     /// The URL without its password, for logs and messages.
     public var description: String {
+        if let sentinelDescription { return sentinelDescription }
         let auth = password == nil ? "" : "\(username ?? ""):***@"
         switch endpoint {
         case .tcp(let host, let port):
@@ -176,7 +183,8 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
     /// neither to do, PINGs). A refusal is thrown as the server's error
     /// reply, saying which step.
     public func connect(timeout: Duration = .seconds(2)) throws(RedisError) -> RedisConnection {
-        try connect(to: endpoint, timeout: timeout)
+        if let sentinel { return try connectToMaster(through: sentinel, timeout: timeout) }
+        return try connect(to: endpoint, timeout: timeout)
     }
 
     /// ``connect(timeout:)`` to another server of the same deployment (a
