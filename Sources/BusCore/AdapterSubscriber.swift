@@ -217,7 +217,10 @@ final class AdapterSubscriber: @unchecked Sendable {
             (Set($0.patterns), Set($0.channels))
         }
         while !state.withLock({ $0.stopping }) {
-            if state.withLock({ $0.reconnectRequested }) { throw MasterSwitched() }
+            if state.withLock({ $0.reconnectRequested }) {
+                try? leaveSubscriptions(connection)
+                throw MasterSwitched()
+            }
             let (wanted, wantedChannels) = state.withLock { state in
                 (
                     state.patterns.filter { !requested.contains($0) },
@@ -262,6 +265,21 @@ final class AdapterSubscriber: @unchecked Sendable {
         }
     }
 
+    /// Before leaving a master the sentinels replaced: unsubscribes and
+    /// routes what Redis sent until it confirmed, so that nothing Redis
+    /// counted as handed to busd is dropped with the connection.
+    private func leaveSubscriptions(_ connection: RedisConnection) throws {
+        try connection.append(["PUNSUBSCRIBE"])
+        try connection.append(["UNSUBSCRIBE"])
+        try connection.flush()
+        let deadline = ContinuousClock.now + settings.pingTimeout
+        while ContinuousClock.now < deadline {
+            _ = try drain(connection)
+            if state.withLock({ $0.subscribed.isEmpty && $0.subscribedChannels.isEmpty }) { return }
+            if try connection.waitReadable(timeout: .milliseconds(50)) { try connection.readAvailable() }
+        }
+    }
+
     /// Moves every complete message read so far into the backlog, as one
     /// batch (what does not fit is dropped), and handles the other replies.
     /// True when there was anything.
@@ -298,6 +316,10 @@ final class AdapterSubscriber: @unchecked Sendable {
             if let pattern = parts[1].string { state.withLock { _ = $0.subscribed.insert(pattern) } }
         case "subscribe" where parts.count >= 2:
             if let channel = parts[1].string { state.withLock { _ = $0.subscribedChannels.insert(channel) } }
+        case "punsubscribe" where parts.count >= 2:
+            if let pattern = parts[1].string { state.withLock { _ = $0.subscribed.remove(pattern) } }
+        case "unsubscribe" where parts.count >= 2:
+            if let channel = parts[1].string { state.withLock { _ = $0.subscribedChannels.remove(channel) } }
         default:
             break  // pong, other confirmations
         }

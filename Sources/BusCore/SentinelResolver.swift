@@ -40,49 +40,90 @@ extension RedisError {
     public var isReadOnlyReplica: Bool { replyPrefix == "READONLY" }
 }
 
+extension RedisSentinel {
+    /// What one sentinel says of the master: where, and the configuration
+    /// epoch of that answer (a fail-over raises it; a sentinel that has not
+    /// heard of the last one yet answers with an older epoch).
+    struct Answer {
+        var master: Address
+        var epoch: Int64
+        var sentinel: Address
+    }
+
+    /// `SENTINEL MASTER <name>` (address and epoch); a sentinel whose ACL
+    /// allows only `get-master-addr-by-name` is asked that (epoch 0). Nil
+    /// when it watches no master of that name.
+    func answer(from connection: RedisConnection, sentinel: Address) throws(RedisError) -> Answer? {
+        let reply: RedisReply
+        do {
+            reply = try connection.command(["SENTINEL", "MASTER", masterName])
+        } catch  where error.code == .reply && !error.isAuthenticationFailure {
+            if error.message.contains("No such master") { return nil }
+            return try masterAddress(from: connection).map { Answer(master: $0, epoch: 0, sentinel: sentinel) }
+        }
+        var fields: [String: String] = [:]
+        let items = reply.array ?? []
+        for index in stride(from: 0, to: items.count - 1, by: 2) {
+            if let key = items[index].string, let value = items[index + 1].string { fields[key] = value }
+        }
+        guard let host = fields["ip"], let port = fields["port"].flatMap({ Int($0) }), (1...65535).contains(port) else {
+            throw RedisError(.protocolError, "SENTINEL MASTER \(masterName): no ip and port in \(reply)")
+        }
+        let epoch = fields["config-epoch"].flatMap { Int64($0) } ?? 0
+        return Answer(master: Address(host: host, port: port), epoch: epoch, sentinel: sentinel)
+    }
+}
+
 extension RedisConfiguration {
-    /// Asks the sentinels in turn for the master, connects to it (with the
-    /// master's credentials and database) and checks that `ROLE` says
-    /// master: during a fail-over a sentinel may still name the old one.
-    /// Stale answers are retried until `timeout`; no sentinel answering, or
-    /// none knowing the master's name, is an error saying so.
+    /// Asks every sentinel for the master, tries the answers newest epoch
+    /// first (with the master's credentials and database) and checks that
+    /// `ROLE` says master: during a fail-over a sentinel may still name the
+    /// old one, which may not know yet that it was replaced. Stale answers
+    /// are retried until `timeout`; no sentinel answering, or none knowing
+    /// the master's name, is an error saying so.
     func connectToMaster(through sentinel: RedisSentinel, timeout: Duration) throws(RedisError) -> RedisConnection {
         let deadline = ContinuousClock.now + timeout
         var attempt = SentinelAttempt()
         while true {
+            var answers: [RedisSentinel.Answer] = []
             for address in sentinel.sentinels {
-                let master: RedisSentinel.Address?
                 do throws(RedisError) {
                     let connection = try sentinel.connect(to: address, timeout: timeout)
                     defer { connection.close() }
                     do {
-                        master = try sentinel.masterAddress(from: connection)
+                        if let answer = try sentinel.answer(from: connection, sentinel: address) {
+                            answers.append(answer)
+                        } else {
+                            attempt.unknownName(at: address)
+                        }
                     } catch {
-                        throw error.during("SENTINEL get-master-addr-by-name at sentinel \(address)")
+                        throw error.during("SENTINEL MASTER at sentinel \(address)")
                     }
                 } catch {
                     attempt.sentinelFailed(address, error)
-                    continue
                 }
-                guard let master else {
-                    attempt.unknownName(at: address)
-                    continue
-                }
+            }
+            var tried: Set<RedisSentinel.Address> = []
+            // Newest epoch first; among equals, the order of the URL.
+            for answer in answers.enumerated().sorted(by: { ($0.element.epoch, -$0.offset) > ($1.element.epoch, -$1.offset) })
+                .map(\.element) where tried.insert(answer.master).inserted
+            {
+                let master = answer.master
                 let connection: RedisConnection
                 do {
                     connection = try connect(to: master.endpoint, timeout: timeout)
                 } catch  where error.isAuthenticationFailure {
                     throw error  // the master's credentials: no other sentinel changes that
                 } catch {
-                    attempt.masterFailed(master, from: address, error)
+                    attempt.masterFailed(master, from: answer.sentinel, error)
                     continue
                 }
                 do {
                     let role = try connection.command(["ROLE"]).array?.first?.string
                     if role == "master" { return connection }
-                    attempt.notMaster(master, role: role ?? "?", from: address)
+                    attempt.notMaster(master, role: role ?? "?", from: answer.sentinel)
                 } catch {
-                    attempt.masterFailed(master, from: address, error)
+                    attempt.masterFailed(master, from: answer.sentinel, error)
                 }
                 connection.close()
             }

@@ -27,6 +27,9 @@ public final class SentinelTestCluster: @unchecked Sendable {
     /// `masterPassword` is the master's and the replica's `requirepass`.
     public init(masterName: String = "mymaster", sentinelPassword: String? = nil, masterPassword: String? = nil) throws {
         self.masterName = masterName
+        // A test writing to a server the fail-over killed gets EPIPE, not a
+        // SIGPIPE that ends the whole test process (busd ignores it too).
+        signal(SIGPIPE, SIG_IGN)
         masterPasswordForChecks = masterPassword
         let auth = masterPassword.map { ["--requirepass", $0, "--masterauth", $0] } ?? []
         master = try RedisTestServer(extraArguments: auth)
@@ -111,6 +114,8 @@ public final class SentinelTestCluster: @unchecked Sendable {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = [config.path, "--sentinel"]
+            // Not the runner's output pipe: a sentinel left behind would hold it open.
+            process.standardOutput = FileHandle.nullDevice
             try process.run()
             if waitUntilAccepting(port: port, process: process) {
                 sentinels.append(process)
