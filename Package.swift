@@ -134,7 +134,7 @@ let package = Package(
         ),
         .testTarget(name: "ClusterRequestsTests", dependencies: ["ClusterRequests", "SocketIOCodec"]),
         .testTarget(name: "LocalProtocolTests", dependencies: ["LocalProtocol", "TestSupport"]),
-        .testTarget(name: "BusConfigTests", dependencies: ["BusConfig", "BusOptions", "Alerting"]),
+        .testTarget(name: "BusConfigTests", dependencies: ["BusConfig", "BusOptions", "BusCore", "Alerting"]),
         .testTarget(name: "StatusHTTPTests", dependencies: ["StatusHTTP"]),
         .testTarget(
             name: "BusCoreTests",
