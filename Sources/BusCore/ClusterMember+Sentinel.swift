@@ -8,8 +8,15 @@ import Synchronization
 /// sentinels), and the outage path does the rest: resubscribe, rewrite the
 /// registry on the new master, publish what was buffered.
 extension ClusterMember {
+    /// Before the connections start: the mirror's hook is set before its thread runs.
     func startSentinelWatcher() {
         guard let sentinel = configuration.redis.sentinel else { return }
+        // A demoted master found by the mirror's writes: the subscriber,
+        // which only reads, would stay on it (a replica still relays pub/sub,
+        // but stock servers count busd on the master).
+        mirror.onReadOnlyReplica = { [unowned self] in
+            if !self.stopping.load(ordering: .relaxed) { self.subscriber.reconnectNow() }
+        }
         var settings = SentinelWatcher.Settings()
         settings.timeout = configuration.redisTimeout
         settings.pingInterval = configuration.pingInterval

@@ -210,13 +210,13 @@ public final class ClusterMember: @unchecked Sendable {
     }
 
     public func start() {
+        startSentinelWatcher()
         subscribe(namespaces: configuration.namespaces)
         mirror.start()
         subscriber.start()
         tracker.start()
         cluster.start()
         serverCounter.start()
-        startSentinelWatcher()
     }
 
     /// Stops both connections. With `leave`, this node's entries are removed

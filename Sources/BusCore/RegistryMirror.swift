@@ -73,6 +73,9 @@ final class RegistryMirror: @unchecked Sendable {
     /// Called with the cause of each failure of the mirror's connection.
     private let onFailure: @Sendable (RedisFailureCause) -> Void
     private let wake = NSCondition()
+    /// Called on a `READONLY` reply with Sentinel (a master demoted under
+    /// busd): set before ``start()``.
+    var onReadOnlyReplica: (@Sendable () -> Void)?
     private var connection: RedisConnection?
     private let finished = DispatchSemaphore(value: 0)
     /// Signalled once the node has left the cluster after a drain.
@@ -317,7 +320,9 @@ final class RegistryMirror: @unchecked Sendable {
             } catch {
                 // A fail-over (announced, or a demoted master's READONLY) is
                 // followed at once: connect() asks the sentinels again.
-                let switched = error is MasterSwitched || (redis.sentinel != nil && (error as? RedisError)?.isReadOnlyReplica == true)
+                let readOnly = redis.sentinel != nil && (error as? RedisError)?.isReadOnlyReplica == true
+                if readOnly { onReadOnlyReplica?() }
+                let switched = error is MasterSwitched || readOnly
                 let delay = switched ? .zero : backoff.next()
                 let cause = switched ? .unreachable : RedisFailureCause(error)
                 // The first failure of an outage (or a new cause) is logged;

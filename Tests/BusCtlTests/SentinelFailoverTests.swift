@@ -121,4 +121,61 @@ struct SentinelFailoverTests {
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("no sentinel knows a master named 'othermaster'"), "\(unknown.stderr)")
     }
+
+    /// Sentinels refusing their credentials: busd refuses to start (78),
+    /// busctl exits 4, both naming the sentinels' password.
+    @Test func wrongSentinelCredentialsAreAConfigurationError() throws {
+        let cluster = try SentinelTestCluster(sentinelPassword: "right-one")
+        let url = cluster.url + "?sentinel_password=wrong-one"
+        let socket = cluster.directory.appendingPathComponent("busd.sock").path
+        let busd = try InspectCommandTests.run(
+            ["--redis", url, "--node-id", "web-1", "--socket", socket, "--http", "off"],
+            executable: InspectCommandTests.binary.deletingLastPathComponent().appendingPathComponent("busd")
+        )
+        #expect(busd.status == 78, "\(busd.stderr)")
+        #expect(busd.stderr.contains("redis.sentinel_password: a sentinel of"), "\(busd.stderr)")
+        #expect(!busd.stderr.contains("wrong-one"))
+        let busctl = try InspectCommandTests.run(["find-socket", "x", "--redis", url])
+        #expect(busctl.status == 4, "\(busctl.stderr)")
+        #expect(busctl.stderr.contains("a sentinel refused the sentinels' credentials"), "\(busctl.stderr)")
+        let right = try InspectCommandTests.run(
+            ["find-socket", "x", "--redis", cluster.url],
+            environment: ["SOCKETBUS_REDIS_SENTINEL_PASSWORD": "right-one", "PATH": "/usr/bin:/bin"]
+        )
+        #expect(right.status == 2, "not found, but asked: \(right.stdout)\(right.stderr)")
+    }
+
+    /// A master demoted under busd without the sentinels' CLIENT KILL: the
+    /// registry mirror's writes get READONLY, and busd asks the sentinels
+    /// again instead of staying on the replica.
+    @Test func aReadOnlyReplyMakesBusdAskTheSentinelsAgain() throws {
+        let run = try FailoverRun(grace: "10s")
+        defer { run.stop() }
+        let oldMaster = try RedisConnection(endpoint: .unix(path: run.cluster.master.socketPath))
+        let newMaster = try RedisConnection(endpoint: .unix(path: run.cluster.replica.socketPath))
+        // The sentinels forget the master, the roles swap, the sentinels watch the new one.
+        for index in 0..<3 { _ = try run.cluster.sentinel(index).command(["SENTINEL", "REMOVE", "mymaster"]) }
+        _ = try newMaster.command(["REPLICAOF", "NO", "ONE"])
+        _ = try oldMaster.command(["REPLICAOF", "127.0.0.1", "\(run.cluster.replica.port)"])
+        for index in 0..<3 {
+            _ = try run.cluster.sentinel(index).command([
+                "SENTINEL", "MONITOR", "mymaster", "127.0.0.1", "\(run.cluster.replica.port)", "2",
+            ])
+        }
+        let before = run.metric("socketbus_registry_rewrites_total") ?? -1
+        // A registry write reaches the demoted master first: READONLY.
+        run.connect("after-demotion")
+        var expected = Set((0..<20).map { "s-\($0)" })
+        expected.insert("after-demotion")
+        #expect(eventually(timeout: .seconds(5)) { run.registry(on: newMaster) == expected }, "\(run.registry(on: newMaster).sorted())")
+        #expect((run.metric("socketbus_registry_rewrites_total") ?? -1) > before)
+        // The subscriber leaves the replica too: stock servers count busd
+        // with PUBSUB NUMSUB on the master.
+        #expect(
+            eventually(timeout: .seconds(5)) { (try? newMaster.command(["PUBSUB", "NUMPAT"]).integer) ?? 0 > 0 },
+            "busd's subscriber stayed on the demoted master"
+        )
+        let log = (try? String(contentsOfFile: run.logPath, encoding: .utf8)) ?? ""
+        #expect(log.contains("READONLY"), "the mirror never got READONLY: \(log.suffix(2000))")
+    }
 }
