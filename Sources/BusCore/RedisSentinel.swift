@@ -83,12 +83,16 @@ extension RedisConfiguration {
             }
         }
         guard let slash = main.firstIndex(of: "/") else {
-            throw ParseError(description: "sentinel URL: the master name is missing (redis+sentinel://host:port/<master-name>)")
+            throw ParseError(
+                description: "sentinel URL: the master name is missing (redis+sentinel://host:port/<master-name>)"
+            )
         }
         let sentinels = try sentinelAddresses(main[..<slash])
         let path = main[main.index(after: slash)...].split(separator: "/", omittingEmptySubsequences: false)
         guard let name = path.first, !name.isEmpty else {
-            throw ParseError(description: "sentinel URL: the master name is missing (redis+sentinel://host:port/<master-name>)")
+            throw ParseError(
+                description: "sentinel URL: the master name is missing (redis+sentinel://host:port/<master-name>)"
+            )
         }
         var database = 0
         if path.count >= 2, !path[1].isEmpty {
@@ -98,7 +102,9 @@ extension RedisConfiguration {
             database = n
         }
         if path.count > 2 {
-            throw ParseError(description: "sentinel URL: unexpected path after the db: '/\(path[2...].joined(separator: "/"))'")
+            throw ParseError(
+                description: "sentinel URL: unexpected path after the db: '/\(path[2...].joined(separator: "/"))'"
+            )
         }
         var sentinel = RedisSentinel(sentinels: sentinels, masterName: percentDecoded(String(name)), tls: tls)
         if queryStart < rest.endIndex {
@@ -108,14 +114,19 @@ extension RedisConfiguration {
                 let value = kv.count == 2 ? percentDecoded(String(kv[1])) : ""
                 switch key {
                 case "sentinel_username":
-                    guard !value.isEmpty else { throw ParseError(description: "sentinel URL: sentinel_username is empty") }
+                    guard !value.isEmpty else {
+                        throw ParseError(description: "sentinel URL: sentinel_username is empty")
+                    }
                     sentinel.username = value
                 case "sentinel_password":
-                    guard !value.isEmpty else { throw ParseError(description: "sentinel URL: sentinel_password is empty") }
+                    guard !value.isEmpty else {
+                        throw ParseError(description: "sentinel URL: sentinel_password is empty")
+                    }
                     sentinel.password = value
                 default:
                     throw ParseError(
-                        description: "sentinel URL: unknown parameter '\(key)' (known: sentinel_username, sentinel_password)"
+                        description:
+                            "sentinel URL: unknown parameter '\(key)' (known: sentinel_username, sentinel_password)"
                     )
                 }
             }
@@ -152,7 +163,9 @@ extension RedisConfiguration {
                 if after.hasPrefix(":") {
                     portText = after.dropFirst()
                 } else if !after.isEmpty {
-                    throw ParseError(description: "sentinel URL: sentinel \(index + 1): '\(after)' after the IPv6 address")
+                    throw ParseError(
+                        description: "sentinel URL: sentinel \(index + 1): '\(after)' after the IPv6 address"
+                    )
                 }
                 host = host[host.index(after: host.startIndex)..<close]
             } else if let colon = host.lastIndex(of: ":") {
@@ -162,7 +175,8 @@ extension RedisConfiguration {
             if let portText {
                 guard let p = Int(portText), (1...65535).contains(p) else {
                     throw ParseError(
-                        description: "sentinel URL: sentinel \(index + 1): port '\(portText)' is not a number in 1-65535"
+                        description:
+                            "sentinel URL: sentinel \(index + 1): port '\(portText)' is not a number in 1-65535"
                     )
                 }
                 port = p

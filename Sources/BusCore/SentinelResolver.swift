@@ -16,7 +16,9 @@ extension RedisSentinel {
                 _ = try connection.command(username.map { ["AUTH", $0, password] } ?? ["AUTH", password])
             } catch {
                 connection.close()
-                throw error.during("AUTH at sentinel \(sentinel) (redis.sentinel_password or the URL's sentinel_password)")
+                throw error.during(
+                    "AUTH at sentinel \(sentinel) (redis.sentinel_password or the URL's sentinel_password)"
+                )
             }
         }
         return connection
@@ -105,9 +107,10 @@ extension RedisConfiguration {
             }
             var tried: Set<RedisSentinel.Address> = []
             // Newest epoch first; among equals, the order of the URL.
-            for answer in answers.enumerated().sorted(by: { ($0.element.epoch, -$0.offset) > ($1.element.epoch, -$1.offset) })
-                .map(\.element) where tried.insert(answer.master).inserted
-            {
+            for answer in answers.enumerated().sorted(by: {
+                ($0.element.epoch, -$0.offset) > ($1.element.epoch, -$1.offset)
+            })
+            .map(\.element) where tried.insert(answer.master).inserted {
                 let master = answer.master
                 let connection: RedisConnection
                 do {
@@ -157,7 +160,11 @@ struct SentinelAttempt {
 
     mutating func unknownName(at address: RedisSentinel.Address) { unknown.append("\(address)") }
 
-    mutating func masterFailed(_ master: RedisSentinel.Address, from address: RedisSentinel.Address, _ error: RedisError) {
+    mutating func masterFailed(
+        _ master: RedisSentinel.Address,
+        from address: RedisSentinel.Address,
+        _ error: RedisError
+    ) {
         masterDown = error.during("master \(master) named by sentinel \(address)")
     }
 

@@ -128,7 +128,9 @@ final class SentinelWatcher: @unchecked Sendable {
         switches.add(1, ordering: .relaxed)
         logger.notice(
             "sentinel fail-over: the master moved; reconnecting",
-            metadata: ["master": "\(sentinel.masterName)", "from": "\(last)", "to": "\(master)", "sentinel": "\(address)"]
+            metadata: [
+                "master": "\(sentinel.masterName)", "from": "\(last)", "to": "\(master)", "sentinel": "\(address)",
+            ]
         )
         onSwitch(master)
     }

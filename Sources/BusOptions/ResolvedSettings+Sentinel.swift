@@ -31,7 +31,10 @@ extension ResolvedSettings {
             sentinel.password = value
         }
         if sentinel.username != nil && sentinel.password == nil {
-            throw invalid("redis.sentinel_username", "needs a sentinel password (redis.sentinel_password_file or SOCKETBUS_REDIS_SENTINEL_PASSWORD)")
+            throw invalid(
+                "redis.sentinel_username",
+                "needs a sentinel password (redis.sentinel_password_file or SOCKETBUS_REDIS_SENTINEL_PASSWORD)"
+            )
         }
         redis.sentinel = sentinel
     }

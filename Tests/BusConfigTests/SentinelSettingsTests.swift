@@ -41,13 +41,18 @@ struct SentinelSettingsTests {
             ["redis.url": ["redis://r:6379"], "redis.sentinel_username": ["u"]], [String: String](),
             "--redis-sentinel-username: redis.url is not a redis+sentinel:// URL"
         ),
-        (["redis.url": ["redis://r:6379"]], ["SOCKETBUS_REDIS_SENTINEL_PASSWORD": "p"], "SOCKETBUS_REDIS_SENTINEL_PASSWORD"),
-        (["redis.url": [url + "?sentinel_password=a"]], ["SOCKETBUS_REDIS_SENTINEL_PASSWORD": "b"], "sentinel_password too"),
+        (
+            ["redis.url": ["redis://r:6379"]], ["SOCKETBUS_REDIS_SENTINEL_PASSWORD": "p"],
+            "SOCKETBUS_REDIS_SENTINEL_PASSWORD"
+        ),
+        (
+            ["redis.url": [url + "?sentinel_password=a"]], ["SOCKETBUS_REDIS_SENTINEL_PASSWORD": "b"],
+            "sentinel_password too"
+        ),
         (["redis.url": [url], "redis.sentinel_username": ["u"]], [:], "needs a sentinel password"),
         (["redis.url": ["redis+sentinel://s1"]], [:], "--redis: sentinel URL: the master name is missing"),
     ])
-    func aBadCombinationNamesTheKey(_ flags: [String: [String]], _ environment: [String: String], _ expected: String)
-    {
+    func aBadCombinationNamesTheKey(_ flags: [String: [String]], _ environment: [String: String], _ expected: String) {
         let settings = ResolvedSettings(flags: flags, environment: environment, file: nil)
         do {
             let redis = try settings.redisConfiguration()

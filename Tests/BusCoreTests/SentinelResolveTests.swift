@@ -19,7 +19,9 @@ struct SentinelResolveTests {
         let cluster = try SentinelTestCluster()
         // The first sentinel is down: the next one is asked.
         let dead = try FreePort.find()
-        let redis = try RedisConfiguration(url: "redis+sentinel://127.0.0.1:\(dead),\(cluster.sentinelHosts)/mymaster/2")
+        let redis = try RedisConfiguration(
+            url: "redis+sentinel://127.0.0.1:\(dead),\(cluster.sentinelHosts)/mymaster/2"
+        )
         let connection = try redis.connect(timeout: .seconds(1))
         #expect(try Self.port(of: connection) == cluster.master.port)
         #expect(try connection.command(["ROLE"]).array?.first?.string == "master")

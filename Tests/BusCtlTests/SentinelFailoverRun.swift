@@ -72,7 +72,9 @@ final class FailoverRun: @unchecked Sendable {
     }
 
     func connect(_ id: String) {
-        node.send(.socketConnect(namespace: "/", socketId: id, connectedAt: UInt64(Date().timeIntervalSince1970 * 1000)))
+        node.send(
+            .socketConnect(namespace: "/", socketId: id, connectedAt: UInt64(Date().timeIntervalSince1970 * 1000))
+        )
         node.send(.socketJoin(namespace: "/", socketId: id, rooms: [id]))
     }
 

@@ -32,7 +32,10 @@ struct SentinelFailoverTests {
         let publisher = SteadyPublisher(url: run.cluster.url, interval: 0.005)
         publisher.start()
         defer { publisher.stop() }
-        #expect(eventually(timeout: .seconds(5)) { publisher.figures.accepted > 50 }, "busd did not get the publisher's messages")
+        #expect(
+            eventually(timeout: .seconds(5)) { publisher.figures.accepted > 50 },
+            "busd did not get the publisher's messages"
+        )
         let rewritesBefore = run.metric("socketbus_registry_rewrites_total") ?? -1
 
         let failedOver = ContinuousClock.now
@@ -78,7 +81,10 @@ struct SentinelFailoverTests {
                 + "registry rewritten after \(rewritten.map { "\($0.milliseconds) ms" } ?? "never")"
         )
         #expect(resubscribed != nil, "busd never subscribed on the new master")
-        #expect(rewritten != nil, "the registry on the new master never matched busd's: \(newMasterRegistry().sorted())")
+        #expect(
+            rewritten != nil,
+            "the registry on the new master never matched busd's: \(newMasterRegistry().sorted())"
+        )
         #expect(try run.cluster.masterPort(askingSentinel: 1) == run.cluster.replica.port)
 
         // Traffic after the switch is delivered too.
@@ -112,7 +118,9 @@ struct SentinelFailoverTests {
         let found = try InspectCommandTests.run(["find-socket", "s-3", "--redis", run.cluster.url])
         #expect(found.status == 0 && found.stdout.contains("web-1"), "\(found.stdout)\(found.stderr)")
         let dead = try FreePort.find()
-        let failed = try InspectCommandTests.run(["find-socket", "s-3", "--redis", "redis+sentinel://127.0.0.1:\(dead)/mymaster"])
+        let failed = try InspectCommandTests.run([
+            "find-socket", "s-3", "--redis", "redis+sentinel://127.0.0.1:\(dead)/mymaster",
+        ])
         #expect(failed.status == 1)
         #expect(failed.stderr.contains("no sentinel answered: 127.0.0.1:\(dead)"), "\(failed.stderr)")
         let unknown = try InspectCommandTests.run([
@@ -167,7 +175,10 @@ struct SentinelFailoverTests {
         run.connect("after-demotion")
         var expected = Set((0..<20).map { "s-\($0)" })
         expected.insert("after-demotion")
-        #expect(eventually(timeout: .seconds(5)) { run.registry(on: newMaster) == expected }, "\(run.registry(on: newMaster).sorted())")
+        #expect(
+            eventually(timeout: .seconds(5)) { run.registry(on: newMaster) == expected },
+            "\(run.registry(on: newMaster).sorted())"
+        )
         #expect((run.metric("socketbus_registry_rewrites_total") ?? -1) > before)
         // The subscriber leaves the replica too: stock servers count busd
         // with PUBSUB NUMSUB on the master.

@@ -25,7 +25,8 @@ public final class SentinelTestCluster: @unchecked Sendable {
 
     /// `sentinelPassword` makes the sentinels require it (`requirepass`);
     /// `masterPassword` is the master's and the replica's `requirepass`.
-    public init(masterName: String = "mymaster", sentinelPassword: String? = nil, masterPassword: String? = nil) throws {
+    public init(masterName: String = "mymaster", sentinelPassword: String? = nil, masterPassword: String? = nil) throws
+    {
         self.masterName = masterName
         // A test writing to a server the fail-over killed gets EPIPE, not a
         // SIGPIPE that ends the whole test process (busd ignores it too).
@@ -34,7 +35,9 @@ public final class SentinelTestCluster: @unchecked Sendable {
         let auth = masterPassword.map { ["--requirepass", $0, "--masterauth", $0] } ?? []
         master = try RedisTestServer(extraArguments: auth)
         replica = try RedisTestServer(extraArguments: auth + ["--replicaof", "127.0.0.1", "\(master.port)"])
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("sentinels-\(UUID().uuidString.prefix(8))")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sentinels-\(UUID().uuidString.prefix(8))"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         do {
             for index in 0..<3 {
@@ -161,9 +164,12 @@ public final class SentinelTestCluster: @unchecked Sendable {
         let linked = eventually(timeout: .seconds(10)) {
             let connection = try? RedisConnection(endpoint: .unix(path: replica.socketPath))
             if let password = masterPasswordForChecks { _ = try? connection?.command(["AUTH", password]) }
-            return (try? connection?.command(["INFO", "replication"]).string)??.contains("master_link_status:up") == true
+            return (try? connection?.command(["INFO", "replication"]).string)??.contains("master_link_status:up")
+                == true
         }
         guard linked else { throw StartError(description: "the replica did not link to the master in 10 s") }
-        guard ready else { throw StartError(description: "the sentinels did not find the replica and each other in 20 s") }
+        guard ready else {
+            throw StartError(description: "the sentinels did not find the replica and each other in 20 s")
+        }
     }
 }
