@@ -37,7 +37,10 @@ struct Busd: ParsableCommand {
 
     @Option(
         name: .long,
-        help: "Redis URL: redis://[user@]host:port/db, unix:///path?db=N or redis+sentinel://host[:port][,...]/<master>[/db] (redis.url)."
+        help: ArgumentHelp(
+            "Redis URL: redis://[user@]host:port/db, unix:///path?db=N or "
+                + "redis+sentinel://host[:port][,...]/<master>[/db] (redis.url)."
+        )
     )
     var redis: String?
 
