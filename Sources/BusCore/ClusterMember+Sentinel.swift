@@ -26,6 +26,7 @@ extension ClusterMember {
             if self.stopping.load(ordering: .relaxed) { return }
             self.subscriber.reconnectNow()
             self.mirror.reconnectNow()
+            self.serverCounter.reconnectNow()
         }
         sentinelWatcher = watcher
         watcher.start()
