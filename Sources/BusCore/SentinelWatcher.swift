@@ -57,6 +57,8 @@ final class SentinelWatcher: @unchecked Sendable {
     }
 
     func run() {
+        // A URL always names one sentinel at least; a hand-made value may not.
+        guard !sentinel.sentinels.isEmpty else { return }
         var backoff = settings.backoff
         var index = 0
         var failures = 0
