@@ -108,7 +108,7 @@ let package = Package(
         ),
         .testTarget(name: "MsgPackTests", dependencies: ["MsgPack"]),
         .testTarget(name: "DurationsTests", dependencies: ["Durations"]),
-        .target(name: "TestSupport", dependencies: ["LocalProtocol"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["LocalProtocol", "Hiredis"], path: "Tests/TestSupport"),
         .testTarget(name: "HiredisTests", dependencies: ["Hiredis", "TestSupport"]),
         .testTarget(
             name: "SocketIOCodecTests",
@@ -134,7 +134,7 @@ let package = Package(
         ),
         .testTarget(name: "ClusterRequestsTests", dependencies: ["ClusterRequests", "SocketIOCodec"]),
         .testTarget(name: "LocalProtocolTests", dependencies: ["LocalProtocol", "TestSupport"]),
-        .testTarget(name: "BusConfigTests", dependencies: ["BusConfig", "BusOptions", "Alerting"]),
+        .testTarget(name: "BusConfigTests", dependencies: ["BusConfig", "BusOptions", "BusCore", "Alerting"]),
         .testTarget(name: "StatusHTTPTests", dependencies: ["StatusHTTP"]),
         .testTarget(
             name: "BusCoreTests",

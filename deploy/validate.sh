@@ -340,6 +340,14 @@ else
         if command -v node >/dev/null; then check "pm2: busd --check-config accepts busd-1's args" pm2_flags; fi
         check "env: busd reads every SOCKETBUS_* name in busd.env.example and the manifest" env_names
     fi
+    check "sentinel: busd --check-config sentinel/busd.yaml" \
+        check_config SOCKETBUS_REDIS_SENTINEL_PASSWORD=x --config "$deploy/sentinel/busd.yaml"
+    if command -v redis-server >/dev/null && command -v curl >/dev/null && command -v python3 >/dev/null; then
+        check "sentinel: the example runs (master, replica, 3 sentinels, busd) and follows a fail-over" \
+            "$deploy/sentinel/try-local.sh" "$busd"
+    else
+        skip "sentinel: the example" "needs redis-server, curl and python3"
+    fi
 fi
 
 printf 'deploy: %d passed, %d failed, %d skipped\n' "$passed" "$failed" "$skipped"

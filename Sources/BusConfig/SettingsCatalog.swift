@@ -39,8 +39,9 @@ public enum SettingsCatalog {
             "redis.url",
             flag: "redis",
             default: "redis://127.0.0.1:6379",
-            help: "`redis://[user@]host:port/db`, `redis://host1:port1,host2:port2` (Redis Cluster seeds) or "
-                + "`unix:///path?db=N`. A password here is accepted but "
+            help: "`redis://[user@]host:port/db`, `redis://host1:port1,host2:port2` (Redis Cluster seeds), `unix:///path?db=N` or "
+                + "`redis+sentinel://[user@]host[:port][,host2[:port2]]/<master-name>[/db]` (sentinels on 26379 "
+                + "by default; see Redis Sentinel). A password here is accepted but "
                 + "shows in `ps`; prefer `redis.password_file` or `SOCKETBUS_REDIS_PASSWORD`."
         ),
         SettingSpec(
@@ -53,6 +54,23 @@ public enum SettingsCatalog {
             "redis.password_file",
             flag: "redis-password-file",
             help: "A file holding the Redis password (read at start; a trailing line break is ignored)."
+        ),
+        SettingSpec(
+            "redis.sentinel_username",
+            flag: "redis-sentinel-username",
+            help: "With a `redis+sentinel://` URL: the user the sentinels' own ACL wants (the URL's user is "
+                + "the master's). Needs a sentinel password."
+        ),
+        SettingSpec(
+            "redis.sentinel_password",
+            flag: nil,
+            secret: true,
+            help: "With a `redis+sentinel://` URL: the sentinels' own password (environment only)."
+        ),
+        SettingSpec(
+            "redis.sentinel_password_file",
+            flag: "redis-sentinel-password-file",
+            help: "A file holding the sentinels' password (read at start; a trailing line break is ignored)."
         ),
         SettingSpec(
             "redis.timeout",

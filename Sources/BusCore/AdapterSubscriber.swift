@@ -40,6 +40,8 @@ final class AdapterSubscriber: @unchecked Sendable {
         var stopping = false
         var connected = false
         var reconnects = 0
+        /// The sentinels switched the master: drop the connection now.
+        var reconnectRequested = false
     }
 
     let redis: RedisConfiguration
@@ -132,6 +134,12 @@ final class AdapterSubscriber: @unchecked Sendable {
         _ = handlerFinished.wait(timeout: deadline)
     }
 
+    /// Drops the connection and connects again at once (to the master the
+    /// sentinels name now), as after an outage.
+    func reconnectNow() {
+        state.withLock { $0.reconnectRequested = true }
+    }
+
     private func run() {
         var backoff = settings.backoff
         var first = true
@@ -141,6 +149,7 @@ final class AdapterSubscriber: @unchecked Sendable {
             var delay = Duration.zero
             var reading = false
             do {
+                state.withLock { $0.reconnectRequested = false }
                 // On a cluster any node hears every PUBLISH: the first that answers.
                 let connection = try redis.connectAnyNode(timeout: settings.connectTimeout)
                 self.connection = connection
@@ -160,7 +169,7 @@ final class AdapterSubscriber: @unchecked Sendable {
                 try readLoop(connection)
             } catch {
                 if reading { closedByRedis = Self.isClosedByRedis(error) }
-                delay = backoff.next()
+                delay = error is MasterSwitched ? .zero : backoff.next()
                 // The first failure of an outage is a warning; the retries are debug noise.
                 logger.log(
                     level: failures == 0 ? .warning : .debug,
@@ -188,7 +197,7 @@ final class AdapterSubscriber: @unchecked Sendable {
     /// Sleeps in short slices so that `stop()` is not held up by a long back-off.
     private func sleep(upTo delay: Duration) {
         let deadline = ContinuousClock.now + delay
-        while ContinuousClock.now < deadline && !state.withLock({ $0.stopping }) {
+        while ContinuousClock.now < deadline && !state.withLock({ $0.stopping || $0.reconnectRequested }) {
             Thread.sleep(forTimeInterval: min(0.05, (deadline - ContinuousClock.now).seconds))
         }
     }
@@ -209,6 +218,10 @@ final class AdapterSubscriber: @unchecked Sendable {
             (Set($0.patterns), Set($0.channels))
         }
         while !state.withLock({ $0.stopping }) {
+            if state.withLock({ $0.reconnectRequested }) {
+                try? leaveSubscriptions(connection)
+                throw MasterSwitched()
+            }
             let (wanted, wantedChannels) = state.withLock { state in
                 (
                     state.patterns.filter { !requested.contains($0) },
@@ -253,6 +266,21 @@ final class AdapterSubscriber: @unchecked Sendable {
         }
     }
 
+    /// Before leaving a master the sentinels replaced: unsubscribes and
+    /// routes what Redis sent until it confirmed, so that nothing Redis
+    /// counted as handed to busd is dropped with the connection.
+    private func leaveSubscriptions(_ connection: RedisConnection) throws {
+        try connection.append(["PUNSUBSCRIBE"])
+        try connection.append(["UNSUBSCRIBE"])
+        try connection.flush()
+        let deadline = ContinuousClock.now + settings.pingTimeout
+        while ContinuousClock.now < deadline {
+            _ = try drain(connection)
+            if state.withLock({ $0.subscribed.isEmpty && $0.subscribedChannels.isEmpty }) { return }
+            if try connection.waitReadable(timeout: .milliseconds(50)) { try connection.readAvailable() }
+        }
+    }
+
     /// Moves every complete message read so far into the backlog, as one
     /// batch (what does not fit is dropped), and handles the other replies.
     /// True when there was anything.
@@ -289,6 +317,10 @@ final class AdapterSubscriber: @unchecked Sendable {
             if let pattern = parts[1].string { state.withLock { _ = $0.subscribed.insert(pattern) } }
         case "subscribe" where parts.count >= 2:
             if let channel = parts[1].string { state.withLock { _ = $0.subscribedChannels.insert(channel) } }
+        case "punsubscribe" where parts.count >= 2:
+            if let pattern = parts[1].string { state.withLock { _ = $0.subscribed.remove(pattern) } }
+        case "unsubscribe" where parts.count >= 2:
+            if let channel = parts[1].string { state.withLock { _ = $0.subscribedChannels.remove(channel) } }
         default:
             break  // pong, other confirmations
         }

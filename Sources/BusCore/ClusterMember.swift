@@ -89,6 +89,8 @@ public final class ClusterMember: @unchecked Sendable {
     var mirror: RegistryMirror!
     var subscriber: AdapterSubscriber!
     var tracker: DeliveryTracker!
+    /// Follows `+switch-master` with a `redis+sentinel://` URL (ClusterMember+Sentinel.swift).
+    var sentinelWatcher: SentinelWatcher?
     /// Scratch buffer for ack id injection (router thread).
     private var injected: [UInt8] = []
     /// The last channel seen and what it parsed to (router thread).
@@ -208,6 +210,7 @@ public final class ClusterMember: @unchecked Sendable {
     }
 
     public func start() {
+        startSentinelWatcher()
         subscribe(namespaces: configuration.namespaces)
         mirror.start()
         subscriber.start()
@@ -221,6 +224,7 @@ public final class ClusterMember: @unchecked Sendable {
     /// liveness key expires and another busd cleans them up.
     public func stop(leave: Bool) {
         stopping.store(true, ordering: .relaxed)
+        sentinelWatcher?.stop()
         tracker.stop()
         cluster.stop()
         serverCounter.stop()

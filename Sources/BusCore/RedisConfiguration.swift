@@ -5,6 +5,8 @@ import Foundation
 ///
 /// - `redis://[[user]:password@]host[:port][/db]` (port 6379, db 0 by default)
 /// - `unix:///path/to/redis.sock[?db=N&user=U&password=P]`
+/// - `redis+sentinel://[user:pass@]host[:port][,host2[:port2]]/<master-name>[/db]`
+///   (see RedisSentinel.swift)
 /// - `redis://[[user]:password@]host1:port1,host2:port2` : cluster seeds (ClusterSeeds.swift)
 ///
 /// A password-only URL (`redis://:secret@host`) sends `AUTH secret`; with a
@@ -14,6 +16,9 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
     public var username: String?
     public var password: String?
     public var database: Int
+    /// Set for a `redis+sentinel://` URL: ``connect(timeout:)`` asks the
+    /// sentinels for the master (`endpoint` is then the first sentinel's).
+    public var sentinel: RedisSentinel?
     /// More cluster nodes to try after ``endpoint`` (a URL with several hosts; ClusterSeeds.swift).
     public var seeds: [RedisConnection.Endpoint] = []
 
@@ -36,6 +41,7 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
     }
 
     public init(url: String) throws(ParseError) {
+        if let sentinel = try Self.sentinelConfiguration(url: url) { self = sentinel; return }
         if let seeded = try Self.seeded(url: url) { self = seeded; return }
         if url.hasPrefix("unix://") {
             let rest = String(url.dropFirst("unix://".count))
@@ -68,7 +74,7 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
             return
         }
         guard url.hasPrefix("redis://") else {
-            throw ParseError(description: "a redis URL must start with redis:// or unix://")
+            throw ParseError(description: "a redis URL must start with redis://, redis+sentinel:// or unix://")
         }
         var rest = Substring(url.dropFirst("redis://".count))
         var username: String?
@@ -123,6 +129,7 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
 
     /// The URL without its password, for logs and messages.
     public var description: String {
+        if let sentinelDescription { return sentinelDescription }
         let auth = password == nil ? "" : "\(username ?? ""):***@"
         switch endpoint {
         case .tcp:
@@ -180,7 +187,8 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
     /// neither to do, PINGs). A refusal is thrown as the server's error
     /// reply, saying which step.
     public func connect(timeout: Duration = .seconds(2)) throws(RedisError) -> RedisConnection {
-        try connect(to: endpoint, timeout: timeout)
+        if let sentinel { return try connectToMaster(through: sentinel, timeout: timeout) }
+        return try connect(to: endpoint, timeout: timeout)
     }
 
     /// ``connect(timeout:)`` to another server of the same deployment (a

@@ -56,6 +56,8 @@ final class RegistryMirror: @unchecked Sendable {
         var liveNodes: [String] = []
         var writes = 0
         var resyncs = 0
+        /// The sentinels switched the master: drop the connection now.
+        var reconnectRequested = false
     }
 
     let redis: RedisConfiguration
@@ -74,7 +76,10 @@ final class RegistryMirror: @unchecked Sendable {
     /// Called with the cause of each failure of the mirror's connection.
     private let onFailure: @Sendable (RedisFailureCause) -> Void
     private let wake = NSCondition()
-    private var connection: RedisClient?
+    /// Called on a `READONLY` reply with Sentinel (a master demoted under
+    /// busd): set before ``start()``.
+    var onReadOnlyReplica: (@Sendable () -> Void)?
+        private var connection: RedisClient?
     private let finished = DispatchSemaphore(value: 0)
     /// Signalled once the node has left the cluster after a drain.
     private let drained = DispatchSemaphore(value: 0)
@@ -166,6 +171,16 @@ final class RegistryMirror: @unchecked Sendable {
         wake.unlock()
     }
 
+    /// Drops the connection and connects again at once (to the master the
+    /// sentinels name now): the registry is rewritten and the buffer
+    /// published there, as after an outage.
+    func reconnectNow() {
+        state.withLock { $0.reconnectRequested = true }
+        wake.lock()
+        wake.signal()
+        wake.unlock()
+    }
+
     /// Writes the node record (the liveness key) now rather than at the next refresh.
     func refreshRecord() {
         state.withLock { $0.recordChanged = true }
@@ -234,6 +249,11 @@ final class RegistryMirror: @unchecked Sendable {
                 return
             }
             do {
+                if state.withLock({ state in
+                    defer { state.reconnectRequested = false }; return state.reconnectRequested
+                }), connection != nil {
+                    throw MasterSwitched()
+                }
                 if connection == nil {
                     let client = try RedisClient.connect(redis, timeout: settings.connectTimeout, logger: logger)
                     connection = client
@@ -304,8 +324,13 @@ final class RegistryMirror: @unchecked Sendable {
                 let wait = min(nextRefresh, nextCleanup) - ContinuousClock.now
                 waitForWork(upTo: wait)
             } catch {
-                let delay = backoff.next()
-                let cause = RedisFailureCause(error)
+                // A fail-over (announced, or a demoted master's READONLY) is
+                // followed at once: connect() asks the sentinels again.
+                let readOnly = redis.sentinel != nil && (error as? RedisError)?.isReadOnlyReplica == true
+                if readOnly { onReadOnlyReplica?() }
+                let switched = error is MasterSwitched || readOnly
+                let delay = switched ? .zero : backoff.next()
+                let cause = switched ? .unreachable : RedisFailureCause(error)
                 // The first failure of an outage (or a new cause) is logged;
                 // the retries are debug noise. Refused credentials and a full
                 // Redis are errors an operator must fix, not a passing outage.
@@ -336,7 +361,7 @@ final class RegistryMirror: @unchecked Sendable {
         let deadline = Date(timeIntervalSinceNow: duration.seconds)
         wake.lock()
         while !state.withLock({
-            $0.stopping || ($0.draining && !$0.everConnected && $0.outbound.isEmpty)
+            $0.stopping || $0.reconnectRequested || ($0.draining && !$0.everConnected && $0.outbound.isEmpty)
                 || (!ignorePending
                     && ($0.draining || $0.checkRequested || $0.recordChanged
                         || !($0.pending.isEmpty && $0.outbound.isEmpty)))

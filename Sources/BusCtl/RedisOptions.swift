@@ -13,7 +13,7 @@ struct RedisOptions: ParsableArguments {
     @Option(
         name: .long,
         help:
-            "Redis URL: redis://[user@]host:port/db, redis://host1:port1,host2:port2 (cluster seeds) or unix:///path?db=N (else SOCKETBUS_REDIS_URL, redis.url of the config file, redis://127.0.0.1:6379)."
+            "Redis URL: redis://[user@]host:port/db, redis://host1:port1,host2:port2 (cluster seeds), unix:///path?db=N or redis+sentinel://host[:port][,...]/<master>[/db] (else SOCKETBUS_REDIS_URL, redis.url of the config file, redis://127.0.0.1:6379)."
     )
     var redis: String?
 
@@ -113,7 +113,12 @@ enum RedisFailure {
             printError("\(who): \(error)")
             return ExitCode(1)
         }
-        if redisError.isAuthenticationFailure {
+        if redisError.isAuthenticationFailure && redisError.context?.contains("at sentinel") == true {
+            printError(
+                "\(who): a sentinel refused the sentinels' credentials: \(redisError.description) "
+                    + "(give them with SOCKETBUS_REDIS_SENTINEL_PASSWORD, redis.sentinel_password_file in --config or sentinel_password in the URL)"
+            )
+        } else if redisError.isAuthenticationFailure {
             let origin = passwordOrigin.isEmpty ? "" : "; password: \(passwordOrigin)"
             printError(
                 "\(who): Redis refused the credentials: \(redisError.message) "

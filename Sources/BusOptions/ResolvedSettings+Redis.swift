@@ -16,7 +16,7 @@ extension ResolvedSettings {
         }
         // The file is for what may be read by anyone who reads the config:
         // a password there is refused, as redis.password is.
-        if redis.password != nil, case .file? = self["redis.url"]?.source {
+        if redis.password != nil || redis.sentinel?.password != nil, case .file? = self["redis.url"]?.source {
             throw invalid(
                 "redis.url",
                 "a password in the config file is refused: use redis.password_file or SOCKETBUS_REDIS_PASSWORD"
@@ -32,6 +32,7 @@ extension ResolvedSettings {
             }
             redis.password = password
         }
+        try applySentinelSettings(to: &redis)
         return redis
     }
 

@@ -37,13 +37,27 @@ struct Busd: ParsableCommand {
 
     @Option(
         name: .long,
-        help:
-            "Redis URL: redis://[user@]host:port/db, redis://host1:port1,host2:port2 (cluster seeds) or unix:///path?db=N (redis.url)."
+        help: ArgumentHelp(
+            "Redis URL: redis://[user@]host:port/db, redis://host1:port1,host2:port2 (cluster seeds), unix:///path?db=N or "
+                + "redis+sentinel://host[:port][,...]/<master>[/db] (redis.url)."
+        )
     )
     var redis: String?
 
     @Option(name: .customLong("redis-password-file"), help: "File holding the Redis password (redis.password_file).")
     var redisPasswordFile: String?
+
+    @Option(
+        name: .customLong("redis-sentinel-username"),
+        help: "The sentinels' own user, with a redis+sentinel:// URL (redis.sentinel_username)."
+    )
+    var redisSentinelUsername: String?
+
+    @Option(
+        name: .customLong("redis-sentinel-password-file"),
+        help: "File holding the sentinels' password (redis.sentinel_password_file)."
+    )
+    var redisSentinelPasswordFile: String?
 
     @Option(name: .customLong("node-id"), help: "This node's id (node.id; default <host>/<socket name>).")
     var nodeId: String?
@@ -148,6 +162,8 @@ struct Busd: ParsableCommand {
         var given = alerts.flagValues
         let single: [(String, String?)] = [
             ("redis.url", redis), ("redis.password_file", redisPasswordFile), ("node.id", nodeId),
+            ("redis.sentinel_username", redisSentinelUsername),
+            ("redis.sentinel_password_file", redisSentinelPasswordFile),
             ("redis.adapter_key", adapterKey), ("redis.prefix", prefix), ("registry.liveness_ttl", livenessTTL),
             ("socket.path", socket), ("socket.mode", socketMode), ("socket.max_connections", socketMaxConnections),
             ("socket.handshake_timeout", socketHandshakeTimeout), ("socket.queue_budget", socketQueueBudget),

@@ -112,6 +112,11 @@ final class Daemon: Sendable {
         let redis = settings.member.redis
         do {
             try redis.connectAnyNode(timeout: settings.member.redisTimeout).close()
+        } catch  where error.isAuthenticationFailure && error.context?.contains("at sentinel") == true {
+            refuseToStart(
+                "redis.sentinel_password: a sentinel of \(redis) refused the sentinels' credentials: \(error.message); "
+                    + "set redis.sentinel_password_file, SOCKETBUS_REDIS_SENTINEL_PASSWORD or sentinel_password in redis.url"
+            )
         } catch  where error.isAuthenticationFailure {
             refuseToStart(
                 "redis.password: Redis at \(redis) refused the credentials (password: \(settings.redisPasswordOrigin)): "

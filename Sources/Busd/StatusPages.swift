@@ -174,6 +174,12 @@ enum StatusPages {
             value: member.redisReconnects
         )
         page.add(
+            "socketbus_redis_sentinel_switches_total",
+            .counter,
+            help: "Master switches announced by the sentinels (redis+sentinel:// only).",
+            value: member.sentinelSwitches
+        )
+        page.add(
             "socketbus_redis_data_loss_total",
             .counter,
             help: "Times Redis closed the subscriber while it kept running (output buffer limit): messages lost.",

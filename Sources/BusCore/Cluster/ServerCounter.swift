@@ -16,6 +16,8 @@ final class ServerCounter: @unchecked Sendable {
         var queue: [(request: UInt32, channel: String)] = []
         var stopping = false
         var started = false
+        /// The sentinels switched the master: count on the new one.
+        var reconnectRequested = false
     }
 
     private let redis: RedisConfiguration
@@ -45,6 +47,11 @@ final class ServerCounter: @unchecked Sendable {
             run()
             finished.signal()
         }
+    }
+
+    /// The next count asks the sentinels for the master again.
+    func reconnectNow() {
+        state.withLock { $0.reconnectRequested = true }
     }
 
     func stop() {
@@ -87,6 +94,12 @@ final class ServerCounter: @unchecked Sendable {
 
     private func numsub(_ channel: String) -> Result<Int, ServerCountError> {
         do {
+            if state.withLock({ state in
+                defer { state.reconnectRequested = false }; return state.reconnectRequested
+            }) {
+                connection?.close()
+                connection = nil
+            }
             if connection == nil { connection = try RedisClient.connect(redis, timeout: timeout, logger: logger) }
             guard let connection else { return .failure(ServerCountError("no connection to Redis")) }
             guard let n = try connection.subscriberCounts([channel])[channel] else {

@@ -55,6 +55,8 @@ extension RedisConfiguration {
     /// place: this is ``connect(timeout:)`` there. Refused credentials end
     /// the search (every node would refuse them).
     public func connectAnyNode(timeout: Duration = .seconds(2)) throws(RedisError) -> RedisConnection {
+        // With Sentinel the sentinels name the one server to use.
+        if sentinel != nil { return try connect(timeout: timeout) }
         let known = ClusterNodeBook.shared.nodes(of: self)
         var candidates: [RedisConnection.Endpoint] = []
         for endpoint in known.masters + seedEndpoints + known.replicas where !candidates.contains(endpoint) {
