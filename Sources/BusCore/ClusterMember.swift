@@ -20,6 +20,8 @@ public final class ClusterMember: @unchecked Sendable {
         public var redis: RedisConfiguration
         /// The adapter's channel prefix (`key` option), "socket.io" by default.
         public var adapterKey: String = AdapterChannel.defaultKey
+        /// The stock nodes' adapter: classic pub/sub or sharded (Sharded/).
+        public var adapterFlavor: AdapterFlavor = .classic
         public var registryKeys = RegistryKeys()
         public var nodeId: String
         /// Namespaces to subscribe from the start; more are added as sockets connect.
