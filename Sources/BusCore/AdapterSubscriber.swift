@@ -37,6 +37,11 @@ final class AdapterSubscriber: @unchecked Sendable {
         /// Plain channels (SUBSCRIBE), and those Redis confirmed.
         var channels: [String] = []
         var subscribedChannels: Set<String> = []
+        /// Sharded channels (SSUBSCRIBE, counted by `PUBSUB SHARDNUMSUB`),
+        /// those Redis confirmed, and those to SUNSUBSCRIBE.
+        var shardChannels: [String] = []
+        var subscribedShardChannels: Set<String> = []
+        var shardUnsubscribes: [String] = []
         var stopping = false
         var connected = false
         var reconnects = 0
@@ -101,6 +106,39 @@ final class AdapterSubscriber: @unchecked Sendable {
         }
     }
 
+    /// Adds sharded channels (SSUBSCRIBE), subscribed within one poll tick and
+    /// again after each reconnect.
+    func subscribe(shardChannels channels: [String]) {
+        state.withLock { state in
+            for channel in channels where !state.shardChannels.contains(channel) {
+                state.shardChannels.append(channel)
+                state.shardUnsubscribes.removeAll { $0 == channel }
+            }
+        }
+    }
+
+    /// Drops sharded channels (SUNSUBSCRIBE within one poll tick).
+    func unsubscribe(shardChannels channels: [String]) {
+        state.withLock { state in
+            for channel in channels where state.shardChannels.contains(channel) {
+                state.shardChannels.removeAll { $0 == channel }
+                state.shardUnsubscribes.append(channel)
+            }
+        }
+    }
+
+    /// The sharded channels to SSUBSCRIBE (not `requested` yet) and those to
+    /// SUNSUBSCRIBE (taken off the list).
+    func shardChannelChanges(requested: Set<String>) -> (wanted: [String], dropped: [String]) {
+        state.withLock { state in
+            defer { state.shardUnsubscribes = [] }
+            return (state.shardChannels.filter { !requested.contains($0) }, state.shardUnsubscribes)
+        }
+    }
+
+    /// Sharded channels confirmed by Redis on the current connection.
+    var confirmedShardChannels: Set<String> { state.withLock { $0.subscribedShardChannels } }
+
     /// Channels confirmed by Redis on the current connection.
     var confirmedChannels: Set<String> { state.withLock { $0.subscribedChannels } }
 
@@ -147,6 +185,8 @@ final class AdapterSubscriber: @unchecked Sendable {
                     $0.connected = true
                     $0.subscribed = []
                     $0.subscribedChannels = []
+                    $0.subscribedShardChannels = []
+                    $0.shardUnsubscribes = []
                     if !first { $0.reconnects += 1 }
                 }
                 first = false
@@ -175,6 +215,7 @@ final class AdapterSubscriber: @unchecked Sendable {
                     state.connected = false
                     state.subscribed = []
                     state.subscribedChannels = []
+                    state.subscribedShardChannels = []
                 }
                 return state.connected
             }
@@ -202,10 +243,11 @@ final class AdapterSubscriber: @unchecked Sendable {
         var pingSentAt: ContinuousClock.Instant?
         var requested: Set<String> = []
         var requestedChannels: Set<String> = []
+        var requestedShards: Set<String> = []
         // Ready once what was wanted at connection time is confirmed; patterns
         // added later (a new namespace) do not make busd unready meanwhile.
-        var required: (patterns: Set<String>, channels: Set<String>)? = state.withLock {
-            (Set($0.patterns), Set($0.channels))
+        var required: (patterns: Set<String>, channels: Set<String>, shards: Set<String>)? = state.withLock {
+            (Set($0.patterns), Set($0.channels), Set($0.shardChannels))
         }
         while !state.withLock({ $0.stopping }) {
             let (wanted, wantedChannels) = state.withLock { state in
@@ -222,11 +264,13 @@ final class AdapterSubscriber: @unchecked Sendable {
                 try connection.append(["SUBSCRIBE"] + wantedChannels)
                 requestedChannels.formUnion(wantedChannels)
             }
-            if !wanted.isEmpty || !wantedChannels.isEmpty { try connection.flush() }
+            let shardsChanged = try updateShardChannels(connection, requested: &requestedShards)
+            if !wanted.isEmpty || !wantedChannels.isEmpty || shardsChanged { try connection.flush() }
             let gotTraffic = try drain(connection)
             if let wanted = required,
                 state.withLock({
                     wanted.patterns.isSubset(of: $0.subscribed) && wanted.channels.isSubset(of: $0.subscribedChannels)
+                        && wanted.shards.isSubset(of: $0.subscribedShardChannels.union($0.shardUnsubscribes))
                 })
             {
                 required = nil
@@ -288,6 +332,10 @@ final class AdapterSubscriber: @unchecked Sendable {
             if let pattern = parts[1].string { state.withLock { _ = $0.subscribed.insert(pattern) } }
         case "subscribe" where parts.count >= 2:
             if let channel = parts[1].string { state.withLock { _ = $0.subscribedChannels.insert(channel) } }
+        case "ssubscribe" where parts.count >= 2:
+            if let channel = parts[1].string { state.withLock { _ = $0.subscribedShardChannels.insert(channel) } }
+        case "sunsubscribe" where parts.count >= 2:
+            if let channel = parts[1].string { state.withLock { _ = $0.subscribedShardChannels.remove(channel) } }
         default:
             break  // pong, other confirmations
         }

@@ -42,7 +42,7 @@ extension ShardedMessage {
         }
     }
 
-    static func value(_ options: Options) -> JSValue {
+    public static func value(_ options: Options) -> JSValue {
         var opts = JSObject([("rooms", .array(options.rooms.map(\.jsValue))), ("except", .array(options.except.map(\.jsValue)))])
         if let flags = options.flags { opts["flags"] = .object(flags) }
         return .object(opts)
