@@ -42,6 +42,8 @@ final class AdapterSubscriber: @unchecked Sendable {
         var shardChannels: [String] = []
         var subscribedShardChannels: Set<String> = []
         var shardUnsubscribes: [String] = []
+        /// Sharded channels SSUBSCRIBE was sent for on the current connection.
+        var sentShards: Set<String> = []
         var stopping = false
         var connected = false
         var reconnects = 0
@@ -69,6 +71,12 @@ final class AdapterSubscriber: @unchecked Sendable {
     /// Whether the last read dropped messages (reader thread).
     var dropping = false
     let backlog: SubscriberBacklog
+    /// Cuts the wait for Redis short when sharded channels are to be sent.
+    let wake = SubscriberWake()
+    /// The current connection's socket while it is subscribed (-1 without):
+    /// SSUBSCRIBE of a room channel is written on it at once, from the
+    /// joining thread; every write to the socket holds this lock.
+    let directWrite = Mutex<Int32>(-1)
     private let finished = DispatchSemaphore(value: 0)
     private let handlerFinished = DispatchSemaphore(value: 0)
 
@@ -115,6 +123,8 @@ final class AdapterSubscriber: @unchecked Sendable {
                 state.shardUnsubscribes.removeAll { $0 == channel }
             }
         }
+        sendNow(shardChannels: channels)
+        wake.signal()
     }
 
     /// Drops sharded channels (SUNSUBSCRIBE within one poll tick).
@@ -125,15 +135,24 @@ final class AdapterSubscriber: @unchecked Sendable {
                 state.shardUnsubscribes.append(channel)
             }
         }
+        wake.signal()
     }
 
     /// The sharded channels to SSUBSCRIBE (not `requested` yet) and those to
     /// SUNSUBSCRIBE (taken off the list).
-    func shardChannelChanges(requested: Set<String>) -> (wanted: [String], dropped: [String]) {
+    func shardChannelChanges() -> (wanted: [String], dropped: [String]) {
         state.withLock { state in
             defer { state.shardUnsubscribes = [] }
-            return (state.shardChannels.filter { !requested.contains($0) }, state.shardUnsubscribes)
+            let wanted = state.shardChannels.filter { !state.sentShards.contains($0) }
+            state.sentShards.formUnion(wanted)
+            for channel in state.shardUnsubscribes { state.sentShards.remove(channel) }
+            return (wanted, state.shardUnsubscribes)
         }
+    }
+
+    /// Marks `channels` sent and returns those not sent before on this connection.
+    func claimShardChannels(_ channels: [String]) -> [String] {
+        state.withLock { state in channels.filter { state.shardChannels.contains($0) && state.sentShards.insert($0).inserted } }
     }
 
     /// Sharded channels confirmed by Redis on the current connection.
@@ -181,6 +200,10 @@ final class AdapterSubscriber: @unchecked Sendable {
             do {
                 let connection = try redis.connect(timeout: settings.connectTimeout)
                 self.connection = connection
+                directWrite.withLock { fd in
+                    fd = connection.fileDescriptor
+                    state.withLock { $0.sentShards = [] }
+                }
                 state.withLock {
                     $0.connected = true
                     $0.subscribed = []
@@ -208,6 +231,7 @@ final class AdapterSubscriber: @unchecked Sendable {
                 )
                 failures += 1
             }
+            directWrite.withLock { $0 = -1 }
             connection?.close()
             connection = nil
             let wasConnected = state.withLock { state in
@@ -243,7 +267,6 @@ final class AdapterSubscriber: @unchecked Sendable {
         var pingSentAt: ContinuousClock.Instant?
         var requested: Set<String> = []
         var requestedChannels: Set<String> = []
-        var requestedShards: Set<String> = []
         // Ready once what was wanted at connection time is confirmed; patterns
         // added later (a new namespace) do not make busd unready meanwhile.
         var required: (patterns: Set<String>, channels: Set<String>, shards: Set<String>)? = state.withLock {
@@ -264,8 +287,10 @@ final class AdapterSubscriber: @unchecked Sendable {
                 try connection.append(["SUBSCRIBE"] + wantedChannels)
                 requestedChannels.formUnion(wantedChannels)
             }
-            let shardsChanged = try updateShardChannels(connection, requested: &requestedShards)
-            if !wanted.isEmpty || !wantedChannels.isEmpty || shardsChanged { try connection.flush() }
+            let shardsChanged = try updateShardChannels(connection)
+            if !wanted.isEmpty || !wantedChannels.isEmpty || shardsChanged {
+                try directWrite.withLock { _ throws(RedisError) in try connection.flush() }
+            }
             let gotTraffic = try drain(connection)
             if let wanted = required,
                 state.withLock({
@@ -280,7 +305,7 @@ final class AdapterSubscriber: @unchecked Sendable {
                 lastTraffic = clock.now
                 pingSentAt = nil
             }
-            if try connection.waitReadable(timeout: .milliseconds(100)) {
+            if try wake.waitReadable(connection, timeout: .milliseconds(100)) {
                 try connection.readAvailable()
                 continue
             }
@@ -290,7 +315,7 @@ final class AdapterSubscriber: @unchecked Sendable {
                 }
             } else if clock.now - lastTraffic > settings.pingInterval {
                 try connection.append(["PING"])
-                try connection.flush()
+                try directWrite.withLock { _ throws(RedisError) in try connection.flush() }
                 pingSentAt = clock.now
             }
         }

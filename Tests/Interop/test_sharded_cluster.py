@@ -21,17 +21,18 @@ from interop_cluster import Cluster
 from test_adapter_calls import ACKED, BROADCASTS, DISCONNECTS, FETCH, ROOM_OPS, case, check_same, labels, receivers, run
 
 NODES = ["A", "S"]
-MODE = os.environ.get("INTEROP_SHARDED_MODE", "dynamic")
+# Every subscription mode by default; INTEROP_SHARDED_MODES=dynamic runs one.
+MODES = os.environ.get("INTEROP_SHARDED_MODES", "dynamic,dynamic-private,static").split(",")
 
 
-@pytest.fixture(scope="module")
-def clusters(tmp_path_factory):
+@pytest.fixture(scope="module", params=MODES)
+def clusters(request, tmp_path_factory):
     started = []
     try:
         only = os.environ.get("INTEROP_CLUSTERS", "")
         shapes = (("baseline", BASELINE),) if only == "baseline" else (("baseline", BASELINE), ("mixed", MIXED))
         for name, shape in shapes:
-            started.append(Cluster(tmp_path_factory.mktemp(f"sharded-{name}"), shape, sharded_mode=MODE))
+            started.append(Cluster(tmp_path_factory.mktemp(f"sharded-{request.param}-{name}"), shape, sharded_mode=request.param))
         yield tuple(started) if len(started) == 2 else (started[0], None)
     finally:
         for cluster in started:
@@ -121,7 +122,7 @@ def test_room_channels_follow_the_rooms(clusters):
     receive the traffic of rooms its node has no socket in."""
     from conftest import reset
 
-    if MODE != "dynamic":
+    if clusters[0].sharded_mode != "dynamic":
         pytest.skip("room channels: dynamic mode")
     counts = []
     for cluster in filter(None, clusters):
@@ -137,3 +138,35 @@ def test_room_channels_follow_the_rooms(clusters):
         counts.append(room_subscribers(cluster))
     if len(counts) == 4:
         assert counts[:2] == counts[2:]
+
+
+# A known gap (not solved): in the dynamic modes a broadcast to a room goes
+# to the room's own channel, which busd SSUBSCRIBEs when its node tells it
+# of the join (a frame, then a write to Redis); a stock node sends SSUBSCRIBE
+# inside join() itself. A broadcast published right after the join can reach
+# Redis before busd's SSUBSCRIBE: measured 11-22 misses of 200 on this
+# machine (188 before busd wrote SSUBSCRIBE from the joining thread). Closing
+# it needs the connector's join to wait for busd (a local-protocol change).
+# The bound below catches a regression; 0 is required where no room channel
+# is involved.
+JOIN_RACE_MISS_BOUND = 40
+
+
+@pytest.mark.parametrize("mode,operation,options", __import__("test_join_races").CASES, ids=[c[0] for c in __import__("test_join_races").CASES])
+def test_join_then_broadcast(clusters, mode, operation, options):
+    """The races of issue 13 in a sharded cluster: S0 joins (or leaves) a fresh
+    room on S, then at once A broadcasts to it (in the dynamic modes on the
+    room's own channel, which S must already have SSUBSCRIBEd)."""
+    from conftest import both
+    from test_join_races import REPEATS, race, tally
+
+    sharded_mode = clusters[0].sharded_mode
+    baseline, mixed = both(lambda c: tally(race(c, "A", mode, operation, options), mode), *clusters)
+    print(f"\nsharded {sharded_mode} {mode}: stock misses/wrong {baseline}, mixed {mixed}")
+    assert baseline == (0, 0), f"all-stock cluster: {baseline[0]} misses, {baseline[1]} wrong of {REPEATS}"
+    if mixed is None:
+        return
+    if mode == "to-room-after-join" and sharded_mode != "static":
+        assert mixed[1] == 0 and mixed[0] <= JOIN_RACE_MISS_BOUND, f"mixed cluster: {mixed} of {REPEATS}"
+    else:
+        assert mixed == (0, 0), f"mixed cluster: {mixed[0]} misses, {mixed[1]} wrong deliveries of {REPEATS}"
