@@ -295,7 +295,8 @@ final class AdapterSubscriber: @unchecked Sendable {
             if let wanted = required,
                 state.withLock({
                     wanted.patterns.isSubset(of: $0.subscribed) && wanted.channels.isSubset(of: $0.subscribedChannels)
-                        && wanted.shards.isSubset(of: $0.subscribedShardChannels.union($0.shardUnsubscribes))
+                        // A room channel dropped meanwhile is no longer awaited.
+                        && wanted.shards.intersection($0.shardChannels).isSubset(of: $0.subscribedShardChannels)
                 })
             {
                 required = nil
