@@ -303,3 +303,19 @@ struct ShardedMemberTests {
         #expect(sawApply)
     }
 }
+
+extension ShardedMemberTests {
+    @Test func aRestartedRedisGetsEverySubscriptionBack() throws {
+        let f = try Self.fixture()
+        defer { f.stop() }
+        let client = try Self.v2Node(f)
+        try f.server.restart()
+        let peer = try RawShardPeer(f.server, channels: [])
+        #expect(eventually { (try? peer.shardCount("socket.io#/#")) == 1 })
+        #expect(try peer.shardCount("socket.io#/#\(f.member.uid)#") == 1)
+        #expect(try peer.shardCount("socket.io#/#news#") == 1 && peer.shardCount("socket.io#/#123#") == 1)
+        // A room joined after the restart is subscribed as before.
+        client.send(.roomsJoin(namespace: "/", socketId: Self.sid, rooms: [.name("late")]))
+        #expect(eventually { (try? peer.shardCount("socket.io#/#late#")) == 1 })
+    }
+}
