@@ -45,10 +45,9 @@ public struct ShardedWire: Sendable {
         if let requestId { object["requestId"] = .string(requestId) }
         let encoding: PayloadEncoding
         switch message.body {
-        case .broadcast(var packet, let id?, let options):
+        case .broadcast(var packet, .some, let options):
             // Only acked broadcasts are requests; the packet gets its namespace back.
             if packet["nsp"] == nil { packet["nsp"] = .string(namespace) }
-            _ = id
             object["type"] = .number(7)
             object["packet"] = .object(packet)
             object["opts"] = ShardedMessage.value(options)
