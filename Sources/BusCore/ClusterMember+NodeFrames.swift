@@ -151,6 +151,10 @@ extension ClusterMember {
             throw UnusableContent("CLUSTER_REQUEST kind \(kind) is not 1 to 8")
         }
         clusterCounters.requestOut(requestKind.label)
+        if let refusal = shardedRefusal(request: request, kind: requestKind) {
+            perform(refusal, flush: true)
+            return
+        }
         let actions = cluster.run { machines, now in
             machines.outgoing.request(
                 request,

@@ -148,7 +148,7 @@ enum StatusPages {
             page.add(
                 "socketbus_sharded_unpublishable_total",
                 .counter,
-                help: "Cluster messages without a sharded form (allRooms), not published.",
+                help: "Cluster messages without a sharded form, not published (none expected).",
                 value: sharded.unpublishable
             )
             page.add(

@@ -260,6 +260,18 @@ struct ShardedMemberTests {
 }
 
 extension ShardedMemberTests {
+    @Test func allRoomsIsRefusedAtOnce() throws {
+        let f = try Self.fixture()
+        defer { f.stop() }
+        let client = try Self.v2Node(f)
+        client.send(.clusterRequest(request: 3, kind: 3, namespace: "/", timeoutMilliseconds: 5000, body: []))
+        guard case .clusterReply(3, 2, let body)? = try Self.nextFrame(client, timeout: .seconds(1)) else {
+            Issue.record("a failed CLUSTER_REPLY expected at once")
+            return
+        }
+        #expect(Self.text(body).contains("not part of the sharded adapter"))
+    }
+
     @Test func aRestartedRedisGetsEverySubscriptionBack() throws {
         let f = try Self.fixture()
         defer { f.stop() }

@@ -157,6 +157,16 @@ extension ClusterMember {
         mirror.enqueueCommands([[Array("SPUBLISH".utf8), Array(channel.utf8), bytes]])
     }
 
+    /// The node's cluster calls the sharded adapter has no message for
+    /// (allRooms: a stock sharded node has no such method), answered at once
+    /// with a failure instead of a time-out; nil for the others.
+    func shardedRefusal(request: UInt32, kind: ClusterRequestKind) -> [ClusterAction]? {
+        guard sharded != nil, kind == .allRooms else { return nil }
+        let message = "allRooms is not part of the sharded adapter (createShardedAdapter has no allRooms)"
+        let body = JSONText.bytes(.object(JSObject([("error", .string(message))])))
+        return [.reply(request: request, status: .failed, body: body)]
+    }
+
     /// Counts of the sharded adapter's traffic (nil in classic mode).
     public var shardedStatistics: ShardedStatistics? { sharded?.counters.snapshot }
 
