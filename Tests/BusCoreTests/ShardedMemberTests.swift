@@ -260,6 +260,26 @@ struct ShardedMemberTests {
 }
 
 extension ShardedMemberTests {
+    /// Dynamic mode: room traffic for rooms the node has no socket in never
+    /// reaches busd (Redis does not send it), unlike the classic adapter's
+    /// PSUBSCRIBE, where busd reads and drops it.
+    @Test func roomTrafficOfOtherNodesRoomsIsNotReceived() throws {
+        let f = try Self.fixture()
+        defer { f.stop() }
+        let client = try Self.v2Node(f)
+        let peer = try RawShardPeer(f.server, channels: [])
+        let before = f.member.statistics.received
+        let elsewhere = #"{"type":3,"data":{"packet":{"type":2,"data":["x"]},"opts":{"rooms":["elsewhere"],"except":[],"flags":{}}},"uid":"9ffc6a0edde9fe4b","nsp":"/"}"#
+        for _ in 0..<100 { try peer.publish("socket.io#/#elsewhere#", Array(elsewhere.utf8)) }
+        // The node's own room, after them: once it is delivered, the others would have been read first.
+        try peer.publish("socket.io#/#news#", Array(elsewhere.replacingOccurrences(of: "elsewhere", with: "news").utf8))
+        guard case .deliverToRooms(_, _, "/", [.name("news")], _, _, _)? = try Self.nextFrame(client) else {
+            Issue.record("DELIVER_TO_ROOMS for news expected")
+            return
+        }
+        #expect(f.member.statistics.received == before + 1)
+    }
+
     @Test func allRoomsIsRefusedAtOnce() throws {
         let f = try Self.fixture()
         defer { f.stop() }
