@@ -7,7 +7,7 @@
 
 writes OUT_DIR/{codec,local-frame,route}/<name> from reference.json and
 captured.jsonl (../shared/vectors, else their copies in
-Tests/SocketIOCodecTests/Fixtures), js-stringify.json of those fixtures, the
+Tests/SocketIOCodecTests/Fixtures), js-stringify.json and sharded-captured.jsonl of those fixtures, the
 frame examples of docs/local-protocol.md and docs/local-protocol-v2.md,
 and Fuzz/regressions/<target>/* (inputs that once crashed). Nothing here is
 committed as a binary corpus: the corpora are made afresh for every run.
@@ -56,6 +56,11 @@ def vectors():
             entry = json.loads(line)
             if entry.get("hex"):
                 yield entry.get("channel"), bytes.fromhex(entry["hex"])
+    # What stock sharded nodes published (ClusterAdapter messages), kept only as a fixture.
+    for line in (COPIES / "sharded-captured.jsonl").read_text().splitlines():
+        if line.strip():
+            entry = json.loads(line)
+            yield entry["channel"], bytes.fromhex(entry["hex"])
 
 
 def codec_kind(channel):

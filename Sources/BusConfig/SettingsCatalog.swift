@@ -102,7 +102,24 @@ public enum SettingsCatalog {
             "redis.adapter_key",
             flag: "adapter-key",
             default: "socket.io",
-            help: "The Socket.IO Redis adapter's channel prefix (its `key` option)."
+            help: "The Socket.IO Redis adapter's channel prefix (its `key` option; `channelPrefix` of the "
+                + "sharded adapter)."
+        ),
+        SettingSpec(
+            "redis.adapter",
+            flag: "adapter",
+            default: "classic",
+            help: "Which adapter the cluster's stock nodes use: `classic` (`createAdapter`, PUBLISH/SUBSCRIBE) "
+                + "or `sharded` (`createShardedAdapter` of @socket.io/redis-adapter 8.2+, SPUBLISH/SSUBSCRIBE, "
+                + "Redis 7+)."
+        ),
+        SettingSpec(
+            "redis.sharded_subscription_mode",
+            flag: "sharded-subscription-mode",
+            default: "dynamic",
+            help: "With `redis.adapter: sharded`, the stock `subscriptionMode`: `static` (namespace channels "
+                + "only), `dynamic` (also one channel per room that is not a socket id) or `dynamic-private` "
+                + "(one per room). Must match the stock nodes'."
         ),
         SettingSpec(
             "redis.prefix",

@@ -37,6 +37,13 @@ final class AdapterSubscriber: @unchecked Sendable {
         /// Plain channels (SUBSCRIBE), and those Redis confirmed.
         var channels: [String] = []
         var subscribedChannels: Set<String> = []
+        /// Sharded channels (SSUBSCRIBE, counted by `PUBSUB SHARDNUMSUB`),
+        /// those Redis confirmed, and those to SUNSUBSCRIBE.
+        var shardChannels: [String] = []
+        var subscribedShardChannels: Set<String> = []
+        var shardUnsubscribes: [String] = []
+        /// Sharded channels SSUBSCRIBE was sent for on the current connection.
+        var sentShards: Set<String> = []
         var stopping = false
         var connected = false
         var reconnects = 0
@@ -66,6 +73,12 @@ final class AdapterSubscriber: @unchecked Sendable {
     /// Whether the last read dropped messages (reader thread).
     var dropping = false
     let backlog: SubscriberBacklog
+    /// Cuts the wait for Redis short when sharded channels are to be sent.
+    let wake = SubscriberWake()
+    /// The current connection's socket while it is subscribed (-1 without):
+    /// SSUBSCRIBE of a room channel is written on it at once, from the
+    /// joining thread; every write to the socket holds this lock.
+    let directWrite = Mutex<Int32>(-1)
     private let finished = DispatchSemaphore(value: 0)
     private let handlerFinished = DispatchSemaphore(value: 0)
 
@@ -102,6 +115,50 @@ final class AdapterSubscriber: @unchecked Sendable {
             for channel in channels where !state.channels.contains(channel) { state.channels.append(channel) }
         }
     }
+
+    /// Adds sharded channels (SSUBSCRIBE), subscribed within one poll tick and
+    /// again after each reconnect.
+    func subscribe(shardChannels channels: [String]) {
+        state.withLock { state in
+            for channel in channels where !state.shardChannels.contains(channel) {
+                state.shardChannels.append(channel)
+                state.shardUnsubscribes.removeAll { $0 == channel }
+            }
+        }
+        sendNow(shardChannels: channels)
+        wake.signal()
+    }
+
+    /// Drops sharded channels (SUNSUBSCRIBE within one poll tick).
+    func unsubscribe(shardChannels channels: [String]) {
+        state.withLock { state in
+            for channel in channels where state.shardChannels.contains(channel) {
+                state.shardChannels.removeAll { $0 == channel }
+                state.shardUnsubscribes.append(channel)
+            }
+        }
+        wake.signal()
+    }
+
+    /// The sharded channels to SSUBSCRIBE (not `requested` yet) and those to
+    /// SUNSUBSCRIBE (taken off the list).
+    func shardChannelChanges() -> (wanted: [String], dropped: [String]) {
+        state.withLock { state in
+            defer { state.shardUnsubscribes = [] }
+            let wanted = state.shardChannels.filter { !state.sentShards.contains($0) }
+            state.sentShards.formUnion(wanted)
+            for channel in state.shardUnsubscribes { state.sentShards.remove(channel) }
+            return (wanted, state.shardUnsubscribes)
+        }
+    }
+
+    /// Marks `channels` sent and returns those not sent before on this connection.
+    func claimShardChannels(_ channels: [String]) -> [String] {
+        state.withLock { state in channels.filter { state.shardChannels.contains($0) && state.sentShards.insert($0).inserted } }
+    }
+
+    /// Sharded channels confirmed by Redis on the current connection.
+    var confirmedShardChannels: Set<String> { state.withLock { $0.subscribedShardChannels } }
 
     /// Channels confirmed by Redis on the current connection.
     var confirmedChannels: Set<String> { state.withLock { $0.subscribedChannels } }
@@ -153,10 +210,16 @@ final class AdapterSubscriber: @unchecked Sendable {
                 // On a cluster any node hears every PUBLISH: the first that answers.
                 let connection = try redis.connectAnyNode(timeout: settings.connectTimeout)
                 self.connection = connection
+                directWrite.withLock { fd in
+                    fd = connection.fileDescriptor
+                    state.withLock { $0.sentShards = [] }
+                }
                 state.withLock {
                     $0.connected = true
                     $0.subscribed = []
                     $0.subscribedChannels = []
+                    $0.subscribedShardChannels = []
+                    $0.shardUnsubscribes = []
                     if !first { $0.reconnects += 1 }
                 }
                 first = false
@@ -178,6 +241,7 @@ final class AdapterSubscriber: @unchecked Sendable {
                 )
                 failures += 1
             }
+            directWrite.withLock { $0 = -1 }
             connection?.close()
             connection = nil
             let wasConnected = state.withLock { state in
@@ -185,6 +249,7 @@ final class AdapterSubscriber: @unchecked Sendable {
                     state.connected = false
                     state.subscribed = []
                     state.subscribedChannels = []
+                    state.subscribedShardChannels = []
                 }
                 return state.connected
             }
@@ -214,8 +279,8 @@ final class AdapterSubscriber: @unchecked Sendable {
         var requestedChannels: Set<String> = []
         // Ready once what was wanted at connection time is confirmed; patterns
         // added later (a new namespace) do not make busd unready meanwhile.
-        var required: (patterns: Set<String>, channels: Set<String>)? = state.withLock {
-            (Set($0.patterns), Set($0.channels))
+        var required: (patterns: Set<String>, channels: Set<String>, shards: Set<String>)? = state.withLock {
+            (Set($0.patterns), Set($0.channels), Set($0.shardChannels))
         }
         while !state.withLock({ $0.stopping }) {
             if state.withLock({ $0.reconnectRequested }) {
@@ -236,11 +301,16 @@ final class AdapterSubscriber: @unchecked Sendable {
                 try connection.append(["SUBSCRIBE"] + wantedChannels)
                 requestedChannels.formUnion(wantedChannels)
             }
-            if !wanted.isEmpty || !wantedChannels.isEmpty { try connection.flush() }
+            let shardsChanged = try updateShardChannels(connection)
+            if !wanted.isEmpty || !wantedChannels.isEmpty || shardsChanged {
+                try directWrite.withLock { _ throws(RedisError) in try connection.flush() }
+            }
             let gotTraffic = try drain(connection)
             if let wanted = required,
                 state.withLock({
                     wanted.patterns.isSubset(of: $0.subscribed) && wanted.channels.isSubset(of: $0.subscribedChannels)
+                        // A room channel dropped meanwhile is no longer awaited.
+                        && wanted.shards.intersection($0.shardChannels).isSubset(of: $0.subscribedShardChannels)
                 })
             {
                 required = nil
@@ -250,7 +320,7 @@ final class AdapterSubscriber: @unchecked Sendable {
                 lastTraffic = clock.now
                 pingSentAt = nil
             }
-            if try connection.waitReadable(timeout: .milliseconds(100)) {
+            if try wake.waitReadable(connection, timeout: .milliseconds(100)) {
                 try connection.readAvailable()
                 continue
             }
@@ -260,7 +330,7 @@ final class AdapterSubscriber: @unchecked Sendable {
                 }
             } else if clock.now - lastTraffic > settings.pingInterval {
                 try connection.append(["PING"])
-                try connection.flush()
+                try directWrite.withLock { _ throws(RedisError) in try connection.flush() }
                 pingSentAt = clock.now
             }
         }
@@ -272,11 +342,14 @@ final class AdapterSubscriber: @unchecked Sendable {
     private func leaveSubscriptions(_ connection: RedisConnection) throws {
         try connection.append(["PUNSUBSCRIBE"])
         try connection.append(["UNSUBSCRIBE"])
+        if state.withLock({ !$0.subscribedShardChannels.isEmpty }) { try connection.append(["SUNSUBSCRIBE"]) }
         try connection.flush()
         let deadline = ContinuousClock.now + settings.pingTimeout
         while ContinuousClock.now < deadline {
             _ = try drain(connection)
-            if state.withLock({ $0.subscribed.isEmpty && $0.subscribedChannels.isEmpty }) { return }
+            if state.withLock({
+                $0.subscribed.isEmpty && $0.subscribedChannels.isEmpty && $0.subscribedShardChannels.isEmpty
+            }) { return }
             if try connection.waitReadable(timeout: .milliseconds(50)) { try connection.readAvailable() }
         }
     }
@@ -321,6 +394,10 @@ final class AdapterSubscriber: @unchecked Sendable {
             if let pattern = parts[1].string { state.withLock { _ = $0.subscribed.remove(pattern) } }
         case "unsubscribe" where parts.count >= 2:
             if let channel = parts[1].string { state.withLock { _ = $0.subscribedChannels.remove(channel) } }
+        case "ssubscribe" where parts.count >= 2:
+            if let channel = parts[1].string { state.withLock { _ = $0.subscribedShardChannels.insert(channel) } }
+        case "sunsubscribe" where parts.count >= 2:
+            if let channel = parts[1].string { state.withLock { _ = $0.subscribedShardChannels.remove(channel) } }
         default:
             break  // pong, other confirmations
         }

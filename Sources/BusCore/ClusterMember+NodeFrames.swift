@@ -55,11 +55,13 @@ extension ClusterMember {
     /// not routed by it.
     public func socketJoined(_ id: String, namespace: String, rooms: [Room]) {
         registry.withLock { _ = $0.join(id, typedRooms: rooms) }
+        shardedRoomsTouched(namespace: namespace, rooms: rooms)
     }
 
     /// ROOMS_LEAVE, as ``socketJoined(_:namespace:rooms:)``.
     public func socketLeft(_ id: String, namespace: String, rooms: [Room]) {
         registry.withLock { _ = $0.leave(id, typedRooms: rooms) }
+        shardedRoomsTouched(namespace: namespace, rooms: rooms)
     }
 
     /// ROOMS_BROADCAST: publishes one of the node's own broadcasts as
@@ -75,6 +77,18 @@ extension ClusterMember {
     ) throws(CodecError) {
         guard case .array(let data)? = packet.data else {
             throw CodecError(.unexpectedShape, "a broadcast packet carries a JSON array")
+        }
+        if let sharded {
+            try publishShardedBroadcast(
+                namespace: namespace,
+                packet: packet,
+                data: data,
+                rooms: rooms,
+                except: except,
+                flags: flags,
+                sharded
+            )
+            return
         }
         let message = BroadcastMessage(
             uid: uid,
@@ -137,6 +151,10 @@ extension ClusterMember {
             throw UnusableContent("CLUSTER_REQUEST kind \(kind) is not 1 to 8")
         }
         clusterCounters.requestOut(requestKind.label)
+        if let refusal = shardedRefusal(request: request, kind: requestKind) {
+            perform(refusal, flush: true)
+            return
+        }
         let actions = cluster.run { machines, now in
             machines.outgoing.request(
                 request,

@@ -20,6 +20,8 @@ public final class ClusterMember: @unchecked Sendable {
         public var redis: RedisConfiguration
         /// The adapter's channel prefix (`key` option), "socket.io" by default.
         public var adapterKey: String = AdapterChannel.defaultKey
+        /// The stock nodes' adapter: classic pub/sub or sharded (Sharded/).
+        public var adapterFlavor: AdapterFlavor = .classic
         public var registryKeys = RegistryKeys()
         public var nodeId: String
         /// Namespaces to subscribe from the start; more are added as sockets connect.
@@ -70,6 +72,8 @@ public final class ClusterMember: @unchecked Sendable {
     let flushCommands: @Sendable () -> Void
     let clusterCounters = ClusterCounters()
     let clusterChannels: ClusterChannels
+    /// Set with the sharded adapter (Sharded/ClusterMember+Sharded.swift).
+    let sharded: ShardedMembership?
     /// The adapter's request protocol (see ClusterMember+Requests.swift).
     var cluster: ClusterRequestEngine!
     /// Delivery records of a v2 node's broadcasts, waiting for DELIVERED.
@@ -135,13 +139,27 @@ public final class ClusterMember: @unchecked Sendable {
         self.availability = Mutex(AvailabilityState(machine: RedisAvailability(now: .now)))
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
         var generator = SystemRandomNumberGenerator()
-        uid = String((0..<6).map { _ in alphabet.randomElement(using: &generator)! })
+        // A sharded (ClusterAdapter) node's uid is 16 hex characters.
+        uid =
+            configuration.adapterFlavor.shardedMode == nil
+            ? String((0..<6).map { _ in alphabet.randomElement(using: &generator)! }) : ShardedWire.randomUid()
+        sharded = configuration.adapterFlavor.shardedMode.map { [uid, clusterChannels] mode in
+            ShardedMembership(
+                mode: mode,
+                prefix: configuration.adapterKey,
+                classic: clusterChannels,
+                uid: uid,
+                retention: configuration.ackTimeout
+            )
+        }
         var incomingSettings = IncomingRequests.Settings(uid: uid, channels: clusterChannels)
         incomingSettings.nodeAnswerTimeoutMilliseconds = UInt64(configuration.nodeAnswerTimeout.milliseconds)
         incomingSettings.ackRetentionMilliseconds = UInt64(configuration.ackTimeout.milliseconds)
         cluster = ClusterRequestEngine(
             incoming: IncomingRequests(settings: incomingSettings),
-            outgoing: OutgoingRequests(settings: .init(uid: uid, channels: clusterChannels))
+            outgoing: configuration.adapterFlavor.shardedMode == nil
+                ? OutgoingRequests(settings: .init(uid: uid, channels: clusterChannels))
+                : OutgoingRequests(settings: .init(uid: uid, channels: clusterChannels)) { ShardedWire.randomUid() }
         ) { [unowned self] actions, fromTimer in self.perform(actions, flush: fromTimer) }
         serverCounter = ServerCounter(redis: configuration.redis, timeout: configuration.redisTimeout, logger: logger) {
             [unowned self] request, result in self.serversCounted(request: request, result: result)
@@ -241,10 +259,13 @@ public final class ClusterMember: @unchecked Sendable {
         }
         if isNewNamespace { subscribe(namespaces: [namespace]) }
         mirror.enqueue(change)
+        shardedRoomsTouched(namespace: namespace, rooms: [.name(id)])
     }
 
     public func socketDisconnected(_ id: String) {
+        let shardedRooms = shardedRoomsOf(id)
         if let change = registry.withLock({ $0.disconnect(id) }) { mirror.enqueue(change) }
+        if let shardedRooms { shardedRoomsTouched(namespace: shardedRooms.namespace, rooms: shardedRooms.rooms) }
         tracker.socketGone(id)
     }
 
@@ -272,10 +293,12 @@ public final class ClusterMember: @unchecked Sendable {
 
     public func socketJoined(_ id: String, rooms: [String]) {
         registry.withLock { _ = $0.join(id, rooms: rooms) }
+        if let touched = shardedRoomsOf(id) { shardedRoomsTouched(namespace: touched.namespace, rooms: rooms.map(Room.name)) }
     }
 
     public func socketLeft(_ id: String, rooms: [String]) {
         registry.withLock { _ = $0.leave(id, rooms: rooms) }
+        if let touched = shardedRoomsOf(id) { shardedRoomsTouched(namespace: touched.namespace, rooms: rooms.map(Room.name)) }
     }
 
     /// A v1 node's broadcast (rooms are names): published as
@@ -332,6 +355,10 @@ public final class ClusterMember: @unchecked Sendable {
     /// a stock node (so `PUBSUB NUMSUB` counts busd), its request channel
     /// and both response channels. Kept while the node is away.
     func subscribe(namespaces: [String]) {
+        if let sharded {
+            subscribeSharded(namespaces: namespaces, sharded)
+            return
+        }
         var patterns: [String] = []
         var channels: [String] = []
         for namespace in namespaces {
@@ -367,6 +394,11 @@ public final class ClusterMember: @unchecked Sendable {
             lastRoomCheck = nil
         }
         guard let channel = lastChannel else { return }
+        if let sharded {
+            copyPayload(bytesOfPayload)
+            handleSharded(payload, channel: channel, sharded)
+            return
+        }
         switch channel {
         case .broadcast(_, let namespace, let room):
             // The adapter's own shortcut: a room channel for a room this node
@@ -418,7 +450,7 @@ public final class ClusterMember: @unchecked Sendable {
         return targets
     }
 
-    private func handleBroadcast(_ payload: [UInt8], namespace: String) {
+    func handleBroadcast(_ payload: [UInt8], namespace: String) {
         do {
             try decoder.decode(payload, into: &delivery)
         } catch {

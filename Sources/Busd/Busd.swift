@@ -71,6 +71,15 @@ struct Busd: ParsableCommand {
     @Option(name: .customLong("adapter-key"), help: "The Socket.IO adapter's channel prefix (redis.adapter_key).")
     var adapterKey: String?
 
+    @Option(name: .customLong("adapter"), help: "classic or sharded: the stock nodes' adapter (redis.adapter).")
+    var adapter: String?
+
+    @Option(
+        name: .customLong("sharded-subscription-mode"),
+        help: "static, dynamic or dynamic-private (redis.sharded_subscription_mode)."
+    )
+    var shardedSubscriptionMode: String?
+
     @Option(name: .long, help: "Prefix of socketbus's keys in Redis (redis.prefix).")
     var prefix: String?
 
@@ -164,7 +173,9 @@ struct Busd: ParsableCommand {
             ("redis.url", redis), ("redis.password_file", redisPasswordFile), ("node.id", nodeId),
             ("redis.sentinel_username", redisSentinelUsername),
             ("redis.sentinel_password_file", redisSentinelPasswordFile),
-            ("redis.adapter_key", adapterKey), ("redis.prefix", prefix), ("registry.liveness_ttl", livenessTTL),
+            ("redis.adapter_key", adapterKey), ("redis.adapter", adapter),
+            ("redis.sharded_subscription_mode", shardedSubscriptionMode), ("redis.prefix", prefix),
+            ("registry.liveness_ttl", livenessTTL),
             ("socket.path", socket), ("socket.mode", socketMode), ("socket.max_connections", socketMaxConnections),
             ("socket.handshake_timeout", socketHandshakeTimeout), ("socket.queue_budget", socketQueueBudget),
             ("acks.policy", ackPolicy),

@@ -5,6 +5,7 @@ import BusOptions
 import Foundation
 import Hiredis
 import Logging
+import SocketIOCodec
 import StatusHTTP
 
 /// Everything busd runs with, typed and checked: built from the layered
@@ -54,6 +55,17 @@ struct DaemonSettings: Sendable {
             member.adapterKey = try settings.value("redis.adapter_key")
             member.registryKeys = RegistryKeys(prefix: try settings.value("redis.prefix"))
         }
+        let adapterName = problems.read { () throws(ConfigError) in
+            try settings.choice("redis.adapter", as: AdapterFlavor.Name.self, among: AdapterFlavor.Name.allCases.map(\.rawValue))
+        }
+        let shardedMode = problems.read { () throws(ConfigError) in
+            try settings.choice(
+                "redis.sharded_subscription_mode",
+                as: ShardedChannels.Mode.self,
+                among: ShardedChannels.Mode.allCases.map(\.rawValue)
+            )
+        }
+        if adapterName == .sharded, let shardedMode { member.adapterFlavor = .sharded(shardedMode) }
         let namespaces = settings.list("node.namespaces")
         if let bad = namespaces.first(where: { !$0.hasPrefix("/") }) {
             problems.record(settings.invalid("node.namespaces", "'\(bad)' must start with '/'"))

@@ -1,5 +1,6 @@
 import Alerting
 import BusCore
+import SocketIOCodec
 import StatusHTTP
 
 /// The three status endpoints:
@@ -126,6 +127,35 @@ enum StatusPages {
                 help: "The node's own cluster requests busd published, by kind.",
                 labels: ["kind": kind],
                 value: cluster.requestsOut[kind, default: 0]
+            )
+        }
+        if let sharded = member.shardedStatistics {
+            for type in ShardedMessageType.allCases.map({ $0.name.lowercased() }) {
+                page.add(
+                    "socketbus_sharded_messages_total",
+                    .counter,
+                    help: "Sharded-adapter (ClusterAdapter) messages read from other servers, by type.",
+                    labels: ["type": type],
+                    value: sharded.received[type, default: 0]
+                )
+            }
+            page.add(
+                "socketbus_sharded_malformed_total",
+                .counter,
+                help: "Messages on sharded channels that were no ClusterAdapter message a stock node could act on (skipped).",
+                value: sharded.malformed
+            )
+            page.add(
+                "socketbus_sharded_unpublishable_total",
+                .counter,
+                help: "Cluster messages without a sharded form, not published (none expected).",
+                value: sharded.unpublishable
+            )
+            page.add(
+                "socketbus_sharded_channels",
+                .gauge,
+                help: "Sharded channels busd is subscribed to (SSUBSCRIBE confirmed).",
+                value: member.subscribedShardChannels.count
             )
         }
         for kind in ["fetch", "server_side_emit", "custom", "delivered"] {

@@ -63,7 +63,8 @@ struct Inbox {
         case other
     }
 
-    /// `*3 $7 message $ch $payload` or `*4 $8 pmessage $pattern $ch $payload`
+    /// `*3 $7 message $ch $payload`, `*3 $8 smessage $ch $payload` (sharded pub/sub)
+    /// or `*4 $8 pmessage $pattern $ch $payload`
     /// at the front of `bytes`; `.other` as soon as it cannot be one.
     static func parseMessage(_ bytes: UnsafeRawBufferPointer) -> Parsed {
         var i = 0
@@ -85,7 +86,11 @@ struct Inbox {
             case 2 where !isPattern, 3: payload = range
             default: break
             }
-            if element == 0 && !Self.equals(bytes, kind, isPattern ? "pmessage" : "message") { return .other }
+            if element == 0 && !Self.equals(bytes, kind, isPattern ? "pmessage" : "message")
+                && (isPattern || !Self.equals(bytes, kind, "smessage"))
+            {
+                return .other
+            }
         }
         return .message(channel: channel, payload: payload, length: i)
     }

@@ -187,7 +187,7 @@ public final class RedisConnection {
         let r = reply.pointee
         if r.type == REDIS_REPLY_ARRAY, r.elements == 3 || r.elements == 4, let kind = r.element[0]?.pointee,
             kind.type == REDIS_REPLY_STRING,
-            Self.equals(kind, r.elements == 4 ? "pmessage" : "message"),
+            Self.equals(kind, r.elements == 4 ? "pmessage" : "message") || (r.elements == 3 && Self.equals(kind, "smessage")),
             let channelReply = r.element[r.elements - 2]?.pointee, channelReply.type == REDIS_REPLY_STRING,
             let payloadReply = r.element[r.elements - 1]?.pointee, payloadReply.type == REDIS_REPLY_STRING
         {

@@ -83,6 +83,11 @@ struct BusdOperationsTests {
         (["--socket-queue-budget", "4"], [:], "", "--socket-queue-budget: 4 is out of range 17...65536"),
         ([], ["SOCKETBUS_SOCKET_MAX_CONNECTIONS": "0"], "", "(socket.max_connections): 0 is out of range 1...1024"),
         ([], [:], "socket:\n  handshake_timeout: 2h\n", "socket.handshake_timeout (CONFIG line 2): must be at most 1h"),
+        (["--adapter", "shard"], [:], "", "busd: configuration error: --adapter: 'shard' is not one of classic, sharded"),
+        (
+            [], [:], "redis:\n  adapter: sharded\n  sharded_subscription_mode: private\n",
+            "redis.sharded_subscription_mode (CONFIG line 3): 'private' is not one of static, dynamic, dynamic-private"
+        ),
     ]
 
     @Test(arguments: badSettings)

@@ -64,13 +64,23 @@ def wait_whole(cluster, up):
                   if ("busd" if node.kind in ("socketbus", "python") else "server") in node.processes)
     redis = redis_py.Redis.from_url(cluster.redis_url)
     try:
-        wait_for(lambda: dict(redis.pubsub_numsub("socket.io-request#/#")).get(b"socket.io-request#/#") == counted,
-                 what=f"{counted} servers counted on socket.io-request#/#")
+        if cluster.sharded_mode:
+            wait_for(lambda: shard_count(redis, "socket.io#/#") == counted,
+                     what=f"{counted} servers counted on socket.io#/# (SHARDNUMSUB)")
+        else:
+            wait_for(lambda: dict(redis.pubsub_numsub("socket.io-request#/#")).get(b"socket.io-request#/#") == counted,
+                     what=f"{counted} servers counted on socket.io-request#/#")
     finally:
         redis.close()
     for name in up:
         if cluster.nodes[name].kind == "socketbus":
             wait_for(lambda: cluster.call(name, "linked").get("value"), what=f"{name} linked to its busd")
+
+
+def shard_count(redis, channel):
+    """PUBSUB SHARDNUMSUB of one channel (the sharded adapter's serverCount)."""
+    reply = redis.execute_command("PUBSUB", "SHARDNUMSUB", channel)
+    return int(reply[1])
 
 
 def both(function, *clusters):

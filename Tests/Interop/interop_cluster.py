@@ -115,10 +115,14 @@ class Node:
 class Cluster:
     """redis-server, the servers of `shape` ({name: kind}), one clients+emitter process."""
 
-    def __init__(self, workdir: Path, shape: dict, busd_args=()):
+    def __init__(self, workdir: Path, shape: dict, busd_args=(), sharded_mode=None):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
+        # With a mode, every server uses the sharded adapter (createShardedAdapter / busd --adapter sharded).
+        self.sharded_mode = sharded_mode
         self.busd_args = list(busd_args)
+        if sharded_mode:
+            self.busd_args += ["--adapter", "sharded", "--sharded-subscription-mode", sharded_mode]
         self.nodes = {name: Node(name, kind) for name, kind in shape.items()}
         self.processes = []  # (name, Popen)
         self.labels = {}  # sid -> label
@@ -193,6 +197,8 @@ class Cluster:
             argv = ["node", str(PEERS / "server.js"), "--name", node.name, "--port", str(node.port), "--adapter",
                     node.kind, "--redis", self.redis_url, "--busd-socket", node.busd_socket or "-",
                     "--requests-timeout", str(REQUESTS_TIMEOUT_MS)]
+            if self.sharded_mode:
+                argv += ["--sharded-mode", self.sharded_mode]
         node.processes["server"] = self.start(node.name, argv)
 
     def kill(self, name, part="server"):

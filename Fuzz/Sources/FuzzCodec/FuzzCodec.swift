@@ -34,6 +34,7 @@ public func fuzzCodec(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let flavor: NotepackFlavor = selector & 8 == 0 ? .notepack3 : .notepack2
 
     adapterMessage(payload, channel: channel, flavor: flavor)
+    shardedMessage(payload, flavor: flavor)
     broadcastDelivery(payload, flavor: flavor)
     json(payload)
     packetString(payload)
@@ -62,6 +63,21 @@ private func adapterMessage(_ payload: [UInt8], channel: AdapterChannel?, flavor
         _ = (cluster.typeName, cluster.broadcast)
         reencode(cluster.value, encoding: cluster.encoding, flavor: flavor)
     }
+}
+
+/// The sharded adapter's path: a ClusterAdapter message, encoded as a stock
+/// node would, decodes to itself; its channel is picked by the stock rule.
+private func shardedMessage(_ payload: [UInt8], flavor: NotepackFlavor) {
+    guard let message = try? ShardedMessage.decode(payload, flavor: flavor) else { return }
+    _ = (message.type.name, message.requestId, message.isResponse, message.encoding)
+    for mode in ShardedChannels.Mode.allCases {
+        _ = ShardedChannels(mode: mode).channel(for: message, namespace: message.namespace ?? "/")
+    }
+    guard let encoded = try? message.encode(flavor: flavor) else { return }
+    guard let again = try? ShardedMessage.decode(encoded, flavor: flavor) else {
+        fatalError("an encoded sharded message does not decode")
+    }
+    _ = again
 }
 
 private func reencode(_ value: JSValue, encoding: PayloadEncoding, flavor: NotepackFlavor) {

@@ -8,7 +8,9 @@
 // of byte 0 switches the ack policy from `requested` to `all`. The rest is
 // the payload. The input's length modulo 3 picks the node busd has: none, a
 // version 1 node (busd picks targets and answers from its registry) or a
-// version 2 node (DELIVER_TO_ROOMS, APPLY, QUESTIONs). A fresh member per
+// version 2 node (DELIVER_TO_ROOMS, APPLY, QUESTIONs); the length divided by
+// 3, modulo 2, whether busd speaks the classic adapter or the sharded one
+// (`dynamic`: ClusterAdapter messages, translated for the request machines). A fresh member per
 // input keeps runs independent (requests join, leave and disconnect sockets).
 //
 // What cannot be framed (a room name over 65535 bytes, a packet over 16 MiB)
@@ -26,7 +28,7 @@ public func fuzzRoute(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let data, size > 0 else { return 0 }
     let input = UnsafeBufferPointer(start: data, count: size)
     guard let (channel, payload) = ChannelTable.split(input) else { return 0 }
-    let member = makeMember(ackPolicy: input[0] & 0x80 == 0 ? .requested : .all)
+    let member = makeMember(ackPolicy: input[0] & 0x80 == 0 ? .requested : .all, sharded: (size / 3) % 2 == 1)
     let nodeVersion = UInt16(size % 3)
     if nodeVersion > 0 { member.nodeSessionStarted(version: nodeVersion) }
     member.route(channel: channel, payload: payload)
@@ -41,13 +43,14 @@ private let logger: Logger = {
 
 /// A member that is never started: no Redis connection is made, registry
 /// writes wait in its (unsent) outbound queue.
-private func makeMember(ackPolicy: AckPolicy) -> ClusterMember {
+private func makeMember(ackPolicy: AckPolicy, sharded: Bool) -> ClusterMember {
     // A Unix path nobody listens on: the member is not started anyway.
     var configuration = ClusterMember.Configuration(
         redis: try! RedisConfiguration(url: "unix:///nonexistent/fuzz.sock"),
         nodeId: "fuzz"
     )
     configuration.ackPolicy = ackPolicy
+    if sharded { configuration.adapterFlavor = .sharded(.dynamic) }
     configuration.namespaces = ["/", "/chat"]
     let member = ClusterMember(configuration: configuration, logger: logger) { command in
         frameForNode(command)

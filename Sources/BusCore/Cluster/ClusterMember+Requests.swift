@@ -27,6 +27,11 @@ extension ClusterMember {
             logger.debug("malformed request skipped: \(error)")
             return
         }
+        receiveClusterRequest(request, namespace: namespace)
+    }
+
+    /// A decoded request (classic, or translated from the sharded form).
+    func receiveClusterRequest(_ request: RequestMessage, namespace: String) {
         clusterCounters.requestIn(request.typeName)
         let presence = nodePresence
         let tracker = self.tracker!
@@ -88,7 +93,11 @@ extension ClusterMember {
         for action in actions {
             switch action {
             case .publish(let channel, let payload):
-                mirror.enqueuePublish(channel: Array(channel.utf8), payload: payload)
+                if let sharded {
+                    publishSharded(channel: channel, payload: payload, sharded)
+                } else {
+                    mirror.enqueuePublish(channel: Array(channel.utf8), payload: payload)
+                }
             case .apply(let operation, let namespace, let rooms, let except, let targets, let close):
                 let what: NodeApplyAction
                 switch operation {
@@ -140,7 +149,11 @@ extension ClusterMember {
                 clusterCounters.answerMissed(kind)
                 logger.debug("the node did not answer in time; answered for it", metadata: ["kind": "\(kind)"])
             case .countServers(let request, let namespace):
-                serverCounter.count(request: request, channel: clusterChannels.request(namespace))
+                if let sharded {
+                    serverCounter.count(request: request, channel: sharded.channels.main(namespace), sharded: true)
+                } else {
+                    serverCounter.count(request: request, channel: clusterChannels.request(namespace))
+                }
             case .reply(let request, let status, let body):
                 command(.clusterReply(request: request, status: status.rawValue, body: body))
                 commanded = true

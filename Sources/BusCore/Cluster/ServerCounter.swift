@@ -13,7 +13,7 @@ import Synchronization
 final class ServerCounter: @unchecked Sendable {
     // @unchecked: `connection` belongs to the counter's thread; the queue is behind `state`.
     private struct State {
-        var queue: [(request: UInt32, channel: String)] = []
+        var queue: [(request: UInt32, channel: String, sharded: Bool)] = []
         var stopping = false
         var started = false
         /// The sentinels switched the master: count on the new one.
@@ -65,9 +65,10 @@ final class ServerCounter: @unchecked Sendable {
         if started { _ = finished.wait(timeout: .now() + 3) }
     }
 
-    /// Counts the subscribers of `channel` for the node's `request`.
-    func count(request: UInt32, channel: String) {
-        state.withLock { $0.queue.append((request, channel)) }
+    /// Counts the subscribers of `channel` for the node's `request`
+    /// (`sharded`: its SSUBSCRIBErs, with PUBSUB SHARDNUMSUB).
+    func count(request: UInt32, channel: String, sharded: Bool = false) {
+        state.withLock { $0.queue.append((request, channel, sharded)) }
         wake.lock()
         wake.signal()
         wake.unlock()
@@ -75,11 +76,11 @@ final class ServerCounter: @unchecked Sendable {
 
     private func run() {
         while true {
-            let (next, stopping) = state.withLock { state -> ((UInt32, String)?, Bool) in
+            let (next, stopping) = state.withLock { state -> ((UInt32, String, Bool)?, Bool) in
                 (state.queue.isEmpty ? nil : state.queue.removeFirst(), state.stopping)
             }
             if stopping { break }
-            guard let (request, channel) = next else {
+            guard let (request, channel, sharded) = next else {
                 wake.lock()
                 if state.withLock({ $0.queue.isEmpty && !$0.stopping }) {
                     _ = wake.wait(until: Date(timeIntervalSinceNow: 1))
@@ -87,12 +88,13 @@ final class ServerCounter: @unchecked Sendable {
                 wake.unlock()
                 continue
             }
-            done(request, numsub(channel))
+            done(request, numsub(channel, sharded: sharded))
         }
         connection?.close()
     }
 
-    private func numsub(_ channel: String) -> Result<Int, ServerCountError> {
+    private func numsub(_ channel: String, sharded: Bool) -> Result<Int, ServerCountError> {
+        let command = sharded ? "PUBSUB SHARDNUMSUB" : "PUBSUB NUMSUB"
         do {
             if state.withLock({ state in
                 defer { state.reconnectRequested = false }; return state.reconnectRequested
@@ -102,8 +104,12 @@ final class ServerCounter: @unchecked Sendable {
             }
             if connection == nil { connection = try RedisClient.connect(redis, timeout: timeout, logger: logger) }
             guard let connection else { return .failure(ServerCountError("no connection to Redis")) }
-            guard let n = try connection.subscriberCounts([channel])[channel] else {
-                return .failure(ServerCountError("PUBSUB NUMSUB did not name \(channel)"))
+            let counted =
+                sharded
+                ? try connection.shardSubscriberCount(channel)
+                : try connection.subscriberCounts([channel])[channel]
+            guard let n = counted else {
+                return .failure(ServerCountError("\(command) did not name \(channel)"))
             }
             return .success(n)
         } catch {
@@ -112,8 +118,8 @@ final class ServerCounter: @unchecked Sendable {
                 connection?.close()
                 connection = nil
             }
-            logger.debug("PUBSUB NUMSUB failed: \(error)", metadata: ["channel": "\(channel)"])
-            return .failure(ServerCountError("PUBSUB NUMSUB failed: \(error)"))
+            logger.debug("\(command) failed: \(error)", metadata: ["channel": "\(channel)"])
+            return .failure(ServerCountError("\(command) failed: \(error)"))
         }
     }
 }

@@ -83,6 +83,25 @@ extension ClusterRouter {
         return total
     }
 
+    /// `PUBSUB SHARDNUMSUB` summed over every node, as the sharded adapter
+    /// counts servers; nil when a node's reply does not name the channel.
+    public func shardSubscriberCount(_ channel: String) throws(RedisError) -> Int? {
+        if stale { try? refreshTopology() }
+        var total = 0
+        for endpoint in topology.allNodes {
+            let count: Int?
+            do {
+                count = try connection(to: endpoint).shardSubscriberCount(channel)
+            } catch {
+                if error.code != .reply { drop(endpoint) }
+                throw error.during("PUBSUB SHARDNUMSUB at cluster node \(endpoint)")
+            }
+            guard let count else { return nil }
+            total += count
+        }
+        return total
+    }
+
     /// `PUBSUB CHANNELS <pattern>` over every node (each lists its own).
     public func activeChannels(matching pattern: String) throws(RedisError) -> [String] {
         if stale { try? refreshTopology() }

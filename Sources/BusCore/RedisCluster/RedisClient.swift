@@ -124,6 +124,14 @@ public final class RedisClient {
         }
     }
 
+    /// `PUBSUB SHARDNUMSUB <channel>`; on a cluster, summed over its nodes.
+    public func shardSubscriberCount(_ channel: String) throws(RedisError) -> Int? {
+        switch backing {
+        case .standalone(let connection): return try connection.shardSubscriberCount(channel)
+        case .cluster(let router): return try router.shardSubscriberCount(channel)
+        }
+    }
+
     /// `PUBSUB CHANNELS <pattern>`; on a cluster, over its nodes.
     public func activeChannels(matching pattern: String) throws(RedisError) -> [String] {
         switch backing {

@@ -33,6 +33,17 @@ const behaviour = { serverSideEmit: "ack" };
 const received = []; // serverSideEmit events this server's handlers got
 
 async function makeAdapter() {
+  if (args.adapter === "stock" && args.shardedMode) {
+    // createShardedAdapter on a small RESP client (node-redis 4.5.1 has no
+    // sSubscribe/sPublish): see sharded-redis.js.
+    const { ShardedRedis } = require("./sharded-redis");
+    const { createShardedAdapter } = require("@socket.io/redis-adapter");
+    const pub = new ShardedRedis(args.redis);
+    const sub = new ShardedRedis(args.redis);
+    for (const c of [pub, sub]) c.on("error", (error) => console.error(`redis: ${error.message}`));
+    await Promise.all([pub.connect(), sub.connect()]);
+    return createShardedAdapter(pub, sub, { channelPrefix: args.key, subscriptionMode: args.shardedMode });
+  }
   if (args.adapter === "stock") {
     const { createClient } = require("redis");
     const { createAdapter } = require("@socket.io/redis-adapter");
