@@ -5,6 +5,8 @@ import Foundation
 ///
 /// - `redis://[[user]:password@]host[:port][/db]` (port 6379, db 0 by default)
 /// - `unix:///path/to/redis.sock[?db=N&user=U&password=P]`
+/// - `rediss://...`: as `redis://`, over TLS, with redis-py's query options
+///   (RedisConfiguration+TLS.swift)
 ///
 /// A password-only URL (`redis://:secret@host`) sends `AUTH secret`; with a
 /// user it sends `AUTH user secret` (Redis 6 ACL).
@@ -13,13 +15,18 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
     public var username: String?
     public var password: String?
     public var database: Int
+    /// TLS for every connection (`rediss://`); nil: plain text.
+    public var tls: RedisTLS?
 
-    public init(endpoint: RedisConnection.Endpoint, username: String? = nil, password: String? = nil, database: Int = 0)
-    {
+    public init(
+        endpoint: RedisConnection.Endpoint, username: String? = nil, password: String? = nil, database: Int = 0,
+        tls: RedisTLS? = nil
+    ) {
         self.endpoint = endpoint
         self.username = username
         self.password = password
         self.database = database
+        self.tls = tls
     }
 
     /// Why a URL cannot be used. Its text never holds the URL's password:
@@ -33,6 +40,10 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
     }
 
     public init(url: String) throws(ParseError) {
+        if url.hasPrefix("rediss://") {
+            try self.init(tlsURL: url)
+            return
+        }
         if url.hasPrefix("unix://") {
             let rest = String(url.dropFirst("unix://".count))
             let parts = rest.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
@@ -64,7 +75,7 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
             return
         }
         guard url.hasPrefix("redis://") else {
-            throw ParseError(description: "a redis URL must start with redis:// or unix://")
+            throw ParseError(description: "a redis URL must start with redis://, rediss:// or unix://")
         }
         var rest = Substring(url.dropFirst("redis://".count))
         var username: String?
@@ -122,7 +133,7 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
         let auth = password == nil ? "" : "\(username ?? ""):***@"
         switch endpoint {
         case .tcp(let host, let port):
-            return "redis://\(auth)\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)"
+            return "\(tls == nil ? "redis" : "rediss")://\(auth)\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)"
         case .unix(let path):
             return "unix://\(path)?db=\(database)\(password == nil ? "" : "&password=***")"
         }
@@ -184,20 +195,23 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
     public func connect(to endpoint: RedisConnection.Endpoint, timeout: Duration = .seconds(2)) throws(RedisError)
         -> RedisConnection
     {
-        let connection = try RedisConnection(endpoint: endpoint, timeout: timeout)
+        // With TLS, the name checked (and sent as SNI) is this endpoint's host
+        // unless tls.serverName says otherwise: sentinels' masters and cluster
+        // nodes are verified as themselves.
+        let connection = try RedisConnection(endpoint: endpoint, timeout: timeout, tls: tls)
         if let password {
             let args = username.map { ["AUTH", $0, password] } ?? ["AUTH", password]
             do {
                 _ = try connection.command(args)
             } catch {
-                throw error.during("AUTH at \(self)")
+                throw plainTextHint(error).during("AUTH at \(self)")
             }
         }
         if database != 0 {
             do {
                 _ = try connection.command(["SELECT", "\(database)"])
             } catch {
-                throw error.during("SELECT \(database) at \(self)")
+                throw plainTextHint(error).during("SELECT \(database) at \(self)")
             }
         } else if password == nil {
             // A Redis that wants a password says so here (NOAUTH), not at the
@@ -205,7 +219,7 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
             do {
                 _ = try connection.command(["PING"])
             } catch {
-                throw error.during("PING at \(self)")
+                throw plainTextHint(error).during("PING at \(self)")
             }
         }
         return connection

@@ -32,6 +32,7 @@ extension ResolvedSettings {
             }
             redis.password = password
         }
+        try applyTLSSettings(to: &redis)
         return redis
     }
 

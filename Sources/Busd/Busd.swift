@@ -35,11 +35,13 @@ struct Busd: ParsableCommand {
     @Flag(name: .customLong("settings-table"), help: .hidden)
     var settingsTable = false
 
-    @Option(name: .long, help: "Redis URL: redis://[user@]host:port/db or unix:///path?db=N (redis.url).")
+    @Option(name: .long, help: "Redis URL: redis://[user@]host:port/db, rediss://... (TLS) or unix:///path?db=N (redis.url).")
     var redis: String?
 
     @Option(name: .customLong("redis-password-file"), help: "File holding the Redis password (redis.password_file).")
     var redisPasswordFile: String?
+
+    @OptionGroup(title: "TLS to Redis (rediss:// URLs)") var redisTLS: RedisTLSOptions
 
     @Option(name: .customLong("node-id"), help: "This node's id (node.id; default <host>/<socket name>).")
     var nodeId: String?
@@ -141,7 +143,7 @@ struct Busd: ParsableCommand {
 
     /// The flags given, by setting key: the top layer.
     var flagValues: [String: [String]] {
-        var given = alerts.flagValues
+        var given = alerts.flagValues.merging(redisTLS.flagValues) { first, _ in first }
         let single: [(String, String?)] = [
             ("redis.url", redis), ("redis.password_file", redisPasswordFile), ("node.id", nodeId),
             ("redis.adapter_key", adapterKey), ("redis.prefix", prefix), ("registry.liveness_ttl", livenessTTL),

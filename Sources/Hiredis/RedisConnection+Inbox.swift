@@ -30,6 +30,31 @@ struct Inbox {
     /// One `read` into the free space: 256 KiB (a few thousand messages per
     /// system call), grown when one message does not fit.
     mutating func read(from fd: Int32) throws(RedisError) {
+        makeRoom()
+        let n = Glibc.read(fd, storage.baseAddress! + end, storage.count - end)
+        if n > 0 {
+            end += n
+        } else if n == 0 {
+            throw RedisError(.eof, "Server closed the connection")
+        } else if errno != EINTR {
+            // As hiredis's redisBufferRead: EAGAIN here is the socket time-out.
+            let code = errno
+            throw RedisError(RedisError.Code(hiredis: 1, errno: code), String(cString: strerror(code)))
+        }
+    }
+
+    /// ``read(from:)-(Int32)`` over TLS: one record (blocking), then every
+    /// record OpenSSL has already decrypted, without touching the socket.
+    mutating func read(from tls: TLSSession) throws(RedisError) {
+        makeRoom()
+        end += try tls.read(into: storage.baseAddress! + end, count: storage.count - end)
+        while end < storage.count, tls.decryptedPending > 0 {
+            end += try tls.read(into: storage.baseAddress! + end, count: storage.count - end)
+        }
+    }
+
+    /// At least 16 KiB free after `end`.
+    private mutating func makeRoom() {
         if storage.baseAddress == nil { storage = .allocate(byteCount: 256 << 10, alignment: 16) }
         if storage.count - end < 16 << 10 {
             let pending = end - start
@@ -44,16 +69,6 @@ struct Inbox {
             }
             start = 0
             end = pending
-        }
-        let n = Glibc.read(fd, storage.baseAddress! + end, storage.count - end)
-        if n > 0 {
-            end += n
-        } else if n == 0 {
-            throw RedisError(.eof, "Server closed the connection")
-        } else if errno != EINTR {
-            // As hiredis's redisBufferRead: EAGAIN here is the socket time-out.
-            let code = errno
-            throw RedisError(RedisError.Code(hiredis: 1, errno: code), String(cString: strerror(code)))
         }
     }
 
