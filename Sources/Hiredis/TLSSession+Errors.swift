@@ -68,6 +68,7 @@ extension TLSSession {
                 reasons.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
             }
         }
-        return reasons.joined(separator: "; ")
+        var seen: Set<String> = []
+        return reasons.filter { seen.insert($0).inserted }.joined(separator: "; ")
     }
 }

@@ -12,6 +12,8 @@ final class TLSSession {
     let ssl: OpaquePointer
     /// Where, for messages: `host:port`.
     let peer: String
+    /// The name the certificate must carry, for messages.
+    private var checkedName = ""
 
     /// Handshakes on `fd` (connected, blocking, time-outs set) and verifies
     /// the server as `settings` says; `host` is the name connected to.
@@ -35,6 +37,7 @@ final class TLSSession {
         self.ssl = ssl
         // From here deinit frees both.
         let name = settings.serverName ?? host
+        checkedName = name
         try expect(SSL_set_fd(ssl, fd) == 1, "cannot attach the socket")
         if Self.isIPAddress(name) {
             // Certificates name addresses in iPAddress entries; SNI carries no address (RFC 6066).
@@ -59,6 +62,12 @@ final class TLSSession {
     private static func configure(_ context: OpaquePointer, _ settings: RedisTLS, peer: String) throws(RedisError) {
         func fail(_ what: String) -> RedisError {
             RedisError(.tls, "TLS to \(peer): \(what): \(drainErrors())")
+        }
+        // OpenSSL's reasons for a missing file are cryptic; the system's are not.
+        for (what, path) in [("CA file", settings.caFile), ("client certificate", settings.certificateFile), ("client key", settings.keyFile)] {
+            if let path, access(path, R_OK) != 0 {
+                throw RedisError(.tls, "TLS to \(peer): cannot read the \(what) '\(path)': \(String(cString: strerror(errno)))")
+            }
         }
         guard COpenSSL_set_min_tls12(context) == 1 else { throw fail("cannot require TLS 1.2") }
         COpenSSL_set_modes(context)
@@ -100,7 +109,9 @@ final class TLSSession {
         if verify != Int(X509_V_OK) {
             let reason = String(cString: X509_verify_cert_error_string(verify))
             Self.drainErrors()
-            throw RedisError(.tls, "TLS handshake with \(peer): certificate verify failed: \(reason)")
+            let detail = verify == Int(X509_V_ERR_HOSTNAME_MISMATCH) || verify == Int(X509_V_ERR_IP_ADDRESS_MISMATCH)
+                ? " (the certificate does not name '\(checkedName)')" : ""
+            throw RedisError(.tls, "TLS handshake with \(peer): certificate verify failed: \(reason)\(detail)")
         }
         throw failure(rc, during: "TLS handshake with \(peer)")
     }
