@@ -158,7 +158,14 @@ extension RedisConnection {
     ) throws(RedisError) -> BufferedMessage {
         let context = try open()
         // Replies hiredis holds come first (the inbox was fed after them).
-        if Self.readerHasData(context) { return try hiredisBufferedMessage(context, body) }
+        if Self.readerHasData(context) {
+            let held = try hiredisBufferedMessage(context, body)
+            guard case .none = held, !inbox.isEmpty else { return held }
+            // The reader holds the start of a reply whose rest was read into
+            // the inbox since: it goes to the reader too, in order.
+            try feedInbox(context)
+            return try hiredisBufferedMessage(context, body)
+        }
         if inbox.isEmpty { return .none }
         let unread = inbox.unread
         switch Inbox.parseMessage(unread) {

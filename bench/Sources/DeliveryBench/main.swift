@@ -80,23 +80,29 @@ progress.note("set-up: redis-server, busd's cluster member and node link, the co
 // already listens on (valgrind's descriptors break Foundation's Process).
 let externalRedis = ProcessInfo.processInfo.environment["DELIVERY_BENCH_REDIS_DIR"]
 let transport = ProcessInfo.processInfo.environment["DELIVERY_BENCH_TRANSPORT"] ?? "unix"
-let tls = transport == "tls" ? try BenchTLS(directory: NSTemporaryDirectory() + "delivery-bench-tls-\(getpid())") : nil
+let tls = transport == "tls" && externalRedis == nil ? try BenchTLS(directory: NSTemporaryDirectory() + "delivery-bench-tls-\(getpid())") : nil
 defer { tls?.remove() }
 let redis = externalRedis == nil
     ? try BenchRedis(extraArguments: ["--client-output-buffer-limit", "pubsub 0 0 0"] + (tls?.serverArguments ?? [])) : nil
 defer { redis?.stop() }
 let redisDirectory = externalRedis ?? redis!.directoryPath
 let redisSocket = redisDirectory + "/redis.sock"
+// With DELIVERY_BENCH_REDIS_DIR (callgrind-delivery.sh), that server's TCP
+// and TLS ports: DELIVERY_BENCH_REDIS_PORT, DELIVERY_BENCH_TLS_PORT and the CA
+// of the latter in the same directory (ca.crt).
+let environment = ProcessInfo.processInfo.environment
 let memberURL: String
 switch transport {
-case "tls": memberURL = tls!.url
-case "tcp": memberURL = redis!.tcpURL
+case "tls":
+    memberURL = tls?.url
+        ?? "rediss://localhost:\(environment["DELIVERY_BENCH_TLS_PORT"] ?? "0")?ssl_ca_certs=\(redisDirectory)/ca.crt"
+case "tcp": memberURL = redis?.tcpURL ?? "redis://127.0.0.1:\(environment["DELIVERY_BENCH_REDIS_PORT"] ?? "0")"
 default: memberURL = "unix://" + redisSocket
 }
 var configuration = ClusterMember.Configuration(redis: try RedisConfiguration(url: memberURL), nodeId: "bench")
 configuration.ackPolicy = .none
 var logger = Logger(label: "delivery-bench")
-logger.logLevel = .critical
+logger.logLevel = ProcessInfo.processInfo.environment["DELIVERY_BENCH_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
 let relay = NodeCommandRelay()
 let member = ClusterMember(configuration: configuration, logger: logger, onBatchEnd: { relay.flush() }) { relay.forward($0) }
 let linkPath = redisDirectory + "/busd.sock"
