@@ -20,7 +20,7 @@ run() {
     DELIVERY_BENCH_TRANSPORT=$transport "$binary" "$messages" 2>/dev/null | awk -v name="$name" -v transport="$transport" '
         /routed .* msg\/s \(/ { rate = $2 }
         /busd CPU/ { for (i = 1; i <= NF; i++) if ($i == "≈" && cpu == "") cpu = $(i + 1) }
-        /busd threads/ { for (i = 1; i <= NF; i++) if ($i == "busd-subscriber") { sub_ = $(i + 1); sub sub(/,/, "", sub_) } }
+        /busd threads/ { for (i = 1; i <= NF; i++) if ($i == "busd-subscriber") { sub_ = $(i + 1); gsub(/,/, "", sub_) } }
         /latency/ { for (i = 1; i <= NF; i++) if ($i == "p99" && p99 == "") p99 = $(i + 1) }
         /end to end/ { noTarget = $3 }
         END { printf "%-8s %-5s routed %8s msg/s  busd %s µs/msg  subscriber %s µs/msg  no-target %s µs  p99 %s µs\n", name, transport, rate, cpu, sub_, noTarget, p99 }'

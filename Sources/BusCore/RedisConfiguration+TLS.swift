@@ -28,11 +28,18 @@ extension RedisConfiguration {
             query = rest[rest.index(after: mark)...]
         }
         try self.init(url: "redis://" + base)
+        tls = try Self.tlsOptions(query: query)
+    }
+
+    /// The TLS options of a URL's query (`ssl_ca_certs=...&ssl_cert_reqs=none`),
+    /// for every URL form that takes them (`rediss://`, and the Sentinel
+    /// form's TLS variant); an unknown option is an error.
+    public static func tlsOptions(query: Substring) throws(ParseError) -> RedisTLS {
         var tls = RedisTLS()
         for pair in query.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let key = String(parts[0])
-            let value = parts.count == 2 ? Self.percentDecoded(String(parts[1])) : ""
+            let value = parts.count == 2 ? percentDecoded(String(parts[1])) : ""
             guard let option = TLSOption(rawValue: key) else {
                 let known = TLSOption.allCases.map(\.rawValue).joined(separator: ", ")
                 throw ParseError(description: "rediss URL: unknown option '\(key)' (known: \(known))")
@@ -46,13 +53,13 @@ extension RedisConfiguration {
             case .keyFile: tls.keyFile = value
             case .serverName: tls.serverName = value
             case .verify:
-                guard let verify = Self.verifyPeer(value) else {
+                guard let verify = verifyPeer(value) else {
                     throw ParseError(description: "rediss URL: ssl_cert_reqs must be required or none, got '\(value)'")
                 }
                 tls.verifyPeer = verify
             }
         }
-        self.tls = tls
+        return tls
     }
 
     /// `required` → true, `none` → false (as redis-py's `ssl_cert_reqs`); nil otherwise.
