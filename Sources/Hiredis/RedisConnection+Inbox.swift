@@ -5,8 +5,8 @@ internal import Glibc
 /// (several mallocs, a copy of every string, and a memmove of its buffer per
 /// kilobyte consumed); a pub/sub `message`/`pmessage` is instead parsed where
 /// it lies here and handed over as pointers. Anything else (subscription
-/// confirmations, PONG, errors) is fed to hiredis's reader, in order, with
-/// whatever follows it, so hiredis still parses every other reply.
+/// confirmations, PONG, errors) is fed to hiredis's reader alone, so hiredis
+/// still parses every other reply and the messages after it stay here.
 struct Inbox {
     private var storage = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     private var start = 0
@@ -176,8 +176,18 @@ extension RedisConnection {
         case .incomplete:
             return .none
         case .other:
-            try feedInbox(context)
-            return try hiredisBufferedMessage(context, body)
+            switch Inbox.replyLength(unread) {
+            case .complete(let length):
+                // Only this reply goes to hiredis; what follows stays here.
+                try feed(context, UnsafeRawBufferPointer(rebasing: unread.prefix(length)))
+                inbox.consume(length)
+                return try hiredisBufferedMessage(context, body)
+            case .incomplete:
+                return .none
+            case .malformed:
+                try feedInbox(context)
+                return try hiredisBufferedMessage(context, body)
+            }
         }
     }
 
@@ -185,10 +195,14 @@ extension RedisConnection {
     /// that reads replies through hiredis.
     func feedInbox(_ context: UnsafeMutablePointer<redisContext>) throws(RedisError) {
         guard !inbox.isEmpty else { return }
-        let unread = inbox.unread
-        let rc = redisReaderFeed(context.pointee.reader, unread.baseAddress!.assumingMemoryBound(to: CChar.self), unread.count)
-        if rc != 0 { throw RedisError(.outOfMemory, "could not feed the hiredis reader") }
+        try feed(context, inbox.unread)
         inbox.removeAll()
+    }
+
+    private func feed(_ context: UnsafeMutablePointer<redisContext>, _ bytes: UnsafeRawBufferPointer) throws(RedisError) {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        let rc = redisReaderFeed(context.pointee.reader, base.assumingMemoryBound(to: CChar.self), bytes.count)
+        if rc != 0 { throw RedisError(.outOfMemory, "could not feed the hiredis reader") }
     }
 
     /// True when hiredis's reader has bytes or a reply in progress.
