@@ -5,7 +5,7 @@ internal import CHiredis
 /// through OpenSSL. hiredis's own I/O (`redisGetReply`, `redisBufferWrite`)
 /// is never called on a TLS connection, so it never reads or writes the socket.
 extension RedisConnection {
-    func startTLS(_ settings: RedisTLS, _ context: UnsafeMutablePointer<redisContext>) throws(RedisError) {
+    func startTLS(_ settings: RedisTLS, _ context: UnsafeMutablePointer<redisContext>, timeout: Duration) throws(RedisError) {
         let host: String
         switch endpoint {
         case .tcp(let name, _): host = name
@@ -18,7 +18,7 @@ extension RedisConnection {
             host = serverName
         }
         do {
-            tls = try TLSSession(fd: CHiredis_fd(context), host: host, peer: endpoint.description, settings: settings)
+            tls = try TLSSession(fd: CHiredis_fd(context), host: host, peer: endpoint.description, settings: settings, timeout: timeout)
         } catch {
             close()
             throw error

@@ -54,7 +54,7 @@ public final class RedisConnection {
         }
         self.context = context
         try setTimeout(timeout)
-        if let tls { try startTLS(tls, context) }
+        if let tls { try startTLS(tls, context, timeout: timeout) }
     }
 
     deinit {

@@ -15,9 +15,10 @@ final class TLSSession {
     /// The name the certificate must carry, for messages.
     private var checkedName = ""
 
-    /// Handshakes on `fd` (connected, blocking, time-outs set) and verifies
-    /// the server as `settings` says; `host` is the name connected to.
-    init(fd: Int32, host: String, peer: String, settings: RedisTLS) throws(RedisError) {
+    /// Handshakes on `fd` (connected, blocking, time-outs set) within
+    /// `timeout` and verifies the server as `settings` says; `host` is the
+    /// name connected to.
+    init(fd: Int32, host: String, peer: String, settings: RedisTLS, timeout: Duration) throws(RedisError) {
         self.peer = peer
         ERR_clear_error()
         guard let context = SSL_CTX_new(TLS_client_method()) else {
@@ -50,7 +51,7 @@ final class TLSSession {
                 try expect(SSL_set1_host(ssl, name) == 1, "cannot set the host name to check '\(name)'")
             }
         }
-        try handshake()
+        try handshake(fd: fd, timeout: timeout)
     }
 
     deinit {
@@ -101,10 +102,33 @@ final class TLSSession {
         }
     }
 
-    private func handshake() throws(RedisError) {
-        ERR_clear_error()
-        let rc = SSL_connect(ssl)
-        if rc == 1 { return }
+    /// Non-blocking, against one deadline: a server that sends a byte now
+    /// and then cannot stretch the handshake past `timeout`.
+    private func handshake(fd: Int32, timeout: Duration) throws(RedisError) {
+        let flags = fcntl(fd, F_GETFL)
+        _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+        defer { _ = fcntl(fd, F_SETFL, flags) }
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        var rc: Int32 = 0
+        while true {
+            ERR_clear_error()
+            rc = SSL_connect(ssl)
+            if rc == 1 { return }
+            let kind = SSL_get_error(ssl, rc)
+            guard kind == SSL_ERROR_WANT_READ || kind == SSL_ERROR_WANT_WRITE else { break }
+            let left = deadline - clock.now
+            var pfd = pollfd(fd: fd, events: Int16(kind == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT), revents: 0)
+            let milliseconds = Int32(
+                clamping: left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000)
+            if left <= .zero || (poll(&pfd, 1, max(1, milliseconds)) == 0 && clock.now >= deadline) {
+                Self.drainErrors()
+                throw RedisError(
+                    .timeout,
+                    "TLS handshake with \(peer): timed out after \(timeout) (is this a TLS port? a plain-text one takes redis://)"
+                )
+            }
+        }
         let verify = SSL_get_verify_result(ssl)
         if verify != Int(X509_V_OK) {
             let reason = String(cString: X509_verify_cert_error_string(verify))

@@ -193,6 +193,42 @@ struct TLSConnectionTests {
         #expect(error?.code == .io || error?.code == .eof, "\(String(describing: error))")
     }
 
+    @Test func aServerDrippingBytesCannotStretchTheHandshakePastTheTimeout() throws {
+        // The start of a TLS record, then one byte every 100 ms for 6 s: each
+        // read alone would finish well within the time-out.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        #expect(listen(fd, 4) == 0)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let dripper = Thread {
+            let client = accept(fd, nil, nil)
+            guard client >= 0 else { return }
+            defer { close(client) }
+            var record: [UInt8] = [0x16, 0x03, 0x03, 0x40, 0x00]
+            _ = send(client, &record, record.count, Int32(MSG_NOSIGNAL))
+            for _ in 0..<60 {
+                var byte: UInt8 = 0x02
+                if send(client, &byte, 1, Int32(MSG_NOSIGNAL)) != 1 { return }
+                usleep(100_000)
+            }
+        }
+        dripper.start()
+        let started = ContinuousClock.now
+        let error = #expect(throws: RedisError.self) {
+            _ = try RedisConnection(endpoint: .tcp(host: "127.0.0.1", port: port), timeout: .seconds(1), tls: RedisTLS(verifyPeer: false))
+        }
+        let elapsed = ContinuousClock.now - started
+        #expect(elapsed < .milliseconds(2500), "\(elapsed)")
+        #expect(error?.code == .timeout, "\(String(describing: error))")
+        #expect(error?.message.contains("TLS handshake with 127.0.0.1:\(port): timed out after") == true, "\(String(describing: error))")
+    }
+
     @Test func aSilentServerTimesOutTheHandshake() throws {
         // A listening socket nobody accepts from: the kernel completes the TCP
         // handshake, then nothing ever answers the TLS hello.
