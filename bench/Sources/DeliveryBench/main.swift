@@ -83,7 +83,11 @@ let transport = ProcessInfo.processInfo.environment["DELIVERY_BENCH_TRANSPORT"] 
 let tls = transport == "tls" && externalRedis == nil ? try BenchTLS(directory: NSTemporaryDirectory() + "delivery-bench-tls-\(getpid())") : nil
 defer { tls?.remove() }
 let redis = externalRedis == nil
-    ? try BenchRedis(extraArguments: ["--client-output-buffer-limit", "pubsub 0 0 0"] + (tls?.serverArguments ?? [])) : nil
+    ? try BenchRedis(
+        extraArguments: ["--client-output-buffer-limit", "pubsub 0 0 0"] + (tls?.serverArguments ?? [])
+            // DELIVERY_BENCH_REDIS_LOG: redis-server's log file (verbose), to see why it closed a client.
+            + (ProcessInfo.processInfo.environment["DELIVERY_BENCH_REDIS_LOG"].map { ["--logfile", $0, "--loglevel", "verbose"] } ?? [])
+    ) : nil
 defer { redis?.stop() }
 let redisDirectory = externalRedis ?? redis!.directoryPath
 let redisSocket = redisDirectory + "/redis.sock"
