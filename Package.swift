@@ -3,7 +3,7 @@ import PackageDescription
 
 // socketbus: a sidecar for Socket.IO clusters (see docs/ and README.md).
 //
-// Layout: thin C modules (CHiredis, CMsgPack, CCurl) that only make the Debian
+// Layout: thin C modules (CHiredis, COpenSSL, CMsgPack, CCurl) that only make the Debian
 // libraries importable; one Swift wrapper per C library (Hiredis, MsgPack, Curl)
 // that owns every C pointer; a pure codec (SocketIOCodec) with no I/O; and
 // the two executables.
@@ -31,6 +31,13 @@ let package = Package(
             name: "CHiredis",
             pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]
+        ),
+        // TLS to Redis (rediss://): hiredis 0.14 has none, so socketbus runs
+        // hiredis's codec over its own OpenSSL transport (Sources/Hiredis/TLS*).
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
         ),
         .systemLibrary(
             name: "CMsgPack",
@@ -62,7 +69,7 @@ let package = Package(
             dependencies: ["Alerting", "BusConfig", "BusCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "MsgPack", dependencies: ["CMsgPack"]),
-        .target(name: "Hiredis", dependencies: ["CHiredis"]),
+        .target(name: "Hiredis", dependencies: ["CHiredis", "COpenSSL"]),
         .target(name: "SocketIOCodec", dependencies: ["MsgPack"]),
         .target(name: "LocalProtocol"),
         // The adapter's request protocol as pure state machines (no I/O): requests in, actions out.

@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "delivery-bench", targets: ["DeliveryBench"]),
         .executable(name: "request-bench", targets: ["RequestBench"]),
         .executable(name: "cluster-bench", targets: ["ClusterBench"]),
+        .executable(name: "subscriber-bench", targets: ["SubscriberBench"]),
     ],
     dependencies: [
         .package(name: "socketbus", path: "..")
@@ -76,6 +77,16 @@ let package = Package(
                 .product(name: "Hiredis", package: "socketbus"),
                 .product(name: "LocalProtocol", package: "socketbus"),
                 .product(name: "SocketIOCodec", package: "socketbus"),
+            ]
+        ),
+        // The subscriber's read path alone (RedisConnection's inbox) over a Unix socket, TCP and TLS.
+        .executableTarget(
+            name: "SubscriberBench",
+            dependencies: [
+                "BenchSupport",
+                "BenchProgress",
+                .product(name: "BusCore", package: "socketbus"),
+                .product(name: "Hiredis", package: "socketbus"),
             ]
         ),
     ]

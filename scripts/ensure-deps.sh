@@ -14,7 +14,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libhiredis-dev libmsgpack-dev redis-server redis-tools libcurl4-openssl-dev pkg-config)
+APT_PACKAGES=(libhiredis-dev libmsgpack-dev libssl-dev redis-server redis-tools libcurl4-openssl-dev pkg-config)
 # nginx: deploy/validate.sh checks deploy/nginx with `nginx -t`.
 # Tests/Interop: what the stock socket.io 4.8.1 servers load (../shared/stock-socketio/README.md),
 # and tsc, mocha, expect.js, supertest for upstream's own suites (Tests/Interop/upstream).

@@ -39,10 +39,10 @@ public enum SettingsCatalog {
             "redis.url",
             flag: "redis",
             default: "redis://127.0.0.1:6379",
-            help: "`redis://[user@]host:port/db`, `redis://host1:port1,host2:port2` (Redis Cluster seeds), `unix:///path?db=N` or "
-                + "`redis+sentinel://[user@]host[:port][,host2[:port2]]/<master-name>[/db]` (sentinels on 26379 "
-                + "by default; see Redis Sentinel). A password here is accepted but "
-                + "shows in `ps`; prefer `redis.password_file` or `SOCKETBUS_REDIS_PASSWORD`."
+            help: "`redis://[user@]host:port/db`, `rediss://...` (TLS), `redis://host1:port1,host2:port2` (Redis Cluster "
+                + "seeds), `unix:///path?db=N` or `redis+sentinel://[user@]host[:port][,host2[:port2]]/<master-name>[/db]` "
+                + "(sentinels on 26379 by default; `rediss+sentinel://` for TLS; see Redis Sentinel). A password here is "
+                + "accepted but shows in `ps`; prefer `redis.password_file` or `SOCKETBUS_REDIS_PASSWORD`."
         ),
         SettingSpec(
             "redis.password",
@@ -55,6 +55,7 @@ public enum SettingsCatalog {
             flag: "redis-password-file",
             help: "A file holding the Redis password (read at start; a trailing line break is ignored)."
         ),
+    ] + redisTLS + [
         SettingSpec(
             "redis.sentinel_username",
             flag: "redis-sentinel-username",
@@ -144,6 +145,37 @@ public enum SettingsCatalog {
             flag: "outbound-overflow",
             default: "drop-oldest",
             help: "When that buffer is full: `drop-oldest` or `drop-newest`."
+        ),
+    ]
+
+    /// TLS to Redis: used with a `rediss://` URL (an error with any other).
+    static let redisTLS: [SettingSpec] = [
+        SettingSpec(
+            "redis.tls_ca_file",
+            flag: "redis-tls-ca-file",
+            help: "PEM file of the CAs that sign Redis's certificate (URL: `ssl_ca_certs`). Default: the system's store."
+        ),
+        SettingSpec(
+            "redis.tls_cert_file",
+            flag: "redis-tls-cert-file",
+            help: "PEM client certificate for Redis servers that require one (mutual TLS; URL: `ssl_certfile`)."
+        ),
+        SettingSpec(
+            "redis.tls_key_file",
+            flag: "redis-tls-key-file",
+            help: "PEM key of `redis.tls_cert_file` (URL: `ssl_keyfile`)."
+        ),
+        SettingSpec(
+            "redis.tls_server_name",
+            flag: "redis-tls-server-name",
+            help: "Name sent as SNI and checked in Redis's certificate (URL: `ssl_server_hostname`). "
+                + "Default: the host connected to."
+        ),
+        SettingSpec(
+            "redis.tls_verify",
+            flag: "redis-tls-verify",
+            help: "`required` (the default: the chain and the host name are checked) or `none` "
+                + "(URL: `ssl_cert_reqs`)."
         ),
     ]
 

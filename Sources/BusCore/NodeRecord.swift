@@ -3,6 +3,10 @@ import SocketIOCodec
 #if canImport(Glibc)
     import Glibc
 #endif
+// In release builds (whole-module) Swift can take the C time structs
+// (timespec, timeval) as declared by CHiredis, whose headers (with OpenSSL's
+// since TLS) include them too; importing it keeps their members visible.
+internal import CHiredis
 
 /// What a busd says about itself in its liveness key.
 public struct NodeRecord: Sendable, Hashable {

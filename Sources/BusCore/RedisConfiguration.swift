@@ -8,6 +8,8 @@ import Foundation
 /// - `redis+sentinel://[user:pass@]host[:port][,host2[:port2]]/<master-name>[/db]`
 ///   (see RedisSentinel.swift)
 /// - `redis://[[user]:password@]host1:port1,host2:port2` : cluster seeds (ClusterSeeds.swift)
+/// - `rediss://...`: as `redis://`, over TLS, with redis-py's query options
+///   (RedisConfiguration+TLS.swift)
 ///
 /// A password-only URL (`redis://:secret@host`) sends `AUTH secret`; with a
 /// user it sends `AUTH user secret` (Redis 6 ACL).
@@ -21,13 +23,18 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
     public var sentinel: RedisSentinel?
     /// More cluster nodes to try after ``endpoint`` (a URL with several hosts; ClusterSeeds.swift).
     public var seeds: [RedisConnection.Endpoint] = []
+    /// TLS for every connection (`rediss://`); nil: plain text.
+    public var tls: RedisTLS?
 
-    public init(endpoint: RedisConnection.Endpoint, username: String? = nil, password: String? = nil, database: Int = 0)
-    {
+    public init(
+        endpoint: RedisConnection.Endpoint, username: String? = nil, password: String? = nil, database: Int = 0,
+        tls: RedisTLS? = nil
+    ) {
         self.endpoint = endpoint
         self.username = username
         self.password = password
         self.database = database
+        self.tls = tls
     }
 
     /// Why a URL cannot be used. Its text never holds the URL's password:
@@ -43,6 +50,10 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
     public init(url: String) throws(ParseError) {
         if let sentinel = try Self.sentinelConfiguration(url: url) { self = sentinel; return }
         if let seeded = try Self.seeded(url: url) { self = seeded; return }
+        if url.hasPrefix("rediss://") {
+            try self.init(tlsURL: url)
+            return
+        }
         if url.hasPrefix("unix://") {
             let rest = String(url.dropFirst("unix://".count))
             let parts = rest.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
@@ -74,7 +85,9 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
             return
         }
         guard url.hasPrefix("redis://") else {
-            throw ParseError(description: "a redis URL must start with redis://, redis+sentinel:// or unix://")
+            throw ParseError(
+                description: "a redis URL must start with redis://, rediss://, redis+sentinel://, rediss+sentinel:// or unix://"
+            )
         }
         var rest = Substring(url.dropFirst("redis://".count))
         var username: String?
@@ -133,7 +146,7 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
         let auth = password == nil ? "" : "\(username ?? ""):***@"
         switch endpoint {
         case .tcp:
-            return "redis://\(auth)\(Self.hostList(seedEndpoints))/\(database)"
+            return "\(tls == nil ? "redis" : "rediss")://\(auth)\(Self.hostList(seedEndpoints))/\(database)"
         case .unix(let path):
             return "unix://\(path)?db=\(database)\(password == nil ? "" : "&password=***")"
         }
@@ -196,20 +209,23 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
     public func connect(to endpoint: RedisConnection.Endpoint, timeout: Duration = .seconds(2)) throws(RedisError)
         -> RedisConnection
     {
-        let connection = try RedisConnection(endpoint: endpoint, timeout: timeout)
+        // With TLS, the name checked (and sent as SNI) is this endpoint's host
+        // unless tls.serverName says otherwise: sentinels' masters and cluster
+        // nodes are verified as themselves.
+        let connection = try RedisConnection(endpoint: endpoint, timeout: timeout, tls: tls)
         if let password {
             let args = username.map { ["AUTH", $0, password] } ?? ["AUTH", password]
             do {
                 _ = try connection.command(args)
             } catch {
-                throw error.during("AUTH at \(self)")
+                throw plainTextHint(error).during("AUTH at \(self)")
             }
         }
         if database != 0 {
             do {
                 _ = try connection.command(["SELECT", "\(database)"])
             } catch {
-                throw error.during("SELECT \(database) at \(self)")
+                throw plainTextHint(error).during("SELECT \(database) at \(self)")
             }
         } else if password == nil {
             // A Redis that wants a password says so here (NOAUTH), not at the
@@ -217,7 +233,7 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
             do {
                 _ = try connection.command(["PING"])
             } catch {
-                throw error.during("PING at \(self)")
+                throw plainTextHint(error).during("PING at \(self)")
             }
         }
         return connection

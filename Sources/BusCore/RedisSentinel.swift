@@ -23,18 +23,16 @@ public struct RedisSentinel: Sendable, Hashable, CustomStringConvertible {
     public var masterName: String
     public var username: String?
     public var password: String?
-    /// TLS seam: `rediss+sentinel://` sets it. TLS itself belongs to
-    /// RedisConfiguration's `tls` (another branch); at merge this maps to it,
-    /// for the sentinels' connections and the master's alike. Until then a
-    /// `rediss+sentinel://` URL is refused at parse time.
-    public var tls: Bool
+    /// TLS to the sentinels (`rediss+sentinel://`); the master's connections
+    /// take the configuration's `tls`, which such a URL sets to the same.
+    public var tls: RedisTLS?
 
     public init(
         sentinels: [Address],
         masterName: String,
         username: String? = nil,
         password: String? = nil,
-        tls: Bool = false
+        tls: RedisTLS? = nil
     ) {
         self.sentinels = sentinels
         self.masterName = masterName
@@ -106,9 +104,18 @@ extension RedisConfiguration {
                 description: "sentinel URL: unexpected path after the db: '/\(path[2...].joined(separator: "/"))'"
             )
         }
-        var sentinel = RedisSentinel(sentinels: sentinels, masterName: percentDecoded(String(name)), tls: tls)
+        var sentinel = RedisSentinel(sentinels: sentinels, masterName: percentDecoded(String(name)))
+        // The ssl_* options are rediss://'s (RedisConfiguration+TLS.swift).
+        var tlsQuery: [Substring] = []
         if queryStart < rest.endIndex {
             for pair in rest[rest.index(after: queryStart)...].split(separator: "&") {
+                if pair.hasPrefix("ssl_") {
+                    guard tls else {
+                        throw ParseError(description: "sentinel URL: \(pair.prefix { $0 != "=" }) needs rediss+sentinel://")
+                    }
+                    tlsQuery.append(pair)
+                    continue
+                }
                 let kv = pair.split(separator: "=", maxSplits: 1)
                 let key = String(kv.first ?? "")
                 let value = kv.count == 2 ? percentDecoded(String(kv[1])) : ""
@@ -134,10 +141,7 @@ extension RedisConfiguration {
         if sentinel.username != nil && sentinel.password == nil {
             throw ParseError(description: "sentinel URL: sentinel_username needs a sentinel_password")
         }
-        if tls {
-            // TLS seam: refused until RedisConfiguration has `tls` (merge).
-            throw ParseError(description: "sentinel URL: rediss+sentinel:// needs TLS support, which this build lacks")
-        }
+        if tls { sentinel.tls = try tlsOptions(query: Substring(tlsQuery.joined(separator: "&"))) }
         var configuration = RedisConfiguration(
             endpoint: sentinels[0].endpoint,
             username: username,
@@ -145,6 +149,7 @@ extension RedisConfiguration {
             database: database
         )
         configuration.sentinel = sentinel
+        configuration.tls = sentinel.tls
         return configuration
     }
 
@@ -196,7 +201,7 @@ extension RedisConfiguration {
         var query: [String] = []
         if let user = sentinel.username { query.append("sentinel_username=\(user)") }
         if sentinel.password != nil { query.append("sentinel_password=***") }
-        return "\(sentinel.tls ? "rediss" : "redis")+sentinel://\(auth)\(sentinel)/\(database)"
+        return "\(sentinel.tls != nil ? "rediss" : "redis")+sentinel://\(auth)\(sentinel)/\(database)"
             + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
     }
 }

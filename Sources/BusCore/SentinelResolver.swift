@@ -4,10 +4,9 @@ public import Hiredis
 extension RedisSentinel {
     /// A logged-in connection to one sentinel (its own credentials, no SELECT).
     public func connect(to sentinel: Address, timeout: Duration) throws(RedisError) -> RedisConnection {
-        // TLS seam: with `tls`, this connection is TLS too (merge with the TLS branch).
         let connection: RedisConnection
         do {
-            connection = try RedisConnection(endpoint: sentinel.endpoint, timeout: timeout)
+            connection = try RedisConnection(endpoint: sentinel.endpoint, timeout: timeout, tls: tls)
         } catch {
             throw error.during("sentinel \(sentinel)")
         }

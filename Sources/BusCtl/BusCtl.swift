@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 
 /// The operator's command line for socketbus.
 ///
@@ -24,7 +25,11 @@ struct BusCtl: ParsableCommand {
     static func main() {
         switch BusctlRoute.ofThisProcess() {
         case .systemd(let arguments): SystemdBusctl.run(arguments)
-        case .socketbus(let arguments): main(arguments)
+        case .socketbus(let arguments):
+            // A write to a Redis that went away (over TLS or not) is an error
+            // busctl reports, not a SIGPIPE that kills it without a word.
+            signal(SIGPIPE, SIG_IGN)
+            main(arguments)
         }
     }
 }

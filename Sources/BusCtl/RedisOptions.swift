@@ -13,7 +13,7 @@ struct RedisOptions: ParsableArguments {
     @Option(
         name: .long,
         help:
-            "Redis URL: redis://[user@]host:port/db, redis://host1:port1,host2:port2 (cluster seeds), unix:///path?db=N or redis+sentinel://host[:port][,...]/<master>[/db] (else SOCKETBUS_REDIS_URL, redis.url of the config file, redis://127.0.0.1:6379)."
+            "Redis URL: redis://[user@]host:port/db, rediss://... (TLS), redis://host1:port1,host2:port2 (cluster seeds), unix:///path?db=N or redis[s]+sentinel://host[:port][,...]/<master>[/db] (else SOCKETBUS_REDIS_URL, redis.url of the config file, redis://127.0.0.1:6379)."
     )
     var redis: String?
 
@@ -23,6 +23,9 @@ struct RedisOptions: ParsableArguments {
             "A file holding the Redis password (else SOCKETBUS_REDIS_PASSWORD_FILE, SOCKETBUS_REDIS_PASSWORD, redis.password_file of the config file)."
     )
     var redisPasswordFile: String?
+
+    @OptionGroup(title: "TLS to Redis (rediss:// URLs; else SOCKETBUS_REDIS_TLS_*, redis.tls_* of the config file)")
+    var tls: RedisTLSOptions
 
     @Option(name: .long, help: "busd's YAML config file, for its redis.* settings (else SOCKETBUS_CONFIG).")
     var config: String?
@@ -39,7 +42,7 @@ struct RedisOptions: ParsableArguments {
 
     /// The layered settings; a bad value is a usage error naming where it came from.
     func settings() throws -> ResolvedSettings {
-        var flags: [String: [String]] = [:]
+        var flags = tls.flagValues
         if let redis { flags["redis.url"] = [redis] }
         if let redisPasswordFile { flags["redis.password_file"] = [redisPasswordFile] }
         if let prefix { flags["redis.prefix"] = [prefix] }

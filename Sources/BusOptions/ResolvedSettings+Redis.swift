@@ -33,6 +33,7 @@ extension ResolvedSettings {
             redis.password = password
         }
         try applySentinelSettings(to: &redis)
+        try applyTLSSettings(to: &redis)
         return redis
     }
 

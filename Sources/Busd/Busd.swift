@@ -38,8 +38,8 @@ struct Busd: ParsableCommand {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "Redis URL: redis://[user@]host:port/db, redis://host1:port1,host2:port2 (cluster seeds), unix:///path?db=N or "
-                + "redis+sentinel://host[:port][,...]/<master>[/db] (redis.url)."
+            "Redis URL: redis://[user@]host:port/db, rediss://... (TLS), redis://host1:port1,host2:port2 (cluster seeds), unix:///path?db=N or "
+                + "redis[s]+sentinel://host[:port][,...]/<master>[/db] (redis.url)."
         )
     )
     var redis: String?
@@ -58,6 +58,8 @@ struct Busd: ParsableCommand {
         help: "File holding the sentinels' password (redis.sentinel_password_file)."
     )
     var redisSentinelPasswordFile: String?
+
+    @OptionGroup(title: "TLS to Redis (rediss:// URLs)") var redisTLS: RedisTLSOptions
 
     @Option(name: .customLong("node-id"), help: "This node's id (node.id; default <host>/<socket name>).")
     var nodeId: String?
@@ -168,7 +170,7 @@ struct Busd: ParsableCommand {
 
     /// The flags given, by setting key: the top layer.
     var flagValues: [String: [String]] {
-        var given = alerts.flagValues
+        var given = alerts.flagValues.merging(redisTLS.flagValues) { first, _ in first }
         let single: [(String, String?)] = [
             ("redis.url", redis), ("redis.password_file", redisPasswordFile), ("node.id", nodeId),
             ("redis.sentinel_username", redisSentinelUsername),

@@ -124,6 +124,10 @@ final class Daemon: Sendable {
             )
         } catch  where error.code == .reply && error.context?.hasPrefix("SELECT") == true {
             refuseToStart("redis.url: Redis at \(redis) refused the database: \(error.message)")
+        } catch  where error.code == .tls {
+            // A certificate that fails verification, one Redis wants and was
+            // not given, an unreadable CA or key: retrying cannot mend them.
+            refuseToStart("redis.tls_*: TLS to Redis at \(redis) failed: \(error.message)")
         } catch {
             logger.warning("Redis not reachable at start: \(error); retrying", metadata: ["redis": "\(redis)"])
         }

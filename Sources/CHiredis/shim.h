@@ -29,4 +29,20 @@ static inline const char *CHiredis_errstr(const redisContext *c) { return c->err
 static inline int CHiredis_err(const redisContext *c) { return c->err; }
 static inline int CHiredis_fd(const redisContext *c) { return c->fd; }
 
+/* The output buffer (an sds string), for a transport other than hiredis's
+ * own socket I/O (TLS): commands are formatted by hiredis, sent by the caller. */
+static inline const char *CHiredis_output(const redisContext *c) { return c->obuf; }
+static inline size_t CHiredis_outputLength(const redisContext *c) { return sdslen(c->obuf); }
+/* After the whole buffer was sent; a large one is released, as hiredis does. */
+static inline void CHiredis_clearOutput(redisContext *c) {
+    if (sdsalloc(c->obuf) > 64 * 1024) {
+        sds empty = sdsempty();
+        if (empty == NULL) { sdsclear(c->obuf); return; }
+        sdsfree(c->obuf);
+        c->obuf = empty;
+    } else {
+        sdsclear(c->obuf);
+    }
+}
+
 #endif

@@ -5,8 +5,8 @@ internal import Glibc
 /// (several mallocs, a copy of every string, and a memmove of its buffer per
 /// kilobyte consumed); a pub/sub `message`/`pmessage` is instead parsed where
 /// it lies here and handed over as pointers. Anything else (subscription
-/// confirmations, PONG, errors) is fed to hiredis's reader, in order, with
-/// whatever follows it, so hiredis still parses every other reply.
+/// confirmations, PONG, errors) is fed to hiredis's reader alone, so hiredis
+/// still parses every other reply and the messages after it stay here.
 struct Inbox {
     private var storage = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     private var start = 0
@@ -30,6 +30,31 @@ struct Inbox {
     /// One `read` into the free space: 256 KiB (a few thousand messages per
     /// system call), grown when one message does not fit.
     mutating func read(from fd: Int32) throws(RedisError) {
+        makeRoom()
+        let n = Glibc.read(fd, storage.baseAddress! + end, storage.count - end)
+        if n > 0 {
+            end += n
+        } else if n == 0 {
+            throw RedisError(.eof, "Server closed the connection")
+        } else if errno != EINTR {
+            // As hiredis's redisBufferRead: EAGAIN here is the socket time-out.
+            let code = errno
+            throw RedisError(RedisError.Code(hiredis: 1, errno: code), String(cString: strerror(code)))
+        }
+    }
+
+    /// ``read(from:)-(Int32)`` over TLS: one record (blocking), then every
+    /// record OpenSSL has already decrypted, without touching the socket.
+    mutating func read(from tls: TLSSession) throws(RedisError) {
+        makeRoom()
+        end += try tls.read(into: storage.baseAddress! + end, count: storage.count - end)
+        while end < storage.count, tls.decryptedPending > 0 {
+            end += try tls.read(into: storage.baseAddress! + end, count: storage.count - end)
+        }
+    }
+
+    /// At least 16 KiB free after `end`.
+    private mutating func makeRoom() {
         if storage.baseAddress == nil { storage = .allocate(byteCount: 256 << 10, alignment: 16) }
         if storage.count - end < 16 << 10 {
             let pending = end - start
@@ -44,16 +69,6 @@ struct Inbox {
             }
             start = 0
             end = pending
-        }
-        let n = Glibc.read(fd, storage.baseAddress! + end, storage.count - end)
-        if n > 0 {
-            end += n
-        } else if n == 0 {
-            throw RedisError(.eof, "Server closed the connection")
-        } else if errno != EINTR {
-            // As hiredis's redisBufferRead: EAGAIN here is the socket time-out.
-            let code = errno
-            throw RedisError(RedisError.Code(hiredis: 1, errno: code), String(cString: strerror(code)))
         }
     }
 
@@ -148,7 +163,14 @@ extension RedisConnection {
     ) throws(RedisError) -> BufferedMessage {
         let context = try open()
         // Replies hiredis holds come first (the inbox was fed after them).
-        if Self.readerHasData(context) { return try hiredisBufferedMessage(context, body) }
+        if Self.readerHasData(context) {
+            let held = try hiredisBufferedMessage(context, body)
+            guard case .none = held, !inbox.isEmpty else { return held }
+            // The reader holds the start of a reply whose rest was read into
+            // the inbox since: it goes to the reader too, in order.
+            try feedInbox(context)
+            return try hiredisBufferedMessage(context, body)
+        }
         if inbox.isEmpty { return .none }
         let unread = inbox.unread
         switch Inbox.parseMessage(unread) {
@@ -159,8 +181,18 @@ extension RedisConnection {
         case .incomplete:
             return .none
         case .other:
-            try feedInbox(context)
-            return try hiredisBufferedMessage(context, body)
+            switch Inbox.replyLength(unread) {
+            case .complete(let length):
+                // Only this reply goes to hiredis; what follows stays here.
+                try feed(context, UnsafeRawBufferPointer(rebasing: unread.prefix(length)))
+                inbox.consume(length)
+                return try hiredisBufferedMessage(context, body)
+            case .incomplete:
+                return .none
+            case .malformed:
+                try feedInbox(context)
+                return try hiredisBufferedMessage(context, body)
+            }
         }
     }
 
@@ -168,10 +200,14 @@ extension RedisConnection {
     /// that reads replies through hiredis.
     func feedInbox(_ context: UnsafeMutablePointer<redisContext>) throws(RedisError) {
         guard !inbox.isEmpty else { return }
-        let unread = inbox.unread
-        let rc = redisReaderFeed(context.pointee.reader, unread.baseAddress!.assumingMemoryBound(to: CChar.self), unread.count)
-        if rc != 0 { throw RedisError(.outOfMemory, "could not feed the hiredis reader") }
+        try feed(context, inbox.unread)
         inbox.removeAll()
+    }
+
+    private func feed(_ context: UnsafeMutablePointer<redisContext>, _ bytes: UnsafeRawBufferPointer) throws(RedisError) {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        let rc = redisReaderFeed(context.pointee.reader, base.assumingMemoryBound(to: CChar.self), bytes.count)
+        if rc != 0 { throw RedisError(.outOfMemory, "could not feed the hiredis reader") }
     }
 
     /// True when hiredis's reader has bytes or a reply in progress.

@@ -7,6 +7,10 @@ internal import Glibc
 /// give each connection to one thread (busd runs each on its own thread,
 /// never on the cooperative pool). Commands are sent with the binary-safe
 /// `*Argv` functions; replies are copied into ``RedisReply`` and freed.
+///
+/// With TLS (``RedisTLS``) hiredis still formats commands and parses
+/// replies, but never touches the socket: every byte goes through the
+/// connection's ``TLSSession`` (RedisConnection+TLS.swift).
 public final class RedisConnection {
     public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
         case tcp(host: String, port: Int)
@@ -25,9 +29,12 @@ public final class RedisConnection {
     /// Bytes ``readAvailable()`` read that hiredis has not been fed (see
     /// RedisConnection+Inbox.swift): pub/sub messages are parsed in place.
     var inbox = Inbox()
+    /// The transport when the connection speaks TLS; nil: hiredis's own socket I/O.
+    var tls: TLSSession?
 
-    /// Connects, waiting at most `timeout`.
-    public init(endpoint: Endpoint, timeout: Duration = .seconds(2)) throws(RedisError) {
+    /// Connects, waiting at most `timeout`, and with `tls` handshakes (each
+    /// read and write of the handshake waits at most `timeout` too).
+    public init(endpoint: Endpoint, timeout: Duration = .seconds(2), tls: RedisTLS? = nil) throws(RedisError) {
         self.endpoint = endpoint
         let tv = Self.timeval(timeout)
         let context: UnsafeMutablePointer<redisContext>?
@@ -47,15 +54,18 @@ public final class RedisConnection {
         }
         self.context = context
         try setTimeout(timeout)
+        if let tls { try startTLS(tls, context, timeout: timeout) }
     }
 
     deinit {
+        tls = nil
         if let context { redisFree(context) }
         inbox.deallocate()
     }
 
     /// Closes the connection now (also done on deinit).
     public func close() {
+        tls = nil
         if let context { redisFree(context) }
         context = nil
         inbox.removeAll()
@@ -122,6 +132,7 @@ public final class RedisConnection {
     /// (or one nested in an array) is thrown, and the connection stays usable.
     public func readReply() throws(RedisError) -> RedisReply {
         let context = try open()
+        if let tls { return try readReply(context, over: tls) }
         try feedInbox(context)
         var reply: UnsafeMutablePointer<redisReply>?
         if CHiredis_getReply(context, &reply) != 0 {
@@ -137,6 +148,7 @@ public final class RedisConnection {
     /// Waits until the socket has data to read, at most `timeout`; true when it has.
     public func waitReadable(timeout: Duration) throws(RedisError) -> Bool {
         let context = try open()
+        if let tls, tls.hasBuffered { return true }
         var pfd = pollfd(fd: CHiredis_fd(context), events: Int16(POLLIN), revents: 0)
         let ms = Int32(
             clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000
@@ -149,6 +161,7 @@ public final class RedisConnection {
     /// Reads what the socket has (one read call, up to the inbox's free space).
     public func readAvailable() throws(RedisError) {
         let context = try open()
+        if let tls { return try inbox.read(from: tls) }
         try inbox.read(from: CHiredis_fd(context))
     }
 
@@ -209,6 +222,7 @@ public final class RedisConnection {
     /// Writes everything queued by ``append(_:)-([[UInt8]])`` (blocking until sent).
     public func flush() throws(RedisError) {
         let context = try open()
+        if let tls { return try flush(context, over: tls) }
         var done: Int32 = 0
         while done == 0 {
             if redisBufferWrite(context, &done) != 0 { throw Self.error(of: context, errno: errno) }
@@ -270,7 +284,7 @@ public final class RedisConnection {
         )
     }
 
-    private static func copy(_ reply: UnsafeMutablePointer<redisReply>) throws(RedisError) -> RedisReply {
+    static func copy(_ reply: UnsafeMutablePointer<redisReply>) throws(RedisError) -> RedisReply {
         let r = reply.pointee
         switch r.type {
         case REDIS_REPLY_STRING:

@@ -6,7 +6,7 @@
 public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         fileprivate enum Backing: Sendable, Hashable {
-            case io, eof, protocolError, outOfMemory, other, timeout, closed, reply
+            case io, eof, protocolError, outOfMemory, other, timeout, closed, reply, tls
         }
         fileprivate let backing: Backing
 
@@ -25,6 +25,9 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         /// The server answered with an error reply (NOAUTH, WRONGPASS, OOM,
         /// READONLY, ...); ``RedisError/message`` is the reply's text.
         public static let reply = Code(backing: .reply)
+        /// TLS failed: the handshake, the server's certificate (verification),
+        /// a client certificate the server wants, or a TLS-level read/write error.
+        public static let tls = Code(backing: .tls)
 
         public var description: String {
             switch backing {
@@ -36,6 +39,7 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
             case .timeout: return "timed out"
             case .closed: return "connection closed"
             case .reply: return "error reply"
+            case .tls: return "TLS error"
             }
         }
 

@@ -1,4 +1,5 @@
 import BusCore
+import Hiredis
 import Testing
 
 /// `redis+sentinel://` URLs: what each good form gives, and the error each
@@ -65,7 +66,8 @@ struct SentinelURLTests {
         #expect(configuration.password == form.password)
         #expect(sentinel.username == form.sentinelUsername)
         #expect(sentinel.password == form.sentinelPassword)
-        #expect(sentinel.tls == false)
+        #expect(sentinel.tls == nil)
+        #expect(configuration.tls == nil)
         // No password of either kind is ever printed.
         for secret in [form.password, form.sentinelPassword].compactMap({ $0 }) {
             #expect(!configuration.description.contains(secret), "\(configuration)")
@@ -98,8 +100,9 @@ struct SentinelURLTests {
         ("redis+sentinel://s1/mymaster?sentinel_pass=x", "unknown parameter 'sentinel_pass'"),
         ("redis+sentinel://s1/mymaster?sentinel_password=", "sentinel_password is empty"),
         ("redis+sentinel://s1/mymaster?sentinel_username=u", "sentinel_username needs a sentinel_password"),
-        ("rediss+sentinel://s1/mymaster", "needs TLS support"),
-        ("sentinel://s1/mymaster", "must start with redis://, redis+sentinel://"),
+        ("redis+sentinel://s1/mymaster?ssl_ca_certs=/ca.pem", "ssl_ca_certs needs rediss+sentinel://"),
+        ("rediss+sentinel://s1/mymaster?ssl_cert_reqs=maybe", "ssl_cert_reqs must be required or none"),
+        ("sentinel://s1/mymaster", "must start with redis://, rediss://, redis+sentinel://"),
     ])
     func aBadURLIsRefusedNamingWhatIsWrong(_ url: String, _ expected: String) {
         do {
@@ -123,5 +126,25 @@ struct SentinelURLTests {
     @Test func plainURLsHaveNoSentinel() throws {
         #expect(try RedisConfiguration(url: "redis://127.0.0.1:6379/0").sentinel == nil)
         #expect(try RedisConfiguration(url: "unix:///tmp/r.sock").sentinel == nil)
+    }
+
+    @Test func theTLSFormSetsTLSForSentinelsAndMasterAlike() throws {
+        let configuration = try RedisConfiguration(
+            url: "rediss+sentinel://s1,s2:26380/mymaster/2?sentinel_password=pw&ssl_ca_certs=/etc/ca.pem&ssl_cert_reqs=required"
+        )
+        let sentinel = try #require(configuration.sentinel)
+        let tls = try #require(sentinel.tls)
+        #expect(tls.caFile == "/etc/ca.pem")
+        #expect(configuration.tls == tls)
+        #expect(sentinel.password == "pw")
+        #expect(configuration.database == 2)
+        #expect(configuration.description.hasPrefix("rediss+sentinel://"))
+    }
+
+    @Test func tlsSeedsKeepTheirOptions() throws {
+        let configuration = try RedisConfiguration(url: "rediss://h1:7000,h2:7001?ssl_ca_certs=/etc/ca.pem")
+        #expect(configuration.seedEndpoints.map(\.description) == ["h1:7000", "h2:7001"])
+        #expect(configuration.tls?.caFile == "/etc/ca.pem")
+        #expect(configuration.description.hasPrefix("rediss://h1:7000,h2:7001/"))
     }
 }

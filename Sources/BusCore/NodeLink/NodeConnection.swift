@@ -8,6 +8,10 @@ import Synchronization
 #if canImport(Glibc)
     import Glibc
 #endif
+// In release builds (whole-module) Swift can take the C time structs
+// (timespec, timeval) as declared by CHiredis, whose headers (with OpenSSL's
+// since TLS) include them too; importing it keeps their members visible.
+internal import CHiredis
 
 /// One connector's connection: reads frames on its own thread and applies
 /// them to the cluster member; `send` may be called from any thread.

@@ -15,7 +15,7 @@ extension RedisConfiguration {
         let scheme = url[..<schemeEnd.upperBound]
         let rest = url[schemeEnd.upperBound...]
         let hostsStart = rest.lastIndex(of: "@").map { rest.index(after: $0) } ?? rest.startIndex
-        let hostsEnd = rest[hostsStart...].firstIndex(of: "/") ?? rest.endIndex
+        let hostsEnd = rest[hostsStart...].firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
         let hosts = rest[hostsStart..<hostsEnd]
         guard hosts.contains(",") else { return nil }
         let parts = hosts.split(separator: ",", omittingEmptySubsequences: false)

@@ -47,7 +47,7 @@ public final class BenchRedis {
 
     public var directoryPath: String { directory.path }
 
-    static func freePort() -> Int {
+    public static func freePort() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()

@@ -15,6 +15,10 @@
 //      (process CPU minus the publisher's thread) for room channels this node
 //      does not have, end to end; and the routing call alone, in a loop.
 //
+// DELIVERY_BENCH_TRANSPORT=unix (default) | tcp | tls: how busd's cluster
+// member reaches Redis (tls: `rediss://localhost`, verified against a CA made
+// for the run); the publisher always uses the Unix socket.
+//
 // and, beside them, the stock socket.io node of issue 4 (quoted, not
 // measured: it cannot be installed here). Progress lines go to stderr.
 
@@ -75,14 +79,34 @@ progress.note("set-up: redis-server, busd's cluster member and node link, the co
 // DELIVERY_BENCH_REDIS_DIR: a directory whose redis.sock a redis-server
 // already listens on (valgrind's descriptors break Foundation's Process).
 let externalRedis = ProcessInfo.processInfo.environment["DELIVERY_BENCH_REDIS_DIR"]
-let redis = externalRedis == nil ? try BenchRedis(extraArguments: ["--client-output-buffer-limit", "pubsub 0 0 0"]) : nil
+let transport = ProcessInfo.processInfo.environment["DELIVERY_BENCH_TRANSPORT"] ?? "unix"
+let tls = transport == "tls" && externalRedis == nil ? try BenchTLS(directory: NSTemporaryDirectory() + "delivery-bench-tls-\(getpid())") : nil
+defer { tls?.remove() }
+let redis = externalRedis == nil
+    ? try BenchRedis(
+        extraArguments: ["--client-output-buffer-limit", "pubsub 0 0 0"] + (tls?.serverArguments ?? [])
+            // DELIVERY_BENCH_REDIS_LOG: redis-server's log file (verbose), to see why it closed a client.
+            + (ProcessInfo.processInfo.environment["DELIVERY_BENCH_REDIS_LOG"].map { ["--logfile", $0, "--loglevel", "verbose"] } ?? [])
+    ) : nil
 defer { redis?.stop() }
 let redisDirectory = externalRedis ?? redis!.directoryPath
 let redisSocket = redisDirectory + "/redis.sock"
-var configuration = ClusterMember.Configuration(redis: try RedisConfiguration(url: "unix://" + redisSocket), nodeId: "bench")
+// With DELIVERY_BENCH_REDIS_DIR (callgrind-delivery.sh), that server's TCP
+// and TLS ports: DELIVERY_BENCH_REDIS_PORT, DELIVERY_BENCH_TLS_PORT and the CA
+// of the latter in the same directory (ca.crt).
+let environment = ProcessInfo.processInfo.environment
+let memberURL: String
+switch transport {
+case "tls":
+    memberURL = tls?.url
+        ?? "rediss://localhost:\(environment["DELIVERY_BENCH_TLS_PORT"] ?? "0")?ssl_ca_certs=\(redisDirectory)/ca.crt"
+case "tcp": memberURL = redis?.tcpURL ?? "redis://127.0.0.1:\(environment["DELIVERY_BENCH_REDIS_PORT"] ?? "0")"
+default: memberURL = "unix://" + redisSocket
+}
+var configuration = ClusterMember.Configuration(redis: try RedisConfiguration(url: memberURL), nodeId: "bench")
 configuration.ackPolicy = .none
 var logger = Logger(label: "delivery-bench")
-logger.logLevel = .critical
+logger.logLevel = ProcessInfo.processInfo.environment["DELIVERY_BENCH_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
 let relay = NodeCommandRelay()
 let member = ClusterMember(configuration: configuration, logger: logger, onBatchEnd: { relay.flush() }) { relay.forward($0) }
 let linkPath = redisDirectory + "/busd.sock"
@@ -122,7 +146,7 @@ if let phase {
     exit(0)
 }
 
-print("delivery-bench: \(messages) messages of ~150 bytes, redis-server on a Unix socket, 2-core machine shared by all parts")
+print("delivery-bench: \(messages) messages of ~150 bytes, busd to redis-server over \(transport), 2-core machine shared by all parts")
 let sample = try payloads(count: 1, room: "room-1")[0]
 print("  payload      \(sample.count) bytes of msgpack, one local target socket")
 

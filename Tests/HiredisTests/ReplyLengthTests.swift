@@ -1,0 +1,29 @@
+@testable import Hiredis
+import Testing
+
+/// The RESP2 reply skipper that sends only a non-message reply to hiredis.
+@Suite("RESP reply length")
+struct ReplyLengthTests {
+    static func length(_ text: String) -> Inbox.ReplyLength {
+        Array(text.utf8).withUnsafeBytes { Inbox.replyLength($0) }
+    }
+
+    @Test(arguments: [
+        "+OK\r\n", "-ERR unknown command\r\n", ":42\r\n", "$5\r\nhello\r\n", "$-1\r\n", "$0\r\n\r\n", "*-1\r\n", "*0\r\n",
+        "*2\r\n$4\r\npong\r\n$0\r\n\r\n", "*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n",
+        "*2\r\n*2\r\n:1\r\n$1\r\na\r\n*1\r\n+x\r\n", "$4\r\na\r\nb\r\n",
+    ])
+    func aWholeReplyIsMeasuredAndEveryCutIsIncomplete(reply: String) {
+        let bytes = Array(reply.utf8)
+        // With a message behind it, only the reply counts.
+        #expect(Self.length(reply + "*3\r\n$7\r\nmessage\r\n") == .complete(bytes.count))
+        for cut in 0..<bytes.count {
+            #expect(Self.length(String(decoding: bytes[..<cut], as: UTF8.self)) == .incomplete, "cut at \(cut)")
+        }
+    }
+
+    @Test(arguments: ["x\r\n", "$abc\r\n", "$-2\r\n", "*1x\r\n", "$99999999999999999999\r\n", "$" + String(repeating: "1", count: 30)])
+    func whatIsNotRESPIsLeftToHiredis(text: String) {
+        #expect(Self.length(text) == .malformed)
+    }
+}
