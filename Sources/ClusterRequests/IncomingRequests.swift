@@ -126,12 +126,11 @@ public struct IncomingRequests: Sendable {
                 return [publish(namespace, ResponseEncoding.fetchedSockets(requestId: requestId, sockets: []))]
             case .v1:
                 let sockets = registry.sockets(namespace: namespace, rooms: rooms, except: except).map { id in
-                    ResponseEncoding.registrySocket(
-                        id: id,
-                        rooms: registry.rooms(ofSocket: id, namespace: namespace) ?? []
-                    )
+                    (id: id, rooms: registry.rooms(ofSocket: id, namespace: namespace) ?? [])
                 }
-                return [publish(namespace, ResponseEncoding.fetchedSockets(requestId: requestId, sockets: sockets))]
+                return [
+                    publish(namespace, ResponseEncoding.fetchedSockets(requestId: requestId, registrySockets: sockets))
+                ]
             case .v2:
                 let body = JSONText.bytes(
                     .object(JSObject([("rooms", JSONText.rooms(rooms)), ("except", JSONText.rooms(except))]))
