@@ -180,14 +180,21 @@ public struct SocketRegistry: Sendable {
     /// As ``select(namespace:rooms:except:)`` with typed rooms (123 is not "123").
     public func select(namespace: String, typedRooms rooms: [Room], except: [Room]) -> [String] {
         guard let ns = namespaceIndex[namespace] else { return [] }
-        var chosen = Set<Int32>()
         if rooms.isEmpty {
-            for (slot, alive) in live.enumerated() where alive && namespaceOfSlot[slot] == ns {
-                chosen.insert(Int32(slot))
+            // Every socket, in slot order already: no set to build and sort
+            // (a 10k-socket SOCKETS or fetchSockets answer).
+            var excluded = Set<Int32>()
+            for room in except { forEachSlot(in: room, ns) { excluded.insert($0) } }
+            var ids: [String] = []
+            ids.reserveCapacity(count)
+            for (slot, alive) in live.enumerated()
+            where alive && namespaceOfSlot[slot] == ns && (excluded.isEmpty || !excluded.contains(Int32(slot))) {
+                ids.append(keys[slot].string)
             }
-        } else {
-            for room in rooms { forEachSlot(in: room, ns) { chosen.insert($0) } }
+            return ids
         }
+        var chosen = Set<Int32>()
+        for room in rooms { forEachSlot(in: room, ns) { chosen.insert($0) } }
         for room in except { forEachSlot(in: room, ns) { chosen.remove($0) } }
         return chosen.sorted().map { keys[Int($0)].string }
     }
