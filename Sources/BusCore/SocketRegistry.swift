@@ -179,24 +179,41 @@ public struct SocketRegistry: Sendable {
 
     /// As ``select(namespace:rooms:except:)`` with typed rooms (123 is not "123").
     public func select(namespace: String, typedRooms rooms: [Room], except: [Room]) -> [String] {
-        guard let ns = namespaceIndex[namespace] else { return [] }
+        var ids: [String] = []
+        if rooms.isEmpty { ids.reserveCapacity(count) }
+        forEachSelected(namespace: namespace, typedRooms: rooms, except: except) { ids.append(keys[$0].string) }
+        return ids
+    }
+
+    /// The ids ``select(namespace:typedRooms:except:)`` returns, in its order,
+    /// as UTF-8 bytes valid during each call: no String per socket.
+    public func forEachSelectedId(
+        namespace: String,
+        typedRooms rooms: [Room],
+        except: [Room],
+        _ body: (UnsafeRawBufferPointer) -> Void
+    ) {
+        forEachSelected(namespace: namespace, typedRooms: rooms, except: except) { keys[$0].withUTF8(body) }
+    }
+
+    /// The slots of the selection, in slot order.
+    private func forEachSelected(namespace: String, typedRooms rooms: [Room], except: [Room], _ body: (Int) -> Void) {
+        guard let ns = namespaceIndex[namespace] else { return }
         if rooms.isEmpty {
             // Every socket, in slot order already: no set to build and sort
             // (a 10k-socket SOCKETS or fetchSockets answer).
             var excluded = Set<Int32>()
             for room in except { forEachSlot(in: room, ns) { excluded.insert($0) } }
-            var ids: [String] = []
-            ids.reserveCapacity(count)
             for (slot, alive) in live.enumerated()
             where alive && namespaceOfSlot[slot] == ns && (excluded.isEmpty || !excluded.contains(Int32(slot))) {
-                ids.append(keys[slot].string)
+                body(slot)
             }
-            return ids
+            return
         }
         var chosen = Set<Int32>()
         for room in rooms { forEachSlot(in: room, ns) { chosen.insert($0) } }
         for room in except { forEachSlot(in: room, ns) { chosen.remove($0) } }
-        return chosen.sorted().map { keys[Int($0)].string }
+        for slot in chosen.sorted() { body(Int(slot)) }
     }
 
     /// Every room of `namespace`, socket-id rooms included, each once, in

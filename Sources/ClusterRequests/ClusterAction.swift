@@ -15,10 +15,26 @@ public protocol ClusterRegistryView {
     /// The node's sockets of `namespace` in any of `rooms` (all when empty)
     /// and in none of `except` (the in-memory adapter's rule).
     func sockets(namespace: String, rooms: [Room], except: [Room]) -> [String]
+    /// The ids of ``sockets(namespace:rooms:except:)``, in its order, as
+    /// UTF-8 bytes valid during each call (no String per socket).
+    func forEachSocketId(namespace: String, rooms: [Room], except: [Room], _ body: (UnsafeRawBufferPointer) -> Void)
     /// Every room of `namespace` (socket-id rooms included).
     func rooms(namespace: String) -> [Room]
     /// The rooms of one socket of `namespace`, nil when it is not here.
     func rooms(ofSocket id: String, namespace: String) -> [Room]?
+}
+
+extension ClusterRegistryView {
+    public func forEachSocketId(
+        namespace: String,
+        rooms: [Room],
+        except: [Room],
+        _ body: (UnsafeRawBufferPointer) -> Void
+    ) {
+        for var id in sockets(namespace: namespace, rooms: rooms, except: except) {
+            id.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+        }
+    }
 }
 
 /// socketsJoin, socketsLeave, disconnectSockets.

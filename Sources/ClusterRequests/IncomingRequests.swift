@@ -88,11 +88,14 @@ public struct IncomingRequests: Sendable {
         switch request.kind {
         case .sockets(let rooms), .clients(let rooms):
             guard let requestId = request.requestId, !isOwn else { return [] }
-            let ids = node == .absent ? [] : registry.sockets(namespace: namespace, rooms: rooms, except: [])
-            let payload =
-                legacy
-                ? ResponseEncoding.legacy(requestId: requestId, [("clients", .array(ids.map(JSValue.string)))])
-                : ResponseEncoding.sockets(requestId: requestId, socketIds: ids)
+            guard !legacy else {
+                let ids = node == .absent ? [] : registry.sockets(namespace: namespace, rooms: rooms, except: [])
+                let payload = ResponseEncoding.legacy(requestId: requestId, [("clients", .array(ids.map(JSValue.string)))])
+                return [publish(namespace, payload)]
+            }
+            let payload = ResponseEncoding.sockets(requestId: requestId) { body in
+                if node != .absent { registry.forEachSocketId(namespace: namespace, rooms: rooms, except: [], body) }
+            }
             return [publish(namespace, payload)]
         case .allRooms:
             guard let requestId = request.requestId, !isOwn else { return [] }

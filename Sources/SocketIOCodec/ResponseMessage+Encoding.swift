@@ -21,6 +21,27 @@ public enum ResponseEncoding {
     }
 
     /// ALL_ROOMS reply: `{requestId, rooms}` (numeric rooms stay numbers).
+    /// SOCKETS reply of the ids `forEachId` hands out as UTF-8 bytes (the
+    /// registry's own storage): no String, no JSValue per socket.
+    public static func sockets(
+        requestId: String,
+        forEachId: ((UnsafeRawBufferPointer) -> Void) -> Void
+    ) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(4096)
+        output.append(contentsOf: #"{"requestId":"#.utf8)
+        JSONQuoting.appendQuoted(requestId, to: &output)
+        output.append(contentsOf: #","sockets":["#.utf8)
+        var first = true
+        forEachId { id in
+            if !first { output.append(UInt8(ascii: ",")) }
+            first = false
+            id.withMemoryRebound(to: UInt8.self) { JSONQuoting.appendQuoted($0.span, to: &output) }
+        }
+        output.append(contentsOf: "]}".utf8)
+        return output
+    }
+
     public static func allRooms(requestId: String, rooms: [Room]) -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(32 + requestId.utf8.count + rooms.count * 24)

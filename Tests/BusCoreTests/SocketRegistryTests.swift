@@ -1,4 +1,5 @@
 import BusCore
+import SocketIOCodec
 import Testing
 
 @Suite("Socket registry")
@@ -24,6 +25,18 @@ struct SocketRegistryTests {
         #expect(registry.select(namespace: "/", rooms: ["B"], except: []) == ["B"])
         #expect(registry.select(namespace: "/chat", rooms: [], except: []) == ["X"])
         #expect(registry.select(namespace: "/nope", rooms: [], except: []) == [])
+        // The same ids as bytes (a long id, kept as a String inside, too).
+        let long = String(repeating: "L", count: 30)
+        registry.connect(long, namespace: "/", at: 5)
+        for (rooms, except) in [([Room](), [Room]()), ([.name("roomA"), .name("roomB")], []), ([], [.name("roomA")])] {
+            var ids: [String] = []
+            registry.forEachSelectedId(namespace: "/", typedRooms: rooms, except: except) {
+                ids.append(String(decoding: $0, as: UTF8.self))
+            }
+            #expect(ids == registry.select(namespace: "/", typedRooms: rooms, except: except))
+        }
+        #expect(registry.select(namespace: "/", rooms: [], except: []) == ["A", "B", "C", long])
+        registry.disconnect(long)
         #expect(registry.hasRoom("roomC", namespace: "/"))
         #expect(registry.hasRoom("A", namespace: "/"))
         #expect(!registry.hasRoom("roomC", namespace: "/chat"))

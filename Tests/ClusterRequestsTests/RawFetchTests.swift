@@ -122,6 +122,10 @@ struct DirectEncodingTests {
             ResponseEncoding.sockets(requestId: "Qw8\"T1", socketIds: ids)
                 == JSONText.bytes(.object(JSObject([("requestId", .string("Qw8\"T1")), ("sockets", .array(ids.map(JSValue.string)))])))
         )
+        let fromBytes = ResponseEncoding.sockets(requestId: "Qw8\"T1") { body in
+            for var id in ids { id.withUTF8 { body(UnsafeRawBufferPointer($0)) } }
+        }
+        #expect(fromBytes == ResponseEncoding.sockets(requestId: "Qw8\"T1", socketIds: ids))
         let rooms: [Room] = [.name("r\n"), .number(123), .number(-0.5), .number(1e21), .name("")]
         #expect(
             ResponseEncoding.allRooms(requestId: "Qw8rT1", rooms: rooms)

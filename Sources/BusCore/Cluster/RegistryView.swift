@@ -13,6 +13,17 @@ struct RegistryView: ClusterRegistryView {
             : registry.select(namespace: namespace, rooms: rooms.map(\.description), except: except.map(\.description))
     }
 
+    func forEachSocketId(namespace: String, rooms: [Room], except: [Room], _ body: (UnsafeRawBufferPointer) -> Void) {
+        typed
+            ? registry.forEachSelectedId(namespace: namespace, typedRooms: rooms, except: except, body)
+            : registry.forEachSelectedId(
+                namespace: namespace,
+                typedRooms: rooms.map { .name($0.description) },
+                except: except.map { .name($0.description) },
+                body
+            )
+    }
+
     func rooms(namespace: String) -> [Room] { registry.allRooms(namespace: namespace) }
 
     func rooms(ofSocket id: String, namespace: String) -> [Room]? { registry.rooms(ofSocket: id, namespace: namespace) }
