@@ -229,6 +229,24 @@ public struct SocketRegistry: Sendable {
         return rooms
     }
 
+    /// ``allRooms(namespace:)`` written into an answer (ids from their bytes).
+    public func writeRooms(namespace: String, to list: inout AnswerListWriter) {
+        guard let ns = namespaceIndex[namespace] else { return }
+        var seen: Set<Room> = []
+        for (slot, alive) in live.enumerated() where alive && namespaceOfSlot[slot] == ns {
+            keys[slot].withUTF8 { list.append(utf8: $0) }
+            for room in roomsOfSlot[Int32(slot)] ?? [] where seen.insert(room).inserted { list.append(room) }
+        }
+    }
+
+    /// The selected sockets with their rooms (own id first) written into an
+    /// answer, as ``rooms(ofSocket:namespace:)`` lists them.
+    public func writeSockets(namespace: String, typedRooms rooms: [Room], except: [Room], to list: inout AnswerListWriter) {
+        forEachSelected(namespace: namespace, typedRooms: rooms, except: except) { slot in
+            keys[slot].withUTF8 { list.appendSocket(id: $0, ownIdFirst: true, rooms: roomsOfSlot[Int32(slot)] ?? []) }
+        }
+    }
+
     /// A socket's rooms as socket.io lists them (its own id first), nil
     /// when it is not a socket of `namespace`.
     public func rooms(ofSocket id: String, namespace: String) -> [Room]? {

@@ -99,11 +99,14 @@ public struct IncomingRequests: Sendable {
             return [publish(namespace, payload)]
         case .allRooms:
             guard let requestId = request.requestId, !isOwn else { return [] }
-            let rooms = node == .absent ? [] : registry.rooms(namespace: namespace)
-            let payload =
-                legacy
-                ? ResponseEncoding.legacy(requestId: requestId, [("rooms", .array(rooms.map(\.jsValue)))])
-                : ResponseEncoding.allRooms(requestId: requestId, rooms: rooms)
+            guard !legacy else {
+                let rooms = node == .absent ? [] : registry.rooms(namespace: namespace)
+                let payload = ResponseEncoding.legacy(requestId: requestId, [("rooms", .array(rooms.map(\.jsValue)))])
+                return [publish(namespace, payload)]
+            }
+            let payload = ResponseEncoding.allRooms(requestId: requestId) { list in
+                if node != .absent { registry.writeRooms(namespace: namespace, to: &list) }
+            }
             return [publish(namespace, payload)]
         case .clientRooms(let socket):
             // Only the server that has the socket answers.
@@ -128,12 +131,10 @@ public struct IncomingRequests: Sendable {
             case .absent:
                 return [publish(namespace, ResponseEncoding.fetchedSockets(requestId: requestId, sockets: []))]
             case .v1:
-                let sockets = registry.sockets(namespace: namespace, rooms: rooms, except: except).map { id in
-                    (id: id, rooms: registry.rooms(ofSocket: id, namespace: namespace) ?? [])
+                let payload = ResponseEncoding.fetchedSockets(requestId: requestId) { list in
+                    registry.writeSockets(namespace: namespace, rooms: rooms, except: except, to: &list)
                 }
-                return [
-                    publish(namespace, ResponseEncoding.fetchedSockets(requestId: requestId, registrySockets: sockets))
-                ]
+                return [publish(namespace, payload)]
             case .v2:
                 let body = JSONText.bytes(
                     .object(JSObject([("rooms", JSONText.rooms(rooms)), ("except", JSONText.rooms(except))]))

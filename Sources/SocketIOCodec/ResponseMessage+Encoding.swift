@@ -58,10 +58,7 @@ public enum ResponseEncoding {
         output.append(UInt8(ascii: "["))
         for (i, room) in rooms.enumerated() {
             if i > 0 { output.append(UInt8(ascii: ",")) }
-            switch room {
-            case .name(let name): JSONQuoting.appendQuoted(name, to: &output)
-            case .number(let number): JSNumberFormatter.appendJSON(number, to: &output)
-            }
+            appendRoom(room, to: &output)
         }
         output.append(UInt8(ascii: "]"))
     }

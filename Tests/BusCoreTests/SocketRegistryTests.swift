@@ -36,6 +36,22 @@ struct SocketRegistryTests {
             #expect(ids == registry.select(namespace: "/", typedRooms: rooms, except: except))
         }
         #expect(registry.select(namespace: "/", rooms: [], except: []) == ["A", "B", "C", long])
+        // Answers written from the registry's bytes are the bytes of the value encoders.
+        _ = registry.join(long, typedRooms: [.number(7), .name("roomA")])
+        #expect(
+            ResponseEncoding.allRooms(requestId: "r1") { registry.writeRooms(namespace: "/", to: &$0) }
+                == ResponseEncoding.allRooms(requestId: "r1", rooms: registry.allRooms(namespace: "/"))
+        )
+        for (rooms, except) in [([Room](), [Room]()), ([.name("roomA")], [.name("B")]), ([], [.number(7)])] {
+            let written = ResponseEncoding.fetchedSockets(requestId: "r2") {
+                registry.writeSockets(namespace: "/", typedRooms: rooms, except: except, to: &$0)
+            }
+            let ids = registry.select(namespace: "/", typedRooms: rooms, except: except)
+            let values = ids.map {
+                ResponseEncoding.registrySocket(id: $0, rooms: registry.rooms(ofSocket: $0, namespace: "/") ?? [])
+            }
+            #expect(written == ResponseEncoding.fetchedSockets(requestId: "r2", sockets: values))
+        }
         registry.disconnect(long)
         #expect(registry.hasRoom("roomC", namespace: "/"))
         #expect(registry.hasRoom("A", namespace: "/"))

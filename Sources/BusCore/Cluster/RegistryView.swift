@@ -26,5 +26,20 @@ struct RegistryView: ClusterRegistryView {
 
     func rooms(namespace: String) -> [Room] { registry.allRooms(namespace: namespace) }
 
+    func writeRooms(namespace: String, to list: inout AnswerListWriter) {
+        registry.writeRooms(namespace: namespace, to: &list)
+    }
+
+    func writeSockets(namespace: String, rooms: [Room], except: [Room], to list: inout AnswerListWriter) {
+        typed
+            ? registry.writeSockets(namespace: namespace, typedRooms: rooms, except: except, to: &list)
+            : registry.writeSockets(
+                namespace: namespace,
+                typedRooms: rooms.map { .name($0.description) },
+                except: except.map { .name($0.description) },
+                to: &list
+            )
+    }
+
     func rooms(ofSocket id: String, namespace: String) -> [Room]? { registry.rooms(ofSocket: id, namespace: namespace) }
 }
