@@ -173,7 +173,9 @@ public final class NodeLinkServer: @unchecked Sendable {
     public func send(_ command: NodeCommand, flush: Bool = true) {
         // A version 1 connector would call a version 2 frame malformed.
         let needsVersion2 = command.needsVersion2
-        let ready = connections.withLock { $0.filter { $0.isReady && (!needsVersion2 || $0.sessionVersion >= 2) } }
+        var ready = connections.withLock { $0.filter { $0.isReady && (!needsVersion2 || $0.sessionVersion >= 2) } }
+        // Connections are kept in the order they came: the last is the newest.
+        if command.isForOneSession, let newest = ready.last { ready = [newest] }
         guard !ready.isEmpty else {
             unrouted.add(1, ordering: .relaxed)
             return
