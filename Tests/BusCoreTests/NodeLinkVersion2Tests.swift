@@ -238,6 +238,22 @@ struct NodeLinkVersion2Tests {
         #expect(f.link.connectionCount == 1)
     }
 
+    /// The connections' threads use the member up to their end: stop waits
+    /// for them (it used to return at once, with the node's sockets still
+    /// registered and the threads still running into a member about to go).
+    @Test func stopReturnsOnceEveryConnectionHasEnded() throws {
+        let f = try NodeLinkFixture()
+        let client = try TestNodeClient(path: f.path)
+        #expect(try Self.hello(client, version: 2)?.name == "WELCOME")
+        client.send(.namespace("/"))
+        client.send(.socketConnect(namespace: "/", socketId: Self.sid, connectedAt: 1))
+        #expect(eventually { f.member.socketCount == 1 })
+        f.link.stop()
+        #expect(f.link.connectionCount == 0)
+        #expect(f.member.socketCount == 0)
+        f.stop()
+    }
+
     @Test func questionsAndRepliesGoToTheNewestSessionOnly() throws {
         let f = try NodeLinkFixture()
         defer { f.stop() }

@@ -156,11 +156,27 @@ public final class NodeLinkServer: @unchecked Sendable {
         listener = fd
     }
 
-    /// Stops accepting, closes every connection, removes the socket file.
+    /// Stops accepting, closes every connection, removes the socket file,
+    /// and returns once every connection has ended (its sockets gone from
+    /// the registry): their threads use the member, which the caller may
+    /// stop or free next. Shut down, a connection ends within its writer's
+    /// 2 s; a warning is logged every 5 s before that.
     public func stop() {
         guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
         stopAccepting()
         for connection in connections.withLock({ $0 }) { connection.close() }
+        let started = ContinuousClock.now
+        var warnAt = started + .seconds(5)
+        while connectionCount > 0 {
+            Thread.sleep(forTimeInterval: 0.005)
+            if ContinuousClock.now >= warnAt {
+                logger.warning(
+                    "still waiting for node connections to end",
+                    metadata: ["connections": "\(connectionCount)", "waited": "\(ContinuousClock.now - started)"]
+                )
+                warnAt = ContinuousClock.now + .seconds(5)
+            }
+        }
     }
 
     /// Sends a command to the connected node(s); with `flush: false` it
