@@ -25,7 +25,7 @@ extension ClusterMember {
             logger.error(
                 "drain deadline reached: this node's registry entries stay until their liveness key expires",
                 metadata: ["unpublished": "\(waiting)", "unwritten_registry_changes": "\(mirror.pendingCount)"])
-            mirror.stop(removeEntries: false, timeout: .milliseconds(200))
+            mirror.stop(removeEntries: false)
         }
         return left
     }

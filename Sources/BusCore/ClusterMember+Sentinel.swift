@@ -14,16 +14,18 @@ extension ClusterMember {
         // A demoted master found by the mirror's writes: the subscriber,
         // which only reads, would stay on it (a replica still relays pub/sub,
         // but stock servers count busd on the master).
-        mirror.onReadOnlyReplica = { [unowned self] in
-            if !self.stopping.load(ordering: .relaxed) { self.subscriber.reconnectNow() }
+        // Weak, as every callback a component's thread makes (ClusterMember.init).
+        mirror.onReadOnlyReplica = { [weak self] in
+            guard let self, !self.stopping.load(ordering: .relaxed) else { return }
+            self.subscriber.reconnectNow()
         }
         var settings = SentinelWatcher.Settings()
         settings.timeout = configuration.redisTimeout
         settings.pingInterval = configuration.pingInterval
         settings.backoff = configuration.reconnectBackoff
         let watcher = SentinelWatcher(sentinel: sentinel, settings: settings, logger: logger) {
-            [unowned self] _ in
-            if self.stopping.load(ordering: .relaxed) { return }
+            [weak self] _ in
+            guard let self, !self.stopping.load(ordering: .relaxed) else { return }
             self.subscriber.reconnectNow()
             self.mirror.reconnectNow()
             self.serverCounter.reconnectNow()

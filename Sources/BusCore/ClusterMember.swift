@@ -155,14 +155,19 @@ public final class ClusterMember: @unchecked Sendable {
         var incomingSettings = IncomingRequests.Settings(uid: uid, channels: clusterChannels)
         incomingSettings.nodeAnswerTimeoutMilliseconds = UInt64(configuration.nodeAnswerTimeout.milliseconds)
         incomingSettings.ackRetentionMilliseconds = UInt64(configuration.ackTimeout.milliseconds)
+        // Each component below runs threads of its own. They reach the member
+        // weakly (or hold what they use, as the registry and the mirror): a
+        // callback that comes after the member is gone does nothing, so no
+        // thread can read a freed member, whatever a stop's timing.
         cluster = ClusterRequestEngine(
             incoming: IncomingRequests(settings: incomingSettings),
             outgoing: configuration.adapterFlavor.shardedMode == nil
                 ? OutgoingRequests(settings: .init(uid: uid, channels: clusterChannels))
-                : OutgoingRequests(settings: .init(uid: uid, channels: clusterChannels)) { ShardedWire.randomUid() }
-        ) { [unowned self] actions, fromTimer in self.perform(actions, flush: fromTimer) }
+                : OutgoingRequests(settings: .init(uid: uid, channels: clusterChannels)) { ShardedWire.randomUid() },
+            logger: logger
+        ) { [weak self] actions, fromTimer in self?.perform(actions, flush: fromTimer) }
         serverCounter = ServerCounter(redis: configuration.redis, timeout: configuration.redisTimeout, logger: logger) {
-            [unowned self] request, result in self.serversCounted(request: request, result: result)
+            [weak self] request, result in self?.serversCounted(request: request, result: result)
         }
         var mirrorSettings = RegistryMirror.Settings()
         mirrorSettings.livenessTTL = configuration.livenessTTL
@@ -177,20 +182,21 @@ public final class ClusterMember: @unchecked Sendable {
             nodeId: configuration.nodeId,
             settings: mirrorSettings,
             logger: logger,
-            snapshot: { [unowned self] in
-                self.registry.withLock { registry in
+            snapshot: { [registry] in
+                registry.withLock { registry in
                     var all: [(String, String, Int64)] = []
                     all.reserveCapacity(registry.count)
                     registry.forEachSocket { all.append(($0, $1, $2)) }
                     return all
                 }
             },
-            record: { [unowned self] in self.nodeRecord },
-            onReadiness: { [unowned self] ready in
-                self.availabilityChanged { $0.update(mirrorReady: ready, now: .now) }
+            record: { [weak self] in self?.nodeRecord },
+            onReadiness: { [weak self] ready in
+                self?.availabilityChanged { $0.update(mirrorReady: ready, now: .now) }
             },
-            onFailure: { [unowned self] cause in
-                if !self.stopping.load(ordering: .relaxed) { self.onFailure(cause) }
+            onFailure: { [weak self] cause in
+                guard let self, !self.stopping.load(ordering: .relaxed) else { return }
+                self.onFailure(cause)
             }
         )
         tracker = DeliveryTracker(
@@ -202,7 +208,7 @@ public final class ClusterMember: @unchecked Sendable {
                 keys: configuration.registryKeys
             ),
             logger: logger,
-            write: { [unowned self] commands in self.mirror.enqueueCommands(commands) }
+            write: { [mirror] commands in mirror?.enqueueCommands(commands) }
         )
         var subscriberSettings = AdapterSubscriber.Settings()
         subscriberSettings.pingInterval = configuration.pingInterval
@@ -215,15 +221,16 @@ public final class ClusterMember: @unchecked Sendable {
             settings: subscriberSettings,
             logger: logger,
             onDrained: onBatchEnd,
-            onReadiness: { [unowned self] ready in
+            onReadiness: { [weak self] ready in
+                guard let self else { return }
                 // Whatever the subscriber saw, the idle mirror connection may not have yet.
                 self.mirror.checkConnection()
                 self.availabilityChanged { $0.update(subscriberReady: ready, now: .now) }
             },
-            onCut: { [unowned self] cut in self.subscriberCut(cut) }
+            onCut: { [weak self] cut in self?.subscriberCut(cut) }
         ) {
-            [unowned self] channel, payload in
-            self.handle(channel: channel, payload: payload)
+            [weak self] channel, payload in
+            self?.handle(channel: channel, payload: payload)
         }
     }
 

@@ -53,6 +53,20 @@ public enum NodeCommand: Sendable, Hashable {
     /// JSON text (ACK_ARGUMENT).
     case ackArgument(request: UInt32, argument: [UInt8])
 
+    /// True for the frames that ask the node one question or answer one of
+    /// its requests (QUESTION, CLUSTER_REPLY, ACK_COUNT, ACK_ARGUMENT): one
+    /// session gets them, the newest, so that a connector that reconnected
+    /// while its old connection lingers neither answers twice nor hears a
+    /// reply twice.
+    public var isForOneSession: Bool {
+        switch self {
+        case .question, .clusterReply, .ackCount, .ackArgument:
+            return true
+        case .deliver, .join, .leave, .disconnect, .serverSideEmit, .deliverToRooms, .apply:
+            return false
+        }
+    }
+
     /// True for the commands only a version 2 session can carry.
     public var needsVersion2: Bool {
         switch self {

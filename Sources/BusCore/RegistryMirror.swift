@@ -69,7 +69,8 @@ final class RegistryMirror: @unchecked Sendable {
     let nodeId: String
     private let logger: Logger
     private let snapshot: @Sendable () -> [(String, String, Int64)]
-    private let record: @Sendable () -> NodeRecord
+    /// nil once the member is gone (the thread is ending): nothing is written.
+    private let record: @Sendable () -> NodeRecord?
     private let state: Mutex<State>
     /// Called with true once a (re)connection is synced, false when lost.
     private let onReadiness: @Sendable (Bool) -> Void
@@ -91,7 +92,7 @@ final class RegistryMirror: @unchecked Sendable {
         settings: Settings,
         logger: Logger,
         snapshot: @escaping @Sendable () -> [(String, String, Int64)],
-        record: @escaping @Sendable () -> NodeRecord,
+        record: @escaping @Sendable () -> NodeRecord?,
         onReadiness: @escaping @Sendable (Bool) -> Void = { _ in },
         onFailure: @escaping @Sendable (RedisFailureCause) -> Void = { _ in }
     ) {
@@ -208,16 +209,20 @@ final class RegistryMirror: @unchecked Sendable {
     }
 
     /// Stops the thread; with `removeEntries` it first deletes this node's
-    /// entries and liveness key (a graceful leave). Waits at most `timeout`.
-    func stop(removeEntries: Bool, timeout: Duration = .seconds(5)) {
-        state.withLock {
+    /// entries and liveness key (a graceful leave). Returns once the thread
+    /// has ended: each of its Redis calls is bounded by the connection's
+    /// time-out, so that comes; a warning is logged every `patience` before.
+    func stop(removeEntries: Bool, patience: Duration = .seconds(5)) {
+        let started = state.withLock {
             $0.stopping = true
             $0.removeEntriesOnStop = removeEntries
+            return $0.started
         }
         wake.lock()
         wake.signal()
         wake.unlock()
-        _ = finished.wait(timeout: .now() + .milliseconds(Int(timeout.milliseconds)))
+        guard started else { return }
+        join(finished, thread: "busd-mirror", patience: patience, logger: logger)
     }
 
     // MARK: Thread body
@@ -465,18 +470,20 @@ final class RegistryMirror: @unchecked Sendable {
                 commands.removeAll()
             }
         }
-        commands.append(["SET", keys.node(nodeId), record().json, "PX", "\(settings.livenessTTL.milliseconds)"])
-        commands.append(["SADD", keys.nodes, nodeId])
-        try connection.pipeline(commands)
+        if let record = record() {
+            commands.append(["SET", keys.node(nodeId), record.json, "PX", "\(settings.livenessTTL.milliseconds)"])
+            commands.append(["SADD", keys.nodes, nodeId])
+        }
+        if !commands.isEmpty { try connection.pipeline(commands) }
         state.withLock { $0.resyncs += 1 }
         logger.info("registry written to Redis", metadata: ["sockets": "\(sockets.count)"])
     }
 
     /// Returns false when the liveness key had vanished.
     private func refreshLiveness() throws -> Bool {
-        guard let connection else { return true }
+        guard let connection, let record = record() else { return true }
         let replies = try connection.pipeline([
-            ["SET", keys.node(nodeId), record().json, "PX", "\(settings.livenessTTL.milliseconds)", "GET"],
+            ["SET", keys.node(nodeId), record.json, "PX", "\(settings.livenessTTL.milliseconds)", "GET"],
             ["SADD", keys.nodes, nodeId],
         ])
         return replies[0] != .null

@@ -31,6 +31,15 @@ struct SocketKey: Hashable, Sendable {
         length = UInt8(utf8.count)
     }
 
+    /// The id's UTF-8 bytes, without making a String (inline ids need a heap
+    /// String past 15 bytes: one allocation per socket of a large answer).
+    func withUTF8<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        if var overflow { return overflow.withUTF8 { body(UnsafeRawBufferPointer($0)) } }
+        var words = (w0, w1, w2)
+        let n = Int(length)
+        return withUnsafeBytes(of: &words) { raw in body(UnsafeRawBufferPointer(rebasing: raw[0..<n])) }
+    }
+
     var string: String {
         if let overflow { return overflow }
         var words = (w0, w1, w2)

@@ -179,17 +179,41 @@ public struct SocketRegistry: Sendable {
 
     /// As ``select(namespace:rooms:except:)`` with typed rooms (123 is not "123").
     public func select(namespace: String, typedRooms rooms: [Room], except: [Room]) -> [String] {
-        guard let ns = namespaceIndex[namespace] else { return [] }
-        var chosen = Set<Int32>()
+        var ids: [String] = []
+        if rooms.isEmpty { ids.reserveCapacity(count) }
+        forEachSelected(namespace: namespace, typedRooms: rooms, except: except) { ids.append(keys[$0].string) }
+        return ids
+    }
+
+    /// The ids ``select(namespace:typedRooms:except:)`` returns, in its order,
+    /// as UTF-8 bytes valid during each call: no String per socket.
+    public func forEachSelectedId(
+        namespace: String,
+        typedRooms rooms: [Room],
+        except: [Room],
+        _ body: (UnsafeRawBufferPointer) -> Void
+    ) {
+        forEachSelected(namespace: namespace, typedRooms: rooms, except: except) { keys[$0].withUTF8(body) }
+    }
+
+    /// The slots of the selection, in slot order.
+    private func forEachSelected(namespace: String, typedRooms rooms: [Room], except: [Room], _ body: (Int) -> Void) {
+        guard let ns = namespaceIndex[namespace] else { return }
         if rooms.isEmpty {
-            for (slot, alive) in live.enumerated() where alive && namespaceOfSlot[slot] == ns {
-                chosen.insert(Int32(slot))
+            // Every socket, in slot order already: no set to build and sort
+            // (a 10k-socket SOCKETS or fetchSockets answer).
+            var excluded = Set<Int32>()
+            for room in except { forEachSlot(in: room, ns) { excluded.insert($0) } }
+            for (slot, alive) in live.enumerated()
+            where alive && namespaceOfSlot[slot] == ns && (excluded.isEmpty || !excluded.contains(Int32(slot))) {
+                body(slot)
             }
-        } else {
-            for room in rooms { forEachSlot(in: room, ns) { chosen.insert($0) } }
+            return
         }
+        var chosen = Set<Int32>()
+        for room in rooms { forEachSlot(in: room, ns) { chosen.insert($0) } }
         for room in except { forEachSlot(in: room, ns) { chosen.remove($0) } }
-        return chosen.sorted().map { keys[Int($0)].string }
+        for slot in chosen.sorted() { body(Int(slot)) }
     }
 
     /// Every room of `namespace`, socket-id rooms included, each once, in
@@ -203,6 +227,24 @@ public struct SocketRegistry: Sendable {
             for room in roomsOfSlot[Int32(slot)] ?? [] where seen.insert(room).inserted { rooms.append(room) }
         }
         return rooms
+    }
+
+    /// ``allRooms(namespace:)`` written into an answer (ids from their bytes).
+    public func writeRooms(namespace: String, to list: inout AnswerListWriter) {
+        guard let ns = namespaceIndex[namespace] else { return }
+        var seen: Set<Room> = []
+        for (slot, alive) in live.enumerated() where alive && namespaceOfSlot[slot] == ns {
+            keys[slot].withUTF8 { list.append(utf8: $0) }
+            for room in roomsOfSlot[Int32(slot)] ?? [] where seen.insert(room).inserted { list.append(room) }
+        }
+    }
+
+    /// The selected sockets with their rooms (own id first) written into an
+    /// answer, as ``rooms(ofSocket:namespace:)`` lists them.
+    public func writeSockets(namespace: String, typedRooms rooms: [Room], except: [Room], to list: inout AnswerListWriter) {
+        forEachSelected(namespace: namespace, typedRooms: rooms, except: except) { slot in
+            keys[slot].withUTF8 { list.appendSocket(id: $0, ownIdFirst: true, rooms: roomsOfSlot[Int32(slot)] ?? []) }
+        }
     }
 
     /// A socket's rooms as socket.io lists them (its own id first), nil

@@ -15,10 +15,43 @@ public protocol ClusterRegistryView {
     /// The node's sockets of `namespace` in any of `rooms` (all when empty)
     /// and in none of `except` (the in-memory adapter's rule).
     func sockets(namespace: String, rooms: [Room], except: [Room]) -> [String]
+    /// The ids of ``sockets(namespace:rooms:except:)``, in its order, as
+    /// UTF-8 bytes valid during each call (no String per socket).
+    func forEachSocketId(namespace: String, rooms: [Room], except: [Room], _ body: (UnsafeRawBufferPointer) -> Void)
     /// Every room of `namespace` (socket-id rooms included).
     func rooms(namespace: String) -> [Room]
+    /// ``rooms(namespace:)`` in its order, written into `list` (socket ids from their bytes).
+    func writeRooms(namespace: String, to list: inout AnswerListWriter)
+    /// The sockets of ``sockets(namespace:rooms:except:)`` with their rooms,
+    /// written with ``AnswerListWriter/appendSocket(id:ownIdFirst:rooms:)`` (rooms as
+    /// ``rooms(ofSocket:namespace:)`` lists them).
+    func writeSockets(namespace: String, rooms: [Room], except: [Room], to list: inout AnswerListWriter)
     /// The rooms of one socket of `namespace`, nil when it is not here.
     func rooms(ofSocket id: String, namespace: String) -> [Room]?
+}
+
+extension ClusterRegistryView {
+    public func writeRooms(namespace: String, to list: inout AnswerListWriter) {
+        for room in rooms(namespace: namespace) { list.append(room) }
+    }
+
+    public func writeSockets(namespace: String, rooms: [Room], except: [Room], to list: inout AnswerListWriter) {
+        for var id in sockets(namespace: namespace, rooms: rooms, except: except) {
+            let rooms = self.rooms(ofSocket: id, namespace: namespace) ?? []
+            id.withUTF8 { list.appendSocket(id: UnsafeRawBufferPointer($0), ownIdFirst: false, rooms: rooms) }
+        }
+    }
+
+    public func forEachSocketId(
+        namespace: String,
+        rooms: [Room],
+        except: [Room],
+        _ body: (UnsafeRawBufferPointer) -> Void
+    ) {
+        for var id in sockets(namespace: namespace, rooms: rooms, except: except) {
+            id.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+        }
+    }
 }
 
 /// socketsJoin, socketsLeave, disconnectSockets.

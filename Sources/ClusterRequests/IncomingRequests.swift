@@ -88,19 +88,25 @@ public struct IncomingRequests: Sendable {
         switch request.kind {
         case .sockets(let rooms), .clients(let rooms):
             guard let requestId = request.requestId, !isOwn else { return [] }
-            let ids = node == .absent ? [] : registry.sockets(namespace: namespace, rooms: rooms, except: [])
-            let payload =
-                legacy
-                ? ResponseEncoding.legacy(requestId: requestId, [("clients", .array(ids.map(JSValue.string)))])
-                : ResponseEncoding.sockets(requestId: requestId, socketIds: ids)
+            guard !legacy else {
+                let ids = node == .absent ? [] : registry.sockets(namespace: namespace, rooms: rooms, except: [])
+                let payload = ResponseEncoding.legacy(requestId: requestId, [("clients", .array(ids.map(JSValue.string)))])
+                return [publish(namespace, payload)]
+            }
+            let payload = ResponseEncoding.sockets(requestId: requestId) { body in
+                if node != .absent { registry.forEachSocketId(namespace: namespace, rooms: rooms, except: [], body) }
+            }
             return [publish(namespace, payload)]
         case .allRooms:
             guard let requestId = request.requestId, !isOwn else { return [] }
-            let rooms = node == .absent ? [] : registry.rooms(namespace: namespace)
-            let payload =
-                legacy
-                ? ResponseEncoding.legacy(requestId: requestId, [("rooms", .array(rooms.map(\.jsValue)))])
-                : ResponseEncoding.allRooms(requestId: requestId, rooms: rooms)
+            guard !legacy else {
+                let rooms = node == .absent ? [] : registry.rooms(namespace: namespace)
+                let payload = ResponseEncoding.legacy(requestId: requestId, [("rooms", .array(rooms.map(\.jsValue)))])
+                return [publish(namespace, payload)]
+            }
+            let payload = ResponseEncoding.allRooms(requestId: requestId) { list in
+                if node != .absent { registry.writeRooms(namespace: namespace, to: &list) }
+            }
             return [publish(namespace, payload)]
         case .clientRooms(let socket):
             // Only the server that has the socket answers.
@@ -125,13 +131,10 @@ public struct IncomingRequests: Sendable {
             case .absent:
                 return [publish(namespace, ResponseEncoding.fetchedSockets(requestId: requestId, sockets: []))]
             case .v1:
-                let sockets = registry.sockets(namespace: namespace, rooms: rooms, except: except).map { id in
-                    ResponseEncoding.registrySocket(
-                        id: id,
-                        rooms: registry.rooms(ofSocket: id, namespace: namespace) ?? []
-                    )
+                let payload = ResponseEncoding.fetchedSockets(requestId: requestId) { list in
+                    registry.writeSockets(namespace: namespace, rooms: rooms, except: except, to: &list)
                 }
-                return [publish(namespace, ResponseEncoding.fetchedSockets(requestId: requestId, sockets: sockets))]
+                return [publish(namespace, payload)]
             case .v2:
                 let body = JSONText.bytes(
                     .object(JSObject([("rooms", JSONText.rooms(rooms)), ("except", JSONText.rooms(except))]))

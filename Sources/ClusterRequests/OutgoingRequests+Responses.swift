@@ -20,7 +20,9 @@ extension OutgoingRequests {
         collector.received += 1
         switch collector.kind {
         case .fetchSockets:
-            if let sockets = message.value["sockets"]?.arrayValue { collector.values += sockets }
+            if let sockets = message.value["sockets"]?.arrayValue {
+                collector.socketArrays.append(JSONText.bytes(.array(sockets))[...])
+            }
         case .allRooms:
             for room in message.value["rooms"]?.arrayValue ?? [] where collector.seen.insert(room).inserted {
                 collector.values.append(room)
@@ -34,12 +36,54 @@ extension OutgoingRequests {
         default:
             break
         }
+        return counted(collector, requestId)
+    }
+
+    /// A JSON answer to a fetchSockets busd published, already checked with
+    /// ``JSONSkim`` by the caller (off the machines' lock): `socketsArray`
+    /// is its `sockets` member's text when that is an array. Counted as
+    /// ``response(_:)`` counts it; the sockets are never parsed.
+    public mutating func fetchedSockets(requestId: String, socketsArray: ArraySlice<UInt8>?) -> [ClusterAction] {
+        guard var collector = collecting[requestId], collector.kind == .fetchSockets else { return [] }
+        collector.received += 1
+        if let socketsArray { collector.socketArrays.append(socketsArray) }
+        return counted(collector, requestId)
+    }
+
+    private mutating func counted(_ collector: Collecting, _ requestId: String) -> [ClusterAction] {
         guard collector.received >= collector.expected else {
             collecting[requestId] = collector
             return []
         }
         collecting[requestId] = nil
         return [reply(collector, .complete)]
+    }
+
+    /// `{"sockets":[…]}`: the answers' arrays joined, their elements as they came.
+    static func joinedSockets(_ arrays: [ArraySlice<UInt8>]) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(arrays.reduce(16) { $0 + $1.count })
+        output.append(contentsOf: #"{"sockets":["#.utf8)
+        var first = true
+        for array in arrays {
+            // Between the brackets, without the white space around the elements.
+            guard let open = array.firstIndex(of: UInt8(ascii: "[")),
+                let close = array.lastIndex(of: UInt8(ascii: "]")), open < close
+            else { continue }
+            let inner = array[(open + 1)..<close]
+            guard let start = inner.firstIndex(where: { !Self.isJSONSpace($0) }),
+                let end = inner.lastIndex(where: { !Self.isJSONSpace($0) })
+            else { continue }
+            if !first { output.append(UInt8(ascii: ",")) }
+            first = false
+            output.append(contentsOf: inner[start...end])
+        }
+        output.append(contentsOf: "]}".utf8)
+        return output
+    }
+
+    private static func isJSONSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x0a || byte == 0x0d || byte == 0x09
     }
 
     /// BROADCAST_WITH_ACK from the node: publish the msgpack BROADCAST and
@@ -116,7 +160,8 @@ extension OutgoingRequests {
     func reply(_ collector: Collecting, _ status: ClusterReplyStatus) -> ClusterAction {
         let body: JSObject
         switch collector.kind {
-        case .fetchSockets: body = JSObject([("sockets", .array(collector.values))])
+        case .fetchSockets:
+            return .reply(request: collector.request, status: status, body: Self.joinedSockets(collector.socketArrays))
         case .allRooms: body = JSObject([("rooms", .array(collector.values))])
         case .serverSideEmitWithAck:
             body = JSObject([

@@ -30,6 +30,9 @@ public struct OutgoingRequests: Sendable {
         var expected: Int
         var received = 0
         var values: [JSValue] = []
+        /// fetchSockets: each answer's `sockets` array as the JSON text it
+        /// came in (or was written to), joined into the reply without parsing.
+        var socketArrays: [ArraySlice<UInt8>] = []
         var seen: Set<JSValue> = []
         var deadline: UInt64
     }
@@ -51,6 +54,9 @@ public struct OutgoingRequests: Sendable {
         self.settings = settings
         self.makeRequestId = makeRequestId
     }
+
+    /// Whether `requestId` is a fetchSockets busd published, still collecting.
+    public func collectsSockets(_ requestId: String) -> Bool { collecting[requestId]?.kind == .fetchSockets }
 
     /// Whether `requestId` is one busd published (its echo is not answered).
     public func owns(_ requestId: String) -> Bool { collecting[requestId] != nil || relaying[requestId] != nil }

@@ -3,13 +3,64 @@
 /// 5.x for the legacy `requestid` forms): JSON except BROADCAST_ACK (msgpack).
 public enum ResponseEncoding {
     /// SOCKETS reply: `{requestId, sockets: [sid…]}`.
+    /// Written straight into one buffer (no JSValue per id): 10k ids are
+    /// what a large node answers.
     public static func sockets(requestId: String, socketIds: [String]) -> [UInt8] {
-        RequestEncoding.json([("requestId", .string(requestId)), ("sockets", .array(socketIds.map(JSValue.string)))])
+        var output: [UInt8] = []
+        // A socket.io id is 20 characters; quotes and comma make 23.
+        output.reserveCapacity(32 + requestId.utf8.count + socketIds.count * 24)
+        output.append(contentsOf: #"{"requestId":"#.utf8)
+        JSONQuoting.appendQuoted(requestId, to: &output)
+        output.append(contentsOf: #","sockets":["#.utf8)
+        for (i, id) in socketIds.enumerated() {
+            if i > 0 { output.append(UInt8(ascii: ",")) }
+            JSONQuoting.appendQuoted(id, to: &output)
+        }
+        output.append(contentsOf: "]}".utf8)
+        return output
     }
 
     /// ALL_ROOMS reply: `{requestId, rooms}` (numeric rooms stay numbers).
+    /// SOCKETS reply of the ids `forEachId` hands out as UTF-8 bytes (the
+    /// registry's own storage): no String, no JSValue per socket.
+    public static func sockets(
+        requestId: String,
+        forEachId: ((UnsafeRawBufferPointer) -> Void) -> Void
+    ) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(4096)
+        output.append(contentsOf: #"{"requestId":"#.utf8)
+        JSONQuoting.appendQuoted(requestId, to: &output)
+        output.append(contentsOf: #","sockets":["#.utf8)
+        var first = true
+        forEachId { id in
+            if !first { output.append(UInt8(ascii: ",")) }
+            first = false
+            id.withMemoryRebound(to: UInt8.self) { JSONQuoting.appendQuoted($0.span, to: &output) }
+        }
+        output.append(contentsOf: "]}".utf8)
+        return output
+    }
+
     public static func allRooms(requestId: String, rooms: [Room]) -> [UInt8] {
-        RequestEncoding.json([("requestId", .string(requestId)), ("rooms", RequestEncoding.list(rooms))])
+        var output: [UInt8] = []
+        output.reserveCapacity(32 + requestId.utf8.count + rooms.count * 24)
+        output.append(contentsOf: #"{"requestId":"#.utf8)
+        JSONQuoting.appendQuoted(requestId, to: &output)
+        output.append(contentsOf: #","rooms":"#.utf8)
+        appendRooms(rooms, to: &output)
+        output.append(UInt8(ascii: "}"))
+        return output
+    }
+
+    /// `[room…]` as JSON.stringify writes it: names quoted, numbers as numbers.
+    static func appendRooms(_ rooms: [Room], to output: inout [UInt8]) {
+        output.append(UInt8(ascii: "["))
+        for (i, room) in rooms.enumerated() {
+            if i > 0 { output.append(UInt8(ascii: ",")) }
+            appendRoom(room, to: &output)
+        }
+        output.append(UInt8(ascii: "]"))
     }
 
     /// REMOTE_FETCH reply: `{requestId, sockets: [{id, handshake, rooms, data}…]}`.
@@ -20,11 +71,33 @@ public enum ResponseEncoding {
     /// REMOTE_FETCH reply around an already-stringified JSON array of sockets
     /// (the node's answer, checked by the caller), without re-encoding it.
     public static func fetchedSockets(requestId: String, socketsJSON: [UInt8]) -> [UInt8] {
-        var output = Array(#"{"requestId":"#.utf8)
+        var output: [UInt8] = []
+        output.reserveCapacity(32 + requestId.utf8.count + socketsJSON.count)
+        output.append(contentsOf: #"{"requestId":"#.utf8)
         JSONQuoting.appendQuoted(requestId, to: &output)
         output.append(contentsOf: #","sockets":"#.utf8)
         output.append(contentsOf: socketsJSON)
         output.append(UInt8(ascii: "}"))
+        return output
+    }
+
+    /// REMOTE_FETCH reply of the sockets only the registry knows (a v1
+    /// node), each as ``registrySocket(id:rooms:)``, written straight into one buffer.
+    public static func fetchedSockets(requestId: String, registrySockets: [(id: String, rooms: [Room])]) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(32 + requestId.utf8.count + registrySockets.count * 96)
+        output.append(contentsOf: #"{"requestId":"#.utf8)
+        JSONQuoting.appendQuoted(requestId, to: &output)
+        output.append(contentsOf: #","sockets":["#.utf8)
+        for (i, socket) in registrySockets.enumerated() {
+            if i > 0 { output.append(UInt8(ascii: ",")) }
+            output.append(contentsOf: #"{"id":"#.utf8)
+            JSONQuoting.appendQuoted(socket.id, to: &output)
+            output.append(contentsOf: #","handshake":{},"rooms":"#.utf8)
+            appendRooms(socket.rooms, to: &output)
+            output.append(UInt8(ascii: "}"))
+        }
+        output.append(contentsOf: "]}".utf8)
         return output
     }
 

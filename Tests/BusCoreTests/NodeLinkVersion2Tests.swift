@@ -238,6 +238,55 @@ struct NodeLinkVersion2Tests {
         #expect(f.link.connectionCount == 1)
     }
 
+    /// The connections' threads use the member up to their end: stop waits
+    /// for them (it used to return at once, with the node's sockets still
+    /// registered and the threads still running into a member about to go).
+    @Test func stopReturnsOnceEveryConnectionHasEnded() throws {
+        let f = try NodeLinkFixture()
+        let client = try TestNodeClient(path: f.path)
+        #expect(try Self.hello(client, version: 2)?.name == "WELCOME")
+        client.send(.namespace("/"))
+        client.send(.socketConnect(namespace: "/", socketId: Self.sid, connectedAt: 1))
+        #expect(eventually { f.member.socketCount == 1 })
+        f.link.stop()
+        #expect(f.link.connectionCount == 0)
+        #expect(f.member.socketCount == 0)
+        f.stop()
+    }
+
+    @Test func questionsAndRepliesGoToTheNewestSessionOnly() throws {
+        let f = try NodeLinkFixture()
+        defer { f.stop() }
+        // A connector that reconnected while its old connection lingers.
+        let old = try TestNodeClient(path: f.path)
+        #expect(try Self.hello(old, version: 2)?.name == "WELCOME")
+        let new = try TestNodeClient(path: f.path)
+        #expect(try Self.hello(new, version: 2)?.name == "WELCOME")
+        let oneSession: [NodeCommand] = [
+            .question(request: 4, kind: 1, namespace: "/", body: Array("{}".utf8)),
+            .clusterReply(request: 5, status: 0, body: Array(#"{"sockets":[]}"#.utf8)),
+            .ackCount(request: 6, clientCount: 3),
+            .ackArgument(request: 6, argument: Array(#""ok""#.utf8)),
+        ]
+        for command in oneSession { f.link.send(command) }
+        // What every session gets, as a marker: the old one's first frame
+        // must be this, not a question or a reply.
+        let apply = NodeCommand.apply(namespace: "/", rooms: [], except: [], action: .disconnect(close: false))
+        f.link.send(apply)
+        #expect(try new.receive()?.name == "QUESTION")
+        #expect(try new.receive()?.name == "CLUSTER_REPLY")
+        #expect(try new.receive()?.name == "ACK_COUNT")
+        #expect(try new.receive()?.name == "ACK_ARGUMENT")
+        #expect(try new.receive()?.name == "APPLY")
+        #expect(try old.receive()?.name == "APPLY")
+        // Once the newest has gone, the one left gets them.
+        new.disconnect()
+        #expect(eventually { f.link.connectionCount == 1 })
+        f.link.send(oneSession[0])
+        #expect(try old.receive()?.name == "QUESTION")
+        old.disconnect()
+    }
+
     @Test func version2CommandsGoToVersion2SessionsOnly() throws {
         let f = try NodeLinkFixture()
         defer { f.stop() }

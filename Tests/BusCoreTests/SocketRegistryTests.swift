@@ -1,4 +1,5 @@
 import BusCore
+import SocketIOCodec
 import Testing
 
 @Suite("Socket registry")
@@ -24,6 +25,34 @@ struct SocketRegistryTests {
         #expect(registry.select(namespace: "/", rooms: ["B"], except: []) == ["B"])
         #expect(registry.select(namespace: "/chat", rooms: [], except: []) == ["X"])
         #expect(registry.select(namespace: "/nope", rooms: [], except: []) == [])
+        // The same ids as bytes (a long id, kept as a String inside, too).
+        let long = String(repeating: "L", count: 30)
+        registry.connect(long, namespace: "/", at: 5)
+        for (rooms, except) in [([Room](), [Room]()), ([.name("roomA"), .name("roomB")], []), ([], [.name("roomA")])] {
+            var ids: [String] = []
+            registry.forEachSelectedId(namespace: "/", typedRooms: rooms, except: except) {
+                ids.append(String(decoding: $0, as: UTF8.self))
+            }
+            #expect(ids == registry.select(namespace: "/", typedRooms: rooms, except: except))
+        }
+        #expect(registry.select(namespace: "/", rooms: [], except: []) == ["A", "B", "C", long])
+        // Answers written from the registry's bytes are the bytes of the value encoders.
+        _ = registry.join(long, typedRooms: [.number(7), .name("roomA")])
+        #expect(
+            ResponseEncoding.allRooms(requestId: "r1") { registry.writeRooms(namespace: "/", to: &$0) }
+                == ResponseEncoding.allRooms(requestId: "r1", rooms: registry.allRooms(namespace: "/"))
+        )
+        for (rooms, except) in [([Room](), [Room]()), ([.name("roomA")], [.name("B")]), ([], [.number(7)])] {
+            let written = ResponseEncoding.fetchedSockets(requestId: "r2") {
+                registry.writeSockets(namespace: "/", typedRooms: rooms, except: except, to: &$0)
+            }
+            let ids = registry.select(namespace: "/", typedRooms: rooms, except: except)
+            let values = ids.map {
+                ResponseEncoding.registrySocket(id: $0, rooms: registry.rooms(ofSocket: $0, namespace: "/") ?? [])
+            }
+            #expect(written == ResponseEncoding.fetchedSockets(requestId: "r2", sockets: values))
+        }
+        registry.disconnect(long)
         #expect(registry.hasRoom("roomC", namespace: "/"))
         #expect(registry.hasRoom("A", namespace: "/"))
         #expect(!registry.hasRoom("roomC", namespace: "/chat"))

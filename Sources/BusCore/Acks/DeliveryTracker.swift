@@ -41,6 +41,8 @@ final class DeliveryTracker: @unchecked Sendable {
     private let counters = Mutex(AckCounts())
     private let write: @Sendable ([[[UInt8]]]) -> Void
     private let stopping = Atomic<Bool>(false)
+    private let started = Atomic<Bool>(false)
+    private let finished = DispatchSemaphore(value: 0)
     private let origin = ContinuousClock.now
 
     /// `write` queues Redis commands (argument lists) in order.
@@ -52,16 +54,25 @@ final class DeliveryTracker: @unchecked Sendable {
 
     func start() {
         guard settings.policy != .none else { return }
+        started.store(true, ordering: .releasing)
         startThread(named: "busd-acks") { [self] in
             while !stopping.load(ordering: .acquiring) {
                 Thread.sleep(forTimeInterval: settings.tick.seconds)
                 let outcomes = table.withLock { $0.expire(at: now) }
                 if !outcomes.isEmpty { publish(outcomes) }
             }
+            finished.signal()
         }
     }
 
-    func stop() { stopping.store(true, ordering: .releasing) }
+    /// Returns once the thread has ended (within a tick): it writes through
+    /// the member's mirror, and must not outlive the member.
+    func stop() {
+        stopping.store(true, ordering: .releasing)
+        if started.load(ordering: .acquiring) {
+            join(finished, thread: "busd-acks", patience: .seconds(1), logger: logger)
+        }
+    }
 
     var counts: AckCounts {
         var counts = counters.withLock { $0 }

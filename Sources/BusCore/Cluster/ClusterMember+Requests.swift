@@ -58,9 +58,23 @@ extension ClusterMember {
     func handleClusterResponse(_ payload: [UInt8], channel: AdapterChannel) {
         // Answers to other servers' requests (and busd's own answers) are
         // not parsed: only what answers a request busd published is.
-        if let requestId = ResponsePeek.requestId(payload), !cluster.read({ $0.outgoing.owns(requestId) }) {
-            counters.responsesSkipped.add(1, ordering: .relaxed)
-            return
+        if let requestId = ResponsePeek.requestId(payload) {
+            guard cluster.read({ $0.outgoing.owns(requestId) }) else {
+                counters.responsesSkipped.add(1, ordering: .relaxed)
+                return
+            }
+            // A fetchSockets answer (a large node's is megabytes) is checked
+            // and its sockets passed on as they came: no parse, no re-encoding.
+            if cluster.read({ $0.outgoing.collectsSockets(requestId) }),
+                let sockets = JSONSkim().member("sockets", of: payload)
+            {
+                let array = sockets.flatMap { payload[$0].first == UInt8(ascii: "[") ? payload[$0] : nil }
+                let actions = cluster.run(addsDeadline: false) { machines, _ in
+                    machines.outgoing.fetchedSockets(requestId: requestId, socketsArray: array)
+                }
+                perform(actions, flush: false)
+                return
+            }
         }
         let response: ResponseMessage
         do {

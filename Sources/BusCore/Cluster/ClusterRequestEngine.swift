@@ -1,5 +1,6 @@
 import ClusterRequests
 import Foundation
+import Logging
 import NamedThreads
 import Synchronization
 
@@ -31,14 +32,17 @@ final class ClusterRequestEngine: Sendable {
     /// Performs actions; `fromTimer` says they come from the timer thread
     /// (commands for the node need a flush there).
     private let perform: @Sendable (_ actions: [ClusterAction], _ fromTimer: Bool) -> Void
+    private let logger: Logger
 
     init(
         incoming: IncomingRequests,
         outgoing: OutgoingRequests,
+        logger: Logger,
         perform: @escaping @Sendable (_ actions: [ClusterAction], _ fromTimer: Bool) -> Void
     ) {
         machines = Mutex(Machines(incoming: incoming, outgoing: outgoing))
         self.perform = perform
+        self.logger = logger
     }
 
     /// Milliseconds on the engine's monotonic clock, rounded down (the
@@ -98,7 +102,9 @@ final class ClusterRequestEngine: Sendable {
         wake.signal()
         wake.unlock()
         // A member that was never started has no thread to wait for.
-        if started.load(ordering: .relaxed) { _ = finished.wait(timeout: .now() + 3) }
+        if started.load(ordering: .relaxed) {
+            join(finished, thread: "busd-requests", patience: .seconds(3), logger: logger)
+        }
     }
 
     private func timerLoop() {

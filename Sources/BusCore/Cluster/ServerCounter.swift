@@ -62,7 +62,7 @@ final class ServerCounter: @unchecked Sendable {
         wake.lock()
         wake.signal()
         wake.unlock()
-        if started { _ = finished.wait(timeout: .now() + 3) }
+        if started { join(finished, thread: "busd-numsub", patience: .seconds(3), logger: logger) }
     }
 
     /// Counts the subscribers of `channel` for the node's `request`

@@ -21,7 +21,10 @@ final class NodeConnection: @unchecked Sendable {
     // `closed` and `ready` are atomic.
     let id: Int
     private let fd: Int32
-    private unowned let server: NodeLinkServer
+    /// Held, not unowned: the connection's threads use the server (and its
+    /// member) up to their last act, which removes the connection from the
+    /// server's list and so ends this cycle.
+    private let server: NodeLinkServer
     private var logger: Logger
     private var decoder = LocalFrameDecoder()
     private var sockets = Set<String>()

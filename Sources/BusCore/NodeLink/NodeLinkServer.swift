@@ -156,11 +156,27 @@ public final class NodeLinkServer: @unchecked Sendable {
         listener = fd
     }
 
-    /// Stops accepting, closes every connection, removes the socket file.
+    /// Stops accepting, closes every connection, removes the socket file,
+    /// and returns once every connection has ended (its sockets gone from
+    /// the registry): their threads use the member, which the caller may
+    /// stop or free next. Shut down, a connection ends within its writer's
+    /// 2 s; a warning is logged every 5 s before that.
     public func stop() {
         guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
         stopAccepting()
         for connection in connections.withLock({ $0 }) { connection.close() }
+        let started = ContinuousClock.now
+        var warnAt = started + .seconds(5)
+        while connectionCount > 0 {
+            Thread.sleep(forTimeInterval: 0.005)
+            if ContinuousClock.now >= warnAt {
+                logger.warning(
+                    "still waiting for node connections to end",
+                    metadata: ["connections": "\(connectionCount)", "waited": "\(ContinuousClock.now - started)"]
+                )
+                warnAt = ContinuousClock.now + .seconds(5)
+            }
+        }
     }
 
     /// Sends a command to the connected node(s); with `flush: false` it
@@ -173,7 +189,9 @@ public final class NodeLinkServer: @unchecked Sendable {
     public func send(_ command: NodeCommand, flush: Bool = true) {
         // A version 1 connector would call a version 2 frame malformed.
         let needsVersion2 = command.needsVersion2
-        let ready = connections.withLock { $0.filter { $0.isReady && (!needsVersion2 || $0.sessionVersion >= 2) } }
+        var ready = connections.withLock { $0.filter { $0.isReady && (!needsVersion2 || $0.sessionVersion >= 2) } }
+        // Connections are kept in the order they came: the last is the newest.
+        if command.isForOneSession, let newest = ready.last { ready = [newest] }
         guard !ready.isEmpty else {
             unrouted.add(1, ordering: .relaxed)
             return

@@ -35,6 +35,9 @@ sys.path.insert(0, str(HERE.parent))
 
 from interop_cluster import BIN, ROOT, free_port, port_open, stock_modules, wait_for  # noqa: E402
 
+sys.path.insert(0, str(HERE))
+from retry import grep_exactly, one_per_title, with_retries  # noqa: E402
+
 NOT_APPLICABLE = HERE.parent / "upstream-not-applicable.md"
 NODE_MODULES = Path("/usr/share/nodejs")
 MOCHA_TIMEOUT_MS = "10000"
@@ -140,7 +143,8 @@ def shims(build: Path, suite: str):
         (build / "package.json").write_text(json.dumps({"name": "socket.io-under-test", "main": "index.js"}))
 
 
-def run_setting(suite, setting, build, workdir, modules):
+def run_setting(suite, setting, build, workdir, modules, only=None):
+    """Runs a setting's tests (with `only`, those full titles alone) on fresh peers."""
     peers = Peers(workdir, with_busd=not setting.startswith("stock"))
     tag = f"{suite}-{setting.replace('/', '-')}"
     results = workdir / f"{tag}.jsonl"
@@ -162,17 +166,25 @@ def run_setting(suite, setting, build, workdir, modules):
     }[suite]
     started = time.monotonic()
     try:
+        entries = mocha(entry, env, build, workdir / f"{tag}.log", only=only)
+    finally:
+        peers.stop()
+    return entries, time.monotonic() - started
+
+
+def mocha(entry, env, cwd, log, only=None, timeout_ms=MOCHA_TIMEOUT_MS):
+    """Runs mocha on `entry` (with `only`, just the tests of those full titles);
+    returns what the results reporter wrote to env["INTEROP_RESULTS"]."""
+    results = Path(env["INTEROP_RESULTS"])
+    try:
         subprocess.run(
-            ["mocha", "--reporter", str(HERE / "results-reporter.js"), "--timeout", MOCHA_TIMEOUT_MS, "--exit", entry],
-            env=env, cwd=build, stdout=open(workdir / f"{tag}.log", "wb"), stderr=subprocess.STDOUT,
-            timeout=600,
+            ["mocha", "--reporter", str(HERE / "results-reporter.js"), "--timeout", str(timeout_ms), "--exit",
+             *(["--grep", grep_exactly(only)] if only else []), entry],
+            env=env, cwd=cwd, stdout=open(log, "wb"), stderr=subprocess.STDOUT, timeout=600,
         )
     except subprocess.TimeoutExpired:
         pass
-    finally:
-        peers.stop()
-    entries = [json.loads(line) for line in results.read_text().splitlines()] if results.exists() else []
-    return entries, time.monotonic() - started
+    return [json.loads(line) for line in results.read_text().splitlines()] if results.exists() else []
 
 
 def main():
@@ -229,14 +241,18 @@ def main():
                 workdir = temp / suite / setting.replace("/", "-")
                 workdir.mkdir(parents=True)
                 entries, seconds = run_setting(suite, setting, build, workdir, modules)
+
+                def run_again(titles, suite=suite, setting=setting, build=build, workdir=workdir):
+                    (workdir / "retry").mkdir()
+                    return run_setting(suite, setting, build, workdir / "retry", modules, only=titles)[0]
+
+                entries, retried = with_retries(one_per_title(entries), run_again)
                 for entry in entries:
                     entry["title"] = re.sub(r"^redis-adapter 8\.3\.0 \[[^\]]+\] ", "", entry["title"])
-                # A test that failed twice (e.g. done() called again after its failure) is one failed test.
-                by_title = {}
                 for entry in entries:
-                    if entry["title"] not in by_title or entry["state"] == "failed":
-                        by_title[entry["title"]] = entry
-                entries = list(by_title.values())
+                    if entry.get("retried"):
+                        print(f"  RETRIED {suite} [{setting}] {entry['title']}: timed out once "
+                              f"({entry['first_error'][:60]}); then {entry['state']}")
                 if setting == "stock":
                     universe = [e["title"] for e in entries if "hook" not in e["title"]]
                 seen = {e["title"] for e in entries}
@@ -273,7 +289,7 @@ def main():
                 ran = counts["passed"] + counts["failed"] + counts["not applicable"]
                 line = (f"upstream: {suite} [{setting}]: {counts['passed']}/{ran} passed, {counts['failed']} failed, "
                         f"{counts['not applicable']} not applicable, {counts['pending']} skipped upstream, "
-                        f"{counts['hooks failed']} hooks failed ({seconds:.0f} s)")
+                        f"{counts['hooks failed']} hooks failed, {len(retried)} retried ({seconds:.0f} s)")
                 print(line, flush=True)
                 lines.append(line)
                 totals[0] += counts["passed"]
