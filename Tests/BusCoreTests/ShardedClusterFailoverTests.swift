@@ -15,7 +15,9 @@ extension ShardedClusterTests {
         #expect(cluster.waitUntilHealthy())
         let registrySlot = ClusterKeySlot.slot(of: "{socketbus}")
         let room = try #require(
-            (0..<200).map { "moving-\($0)" }.first { ClusterKeySlot.slot(of: Self.channels.room("/", .name($0))) != registrySlot }
+            (0..<200).map { "moving-\($0)" }.first {
+                ClusterKeySlot.slot(of: Self.channels.room("/", .name($0))) != registrySlot
+            }
         )
         let channel = Self.channels.room("/", .name(room))
         let slot = ClusterKeySlot.slot(of: channel)
@@ -40,7 +42,9 @@ extension ShardedClusterTests {
             return try? connection?.shardSubscriberCountForTests(channel)
         }
         #expect(eventually(timeout: .seconds(5)) { on(target) == 1 }, "busd did not subscribe on the new owner")
-        print("sharded cluster: slot \(slot) moved \(source) → \(target); busd subscribed there \((ContinuousClock.now - moved).milliseconds) ms later")
+        print(
+            "sharded cluster: slot \(slot) moved \(source) → \(target); busd subscribed there \((ContinuousClock.now - moved).milliseconds) ms later"
+        )
         #expect(on(source) == 0)
         let (_, bytes, _) = try ClusterShardPeer.broadcast([.string("after-move")], rooms: [room])
         #expect(eventually(timeout: .seconds(3)) { (try? peer.publish(channel, bytes)) == 1 })
@@ -85,7 +89,12 @@ extension ShardedClusterTests {
         let check = try ClusterShardPeer(cluster)
         defer { check.close() }
         let registry = { () -> Set<String> in
-            guard let client = try? RedisClient.connect(try RedisConfiguration(url: cluster.url(seed)), timeout: .seconds(1)) else {
+            guard
+                let client = try? RedisClient.connect(
+                    try RedisConfiguration(url: cluster.url(seed)),
+                    timeout: .seconds(1)
+                )
+            else {
                 return []
             }
             defer { client.close() }
@@ -167,8 +176,16 @@ final class ShardLoad: @unchecked Sendable {
         while running.load(ordering: .relaxed) {
             seq += 1
             do {
-                if client == nil { client = try RedisClient.connect(try RedisConfiguration(url: cluster.url(seed)), timeout: .seconds(1)) }
-                let (_, bytes, _) = try ClusterShardPeer.broadcast([.string("tick"), .number(Double(seq))], rooms: [room])
+                if client == nil {
+                    client = try RedisClient.connect(
+                        try RedisConfiguration(url: cluster.url(seed)),
+                        timeout: .seconds(1)
+                    )
+                }
+                let (_, bytes, _) = try ClusterShardPeer.broadcast(
+                    [.string("tick"), .number(Double(seq))],
+                    rooms: [room]
+                )
                 let reply = try client?.command([Array("SPUBLISH".utf8), Array(channel.utf8), bytes])
                 let receivers = Int(reply?.integer ?? 0)
                 state.withLock { $0.published.append(Published(seq: seq, at: .now, receivers: receivers)) }
@@ -188,7 +205,9 @@ final class ShardLoad: @unchecked Sendable {
             guard let frame = try? busd.nextFrame(timeout: .milliseconds(200)) else { continue }
             if case .deliverToRooms(_, _, _, _, _, let packet, _) = frame {
                 let text = String(decoding: packet, as: UTF8.self)
-                if let start = text.range(of: #"["tick","#), let seq = Int(text[start.upperBound...].prefix { $0.isNumber }) {
+                if let start = text.range(of: #"["tick","#),
+                    let seq = Int(text[start.upperBound...].prefix { $0.isNumber })
+                {
                     state.withLock { _ = $0.received.insert(seq) }
                 }
             }

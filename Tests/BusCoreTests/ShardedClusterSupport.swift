@@ -20,7 +20,10 @@ struct ShardedClusterBusd: @unchecked Sendable {
 
     init(cluster: RedisClusterTestServer, seed: Int, mode: ShardedChannels.Mode, rooms: [String]) throws {
         let path = cluster.directory.appendingPathComponent("busd-\(UUID().uuidString.prefix(6)).sock").path
-        var configuration = ClusterMember.Configuration(redis: try RedisConfiguration(url: cluster.url(seed)), nodeId: "shard-n1")
+        var configuration = ClusterMember.Configuration(
+            redis: try RedisConfiguration(url: cluster.url(seed)),
+            nodeId: "shard-n1"
+        )
         configuration.adapterFlavor = .sharded(mode)
         configuration.pingInterval = .milliseconds(300)
         configuration.pingTimeout = .milliseconds(600)
@@ -120,7 +123,9 @@ final class ClusterShardPeer {
     }
 
     /// A broadcast as a stock sharded node sends it for `io.to(rooms).emit(data)`.
-    static func broadcast(_ data: [JSValue], rooms: [String], uid: String = "9ffc6a0edde9fe4b") throws -> (Void, [UInt8], ShardedMessage) {
+    static func broadcast(_ data: [JSValue], rooms: [String], uid: String = "9ffc6a0edde9fe4b") throws -> (
+        Void, [UInt8], ShardedMessage
+    ) {
         let message = ShardedMessage(
             .broadcast(
                 packet: JSObject([("type", .number(2)), ("data", .array(data))]),
@@ -136,7 +141,9 @@ final class ClusterShardPeer {
 
 extension RedisConnection {
     func shardSubscriberCountForTests(_ channel: String) throws -> Int? {
-        guard case .array(let parts) = try command(["PUBSUB", "SHARDNUMSUB", channel]), parts.count == 2 else { return nil }
+        guard case .array(let parts) = try command(["PUBSUB", "SHARDNUMSUB", channel]), parts.count == 2 else {
+            return nil
+        }
         return parts[1].integer.map(Int.init)
     }
 }

@@ -31,7 +31,9 @@ struct ShardedClusterTests {
         let masters = try cluster.masterPorts(askingNode: cluster.livePorts[0])
         for index in 0..<200 where rooms.count < masters.count {
             let room = "\(tag)-\(index)"
-            if let port = try ClusterShardPeer.owner(of: channels.room("/", .name(room)), in: cluster), rooms[port] == nil {
+            if let port = try ClusterShardPeer.owner(of: channels.room("/", .name(room)), in: cluster),
+                rooms[port] == nil
+            {
                 rooms[port] = room
             }
         }
@@ -44,12 +46,21 @@ struct ShardedClusterTests {
         #expect(cluster.waitUntilHealthy())
         let rooms = try Self.roomsOnEveryMaster(cluster, tag: "r-\(mode.rawValue)")
         #expect(rooms.count == 3)
-        let busd = try ShardedClusterBusd(cluster: cluster, seed: cluster.livePorts[4], mode: mode, rooms: Array(rooms.values))
+        let busd = try ShardedClusterBusd(
+            cluster: cluster,
+            seed: cluster.livePorts[4],
+            mode: mode,
+            rooms: Array(rooms.values)
+        )
         defer { busd.stop() }
         let channels = ShardedChannels(mode: mode)
         let roomChannels = mode == .static ? 0 : rooms.count
         let privateChannel = mode == .dynamicPrivate ? 1 : 0
-        #expect(eventually(timeout: .seconds(5)) { busd.member.subscribedShardChannels.count == 2 + roomChannels + privateChannel })
+        #expect(
+            eventually(timeout: .seconds(5)) {
+                busd.member.subscribedShardChannels.count == 2 + roomChannels + privateChannel
+            }
+        )
         let peer = try ClusterShardPeer(cluster)
         defer { peer.close() }
         // Each channel is subscribed on the master that owns its slot (a
@@ -80,20 +91,36 @@ struct ShardedClusterTests {
         #expect(eventually(timeout: .seconds(5)) { busd.member.subscribedShardChannels.count == 3 })
         let stockUid = "9ffc6a0edde9fe4b"
         // A stock server: the main channel and its own response channel, each on its slot's master.
-        let stock = try ClusterShardPeer(cluster, channels: [Self.channels.main("/"), Self.channels.responses("/", uid: stockUid)])
+        let stock = try ClusterShardPeer(
+            cluster,
+            channels: [Self.channels.main("/"), Self.channels.responses("/", uid: stockUid)]
+        )
         defer { stock.close() }
-        let owners = try [Self.channels.main("/"), Self.channels.responses("/", uid: stockUid), Self.channels.responses("/", uid: busd.member.uid)]
-            .compactMap { try ClusterShardPeer.owner(of: $0, in: cluster) }
+        let owners = try [
+            Self.channels.main("/"), Self.channels.responses("/", uid: stockUid),
+            Self.channels.responses("/", uid: busd.member.uid),
+        ]
+        .compactMap { try ClusterShardPeer.owner(of: $0, in: cluster) }
         print("sharded cluster: main, stock response and busd response channels on masters \(owners)")
 
         // Stock → busd: FETCH_SOCKETS, answered by the node, back on the stock server's channel.
-        let fetch = ShardedMessage(.fetchSockets(options: .init(rooms: [.name("news")]), requestId: "a56403a69b12314c"), uid: stockUid, namespace: "/")
+        let fetch = ShardedMessage(
+            .fetchSockets(options: .init(rooms: [.name("news")]), requestId: "a56403a69b12314c"),
+            uid: stockUid,
+            namespace: "/"
+        )
         try stock.publish(Self.channels.main("/"), try fetch.encode())
         guard case .question(let id, 1, "/", _)? = try busd.nextFrame() else {
             Issue.record("QUESTION expected")
             return
         }
-        busd.node.send(.answer(request: id, status: 0, body: Array(#"[{"id":"\#(ShardedClusterBusd.sid)","rooms":["news"]}]"#.utf8)))
+        busd.node.send(
+            .answer(
+                request: id,
+                status: 0,
+                body: Array(#"[{"id":"\#(ShardedClusterBusd.sid)","rooms":["news"]}]"#.utf8)
+            )
+        )
         var response: ShardedMessage?
         while response == nil, let (channel, message) = try stock.next() {
             if channel == Self.channels.responses("/", uid: stockUid) { response = message }
@@ -112,14 +139,23 @@ struct ShardedClusterTests {
         }
         #expect(String(decoding: count, as: UTF8.self) == #"{"count":2}"#)
         busd.node.send(
-            .clusterRequest(request: 8, kind: 2, namespace: "/", timeoutMilliseconds: 3000, body: Array(#"{"rooms":["news"],"except":[]}"#.utf8))
+            .clusterRequest(
+                request: 8,
+                kind: 2,
+                namespace: "/",
+                timeoutMilliseconds: 3000,
+                body: Array(#"{"rooms":["news"],"except":[]}"#.utf8)
+            )
         )
         var requestId: String?
         while requestId == nil, let (_, message) = try stock.next() {
             if case .fetchSockets(_, let id) = message.body, message.uid == busd.member.uid { requestId = id }
         }
         let answer = ShardedMessage(
-            .fetchSocketsResponse(requestId: try #require(requestId), sockets: [.object(JSObject([("id", .string("Z")), ("rooms", .array([.string("news")]))]))]),
+            .fetchSocketsResponse(
+                requestId: try #require(requestId),
+                sockets: [.object(JSObject([("id", .string("Z")), ("rooms", .array([.string("news")]))]))]
+            ),
             uid: stockUid,
             namespace: "/"
         )
@@ -132,7 +168,16 @@ struct ShardedClusterTests {
         // The node's broadcast to a room: SPUBLISHed on the room channel, whichever master owns it.
         let watcher = try ClusterShardPeer(cluster, channels: [Self.channels.room("/", .name("news"))])
         defer { watcher.close() }
-        busd.node.send(.roomsBroadcast(namespace: "/", flags: DeliveryFlags(), rooms: [.name("news")], except: [], packet: Array(#"2["n"]"#.utf8), attachments: []))
+        busd.node.send(
+            .roomsBroadcast(
+                namespace: "/",
+                flags: DeliveryFlags(),
+                rooms: [.name("news")],
+                except: [],
+                packet: Array(#"2["n"]"#.utf8),
+                attachments: []
+            )
+        )
         guard let (channel, published) = try watcher.next() else {
             Issue.record("the node's broadcast was not published on the room channel")
             return

@@ -106,7 +106,10 @@ final class ShardLinks {
         for channel in lost { home.removeValue(forKey: channel) }
         stale = true
         resubscribes += lost.count
-        logger.info("cluster: MOVED in answer to SSUBSCRIBE", metadata: ["slot": "\(slot)", "channels": "\(lost.count)"])
+        logger.info(
+            "cluster: MOVED in answer to SSUBSCRIBE",
+            metadata: ["slot": "\(slot)", "channels": "\(lost.count)"]
+        )
         return lost
     }
 
@@ -116,7 +119,10 @@ final class ShardLinks {
         home.removeValue(forKey: channel)
         stale = true
         resubscribes += 1
-        logger.info("cluster: Redis ended a shard subscription; subscribing it again", metadata: ["channel": "\(channel)"])
+        logger.info(
+            "cluster: Redis ended a shard subscription; subscribing it again",
+            metadata: ["channel": "\(channel)"]
+        )
     }
 
     func noteTraffic(_ endpoint: RedisConnection.Endpoint) {

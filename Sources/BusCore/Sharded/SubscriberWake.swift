@@ -42,7 +42,9 @@ final class SubscriberWake: @unchecked Sendable {
     func waitReadable(sockets: [Int32], timeout: Duration) throws(RedisError) -> [Bool] {
         var fds = sockets.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
         fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
-        let ms = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let ms = Int32(
+            clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000
+        )
         let rc = poll(&fds, nfds_t(fds.count), ms)
         if rc < 0 && errno != EINTR { throw RedisError(.io, "poll: errno \(errno)") }
         if let last = fds.last, last.fd >= 0, last.revents != 0 {
@@ -60,7 +62,9 @@ final class SubscriberWake: @unchecked Sendable {
             pollfd(fd: connection.fileDescriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
         ]
-        let ms = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let ms = Int32(
+            clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000
+        )
         let rc = poll(&fds, 2, ms)
         if rc < 0 && errno != EINTR { throw RedisError(.io, "poll: errno \(errno)") }
         if fds[1].revents != 0 {
