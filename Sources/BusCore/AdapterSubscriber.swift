@@ -225,8 +225,9 @@ final class AdapterSubscriber: @unchecked Sendable {
                 // On a cluster any node hears every PUBLISH: the first that answers.
                 let connection = try redis.connectAnyNode(timeout: settings.connectTimeout)
                 self.connection = connection
-                // On a cluster shard channels go to their slots' masters, not here.
-                shardLinks = openShardLinks(beside: connection)
+                // On a cluster shard channels go to their slots' masters, not here;
+                // links kept from the last connection stay subscribed (sent again).
+                shardLinks = shardLinks ?? openShardLinks(beside: connection)
                 directWrite.withLock { fd in
                     fd = shardLinks == nil ? connection.fileDescriptor : -1
                     state.withLock { $0.sentShards = [] }
@@ -261,8 +262,6 @@ final class AdapterSubscriber: @unchecked Sendable {
             directWrite.withLock { $0 = -1 }
             connection?.close()
             connection = nil
-            shardLinks?.close()
-            shardLinks = nil
             let wasConnected = state.withLock { state in
                 defer {
                     state.connected = false
@@ -276,6 +275,8 @@ final class AdapterSubscriber: @unchecked Sendable {
             if state.withLock({ $0.stopping }) { break }
             sleep(upTo: delay)
         }
+        shardLinks?.close()
+        shardLinks = nil
     }
 
     /// Sleeps in short slices so that `stop()` is not held up by a long back-off.
