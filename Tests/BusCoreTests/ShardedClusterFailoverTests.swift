@@ -30,6 +30,7 @@ extension ShardedClusterTests {
         let source = try #require(try ClusterShardPeer.owner(of: channel, in: cluster))
         let target = try #require(masters.first { $0 != source })
         let targetId = try cluster.nodeId(target)
+        let endedBefore = ClusterStatistics.shared.shardResubscribes["ended", default: 0]
         let moved = ContinuousClock.now
         try cluster.cli(target, ["CLUSTER", "SETSLOT", "\(slot)", "NODE", targetId])
         try cluster.cli(source, ["CLUSTER", "SETSLOT", "\(slot)", "NODE", targetId])
@@ -46,6 +47,8 @@ extension ShardedClusterTests {
             "sharded cluster: slot \(slot) moved \(source) → \(target); busd subscribed there \((ContinuousClock.now - moved).milliseconds) ms later"
         )
         #expect(on(source) == 0)
+        // Redis ended it (sunsubscribe push); counted for /metrics.
+        #expect(ClusterStatistics.shared.shardResubscribes["ended", default: 0] > endedBefore)
         let (_, bytes, _) = try ClusterShardPeer.broadcast([.string("after-move")], rooms: [room])
         #expect(eventually(timeout: .seconds(3)) { (try? peer.publish(channel, bytes)) == 1 })
         guard case .deliverToRooms(_, _, "/", [.name(room)], _, _, _)? = try busd.nextFrame() else {
@@ -111,6 +114,7 @@ extension ShardedClusterTests {
         publisher.start()
         Thread.sleep(forTimeInterval: 1.5)
         let killed = ContinuousClock.now
+        let lostBefore = ClusterStatistics.shared.shardResubscribes["link_lost", default: 0]
         cluster.kill(port: victim)
         let resubscribed = eventually(timeout: .seconds(20)) {
             (try? ClusterShardPeer.owner(of: channel, in: cluster)) != victim && (try? check.countOnOwner(channel)) == 1
@@ -141,6 +145,7 @@ extension ShardedClusterTests {
         #expect(firstAfter != nil, "nothing published after the kill arrived")
         #expect(mustArrive.isEmpty, "lost: \(mustArrive.prefix(10).map(\.seq))")
         #expect(busd.member.subscribedShardChannels.contains(channel))
+        #expect(ClusterStatistics.shared.shardResubscribes["link_lost", default: 0] > lostBefore)
         #expect(cluster.waitUntilHealthy())
     }
 }

@@ -27,9 +27,6 @@ final class ShardLinks {
     var stale = false
     /// After a failure, no new routing before this (the cluster is failing over).
     private var pauseUntil: ContinuousClock.Instant?
-    /// Channels lost with a link or redirected since the last ``takeOrphans()``.
-    private var orphans: [String] = []
-    private(set) var resubscribes = 0
 
     init(router: ClusterRouter, timeout: Duration, logger: Logger) {
         self.router = router
@@ -91,7 +88,7 @@ final class ShardLinks {
         for channel in lost { home.removeValue(forKey: channel) }
         stale = true
         pauseUntil = ContinuousClock.now + .milliseconds(100)
-        resubscribes += lost.count
+        ClusterStatistics.shared.countShardResubscribes(linkLost: lost.count)
         logger.warning(
             "subscriber lost a cluster master of shard channels: \(error)",
             metadata: ["node": "\(endpoint)", "channels": "\(lost.count)"]
@@ -105,7 +102,7 @@ final class ShardLinks {
         let lost = home.filter { $0.value == endpoint && ClusterKeySlot.slot(of: $0.key) == slot }.map(\.key)
         for channel in lost { home.removeValue(forKey: channel) }
         stale = true
-        resubscribes += lost.count
+        ClusterStatistics.shared.countShardResubscribes(moved: lost.count)
         logger.info(
             "cluster: MOVED in answer to SSUBSCRIBE",
             metadata: ["slot": "\(slot)", "channels": "\(lost.count)"]
@@ -118,7 +115,7 @@ final class ShardLinks {
     func unsubscribedByRedis(_ channel: String) {
         home.removeValue(forKey: channel)
         stale = true
-        resubscribes += 1
+        ClusterStatistics.shared.countShardResubscribes(ended: 1)
         logger.info(
             "cluster: Redis ended a shard subscription; subscribing it again",
             metadata: ["channel": "\(channel)"]
