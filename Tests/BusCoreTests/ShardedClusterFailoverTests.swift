@@ -58,6 +58,51 @@ extension ShardedClusterTests {
         #expect(cluster.waitUntilHealthy())
     }
 
+    /// A slot moved while busd subscribed nothing in it (so Redis told it
+    /// nothing and its slot table is old): the SSUBSCRIBE of a room joined
+    /// after goes to the old owner, which answers MOVED; busd reads the table
+    /// again and subscribes on the new owner.
+    @Test func aMovedReplyToSsubscribeIsFollowed() throws {
+        let cluster = try cluster
+        #expect(cluster.waitUntilHealthy())
+        let registrySlot = ClusterKeySlot.slot(of: "{socketbus}")
+        let mainSlots = [Self.channels.main("/")].map(ClusterKeySlot.slot(of:))
+        let room = try #require(
+            (0..<200).map { "redirected-\($0)" }.first {
+                let slot = ClusterKeySlot.slot(of: Self.channels.room("/", .name($0)))
+                return slot != registrySlot && !mainSlots.contains(slot)
+            }
+        )
+        let channel = Self.channels.room("/", .name(room))
+        let slot = ClusterKeySlot.slot(of: channel)
+        let busd = try ShardedClusterBusd(cluster: cluster, seed: cluster.livePorts[0], mode: .dynamic, rooms: [])
+        defer { busd.stop() }
+        #expect(eventually(timeout: .seconds(5)) { busd.member.subscribedShardChannels.count == 2 })
+        let peer = try ClusterShardPeer(cluster)
+        defer { peer.close() }
+        let masters = try cluster.masterPorts(askingNode: cluster.livePorts[0])
+        let source = try #require(try ClusterShardPeer.owner(of: channel, in: cluster))
+        let target = try #require(masters.first { $0 != source })
+        let targetId = try cluster.nodeId(target)
+        try cluster.cli(target, ["CLUSTER", "SETSLOT", "\(slot)", "NODE", targetId])
+        try cluster.cli(source, ["CLUSTER", "SETSLOT", "\(slot)", "NODE", targetId])
+        for port in masters where port != source && port != target {
+            try cluster.cli(port, ["CLUSTER", "SETSLOT", "\(slot)", "NODE", targetId])
+        }
+        let movedBefore = ClusterStatistics.shared.shardResubscribes["moved", default: 0]
+        busd.node.send(.roomsJoin(namespace: "/", socketId: ShardedClusterBusd.sid, rooms: [.name(room)]))
+        #expect(eventually(timeout: .seconds(5)) { busd.member.subscribedShardChannels.contains(channel) })
+        #expect(ClusterStatistics.shared.shardResubscribes["moved", default: 0] > movedBefore)
+        #expect(try peer.countOnOwner(channel) == 1 && ClusterShardPeer.owner(of: channel, in: cluster) == target)
+        let (_, bytes, _) = try ClusterShardPeer.broadcast([.string("redirected")], rooms: [room])
+        #expect(try peer.publish(channel, bytes) == 1)
+        guard case .deliverToRooms(_, _, "/", [.name(room)], _, _, _)? = try busd.nextFrame() else {
+            Issue.record("DELIVER_TO_ROOMS after the redirection expected")
+            return
+        }
+        #expect(cluster.waitUntilHealthy())
+    }
+
     /// The master holding busd's registry and the load room's channel is
     /// SIGKILLed while a stock-format publisher SPUBLISHes numbered broadcasts.
     ///
