@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every benchmark of socketbus, one after the other, as bench/README.md reports them.
 #
-#   bench/run-all.sh [--callgrind] [--chaos [OUTAGES]] [--cluster-calls] [--no-build]
+#   bench/run-all.sh [--callgrind] [--chaos [OUTAGES]] [--cluster-calls] [--sharded-cluster] [--no-build]
 #
 #   1. the machine (cores, CPU, memory, Swift, kernel, date, library versions);
 #   2. codec-bench     the codec's hot path against msgpack-c alone (issue 2);
@@ -16,6 +16,10 @@
 #      real clients and an acked broadcast to 1k clients, stock, socketbus and
 #      mixed clusters (needs ../shared/stock-socketio and a release busd, built
 #      here unless --no-build; about 3 minutes).
+#   8. with --sharded-cluster: bench/sharded-cluster.py, routed throughput of 1, 2
+#      and 4 real busd processes (release) with the sharded adapter (dynamic) on
+#      a 3-master Redis Cluster, and what each busd reads; then the same load
+#      with the classic adapter for comparison (needs .venv; about 2 minutes).
 #
 # Figures go to standard output, progress lines ("started", "done in") to
 # standard error: `bench/run-all.sh > figures.txt` keeps a quiet copy of the
@@ -26,6 +30,7 @@ cd "$(dirname "$0")/.."
 callgrind=0
 chaos=""
 cluster_calls=0
+sharded_cluster=0
 build=1
 while [[ $# -gt 0 ]]; do
     case $1 in
@@ -35,8 +40,9 @@ while [[ $# -gt 0 ]]; do
             if [[ ${2:-} =~ ^[1-9][0-9]*$ ]]; then chaos=$2; shift; fi
             ;;
         --cluster-calls) cluster_calls=1 ;;
+        --sharded-cluster) sharded_cluster=1 ;;
         --no-build) build=0 ;;
-        *) echo "usage: bench/run-all.sh [--callgrind] [--chaos [OUTAGES]] [--cluster-calls] [--no-build]" >&2; exit 2 ;;
+        *) echo "usage: bench/run-all.sh [--callgrind] [--chaos [OUTAGES]] [--cluster-calls] [--sharded-cluster] [--no-build]" >&2; exit 2 ;;
     esac
     shift
 done
@@ -54,8 +60,8 @@ if [[ $build == 1 ]]; then
         rm -f bench/.build/*/release/description.json
         swift build -c release --package-path bench >&2
     fi
-    if [[ $cluster_calls == 1 ]]; then
-        step "building busd (release) for cluster-calls"
+    if [[ $cluster_calls == 1 || $sharded_cluster == 1 ]]; then
+        step "building busd (release) for cluster-calls / sharded-cluster"
         swift build -c release --product busd >&2
     fi
 fi
@@ -110,5 +116,15 @@ if [[ $cluster_calls == 1 ]]; then
     echo
     SOCKETBUS_BUSD="${SOCKETBUS_BUSD:-.build/release/busd}" node bench/cluster-calls/run.js
     step "cluster-calls: done"
+fi
+if [[ $sharded_cluster == 1 ]]; then
+    step "sharded-cluster: started (about 2 minutes)"
+    echo
+    echo "## sharded-cluster"
+    echo
+    .venv/bin/python bench/sharded-cluster.py --busd "${SOCKETBUS_BUSD:-.build/release/busd}"
+    echo
+    .venv/bin/python bench/sharded-cluster.py --busd "${SOCKETBUS_BUSD:-.build/release/busd}" --adapter classic
+    step "sharded-cluster: done"
 fi
 step "all done in $((SECONDS - started)) s"

@@ -68,6 +68,9 @@ final class AdapterSubscriber: @unchecked Sendable {
     private let onReadiness: @Sendable (Bool) -> Void
     private let state = Mutex(State())
     private var connection: RedisConnection?
+    /// On a Redis Cluster: the connections to the masters of the shard
+    /// channels' slots (reader thread; see ShardLinks.swift).
+    var shardLinks: ShardLinks?
     /// The `INFO` figures at the last connection (reader thread).
     var lastFigures: SubscriberCut.ServerFigures?
     /// Whether the last read dropped messages (reader thread).
@@ -152,6 +155,18 @@ final class AdapterSubscriber: @unchecked Sendable {
         }
     }
 
+    /// `channels` are no longer subscribed where they were (their link was
+    /// lost, Redis redirected or ended them): they are sent again.
+    func forgetShardChannels(_ channels: [String]) {
+        guard !channels.isEmpty else { return }
+        state.withLock { state in
+            for channel in channels {
+                state.sentShards.remove(channel)
+                state.subscribedShardChannels.remove(channel)
+            }
+        }
+    }
+
     /// Marks `channels` sent and returns those not sent before on this connection.
     func claimShardChannels(_ channels: [String]) -> [String] {
         state.withLock { state in channels.filter { state.shardChannels.contains($0) && state.sentShards.insert($0).inserted } }
@@ -210,8 +225,11 @@ final class AdapterSubscriber: @unchecked Sendable {
                 // On a cluster any node hears every PUBLISH: the first that answers.
                 let connection = try redis.connectAnyNode(timeout: settings.connectTimeout)
                 self.connection = connection
+                // On a cluster shard channels go to their slots' masters, not here;
+                // links kept from the last connection stay subscribed (sent again).
+                shardLinks = shardLinks ?? openShardLinks(beside: connection)
                 directWrite.withLock { fd in
-                    fd = connection.fileDescriptor
+                    fd = shardLinks == nil ? connection.fileDescriptor : -1
                     state.withLock { $0.sentShards = [] }
                 }
                 state.withLock {
@@ -257,6 +275,8 @@ final class AdapterSubscriber: @unchecked Sendable {
             if state.withLock({ $0.stopping }) { break }
             sleep(upTo: delay)
         }
+        shardLinks?.close()
+        shardLinks = nil
     }
 
     /// Sleeps in short slices so that `stop()` is not held up by a long back-off.
@@ -306,6 +326,7 @@ final class AdapterSubscriber: @unchecked Sendable {
                 try directWrite.withLock { _ throws(RedisError) in try connection.flush() }
             }
             let gotTraffic = try drain(connection)
+            drainShardLinks()
             if let wanted = required,
                 state.withLock({
                     wanted.patterns.isSubset(of: $0.subscribed) && wanted.channels.isSubset(of: $0.subscribedChannels)
@@ -320,7 +341,10 @@ final class AdapterSubscriber: @unchecked Sendable {
                 lastTraffic = clock.now
                 pingSentAt = nil
             }
-            if try wake.waitReadable(connection, timeout: .milliseconds(100)) {
+            if shardLinks != nil {
+                if try waitReadableWithShardLinks(connection, timeout: .milliseconds(100)) { continue }
+                pingShardLinks()
+            } else if try wake.waitReadable(connection, timeout: .milliseconds(100)) {
                 try connection.readAvailable()
                 continue
             }
@@ -357,7 +381,7 @@ final class AdapterSubscriber: @unchecked Sendable {
     /// Moves every complete message read so far into the backlog, as one
     /// batch (what does not fit is dropped), and handles the other replies.
     /// True when there was anything.
-    private func drain(_ connection: RedisConnection) throws -> Bool {
+    func drain(_ connection: RedisConnection) throws -> Bool {
         var gotTraffic = false
         var (batch, room) = backlog.startBatch()
         var dropped = 0
@@ -383,7 +407,7 @@ final class AdapterSubscriber: @unchecked Sendable {
         }
     }
 
-    private func handle(_ reply: RedisReply) {
+    func handle(_ reply: RedisReply) {
         guard case .array(let parts) = reply, let kind = parts.first?.string else { return }
         switch kind {
         case "psubscribe" where parts.count >= 2:
@@ -397,7 +421,16 @@ final class AdapterSubscriber: @unchecked Sendable {
         case "ssubscribe" where parts.count >= 2:
             if let channel = parts[1].string { state.withLock { _ = $0.subscribedShardChannels.insert(channel) } }
         case "sunsubscribe" where parts.count >= 2:
-            if let channel = parts[1].string { state.withLock { _ = $0.subscribedShardChannels.remove(channel) } }
+            guard let channel = parts[1].string else { return }
+            let wanted = state.withLock { state in
+                state.subscribedShardChannels.remove(channel)
+                return state.shardChannels.contains(channel) && !state.shardUnsubscribes.contains(channel)
+            }
+            // Not asked for: a cluster moved the slot away or demoted the node.
+            if wanted, let shardLinks {
+                shardLinks.unsubscribedByRedis(channel)
+                forgetShardChannels([channel])
+            }
         default:
             break  // pong, other confirmations
         }

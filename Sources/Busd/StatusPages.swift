@@ -236,6 +236,17 @@ enum StatusPages {
             value: redisCluster.retries
         )
         page.add(
+            "socketbus_redis_cluster_shard_resubscribes_total",
+            .counter,
+            help: "Sharded adapter channels subscribed again on another Redis Cluster master, by reason.",
+            by: "reason",
+            [
+                "moved": redisCluster.shardResubscribes["moved", default: 0],
+                "ended": redisCluster.shardResubscribes["ended", default: 0],
+                "link_lost": redisCluster.shardResubscribes["link_lost", default: 0],
+            ]
+        )
+        page.add(
             "socketbus_redis_cluster_topology_reads_total",
             .counter,
             help: "Redis Cluster slot tables (CLUSTER SLOTS) read.",

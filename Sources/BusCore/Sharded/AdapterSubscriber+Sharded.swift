@@ -8,16 +8,18 @@ extension AdapterSubscriber {
     ///
     /// One command per channel: in a Redis Cluster the channels of one
     /// SSUBSCRIBE must share a slot, and each must reach the node owning its
-    /// slot (see ``ShardedRouting/connection(for:standalone:)``).
+    /// slot (``ShardLinks``).
     func updateShardChannels(_ connection: RedisConnection) throws(RedisError) -> Bool {
         let (wanted, dropped) = shardChannelChanges()
-        for channel in dropped {
-            try ShardedRouting.connection(for: channel, standalone: connection).append(["SUNSUBSCRIBE", channel])
+        if wanted.isEmpty && dropped.isEmpty { return false }
+        if let shardLinks {
+            // A cluster: on the masters of their slots, flushed there.
+            routeShardChannels(shardLinks, wanted: wanted, dropped: dropped)
+            return false
         }
-        for channel in wanted {
-            try ShardedRouting.connection(for: channel, standalone: connection).append(["SSUBSCRIBE", channel])
-        }
-        return !wanted.isEmpty || !dropped.isEmpty
+        for channel in dropped { try connection.append(["SUNSUBSCRIBE", channel]) }
+        for channel in wanted { try connection.append(["SSUBSCRIBE", channel]) }
+        return true
     }
 
     /// Writes SSUBSCRIBE of `channels` on the subscriber's socket now, from
@@ -29,7 +31,8 @@ extension AdapterSubscriber {
         directWrite.withLock { fd in
             guard fd >= 0 else { return }
             for channel in claimShardChannels(channels) {
-                // SEAM(cluster): the slot owner's socket, see ShardedRouting.
+                // On a cluster there is no direct socket (fd is -1): the wake-up
+                // has the subscriber thread send it on the slot owner's link.
                 guard Self.writeAll(fd, Self.command(["SSUBSCRIBE", channel])) else {
                     // A command cut in the middle would garble the stream: end the
                     // connection; the subscriber reconnects and resubscribes all.

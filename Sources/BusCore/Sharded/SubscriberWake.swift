@@ -37,6 +37,23 @@ final class SubscriberWake: @unchecked Sendable {
         _ = write(writer, &one, 1)
     }
 
+    /// Waits until one of `sockets` has data, a signal came or `timeout`
+    /// passed; which sockets are readable.
+    func waitReadable(sockets: [Int32], timeout: Duration) throws(RedisError) -> [Bool] {
+        var fds = sockets.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
+        let ms = Int32(
+            clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000
+        )
+        let rc = poll(&fds, nfds_t(fds.count), ms)
+        if rc < 0 && errno != EINTR { throw RedisError(.io, "poll: errno \(errno)") }
+        if let last = fds.last, last.fd >= 0, last.revents != 0 {
+            var drained = [UInt8](repeating: 0, count: 64)
+            while read(fd, &drained, drained.count) > 0 {}
+        }
+        return rc > 0 ? fds.dropLast().map { $0.revents != 0 } : Array(repeating: false, count: sockets.count)
+    }
+
     /// Waits until `connection` has data (true) or a signal came or
     /// `timeout` passed (false).
     func waitReadable(_ connection: RedisConnection, timeout: Duration) throws(RedisError) -> Bool {
@@ -45,7 +62,9 @@ final class SubscriberWake: @unchecked Sendable {
             pollfd(fd: connection.fileDescriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
         ]
-        let ms = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let ms = Int32(
+            clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000
+        )
         let rc = poll(&fds, 2, ms)
         if rc < 0 && errno != EINTR { throw RedisError(.io, "poll: errno \(errno)") }
         if fds[1].revents != 0 {
