@@ -66,6 +66,36 @@ struct RedisClusterTLSTests {
         #expect(try tlsConnection(cluster, port: target).command(["GET", key]).string == "here")
     }
 
+    /// A node with both a plain and a TLS port: `CLUSTER SLOTS` names the
+    /// port of the connection asking, so `rediss://` is routed to TLS ports
+    /// (a TLS hello to the plain port would fail) and `redis://` to plain ones.
+    @Test func aNodeWithBothPortsIsRoutedOnThePortOfTheScheme() throws {
+        let certificates = try TestCertificates()
+        defer { certificates.remove() }
+        let tlsPort = try FreePort.find()
+        let server = try RedisTestServer(
+            extraArguments: certificates.clusterNodeArguments(tlsPort: tlsPort, keepPlainPort: true) + [
+                "--cluster-enabled", "yes", "--cluster-port", "\(try FreePort.find())",
+            ]
+        )
+        defer { server.stop() }
+        let admin = try RedisConnection(endpoint: .unix(path: server.socketPath))
+        _ = try admin.command(["CLUSTER", "ADDSLOTSRANGE", "0", "16383"])
+        #expect(eventually { (try? admin.command(["CLUSTER", "INFO"]).string)??.contains("cluster_state:ok") == true })
+        let schemes = [
+            ("rediss://127.0.0.1:\(tlsPort)?ssl_ca_certs=\(certificates.caFile)", tlsPort),
+            ("redis://127.0.0.1:\(server.port)", server.port),
+        ]
+        for (url, port) in schemes {
+            let client = try RedisClient.connect(try RedisConfiguration(url: url), timeout: .seconds(2))
+            defer { client.close() }
+            let router = try #require(client.router)
+            #expect(router.masters == [.tcp(host: "127.0.0.1", port: port)], "\(url)")
+            _ = try client.command(["SET", "both-\(port)", "x"])
+            #expect(try client.command(["GET", "both-\(port)"]).string == "x")
+        }
+    }
+
     /// Hands an empty slot over as `redis-cli --cluster` would: importing and
     /// migrating first, then the target takes it (bumping its epoch, so that
     /// the source's older claim cannot win it back), then the others learn it.

@@ -6,10 +6,11 @@ extension TestCertificates {
     /// `redis-server` arguments for TLS only on `tlsPort` (`--port 0`: plain
     /// TCP off), and TLS for what the server opens itself: replication, and
     /// a sentinel's links to the master, the replicas and the other sentinels
-    /// (Redis 7.0 uses `tls-replication` for those too).
-    public func serverArguments(tlsPort: Int) -> [String] {
-        [
-            "--port", "0", "--tls-port", "\(tlsPort)",
+    /// (Redis 7.0 uses `tls-replication` for those too). `keepPlainPort`:
+    /// leave the plain port the caller gave open beside the TLS one.
+    public func serverArguments(tlsPort: Int, keepPlainPort: Bool = false) -> [String] {
+        (keepPlainPort ? [] : ["--port", "0"]) + [
+            "--tls-port", "\(tlsPort)",
             "--tls-cert-file", serverCertificate, "--tls-key-file", serverKey, "--tls-ca-cert-file", caFile,
             "--tls-auth-clients", "no", "--tls-replication", "yes",
         ]
@@ -18,8 +19,8 @@ extension TestCertificates {
     /// A cluster node's: the cluster bus on TLS too (`tls-cluster`). Redis
     /// always asks for the connecting node's certificate on the bus, and the
     /// server certificate is for serverAuth only: nodes present the client one.
-    public func clusterNodeArguments(tlsPort: Int) -> [String] {
-        serverArguments(tlsPort: tlsPort) + [
+    public func clusterNodeArguments(tlsPort: Int, keepPlainPort: Bool = false) -> [String] {
+        serverArguments(tlsPort: tlsPort, keepPlainPort: keepPlainPort) + [
             "--tls-cluster", "yes", "--tls-client-cert-file", clientCertificate, "--tls-client-key-file", clientKey,
         ]
     }
