@@ -25,7 +25,10 @@ struct RedisClusterTLSTests {
     }
 
     func tlsConnection(_ cluster: RedisClusterTestServer, port: Int) throws -> RedisConnection {
-        try RedisConnection(endpoint: .tcp(host: "127.0.0.1", port: port), tls: #require(cluster.certificates).clientTLS)
+        try RedisConnection(
+            endpoint: .tcp(host: "127.0.0.1", port: port),
+            tls: #require(cluster.certificates).clientTLS
+        )
     }
 
     /// The table comes from CLUSTER SLOTS over TLS: with `tls-cluster yes`
@@ -37,13 +40,19 @@ struct RedisClusterTLSTests {
         defer { client.close() }
         #expect(client.isCluster)
         let router = try #require(client.router)
-        #expect(Set(router.masters) == Set(cluster.ports.map { RedisConnection.Endpoint.tcp(host: "127.0.0.1", port: $0) }))
+        #expect(
+            Set(router.masters) == Set(cluster.ports.map { RedisConnection.Endpoint.tcp(host: "127.0.0.1", port: $0) })
+        )
         // A key on each master, written and read through the router over TLS.
         var keys: [String] = []
         for index in 0..<30 { keys.append("tls-key-\(index)-\(UUID().uuidString.prefix(4))") }
         for key in keys { _ = try client.command(["SET", key, key]) }
         #expect(try keys.allSatisfy { try client.command(["GET", $0]).string == $0 })
-        let slotsUsed = Set(keys.compactMap { try? cluster.masterPort(ofSlot: ClusterKeySlot.slot(of: $0), askingNode: cluster.ports[0]) })
+        let slotsUsed = Set(
+            keys.compactMap {
+                try? cluster.masterPort(ofSlot: ClusterKeySlot.slot(of: $0), askingNode: cluster.ports[0])
+            }
+        )
         #expect(slotsUsed.count == 3, "the keys did not spread over the three masters: \(slotsUsed)")
 
         // An empty slot handed to another master: the router's table is old, MOVED says where.
@@ -120,20 +129,28 @@ struct RedisClusterTLSTests {
         busd.connect("tls-cluster-sock")
         let client = try RedisClient.connect(try RedisConfiguration(url: url), timeout: .seconds(2))
         defer { client.close() }
-        #expect(eventually { (try? client.command(["HEXISTS", "{socketbus}:owner", "tls-cluster-sock"]).integer) == 1 })
+        #expect(
+            eventually { (try? client.command(["HEXISTS", "{socketbus}:owner", "tls-cluster-sock"]).integer) == 1 }
+        )
         let found = try InspectCommandTests.run(["find-socket", "--json", "tls-cluster-sock", "--redis", url])
         #expect(found.status == 0 && found.stdout.contains(#""node":"web-c""#), "\(found.stdout)\(found.stderr)")
         let nodes = try InspectCommandTests.run(["nodes", "--redis", url])
         #expect(nodes.status == 0 && nodes.stdout.contains("web-c"), "\(nodes.stdout)\(nodes.stderr)")
 
         // Published on each node in turn: busd subscribes on one of them only.
-        #expect(eventually(timeout: .seconds(5)) {
-            (try? InspectCommandTests.run(["nodes", "--servers", "--json", "--redis", url]))?.stdout
-                .contains(#""channel":"socket.io-request#/#","servers":1"#) == true
-        })
+        #expect(
+            eventually(timeout: .seconds(5)) {
+                (try? InspectCommandTests.run(["nodes", "--servers", "--json", "--redis", url]))?.stdout
+                    .contains(#""channel":"socket.io-request#/#","servers":1"#) == true
+            }
+        )
         var delivered: Set<Int> = []
         for (index, port) in cluster.ports.enumerated() {
-            let message = BroadcastMessage(uid: "tlsclu", data: [.string("tick"), .number(Double(index))], namespace: "/")
+            let message = BroadcastMessage(
+                uid: "tlsclu",
+                data: [.string("tick"), .number(Double(index))],
+                namespace: "/"
+            )
             _ = try tlsConnection(cluster, port: port).command([
                 Array("PUBLISH".utf8), Array(message.channel().name.utf8), try message.encode(),
             ])
@@ -155,13 +172,20 @@ struct RedisClusterTLSTests {
         }
         busd.node.send(
             .broadcast(
-                namespace: "/", flags: DeliveryFlags(), rooms: [], except: [],
-                packet: Array(#"2["hello","tls"]"#.utf8), attachments: []
+                namespace: "/",
+                flags: DeliveryFlags(),
+                rooms: [],
+                except: [],
+                packet: Array(#"2["hello","tls"]"#.utf8),
+                attachments: []
             )
         )
         for (listener, port) in zip(listeners, cluster.ports) {
             let reply = try? listener.readReply()
-            #expect(reply?.array?.first?.string == "message", "node \(port) did not hear busd's broadcast: \(String(describing: reply))")
+            #expect(
+                reply?.array?.first?.string == "message",
+                "node \(port) did not hear busd's broadcast: \(String(describing: reply))"
+            )
         }
     }
 
@@ -174,7 +198,9 @@ struct RedisClusterTLSTests {
         let dead = try FreePort.find()
         let url = "rediss://127.0.0.1:\(dead),127.0.0.1:\(cluster.ports[1])?ssl_ca_certs=\(otherCA.caFile)"
         let socket = cluster.directory.appendingPathComponent("busd-wrong-ca.sock").path
-        let busd = try SentinelTLSTests.runBusd(["--redis", url, "--node-id", "web-x", "--socket", socket, "--http", "off"])
+        let busd = try SentinelTLSTests.runBusd([
+            "--redis", url, "--node-id", "web-x", "--socket", socket, "--http", "off",
+        ])
         #expect(busd.status == 78, "\(busd.stderr)")
         #expect(busd.stderr.contains("127.0.0.1:\(cluster.ports[1])"), "\(busd.stderr)")
         #expect(busd.stderr.contains("certificate verify failed"), "\(busd.stderr)")

@@ -62,7 +62,8 @@ public final class RedisClusterTestServer: @unchecked Sendable {
                     // a replica that never synced cannot take over.
                     "--repl-diskless-sync-delay", "0",
                     "--dir", nodeDirectory.path, "--logfile", nodeDirectory.appendingPathComponent("redis.log").path,
-                ] + (tls?.clusterNodeArguments(tlsPort: port) ?? [])
+                ]
+                process.arguments? += tls?.clusterNodeArguments(tlsPort: port) ?? []
                 try process.run()
                 processes[port] = process
             }
@@ -160,7 +161,8 @@ public final class RedisClusterTestServer: @unchecked Sendable {
     /// `redis-cli -p port args...`; the reply's text without the trailing newline.
     @discardableResult
     public func cli(_ port: Int, _ arguments: [String]) throws -> String {
-        let result = try Self.run((certificates?.cliArguments ?? []) + ["-h", "127.0.0.1", "-p", "\(port)"] + arguments)
+        let tlsOptions = certificates?.cliArguments ?? []
+        let result = try Self.run(tlsOptions + ["-h", "127.0.0.1", "-p", "\(port)"] + arguments)
         return result.output.trimmingCharacters(in: .newlines)
     }
 

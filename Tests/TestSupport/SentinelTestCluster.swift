@@ -134,7 +134,8 @@ public final class SentinelTestCluster: @unchecked Sendable {
         for _ in 0..<5 {
             let port = try FreePort.find()
             let config = directory.appendingPathComponent("sentinel-\(index).conf")
-            var lines = (certificates?.configurationLines(tlsPort: port) ?? ["port \(port)"]) + [
+            var lines = certificates?.configurationLines(tlsPort: port) ?? ["port \(port)"]
+            lines += [
                 "bind 127.0.0.1", "dir \(directory.path)",
                 "logfile \(directory.appendingPathComponent("sentinel-\(index).log").path)",
                 "sentinel monitor \(masterName) 127.0.0.1 \(masterClientPort) 2",
