@@ -144,6 +144,9 @@ extension RedisConfiguration {
 struct SentinelAttempt {
     private var authFailure: RedisError?
     private var unreachable: [String] = []
+    /// Sentinels whose TLS failed (certificate, name, handshake): a setting
+    /// to fix, not an outage to wait out.
+    private var tlsFailures: [String] = []
     private var unknown: [String] = []
     private var stale: [String] = []
     private var masterDown: RedisError?
@@ -152,6 +155,8 @@ struct SentinelAttempt {
     mutating func sentinelFailed(_ address: RedisSentinel.Address, _ error: RedisError) {
         if error.isAuthenticationFailure {
             authFailure = authFailure ?? error
+        } else if error.code == .tls {
+            tlsFailures.append("sentinel \(address): \(error.message)")
         } else {
             unreachable.append("\(address): \(error.message)")
         }
@@ -174,12 +179,14 @@ struct SentinelAttempt {
 
     mutating func nextRound() {
         unreachable = []
+        tlsFailures = []
         unknown = []
         stale = []
     }
 
     /// Refused credentials first (an operator must act), then a master that
-    /// is down or not yet promoted, then an unknown name, then silence.
+    /// is down or not yet promoted, then sentinels failing TLS, then an
+    /// unknown name, then silence.
     func error(masterName: String) -> RedisError {
         if let authFailure { return authFailure }
         if !stale.isEmpty {
@@ -189,6 +196,14 @@ struct SentinelAttempt {
             )
         }
         if let masterDown { return masterDown }
+        if unknown.isEmpty, !tlsFailures.isEmpty {
+            // Kept a TLS error so that busd refuses to start (78) rather than retry.
+            return RedisError(
+                .tls,
+                "TLS to the sentinels failed: \(tlsFailures.joined(separator: "; "))"
+                    + (unreachable.isEmpty ? "" : "; no answer from \(unreachable.joined(separator: "; "))")
+            )
+        }
         if !unknown.isEmpty {
             return RedisError(
                 .other,

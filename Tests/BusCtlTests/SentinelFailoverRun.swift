@@ -22,9 +22,10 @@ final class FailoverRun: @unchecked Sendable {
     private let readerDone = DispatchSemaphore(value: 0)
     let logPath: String
 
-    init(grace: String, sockets: Int = 20) throws {
+    /// `tls`: every server and sentinel speaks TLS only (a test CA), busd on `rediss+sentinel://`.
+    init(grace: String, sockets: Int = 20, tls: Bool = false) throws {
         self.grace = try Self.parse(grace)
-        cluster = try SentinelTestCluster()
+        cluster = try SentinelTestCluster(tls: tls ? TestCertificates() : nil)
         sink = try PythonSink(script: "http_sink.py", arguments: [])
         httpAddress = "127.0.0.1:\(try FreePort.find())"
         logPath = cluster.directory.appendingPathComponent("busd.log").path

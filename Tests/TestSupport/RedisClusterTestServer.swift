@@ -12,6 +12,8 @@ public final class RedisClusterTestServer: @unchecked Sendable {
     public let ports: [Int]
     public let directory: URL
     private var processes: [Int: Process] = [:]
+    /// Set when the nodes speak TLS only, the cluster bus included; `ports` are then TLS ports.
+    public let certificates: TestCertificates?
 
     public enum StartError: Error, CustomStringConvertible {
         case notInstalled(String)
@@ -25,7 +27,11 @@ public final class RedisClusterTestServer: @unchecked Sendable {
         }
     }
 
-    public init(nodes: Int = 6) throws {
+    /// `replicas`: per master (`--cluster-replicas`); `nodes` must allow it.
+    /// `tls`: every node speaks TLS only (`--port 0`, `tls-cluster yes`), with
+    /// certificates of that CA, removed with the cluster.
+    public init(nodes: Int = 6, replicas: Int = 1, tls: TestCertificates? = nil) throws {
+        certificates = tls
         guard let server = RedisTestServer.which("redis-server") else { throw StartError.notInstalled("redis-server") }
         guard RedisTestServer.which("redis-cli") != nil else { throw StartError.notInstalled("redis-cli") }
         directory = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -57,6 +63,7 @@ public final class RedisClusterTestServer: @unchecked Sendable {
                     "--repl-diskless-sync-delay", "0",
                     "--dir", nodeDirectory.path, "--logfile", nodeDirectory.appendingPathComponent("redis.log").path,
                 ]
+                process.arguments? += tls?.clusterNodeArguments(tlsPort: port) ?? []
                 try process.run()
                 processes[port] = process
             }
@@ -66,8 +73,8 @@ public final class RedisClusterTestServer: @unchecked Sendable {
                 }
             }
             let create = try Self.run(
-                ["--cluster", "create"] + ports.map { "127.0.0.1:\($0)" } + [
-                    "--cluster-replicas", "1", "--cluster-yes",
+                (tls?.cliArguments ?? []) + ["--cluster", "create"] + ports.map { "127.0.0.1:\($0)" } + [
+                    "--cluster-replicas", "\(replicas)", "--cluster-yes",
                 ]
             )
             guard create.status == 0 else { throw StartError.didNotStart(String(create.output.suffix(800))) }
@@ -82,8 +89,11 @@ public final class RedisClusterTestServer: @unchecked Sendable {
 
     deinit { stop() }
 
-    /// A URL of one node.
-    public func url(_ port: Int) -> String { "redis://127.0.0.1:\(port)" }
+    /// A URL of one node (`rediss://...?ssl_ca_certs=<the test CA>` with TLS).
+    public func url(_ port: Int) -> String {
+        guard let certificates else { return "redis://127.0.0.1:\(port)" }
+        return "rediss://127.0.0.1:\(port)?ssl_ca_certs=\(certificates.caFile)"
+    }
 
     /// Every node answers `cluster_state:ok` and agrees on the slots (three
     /// masters), and every replica is in sync with its master.
@@ -145,12 +155,14 @@ public final class RedisClusterTestServer: @unchecked Sendable {
     public func stop() {
         for port in Array(processes.keys) { kill(port: port) }
         try? FileManager.default.removeItem(at: directory)
+        certificates?.remove()
     }
 
     /// `redis-cli -p port args...`; the reply's text without the trailing newline.
     @discardableResult
     public func cli(_ port: Int, _ arguments: [String]) throws -> String {
-        let result = try Self.run(["-h", "127.0.0.1", "-p", "\(port)"] + arguments)
+        let tlsOptions = certificates?.cliArguments ?? []
+        let result = try Self.run(tlsOptions + ["-h", "127.0.0.1", "-p", "\(port)"] + arguments)
         return result.output.trimmingCharacters(in: .newlines)
     }
 

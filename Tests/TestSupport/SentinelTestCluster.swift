@@ -18,6 +18,11 @@ public final class SentinelTestCluster: @unchecked Sendable {
     public let directory: URL
     private var sentinels: [Process] = []
     private let masterPasswordForChecks: String?
+    /// Set when every server speaks TLS only (``init(masterName:sentinelPassword:masterPassword:tls:)``).
+    public let certificates: TestCertificates?
+    /// The ports clients use: the TLS ports with `tls`, else the plain ones.
+    public let masterClientPort: Int
+    public let replicaClientPort: Int
 
     public struct StartError: Error, CustomStringConvertible {
         public let description: String
@@ -25,16 +30,37 @@ public final class SentinelTestCluster: @unchecked Sendable {
 
     /// `sentinelPassword` makes the sentinels require it (`requirepass`);
     /// `masterPassword` is the master's and the replica's `requirepass`.
-    public init(masterName: String = "mymaster", sentinelPassword: String? = nil, masterPassword: String? = nil) throws
-    {
+    /// `tls`: the master, the replica and the sentinels speak TLS only, with
+    /// certificates of that CA, and TLS to each other (`tls-replication`);
+    /// their Unix sockets stay plain for the test's own checks. The
+    /// certificates are removed with the deployment.
+    public init(
+        masterName: String = "mymaster",
+        sentinelPassword: String? = nil,
+        masterPassword: String? = nil,
+        tls: TestCertificates? = nil
+    ) throws {
         self.masterName = masterName
         // A test writing to a server the fail-over killed gets EPIPE, not a
         // SIGPIPE that ends the whole test process (busd ignores it too).
         signal(SIGPIPE, SIG_IGN)
         masterPasswordForChecks = masterPassword
+        certificates = tls
         let auth = masterPassword.map { ["--requirepass", $0, "--masterauth", $0] } ?? []
-        master = try RedisTestServer(extraArguments: auth)
-        replica = try RedisTestServer(extraArguments: auth + ["--replicaof", "127.0.0.1", "\(master.port)"])
+        if let tls {
+            let (masterTLSPort, replicaTLSPort) = (try FreePort.find(), try FreePort.find())
+            master = try RedisTestServer(extraArguments: auth + tls.serverArguments(tlsPort: masterTLSPort))
+            replica = try RedisTestServer(
+                extraArguments: auth + tls.serverArguments(tlsPort: replicaTLSPort) + [
+                    "--replicaof", "127.0.0.1", "\(masterTLSPort)",
+                ]
+            )
+            (masterClientPort, replicaClientPort) = (masterTLSPort, replicaTLSPort)
+        } else {
+            master = try RedisTestServer(extraArguments: auth)
+            replica = try RedisTestServer(extraArguments: auth + ["--replicaof", "127.0.0.1", "\(master.port)"])
+            (masterClientPort, replicaClientPort) = (master.port, replica.port)
+        }
         directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "sentinels-\(UUID().uuidString.prefix(8))"
         )
@@ -55,7 +81,11 @@ public final class SentinelTestCluster: @unchecked Sendable {
     /// `host:port,host:port,host:port`, for a `redis+sentinel://` URL.
     public var sentinelHosts: String { sentinelPorts.map { "127.0.0.1:\($0)" }.joined(separator: ",") }
 
-    public var url: String { "redis+sentinel://\(sentinelHosts)/\(masterName)" }
+    /// `rediss+sentinel://...?ssl_ca_certs=<the test CA>` with `tls`.
+    public var url: String {
+        guard let certificates else { return "redis+sentinel://\(sentinelHosts)/\(masterName)" }
+        return "rediss+sentinel://\(sentinelHosts)/\(masterName)?ssl_ca_certs=\(certificates.caFile)"
+    }
 
     /// Kills the sentinels, the master and the replica; removes the files.
     public func stop() {
@@ -67,6 +97,7 @@ public final class SentinelTestCluster: @unchecked Sendable {
         master.stop()
         replica.stop()
         try? FileManager.default.removeItem(at: directory)
+        certificates?.remove()  // taken over from the caller
     }
 
     /// Kills the sentinels only: nobody answers where the master is.
@@ -79,7 +110,10 @@ public final class SentinelTestCluster: @unchecked Sendable {
 
     /// A connection to sentinel `index`, logged in when `password` is given.
     public func sentinel(_ index: Int, password: String? = nil) throws -> RedisConnection {
-        let connection = try RedisConnection(endpoint: .tcp(host: "127.0.0.1", port: sentinelPorts[index]))
+        let connection = try RedisConnection(
+            endpoint: .tcp(host: "127.0.0.1", port: sentinelPorts[index]),
+            tls: certificates?.clientTLS
+        )
         if let password { _ = try connection.command(["AUTH", password]) }
         return connection
     }
@@ -100,10 +134,11 @@ public final class SentinelTestCluster: @unchecked Sendable {
         for _ in 0..<5 {
             let port = try FreePort.find()
             let config = directory.appendingPathComponent("sentinel-\(index).conf")
-            var lines = [
-                "port \(port)", "bind 127.0.0.1", "dir \(directory.path)",
+            var lines = certificates?.configurationLines(tlsPort: port) ?? ["port \(port)"]
+            lines += [
+                "bind 127.0.0.1", "dir \(directory.path)",
                 "logfile \(directory.appendingPathComponent("sentinel-\(index).log").path)",
-                "sentinel monitor \(masterName) 127.0.0.1 \(master.port) 2",
+                "sentinel monitor \(masterName) 127.0.0.1 \(masterClientPort) 2",
                 "sentinel down-after-milliseconds \(masterName) 1000",
                 "sentinel failover-timeout \(masterName) 4000",
                 "sentinel parallel-syncs \(masterName) 1",
@@ -139,9 +174,11 @@ public final class SentinelTestCluster: @unchecked Sendable {
     private func waitUntilAccepting(port: Int, process: Process) -> Bool {
         for _ in 0..<500 {
             if !process.isRunning { return false }
-            if (try? RedisConnection(endpoint: .tcp(host: "127.0.0.1", port: port), timeout: .milliseconds(200)))
-                != nil
-            {
+            if (try? RedisConnection(
+                endpoint: .tcp(host: "127.0.0.1", port: port),
+                timeout: .milliseconds(200),
+                tls: certificates?.clientTLS
+            )) != nil {
                 return true
             }
             usleep(10_000)

@@ -53,7 +53,8 @@ extension RedisConfiguration {
     /// masters this process last saw (``ClusterNodeBook``), the URL's host,
     /// the other seeds, then the replicas it saw. A standalone Redis has one
     /// place: this is ``connect(timeout:)`` there. Refused credentials end
-    /// the search (every node would refuse them).
+    /// the search (every node would refuse them); a TLS failure is thrown
+    /// before a seed that did not answer.
     public func connectAnyNode(timeout: Duration = .seconds(2)) throws(RedisError) -> RedisConnection {
         // With Sentinel the sentinels name the one server to use.
         if sentinel != nil { return try connect(timeout: timeout) }
@@ -63,14 +64,18 @@ extension RedisConfiguration {
             candidates.append(endpoint)
         }
         var firstError: RedisError?
+        var tlsError: RedisError?
         for endpoint in candidates {
             do {
                 return try connect(to: endpoint, timeout: timeout)
             } catch {
                 if error.isAuthenticationFailure { throw error }
                 if firstError == nil { firstError = error }
+                // A seed that is down must not hide one whose certificate
+                // fails: that one says what to fix (busd refuses to start).
+                if error.code == .tls, tlsError == nil { tlsError = error }
             }
         }
-        throw firstError ?? RedisError(.io, "no Redis endpoint to connect to")
+        throw tlsError ?? firstError ?? RedisError(.io, "no Redis endpoint to connect to")
     }
 }
