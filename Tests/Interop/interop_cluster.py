@@ -7,6 +7,7 @@ clients on every server and @socket.io/redis-emitter 5.1.0 (peers/).
 Every process is driven over HTTP (POST /control, JSON). Socket ids differ
 from run to run, so results are compared by the clients' labels."""
 
+import http.client
 import json
 import os
 import shutil
@@ -232,7 +233,15 @@ class Cluster:
         """One adapter call on server `name` (or "E", the emitter): {"value"} or {"error"}."""
         if name == "E":
             return post(self.clients_port, {"op": "emitter", "call": {"op": op, **kw}}, timeout)
-        return post(self.nodes[name].port, {"op": op, **kw}, timeout)
+        try:
+            return post(self.nodes[name].port, {"op": op, **kw}, timeout)
+        except (OSError, http.client.HTTPException) as error:
+            # A server that went away: say which, how, and what it (and its busd) logged last.
+            node = self.nodes[name]
+            states = {part: process.poll() for part, process in node.processes.items()}
+            tails = "".join(f"\n--- {log} (last lines) ---\n{self.log(log)[-2000:]}"
+                            for log in (name, f"{name}-busd") if (self.workdir / f"{log}.log").exists())
+            raise AssertionError(f"{name}: {op}: {error!r}; exit codes (None: running): {states}{tails}") from error
 
     def clients_call(self, op, **kw):
         outcome = post(self.clients_port, {"op": op, **kw})
