@@ -146,7 +146,14 @@ def test_room_channels_follow_the_rooms(clusters):
 # join() of a room new to the node waits for busd's confirmation of the same
 # (CLUSTER_REQUEST kind 9, docs/local-protocol-v2.md): 0 misses of 200 in
 # every mode (without it: 11-28 of 200 in dynamic and dynamic-private).
-STOCK_MISS_BOUND = 3
+
+
+def stock_miss_bound(repeats):
+    """A stock sharded node writes SSUBSCRIBE in join() but does not wait for
+    Redis's reply (join() returns undefined), so it too misses now and then
+    (seen in dynamic-private: 1 of 200, 6 of 1000). Its misses are not the
+    subject here; the bound only catches a harness that delivers nothing."""
+    return max(3, repeats // 20)
 @pytest.mark.parametrize("mode,operation,options", __import__("test_join_races").CASES, ids=[c[0] for c in __import__("test_join_races").CASES])
 def test_join_then_broadcast(clusters, mode, operation, options):
     """The races of issue 13 in a sharded cluster: S0 joins (or leaves) a fresh
@@ -158,10 +165,7 @@ def test_join_then_broadcast(clusters, mode, operation, options):
     sharded_mode = clusters[0].sharded_mode
     baseline, mixed = both(lambda c: tally(race(c, "A", mode, operation, options), mode), *clusters)
     print(f"\nsharded {sharded_mode} {mode}: stock misses/wrong {baseline}, mixed {mixed}")
-    # A stock sharded node writes SSUBSCRIBE in join() but does not wait for
-    # Redis's reply (join() returns undefined): it too can miss one now and
-    # then (seen: 1 of 200 in dynamic-private). Its misses are not the subject.
-    assert baseline[1] == 0 and baseline[0] <= STOCK_MISS_BOUND, f"all-stock cluster: {baseline[0]} misses, {baseline[1]} wrong of {REPEATS}"
+    assert baseline[1] == 0 and baseline[0] <= stock_miss_bound(REPEATS), f"all-stock cluster: {baseline[0]} misses, {baseline[1]} wrong of {REPEATS}"
     if mixed is None:
         return
     assert mixed == (0, 0), f"mixed cluster: {mixed[0]} misses, {mixed[1]} wrong deliveries of {REPEATS}"
