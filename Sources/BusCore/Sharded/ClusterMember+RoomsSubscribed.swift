@@ -29,7 +29,6 @@ extension ClusterMember {
         timeoutMilliseconds: UInt32,
         body: [UInt8]
     ) throws(UnusableContent) {
-        clusterCounters.requestOut("rooms_subscribed")
         guard let sharded, sharded.channels.mode != .static else {
             reply(request, .complete, .object(JSObject([("waits", .bool(false))])))
             return
@@ -68,6 +67,9 @@ extension ClusterMember {
 
     /// Joins whose room channels Redis did not confirm in time.
     public var roomChannelWaitsTimedOut: Int { subscriber?.shardWaits.timedOut ?? 0 }
+
+    /// Joins that waited for a room channel not confirmed yet.
+    public var roomChannelWaitsStarted: Int { subscriber?.shardWaits.started ?? 0 }
 
     private func reply(_ request: UInt32, _ status: ClusterReplyStatus, _ body: JSValue) {
         perform([.reply(request: request, status: status, body: JSONText.bytes(body))], flush: true)

@@ -19,6 +19,10 @@ final class ShardSubscriptionWaits: Sendable {
 
     private let state = Mutex(State())
     private let timeouts = Atomic<Int>(0)
+    private let waited = Atomic<Int>(0)
+
+    /// Waits that found a channel not confirmed yet.
+    var started: Int { waited.load(ordering: .relaxed) }
 
     /// Waits that reached their deadline.
     var timedOut: Int { timeouts.load(ordering: .relaxed) }
@@ -44,6 +48,7 @@ final class ShardSubscriptionWaits: Sendable {
             done(true)
             return
         }
+        waited.add(1, ordering: .relaxed)
         let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
         DispatchQueue.global().asyncAfter(deadline: .now() + max(0, seconds)) { [self] in
             guard let wait = state.withLock({ $0.waits.removeValue(forKey: id) }) else { return }
