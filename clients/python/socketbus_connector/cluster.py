@@ -14,7 +14,6 @@ import asyncio
 import dataclasses
 import json
 import logging
-import math
 import time
 from urllib.parse import parse_qsl
 
@@ -349,7 +348,8 @@ class ClusterMixin:
         link = self.link
         if link.version != 2 or getattr(self, "_room_waits_off", None) == link.stats.sessions:
             return
-        rooms = [r for r in rooms if isinstance(r, str) or (isinstance(r, (int, float)) and math.isfinite(r))]
+        # As ROOMS_JOIN carried them (a tuple room as its str()).
+        rooms = [wire_rooms.typed_room(r) for r in rooms if r is not None]
         if not rooms:
             return
         self.stats.room_channel_waits += 1
