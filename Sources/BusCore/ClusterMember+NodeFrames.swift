@@ -148,7 +148,12 @@ extension ClusterMember {
         body: [UInt8]
     ) throws(UnusableContent) {
         if kind == Self.roomsSubscribedKind {
-            try nodeAwaitsRoomChannels(request: request, namespace: namespace, timeoutMilliseconds: timeoutMilliseconds, body: body)
+            try nodeAwaitsRoomChannels(
+                request: request,
+                namespace: namespace,
+                timeoutMilliseconds: timeoutMilliseconds,
+                body: body
+            )
             return
         }
         guard let requestKind = ClusterRequestKind(rawValue: kind) else {

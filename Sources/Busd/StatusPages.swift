@@ -160,13 +160,13 @@ enum StatusPages {
             page.add(
                 "socketbus_sharded_join_waits_total",
                 .counter,
-                help: "The node's joins that waited for Redis to confirm a new room channel's SSUBSCRIBE (dynamic modes).",
+                help: "The node's joins that waited for Redis to confirm a new room channel's SSUBSCRIBE.",
                 value: member.roomChannelWaitsStarted
             )
             page.add(
                 "socketbus_sharded_join_waits_timed_out_total",
                 .counter,
-                help: "... of those, not confirmed within cluster.node_answer_timeout (the node was told it failed).",
+                help: "Of those, not confirmed within cluster.node_answer_timeout (the node was told).",
                 value: member.roomChannelWaitsTimedOut
             )
         }

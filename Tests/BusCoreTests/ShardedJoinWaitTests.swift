@@ -23,7 +23,13 @@ struct ShardedJoinWaitTests {
     }
 
     static func waitFor(_ rooms: String, request: UInt32, timeoutMs: UInt32 = 5000) -> LocalFrame {
-        .clusterRequest(request: request, kind: 9, namespace: "/", timeoutMilliseconds: timeoutMs, body: Array(rooms.utf8))
+        .clusterRequest(
+            request: request,
+            kind: 9,
+            namespace: "/",
+            timeoutMilliseconds: timeoutMs,
+            body: Array(rooms.utf8)
+        )
     }
 
     static func reply(_ client: TestNodeClient) throws -> (UInt32, UInt8, String)? {
