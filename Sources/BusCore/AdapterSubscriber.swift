@@ -82,6 +82,8 @@ final class AdapterSubscriber: @unchecked Sendable {
     /// SSUBSCRIBE of a room channel is written on it at once, from the
     /// joining thread; every write to the socket holds this lock.
     let directWrite = Mutex<Int32>(-1)
+    /// Joins waiting for Redis to confirm their room channels' SSUBSCRIBE.
+    let shardWaits = ShardSubscriptionWaits()
     private let finished = DispatchSemaphore(value: 0)
     private let handlerFinished = DispatchSemaphore(value: 0)
 
@@ -419,7 +421,10 @@ final class AdapterSubscriber: @unchecked Sendable {
         case "unsubscribe" where parts.count >= 2:
             if let channel = parts[1].string { state.withLock { _ = $0.subscribedChannels.remove(channel) } }
         case "ssubscribe" where parts.count >= 2:
-            if let channel = parts[1].string { state.withLock { _ = $0.subscribedShardChannels.insert(channel) } }
+            if let channel = parts[1].string {
+                state.withLock { _ = $0.subscribedShardChannels.insert(channel) }
+                shardWaits.confirmed(channel)
+            }
         case "sunsubscribe" where parts.count >= 2:
             guard let channel = parts[1].string else { return }
             let wanted = state.withLock { state in

@@ -139,7 +139,7 @@ extension ClusterMember {
     }
 
     /// CLUSTER_REQUEST: the node's application calls the cluster. A kind
-    /// outside 1...8 is unusable.
+    /// outside 1...9 is unusable (9: ClusterMember+RoomsSubscribed.swift).
     public func nodeRequested(
         request: UInt32,
         kind: UInt8,
@@ -147,8 +147,17 @@ extension ClusterMember {
         timeoutMilliseconds: UInt32,
         body: [UInt8]
     ) throws(UnusableContent) {
+        if kind == Self.roomsSubscribedKind {
+            try nodeAwaitsRoomChannels(
+                request: request,
+                namespace: namespace,
+                timeoutMilliseconds: timeoutMilliseconds,
+                body: body
+            )
+            return
+        }
         guard let requestKind = ClusterRequestKind(rawValue: kind) else {
-            throw UnusableContent("CLUSTER_REQUEST kind \(kind) is not 1 to 8")
+            throw UnusableContent("CLUSTER_REQUEST kind \(kind) is not 1 to 9")
         }
         clusterCounters.requestOut(requestKind.label)
         if let refusal = shardedRefusal(request: request, kind: requestKind) {

@@ -157,6 +157,18 @@ enum StatusPages {
                 help: "Sharded channels busd is subscribed to (SSUBSCRIBE confirmed).",
                 value: member.subscribedShardChannels.count
             )
+            page.add(
+                "socketbus_sharded_join_waits_total",
+                .counter,
+                help: "The node's joins that waited for Redis to confirm a new room channel's SSUBSCRIBE.",
+                value: member.roomChannelWaitsStarted
+            )
+            page.add(
+                "socketbus_sharded_join_waits_timed_out_total",
+                .counter,
+                help: "Of those, not confirmed within cluster.node_answer_timeout (the node was told).",
+                value: member.roomChannelWaitsTimedOut
+            )
         }
         for kind in ["fetch", "server_side_emit", "custom", "delivered"] {
             page.add(

@@ -8,12 +8,14 @@ time; the stock cluster gives 0 of each.
 S0 is the socket that joins; every other client is a witness that must get
 exactly the broadcasts meant for it."""
 
+import os
+
 import pytest
 
 from conftest import both, reset
 from interop_cluster import wait_for
 
-REPEATS = 200
+REPEATS = int(os.environ.get("INTEROP_RACE_REPEATS", "200"))
 CASES = [
     # (mode, room operation on S0, broadcast options given the room)
     ("to-room-after-join", "join", lambda room: {"rooms": [room]}),

@@ -140,18 +140,20 @@ def test_room_channels_follow_the_rooms(clusters):
         assert counts[:2] == counts[2:]
 
 
-# A known gap (not solved): in the dynamic modes a broadcast to a room goes
-# to the room's own channel, which busd SSUBSCRIBEs when its node tells it
-# of the join (a frame, then a write to Redis); a stock node sends SSUBSCRIBE
-# inside join() itself. A broadcast published right after the join can reach
-# Redis before busd's SSUBSCRIBE: measured 11-22 misses of 200 on this
-# machine (188 before busd wrote SSUBSCRIBE from the joining thread). Closing
-# it needs the connector's join to wait for busd (a local-protocol change).
-# The bound below catches a regression; 0 is required where no room channel
-# is involved.
-JOIN_RACE_MISS_BOUND = 40
+# In the dynamic modes a broadcast to one room goes to the room's own
+# channel, which busd SSUBSCRIBEs when its node tells it of the join; a stock
+# node's join() resolves once Redis confirmed its SSUBSCRIBE. The connector's
+# join() of a room new to the node waits for busd's confirmation of the same
+# (CLUSTER_REQUEST kind 9, docs/local-protocol-v2.md): 0 misses of 200 in
+# every mode (without it: 11-28 of 200 in dynamic and dynamic-private).
 
 
+def stock_miss_bound(repeats):
+    """A stock sharded node writes SSUBSCRIBE in join() but does not wait for
+    Redis's reply (join() returns undefined), so it too misses now and then
+    (seen in dynamic-private: 1 of 200, 6 of 1000). Its misses are not the
+    subject here; the bound only catches a harness that delivers nothing."""
+    return max(3, repeats // 20)
 @pytest.mark.parametrize("mode,operation,options", __import__("test_join_races").CASES, ids=[c[0] for c in __import__("test_join_races").CASES])
 def test_join_then_broadcast(clusters, mode, operation, options):
     """The races of issue 13 in a sharded cluster: S0 joins (or leaves) a fresh
@@ -163,10 +165,7 @@ def test_join_then_broadcast(clusters, mode, operation, options):
     sharded_mode = clusters[0].sharded_mode
     baseline, mixed = both(lambda c: tally(race(c, "A", mode, operation, options), mode), *clusters)
     print(f"\nsharded {sharded_mode} {mode}: stock misses/wrong {baseline}, mixed {mixed}")
-    assert baseline == (0, 0), f"all-stock cluster: {baseline[0]} misses, {baseline[1]} wrong of {REPEATS}"
+    assert baseline[1] == 0 and baseline[0] <= stock_miss_bound(REPEATS), f"all-stock cluster: {baseline[0]} misses, {baseline[1]} wrong of {REPEATS}"
     if mixed is None:
         return
-    if mode == "to-room-after-join" and sharded_mode != "static":
-        assert mixed[1] == 0 and mixed[0] <= JOIN_RACE_MISS_BOUND, f"mixed cluster: {mixed} of {REPEATS}"
-    else:
-        assert mixed == (0, 0), f"mixed cluster: {mixed[0]} misses, {mixed[1]} wrong deliveries of {REPEATS}"
+    assert mixed == (0, 0), f"mixed cluster: {mixed[0]} misses, {mixed[1]} wrong deliveries of {REPEATS}"

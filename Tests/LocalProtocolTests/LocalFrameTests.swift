@@ -341,6 +341,24 @@ struct LocalProtocolDocumentTests {
         #expect(documented == ExampleFrames.hex(try frame.encoded), "\(frame.name)")
     }
 
+    /// CLUSTER_REQUEST kind 9 and its reply (docs/local-protocol-v2.md,
+    /// "Waiting for a room's channel").
+    @Test func roomsSubscribedDumpsMatchTheEncoder() throws {
+        let request = LocalFrame.clusterRequest(
+            request: 4,
+            kind: 9,
+            namespace: "/",
+            timeoutMilliseconds: 5000,
+            body: Array(#"{"rooms":["roomA",123]}"#.utf8)
+        )
+        let reply = LocalFrame.clusterReply(request: 4, status: 0, body: Array(#"{"waits":true}"#.utf8))
+        let document = Self.version2Document
+        let requestDump = Self.dump(for: "CLUSTER_REQUEST ROOMS_SUBSCRIBED", in: document)
+        let replyDump = Self.dump(for: "CLUSTER_REPLY ROOMS_SUBSCRIBED", in: document)
+        #expect(requestDump == ExampleFrames.hex(try request.encoded))
+        #expect(replyDump == ExampleFrames.hex(try reply.encoded))
+    }
+
     @Test(arguments: ExampleFrames.version2)
     func version2HexDumpMatchesTheEncoder(_ frame: LocalFrame) throws {
         let documented = Self.dump(for: frame.name, in: Self.version2Document)

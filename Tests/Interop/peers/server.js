@@ -151,8 +151,10 @@ const calls = {
   async joinThen(io, call) {
     const socket = io.of(call.nsp || "/").sockets.get(call.sid);
     if (!socket) throw new Error(`no socket ${call.sid}`);
-    if (call.join !== undefined) socket.join(call.join);
-    if (call.leave !== undefined) socket.leave(call.leave);
+    // Once join()/leave() has returned: a stock sharded node's join() and the
+    // connector's resolve once the room's channel is subscribed.
+    if (call.join !== undefined) await socket.join(call.join);
+    if (call.leave !== undefined) await socket.leave(call.leave);
     const response = await fetch(call.url, { method: "POST", body: JSON.stringify(call.then) });
     return response.json();
   },

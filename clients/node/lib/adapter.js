@@ -71,8 +71,13 @@ class SocketBusAdapter extends LocalAdapter {
       this.watchDisconnect(id);
       this.send({ type: "SOCKET_CONNECT", namespace: this.nsp.name, socketId: id, connectedAt: this.connectedAt.get(id) });
     }
+    // Rooms new to this node: with the sharded adapter in a dynamic mode
+    // busd subscribes their channels, and join() resolves once Redis has
+    // confirmed that (as a stock sharded node's join() does).
+    const fresh = this.v2 && this.hub.roomChannelWaits ? [...rooms].filter((room) => !this.rooms.has(room)) : [];
     const added = this.addLocal(id, rooms);
     if (added.length > 0) this.sendRooms("join", id, added);
+    if (fresh.length > 0) return this.cluster.awaitRoomChannels(fresh);
   }
 
   del(id, room) {

@@ -118,6 +118,37 @@ class ClusterCalls {
     });
   }
 
+  /**
+   * After ROOMS_JOIN of rooms new to this node: resolves once busd says
+   * Redis confirmed the SSUBSCRIBE of their channels (sharded adapter,
+   * dynamic modes), at once when busd needs none. Never rejects: socket.io
+   * apps often ignore join()'s result, and the join is applied here anyway;
+   * a failure is counted and logged.
+   */
+  awaitRoomChannels(rooms) {
+    rooms = rooms.filter((room) => typeof room !== "number" || Number.isFinite(room));
+    const { bus, requests, counters } = this.hub;
+    if (rooms.length === 0 || !bus.connected || bus.version < 2) return undefined;
+    const id = requests.allocate();
+    const timeoutMs = this.adapter.requestsTimeout;
+    const frame = { type: "CLUSTER_REQUEST", request: id, kind: REQUEST_KINDS.ROOMS_SUBSCRIBED, namespace: this.adapter.nsp.name, timeoutMs: timeoutField(timeoutMs), body: { rooms } };
+    counters.roomChannelWaits++;
+    return new Promise((resolve) => {
+      requests.expectReply(id, timeoutMs, (status, body) => {
+        if (status === REPLY_STATUS.COMPLETE) {
+          if (body && body.waits === false) this.hub.roomChannelWaits = false;
+        } else {
+          const n = ++counters.roomChannelWaitsFailed;
+          if (n === 1 || n % 1000 === 0) {
+            bus.logger.warn(`join(): busd did not confirm the room channels' subscription (${describe(status, body)}; ${n} so far)`);
+          }
+        }
+        resolve();
+      });
+      if (!bus.send(frame)) requests.settle(id, REPLY_STATUS.FAILED, { error: "no link to busd" });
+    });
+  }
+
   async serverCount() {
     if (!this.v2) return 1;
     const { status, body } = await this.request(REQUEST_KINDS.SERVER_COUNT, undefined, this.adapter.requestsTimeout);

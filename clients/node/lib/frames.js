@@ -58,6 +58,8 @@ const V2_TYPES = new Set([
 const REQUEST_KINDS = {
   SERVER_COUNT: 1, FETCH_SOCKETS: 2, ALL_ROOMS: 3, ADD_SOCKETS: 4, DEL_SOCKETS: 5,
   DISCONNECT_SOCKETS: 6, SERVER_SIDE_EMIT: 7, SERVER_SIDE_EMIT_WITH_ACK: 8,
+  // Not an adapter call: join() waits until busd has its new rooms' channels subscribed.
+  ROOMS_SUBSCRIBED: 9,
 };
 /** CLUSTER_REPLY status. */
 const REPLY_STATUS = { COMPLETE: 0, TIMED_OUT: 1, FAILED: 2 };

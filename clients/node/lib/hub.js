@@ -35,6 +35,8 @@ class Hub {
       clusterRequests: 0, // CLUSTER_REQUESTs that wait for a reply
       clusterRequestsFailed: 0, // ... that timed out or failed
       serverCountsMissed: 0, // serverCount() without a count from busd (resolved 1)
+      roomChannelWaits: 0, // join()s that waited for busd to subscribe a new room's channel
+      roomChannelWaitsFailed: 0, // ... that resolved without busd's confirmation
       lateReplies: 0, // CLUSTER_REPLY, ACK_COUNT, ACK_ARGUMENT for a request no longer waiting
     };
     this.acks = new AckTracker({
@@ -49,7 +51,11 @@ class Hub {
         }
       },
     });
+    // Whether join() asks busd to confirm a new room's channel; busd says
+    // "never" once per session when it subscribes no room channels.
+    this.roomChannelWaits = true;
     bus.on("ready", (welcome) => {
+      this.roomChannelWaits = true;
       this.acks.setTimeout(welcome.ackTimeoutMs);
       // Every NAMESPACE first, then the sockets (docs/local-protocol-v2.md, "Negotiation").
       if (bus.version >= 2) for (const name of this.adapters.keys()) bus.send({ type: "NAMESPACE", namespace: name });

@@ -18,6 +18,13 @@ class FakeBusd extends EventEmitter {
     // Like busd before version 2: a HELLO asking for another version gets ERROR 2 and the connection is closed.
     this.onlyVersion = null;
     this.received = [];
+    // CLUSTER_REQUEST kind 9 (join() waits for a room channel): "never"
+    // answers {"waits":false} at once, as a busd without room channels
+    // does, and keeps those requests apart in `roomWaits` (the other tests
+    // look at the adapter's own frames); "manual" records them in
+    // `received` and leaves the answer to the test.
+    this.roomWaitMode = "never";
+    this.roomWaits = [];
     this.hellos = 0;
     this.connection = null;
     this.server = net.createServer((socket) => this.onConnection(socket));
@@ -36,6 +43,11 @@ class FakeBusd extends EventEmitter {
     socket.on("data", (chunk) => {
       decoder.push(chunk);
       for (let frame; (frame = decoder.next()) !== null; ) {
+        if (frame.type === "CLUSTER_REQUEST" && frame.kind === 9 && this.roomWaitMode === "never") {
+          this.roomWaits.push(frame);
+          this.send({ type: "CLUSTER_REPLY", request: frame.request, status: 0, body: { waits: false } });
+          continue;
+        }
         this.received.push(frame);
         if (frame.type === "HELLO") {
           this.hellos++;

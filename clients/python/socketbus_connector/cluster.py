@@ -338,6 +338,35 @@ class ClusterMixin:
             self.stats.cluster_timeouts += 1
         return status, parsed
 
+    async def _await_room_channels(self, namespace, rooms):
+        """After ROOMS_JOIN of rooms new to this node (async manager): waits
+        until busd says Redis confirmed the SSUBSCRIBE of their channels
+        (sharded adapter, dynamic modes), as a stock sharded node's join
+        does; at once when busd needs none (it then says so once per
+        session). Never raises: the room is joined here anyway; a failure is
+        counted and logged."""
+        link = self.link
+        if link.version != 2 or getattr(self, "_room_waits_off", None) == link.stats.sessions:
+            return
+        # As ROOMS_JOIN carried them (a tuple room as its str()).
+        rooms = [wire_rooms.typed_room(r) for r in rooms if r is not None]
+        if not rooms:
+            return
+        self.stats.room_channel_waits += 1
+        try:
+            status, body = await self._cluster_call(ClusterKind.ROOMS_SUBSCRIBED, namespace, self.requests_timeout,
+                                                    {"rooms": rooms})
+        except ClusterError as exc:
+            status, body = ReplyStatus.FAILED, {"error": str(exc)}
+        if status == ReplyStatus.COMPLETE:
+            if isinstance(body, dict) and body.get("waits") is False:
+                self._room_waits_off = link.stats.sessions
+            return
+        self.stats.room_channel_waits_failed += 1
+        if self.stats.room_channel_waits_failed == 1 or self.stats.room_channel_waits_failed % 1000 == 0:
+            logger.warning("socketbus: enter_room: busd did not confirm the room channels' subscription (%s)",
+                           body.get("error") if isinstance(body, dict) else "timed out")
+
     def _cluster_send(self, kind, namespace, body):
         """A request without a reply (kinds 4-7), on the link loop. Kinds
         4-6 come back to this node as an APPLY (like the stock adapter's own

@@ -55,6 +55,8 @@ class ManagerStats:
     ack_broadcasts_local_only: int = 0  # emits with a callback while no v2 busd was connected
     ack_clients_counted: int = 0  # sum of ACK_COUNT client counts
     ack_arguments: int = 0  # ACK_ARGUMENT frames relayed to callbacks
+    room_channel_waits: int = 0  # enter_room()s that waited for busd to subscribe a new room's channel
+    room_channel_waits_failed: int = 0  # ... that returned without busd's confirmation
 
 
 _room_name = wire_rooms.room_name

@@ -188,6 +188,8 @@ class ClusterKind(enum.IntEnum):
     DISCONNECT_SOCKETS = 6
     SERVER_SIDE_EMIT = 7
     SERVER_SIDE_EMIT_WITH_ACK = 8
+    # Not an adapter call: enter_room waits until busd has a new room's channel subscribed.
+    ROOMS_SUBSCRIBED = 9
 
 
 class ReplyStatus(enum.IntEnum):

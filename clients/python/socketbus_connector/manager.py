@@ -164,9 +164,12 @@ class SocketbusAsyncManager(SocketbusCore, AsyncManager):
             return self._cluster_send(ClusterKind.ADD_SOCKETS, namespace,
                                       self._sockets_request(ClusterKind.ADD_SOCKETS, namespace, sid, None, room))
         already = self._in_room(sid, namespace, room)
+        fresh = not self.rooms.get(namespace, {}).get(room)
         result = await super().enter_room(sid, namespace, room, eio_sid=eio_sid)
         if not already:
             self._report_rooms(True, sid, namespace, [room])
+            if fresh:
+                await self._await_room_channels(namespace, [room])
         return result
 
     async def leave_room(self, sid, namespace, room):

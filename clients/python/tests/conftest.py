@@ -224,6 +224,12 @@ class FakeBusd:
         self.writer = None
         self.server = None
         self.connected = asyncio.Event()
+        # CLUSTER_REQUEST kind 9 (enter_room waits for a room channel):
+        # "never" answers {"waits":false} at once, as a busd without room
+        # channels does, and keeps those requests apart in `room_waits`;
+        # "manual" queues them in `frames` for the test to answer.
+        self.room_wait_mode = "never"
+        self.room_waits = []
 
     async def start(self):
         self.server = await asyncio.start_unix_server(self._serve, path=self.path)
@@ -258,6 +264,9 @@ class FakeBusd:
                         version = min(self.version, frame.version)
                         writer.write(f.encode(f.Welcome(version, self.uid, self.node_id, 1 << 52, self.ack_timeout_ms)))
                         self.connected.set()
+                    elif isinstance(frame, f.ClusterRequest) and frame.kind == 9 and self.room_wait_mode == "never":
+                        self.room_waits.append(frame)
+                        writer.write(f.encode(f.ClusterReply(frame.request, 0, b'{"waits":false}')))
                     else:
                         await self.frames.put(frame)
         except (ConnectionError, f.ProtocolError):

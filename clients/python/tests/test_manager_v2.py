@@ -249,3 +249,42 @@ async def test_question_custom_and_unknown_kinds(make_node, fake_busd2):
     fake_busd2.send(f.Question(4, 77, "/", b""))
     assert await answer(fake_busd2, 4) == (1, None)
     assert node.manager.stats.questions == 4 and node.manager.stats.questions_not_answered == 2
+
+
+async def test_enter_room_of_a_new_room_waits_for_busds_room_channel(make_node, fake_busd2):
+    """CLUSTER_REQUEST kind 9: the async manager's enter_room of a room no
+    socket of this node was in returns once busd confirms that Redis has
+    its channel (sharded adapter, dynamic modes); a room the node has, and
+    every join once busd said it never waits, go without asking."""
+    node = await v2_node(make_node, fake_busd2)
+    fake_busd2.room_wait_mode = "manual"
+    client = await node.client()
+    sid = client.sid("/")
+    await fake_busd2.quiet(0.3)
+    done = asyncio.ensure_future(node.sio.enter_room(sid, "fresh"))
+    assert await fake_busd2.next() == f.RoomsJoin("/", sid, ["fresh"])
+    wait = await fake_busd2.next()
+    assert isinstance(wait, f.ClusterRequest) and wait.kind == 9 and json.loads(wait.body) == {"rooms": ["fresh"]}
+    await asyncio.sleep(0.05)
+    assert not done.done(), "enter_room returned before busd's confirmation"
+    fake_busd2.send(f.ClusterReply(wait.request, 0, b'{"waits":true}'))
+    await asyncio.wait_for(done, 2)
+
+    # A failure returns too (counted): the room is joined on this node anyway.
+    done = asyncio.ensure_future(node.sio.enter_room(sid, "broken"))
+    assert isinstance(await fake_busd2.next(), f.RoomsJoin)
+    wait = await fake_busd2.next()
+    fake_busd2.send(f.ClusterReply(wait.request, 2, b'{"error":"not confirmed"}'))
+    await asyncio.wait_for(done, 2)
+    assert node.manager.stats.room_channel_waits_failed == 1
+
+    # busd says it never waits: no more kind 9 this session.
+    done = asyncio.ensure_future(node.sio.enter_room(sid, "plain"))
+    assert isinstance(await fake_busd2.next(), f.RoomsJoin)
+    wait = await fake_busd2.next()
+    fake_busd2.send(f.ClusterReply(wait.request, 0, b'{"waits":false}'))
+    await asyncio.wait_for(done, 2)
+    await asyncio.wait_for(node.sio.enter_room(sid, "other"), 2)
+    assert await fake_busd2.next() == f.RoomsJoin("/", sid, ["other"])
+    assert await fake_busd2.quiet() == []
+    assert node.manager.stats.room_channel_waits == 3
