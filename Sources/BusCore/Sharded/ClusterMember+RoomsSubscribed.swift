@@ -43,9 +43,9 @@ extension ClusterMember {
         }
         let bound = configuration.nodeAnswerTimeout
         let timeout = timeoutMilliseconds > 0 ? min(bound, .milliseconds(Int64(timeoutMilliseconds))) : bound
-        // SEAM(cluster): confirmations come from the `ssubscribe` replies
-        // AdapterSubscriber.handle reads; on a Redis Cluster, the connection
-        // of each slot's owner (ShardedRouting) must feed `shardWaits` too.
+        // Confirmations come from the `ssubscribe` replies AdapterSubscriber.handle
+        // reads: of its own connection, and on a Redis Cluster of each slot
+        // owner's link too (drainShardLinks hands their replies to the same handle).
         guard let subscriber = self.subscriber else {
             reply(request, .failed, .object(JSObject([("error", .string("busd is not subscribed to Redis yet"))])))
             return
