@@ -9,6 +9,11 @@ public struct AnswerListWriter {
         self.output = output
     }
 
+    /// Room for `bytes` more (a large answer's estimate: no regrowth and copy).
+    public mutating func reserve(_ bytes: Int) {
+        output.reserveCapacity(output.count + bytes)
+    }
+
     private mutating func comma() {
         if !first { output.append(UInt8(ascii: ",")) }
         first = false
