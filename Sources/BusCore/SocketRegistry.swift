@@ -283,7 +283,9 @@ public struct SocketRegistry: Sendable {
         keys.withUnsafeBufferPointer { keys in
             roomsOfSlot.withUnsafeBufferPointer { roomsOfSlot in
                 forEachSelected(namespace: namespace, typedRooms: rooms, except: except) { slot in
-                    keys[slot].withUTF8 { list.appendSocket(id: $0, ownIdFirst: true, rooms: roomsOfSlot[slot]) }
+                    roomsOfSlot[slot].withUnsafeBufferPointer { rooms in
+                        keys[slot].withUTF8 { list.appendSocket(id: $0, ownIdFirst: true, rooms: rooms) }
+                    }
                 }
             }
         }
