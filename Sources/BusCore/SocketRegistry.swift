@@ -278,7 +278,12 @@ public struct SocketRegistry: Sendable {
 
     /// The selected sockets with their rooms (own id first) written into an
     /// answer, as ``rooms(ofSocket:namespace:)`` lists them.
-    public func writeSockets(namespace: String, typedRooms rooms: [Room], except: [Room], to list: inout AnswerListWriter) {
+    public func writeSockets(
+        namespace: String,
+        typedRooms rooms: [Room],
+        except: [Room],
+        to list: inout AnswerListWriter
+    ) {
         if rooms.isEmpty { list.reserve(count * 96) }
         keys.withUnsafeBufferPointer { keys in
             roomsOfSlot.withUnsafeBufferPointer { roomsOfSlot in

@@ -96,7 +96,9 @@ extension ResponseEncoding {
         case .name(let name):
             // In place when the string is native UTF-8 (always, for a name
             // the registry decoded): the String version copies it first.
-            let done: Void? = name.utf8.withContiguousStorageIfAvailable { JSONQuoting.appendQuoted($0.span, to: &output) }
+            let done: Void? = name.utf8.withContiguousStorageIfAvailable {
+                JSONQuoting.appendQuoted($0.span, to: &output)
+            }
             if done == nil { JSONQuoting.appendQuoted(name, to: &output) }
         case .number(let number): JSNumberFormatter.appendJSON(number, to: &output)
         }

@@ -33,15 +33,22 @@ struct RegistryAnswerWriterTests {
 
     func expectWritersMatch(_ registry: SocketRegistry, step: Int) {
         for namespace in Self.namespaces {
-            let written = ResponseEncoding.allRooms(requestId: "r") { registry.writeRooms(namespace: namespace, to: &$0) }
+            let written = ResponseEncoding.allRooms(requestId: "r") {
+                registry.writeRooms(namespace: namespace, to: &$0)
+            }
             let reference = ResponseEncoding.allRooms(requestId: "r", rooms: registry.allRooms(namespace: namespace))
             #expect(written == reference, "ALL_ROOMS of \(namespace) after step \(step)")
-            for (rooms, except) in [([Room](), [Room]()), ([Self.room(1), Self.room(4)], [Self.room(2)]), ([], [Self.room(0)])] {
+            for (rooms, except) in [
+                ([Room](), [Room]()), ([Self.room(1), Self.room(4)], [Self.room(2)]), ([], [Self.room(0)]),
+            ] {
                 let sockets = ResponseEncoding.fetchedSockets(requestId: "f") {
                     registry.writeSockets(namespace: namespace, typedRooms: rooms, except: except, to: &$0)
                 }
                 let values = registry.select(namespace: namespace, typedRooms: rooms, except: except).map {
-                    ResponseEncoding.registrySocket(id: $0, rooms: registry.rooms(ofSocket: $0, namespace: namespace) ?? [])
+                    ResponseEncoding.registrySocket(
+                        id: $0,
+                        rooms: registry.rooms(ofSocket: $0, namespace: namespace) ?? []
+                    )
                 }
                 #expect(
                     sockets == ResponseEncoding.fetchedSockets(requestId: "f", sockets: values),

@@ -7,7 +7,11 @@ import Testing
 @Suite("JSONSkim on hostile input")
 struct JSONSkimHostileTests {
     /// Refused by the skim, by `member` and by the parser, with its error.
-    private func expectRefused(_ bytes: [UInt8], _ comment: Comment? = nil, sourceLocation: SourceLocation = #_sourceLocation) {
+    private func expectRefused(
+        _ bytes: [UInt8],
+        _ comment: Comment? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(!JSONSkim().isValid(bytes), comment, sourceLocation: sourceLocation)
         #expect(JSONSkim().member("sockets", of: bytes) == nil, comment, sourceLocation: sourceLocation)
         #expect(!JSONSkim().isArray(bytes), comment, sourceLocation: sourceLocation)
@@ -41,7 +45,9 @@ struct JSONSkimHostileTests {
 
     @Test func hugeNumbersAreSkimmedAsTheParserReadsThem() {
         let digits = String(repeating: "9", count: 200_000)
-        for text in [digits, "-" + digits, "0." + digits, "1e" + digits, "-1E-" + digits, "1e999999", "[" + digits + "]"] {
+        for text in [
+            digits, "-" + digits, "0." + digits, "1e" + digits, "-1E-" + digits, "1e999999", "[" + digits + "]",
+        ] {
             expectAccepted(Array(text.utf8))
         }
         let member = JSONSkim().member("sockets", of: Array((#"{"sockets":"# + digits + "}").utf8))
@@ -80,7 +86,9 @@ struct JSONSkimHostileTests {
     }
 
     @Test func nulBytesAreRefused() {
-        for bytes: [UInt8] in [[0], [0x22, 0, 0x22], [0x5B, 0x31, 0, 0x5D], [0x31, 0], [0, 0x31], Array(#"{"a":1}"#.utf8) + [0]] {
+        for bytes: [UInt8] in [
+            [0], [0x22, 0, 0x22], [0x5B, 0x31, 0, 0x5D], [0x31, 0], [0, 0x31], Array(#"{"a":1}"#.utf8) + [0],
+        ] {
             expectRefused(bytes, "\(bytes)")
         }
         expectRefused(Array(#"{"sockets":["#.utf8) + [0] + Array("]}".utf8))
@@ -88,7 +96,9 @@ struct JSONSkimHostileTests {
 
     @Test func everyCutOfAnAnswerIsRefused() {
         // Each proper prefix of an answer is what a cut connection leaves.
-        let answer = Array(#"{"requestId":"a1","sockets":[{"id":"é\u00e9","data":{"n":-1.5e+3,"b":[true,false,null]}}]}"#.utf8)
+        let answer = Array(
+            #"{"requestId":"a1","sockets":[{"id":"é\u00e9","data":{"n":-1.5e+3,"b":[true,false,null]}}]}"#.utf8
+        )
         #expect(JSONSkim().member("sockets", of: answer) != nil)
         for end in 0..<answer.count {
             expectRefused(Array(answer[0..<end]), "cut at \(end)")

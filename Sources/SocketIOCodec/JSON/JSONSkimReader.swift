@@ -24,9 +24,11 @@ struct JSONSkimReader {
         guard string() else { return false }
         if let wanted {
             // An escaped name never matches: the keys busd looks for have no escapes.
-            found = index - 1 - start == wanted.count && wanted.withUnsafeBufferPointer { w in
-                (0..<w.count).allSatisfy { bytes[start + $0] == w[$0] }
-            }
+            found =
+                index - 1 - start == wanted.count
+                && wanted.withUnsafeBufferPointer { w in
+                    (0..<w.count).allSatisfy { bytes[start + $0] == w[$0] }
+                }
         } else {
             found = false
         }
