@@ -57,7 +57,9 @@ public struct SocketRegistry: Sendable {
         var room: Room
     }
     private var members: [RoomKey: Set<Int32>] = [:]
-    private var roomsOfSlot: [Int32: [Room]] = [:]
+    /// Indexed by slot (empty for a free slot): large answers walk it in
+    /// place, where a dictionary would be hashed and its arrays copied.
+    private var roomsOfSlot: [[Room]] = []
 
     public init() {}
 
@@ -73,6 +75,7 @@ public struct SocketRegistry: Sendable {
         namespaceOfSlot.reserveCapacity(n)
         connectedAtOfSlot.reserveCapacity(n)
         live.reserveCapacity(n)
+        roomsOfSlot.reserveCapacity(n)
     }
 
     // MARK: Changes
@@ -90,12 +93,14 @@ public struct SocketRegistry: Sendable {
             namespaceOfSlot[Int(slot)] = ns
             connectedAtOfSlot[Int(slot)] = connectedAt
             live[Int(slot)] = true
+            roomsOfSlot[Int(slot)] = []
         } else {
             slot = Int32(keys.count)
             keys.append(key)
             namespaceOfSlot.append(ns)
             connectedAtOfSlot.append(connectedAt)
             live.append(true)
+            roomsOfSlot.append([])
         }
         slotsByKey[key] = slot
         return .owned(socketId: id, namespace: namespace, connectedAt: connectedAt)
@@ -121,12 +126,10 @@ public struct SocketRegistry: Sendable {
     public mutating func join(_ id: String, typedRooms rooms: [Room]) -> Bool {
         guard let slot = slotsByKey[SocketKey(id)] else { return false }
         let ns = namespaceOfSlot[Int(slot)]
-        var current = roomsOfSlot[slot] ?? []
-        for room in rooms where room != .name(id) && !current.contains(room) {
-            current.append(room)
+        for room in rooms where room != .name(id) && !roomsOfSlot[Int(slot)].contains(room) {
+            roomsOfSlot[Int(slot)].append(room)
             members[RoomKey(namespace: ns, room: room), default: []].insert(slot)
         }
-        roomsOfSlot[slot] = current.isEmpty ? nil : current
         return true
     }
 
@@ -141,13 +144,11 @@ public struct SocketRegistry: Sendable {
     public mutating func leave(_ id: String, typedRooms rooms: [Room]) -> Bool {
         guard let slot = slotsByKey[SocketKey(id)] else { return false }
         let ns = namespaceOfSlot[Int(slot)]
-        guard var current = roomsOfSlot[slot] else { return true }
         for room in rooms {
-            guard let index = current.firstIndex(of: room) else { continue }
-            current.remove(at: index)
+            guard let index = roomsOfSlot[Int(slot)].firstIndex(of: room) else { continue }
+            roomsOfSlot[Int(slot)].remove(at: index)
             removeMember(slot, from: RoomKey(namespace: ns, room: room))
         }
-        roomsOfSlot[slot] = current.isEmpty ? nil : current
         return true
     }
 
@@ -193,7 +194,10 @@ public struct SocketRegistry: Sendable {
         except: [Room],
         _ body: (UnsafeRawBufferPointer) -> Void
     ) {
-        forEachSelected(namespace: namespace, typedRooms: rooms, except: except) { keys[$0].withUTF8(body) }
+        // Through the buffer: `keys[slot]` would copy each key (a retain).
+        keys.withUnsafeBufferPointer { keys in
+            forEachSelected(namespace: namespace, typedRooms: rooms, except: except) { keys[$0].withUTF8(body) }
+        }
     }
 
     /// The slots of the selection, in slot order.
@@ -204,9 +208,15 @@ public struct SocketRegistry: Sendable {
             // (a 10k-socket SOCKETS or fetchSockets answer).
             var excluded = Set<Int32>()
             for room in except { forEachSlot(in: room, ns) { excluded.insert($0) } }
-            for (slot, alive) in live.enumerated()
-            where alive && namespaceOfSlot[slot] == ns && (excluded.isEmpty || !excluded.contains(Int32(slot))) {
-                body(slot)
+            live.withUnsafeBufferPointer { live in
+                namespaceOfSlot.withUnsafeBufferPointer { namespaceOfSlot in
+                    for slot in live.indices
+                    where live[slot] && namespaceOfSlot[slot] == ns
+                        && (excluded.isEmpty || !excluded.contains(Int32(slot)))
+                    {
+                        body(slot)
+                    }
+                }
             }
             return
         }
@@ -224,26 +234,65 @@ public struct SocketRegistry: Sendable {
         var rooms: [Room] = []
         for (slot, alive) in live.enumerated() where alive && namespaceOfSlot[slot] == ns {
             rooms.append(.name(keys[slot].string))
-            for room in roomsOfSlot[Int32(slot)] ?? [] where seen.insert(room).inserted { rooms.append(room) }
+            for room in roomsOfSlot[slot] where seen.insert(room).inserted { rooms.append(room) }
         }
         return rooms
     }
 
     /// ``allRooms(namespace:)`` written into an answer (ids from their bytes).
+    ///
+    /// A room is listed after the id of the first socket (in slot order)
+    /// that is in it. That slot comes from the members sets (integers), so
+    /// the walk hashes no room: most sockets hold no room listed first.
     public func writeRooms(namespace: String, to list: inout AnswerListWriter) {
         guard let ns = namespaceIndex[namespace] else { return }
-        var seen: Set<Room> = []
-        for (slot, alive) in live.enumerated() where alive && namespaceOfSlot[slot] == ns {
-            keys[slot].withUTF8 { list.append(utf8: $0) }
-            for room in roomsOfSlot[Int32(slot)] ?? [] where seen.insert(room).inserted { list.append(room) }
+        var firstAt: [(slot: Int32, room: Room)] = []
+        for (key, slots) in members where key.namespace == ns {
+            if let first = slots.min() { firstAt.append((first, key.room)) }
+        }
+        firstAt.sort { $0.slot < $1.slot }
+        list.reserve(count * 23 + firstAt.count * 16)
+        var next = 0
+        var pending: [Room] = []
+        keys.withUnsafeBufferPointer { keys in
+            roomsOfSlot.withUnsafeBufferPointer { roomsOfSlot in
+                forEachSelected(namespace: namespace, typedRooms: [], except: []) { slot in
+                    keys[slot].withUTF8 { list.append(utf8: $0) }
+                    while next < firstAt.count, firstAt[next].slot < Int32(slot) { next += 1 }
+                    guard next < firstAt.count, firstAt[next].slot == Int32(slot) else { return }
+                    pending.removeAll(keepingCapacity: true)
+                    while next < firstAt.count, firstAt[next].slot == Int32(slot) {
+                        pending.append(firstAt[next].room)
+                        next += 1
+                    }
+                    // In the socket's own order, as the walk with a set listed them.
+                    for room in roomsOfSlot[slot] {
+                        guard let index = pending.firstIndex(of: room) else { continue }
+                        pending.remove(at: index)
+                        list.append(room)
+                    }
+                }
+            }
         }
     }
 
     /// The selected sockets with their rooms (own id first) written into an
     /// answer, as ``rooms(ofSocket:namespace:)`` lists them.
-    public func writeSockets(namespace: String, typedRooms rooms: [Room], except: [Room], to list: inout AnswerListWriter) {
-        forEachSelected(namespace: namespace, typedRooms: rooms, except: except) { slot in
-            keys[slot].withUTF8 { list.appendSocket(id: $0, ownIdFirst: true, rooms: roomsOfSlot[Int32(slot)] ?? []) }
+    public func writeSockets(
+        namespace: String,
+        typedRooms rooms: [Room],
+        except: [Room],
+        to list: inout AnswerListWriter
+    ) {
+        if rooms.isEmpty { list.reserve(count * 96) }
+        keys.withUnsafeBufferPointer { keys in
+            roomsOfSlot.withUnsafeBufferPointer { roomsOfSlot in
+                forEachSelected(namespace: namespace, typedRooms: rooms, except: except) { slot in
+                    roomsOfSlot[slot].withUnsafeBufferPointer { rooms in
+                        keys[slot].withUTF8 { list.appendSocket(id: $0, ownIdFirst: true, rooms: rooms) }
+                    }
+                }
+            }
         }
     }
 
@@ -253,7 +302,7 @@ public struct SocketRegistry: Sendable {
         guard let slot = slotsByKey[SocketKey(id)], namespaces[Int(namespaceOfSlot[Int(slot)])] == namespace else {
             return nil
         }
-        return [.name(id)] + (roomsOfSlot[slot] ?? [])
+        return [.name(id)] + roomsOfSlot[Int(slot)]
     }
 
     /// Every socket, for a full rewrite of the Redis mirror.
@@ -269,7 +318,7 @@ public struct SocketRegistry: Sendable {
         Socket(
             id: keys[Int(slot)].string,
             namespace: namespaces[Int(namespaceOfSlot[Int(slot)])],
-            typedRooms: roomsOfSlot[slot] ?? [],
+            typedRooms: roomsOfSlot[Int(slot)],
             connectedAt: connectedAtOfSlot[Int(slot)]
         )
     }
@@ -283,9 +332,10 @@ public struct SocketRegistry: Sendable {
 
     private mutating func release(_ slot: Int32) {
         let ns = namespaceOfSlot[Int(slot)]
-        for room in roomsOfSlot.removeValue(forKey: slot) ?? [] {
+        for room in roomsOfSlot[Int(slot)] {
             removeMember(slot, from: RoomKey(namespace: ns, room: room))
         }
+        roomsOfSlot[Int(slot)] = []
         live[Int(slot)] = false
         keys[Int(slot)] = SocketKey("")
         freeSlots.append(slot)

@@ -9,6 +9,11 @@ public struct AnswerListWriter {
         self.output = output
     }
 
+    /// Room for `bytes` more (a large answer's estimate: no regrowth and copy).
+    public mutating func reserve(_ bytes: Int) {
+        output.reserveCapacity(output.count + bytes)
+    }
+
     private mutating func comma() {
         if !first { output.append(UInt8(ascii: ",")) }
         first = false
@@ -30,6 +35,12 @@ public struct AnswerListWriter {
     /// writes it: `{"id","handshake":{},"rooms":[…]}`; with `ownIdFirst` the
     /// id is written as the first room (socket.io's own room) before `rooms`.
     public mutating func appendSocket(id: UnsafeRawBufferPointer, ownIdFirst: Bool, rooms: [Room]) {
+        rooms.withUnsafeBufferPointer { appendSocket(id: id, ownIdFirst: ownIdFirst, rooms: $0) }
+    }
+
+    /// As ``appendSocket(id:ownIdFirst:rooms:)-([Room])`` with the rooms
+    /// read in place (the registry's own storage: no array retained per socket).
+    public mutating func appendSocket(id: UnsafeRawBufferPointer, ownIdFirst: Bool, rooms: UnsafeBufferPointer<Room>) {
         comma()
         output.append(contentsOf: #"{"id":"#.utf8)
         Self.appendQuoted(id, to: &output)
@@ -39,10 +50,10 @@ public struct AnswerListWriter {
             Self.appendQuoted(id, to: &output)
             firstRoom = false
         }
-        for room in rooms {
+        for index in rooms.indices {
             if !firstRoom { output.append(UInt8(ascii: ",")) }
             firstRoom = false
-            ResponseEncoding.appendRoom(room, to: &output)
+            ResponseEncoding.appendRoom(rooms[index], to: &output)
         }
         output.append(contentsOf: "]}".utf8)
     }
@@ -82,7 +93,13 @@ extension ResponseEncoding {
 
     static func appendRoom(_ room: Room, to output: inout [UInt8]) {
         switch room {
-        case .name(let name): JSONQuoting.appendQuoted(name, to: &output)
+        case .name(let name):
+            // In place when the string is native UTF-8 (always, for a name
+            // the registry decoded): the String version copies it first.
+            let done: Void? = name.utf8.withContiguousStorageIfAvailable {
+                JSONQuoting.appendQuoted($0.span, to: &output)
+            }
+            if done == nil { JSONQuoting.appendQuoted(name, to: &output) }
         case .number(let number): JSNumberFormatter.appendJSON(number, to: &output)
         }
     }
