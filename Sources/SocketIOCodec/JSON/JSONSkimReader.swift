@@ -1,3 +1,5 @@
+import MsgPack
+
 /// The byte-level reading of ``JSONSkim``: white space, member names,
 /// literals, numbers and strings (escapes and UTF-8 checked), each from
 /// `index`, which it leaves after what it read. Every function returns false
@@ -120,26 +122,14 @@ struct JSONSkimReader {
         }
     }
 
-    /// One multi-byte UTF-8 sequence (no overlongs, no surrogates, ≤ U+10FFFF).
+    /// One multi-byte UTF-8 sequence (no overlongs, no surrogates, ≤ U+10FFFF),
+    /// by the same table as the parser's.
     private mutating func utf8Sequence() -> Bool {
-        let lead = bytes[index]
-        let length: Int
-        var low: UInt8 = 0x80
-        var high: UInt8 = 0xBF
-        switch lead {
-        case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; low = 0xA0
-        case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xED: length = 3; high = 0x9F
-        case 0xF0: length = 4; low = 0x90
-        case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; high = 0x8F
-        default: return false
-        }
-        guard bytes.count - index >= length else { return false }
-        let second = bytes[index + 1]
-        guard second >= low && second <= high else { return false }
-        for i in 2..<max(2, length) where bytes[index + i] & 0xC0 != 0x80 { return false }
+        let at = index
+        guard
+            let length = UTF8Validation.sequenceLength(
+                lead: bytes[at], available: bytes.count - at, byte: { bytes[at + $0] })
+        else { return false }
         index += length
         return true
     }
