@@ -5,5 +5,6 @@
 const { createAdapter, SocketBusAdapter } = require("./lib/adapter");
 const { BusConnection } = require("./lib/connection");
 const frames = require("./lib/frames");
+const { Emitter } = require("./lib/emitter");
 
-module.exports = { createAdapter, SocketBusAdapter, BusConnection, frames };
+module.exports = { createAdapter, SocketBusAdapter, BusConnection, frames, Emitter };
