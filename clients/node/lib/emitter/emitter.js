@@ -40,6 +40,19 @@ class Emitter {
   compress(value) { return this.operator.compress(value); }
   emit(ev, ...args) { return this.operator.emit(ev, ...args); }
   emitWithConfirmation(ev, ...args) { return this.operator.emitWithConfirmation(ev, ...args); }
+  socketsJoin(rooms) { return this.operator.socketsJoin(rooms); }
+  socketsLeave(rooms) { return this.operator.socketsLeave(rooms); }
+  disconnectSockets(close = false) { return this.operator.disconnectSockets(close); }
+
+  /** A SERVER_SIDE_EMIT request (JSON, as the stock emitter sends it; no ack possible). */
+  serverSideEmit(...args) {
+    if (typeof args.at(-1) === "function") throw new Error("Acknowledgements are not supported");
+    this.request({ uid: UID, type: 6, data: args });
+  }
+
+  request(body) {
+    this.redis.publish(`${this.opts.key}-request#${this.nsp}#`, JSON.stringify(body)).catch(() => {});
+  }
 
   /** Every record of a message id as it is published: an async iterator, or `onRecord` called per record. */
   follow(messageId, options = {}) {
@@ -103,6 +116,20 @@ class BroadcastOperator {
     return { channel, payload };
   }
 
+  /** REMOTE_JOIN / REMOTE_LEAVE / REMOTE_DISCONNECT requests, as the stock emitter sends them. */
+  socketsJoin(rooms) {
+    this.emitter.request({ type: 2, opts: this.targets(), rooms: Array.isArray(rooms) ? rooms : [rooms] });
+  }
+  socketsLeave(rooms) {
+    this.emitter.request({ type: 3, opts: this.targets(), rooms: Array.isArray(rooms) ? rooms : [rooms] });
+  }
+  disconnectSockets(close = false) {
+    this.emitter.request({ type: 4, opts: this.targets(), close });
+  }
+  targets() {
+    return { rooms: [...this.rooms], except: [...this.exceptRooms] };
+  }
+
   /** Publishes like the stock emitter (returns true; the PUBLISH runs in the background, errors ignored as there). */
   emit(ev, ...args) {
     const { channel, payload } = this.message(ev, args);
@@ -150,4 +177,4 @@ class BroadcastOperator {
   }
 }
 
-module.exports = { Emitter, BroadcastOperator, RESERVED_EVENTS };
+module.exports = { Emitter, BroadcastOperator, RESERVED_EVENTS, isOptions };
