@@ -102,6 +102,9 @@ describe("confirmation records", () => {
     const c = { type: "confirmation", messageId: "m1", socketId: "s", node: "n", namespace: "/", status: "delivered", ackId: 1, time: 1, latencyMs: 2, args: ["ok"] };
     assert.deepEqual(parseRecord(JSON.stringify(d)), d);
     assert.deepEqual(parseRecord(Buffer.from(JSON.stringify(c))), c);
+    // What busd writes for a timeout (and a disconnect): args null.
+    const timeout = { ...c, status: "timeout", args: null };
+    assert.deepEqual(parseRecord(JSON.stringify(timeout)), timeout);
   });
 
   it("skips malformed records instead of throwing", () => {

@@ -51,7 +51,7 @@ class ConfirmationWait {
       .map((socket) => {
         const r = this.outcomes.get(socket);
         const outcome = { socketId: r.socketId, status: r.status, node: r.node, latencyMs: r.latencyMs };
-        if (r.args !== undefined) outcome.args = r.args;
+        if (Array.isArray(r.args)) outcome.args = r.args;
         return outcome;
       });
     const unanswered = this.expected.filter((socket) => !this.outcomes.has(socket));

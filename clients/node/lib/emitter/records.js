@@ -21,7 +21,8 @@ function parseRecord(text) {
   }
   if (value.type === "confirmation") {
     if (typeof value.socketId !== "string" || !STATUSES.has(value.status)) return null;
-    if (value.args !== undefined && !Array.isArray(value.args)) return null;
+    // busd writes `"args":null` for timeout and disconnected.
+    if (value.args !== undefined && value.args !== null && !Array.isArray(value.args)) return null;
     return value;
   }
   return null;

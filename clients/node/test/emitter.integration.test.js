@@ -1,0 +1,163 @@
+"use strict";
+// The Emitter with Debian's node-redis 4.5.1 against a real redis-server and
+// two socketbus nodes (real busd of this build, real socket.io 4.8.1 with the
+// connector), real clients that ack, stay silent or disconnect: the outcome
+// per socket, following and looking up records, malformed records on the
+// acks channel, and no subscription left behind on any path.
+
+const { describe, it, before, after } = require("node:test");
+const assert = require("node:assert/strict");
+const fs = require("node:fs");
+const { Emitter } = require("..");
+const { stock, skipReason } = require("../test-support/stock");
+const { BUSD, REDIS_SERVER } = require("../test-support/processes");
+const { startCluster } = require("../test-support/emitter-cluster");
+const { waitFor, sleep } = require("../test-support/wait");
+
+const missing = [BUSD, REDIS_SERVER].filter((file) => !fs.existsSync(file));
+if (missing.length) throw new Error(`missing ${missing.join(", ")} (build busd first: make test does)`);
+
+describe("Emitter against busd nodes (node-redis 4.5.1)", { skip: skipReason || false }, () => {
+  let cluster, redisClient, emitter;
+  const clients = {};
+
+  /** PUBSUB NUMSUB of a message id's channel, and every acks channel still subscribed. */
+  async function subscriptions(messageId) {
+    const numsub = await cluster.redis.client.command("PUBSUB", "NUMSUB", `socketbus:acks:${messageId}`);
+    const channels = await cluster.redis.client.command("PUBSUB", "CHANNELS", "socketbus:acks:*");
+    return { numsub: Number(numsub[1]), channels: channels.map(String) };
+  }
+
+  before(async () => {
+    cluster = await startCluster({ nodes: 2 });
+    const { createClient } = require("redis");
+    redisClient = createClient({ url: cluster.redis.url });
+    redisClient.on("error", () => {});
+    await redisClient.connect();
+    emitter = new Emitter(redisClient);
+    const received = (name) => (clients[name].received = []);
+    // acker on node 0, acker2 on node 1: ack with their arguments; silent never acks; leaver disconnects.
+    clients.acker = await cluster.connect(0, (c) => c.on("note", (text, ack) => ack("ok", text)));
+    clients.acker2 = await cluster.connect(1, (c) => c.on("note", (text, ack) => ack({ from: "acker2" })));
+    clients.silent = await cluster.connect(1, (c) => c.on("note", () => {}));
+    clients.leaver = await cluster.connect(0, (c) => c.on("note", () => c.disconnect()));
+    for (const name of Object.keys(clients)) received(name);
+    // Kept: a client forgets its id once disconnected.
+    for (const c of Object.values(clients)) c.sid = c.id;
+    const ids = Object.values(clients).map((c) => c.id);
+    await cluster.registered(ids);
+    // A room of all four, on both nodes.
+    for (const server of cluster.servers) for (const socket of server.io.of("/").sockets.values()) socket.join("everyone");
+  });
+
+  after(async () => {
+    await emitter?.close();
+    await redisClient?.quit().catch(() => {});
+    await cluster?.cleanup();
+  });
+
+  it("reports delivered with the client's ack arguments for a socket id", async () => {
+    const result = await emitter.to(clients.acker.id).emitWithConfirmation("note", "hello", { timeout: 3000, id: "m-one" });
+    assert.equal(result.messageId, "m-one");
+    assert.equal(result.complete, true);
+    assert.deepEqual(result.outcomes.map((o) => [o.socketId, o.status, o.args, o.node]), [[clients.acker.id, "delivered", ["ok", "hello"], "node-0"]]);
+    assert.deepEqual(result.unanswered, []);
+    assert.deepEqual(await subscriptions("m-one"), { numsub: 0, channels: [] });
+  });
+
+  it("reports delivered, timeout and disconnected per socket of a room across two nodes", async () => {
+    const started = Date.now();
+    const result = await emitter.to("everyone").emitWithConfirmation("note", "all", { timeout: 2000, id: "m-room" });
+    const byId = Object.fromEntries(result.outcomes.map((o) => [o.socketId, o]));
+    const names = Object.fromEntries(Object.entries(clients).map(([name, c]) => [c.sid, name]));
+    assert.equal(Object.keys(byId).length, 4, JSON.stringify({ names, result }));
+    assert.equal(byId[clients.acker.id].status, "delivered");
+    assert.deepEqual(byId[clients.acker2.id].args, [{ from: "acker2" }]);
+    assert.equal(byId[clients.acker2.id].node, "node-1");
+    assert.equal(byId[clients.silent.id].status, "timeout");
+    assert.equal(byId[clients.leaver.sid].status, "disconnected");
+    assert.equal(result.expected, 4);
+    assert.equal(result.delivered, 2);
+    assert.equal(result.complete, true);
+    assert.deepEqual(result.nodes.sort(), ["node-0", "node-1"]);
+    // busd timed the silent client out before our own deadline.
+    assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
+    assert.deepEqual(await subscriptions("m-room"), { numsub: 0, channels: [] });
+
+    // Stored records: what busctl acks shows.
+    const stored = await emitter.storedRecords("m-room");
+    assert.equal(stored.filter((r) => r.type === "dispatched").length, 2);
+    assert.deepEqual(stored.filter((r) => r.type === "confirmation").map((r) => r.socketId).sort(), Object.keys(byId).sort());
+  });
+
+  it("follows a message id's records (async iterator and callback) and skips malformed ones", async () => {
+    const acker = await cluster.connect(0, (c) => c.on("note", (text, ack) => ack?.(text.length)));
+    await cluster.registered([acker.id]);
+    const viaCallback = [];
+    const callbackFeed = emitter.follow("m-follow", { onRecord: (r) => viaCallback.push(r) });
+    const iterated = [];
+    const iterator = emitter.follow("m-follow");
+    await Promise.all([callbackFeed.ready, iterator.ready]);
+    assert.equal((await subscriptions("m-follow")).numsub, 1, "one connection, one subscription");
+    const reading = (async () => {
+      for await (const record of iterator) {
+        iterated.push(record);
+        if (record.type === "confirmation") break;
+      }
+    })();
+    // Garbage first: anyone can publish on the channel.
+    for (const junk of ["not json", "{}", '{"type":"confirmation","messageId":"m-follow"}', "[1,2]"]) {
+      await redisClient.publish("socketbus:acks:m-follow", junk);
+    }
+    emitter.to(acker.id).emit("note", "abc"); // a plain emit does not ask for acks...
+    const result = await emitter.to(acker.id).emitWithConfirmation("note", "abcd", { timeout: 3000, id: "m-follow" });
+    assert.deepEqual(result.outcomes.map((o) => [o.status, o.args]), [["delivered", [4]]]);
+    await reading;
+    await waitFor(() => viaCallback.some((r) => r.type === "confirmation"), { what: "the callback's confirmation" });
+    assert.deepEqual(iterated.map((r) => r.type), ["dispatched", "confirmation"]);
+    assert.deepEqual(viaCallback.map((r) => r.type), ["dispatched", "confirmation"]);
+    // The iterator's break unsubscribed it; the callback feed still holds the channel.
+    assert.equal((await subscriptions("m-follow")).numsub, 1);
+    await callbackFeed.close();
+    assert.deepEqual(await subscriptions("m-follow"), { numsub: 0, channels: [] });
+  });
+
+  it("leaves no subscription when nobody receives the message, on a timeout, or when publish fails", async () => {
+    // Nobody subscribed to this namespace: PUBLISH counts 0 receivers, the result says so at once.
+    const none = await emitter.of("/nobody").emitWithConfirmation("note", 1, { timeout: 3000, id: "m-none" });
+    assert.deepEqual([none.receivers, none.expected, none.complete], [0, 0, false]);
+    // A socket id nobody has: nodes receive it but nobody dispatches; the wait ends at the timeout.
+    const started = Date.now();
+    const lost = await emitter.to("no-such-socket").emitWithConfirmation("note", 1, { timeout: 300, id: "m-lost" });
+    assert.ok(Date.now() - started >= 290);
+    assert.deepEqual([lost.expected, lost.complete], [0, false]);
+    // Publish fails (a reserved event name throws before anything is subscribed; a client whose publish rejects).
+    await assert.rejects(emitter.emitWithConfirmation("disconnect", { id: "m-bad" }), /reserved/);
+    // node-redis keeps private fields: a wrapper, not a prototype copy.
+    const failing = new Emitter({
+      publish: async () => {
+        throw new Error("publish refused");
+      },
+      duplicate: () => redisClient.duplicate(),
+      sendCommand: (args) => redisClient.sendCommand(args),
+      lRange: (...args) => redisClient.lRange(...args),
+    });
+    await assert.rejects(failing.to("x").emitWithConfirmation("note", { id: "m-fail", timeout: 500 }), /publish refused/);
+    await failing.close();
+    for (const id of ["m-none", "m-lost", "m-bad", "m-fail"]) assert.deepEqual(await subscriptions(id), { numsub: 0, channels: [] }, id);
+  });
+
+  it("runs confirmed emits in parallel on one subscriber connection", async () => {
+    const results = await Promise.all(
+      [...Array(20)].map((_, i) => emitter.to(clients.acker2.id).emitWithConfirmation("note", `n${i}`, { timeout: 3000 })),
+    );
+    assert.ok(results.every((r) => r.delivered === 1 && r.complete), JSON.stringify(results.find((r) => r.delivered !== 1)));
+    assert.equal(new Set(results.map((r) => r.messageId)).size, 20);
+    const clientsList = String(await cluster.redis.client.command("CLIENT", "LIST"));
+    // The application's connection, the emitter's subscriber and the test's own: busd's are named or not, so
+    // count only connections subscribed to something other than busd's channels.
+    assert.deepEqual((await subscriptions("x")).channels, []);
+    void clientsList;
+    await sleep(1);
+  });
+});
