@@ -68,7 +68,32 @@ async function startCluster({ nodes = 1, busdArgs = [] } = {}) {
     }, { timeout: 10000, what: "the sockets in the registry" });
   }
 
-  return { redis, servers, connect, registered, cleanup };
+  /** A stock node: socket.io with @socket.io/redis-adapter 8.3.0, no busd; appended to `servers`. */
+  async function startStockNode() {
+    const { createClient } = require("redis");
+    const redisAdapter = require("@socket.io/redis-adapter");
+    const pub = createClient({ url: redis.url });
+    const sub = pub.duplicate();
+    await Promise.all([pub.connect(), sub.connect()]);
+    // The one shim a stock node needs with Debian's node-redis 4.5 (../shared/stock-socketio/README.md).
+    for (const c of [pub, sub]) c.send_command = (cmd, args, cb) => c.sendCommand([cmd, ...args]).then((r) => cb(null, r), cb);
+    const httpServer = http.createServer();
+    const io = new stock.Server(httpServer, { adapter: redisAdapter.createAdapter(pub, sub, { requestsTimeout: 3000 }) });
+    await new Promise((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
+    const server = {
+      io,
+      nodeId: "stock",
+      port: httpServer.address().port,
+      busd: { stop: async () => Promise.all([pub.quit().catch(() => {}), sub.quit().catch(() => {})]) },
+    };
+    servers.push(server);
+    await waitFor(async () => Number((await redis.client.command("PUBSUB", "NUMSUB", "socket.io-request#/#"))[1]) > 0, {
+      what: "the stock node's subscriptions",
+    });
+    return servers.length - 1;
+  }
+
+  return { redis, servers, connect, registered, cleanup, startStockNode };
 }
 
 module.exports = { startCluster };

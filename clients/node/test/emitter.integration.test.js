@@ -147,6 +147,47 @@ describe("Emitter against busd nodes (node-redis 4.5.1)", { skip: skipReason || 
     for (const id of ["m-none", "m-lost", "m-bad", "m-fail"]) assert.deepEqual(await subscriptions(id), { numsub: 0, channels: [] }, id);
   });
 
+  it("reaches sockets on a stock node through the adapter's acked broadcast, and busd nodes' sockets once", async () => {
+    const stockIndex = await cluster.startStockNode();
+    const responseChannels = async () => ({
+      numsub: Number((await cluster.redis.client.command("PUBSUB", "NUMSUB", "socket.io-response#/#"))[1]),
+      channels: (await cluster.redis.client.command("PUBSUB", "CHANNELS", "socket.io-response#*")).map(String).sort(),
+    });
+    const before = await responseChannels();
+    const received = [];
+    const stockAcker = await cluster.connect(stockIndex, (c) => c.on("mixed", (text, ack) => (received.push(["stockAcker", text]), ack({ stock: text }))));
+    const stockSilent = await cluster.connect(stockIndex, (c) => c.on("mixed", () => received.push(["stockSilent"])));
+    const busdAcker = await cluster.connect(0, (c) => c.on("mixed", (text, ack) => (received.push(["busdAcker", text]), ack("busd"))));
+    await cluster.registered([busdAcker.id]);
+    const stockIo = cluster.servers[stockIndex].io;
+    stockIo.of("/").sockets.get(stockAcker.id).join("mixed-room");
+    cluster.servers[0].io.of("/").sockets.get(busdAcker.id).join("mixed-room");
+
+    // A stock socket id alone: only the acked broadcast goes out; it reports a count and the ack value.
+    const one = await emitter.to(stockAcker.id).emitWithConfirmation("mixed", "solo", { timeout: 3000, id: "m-stock-1" });
+    assert.equal(one.receivers, 0, "socketbus's broadcast is not published");
+    assert.deepEqual(one.stock.sockets, [stockAcker.id]);
+    assert.deepEqual([one.stock.clients, one.stock.acks, one.stock.complete, one.complete], [1, [{ stock: "solo" }], true, true]);
+    assert.ok(one.stock.serversAnswered >= 1 && one.stock.serversAnswered === one.stock.servers, JSON.stringify(one.stock));
+
+    // A room on both kinds of node: the busd socket confirms per socket, the stock one through the adapter.
+    received.length = 0;
+    const mixed = await emitter.to("mixed-room").emitWithConfirmation("mixed", "both", { timeout: 3000, id: "m-stock-2" });
+    assert.deepEqual(mixed.outcomes.map((o) => [o.socketId, o.status, o.args]), [[busdAcker.id, "delivered", ["busd"]]]);
+    assert.deepEqual([mixed.stock.sockets, mixed.stock.clients, mixed.stock.acks], [[stockAcker.id], 1, [{ stock: "both" }]]);
+    assert.equal(mixed.complete, true);
+    await sleep(100);
+    // Each client got the event exactly once.
+    assert.deepEqual(received.sort(), [["busdAcker", "both"], ["stockAcker", "both"]]);
+
+    // A silent stock client: counted, never acked; the wait ends at the timeout, incomplete.
+    const silent = await emitter.to(stockSilent.id).emitWithConfirmation("mixed", "hush", { timeout: 600, id: "m-stock-3" });
+    assert.deepEqual([silent.stock.clients, silent.stock.acks.length, silent.complete], [1, 0, false]);
+    for (const id of ["m-stock-1", "m-stock-2", "m-stock-3"]) assert.deepEqual(await subscriptions(id), { numsub: 0, channels: [] }, id);
+    // The emitter's response subscriptions (shared and per-uid channel) are gone.
+    assert.deepEqual(await responseChannels(), before);
+  });
+
   it("runs confirmed emits in parallel on one subscriber connection", async () => {
     const results = await Promise.all(
       [...Array(20)].map((_, i) => emitter.to(clients.acker2.id).emitWithConfirmation("note", `n${i}`, { timeout: 3000 })),

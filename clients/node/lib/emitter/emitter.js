@@ -10,6 +10,11 @@ const { RedisAdapterClient } = require("./redis-client");
 const { parseRecord, acksChannel } = require("./records");
 const { ConfirmationWait } = require("./confirmation-wait");
 const { follow } = require("./follow");
+const { findStockTargets, publishStockBroadcast } = require("./stock-targets");
+
+// After publishing, a quiet period with no dispatch record means no busd node had a target
+// (consulted only when the stock part has some).
+const QUIET_MS = 250;
 
 const UID = "emitter";
 const EVENT = 2;
@@ -151,28 +156,79 @@ class BroadcastOperator {
     const messageId = options.id ?? `emitter-${randomBytes(8).toString("hex")}`;
     if (typeof messageId !== "string" || messageId === "") throw new TypeError("id must be a non-empty string");
     const { redis, opts } = this.emitter;
+    const nsp = this.emitter.nsp;
     const started = Date.now();
+    const rooms = [...this.rooms];
+    const except = [...this.exceptRooms];
+    // Fails before anything is subscribed.
+    this.message(ev, rest);
 
     // Targets the registry knows are sockets; anything else may be a room whose members only the nodes know.
     const known = [];
-    for (const target of this.rooms) {
+    for (const target of rooms) {
       if (Number(await redis.command(["HEXISTS", `${opts.prefix}:owner`, target])) === 1) known.push(target);
     }
-    const wait = new ConfirmationWait({ knownSockets: known, hasRoomTargets: this.rooms.size === 0 || known.length < this.rooms.size });
+    // Sockets on servers without busd: found by asking every server (at most a third of the timeout, 2 s).
+    const stockTargets = await findStockTargets(redis, {
+      key: opts.key, prefix: opts.prefix, nsp, rooms, except, known, timeoutMs: Math.min(timeout / 3, 2000),
+    });
+    const stockIds = stockTargets?.socketIds ?? [];
     const left = Math.max(timeout - (Date.now() - started), 10);
+    const deadline = Date.now() + left;
     // busd times acks out a little before we stop waiting, so a silent client is reported as 'timeout'.
     const busdTimeout = Math.max(Math.floor(left - Math.min(left / 5, 1000)), 1);
-    const { channel, payload } = this.message(ev, rest, { id: messageId, ack: true, timeout: busdTimeout });
+    // Those sockets get the adapter's acked broadcast instead, so nobody gets the event twice.
+    const operator = stockIds.length ? this.except(stockIds.filter((id) => !this.exceptRooms.has(id))) : this;
+    const { channel, payload } = operator.message(ev, rest, { id: messageId, ack: true, timeout: busdTimeout });
+    const stockSet = new Set(stockIds);
+    // Not published when every target is a socket on a server without busd.
+    const socketbusPart = stockIds.length === 0 || rooms.length === 0 || !rooms.every((room) => stockSet.has(room));
+    const wait = socketbusPart
+      ? new ConfirmationWait({
+          knownSockets: known,
+          hasRoomTargets: rooms.length === 0 || rooms.some((room) => !known.includes(room) && !stockSet.has(room)),
+        })
+      : null;
 
     // Subscribed before publishing, so no record is missed.
     const feed = follow(redis, acksChannel(opts.prefix, messageId), {});
+    let stock = null;
     try {
       await feed.ready;
-      const receivers = await redis.publish(channel, payload);
-      if (receivers > 0) await wait.run(feed, started + left);
-      return wait.result(messageId, receivers);
+      if (stockIds.length) {
+        stock = await publishStockBroadcast(redis, {
+          key: opts.key, nsp, data: [ev, ...rest], socketIds: stockIds, servers: stockTargets.servers,
+          flags: this.flags, timeoutMs: left,
+        });
+      }
+      const receivers = socketbusPart ? await redis.publish(channel, payload) : 0;
+      const publishedAt = Date.now();
+      const settled = () => {
+        const now = Date.now();
+        const socketbusDone = !wait || receivers === 0 || wait.isComplete(now) ||
+          (stock !== null && wait.expected.length === 0 && wait.nodes.size === 0 && now - publishedAt >= QUIET_MS);
+        return socketbusDone && (!stock || stock.state.complete);
+      };
+      while (!settled() && Date.now() < deadline) {
+        // Short polls: a quiet period may be running out, and the stock answers arrive beside the feed.
+        const record = await feed.next(Math.min(deadline - Date.now(), stock ? 10 : 50));
+        if (record && wait) wait.take(record);
+      }
+      const result = wait ? wait.result(messageId, receivers) : new ConfirmationWait({ knownSockets: [], hasRoomTargets: false }).result(messageId, 0);
+      if (stock) {
+        result.stock = stock.state.summary;
+        // No busd node had a target (nothing expected, nobody dispatched): only the stock part counts.
+        const socketbusDone = !wait || result.complete || (result.expected === 0 && result.nodes.length === 0);
+        result.complete = socketbusDone && stock.state.complete;
+      }
+      if (stockTargets && !stockTargets.lookupComplete) {
+        result.lookupComplete = false;
+        result.complete = false;
+      }
+      return result;
     } finally {
       await feed.close();
+      if (stock) await stock.close();
     }
   }
 }

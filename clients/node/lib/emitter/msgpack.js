@@ -134,3 +134,76 @@ function object(out, value) {
 }
 
 module.exports = { encode };
+
+// Reading the adapter's msgpack answers (BROADCAST_ACK). Throws on anything
+// malformed; the caller skips such a message.
+function decode(buf) {
+  const state = { buf, at: 0 };
+  const value = read(state);
+  if (state.at !== buf.length) throw new Error("bytes after the msgpack value");
+  return value;
+}
+
+function read(s) {
+  const b = s.buf;
+  const take = (n) => {
+    const start = s.at;
+    s.at += n;
+    if (s.at > b.length) throw new Error("truncated msgpack");
+    return start;
+  };
+  const byte = b[take(1)];
+  const items = (n, f) => {
+    if (n > b.length - s.at) throw new Error("msgpack length beyond the message");
+    return f(n);
+  };
+  const arr = (n) => items(n, () => Array.from({ length: n }, () => read(s)));
+  const map = (n) =>
+    items(n, () => {
+      const out = {};
+      for (let i = 0; i < n; i++) {
+        const key = read(s);
+        if (typeof key !== "string" && typeof key !== "number") throw new Error("msgpack map key");
+        const value = read(s);
+        if (key !== "__proto__") out[key] = value;
+      }
+      return out;
+    });
+  const str = (n) => b.toString("utf8", take(n), s.at);
+  const bin = (n) => Buffer.from(b.subarray(take(n), s.at));
+  if (byte <= 0x7f) return byte;
+  if (byte >= 0xe0) return byte - 0x100;
+  if ((byte & 0xe0) === 0xa0) return str(byte & 0x1f);
+  if ((byte & 0xf0) === 0x90) return arr(byte & 0x0f);
+  if ((byte & 0xf0) === 0x80) return map(byte & 0x0f);
+  switch (byte) {
+    case 0xc0: return null;
+    case 0xc2: return false;
+    case 0xc3: return true;
+    case 0xc4: return bin(b.readUInt8(take(1)));
+    case 0xc5: return bin(b.readUInt16BE(take(2)));
+    case 0xc6: return bin(b.readUInt32BE(take(4)));
+    case 0xca: return b.readFloatBE(take(4));
+    case 0xcb: return b.readDoubleBE(take(8));
+    case 0xcc: return b.readUInt8(take(1));
+    case 0xcd: return b.readUInt16BE(take(2));
+    case 0xce: return b.readUInt32BE(take(4));
+    case 0xcf: return Number(b.readBigUInt64BE(take(8)));
+    case 0xd0: return b.readInt8(take(1));
+    case 0xd1: return b.readInt16BE(take(2));
+    case 0xd2: return b.readInt32BE(take(4));
+    case 0xd3: return Number(b.readBigInt64BE(take(8)));
+    case 0xd4: take(2); return undefined; // notepack's undefined
+    case 0xd7: { const at = take(9); return new Date(b.readInt32BE(at + 1) * 0x100000000 + b.readUInt32BE(at + 5)); }
+    case 0xd9: return str(b.readUInt8(take(1)));
+    case 0xda: return str(b.readUInt16BE(take(2)));
+    case 0xdb: return str(b.readUInt32BE(take(4)));
+    case 0xdc: return arr(b.readUInt16BE(take(2)));
+    case 0xdd: return arr(b.readUInt32BE(take(4)));
+    case 0xde: return map(b.readUInt16BE(take(2)));
+    case 0xdf: return map(b.readUInt32BE(take(4)));
+    default: throw new Error(`msgpack type 0x${byte.toString(16)} not read here`);
+  }
+}
+
+module.exports.decode = decode;
