@@ -188,6 +188,49 @@ describe("Emitter against busd nodes (node-redis 4.5.1)", { skip: skipReason || 
     assert.deepEqual(await responseChannels(), before);
   });
 
+  it("runs the README's HTTP handler example as written", async () => {
+    const { spawn } = require("node:child_process");
+    const os = require("node:os");
+    const path = require("node:path");
+    const readme = fs.readFileSync(path.join(__dirname, "../README.md"), "utf8");
+    const block = /```js\n(const http = require\("node:http"\);[\s\S]*?)```/.exec(readme);
+    assert.ok(block, "the example is in the README");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sbexample-"));
+    const file = path.join(dir, "example.js");
+    fs.writeFileSync(file, block[1]);
+    // `@socketbus/connector` is this folder; redis and socket.io from where the tests take them.
+    fs.mkdirSync(path.join(dir, "node_modules", "@socketbus"), { recursive: true });
+    fs.symlinkSync(path.resolve(__dirname, ".."), path.join(dir, "node_modules", "@socketbus", "connector"));
+    const port = await require("../test-support/processes").freePort();
+    const child = spawn(process.execPath, [file], {
+      env: { ...process.env, REDIS_URL: cluster.redis.url, PORT: String(port) },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (c) => (output += c));
+    child.stderr.on("data", (c) => (output += c));
+    try {
+      const user = await cluster.connect(1, (c) => c.on("notification", (note, ack) => ack("seen", note.text)));
+      await cluster.registered([user.id]);
+      cluster.servers[1].io.of("/").sockets.get(user.id).join("user:42");
+      const get = (query) =>
+        new Promise((resolve, reject) =>
+          require("node:http").get(`http://127.0.0.1:${port}/?${query}`, (res) => {
+            let body = "";
+            res.on("data", (c) => (body += c));
+            res.on("end", () => resolve({ status: res.statusCode, body: JSON.parse(body) }));
+          }).on("error", reject),
+        );
+      const answer = await waitFor(() => get("user=42&text=hi").catch(() => null), { timeout: 10000, what: `the example to answer (${output})` });
+      assert.equal(answer.status, 200, JSON.stringify(answer));
+      assert.equal(answer.body.delivered, 1);
+      assert.deepEqual(answer.body.outcomes.map((o) => [o.socketId, o.status, o.args]), [[user.id, "delivered", ["seen", "hi"]]]);
+    } finally {
+      child.kill();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("runs confirmed emits in parallel on one subscriber connection", async () => {
     const results = await Promise.all(
       [...Array(20)].map((_, i) => emitter.to(clients.acker2.id).emitWithConfirmation("note", `n${i}`, { timeout: 3000 })),
