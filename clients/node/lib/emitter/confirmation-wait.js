@@ -5,6 +5,8 @@
 // targeted, members are known only from the nodes' `dispatched` records,
 // so the wait also lets a quiet period pass after the last one.
 
+const { performance } = require("node:perf_hooks");
+
 const QUIET_MS = 250;
 
 class ConfirmationWait {
@@ -15,6 +17,7 @@ class ConfirmationWait {
     this.outcomes = new Map();
     this.lastDispatch = null;
     this.nodes = new Set();
+    this.lastOutcomeAt = null;
   }
 
   take(record, now = Date.now()) {
@@ -26,6 +29,7 @@ class ConfirmationWait {
     } else if (!this.outcomes.has(record.socketId)) {
       expect(record.socketId);
       this.outcomes.set(record.socketId, record);
+      this.lastOutcomeAt = performance.now();
     }
   }
 

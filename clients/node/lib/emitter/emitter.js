@@ -5,6 +5,7 @@
 // nodes) and the confirmation records (follow, stored).
 
 const { randomBytes } = require("node:crypto");
+const { performance } = require("node:perf_hooks");
 const { encode } = require("./msgpack");
 const { RedisAdapterClient } = require("./redis-client");
 const { parseRecord, acksChannel } = require("./records");
@@ -164,9 +165,13 @@ class BroadcastOperator {
     this.message(ev, rest);
 
     // Targets the registry knows are sockets; anything else may be a room whose members only the nodes know.
+    // One HMGET for every target (rooms are strings here; typed rooms are not socket ids).
     const known = [];
-    for (const target of rooms) {
-      if (Number(await redis.command(["HEXISTS", `${opts.prefix}:owner`, target])) === 1) known.push(target);
+    const candidates = rooms.filter((room) => typeof room === "string");
+    if (candidates.length) {
+      const values = await redis.command(["HMGET", `${opts.prefix}:owner`, ...candidates]);
+      if (!Array.isArray(values) || values.length !== candidates.length) throw new Error("unexpected reply to HMGET");
+      candidates.forEach((room, i) => values[i] !== null && known.push(room));
     }
     // Sockets on servers without busd: found by asking every server (at most a third of the timeout, 2 s).
     const stockTargets = await findStockTargets(redis, {
@@ -203,6 +208,7 @@ class BroadcastOperator {
       }
       const receivers = socketbusPart ? await redis.publish(channel, payload) : 0;
       const publishedAt = Date.now();
+      const publishedAtPrecise = performance.now();
       const settled = () => {
         const now = Date.now();
         const socketbusDone = !wait || receivers === 0 || wait.isComplete(now) ||
@@ -215,6 +221,12 @@ class BroadcastOperator {
         if (record && wait) wait.take(record);
       }
       const result = wait ? wait.result(messageId, receivers) : new ConfirmationWait({ knownSockets: [], hasRoomTargets: false }).result(messageId, 0);
+      const lastOutcome = Math.max(wait?.lastOutcomeAt ?? -Infinity, stock?.state.lastAckAt ?? -Infinity);
+      // Publish → last outcome (per-socket confirmation or stock ack), and → resolve (includes any quiet period).
+      result.timing = {
+        lastOutcomeMs: Number.isFinite(lastOutcome) ? lastOutcome - publishedAtPrecise : null,
+        resolvedMs: performance.now() - publishedAtPrecise,
+      };
       if (stock) {
         result.stock = stock.state.summary;
         // No busd node had a target (nothing expected, nobody dispatched): only the stock part counts.

@@ -9,6 +9,7 @@
 // per client that acked, carrying its first ack argument and no socket id.
 
 const { randomInt } = require("node:crypto");
+const { performance } = require("node:perf_hooks");
 const msgpack = require("./msgpack");
 
 const SOCKETS = 0;
@@ -112,6 +113,7 @@ class StockAckState {
     this.serversAnswered = 0;
     this.clients = 0;
     this.acks = [];
+    this.lastAckAt = null;
   }
 
   take(response) {
@@ -121,6 +123,7 @@ class StockAckState {
       this.clients += response.clientCount;
     } else if (response.type === BROADCAST_ACK) {
       this.acks.push(response.packet);
+      this.lastAckAt = performance.now();
     }
   }
 
