@@ -106,7 +106,9 @@ describe("Emitter against busd nodes (node-redis 4.5.1)", { skip: skipReason || 
       }
     })();
     // Garbage first: anyone can publish on the channel.
-    for (const junk of ["not json", "{}", '{"type":"confirmation","messageId":"m-follow"}', "[1,2]"]) {
+    // A well-formed record of another message on this channel: not this message's outcome.
+    const forged = JSON.stringify({ type: "confirmation", messageId: "other", socketId: acker.id, node: "x", status: "timeout", args: null });
+    for (const junk of ["not json", "{}", '{"type":"confirmation","messageId":"m-follow"}', "[1,2]", forged]) {
       await redisClient.publish("socketbus:acks:m-follow", junk);
     }
     emitter.to(acker.id).emit("note", "abc"); // a plain emit does not ask for acks...

@@ -62,7 +62,7 @@ class Emitter {
 
   /** Every record of a message id as it is published: an async iterator, or `onRecord` called per record. */
   follow(messageId, options = {}) {
-    return follow(this.redis, acksChannel(this.opts.prefix, messageId), options);
+    return follow(this.redis, acksChannel(this.opts.prefix, messageId), { ...options, messageId });
   }
 
   /** The records stored for a message id (`LRANGE <prefix>:acks:<id> 0 -1`, as busctl acks); malformed ones left out. */
@@ -196,7 +196,7 @@ class BroadcastOperator {
       : null;
 
     // Subscribed before publishing, so no record is missed.
-    const feed = follow(redis, acksChannel(opts.prefix, messageId), {});
+    const feed = follow(redis, acksChannel(opts.prefix, messageId), { messageId });
     let stock = null;
     try {
       await feed.ready;

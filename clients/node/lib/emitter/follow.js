@@ -6,7 +6,7 @@
 
 const { parseRecord } = require("./records");
 
-function follow(redis, channel, { onRecord, signal } = {}) {
+function follow(redis, channel, { onRecord, signal, messageId } = {}) {
   const queue = [];
   let waiter = null;
   let closed = false;
@@ -15,7 +15,8 @@ function follow(redis, channel, { onRecord, signal } = {}) {
 
   const push = (message) => {
     const record = parseRecord(message);
-    if (!record || closed) return;
+    // A record naming another message is someone else's (or forged): skipped.
+    if (!record || closed || (messageId !== undefined && record.messageId !== messageId)) return;
     if (onRecord) {
       try {
         onRecord(record);

@@ -30,7 +30,9 @@ class RedisAdapterClient {
   /** Any command, replies as the client gives them (strings). */
   async command(args) {
     if (this.nodeRedis) return this.client.sendCommand(args.map(String));
-    return this.client.call(...args.map(String));
+    // ioredis 5 has call(); 4 has send_command().
+    if (typeof this.client.call === "function") return this.client.call(...args.map(String));
+    return this.client.send_command(String(args[0]), ...args.slice(1).map(String));
   }
 
   async lrange(key, start, stop) {
