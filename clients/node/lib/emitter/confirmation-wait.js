@@ -12,6 +12,7 @@ const QUIET_MS = 250;
 class ConfirmationWait {
   constructor({ knownSockets, hasRoomTargets, quietMs = QUIET_MS }) {
     this.expected = [...new Set(knownSockets)];
+    this.expectedSet = new Set(this.expected);
     this.hasRoomTargets = hasRoomTargets;
     this.quietMs = quietMs;
     this.outcomes = new Map();
@@ -21,7 +22,12 @@ class ConfirmationWait {
   }
 
   take(record, now = Date.now()) {
-    const expect = (socket) => this.expected.includes(socket) || this.expected.push(socket);
+    // A Set beside the ordered list: 1,000 targets would make includes() quadratic.
+    const expect = (socket) => {
+      if (this.expectedSet.has(socket)) return;
+      this.expectedSet.add(socket);
+      this.expected.push(socket);
+    };
     if (record.type === "dispatched") {
       this.nodes.add(record.node);
       this.lastDispatch = now;
