@@ -186,12 +186,13 @@ class BroadcastOperator {
     const operator = stockIds.length ? this.except(stockIds.filter((id) => !this.exceptRooms.has(id))) : this;
     const { channel, payload } = operator.message(ev, rest, { id: messageId, ack: true, timeout: busdTimeout });
     const stockSet = new Set(stockIds);
+    const knownSet = new Set(known);
     // Not published when every target is a socket on a server without busd.
     const socketbusPart = stockIds.length === 0 || rooms.length === 0 || !rooms.every((room) => stockSet.has(room));
     const wait = socketbusPart
       ? new ConfirmationWait({
           knownSockets: known,
-          hasRoomTargets: rooms.length === 0 || rooms.some((room) => !known.includes(room) && !stockSet.has(room)),
+          hasRoomTargets: rooms.length === 0 || rooms.some((room) => !knownSet.has(room) && !stockSet.has(room)),
         })
       : null;
 
