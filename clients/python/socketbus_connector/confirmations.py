@@ -49,7 +49,8 @@ def parse_record(data: Any, message_id: Optional[str] = None) -> Optional[Dict[s
     if kind == "confirmation":
         if not isinstance(record.get("socketId"), str) or record.get("status") not in STATUSES:
             return None
-        if "args" in record and not isinstance(record["args"], list):
+        # busd writes "args": null for timeout / disconnected.
+        if record.get("args") is not None and not isinstance(record["args"], list):
             return None
         return record
     return None

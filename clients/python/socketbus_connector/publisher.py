@@ -68,10 +68,10 @@ class Emitter(_Operator):
         return [r for r in (parse_record(item, message_id) for item in raw) if r is not None]
 
     def follow(self, message_id: Optional[str] = None, timeout: Optional[float] = None,
-               count: Optional[int] = None) -> Iterator[Dict[str, Any]]:
+               count: Optional[int] = None, stop: Optional[threading.Event] = None) -> Iterator[Dict[str, Any]]:
         """Every record as it is published: of one message, or of all (None).
-        Ends after `timeout` seconds or `count` records; closing the iterator
-        (or leaving a for loop) unsubscribes."""
+        Ends after `timeout` seconds, `count` records or when `stop` is set;
+        closing the iterator (or leaving a for loop) unsubscribes."""
         if message_id is not None:
             check_message_id(message_id)
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -82,12 +82,12 @@ class Emitter(_Operator):
             else:
                 pubsub.subscribe(acks_key(self.prefix, message_id))
             seen = 0
-            while count is None or seen < count:
+            while (count is None or seen < count) and not (stop is not None and stop.is_set()):
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     return
                 message = pubsub.get_message(ignore_subscribe_messages=True,
-                                             timeout=min(left, 1.0) if left is not None else 1.0)
+                                             timeout=min(left, 0.2) if left is not None else 0.2)
                 record = parse_record(_data(message), message_id) if _is_message(message) else None
                 if record is not None:
                     seen += 1
@@ -108,7 +108,7 @@ class Following:
         started = threading.Event()
 
         def run():
-            records = emitter.follow(message_id, timeout=timeout)
+            records = emitter.follow(message_id, timeout=timeout, stop=self._stop)
             try:
                 started.set()
                 for record in records:

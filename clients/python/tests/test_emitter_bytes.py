@@ -108,6 +108,10 @@ def test_delivery_wait_rules():
     assert wait.take(ok, 0).args == ["ok"]
     assert wait.take(ok, 0) is None  # the first outcome wins
     assert wait.is_complete(0) and wait.report.all_delivered
+    # busd's own shape for a time-out: "args": null.
+    late = parse_record(b'{"type":"confirmation","messageId":"m","socketId":"b","node":"n","namespace":"/",'
+                        b'"status":"timeout","ackId":4503599627370497,"time":1,"latencyMs":2413,"args":null}', "m")
+    assert wait.take(late, 0).status == "timeout" and late["args"] is None
 
     rooms = DeliveryWait("m", [], has_room_targets=True, quiet_period=0.25)
     rooms.take(parse_record(b'{"type":"dispatched","messageId":"m","node":"n","sockets":["a"]}'), 10.0)
