@@ -89,8 +89,10 @@ class DeliveryReport:
     expected: List[str] = field(default_factory=list)  # target sockets, in the order they became known
     outcomes: Dict[str, Outcome] = field(default_factory=dict)
     nodes: List[str] = field(default_factory=list)  # busd nodes that reported dispatching
-    channel: str = ""
+    channel: str = ""  # "" when socketbus's broadcast was not sent (every target on a stock node)
     receivers: int = 0  # PUBLISH's answer: subscribers of the broadcast channel
+    stock: Optional[Any] = None  # a StockReport when targets were on servers without busd
+    lookup_complete: bool = True  # every server counted answered the target lookup
 
     @property
     def unanswered(self) -> List[str]:
@@ -103,8 +105,22 @@ class DeliveryReport:
 
     @property
     def all_delivered(self) -> bool:
-        """There was a target and every one acked."""
-        return bool(self.expected) and len(self.delivered) == len(self.expected)
+        """There was a target and every one acked (on stock nodes: every counted
+        server reported and each of its clients acked)."""
+        stock_clients = self.stock.clients if self.stock is not None else 0
+        if not self.expected and not stock_clients:
+            return False
+        stock_ok = self.stock is None or self.stock.is_complete
+        return len(self.delivered) == len(self.expected) and stock_ok and self.lookup_complete
+
+    def settled(self, wait: "DeliveryWait", socketbus_part: bool, published_at: float, now: float) -> bool:
+        """The wait is over: busd-node targets settled and the stock part complete."""
+        if socketbus_part and not wait.is_complete(now):
+            # With a stock part, busd nodes may have had nobody: a quiet period says so.
+            if not (self.stock is not None and not self.expected and not self.nodes
+                    and now - published_at >= QUIET_PERIOD):
+                return False
+        return self.stock is None or self.stock.is_complete
 
 
 class DeliveryWait:

@@ -126,17 +126,26 @@ class _Operator:
             raise TypeError("an event name is a str")
         return self.options.channel, self.options.payload(event, args, socketbus)
 
-    def _confirmation_request(self, event, args, timeout, message_id):
-        if timeout <= 0:
-            raise ValueError("timeout must be positive")
-        message_id = check_message_id(message_id) if message_id is not None else random_message_id()
+    def _confirmation_payload(self, event, args, left: float, message_id: str, stock_ids=()):
+        """(channel, payload) of socketbus's broadcast asking for confirmations;
+        sockets on servers without busd are left out (they get the acked broadcast)."""
         # busd times acks out a little before we stop waiting, so that a silent
         # client is reported as "timeout" rather than missing (busctl's margin).
-        busd_timeout_ms = int((timeout - min(timeout / 5, 1.0)) * 1000)
+        busd_timeout_ms = int((left - min(left / 5, 1.0)) * 1000)
         request = {"id": message_id, "ack": True, "timeout": max(busd_timeout_ms, 1)}
-        channel, payload = self.message(event, *args, socketbus=request)
-        has_room_targets = not self.options.rooms
-        return message_id, channel, payload, has_room_targets
+        extra = tuple(s for s in stock_ids if s not in self.options.except_rooms)
+        operator = self._with(except_rooms=self.options.except_rooms + extra) if extra else self
+        return operator.message(event, *args, socketbus=request)
+
+    @staticmethod
+    def _checked(timeout, message_id) -> str:
+        if not timeout > 0:
+            raise ValueError("timeout must be positive")
+        return check_message_id(message_id) if message_id is not None else random_message_id()
+
+    @property
+    def _data_flags(self) -> Dict[str, Any]:
+        return dict(self.options.flags)
 
     @property
     def _owner_key(self) -> str:

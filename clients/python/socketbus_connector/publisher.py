@@ -8,6 +8,7 @@ from typing import Any, AsyncIterator, Callable, Dict, Iterator, List, Optional
 
 from .confirmations import DeliveryReport, DeliveryWait, acks_key, glob_escaped, parse_record
 from .emitter import BroadcastOptions, _Operator, check_message_id
+from .plan import _Plan, _numsub
 
 DEFAULT_KEY = "socket.io"
 DEFAULT_PREFIX = "socketbus"
@@ -39,26 +40,40 @@ class Emitter(_Operator):
 
     def emit_with_confirmation(self, event: str, *args, timeout: float = 10.0, id: Optional[str] = None,
                                on_outcome: Optional[Callable] = None) -> DeliveryReport:
-        message_id, channel, payload, has_rooms = self._confirmation_request(event, args, timeout, id)
-        deadline = time.monotonic() + timeout
+        """Publishes asking for confirmations and waits for every target's outcome
+        (README "Publishing from application code")."""
+        plan = _Plan(self, event, args, timeout, id)
         pubsub = self.redis.pubsub()
         try:
-            _subscribe(pubsub, acks_key(self.prefix, message_id), deadline)
-            known = [sid for sid in self._target_ids() if self.redis.hget(self._owner_key, sid) is not None]
-            wait = DeliveryWait(message_id, known, has_rooms or len(known) < len(self._target_ids()))
-            wait.report.channel = channel
-            wait.report.receivers = self.redis.publish(channel, payload)
-            while not wait.is_complete():
-                left = deadline - time.monotonic()
+            known = [sid for sid in plan.targets if self.redis.hget(self._owner_key, sid) is not None]
+            plan.servers = _numsub(self.redis.pubsub_numsub(plan.request_channel)) if plan.lookup_wanted(known) else 0
+            _subscribe(pubsub, plan.channels, plan.deadline)
+            if plan.servers:
+                lookup = plan.lookup()
+                for channel, payload in plan.lookup_requests(lookup):
+                    self.redis.publish(channel, payload)
+                until = time.monotonic() + plan.lookup_time
+                while not lookup.done and time.monotonic() < until:
+                    message = pubsub.get_message(ignore_subscribe_messages=True, timeout=_SLICE)
+                    response = plan.response(message)
+                    if response is not None:
+                        lookup.take(response)
+                ids = lookup.ids
+                owners = self.redis.hmget(self._owner_key, ids) if ids else []
+                plan.found(lookup, {sid for sid, value in zip(ids, owners) if value is not None})
+            for channel, payload in plan.publications(known):
+                receivers = self.redis.publish(channel, payload)
+                if channel == plan.report.channel:
+                    plan.report.receivers = receivers
+            while not plan.settled():
+                left = plan.deadline - time.monotonic()
                 if left <= 0:
                     break
                 message = pubsub.get_message(ignore_subscribe_messages=True, timeout=min(left, _SLICE))
-                record = parse_record(_data(message), message_id) if _is_message(message) else None
-                if record is not None:
-                    outcome = wait.take(record)
-                    if outcome is not None and on_outcome is not None:
-                        on_outcome(outcome)
-            return wait.report
+                outcome = plan.take(message)
+                if outcome is not None and on_outcome is not None:
+                    on_outcome(outcome)
+            return plan.report
         finally:
             pubsub.close()
 
@@ -132,13 +147,16 @@ class Following:
         self.thread.join(timeout)
 
 
-def _subscribe(pubsub, channel: str, deadline: float) -> None:
-    """SUBSCRIBE and wait for Redis to confirm it, so no record can be missed."""
-    pubsub.subscribe(channel)
+def _subscribe(pubsub, channels: List[str], deadline: float) -> None:
+    """SUBSCRIBE and wait for Redis to confirm each channel, so no record can be missed."""
+    pubsub.subscribe(*channels)
+    confirmed = 0
     while time.monotonic() < deadline:
         message = pubsub.get_message(timeout=min(deadline - time.monotonic(), 0.5))
         if isinstance(message, dict) and message.get("type") == "subscribe":
-            return
+            confirmed += 1
+            if confirmed == len(channels):
+                return
     raise TimeoutError("Redis did not confirm the subscription in time")
 
 
@@ -158,31 +176,45 @@ class AsyncEmitter(_Operator):
 
     async def emit_with_confirmation(self, event: str, *args, timeout: float = 10.0, id: Optional[str] = None,
                                      on_outcome: Optional[Callable] = None) -> DeliveryReport:
-        message_id, channel, payload, has_rooms = self._confirmation_request(event, args, timeout, id)
-        deadline = time.monotonic() + timeout
+        """See Emitter.emit_with_confirmation; on_outcome may be a coroutine function."""
+        plan = _Plan(self, event, args, timeout, id)
         pubsub = self.redis.pubsub()
         try:
-            await _subscribe_async(pubsub, acks_key(self.prefix, message_id), deadline)
             known = []
-            for sid in self._target_ids():
+            for sid in plan.targets:
                 if await self.redis.hget(self._owner_key, sid) is not None:
                     known.append(sid)
-            wait = DeliveryWait(message_id, known, has_rooms or len(known) < len(self._target_ids()))
-            wait.report.channel = channel
-            wait.report.receivers = await self.redis.publish(channel, payload)
-            while not wait.is_complete():
-                left = deadline - time.monotonic()
+            if plan.lookup_wanted(known):
+                plan.servers = _numsub(await self.redis.pubsub_numsub(plan.request_channel))
+            await _subscribe_async(pubsub, plan.channels, plan.deadline)
+            if plan.servers:
+                lookup = plan.lookup()
+                for channel, payload in plan.lookup_requests(lookup):
+                    await self.redis.publish(channel, payload)
+                until = time.monotonic() + plan.lookup_time
+                while not lookup.done and time.monotonic() < until:
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=_SLICE)
+                    response = plan.response(message)
+                    if response is not None:
+                        lookup.take(response)
+                ids = lookup.ids
+                owners = await self.redis.hmget(self._owner_key, ids) if ids else []
+                plan.found(lookup, {sid for sid, value in zip(ids, owners) if value is not None})
+            for channel, payload in plan.publications(known):
+                receivers = await self.redis.publish(channel, payload)
+                if channel == plan.report.channel:
+                    plan.report.receivers = receivers
+            while not plan.settled():
+                left = plan.deadline - time.monotonic()
                 if left <= 0:
                     break
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=min(left, _SLICE))
-                record = parse_record(_data(message), message_id) if _is_message(message) else None
-                if record is not None:
-                    outcome = wait.take(record)
-                    if outcome is not None and on_outcome is not None:
-                        result = on_outcome(outcome)
-                        if hasattr(result, "__await__"):
-                            await result
-            return wait.report
+                outcome = plan.take(message)
+                if outcome is not None and on_outcome is not None:
+                    result = on_outcome(outcome)
+                    if hasattr(result, "__await__"):
+                        await result
+            return plan.report
         finally:
             await pubsub.aclose()
 
@@ -235,10 +267,13 @@ class AsyncEmitter(_Operator):
         return asyncio.ensure_future(run())
 
 
-async def _subscribe_async(pubsub, channel: str, deadline: float) -> None:
-    await pubsub.subscribe(channel)
+async def _subscribe_async(pubsub, channels: List[str], deadline: float) -> None:
+    await pubsub.subscribe(*channels)
+    confirmed = 0
     while time.monotonic() < deadline:
         message = await pubsub.get_message(timeout=min(deadline - time.monotonic(), 0.5))
         if isinstance(message, dict) and message.get("type") == "subscribe":
-            return
+            confirmed += 1
+            if confirmed == len(channels):
+                return
     raise TimeoutError("Redis did not confirm the subscription in time")

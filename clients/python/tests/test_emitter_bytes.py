@@ -77,7 +77,7 @@ def test_operators_are_immutable_and_validate():
     with pytest.raises(TypeError):
         base.message(42)
     with pytest.raises(ValueError):
-        base._confirmation_request("ev", (), 1.0, "")
+        base._checked(1.0, "")
     channel, payload = base.to("x").message("ev", socketbus={"id": "m", "ack": True, "timeout": 800})
     assert channel == "socket.io#/#x#"
     assert msgpack.unpackb(payload)[2] == {"rooms": ["x"], "flags": {}, "except": [],
