@@ -11,6 +11,7 @@ import redis
 
 from socketbus_connector import Emitter
 from socketbus_connector.confirmations import DeliveryWait, parse_record
+from socketbus_connector.stock import StockReport, parse_response
 
 CAPTURED = Path(__file__).resolve().parents[3] / "Tests" / "SocketIOCodecTests" / "Fixtures" / "captured.jsonl"
 A = "AgUEon6wzXtHqqioAAAB"
@@ -117,3 +118,28 @@ def test_delivery_wait_rules():
     rooms.take(parse_record(b'{"type":"dispatched","messageId":"m","node":"n","sockets":["a"]}'), 10.0)
     rooms.take(ok, 10.0)
     assert not rooms.is_complete(10.1) and rooms.is_complete(10.3)
+
+
+@pytest.mark.parametrize("data", [None, b"", b"\xc1", b"{", b"[1]", b'{"requestId":5}', b"\x93\x01\x02\x03",
+                                  b"\x81\xa9requestId\x05", "text"])
+def test_malformed_adapter_responses_are_skipped(data):
+    assert parse_response(data) is None
+
+
+def test_stock_report_counts_only_its_own_well_formed_answers():
+    report = StockReport("abc", ["s1"], servers=2)
+    assert report.take({"requestId": "other", "type": 8, "clientCount": 1}) is None
+    assert report.take({"requestId": "abc", "type": 8, "clientCount": -1}) is None
+    assert report.take({"requestId": "abc", "type": 8, "clientCount": True}) is None
+    assert report.take({"requestId": "abc", "type": 8, "clientCount": 1}) == "count"
+    assert not report.is_complete
+    assert report.take({"requestId": "abc", "type": 8, "clientCount": 0}) == "count"
+    assert report.take({"requestId": "abc", "type": 9, "packet": "ok"}) == "ack"
+    assert report.is_complete and report.acks == ["ok"]
+    # The captured BROADCAST_ACK / BROADCAST_CLIENT_COUNT of a real 8.3.0 node decode.
+    assert parse_response(captured_hex(30))["packet"] == {"client": "A", "event": "ev", "n": 1}
+    assert parse_response(captured_hex(29))["clientCount"] == 2
+
+
+def captured_hex(seq):
+    return captured(seq)[1]

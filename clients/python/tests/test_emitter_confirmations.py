@@ -188,3 +188,32 @@ async def test_sync_emitter_in_a_thread(cluster, redis_client, redis_server):
         assert emitter.to(acker.sid).emit("plain", json.dumps({"x": 1})) >= 1
     finally:
         client.close()
+
+
+async def test_no_subscription_left_after_cancellation_or_a_raising_callback(cluster, redis_client, redis_server):
+    acker = await connect(cluster, "ack", ack="ok")
+    silent = await connect(cluster, "silent")
+    await busd_ready(redis_client, [acker.sid, silent.sid])
+    emitter = AsyncEmitter(redis_client)
+    task = asyncio.ensure_future(emitter.to(silent.sid).emit_with_confirmation("x", timeout=10, id="m-cancel"))
+    await wait_until(lambda: _numsub(redis_client, "socketbus:acks:m-cancel", 1), what="emitter subscribed")
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await wait_until(lambda: _no_ack_channels(redis_client), what="subscription closed after cancel")
+
+    def boom(outcome):
+        raise RuntimeError("callback failed")
+
+    client = redis.Redis.from_url(redis_server.url)
+    try:
+        with pytest.raises(RuntimeError, match="callback failed"):
+            await asyncio.to_thread(
+                lambda: Emitter(client).to(acker.sid).emit_with_confirmation("y", timeout=3, on_outcome=boom))
+    finally:
+        client.close()
+    await wait_until(lambda: _no_ack_channels(redis_client), what="subscription closed after an exception")
+
+
+async def _no_ack_channels(redis_client):
+    return await redis_client.pubsub_channels("socketbus:acks:*") == []
