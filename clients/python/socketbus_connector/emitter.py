@@ -93,7 +93,7 @@ class _Operator:
         self.prefix = prefix
 
     def _with(self, **changes):
-        return type(self)(self.redis, self.options.replace(**changes), self.prefix)
+        raise NotImplementedError  # each publisher returns its own kind
 
     def of(self, nsp: str):
         if not isinstance(nsp, str):
@@ -142,10 +142,6 @@ class _Operator:
         if not timeout > 0:
             raise ValueError("timeout must be positive")
         return check_message_id(message_id) if message_id is not None else random_message_id()
-
-    @property
-    def _data_flags(self) -> Dict[str, Any]:
-        return dict(self.options.flags)
 
     @property
     def _owner_key(self) -> str:

@@ -6,7 +6,7 @@ import threading
 import time
 from typing import Any, AsyncIterator, Callable, Dict, Iterator, List, Optional
 
-from .confirmations import DeliveryReport, DeliveryWait, acks_key, glob_escaped, parse_record
+from .confirmations import DeliveryReport, acks_key, glob_escaped, parse_record
 from .emitter import BroadcastOptions, _Operator, check_message_id
 from .plan import _Plan, _numsub
 

@@ -7,7 +7,6 @@ import json
 
 import pytest
 import redis
-import redis.asyncio as aioredis
 import socketio
 
 from conftest import wait_until
