@@ -142,7 +142,7 @@ public final class ClusterMember: @unchecked Sendable {
         // A sharded (ClusterAdapter) node's uid is 16 hex characters.
         uid =
             configuration.adapterFlavor.shardedMode == nil
-            ? String((0..<6).map { _ in alphabet.randomElement(using: &generator)! }) : ShardedWire.randomUid()
+            ? String((0..<6).map { _ in alphabet.randomElement(using: &generator) ?? "x" }) : ShardedWire.randomUid()
         sharded = configuration.adapterFlavor.shardedMode.map { [uid, clusterChannels] mode in
             ShardedMembership(
                 mode: mode,
