@@ -3,7 +3,7 @@ import Foundation
 import StatusHTTP
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The standard `process_*` metrics, read from /proc/self at each scrape
@@ -51,20 +51,30 @@ struct ProcessMetrics: Equatable {
     func add(to page: inout PrometheusText) {
         if let cpuSeconds {
             page.add(
-                "process_cpu_seconds_total", .counter, help: "Total user and system CPU time spent in seconds.",
-                value: cpuSeconds)
+                "process_cpu_seconds_total",
+                .counter,
+                help: "Total user and system CPU time spent in seconds.",
+                value: cpuSeconds
+            )
         }
         if let residentBytes {
             page.add(
-                "process_resident_memory_bytes", .gauge, help: "Resident memory size in bytes.", value: residentBytes)
+                "process_resident_memory_bytes",
+                .gauge,
+                help: "Resident memory size in bytes.",
+                value: residentBytes
+            )
         }
         if let openFileDescriptors {
             page.add("process_open_fds", .gauge, help: "Number of open file descriptors.", value: openFileDescriptors)
         }
         if let startTimeSeconds {
             page.add(
-                "process_start_time_seconds", .gauge,
-                help: "Start time of the process since unix epoch in seconds.", value: startTimeSeconds)
+                "process_start_time_seconds",
+                .gauge,
+                help: "Start time of the process since unix epoch in seconds.",
+                value: startTimeSeconds
+            )
         }
     }
 }

@@ -374,38 +374,6 @@ enum StatusPages {
         return page.text
     }
 
-    static func addLatencyHistograms(to page: inout PrometheusText) {
-        let histograms = LatencyHistograms.shared
-        let families: [(String, String, LatencyHistogram)] = [
-            (
-                "socketbus_delivery_latency_seconds",
-                "A batch of adapter messages read from Redis to its DELIVER frames queued for the node.",
-                histograms.delivery
-            ),
-            (
-                "socketbus_ack_latency_seconds",
-                "A delivery dispatched to the node to the client's ack (delivered confirmations).",
-                histograms.ack
-            ),
-            (
-                "socketbus_redis_round_trip_seconds",
-                "The registry mirror's periodic liveness write to Redis (SET + SADD pipeline), sent to answered.",
-                histograms.redisRoundTrip
-            ),
-            (
-                "socketbus_request_answer_seconds",
-                "Cluster requests busd answered at once, read to answer queued (answers waiting for the node not timed).",
-                histograms.requestAnswer
-            ),
-        ]
-        for (name, help, histogram) in families {
-            let snapshot = histogram.snapshot
-            page.addHistogram(
-                name, help: help, bounds: snapshot.bounds, cumulative: snapshot.cumulative, count: snapshot.count,
-                sum: snapshot.sum)
-        }
-    }
-
     /// The request types of `socketbus_cluster_requests_total` (modern, then socket.io-redis 5.x).
     static let requestTypes = [
         "SOCKETS", "ALL_ROOMS", "REMOTE_JOIN", "REMOTE_LEAVE", "REMOTE_DISCONNECT", "REMOTE_FETCH", "SERVER_SIDE_EMIT",

@@ -48,10 +48,12 @@ struct MetricsExpositionTests {
         }
         #expect(
             (after.value("socketbus_delivery_latency_seconds_count") ?? 0)
-                > (before.value("socketbus_delivery_latency_seconds_count") ?? 0))
+                > (before.value("socketbus_delivery_latency_seconds_count") ?? 0)
+        )
         #expect(
             (after.value("socketbus_ack_latency_seconds_count") ?? 0)
-                > (before.value("socketbus_ack_latency_seconds_count") ?? 0))
+                > (before.value("socketbus_ack_latency_seconds_count") ?? 0)
+        )
         // The ack came within the 5 s the emit waited.
         let ackSum = after.value("socketbus_ack_latency_seconds_sum") ?? -1
         #expect(ackSum >= 0 && ackSum < 5)
@@ -67,7 +69,9 @@ struct MetricsExpositionTests {
         #expect(abs(started - Date().timeIntervalSince1970) < 120)
 
         // build_info carries busd --version's version.
-        let version = try BusdOperationsTests.runBusd(["--version"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let version = try BusdOperationsTests.runBusd(["--version"]).stdout.trimmingCharacters(
+            in: .whitespacesAndNewlines
+        )
         let info = after.samples.first { $0.name == "socketbus_build_info" }
         #expect(info?.labels["version"] == version)
         #expect(info?.labels["commit"] == "unknown")

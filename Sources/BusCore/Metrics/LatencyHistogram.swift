@@ -60,7 +60,9 @@ public final class LatencyHistogram: Sendable {
     public var snapshot: Snapshot {
         counts.withLock { counts in
             var running = 0
-            let cumulative = counts.perBucket.map { running += $0; return running }
+            let cumulative = counts.perBucket.map {
+                running += $0; return running
+            }
             return Snapshot(bounds: bounds, cumulative: cumulative, count: counts.count, sum: counts.sum)
         }
     }
