@@ -23,7 +23,7 @@ extension StatusPages {
             ),
             (
                 "socketbus_request_answer_seconds",
-                "Cluster requests busd answered at once, read to answer queued (not those waiting for the node).",
+                "Cluster requests answered: read to answer queued, or the node asked to its ANSWER queued.",
                 histograms.requestAnswer
             ),
         ]
