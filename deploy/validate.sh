@@ -350,5 +350,46 @@ else
     fi
 fi
 
+# --- Grafana and Prometheus -------------------------------------------------
+# Structure only; that every metric they name exists in busd's /metrics is
+# checked on a real busd by Tests/BusCtlTests/MetricsExpositionTests.swift.
+monitoring_check() {
+    "$yaml_python" - "$deploy/grafana/socketbus-dashboard.json" "$deploy/prometheus/socketbus-alerts.yml" <<'EOF'
+import json, sys, yaml
+dashboard_path, rules_path = sys.argv[1:]
+problems = []
+dashboard = json.load(open(dashboard_path))
+ids = [p.get("id") for p in dashboard.get("panels", [])]
+if not ids or len(set(ids)) != len(ids):
+    problems.append("dashboard: panels missing or ids repeat")
+for panel in dashboard.get("panels", []):
+    if not panel.get("title") or not all(t.get("expr") and t.get("refId") for t in panel.get("targets", [])) \
+            or not panel.get("targets"):
+        problems.append("dashboard panel %s: want a title and targets with expr and refId" % panel.get("id"))
+rules = yaml.safe_load(open(rules_path))
+names = []
+for group in rules.get("groups", []):
+    for rule in group.get("rules", []):
+        names.append(rule.get("alert"))
+        if not rule.get("expr") or rule.get("labels", {}).get("severity") not in ("critical", "warning") \
+                or not rule.get("annotations", {}).get("summary"):
+            problems.append("rule %s: want expr, labels.severity and annotations.summary" % rule.get("alert"))
+if len(names) < 5 or len(set(names)) != len(names) or None in names:
+    problems.append("alerts: want at least 5 uniquely named rules, got %s" % names)
+print("\n".join(problems))
+sys.exit(1 if problems else 0)
+EOF
+}
+if [[ -n $yaml_python ]]; then
+    check "monitoring: Grafana dashboard and Prometheus rules are well-formed" monitoring_check
+else
+    skip "monitoring: dashboard and rules" "needs python3 with PyYAML"
+fi
+if command -v promtool >/dev/null; then
+    check "monitoring: promtool check rules" promtool check rules "$deploy/prometheus/socketbus-alerts.yml"
+else
+    skip "monitoring: promtool check rules" "no promtool"
+fi
+
 printf 'deploy: %d passed, %d failed, %d skipped\n' "$passed" "$failed" "$skipped"
 [[ $failed -eq 0 ]]

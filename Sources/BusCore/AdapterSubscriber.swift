@@ -192,7 +192,10 @@ final class AdapterSubscriber: @unchecked Sendable {
         }
         startThread(named: "busd-router") { [self] in
             while let batches = backlog.take() {
-                for batch in batches { batch.forEach(onMessage) }
+                for batch in batches {
+                    batch.forEach(onMessage)
+                    if let readAt = batch.firstReadAt { LatencyHistograms.shared.delivery.observe(since: readAt) }
+                }
                 backlog.recycle(batches)
                 onDrained()
             }

@@ -130,6 +130,13 @@ extension ClusterMember {
 
     /// ANSWER: the node's answer to a QUESTION (late ones are ignored).
     public func nodeAnswered(request: UInt32, status: UInt8, body: [UInt8]) {
+        // Timed once the answer is queued for Redis; a late answer (busd answered
+        // for the node already) is timed too: it shows how slow the node is.
+        defer {
+            if let waited = QuestionClock.shared.answered(request) {
+                LatencyHistograms.shared.requestAnswer.observe(waited)
+            }
+        }
         perform(
             cluster.run(addsDeadline: false) { machines, _ in
                 machines.incoming.answered(request: request, status: status, body: body)

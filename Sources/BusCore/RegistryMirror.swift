@@ -482,6 +482,9 @@ final class RegistryMirror: @unchecked Sendable {
     /// Returns false when the liveness key had vanished.
     private func refreshLiveness() throws -> Bool {
         guard let connection, let record = record() else { return true }
+        // The one periodic command of every busd: its time is the Redis round trip metric.
+        let sentAt = ContinuousClock.now
+        defer { LatencyHistograms.shared.redisRoundTrip.observe(since: sentAt) }
         let replies = try connection.pipeline([
             ["SET", keys.node(nodeId), record.json, "PX", "\(settings.livenessTTL.milliseconds)", "GET"],
             ["SADD", keys.nodes, nodeId],

@@ -20,8 +20,11 @@ final class SubscriberBacklog: @unchecked Sendable {
 
         var isEmpty: Bool { ends.isEmpty }
         var count: Int { ends.count / 2 }
+        /// When its first message was read from Redis (delivery latency).
+        private(set) var firstReadAt: ContinuousClock.Instant?
 
         mutating func append(channel: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) {
+            if ends.isEmpty { firstReadAt = .now }
             bytes.append(contentsOf: channel)
             ends.append(bytes.count)
             bytes.append(contentsOf: payload)
@@ -31,6 +34,7 @@ final class SubscriberBacklog: @unchecked Sendable {
         mutating func removeAll() {
             bytes.removeAll(keepingCapacity: true)
             ends.removeAll(keepingCapacity: true)
+            firstReadAt = nil
         }
 
         /// Each message in order, as pointers valid during the call only.

@@ -362,6 +362,15 @@ enum StatusPages {
                 "accept_failed": httpDrops.acceptFailures,
             ]
         )
+        addLatencyHistograms(to: &page)
+        ProcessMetrics.read().add(to: &page)
+        page.add(
+            "socketbus_build_info",
+            .gauge,
+            help: "The build: version (as busd --version) and git commit (unknown: not stamped at build time).",
+            labels: ["version": BuildInfo.version, "commit": BuildInfo.commit],
+            value: 1
+        )
         return page.text
     }
 

@@ -4,7 +4,7 @@ import Foundation
 /// for each family a `# HELP` and `# TYPE` line, then its samples.
 public struct PrometheusText: Sendable {
     public enum MetricType: String, Sendable {
-        case counter, gauge
+        case counter, gauge, histogram
     }
 
     public private(set) var text = ""
@@ -53,6 +53,27 @@ public struct PrometheusText: Sendable {
         for (labelValue, value) in samples {
             add(name, type, help: help, labels: [label: labelValue], value: Double(value))
         }
+    }
+
+    /// A histogram family: `_bucket{le=…}` per bound (cumulative) and +Inf,
+    /// then `_sum` and `_count`.
+    public mutating func addHistogram(
+        _ name: String,
+        help: String,
+        bounds: [Double],
+        cumulative: [Int],
+        count: Int,
+        sum: Double
+    ) {
+        if declared.insert(name).inserted {
+            text += "# HELP \(name) \(Self.escapedHelp(help))\n# TYPE \(name) histogram\n"
+        }
+        for (bound, value) in zip(bounds, cumulative) {
+            text += "\(name)_bucket{le=\"\(Self.format(bound))\"} \(value)\n"
+        }
+        text += "\(name)_bucket{le=\"+Inf\"} \(count)\n"
+        text += "\(name)_sum \(Self.format(sum))\n"
+        text += "\(name)_count \(count)\n"
     }
 
     static func format(_ value: Double) -> String {

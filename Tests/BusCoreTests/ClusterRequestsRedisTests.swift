@@ -84,6 +84,9 @@ struct ClusterRequestsRedisTests {
         defer { f.stop() }
         let client = try Self.v2Node(f)
         let responses = try RawSubscriber(f.server, channels: ["socket.io-response#/#"])
+        // Shared by the whole test process: other tests only add to it.
+        let answersTimed = { LatencyHistograms.shared.requestAnswer.snapshot.count }
+        let timedBefore = answersTimed()
         // seq 38: n1's `await io.fetchSockets()`.
         try Self.publish(f, "socket.io-request#/#", Self.capture(38))
         guard case .question(let request, 1, "/", let body)? = try Self.nextFrame(client) else {
@@ -95,10 +98,13 @@ struct ClusterRequestsRedisTests {
             #"[{"id":"AgUEon6wzXtHqqioAAAB","handshake":{"auth":{"user":"A"}},"rooms":["AgUEon6wzXtHqqioAAAB",123,"room1"],"data":{"nodeId":"n2"}}]"#
         client.send(.answer(request: request, status: 0, body: Array(sockets.utf8)))
         #expect(try responses.nextText() == #"{"requestId":"riA29h","sockets":"# + sockets + "}")
+        #expect(eventually { answersTimed() >= timedBefore + 1 }, "the node's answer is timed")
+        let timedAfterNode = answersTimed()
 
         // ALL_ROOMS from the registry, numbers as numbers, without a round trip.
         try Self.publish(f, "socket.io-request#/#", Array(#"{"uid":"other1","requestId":"vog6Y2","type":1}"#.utf8))
         #expect(try responses.nextText() == #"{"requestId":"vog6Y2","rooms":["AgUEon6wzXtHqqioAAAB",123,"room1"]}"#)
+        #expect(eventually { answersTimed() >= timedAfterNode + 1 }, "busd's own answer is timed")
         #expect(f.member.clusterStatistics.requestsIn["REMOTE_FETCH"] == 1)
         // busd hears its own answers on the shared channel: skipped, not parsed.
         #expect(eventually { f.member.statistics.responsesSkipped == 2 && f.member.statistics.malformed == 0 })

@@ -21,6 +21,23 @@ struct PrometheusTextTests {
                 """)
     }
 
+    @Test func aHistogramHasCumulativeBucketsThenSumAndCount() {
+        var page = PrometheusText()
+        page.addHistogram("d_seconds", help: "Ds.", bounds: [0.00005, 1], cumulative: [1, 3], count: 4, sum: 7.5)
+        #expect(
+            page.text == """
+                # HELP d_seconds Ds.
+                # TYPE d_seconds histogram
+                d_seconds_bucket{le="5e-05"} 1
+                d_seconds_bucket{le="1"} 3
+                d_seconds_bucket{le="+Inf"} 4
+                d_seconds_sum 7.5
+                d_seconds_count 4
+
+                """
+        )
+    }
+
     @Test func labelValuesAreEscapedAndParseBack() {
         var page = PrometheusText()
         page.add("info", .gauge, help: "h", labels: ["node": #"we"b\1"#, "uid": "a\nb"], value: 1)

@@ -134,7 +134,10 @@ final class DeliveryTracker: @unchecked Sendable {
         counters.withLock { counts in
             for outcome in outcomes {
                 switch outcome.status {
-                case .delivered: counts.delivered += 1
+                case .delivered:
+                    counts.delivered += 1
+                    LatencyHistograms.shared.ack.observe(
+                        seconds: Double(outcome.settledAt - outcome.dispatchedAt) / 1000)
                 case .timeout: counts.timedOut += 1
                 case .disconnected: counts.disconnected += 1
                 }

@@ -32,6 +32,7 @@ extension ClusterMember {
 
     /// A decoded request (classic, or translated from the sharded form).
     func receiveClusterRequest(_ request: RequestMessage, namespace: String) {
+        let receivedAt = ContinuousClock.now
         clusterCounters.requestIn(request.typeName)
         let presence = nodePresence
         let tracker = self.tracker!
@@ -52,6 +53,11 @@ extension ClusterMember {
         }
         if !actions.isEmpty { counters.requestsApplied.add(1, ordering: .relaxed) }
         perform(actions, flush: false)
+        // Answered at once (busd answers from its registry); answers that wait
+        // for the node are timed when it answers (nodeAnswered).
+        if actions.contains(where: { if case .publish = $0 { true } else { false } }) {
+            LatencyHistograms.shared.requestAnswer.observe(since: receivedAt)
+        }
     }
 
     /// A message on a response channel (router thread).
@@ -128,6 +134,7 @@ extension ClusterMember {
                 command(.serverSideEmit(namespace: namespace, data: data))
                 commanded = true
             case .ask(let request, let kind, let namespace, let body):
+                QuestionClock.shared.asked(request)
                 command(.question(request: request, kind: kind.rawValue, namespace: namespace, body: body))
                 commanded = true
             case .deliver(let delivery):
