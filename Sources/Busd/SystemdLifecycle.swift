@@ -12,6 +12,8 @@ final class SystemdLifecycle: Sendable {
     private let member: ClusterMember
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
+    /// READY=1 was sent: a reload before it must not claim readiness.
+    private let announced = Atomic<Bool>(false)
 
     init(notifier: SystemdNotifier, member: ClusterMember, logger: Logger) {
         self.notifier = notifier
@@ -34,18 +36,23 @@ final class SystemdLifecycle: Sendable {
 
     /// systemd (253+) wants the monotonic time with RELOADING=1.
     func reloading() {
+        guard announced.load(ordering: .acquiring) else { return }
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         let microseconds = Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000
         notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(microseconds)")
     }
-    func reloaded() { notifier.notify("READY=1") }
+    func reloaded() {
+        guard announced.load(ordering: .acquiring) else { return }
+        notifier.notify("READY=1")
+    }
 
     /// Same test as /readyz: subscription confirmed, registry written, no fresh data loss.
     private func announceReadiness() {
         while !stopping.load(ordering: .acquiring) {
             if member.readiness.isReady {
                 notifier.notify("READY=1\nSTATUS=ready: Redis connected, serving the node")
+                announced.store(true, ordering: .releasing)
                 logger.info("told systemd: ready")
                 return
             }
