@@ -32,6 +32,12 @@ public enum SettingsCatalog {
             default: "info",
             help: "trace, debug, info, notice, warning, error or critical."
         ),
+        SettingSpec(
+            "log.format",
+            flag: "log-format",
+            default: "text",
+            help: "`text` (one line, values with spaces quoted) or `json` (one object per line, for Loki/ELK)."
+        ),
     ]
 
     static let redis: [SettingSpec] = [

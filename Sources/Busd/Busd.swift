@@ -168,6 +168,9 @@ struct Busd: ParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (log.level).")
     var logLevel: String?
 
+    @Option(name: .customLong("log-format"), help: "text or json: how log lines are written (log.format).")
+    var logFormat: String?
+
     /// The flags given, by setting key: the top layer.
     var flagValues: [String: [String]] {
         var given = alerts.flagValues.merging(redisTLS.flagValues) { first, _ in first }
@@ -186,7 +189,7 @@ struct Busd: ParsableCommand {
             ("redis.retry_initial", redisRetryInitial), ("redis.retry_max", redisRetryMax),
             ("outbound.buffer", outboundBuffer), ("redis.subscriber_backlog", subscriberBacklog),
             ("outbound.overflow", outboundOverflow), ("http.listen", http),
-            ("drain.deadline", drainDeadline), ("log.level", logLevel),
+            ("drain.deadline", drainDeadline), ("log.level", logLevel), ("log.format", logFormat),
         ]
         for case (let key, let value?) in single { given[key] = [value] }
         if !namespaces.isEmpty { given["node.namespaces"] = namespaces }
@@ -202,7 +205,7 @@ struct Busd: ParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let resolved: ResolvedSettings
         let settings: DaemonSettings
-        switch Result(catching: { () throws(ConfigProblems) in try loadSettings(environment: environment) }) {
+        switch Result(catching: { () throws(ConfigProblems) in try Self.loadSettings(flags: flagValues, config: config, environment: environment) }) {
         case .success(let loaded):
             (resolved, settings) = loaded
         case .failure(let problems):
@@ -214,10 +217,17 @@ struct Busd: ParsableCommand {
             print(SettingsReport.text(resolved, effective: settings))
             return
         }
-        try Daemon(settings: settings).run()
+        // SIGHUP reads the settings again, from the same flags, environment and file.
+        let (flags, configPath) = (flagValues, self.config)
+        let reload = { @Sendable () throws(ConfigProblems) -> DaemonSettings in
+            try Self.loadSettings(flags: flags, config: configPath, environment: ProcessInfo.processInfo.environment).1
+        }
+        try Daemon(settings: settings, reload: reload).run()
     }
 
-    private func loadSettings(environment: [String: String]) throws(ConfigProblems) -> (
+    private static func loadSettings(
+        flags: [String: [String]], config: String?, environment: [String: String]
+    ) throws(ConfigProblems) -> (
         ResolvedSettings, DaemonSettings
     ) {
         let file: ConfigFile?
@@ -226,7 +236,7 @@ struct Busd: ParsableCommand {
         } catch {
             throw ConfigProblems([error])
         }
-        let resolved = ResolvedSettings(flags: flagValues, environment: environment, file: file)
+        let resolved = ResolvedSettings(flags: flags, environment: environment, file: file)
         return (resolved, try DaemonSettings(resolved, hostName: ProcessInfo.processInfo.hostName))
     }
 }

@@ -1,4 +1,5 @@
 import Alerting
+import BusConfig
 import BusCore
 import Hiredis
 import Dispatch
@@ -17,13 +18,19 @@ final class Daemon: Sendable {
     let link: NodeLinkServer
     let alerter: OutageAlerter
     let status: StatusServer?
+    let systemd: SystemdLifecycle
+    let logLevel: SharedLogLevel
+    let reload: @Sendable () throws(ConfigProblems) -> DaemonSettings
     private let draining = Atomic<Bool>(false)
 
-    init(settings: DaemonSettings) {
+    init(settings: DaemonSettings, reload: @escaping @Sendable () throws(ConfigProblems) -> DaemonSettings) {
         self.settings = settings
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
-        var logger = Logger(label: "busd")
-        logger.logLevel = settings.logLevel
+        self.reload = reload
+        let logLevel = SharedLogLevel(settings.logLevel)
+        self.logLevel = logLevel
+        let format = settings.logFormat
+        LoggingSystem.bootstrap { label in LineLogHandler(label: label, format: format, sharedLevel: logLevel) }
+        let logger = Logger(label: "busd")
         self.logger = logger
         // The alerter asks the member who else is in the cluster; the member
         // tells the alerter when Redis comes and goes: one is made first.
@@ -48,6 +55,9 @@ final class Daemon: Sendable {
         ) { relay.forward($0) }
         self.member = member
         members.withLock { $0 = member }
+        systemd = SystemdLifecycle(
+            notifier: SystemdNotifier(environment: ProcessInfo.processInfo.environment), member: member, logger: logger
+        )
         var linkConfiguration = NodeLinkServer.Configuration(path: settings.socketPath)
         linkConfiguration.mode = settings.socketMode
         linkConfiguration.maximumConnections = settings.socketMaxConnections
@@ -102,6 +112,7 @@ final class Daemon: Sendable {
                 "socket": "\(settings.socketPath)",
             ]
         )
+        systemd.start()
         dispatchMain()
     }
 
@@ -172,6 +183,7 @@ final class Daemon: Sendable {
         sigemptyset(&set)
         sigaddset(&set, SIGTERM)
         sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGHUP)
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
         for signalNumber in [SIGTERM, SIGINT] {
             signal(signalNumber, SIG_IGN)
@@ -187,6 +199,11 @@ final class Daemon: Sendable {
             source.resume()
             signalSources.append(source)
         }
+        signal(SIGHUP, SIG_IGN)
+        let hangUp = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .main)
+        hangUp.setEventHandler { [self] in reloadSettings() }
+        hangUp.resume()
+        signalSources.append(hangUp)
     }
 
     /// Stops new work, flushes what is in flight to the node and to Redis,
@@ -195,6 +212,7 @@ final class Daemon: Sendable {
     func drain(signal: Int32) -> Int32 {
         let started = ContinuousClock.now
         let deadline = started + settings.drainDeadline
+        systemd.drainStarted()
         logger.notice(
             "signal \(signal): draining",
             metadata: ["deadline": "\(DurationText.format(settings.drainDeadline))"]

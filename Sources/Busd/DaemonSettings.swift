@@ -26,6 +26,7 @@ struct DaemonSettings: Sendable {
     var httpConfigured: Bool
     var drainDeadline: Duration
     var logLevel: Logger.Level
+    var logFormat: LogLineFormat
     var alerts: AlertSettings
 
     /// Reads every setting; throws all the problems found, not just the first.
@@ -162,6 +163,14 @@ struct DaemonSettings: Sendable {
                 }
                 return logLevel
             } ?? .info
+        logFormat =
+            problems.read { () throws(ConfigError) -> LogLineFormat in
+                let format = try settings.value("log.format")
+                guard let logFormat = LogLineFormat(rawValue: format) else {
+                    throw settings.invalid("log.format", "'\(format)' is not text or json")
+                }
+                return logFormat
+            } ?? .text
         alerts = problems.read { () throws(ConfigError) in try settings.alertSettings() } ?? AlertSettings()
         try problems.finish()
     }

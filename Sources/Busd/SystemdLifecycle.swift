@@ -1,0 +1,82 @@
+import BusCore
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+
+/// busd's side of Type=notify: READY=1 once /readyz would say ready,
+/// WATCHDOG=1 every half watchdog interval while busd still answers,
+/// STOPPING=1 when the drain starts.
+final class SystemdLifecycle: Sendable {
+    let notifier: SystemdNotifier
+    private let member: ClusterMember
+    private let logger: Logger
+    private let stopping = Atomic<Bool>(false)
+    /// READY=1 was sent: a reload before it must not claim readiness.
+    private let announced = Atomic<Bool>(false)
+
+    init(notifier: SystemdNotifier, member: ClusterMember, logger: Logger) {
+        self.notifier = notifier
+        self.member = member
+        self.logger = logger
+    }
+
+    func start() {
+        guard notifier.isEnabled else { return }
+        Thread.detachNewThread { [self] in announceReadiness() }
+        if let interval = notifier.watchdogInterval {
+            Thread.detachNewThread { [self] in keepWatchdogFed(every: interval) }
+        }
+    }
+
+    func drainStarted() {
+        stopping.store(true, ordering: .releasing)
+        notifier.notify("STOPPING=1")
+    }
+
+    /// systemd (253+) wants the monotonic time with RELOADING=1.
+    func reloading() {
+        guard announced.load(ordering: .acquiring) else { return }
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let microseconds = Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000
+        notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(microseconds)")
+    }
+    func reloaded() {
+        guard announced.load(ordering: .acquiring) else { return }
+        notifier.notify("READY=1")
+    }
+
+    /// Same test as /readyz: subscription confirmed, registry written, no fresh data loss.
+    private func announceReadiness() {
+        while !stopping.load(ordering: .acquiring) {
+            if member.readiness.isReady {
+                notifier.notify("READY=1\nSTATUS=ready: Redis connected, serving the node")
+                announced.store(true, ordering: .releasing)
+                logger.info("told systemd: ready")
+                return
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    /// A ping needs the main queue (signals, the drain) to run a block and the
+    /// member's shared state to be readable (the subscriber and the node-link
+    /// threads take those locks); a hang in either stops the pings and
+    /// systemd restarts busd.
+    private func keepWatchdogFed(every interval: Duration) {
+        while true {
+            let answered = DispatchSemaphore(value: 0)
+            DispatchQueue.main.async { answered.signal() }
+            let waitMicroseconds = max(1, interval.milliseconds) * 1000
+            if answered.wait(timeout: .now() + .microseconds(Int(waitMicroseconds))) == .success {
+                _ = member.readiness
+                _ = member.statistics
+                notifier.notify("WATCHDOG=1")
+            } else {
+                logger.error("watchdog: the main queue did not answer; not telling systemd we are alive")
+            }
+            Thread.sleep(forTimeInterval: Double(max(1, interval.milliseconds)) / 1000)
+        }
+    }
+}
