@@ -43,13 +43,14 @@ struct ClusterAction {
 
 /// Which sockets `join` / `leave` act on.
 struct SocketSelection: ParsableArguments {
-    @Option(name: .long, help: "Act on this socket (repeatable).")
+    // `.unconditionalSingleValue`: socket ids (and so rooms) may start with '-'.
+    @Option(name: .long, parsing: .unconditionalSingleValue, help: "Act on this socket (repeatable).")
     var socket: [String] = []
 
-    @Option(name: .long, help: "Act on the sockets in this room (repeatable).")
+    @Option(name: .long, parsing: .unconditionalSingleValue, help: "Act on the sockets in this room (repeatable).")
     var room: [String] = []
 
-    @Option(name: .long, help: "Leave out the sockets in this room (repeatable).")
+    @Option(name: .long, parsing: .unconditionalSingleValue, help: "Leave out the sockets in this room (repeatable).")
     var except: [String] = []
 
     @Flag(name: .long, help: "Act on every socket of the namespace.")
@@ -143,9 +144,14 @@ struct DisconnectCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("Socket ids or rooms.", valueName: "socket|room")) var targets: [String]
+    // `.allUnrecognized`: a socket id may start with '-' (1 in 64 Socket.IO ids).
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("Socket ids or rooms.", valueName: "socket|room"))
+    var arguments: [String] = []
 
-    @Option(name: .long, help: "Spare the sockets in this room (repeatable).")
+    /// The targets, with a `--` terminator a user may still type dropped.
+    var targets: [String] { arguments.filter { $0 != "--" } }
+
+    @Option(name: .long, parsing: .unconditionalSingleValue, help: "Spare the sockets in this room (repeatable).")
     var except: [String] = []
 
     @Flag(name: .long, help: "Close the underlying connection too.")

@@ -22,10 +22,10 @@ struct SocketsCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .long, help: "List sockets in this room (repeatable: in any of them).")
+    @Option(name: .long, parsing: .unconditionalSingleValue, help: "List sockets in this room (repeatable: in any of them).")
     var room: [String] = []
 
-    @Option(name: .long, help: "Leave out sockets in this room (repeatable).")
+    @Option(name: .long, parsing: .unconditionalSingleValue, help: "Leave out sockets in this room (repeatable).")
     var except: [String] = []
 
     @Option(name: .long, help: "List the sockets a busd node holds, from the registry.")

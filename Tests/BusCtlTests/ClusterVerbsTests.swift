@@ -156,4 +156,24 @@ struct ClusterVerbsTests {
         #expect(object["answered"] as? Int == 1, "\(finished.output)")
         #expect((object["rooms"] as? [Any])?.count == 2, "\(finished.output)")
     }
+
+    /// One Socket.IO id in 64 starts with '-': a value, not an option.
+    @Test func idsStartingWithADashAreTargetsNotOptions() throws {
+        let busd = try DeliveryCommandTests.RunningBusd()
+        let dashed = "-dashSocketAAAAAAAAB"
+        busd.connect(dashed)
+        #expect(busd.waitRegistered(dashed))
+        let join = try InspectCommandTests.run(["join", "vip", "--socket", dashed, "--redis", busd.server.url])
+        #expect(join.status == 0, "\(join.stdout)\(join.stderr)")
+        guard case .socketsJoin("/", [dashed], ["vip"])? = try busd.node.receive(timeout: .seconds(5)) else {
+            Issue.record("no SOCKETS_JOIN frame")
+            return
+        }
+        let disconnect = try InspectCommandTests.run(["disconnect", dashed, "--close", "--redis", busd.server.url])
+        #expect(disconnect.status == 0, "\(disconnect.stdout)\(disconnect.stderr)")
+        guard case .socketsDisconnect("/", [dashed], true)? = try busd.node.receive(timeout: .seconds(5)) else {
+            Issue.record("no SOCKETS_DISCONNECT frame")
+            return
+        }
+    }
 }
