@@ -18,7 +18,8 @@ struct BusCtl: ParsableCommand {
         version: SocketBusVersion.string,
         subcommands: [
             InspectCommand.self, FindSocketCommand.self, NodesCommand.self, EmitCommand.self, AcksCommand.self,
-            AlertTestCommand.self, StatusCommand.self,
+            AlertTestCommand.self, StatusCommand.self, SocketsCommand.self, RoomsCommand.self, JoinCommand.self,
+            LeaveCommand.self, DisconnectCommand.self,
         ]
     )
 

@@ -11,7 +11,8 @@ enum BusctlRoute: Equatable {
 
     /// Our verbs; `status`, `emit` and `help` are systemd's too.
     static let socketbusVerbs: Set<String> = [
-        "inspect", "find-socket", "nodes", "emit", "acks", "alert-test", "status", "help",
+        "inspect", "find-socket", "nodes", "emit", "acks", "alert-test", "status", "help", "sockets", "rooms", "join",
+        "leave", "disconnect",
     ]
     /// Verbs only systemd's busctl has.
     static let systemdVerbs: Set<String> = [
