@@ -1,7 +1,7 @@
 /// A JSON value written with its keys in the order given: the webhook
 /// payload is byte-for-byte predictable (and testable), which
 /// JSONEncoder's key order and number formatting are not.
-enum JSONValue: Equatable {
+public enum JSONValue: Equatable {
     case string(String)
     case integer(Int)
     case bool(Bool)
@@ -9,7 +9,7 @@ enum JSONValue: Equatable {
     case array([JSONValue])
     case object([(String, JSONValue)])
 
-    static func == (lhs: JSONValue, rhs: JSONValue) -> Bool { lhs.text == rhs.text }
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool { lhs.text == rhs.text }
 
     /// Compact JSON (no insignificant white space), UTF-8.
     var text: String {
@@ -46,7 +46,7 @@ enum JSONValue: Equatable {
     /// RFC 8259 string escaping: quote, backslash and every control
     /// character; U+2028 and U+2029 too, so the text is also valid
     /// JavaScript. Everything else is written as UTF-8.
-    static func quote(_ value: String, into out: inout String) {
+    public static func quote(_ value: String, into out: inout String) {
         out += "\""
         for scalar in value.unicodeScalars {
             switch scalar {

@@ -1,3 +1,4 @@
+import Alerting
 import Foundation
 
 /// One log line's parts and its two renderings (log.format).
@@ -41,22 +42,11 @@ struct LogRecord {
         return out
     }
 
+    /// A JSON string, escaped as the webhook payload's strings are.
     static func quotedJSON(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        var out = ""
+        JSONValue.quote(value, into: &out)
+        return out
     }
 
     /// Plain when it has no space, quote, backslash, `=` or control
