@@ -18,18 +18,14 @@ struct ClusterRooms {
     var namespace: String
 
     func run(command: RedisClient, subscriber: RedisConnection, timeout: Duration) throws(RedisError) -> Result {
-        let uid = AdapterRequests.randomId()
-        let feed = try ResponseFeed(
-            connection: subscriber,
-            channels: ResponseFeed.channels(key: key, namespaces: [namespace], uid: uid)
-        )
-        let channel = AdapterChannel.request(key: key, namespace: namespace).name
+        let round = try NamespaceRequestRound(key: key, namespace: namespace, command: command, subscriber: subscriber)
+        let (uid, feed) = (round.uid, round.feed)
         var result = Result()
-        result.expected = try command.subscriberCounts([channel])[channel] ?? 0
+        result.expected = round.expected
         guard result.expected > 0 else { return result }
         let requestId = AdapterRequests.randomId()
         let payload = RequestEncoding.allRooms(uid: uid, requestId: requestId)
-        _ = try command.command([Array("PUBLISH".utf8), Array(channel.utf8), payload])
+        try round.publish(payload, with: command)
         var seen: Set<Room> = []
         let clock = ContinuousClock()
         let deadline = clock.now + timeout

@@ -26,21 +26,17 @@ struct ClusterSocketIds {
     /// Runs the requests; `command` runs PUBSUB and PUBLISH, `subscriber`
     /// reads the answers. An error reply is thrown.
     func run(command: RedisClient, subscriber: RedisConnection, timeout: Duration) throws(RedisError) -> Result {
-        let uid = AdapterRequests.randomId()
-        let feed = try ResponseFeed(
-            connection: subscriber,
-            channels: ResponseFeed.channels(key: key, namespaces: [namespace], uid: uid)
-        )
-        let channel = AdapterChannel.request(key: key, namespace: namespace).name
+        let round = try NamespaceRequestRound(key: key, namespace: namespace, command: command, subscriber: subscriber)
+        let (uid, feed) = (round.uid, round.feed)
         var result = Result()
-        result.expected = try command.subscriberCounts([channel])[channel] ?? 0
+        result.expected = round.expected
         guard result.expected > 0 else { return result }
         // The rooms' request, then the except rooms' one; each answered once per server.
         var queries = [(requestId: AdapterRequests.randomId(), rooms: rooms, answered: 0, ids: [String]())]
         if !except.isEmpty { queries.append((AdapterRequests.randomId(), except, 0, [])) }
         for query in queries {
             let payload = AdapterRequests.sockets(uid: uid, requestId: query.requestId, rooms: query.rooms)
-            _ = try command.command([Array("PUBLISH".utf8), Array(channel.utf8), payload])
+            try round.publish(payload, with: command)
         }
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
