@@ -25,7 +25,7 @@ struct NodeLinkFixture {
         configuration.pingTimeout = .milliseconds(600)
         configure(&configuration)
         var logger = Logger(label: "test.nodelink")
-        logger.logLevel = .critical
+        logger.logLevel = ProcessInfo.processInfo.environment["SOCKETBUS_TEST_DEBUG"] != nil ? .debug : .critical
         let relay = NodeCommandRelay()
         member = ClusterMember(configuration: configuration, logger: logger, onBatchEnd: { relay.flush() }) {
             relay.forward($0)
