@@ -102,7 +102,7 @@ struct DeliveryCommandTests {
             "emit", "n", "-1", "--to", "-XPiPUjbkj64gUuUAAAB", "--wait-ack", "--timeout", "5s", "--redis",
             busd.server.url,
         ])
-        guard case .deliver(let ackId, _, _, let sockets, let packet, _)? = try busd.node.receive(timeout: .seconds(5))
+        guard case .deliver(let ackId, _, _, let sockets, let packet, _)? = try busd.node.receive(timeout: .seconds(15))
         else {
             Issue.record("no DELIVER")
             return
@@ -125,7 +125,7 @@ struct DeliveryCommandTests {
             "m-ok",
             "--redis", busd.server.url,
         ])
-        guard case .deliver(let ackId, _, _, let sockets, let packet, _)? = try busd.node.receive(timeout: .seconds(5))
+        guard case .deliver(let ackId, _, _, let sockets, let packet, _)? = try busd.node.receive(timeout: .seconds(15))
         else {
             Issue.record("no DELIVER")
             return
@@ -163,7 +163,7 @@ struct DeliveryCommandTests {
         let emit = try Self.start([
             "emit", "news", "--to", "sock-silent", "--wait-ack", "--timeout", "1500ms", "--redis", busd.server.url,
         ])
-        guard case .deliver? = try busd.node.receive(timeout: .seconds(5)) else {
+        guard case .deliver? = try busd.node.receive(timeout: .seconds(15)) else {
             Issue.record("no DELIVER")
             return
         }
@@ -181,7 +181,7 @@ struct DeliveryCommandTests {
         let emit = try Self.start([
             "emit", "news", "--to", "sock-leaving", "--wait-ack", "--timeout", "5s", "--redis", busd.server.url,
         ])
-        guard case .deliver? = try busd.node.receive(timeout: .seconds(5)) else {
+        guard case .deliver? = try busd.node.receive(timeout: .seconds(15)) else {
             Issue.record("no DELIVER")
             return
         }
@@ -204,7 +204,7 @@ struct DeliveryCommandTests {
             "emit", "hello", "--to", "lobby", "--wait-ack", "--timeout", "5s", "--id", "m-room", "--redis",
             busd.server.url,
         ])
-        guard case .deliver(let ackId, _, _, let sockets, _, _)? = try busd.node.receive(timeout: .seconds(5)) else {
+        guard case .deliver(let ackId, _, _, let sockets, _, _)? = try busd.node.receive(timeout: .seconds(15)) else {
             Issue.record("no DELIVER")
             return
         }

@@ -4,7 +4,7 @@ const os = require("node:os");
 const path = require("node:path");
 
 /** Polls `check` until it returns something truthy (resolves with it) or the time-out passes. */
-async function waitFor(check, { timeout = 3000, interval = 10, what = "a condition" } = {}) {
+async function waitFor(check, { timeout = 10000, interval = 10, what = "a condition" } = {}) {
   const deadline = Date.now() + timeout;
   for (;;) {
     const value = await check();
