@@ -73,14 +73,14 @@ export interface SocketBusAdapter extends Adapter {
  * What `createAdapter()` returns: the class socket.io instantiates once per
  * namespace (`io.adapter(...)`), with the shared link and its state.
  */
-export type SocketBusAdapterClass = typeof Adapter & {
+export type SocketBusAdapterClass = {
     new (nsp: any): SocketBusAdapter;
     readonly prototype: SocketBusAdapter;
     /** The link to busd (`.connected`, `.version`, `.stats()`). */
     readonly bus: BusConnection;
     /** The link's state and counters, with the adapters' own counters. */
     stats(): AdapterStats;
-};
+} & typeof Adapter;
 
 /** `io.adapter(createAdapter({ path: "/run/socketbus/busd.sock" }))`. */
 export declare function createAdapter(options?: AdapterOptions): SocketBusAdapterClass;

@@ -45,6 +45,10 @@ const namespaces: string[] = stats.namespaces;
 const lost: number = stats.sessionsLost + stats.roomChannelWaitsFailed + stats.pendingAcks;
 const welcome: Welcome | null = stats.welcome;
 
+// What socket.io does with the class: one adapter per namespace.
+const made = (nsp: unknown) => new Bound(nsp);
+const madeV2: boolean = made({}).v2;
+
 const adapter = io.of("/").adapter;
 if (adapter instanceof SocketBusAdapter) {
     const inFlight: number = adapter.requests.size + adapter.ackRequests.size;
@@ -133,4 +137,4 @@ async function misuse(): Promise<void> {
 // @ts-expect-error BusConnection has no "welcome" event
 bus.on("welcome", () => {});
 
-export { connected, version, lost, welcome, namespaces, sent, frame, kind, plain, confirmations, misuse };
+export { madeV2, connected, version, lost, welcome, namespaces, sent, frame, kind, plain, confirmations, misuse };
