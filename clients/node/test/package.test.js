@@ -44,7 +44,7 @@ function pack() {
   const output = execFileSync(
     npm,
     ["pack", "--json", "--ignore-scripts", "--offline", "--pack-destination", dir, "--cache", path.join(dir, ".npm-cache")],
-    { cwd: PACKAGE_DIR, encoding: "utf8", env: { ...process.env, npm_config_update_notifier: "false", npm_config_fund: "false" } },
+    { cwd: PACKAGE_DIR, encoding: "utf8", timeout: 60000, env: { ...process.env, npm_config_update_notifier: "false", npm_config_fund: "false" } },
   );
   const [report] = JSON.parse(output);
   const tarball = path.join(dir, report.filename);
