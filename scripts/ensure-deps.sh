@@ -65,6 +65,9 @@ command -v dpkg >/dev/null 2>&1 || die "dpkg not found: this script supports Deb
 wanted=("${APT_PACKAGES[@]}")
 if ((want_python)); then
     wanted+=("${TEST_APT_PACKAGES[@]}")
+    # clients/node/test/package.test.js runs `npm pack`: NodeSource's nodejs
+    # brings npm, Debian's does not (and its npm package conflicts with NodeSource's).
+    command -v npm >/dev/null 2>&1 || wanted+=(npm)
 fi
 if ((want_python || want_demo)); then
     # Debian's own python3 needs python3-venv for `python3 -m venv`.
