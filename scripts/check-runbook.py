@@ -323,6 +323,7 @@ STDERR_CALLS = [
     re.compile(r"(?<!func )\brefuseToStart\s*\("),
     re.compile(r"(?<!func )\bprintError\s*\("),
     re.compile(r"\bstandardError\s*\.\s*write\s*\(\s*Data\s*\("),
+    re.compile(r"\bfputs\s*\("),
 ]
 
 
@@ -342,6 +343,8 @@ def collect(sources):
             parts = parse_message(text, m.end())
             if parts:
                 add("log", m.group(2), parts, path, m.start())
+            else:
+                unchecked.append(f"{sources.where(path, m.start())}: .{m.group(2)}(...) with a message that is not a literal")
         for m in LOG_LEVEL_CALL.finditer(masked):
             after = skip_argument(text, m.end())
             named = set(re.findall(r"\.(trace|debug|info|notice|warning|error|critical)\b", masked[m.end() : after]))
@@ -352,6 +355,8 @@ def collect(sources):
             if parts:
                 # A level held in a variable may be warning or above.
                 add("log", "/".join(reversed(high)) if high else "warning or above", parts, path, m.start())
+            else:
+                unchecked.append(f"{sources.where(path, m.start())}: .log(level:...) with a message that is not a literal")
         for pattern in STDERR_CALLS:
             for m in pattern.finditer(masked):
                 parts = parse_message(text, m.end())
@@ -493,8 +498,7 @@ def main(argv=None):
             if code not in codes:
                 stale_exits.append(f"{name}:{number}: {program} exit status {code} is documented but the sources never use it")
 
-    for note in dict.fromkeys(unchecked + exit_notes):
-        print(f"note (not checked): {note}")
+    notes = [f"note (not checked): {note}" for note in dict.fromkeys(unchecked + exit_notes)]
     problems = len(missing) + len(stale) + len(missing_exits) + len(stale_exits)
     if problems == 0:
         print(
@@ -503,6 +507,7 @@ def main(argv=None):
             f"{sum(i.kind == 'readyz' for i in items)} /readyz reasons) and "
             + ", ".join(f"{len(c)} {p} exit statuses" for p, c in exits.items())
         )
+        print("\n".join(notes), end="\n" if notes else "")
         return 0
     if missing:
         print(f"{name} lacks {len(missing)} message(s); add an entry `#### `<template>`` for each, under its subsystem:")
@@ -518,6 +523,7 @@ def main(argv=None):
             print(f"  STALE {name}:{number}: `{template}`")
         for line in stale_exits:
             print(f"  STALE {line}")
+    print("\n".join(notes), end="\n" if notes else "")
     print(f"runbook: {problems} problem(s)")
     return 1
 

@@ -61,6 +61,8 @@ BUSD = r'''
         let text = #"logger.error("inside a raw string")"#
         refuseToStart("redis.thing: refused \(why)")
         FileHandle.standardError.write(Data("busd: cannot bind \(path)\n".utf8))
+        logger.error(message)
+        fputs("busd: cannot write the pid file\n", stderr)
         throw ExitCode(78)
     }
     func g() { Foundation.exit(9) }
@@ -91,6 +93,7 @@ EXPECTED_TEMPLATES = {
     ("log", "the disk is gone: …"),
     ("stderr", "redis.thing: refused …"),
     ("stderr", "busd: cannot bind …"),
+    ("stderr", "busd: cannot write the pid file"),
     ("stderr", "busctl thing: no such thing …"),
     ("readyz", "the thing is not ready"),
 }
@@ -154,7 +157,9 @@ def test_complete_runbook_passes(tmp_path):
     runbook = write(tmp_path, "runbook.md", COMPLETE_RUNBOOK)
     status, out = run(sources, runbook)
     assert status == 0, out
-    assert "covers 10 messages" in out
+    assert "covers 11 messages" in out
+    # A message the script cannot read is named, not silently passed over.
+    assert "Sources/Busd/Daemon.swift:30: .error(...) with a message that is not a literal" in out
 
 
 def test_names_each_missing_message_and_exit_status(tmp_path):
