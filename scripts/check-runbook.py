@@ -510,7 +510,10 @@ def main(argv=None):
         print("\n".join(notes), end="\n" if notes else "")
         return 0
     if missing:
-        print(f"{name} lacks {len(missing)} message(s); add an entry `#### `<template>`` for each, under its subsystem:")
+        print(
+            f"{name} lacks {len(missing)} message(s); for each, add under its subsystem a heading line "
+            "'#### ' followed by the text between backticks as shown, then what it means and what to do:"
+        )
         for item in sorted(missing, key=lambda i: i.where):
             print(f"  MISSING {item.line()}")
     if missing_exits:
