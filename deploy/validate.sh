@@ -391,5 +391,16 @@ else
     skip "monitoring: promtool check rules" "no promtool"
 fi
 
+# --- runbook ---------------------------------------------------------------
+# Every log line at warning or above, fatal stderr line, exit status and
+# /readyz reason in Sources/ has its entry in docs/runbook.md; the failure
+# output names each one missing or stale.
+if command -v python3 >/dev/null; then
+    check "runbook: docs/runbook.md covers every warning/error line, exit status and /readyz reason" \
+        python3 "$root/scripts/check-runbook.py"
+else
+    skip "runbook: docs/runbook.md" "no python3"
+fi
+
 printf 'deploy: %d passed, %d failed, %d skipped\n' "$passed" "$failed" "$skipped"
 [[ $failed -eq 0 ]]
