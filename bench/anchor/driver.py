@@ -385,12 +385,13 @@ def report_memory(samples, load):
     base = samples[0][1]
     print("busd's resident memory (from outside, /proc/<pid>/status and smaps_rollup)")
     print()
-    print("| sockets | VmRSS | RssAnon | Pss | bytes per socket above the base (VmRSS) |")
-    print("|---|---|---|---|---|")
+    print("| sockets | VmRSS | RssAnon | Pss | bytes per socket above the base: VmRSS | RssAnon |")
+    print("|---|---|---|---|---|---|")
     for count, values in samples:
         per = f"{(values['VmRSS'] - base['VmRSS']) / count:.0f}" if count else "base"
+        anon = f"{(values.get('RssAnon', 0) - base.get('RssAnon', 0)) / count:.0f}" if count else "base"
         print(f"| {count:,} | {values['VmRSS'] / 1e6:.1f} MB | {values.get('RssAnon', 0) / 1e6:.1f} MB | "
-              f"{values.get('Pss', 0) / 1e6:.1f} MB | {per} |")
+              f"{values.get('Pss', 0) / 1e6:.1f} MB | {per} | {anon} |")
     print()
     if load:
         points = [(t / 60, rss) for t, rss in load["samples"]]

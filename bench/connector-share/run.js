@@ -3,9 +3,10 @@
 // (issue 17, item 4), with real parts: redis-server, a real Socket.IO 4.8.1
 // server (../shared/stock-socketio), real socket.io-client WebSocket clients
 // in their own process, and the 76-byte @socket.io/redis-emitter 5.1 capture
-// published at a fixed rate by bench/anchor's C publisher.
+// published by bench/anchor's C publisher, paced at each of --rates (messages
+// per second, in 1 ms steps; 0 = as fast as it goes, pipelined).
 //
-//   node bench/connector-share/run.js [--clients 1] [--messages 30000] [--rate 10000]
+//   node bench/connector-share/run.js [--clients 1] [--messages 30000] [--rates 10000,0]
 //        [--rounds 3] [--modes socketbus,plain,stock] [--busd .build/release/busd]
 //
 // Modes (one server process each, alternating per round):
@@ -27,7 +28,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (m) => process.stderr.write(`connector-share: ${m}\n`);
 
 function options() {
-  const o = { clients: 1, messages: 30000, rate: 10000, rounds: 3, modes: "socketbus,plain,stock", busd: path.join(ROOT, ".build/release/busd") };
+  const o = { clients: 1, messages: 30000, rates: "10000,0", rounds: 3, modes: "socketbus,plain,stock", busd: path.join(ROOT, ".build/release/busd") };
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, "");
@@ -35,6 +36,7 @@ function options() {
     o[key] = typeof o[key] === "number" ? Number(argv[i + 1]) : argv[i + 1];
   }
   o.modes = o.modes.split(",");
+  o.rates = o.rates.split(",").map(Number);
   o.busd = path.resolve(o.busd);
   return o;
 }
@@ -133,9 +135,10 @@ async function main() {
 
   const results = {};
   const load = [os.loadavg().map((x) => x.toFixed(2)).join(" ")];
-  for (let round = 0; round < o.rounds; round++) {
+  for (const rate of o.rates) for (let round = 0; round < o.rounds; round++) {
     const order = round % 2 ? [...o.modes].reverse() : o.modes;
     for (const mode of order) {
+      const key = `${mode} @ ${rate ? `${rate}/s` : "unpaced"}`;
       let busd = null;
       let where = String(redisPort);
       if (mode === "socketbus") {
@@ -159,16 +162,16 @@ async function main() {
       const node0 = cpuNs(server.pid);
       const busd0 = busd ? cpuNs(busd.pid) : 0;
       let pub = null;
-      if (mode === "plain") call(server, { cmd: "drive", packet, count: o.messages, rate: o.rate });
-      else pub = track(spawn(pubBin, [redisSock, capture.channel, capture.hex, String(o.messages), "--rate", String(o.rate)], { stdio: ["ignore", "pipe", "pipe"] }), "pub");
+      if (mode === "plain") call(server, { cmd: "drive", packet, count: o.messages, rate });
+      else pub = track(spawn(pubBin, [redisSock, capture.channel, capture.hex, String(o.messages), ...(rate ? ["--rate", String(rate)] : [])], { stdio: ["ignore", "pipe", "pipe"] }), "pub");
       const got = await reached;
       const node1 = cpuNs(server.pid);
       const busd1 = busd ? cpuNs(busd.pid) : 0;
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       if (pub && pub.exitCode === null) await new Promise((r) => pub.once("exit", r));
       const row = { node: (node1 - node0) / total / 1000, busd: busd ? (busd1 - busd0) / o.messages / 1000 : null, seconds, received: got.received };
-      (results[mode] ||= []).push(row);
-      log(`round ${round + 1} ${mode}: node ${row.node.toFixed(2)} µs per delivered packet${busd ? `, busd ${row.busd.toFixed(2)}` : ""} (${got.received} in ${seconds.toFixed(2)} s)`);
+      (results[key] ||= []).push(row);
+      log(`round ${round + 1} ${key}: node ${row.node.toFixed(2)} µs per delivered packet${busd ? `, busd ${row.busd.toFixed(2)}` : ""} (${got.received} in ${seconds.toFixed(2)} s)`);
       await stop(clients);
       await stop(server);
       if (busd) {
@@ -179,21 +182,26 @@ async function main() {
   }
   load.push(os.loadavg().map((x) => x.toFixed(2)).join(" "));
 
-  console.log(`connector-share: ${o.messages} messages at ${o.rate}/s to ${o.clients} WebSocket client(s) in roomA, ${o.rounds} rounds, medians`);
+  console.log(`connector-share: ${o.messages} messages per case to ${o.clients} WebSocket client(s) in roomA, ${o.rounds} rounds per rate (modes alternate), medians`);
   console.log(`  payload: ${capture.description}, ${capture.hex.length / 2} bytes; packet ${packet}`);
   console.log(`  machine: ${os.cpus().length} cores, load ${load[0]} at start, ${load[1]} at end`);
   console.log("");
-  console.log("| mode | node CPU µs per delivered packet (median) | min – max | busd µs per message | node + busd |");
+  console.log("| mode @ rate | node CPU µs per delivered packet (median) | min – max | busd µs per message | node + busd |");
   console.log("|---|---|---|---|---|");
-  for (const [mode, rows] of Object.entries(results)) {
+  for (const [key, rows] of Object.entries(results)) {
     const node = rows.map((r) => r.node);
     const busd = rows.every((r) => r.busd !== null) ? median(rows.map((r) => r.busd)) : null;
-    console.log(`| ${mode} | ${median(node).toFixed(2)} | ${Math.min(...node).toFixed(2)} – ${Math.max(...node).toFixed(2)} | ${busd === null ? "-" : (busd / 1).toFixed(2)} | ${busd === null ? "-" : (median(node) + busd).toFixed(2)} |`);
+    console.log(`| ${key} | ${median(node).toFixed(2)} | ${Math.min(...node).toFixed(2)} – ${Math.max(...node).toFixed(2)} | ${busd === null ? "-" : busd.toFixed(2)} | ${busd === null ? "-" : (median(node) + busd).toFixed(2)} |`);
   }
-  if (results.socketbus && results.plain) {
-    const perRound = results.socketbus.map((r, i) => r.node - results.plain[i].node);
-    console.log("");
-    console.log(`connector's own share (socketbus node − plain node): ${(median(results.socketbus.map((r) => r.node)) - median(results.plain.map((r) => r.node))).toFixed(2)} µs per delivered packet (difference of medians); per round: ${perRound.map((d) => d.toFixed(2)).join(", ")}  target < 1 µs`);
+  console.log("");
+  for (const rate of o.rates) {
+    const at = rate ? `${rate}/s` : "unpaced";
+    const bus = results[`socketbus @ ${at}`];
+    const plain = results[`plain @ ${at}`];
+    if (!bus || !plain) continue;
+    const perRound = bus.map((r, i) => r.node - plain[i].node);
+    const share = median(bus.map((r) => r.node)) - median(plain.map((r) => r.node));
+    console.log(`connector's own share @ ${at} (socketbus node − plain node): ${share.toFixed(2)} µs per delivered packet (difference of medians); per round: ${perRound.map((d) => d.toFixed(2)).join(", ")}; target < 1 µs`);
   }
   for (const child of children.reverse()) await stop(child).catch(() => {});
   fs.rmSync(dir, { recursive: true, force: true });

@@ -6,7 +6,9 @@
 //   server.js stock <redis port>        @socket.io/redis-adapter 8.3.0 (node-redis, with the README's shim)
 //   server.js plain                     socket.io's in-memory adapter; on the IPC command
 //                                       {cmd: "drive", packet, count, rate} it writes the same
-//                                       pre-encoded packet to roomA itself, paced at `rate`
+//                                       pre-encoded packet to roomA itself, paced at `rate` in 1 ms
+//                                       steps (as the C publisher paces), or 256 per turn of the
+//                                       event loop with rate 0
 //
 // The `plain` drive is the in-memory adapter's broadcast after its encode
 // step (a packet string already encoded, the WebSocket frame built once per
@@ -56,13 +58,14 @@ function drive(io, { packet, count, rate }) {
     let ticks = 0;
     const cpu0 = process.cpuUsage();
     const tick = () => {
-      const due = Math.min(count, Math.floor((Number(process.hrtime.bigint() - start) / 1e9) * rate));
+      // rate 0: as fast as the loop goes, 256 messages per turn of the event loop
+      const due = rate > 0 ? Math.min(count, Math.floor((Number(process.hrtime.bigint() - start) / 1e9) * rate)) : Math.min(count, sent + 256);
       for (; sent < due; sent++) {
         const encoded = [packet];
         const writeOptions = { preEncoded: true, volatile: undefined, compress: undefined, wsPreEncodedFrame: wsFrame(packet) };
         adapter.apply(opts, (socket) => socket.client.writeToEngine(encoded, writeOptions));
       }
-      if (sent < count) setTimeout(tick, 1);
+      if (sent < count) rate > 0 ? setTimeout(tick, 1) : setImmediate(tick);
       else {
         const u = process.cpuUsage(cpu0);
         process.stderr.write(`drive: ${sent} in ${(Number(process.hrtime.bigint() - start) / 1e9).toFixed(2)} s, ${((u.user + u.system) / sent).toFixed(2)} µs/packet, ${ticks} ticks\n`);
