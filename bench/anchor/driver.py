@@ -143,6 +143,7 @@ class Bench:
         self.bin = args.bin_dir
         self.capture, self.sentinel = load_vectors()
         self.children = []
+        self.idle_us_per_s = []
 
     # -- processes --------------------------------------------------------
 
@@ -177,6 +178,11 @@ class Bench:
         self.node.expect("ready", 30)
         # busd's patterns for "/" and "/chat" confirmed by Redis
         self.wait_for(lambda: self.redis_cli("PUBSUB", "NUMPAT") == "2", "PSUBSCRIBE of / and /chat")
+        # busd's own CPU with no traffic (timers, mirror, heartbeats), to judge what a case's window includes
+        before, _ = cpu_ns(self.busd.pid)
+        time.sleep(1)
+        after, _ = cpu_ns(self.busd.pid)
+        self.idle_us_per_s.append((after - before) / 1000)
 
     def stop_busd(self):
         self.node.send("quit")
@@ -203,7 +209,7 @@ class Bench:
         sub = Line([os.path.join(self.bin, "sub"), self.redis_sock, "socket.io#/#*", str(n)], "anchor")
         sub.expect("ready")
         before, _ = cpu_ns(sub.proc.pid)
-        pub = self.publish(self.capture["channel"], self.capture["hex"], n, sentinel=False)
+        pub = self.publish(self.capture["channel"], self.capture["hex"], n, sentinel=False, rate=self.args.rate)
         done = fields(sub.expect("done", 300))
         after, _ = cpu_ns(sub.proc.pid)
         pub.wait()
@@ -220,7 +226,7 @@ class Bench:
         self.node.expect("armed")
         channel = "socket.io#/#" if case == "nsmiss" else self.capture["channel"]
         before, threads_before = cpu_ns(self.busd.pid)
-        pub = self.publish(channel, self.capture["hex"], n)
+        pub = self.publish(channel, self.capture["hex"], n, rate=self.args.rate)
         done = fields(self.node.expect("done", 300))
         after, threads_after = cpu_ns(self.busd.pid)
         pub.wait()
@@ -356,9 +362,10 @@ LABELS = {
 }
 
 
-def report_cpu(args, results, threads, load_before, load_after):
+def report_cpu(args, results, threads, load_before, load_after, idle):
     anchor = statistics.median(results["anchor"])
-    print(f"anchor-bench: {args.messages} messages per case, {args.rounds} rounds (cases alternate), medians")
+    pace = f"paced at {args.rate} msg/s" if args.rate else "published as fast as Redis takes them (pipelined)"
+    print(f"anchor-bench: {args.messages} messages per case, {pace}, {args.rounds} rounds (cases alternate), medians")
     print(f"  payload: the 76-byte capture ({CAPTURE_DESCRIPTION}), on socket.io#/#roomA#"
           " (nsmiss: on socket.io#/#)")
     print(f"  busd: {args.busd}")
@@ -373,6 +380,8 @@ def report_cpu(args, results, threads, load_before, load_after):
         print(f"| {LABELS[case]} | {protocol or '-'} | {median:.3f} | {min(values):.3f} – {max(values):.3f} | "
               f"{anchor / median:.2f} | {per_round:.2f} |")
     print()
+    if idle:
+        print(f"busd idle (no traffic, 1 s after each start): median {statistics.median(idle):.0f} µs of CPU per second")
     print("busd's threads, µs per message (median over rounds):")
     for name, splits in threads.items():
         names = sorted({k for s in splits for k in s})
@@ -399,8 +408,11 @@ def report_memory(samples, load):
         print(f"under load: {load['published']}; node: {load['node']}; busd CPU {load['busd_cpu_us']:.3f} µs/msg")
         print(f"  VmRSS first {points[0][1] / 1e6:.1f} MB, last {points[-1][1] / 1e6:.1f} MB, "
               f"max {max(p[1] for p in points) / 1e6:.1f} MB over {points[-1][0]:.1f} min, {len(points)} samples")
+        after_first = [p for p in points if p[0] >= 1]
         print(f"  slope (least squares): {slope(points) / 1e3:.1f} kB/min over the whole run, "
+              f"{slope(after_first) / 1e3:.1f} kB/min after its first minute, "
               f"{slope(tail) / 1e3:.1f} kB/min over its second half")
+        print("  VmRSS by minute: " + ", ".join(f"{t:.0f}: {rss / 1e6:.1f} MB" for t, rss in points if abs(t - round(t)) < 0.09))
         print()
 
 
@@ -411,6 +423,8 @@ def main():
     parser.add_argument("--busd", default=os.path.join(ROOT, ".build", "release", "busd"))
     parser.add_argument("--bin-dir", required=True)
     parser.add_argument("--protocols", default="1,2", help="local protocol versions of the C node, e.g. 1,2 or 2")
+    parser.add_argument("--rate", type=int, default=0,
+                        help="CPU cases: publish paced at this many messages per second (1 ms steps); 0 = as fast as Redis takes them")
     parser.add_argument("--no-cpu", action="store_true", help="skip the CPU cases")
     parser.add_argument("--memory", action="store_true", help="also measure busd's RSS at --memory-sockets")
     parser.add_argument("--memory-sockets", default="100000,1000000")
@@ -433,7 +447,7 @@ def main():
         if not args.no_cpu:
             load_before = machine()
             results, threads = bench.cpu_rounds()
-            report_cpu(args, results, threads, load_before, machine().split("load ")[1])
+            report_cpu(args, results, threads, load_before, machine().split("load ")[1], bench.idle_us_per_s)
         if args.memory:
             samples, load = bench.memory()
             report_memory(samples, load)

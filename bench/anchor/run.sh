@@ -2,7 +2,7 @@
 # busd's CPU per message with the real binary against a C anchor (issue 17),
 # and with --memory its resident memory per socket and under load.
 #
-#   bench/anchor/run.sh [--rounds N] [--messages N] [--busd PATH] [--protocols 1,2]
+#   bench/anchor/run.sh [--rounds N] [--messages N] [--busd PATH] [--protocols 1,2] [--rate R]
 #                       [--memory [--memory-sockets 100000,1000000] [--minutes M] [--load-rate R]]
 #                       [--no-cpu] [--no-build]
 #

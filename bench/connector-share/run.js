@@ -6,7 +6,7 @@
 // published by bench/anchor's C publisher, paced at each of --rates (messages
 // per second, in 1 ms steps; 0 = as fast as it goes, pipelined).
 //
-//   node bench/connector-share/run.js [--clients 1] [--messages 30000] [--rates 10000,0]
+//   node bench/connector-share/run.js [--clients 1] [--messages 30000] [--rates 10000,20000]
 //        [--rounds 3] [--modes socketbus,plain,stock] [--busd .build/release/busd]
 //
 // Modes (one server process each, alternating per round):
@@ -14,6 +14,8 @@
 //   plain      the same server without the connector (in-memory adapter), writing the same
 //              pre-encoded packet to the same sockets itself at the same rate (see server.js)
 //   stock      @socket.io/redis-adapter 8.3.0 receiving the same emitter messages (reference)
+// CONNECTOR_SHARE_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the
+// server processes (V8's .cpuprofile, one per server).
 // The node's CPU is read from outside (/proc/<pid>/task/*/schedstat, every
 // thread) from just before the first message to the last client's receipt.
 
@@ -28,7 +30,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (m) => process.stderr.write(`connector-share: ${m}\n`);
 
 function options() {
-  const o = { clients: 1, messages: 30000, rates: "10000,0", rounds: 3, modes: "socketbus,plain,stock", busd: path.join(ROOT, ".build/release/busd") };
+  const o = { clients: 1, messages: 30000, rates: "10000,20000", rounds: 3, modes: "socketbus,plain,stock", busd: path.join(ROOT, ".build/release/busd") };
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, "");
@@ -147,7 +149,7 @@ async function main() {
         busd = track(spawn(o.busd, ["--redis", `unix://${redisSock}`, "--socket", where, "--node-id", "share", "--http", "off", "--log-level", "warning"], { stdio: ["ignore", "pipe", "pipe"] }), "busd");
         await waitFor("busd", () => fs.existsSync(where) || busd.exitCode !== null);
       }
-      const server = track(fork(path.join(__dirname, "server.js"), [mode, where], { stdio: ["ignore", "pipe", "inherit", "ipc"] }), `server ${mode}`);
+      const server = track(fork(path.join(__dirname, "server.js"), [mode, where], { stdio: ["ignore", "pipe", "inherit", "ipc"], execArgv: (process.env.CONNECTOR_SHARE_NODE_ARGS || "").split(" ").filter(Boolean) }), `server ${mode}`);
       const { port } = await nextMessage(server, "ready", 30000);
       const clients = track(fork(path.join(__dirname, "clients.js"), [String(port), String(o.clients)], { stdio: ["ignore", "pipe", "pipe", "ipc"] }), "clients");
       await nextMessage(clients, "connected", 60000);
@@ -159,6 +161,7 @@ async function main() {
       await armed;
       const reached = nextMessage(clients, "reached", 300000);
       const t0 = process.hrtime.bigint();
+      const link0 = await call(server, { cmd: "link" });
       const node0 = cpuNs(server.pid);
       const busd0 = busd ? cpuNs(busd.pid) : 0;
       let pub = null;
@@ -169,9 +172,11 @@ async function main() {
       const busd1 = busd ? cpuNs(busd.pid) : 0;
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       if (pub && pub.exitCode === null) await new Promise((r) => pub.once("exit", r));
-      const row = { node: (node1 - node0) / total / 1000, busd: busd ? (busd1 - busd0) / o.messages / 1000 : null, seconds, received: got.received };
+      const link1 = await call(server, { cmd: "link" });
+      const framesPerRead = link1.reads > link0.reads ? (link1.frames - link0.frames) / (link1.reads - link0.reads) : null;
+      const row = { framesPerRead, node: (node1 - node0) / total / 1000, busd: busd ? (busd1 - busd0) / o.messages / 1000 : null, seconds, received: got.received };
       (results[key] ||= []).push(row);
-      log(`round ${round + 1} ${key}: node ${row.node.toFixed(2)} µs per delivered packet${busd ? `, busd ${row.busd.toFixed(2)}` : ""} (${got.received} in ${seconds.toFixed(2)} s)`);
+      log(`round ${round + 1} ${key}: node ${row.node.toFixed(2)} µs per delivered packet${busd ? `, busd ${row.busd.toFixed(2)}, ${framesPerRead.toFixed(1)} frames per read of busd's link` : ""} (${got.received} in ${seconds.toFixed(2)} s)`);
       await stop(clients);
       await stop(server);
       if (busd) {
@@ -186,12 +191,12 @@ async function main() {
   console.log(`  payload: ${capture.description}, ${capture.hex.length / 2} bytes; packet ${packet}`);
   console.log(`  machine: ${os.cpus().length} cores, load ${load[0]} at start, ${load[1]} at end`);
   console.log("");
-  console.log("| mode @ rate | node CPU µs per delivered packet (median) | min – max | busd µs per message | node + busd |");
-  console.log("|---|---|---|---|---|");
+  console.log("| mode @ rate | node CPU µs per delivered packet (median) | min – max | busd µs per message | node + busd | frames per read of busd's link |");
+  console.log("|---|---|---|---|---|---|");
   for (const [key, rows] of Object.entries(results)) {
     const node = rows.map((r) => r.node);
     const busd = rows.every((r) => r.busd !== null) ? median(rows.map((r) => r.busd)) : null;
-    console.log(`| ${key} | ${median(node).toFixed(2)} | ${Math.min(...node).toFixed(2)} – ${Math.max(...node).toFixed(2)} | ${busd === null ? "-" : busd.toFixed(2)} | ${busd === null ? "-" : (median(node) + busd).toFixed(2)} |`);
+    console.log(`| ${key} | ${median(node).toFixed(2)} | ${Math.min(...node).toFixed(2)} – ${Math.max(...node).toFixed(2)} | ${busd === null ? "-" : busd.toFixed(2)} | ${busd === null ? "-" : (median(node) + busd).toFixed(2)} | ${busd === null ? "-" : median(rows.map((r) => r.framesPerRead)).toFixed(1)} |`);
   }
   console.log("");
   for (const rate of o.rates) {

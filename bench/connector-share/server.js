@@ -87,10 +87,20 @@ async function main() {
     const deadline = Date.now() + 10000;
     while (!Adapter.bus.connected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     if (!Adapter.bus.connected) throw new Error("no session with busd");
+    // How many reads the frames from busd arrive in (one event-loop wake-up each).
+    const bus = Adapter.bus;
+    const onData = bus.onData;
+    bus.reads = 0;
+    bus.onData = function (socket, chunk) {
+      bus.reads++;
+      return onData.call(this, socket, chunk);
+    };
   }
   process.on("message", async (message) => {
     const reply = (body) => process.send({ id: message.id, ...body });
     switch (message.cmd) {
+      case "link":
+        return reply(Adapter && Adapter.bus ? { reads: Adapter.bus.reads, frames: Adapter.bus.counters.framesIn } : {});
       case "members":
         return reply({ count: io.of("/").adapter.rooms.get("roomA")?.size || 0 });
       case "drive":
