@@ -191,12 +191,12 @@ async function main() {
   console.log(`  payload: ${capture.description}, ${capture.hex.length / 2} bytes; packet ${packet}`);
   console.log(`  machine: ${os.cpus().length} cores, load ${load[0]} at start, ${load[1]} at end`);
   console.log("");
-  console.log("| mode @ rate | node CPU µs per delivered packet (median) | min – max | busd µs per message | node + busd | frames per read of busd's link |");
+  console.log("| mode @ rate | node CPU µs per delivered packet (median) | min – max | busd µs per message | node + busd, per delivered packet | frames per read of busd's link |");
   console.log("|---|---|---|---|---|---|");
   for (const [key, rows] of Object.entries(results)) {
     const node = rows.map((r) => r.node);
     const busd = rows.every((r) => r.busd !== null) ? median(rows.map((r) => r.busd)) : null;
-    console.log(`| ${key} | ${median(node).toFixed(2)} | ${Math.min(...node).toFixed(2)} – ${Math.max(...node).toFixed(2)} | ${busd === null ? "-" : busd.toFixed(2)} | ${busd === null ? "-" : (median(node) + busd).toFixed(2)} | ${busd === null ? "-" : median(rows.map((r) => r.framesPerRead)).toFixed(1)} |`);
+    console.log(`| ${key} | ${median(node).toFixed(2)} | ${Math.min(...node).toFixed(2)} – ${Math.max(...node).toFixed(2)} | ${busd === null ? "-" : busd.toFixed(2)} | ${busd === null ? "-" : (median(node) + busd / o.clients).toFixed(2)} | ${busd === null ? "-" : median(rows.map((r) => r.framesPerRead)).toFixed(1)} |`);
   }
   console.log("");
   for (const rate of o.rates) {
