@@ -11,6 +11,7 @@ first message and after the last, divided by the number of messages.
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -262,6 +263,56 @@ class Bench:
                     self.stop_busd()
         return results, threads
 
+    def perf_pass(self):
+        """One extra pass of each busd case under `perf record` (not counted in
+        the medians: the sampling costs busd CPU). Prints each case's top symbols."""
+        a = self.args
+        out_dir = a.perf_dir or os.path.join(ROOT, "bench", ".build", "anchor", "perf")
+        os.makedirs(out_dir, exist_ok=True)
+        reports = []
+        for protocol in a.protocols:
+            self.start_busd(protocol)
+            try:
+                for case in ["routed", "roommiss", "nsmiss"]:
+                    if a.perf != "all" and case not in a.perf.split(","):
+                        continue
+                    data = os.path.join(out_dir, f"perf-{case}-v{protocol}.data")
+                    self.node.send(f"setup {case}")
+                    self.node.expect("ok")
+                    self.node.send("arm")
+                    self.node.expect("armed")
+                    recorder = subprocess.Popen(
+                        ["perf", "record", "-q", "-F", "2999", "-g", "-p", str(self.busd.pid), "-o", data],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                    )
+                    time.sleep(0.5)
+                    channel = "socket.io#/#" if case == "nsmiss" else self.capture["channel"]
+                    pub = self.publish(channel, self.capture["hex"], a.messages, rate=a.rate)
+                    self.node.expect("done", 300)
+                    pub.wait()
+                    recorder.send_signal(signal.SIGINT)
+                    recorder.wait(timeout=60)
+                    report = subprocess.run(
+                        ["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "comm,symbol",
+                         "--percent-limit", "1.5", "-g", "none"],
+                        capture_output=True, text=True,
+                    ).stdout
+                    lines = [re.sub(r"(\s+-)+\s*$", "", l).rstrip() for l in report.splitlines() if l.strip() and not l.startswith("#")]
+                    lines = demangle(lines)
+                    reports.append((f"{case} v{protocol}", data, lines[:30]))
+                    log(f"perf: {case} v{protocol} -> {data}")
+            finally:
+                self.stop_busd()
+        print(f"busd under perf record (cpu-clock, 2999 Hz, call graphs; one extra pass per case, "
+              f"{a.messages} messages, not in the medians). Top symbols by thread, ≥ 1.5 % of samples:")
+        print()
+        for name, data, lines in reports:
+            print(f"{name} ({data}):")
+            print("```")
+            print("\n".join(lines))
+            print("```")
+            print()
+
     def memory(self):
         a = self.args
         self.start_busd(a.memory_protocol)
@@ -335,6 +386,16 @@ class Bench:
                 except subprocess.TimeoutExpired:
                     proc.kill()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def demangle(lines):
+    """Swift symbols in readable form, where `swift demangle` is at hand."""
+    try:
+        done = subprocess.run(["swift", "demangle", "--simplified"], input="\n".join(lines),
+                              capture_output=True, text=True, timeout=60)
+        return done.stdout.splitlines() if done.returncode == 0 else lines
+    except (OSError, subprocess.TimeoutExpired):
+        return lines
 
 
 def slope(points):
@@ -426,6 +487,8 @@ def main():
     parser.add_argument("--rate", type=int, default=0,
                         help="CPU cases: publish paced at this many messages per second (1 ms steps); 0 = as fast as Redis takes them")
     parser.add_argument("--no-cpu", action="store_true", help="skip the CPU cases")
+    parser.add_argument("--perf", default="", help="all or routed,roommiss,nsmiss: one extra pass of those cases under perf record")
+    parser.add_argument("--perf-dir", default="", help="where the perf.data files go (default bench/.build/anchor/perf)")
     parser.add_argument("--memory", action="store_true", help="also measure busd's RSS at --memory-sockets")
     parser.add_argument("--memory-sockets", default="100000,1000000")
     parser.add_argument("--memory-batch", type=int, default=10000)
@@ -448,6 +511,8 @@ def main():
             load_before = machine()
             results, threads = bench.cpu_rounds()
             report_cpu(args, results, threads, load_before, machine().split("load ")[1], bench.idle_us_per_s)
+        if args.perf:
+            bench.perf_pass()
         if args.memory:
             samples, load = bench.memory()
             report_memory(samples, load)

@@ -4,7 +4,7 @@
 #
 #   bench/anchor/run.sh [--rounds N] [--messages N] [--busd PATH] [--protocols 1,2] [--rate R]
 #                       [--memory [--memory-sockets 100000,1000000] [--minutes M] [--load-rate R]]
-#                       [--no-cpu] [--no-build]
+#                       [--perf all|routed,roommiss,nsmiss [--perf-dir DIR]] [--no-cpu] [--no-build]
 #
 # Builds the C parts (node.c, sub.c, pub.c) with cc against hiredis and
 # msgpack-c into bench/.build/anchor, and, unless --busd or --no-build is
