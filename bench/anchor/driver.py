@@ -299,12 +299,18 @@ class Bench:
                     ).stdout
                     lines = [re.sub(r"(\s+-)+\s*$", "", l).rstrip() for l in report.splitlines() if l.strip() and not l.startswith("#")]
                     lines = demangle(lines)
+                    by_library = subprocess.run(
+                        ["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "comm,dso",
+                         "--percent-limit", "2", "-g", "none"],
+                        capture_output=True, text=True,
+                    ).stdout
+                    lines = [l.rstrip() for l in by_library.splitlines() if l.strip() and not l.startswith("#")][:10] + [""] + lines
                     reports.append((f"{case} v{protocol}", data, lines[:30]))
                     log(f"perf: {case} v{protocol} -> {data}")
             finally:
                 self.stop_busd()
         print(f"busd under perf record (cpu-clock, 2999 Hz, call graphs; one extra pass per case, "
-              f"{a.messages} messages, not in the medians). Top symbols by thread, ≥ 1.5 % of samples:")
+              f"{a.messages} messages, not in the medians). By thread and library (≥ 2 %), then top symbols by thread (≥ 1.5 % of samples):")
         print()
         for name, data, lines in reports:
             print(f"{name} ({data}):")
