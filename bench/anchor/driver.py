@@ -71,6 +71,14 @@ def cpu_ns(pid):
     return total, threads
 
 
+def stat_ticks_ns(pid):
+    """utime + stime of the whole process (/proc/<pid>/stat, clock ticks), in ns: a cross-check of cpu_ns."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields_after_name = f.read().rsplit(")", 1)[1].split()
+    ticks = int(fields_after_name[11]) + int(fields_after_name[12])
+    return ticks * 1_000_000_000 // os.sysconf("SC_CLK_TCK")
+
+
 def rss_bytes(pid):
     values = {}
     with open(f"/proc/{pid}/status") as f:
@@ -145,6 +153,7 @@ class Bench:
         self.capture, self.sentinel = load_vectors()
         self.children = []
         self.idle_us_per_s = []
+        self.cross_check = [0, 0]  # busd's CPU over every case: schedstat, utime + stime
 
     # -- processes --------------------------------------------------------
 
@@ -226,10 +235,13 @@ class Bench:
         self.node.send("arm")
         self.node.expect("armed")
         channel = "socket.io#/#" if case == "nsmiss" else self.capture["channel"]
+        ticks_before = stat_ticks_ns(self.busd.pid)
         before, threads_before = cpu_ns(self.busd.pid)
         pub = self.publish(channel, self.capture["hex"], n, rate=self.args.rate)
         done = fields(self.node.expect("done", 300))
         after, threads_after = cpu_ns(self.busd.pid)
+        self.cross_check[0] += after - before
+        self.cross_check[1] += stat_ticks_ns(self.busd.pid) - ticks_before
         pub.wait()
         expected_targets = n if case == "routed" else 0
         expected_frames = n if (protocol == 2 or case == "routed") else 0
@@ -429,7 +441,7 @@ LABELS = {
 }
 
 
-def report_cpu(args, results, threads, load_before, load_after, idle):
+def report_cpu(args, results, threads, load_before, load_after, idle, cross_check):
     anchor = statistics.median(results["anchor"])
     pace = f"paced at {args.rate} msg/s" if args.rate else "published as fast as Redis takes them (pipelined)"
     print(f"anchor-bench: {args.messages} messages per case, {pace}, {args.rounds} rounds (cases alternate), medians")
@@ -449,6 +461,9 @@ def report_cpu(args, results, threads, load_before, load_after, idle):
     print()
     if idle:
         print(f"busd idle (no traffic, 1 s after each start): median {statistics.median(idle):.0f} µs of CPU per second")
+    if cross_check[1]:
+        print(f"cross-check over every busd case: schedstat {cross_check[0] / 1e9:.2f} s, "
+              f"utime + stime {cross_check[1] / 1e9:.2f} s (10 ms ticks), ratio {cross_check[0] / cross_check[1]:.2f}")
     print("busd's threads, µs per message (median over rounds):")
     for name, splits in threads.items():
         names = sorted({k for s in splits for k in s})
@@ -516,7 +531,7 @@ def main():
         if not args.no_cpu:
             load_before = machine()
             results, threads = bench.cpu_rounds()
-            report_cpu(args, results, threads, load_before, machine().split("load ")[1], bench.idle_us_per_s)
+            report_cpu(args, results, threads, load_before, machine().split("load ")[1], bench.idle_us_per_s, bench.cross_check)
         if args.perf:
             bench.perf_pass()
         if args.memory:
