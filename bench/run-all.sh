@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every benchmark of socketbus, one after the other, as bench/README.md reports them.
 #
-#   bench/run-all.sh [--callgrind] [--chaos [OUTAGES]] [--cluster-calls] [--sharded-cluster] [--no-build]
+#   bench/run-all.sh [--callgrind] [--chaos [OUTAGES]] [--cluster-calls] [--sharded-cluster] [--anchor] [--connector-share] [--no-build]
 #
 #   1. the machine (cores, CPU, memory, Swift, kernel, date, library versions);
 #   2. codec-bench     the codec's hot path against msgpack-c alone (issue 2);
@@ -20,6 +20,12 @@
 #      and 4 real busd processes (release) with the sharded adapter (dynamic) on
 #      a 3-master Redis Cluster, and what each busd reads; then the same load
 #      with the classic adapter for comparison (needs .venv; about 2 minutes).
+#   9. with --anchor: bench/anchor/run.sh, the real busd (release) against a C
+#      anchor (hiredis + msgpack_unpack), CPU per message routed, room miss and
+#      namespace miss (issue 17; about 2 minutes).
+#  10. with --connector-share: bench/connector-share/run.js, the Node connector's
+#      own CPU per delivered packet in a real socket.io 4.8.1 server (issue 17;
+#      needs ../shared/stock-socketio; about 2 minutes).
 #
 # Figures go to standard output, progress lines ("started", "done in") to
 # standard error: `bench/run-all.sh > figures.txt` keeps a quiet copy of the
@@ -31,6 +37,8 @@ callgrind=0
 chaos=""
 cluster_calls=0
 sharded_cluster=0
+anchor=0
+connector_share=0
 build=1
 while [[ $# -gt 0 ]]; do
     case $1 in
@@ -41,8 +49,10 @@ while [[ $# -gt 0 ]]; do
             ;;
         --cluster-calls) cluster_calls=1 ;;
         --sharded-cluster) sharded_cluster=1 ;;
+        --anchor) anchor=1 ;;
+        --connector-share) connector_share=1 ;;
         --no-build) build=0 ;;
-        *) echo "usage: bench/run-all.sh [--callgrind] [--chaos [OUTAGES]] [--cluster-calls] [--sharded-cluster] [--no-build]" >&2; exit 2 ;;
+        *) echo "usage: bench/run-all.sh [--callgrind] [--chaos [OUTAGES]] [--cluster-calls] [--sharded-cluster] [--anchor] [--connector-share] [--no-build]" >&2; exit 2 ;;
     esac
     shift
 done
@@ -60,8 +70,8 @@ if [[ $build == 1 ]]; then
         rm -f bench/.build/*/release/description.json
         swift build -c release --package-path bench >&2
     fi
-    if [[ $cluster_calls == 1 || $sharded_cluster == 1 ]]; then
-        step "building busd (release) for cluster-calls / sharded-cluster"
+    if [[ $cluster_calls == 1 || $sharded_cluster == 1 || $anchor == 1 || $connector_share == 1 ]]; then
+        step "building busd (release) for cluster-calls / sharded-cluster / anchor / connector-share"
         swift build -c release --product busd >&2
     fi
 fi
@@ -126,5 +136,21 @@ if [[ $sharded_cluster == 1 ]]; then
     echo
     .venv/bin/python bench/sharded-cluster.py --busd "${SOCKETBUS_BUSD:-.build/release/busd}" --adapter classic
     step "sharded-cluster: done"
+fi
+if [[ $anchor == 1 ]]; then
+    step "anchor: started (about 2 minutes)"
+    echo
+    echo "## anchor (real busd against a C anchor)"
+    echo
+    bench/anchor/run.sh --busd "${SOCKETBUS_BUSD:-.build/release/busd}"
+    step "anchor: done"
+fi
+if [[ $connector_share == 1 ]]; then
+    step "connector-share: started (about 2 minutes)"
+    echo
+    echo "## connector-share"
+    echo
+    node bench/connector-share/run.js --busd "${SOCKETBUS_BUSD:-.build/release/busd}"
+    step "connector-share: done"
 fi
 step "all done in $((SECONDS - started)) s"

@@ -1,0 +1,546 @@
+#!/usr/bin/env python3
+"""busd's CPU per message with the real binary, against a C anchor, in one run.
+
+Started by bench/anchor/run.sh (which builds the C parts and busd); see
+bench/README.md. Every part is a real process on loopback: redis-server on a
+Unix socket, the release busd, the C node (node.c), the C anchor subscriber
+(sub.c) and the C publisher (pub.c). CPU is read from outside, from
+/proc/<pid>/task/*/schedstat (nanoseconds on CPU, every thread), before the
+first message and after the last, divided by the number of messages.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+VECTORS = os.path.join(ROOT, "..", "shared", "vectors", "captured.jsonl")
+
+# The capture every case publishes: @socket.io/redis-emitter 5.1.0,
+# emitter.to('roomA').emit('toRoom', {room:'roomA'}), 76 bytes of msgpack,
+# on the room channel, as the emitter publishes it.
+CAPTURE_DESCRIPTION = "emitter.to('roomA').emit('toRoom', {room:'roomA'})"
+# The sentinel: emitter.of('/chat').emit(...), 78 bytes, on socket.io#/chat#;
+# the node's socket T in /chat receives it in every state, after every
+# message of the case (one subscriber connection keeps the order).
+SENTINEL_DESCRIPTION = "emitter.of('/chat').emit('findSocket', {hello:'chat'})  (whole /chat namespace)"
+
+
+def log(message):
+    print(f"anchor-bench: {message}", file=sys.stderr, flush=True)
+
+
+def load_vectors():
+    capture = sentinel = None
+    with open(VECTORS) as f:
+        for line in f:
+            vector = json.loads(line)
+            if vector["description"] == CAPTURE_DESCRIPTION:
+                capture = vector
+            if vector["description"] == SENTINEL_DESCRIPTION:
+                sentinel = vector
+    if capture is None or sentinel is None:
+        sys.exit(f"anchor-bench: the captures were not found in {VECTORS}")
+    if len(bytes.fromhex(capture["hex"])) != 76:
+        sys.exit("anchor-bench: the capture is not 76 bytes")
+    return capture, sentinel
+
+
+def cpu_ns(pid):
+    """Nanoseconds on CPU of every thread of pid, and per thread name."""
+    total, threads = 0, {}
+    base = f"/proc/{pid}/task"
+    for tid in os.listdir(base):
+        try:
+            with open(f"{base}/{tid}/schedstat") as f:
+                ns = int(f.read().split()[0])
+            with open(f"{base}/{tid}/comm") as f:
+                name = f.read().strip()
+        except OSError:
+            continue  # a thread that just ended
+        total += ns
+        threads[name] = threads.get(name, 0) + ns
+    return total, threads
+
+
+def stat_ticks_ns(pid):
+    """utime + stime of the whole process (/proc/<pid>/stat, clock ticks), in ns: a cross-check of cpu_ns."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields_after_name = f.read().rsplit(")", 1)[1].split()
+    ticks = int(fields_after_name[11]) + int(fields_after_name[12])
+    return ticks * 1_000_000_000 // os.sysconf("SC_CLK_TCK")
+
+
+def rss_bytes(pid):
+    values = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(("VmRSS:", "VmHWM:", "RssAnon:")):
+                key, value = line.split(":")
+                values[key] = int(value.split()[0]) * 1024
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith(("Pss:", "Private_Dirty:")):
+                    key, value = line.split(":")
+                    values[key] = int(value.split()[0]) * 1024
+    except OSError:
+        pass
+    return values
+
+
+class Line:
+    """A child whose standard output is read a line at a time, with a time limit."""
+
+    def __init__(self, argv, name, stdin=True):
+        self.name = name
+        self.proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL, stdout=subprocess.PIPE, text=True, bufsize=1
+        )
+
+    def expect(self, prefix, timeout=60):
+        import select
+
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise RuntimeError(f"{self.name}: no '{prefix}' within {timeout} s")
+            ready, _, _ = select.select([self.proc.stdout], [], [], left)
+            if ready:
+                line = self.proc.stdout.readline()
+                if not line:
+                    raise RuntimeError(f"{self.name} exited (code {self.proc.wait()}) before '{prefix}'")
+                if line.startswith(prefix):
+                    return line.strip()
+
+    def send(self, line):
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()
+            except (OSError, AttributeError):
+                pass
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def fields(line):
+    return {k: int(v) for k, v in (part.split("=") for part in line.split()[1:])}
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.dir = tempfile.mkdtemp(prefix="anchor-bench-")
+        self.redis_sock = os.path.join(self.dir, "redis.sock")
+        self.busd_sock = os.path.join(self.dir, "busd.sock")
+        self.bin = args.bin_dir
+        self.capture, self.sentinel = load_vectors()
+        self.children = []
+        self.idle_us_per_s = []
+        self.cross_check = [0, 0]  # busd's CPU over every case: schedstat, utime + stime
+
+    # -- processes --------------------------------------------------------
+
+    def start_redis(self):
+        self.redis = subprocess.Popen(
+            ["redis-server", "--port", "0", "--unixsocket", self.redis_sock, "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        self.wait_for(lambda: os.path.exists(self.redis_sock), "redis-server's socket")
+
+    def redis_cli(self, *command):
+        return subprocess.run(["redis-cli", "-s", self.redis_sock, *command], capture_output=True, text=True).stdout.strip()
+
+    def wait_for(self, check, what, timeout=30):
+        deadline = time.monotonic() + timeout
+        while not check():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no {what} within {timeout} s")
+            time.sleep(0.05)
+
+    def start_busd(self, protocol):
+        if os.path.exists(self.busd_sock):
+            os.unlink(self.busd_sock)
+        self.busd = subprocess.Popen(
+            [self.args.busd, "--redis", f"unix://{self.redis_sock}", "--socket", self.busd_sock,
+             "--node-id", "anchor-bench", "--http", "off", "--log-level", "warning"],
+        )
+        self.wait_for(lambda: os.path.exists(self.busd_sock) or self.busd.poll() is not None, "busd socket")
+        if self.busd.poll() is not None:
+            raise RuntimeError(f"busd exited with {self.busd.returncode}")
+        self.node = Line([os.path.join(self.bin, "node"), self.busd_sock, str(protocol)], "node")
+        self.node.expect("ready", 30)
+        # busd's patterns for "/" and "/chat" confirmed by Redis
+        self.wait_for(lambda: self.redis_cli("PUBSUB", "NUMPAT") == "2", "PSUBSCRIBE of / and /chat")
+        # busd's own CPU with no traffic (timers, mirror, heartbeats), to judge what a case's window includes
+        before, _ = cpu_ns(self.busd.pid)
+        time.sleep(1)
+        after, _ = cpu_ns(self.busd.pid)
+        self.idle_us_per_s.append((after - before) / 1000)
+
+    def stop_busd(self):
+        self.node.send("quit")
+        self.node.stop()
+        self.busd.send_signal(signal.SIGTERM)
+        try:
+            self.busd.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.busd.kill()
+            self.busd.wait()
+        self.wait_for(lambda: self.redis_cli("PUBSUB", "NUMPAT") == "0", "busd's patterns gone")
+
+    def publish(self, channel, hex_payload, count, sentinel=True, rate=None):
+        argv = [os.path.join(self.bin, "pub"), self.redis_sock, channel, hex_payload, str(count)]
+        if sentinel:
+            argv += ["--sentinel", self.sentinel["channel"], self.sentinel["hex"]]
+        if rate:
+            argv += ["--rate", str(rate)]
+        return subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+
+    # -- cases ------------------------------------------------------------
+
+    def run_anchor(self, n):
+        sub = Line([os.path.join(self.bin, "sub"), self.redis_sock, "socket.io#/#*", str(n)], "anchor")
+        sub.expect("ready")
+        before, _ = cpu_ns(sub.proc.pid)
+        pub = self.publish(self.capture["channel"], self.capture["hex"], n, sentinel=False, rate=self.args.rate)
+        done = fields(sub.expect("done", 300))
+        after, _ = cpu_ns(sub.proc.pid)
+        pub.wait()
+        sub.send("")
+        sub.stop()
+        if done["decoded"] != n:
+            raise RuntimeError(f"anchor decoded {done['decoded']} of {n}")
+        return (after - before) / n / 1000, {}
+
+    def run_busd_case(self, case, protocol, n):
+        self.node.send(f"setup {case}")
+        self.node.expect("ok")
+        self.node.send("arm")
+        self.node.expect("armed")
+        channel = "socket.io#/#" if case == "nsmiss" else self.capture["channel"]
+        ticks_before = stat_ticks_ns(self.busd.pid)
+        before, threads_before = cpu_ns(self.busd.pid)
+        pub = self.publish(channel, self.capture["hex"], n, rate=self.args.rate)
+        done = fields(self.node.expect("done", 300))
+        after, threads_after = cpu_ns(self.busd.pid)
+        self.cross_check[0] += after - before
+        self.cross_check[1] += stat_ticks_ns(self.busd.pid) - ticks_before
+        pub.wait()
+        expected_targets = n if case == "routed" else 0
+        expected_frames = n if (protocol == 2 or case == "routed") else 0
+        if done["targets"] != expected_targets or done["delivers"] != expected_frames:
+            raise RuntimeError(f"{case} v{protocol}: {done}, expected {expected_frames} frames, {expected_targets} targets")
+        threads = {k: (threads_after.get(k, 0) - threads_before.get(k, 0)) / n / 1000 for k in threads_after}
+        return (after - before) / n / 1000, {k: v for k, v in threads.items() if v >= 0.005}
+
+    # -- runs -------------------------------------------------------------
+
+    def cpu_rounds(self):
+        a = self.args
+        results = {}  # name -> list of µs per round
+        threads = {}
+        cases = ["routed", "roommiss", "nsmiss"]
+        for r in range(a.rounds):
+            log(f"round {r + 1}/{a.rounds}")
+            results.setdefault("anchor", []).append(self.run_anchor(a.messages)[0])
+            order = a.protocols if r % 2 == 0 else list(reversed(a.protocols))
+            for protocol in order:
+                self.start_busd(protocol)
+                try:
+                    case_order = cases if r % 2 == 0 else list(reversed(cases))
+                    for case in case_order:
+                        name = f"{case} v{protocol}"
+                        us, split = self.run_busd_case(case, protocol, a.messages)
+                        results.setdefault(name, []).append(us)
+                        threads.setdefault(name, []).append(split)
+                        log(f"  {name}: {us:.3f} µs/msg")
+                finally:
+                    self.stop_busd()
+        return results, threads
+
+    def perf_pass(self):
+        """One extra pass of each busd case under `perf record` (not counted in
+        the medians: the sampling costs busd CPU). Prints each case's top symbols."""
+        a = self.args
+        out_dir = a.perf_dir or os.path.join(ROOT, "bench", ".build", "anchor", "perf")
+        os.makedirs(out_dir, exist_ok=True)
+        reports = []
+        for protocol in a.protocols:
+            self.start_busd(protocol)
+            try:
+                for case in ["routed", "roommiss", "nsmiss"]:
+                    if a.perf != "all" and case not in a.perf.split(","):
+                        continue
+                    data = os.path.join(out_dir, f"perf-{case}-v{protocol}.data")
+                    self.node.send(f"setup {case}")
+                    self.node.expect("ok")
+                    self.node.send("arm")
+                    self.node.expect("armed")
+                    recorder = subprocess.Popen(
+                        ["perf", "record", "-q", "-F", "2999", "-g", "-p", str(self.busd.pid), "-o", data],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                    )
+                    time.sleep(0.5)
+                    channel = "socket.io#/#" if case == "nsmiss" else self.capture["channel"]
+                    pub = self.publish(channel, self.capture["hex"], a.messages, rate=a.rate)
+                    self.node.expect("done", 300)
+                    pub.wait()
+                    recorder.send_signal(signal.SIGINT)
+                    recorder.wait(timeout=60)
+                    report = subprocess.run(
+                        ["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "comm,symbol",
+                         "--percent-limit", "1.5", "-g", "none"],
+                        capture_output=True, text=True,
+                    ).stdout
+                    lines = [re.sub(r"(\s+-)+\s*$", "", l).rstrip() for l in report.splitlines() if l.strip() and not l.startswith("#")]
+                    lines = demangle(lines)
+                    by_library = subprocess.run(
+                        ["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "comm,dso",
+                         "--percent-limit", "2", "-g", "none"],
+                        capture_output=True, text=True,
+                    ).stdout
+                    lines = [l.rstrip() for l in by_library.splitlines() if l.strip() and not l.startswith("#")][:10] + [""] + lines
+                    reports.append((f"{case} v{protocol}", data, lines[:30]))
+                    log(f"perf: {case} v{protocol} -> {data}")
+            finally:
+                self.stop_busd()
+        print(f"busd under perf record (cpu-clock, 2999 Hz, call graphs; one extra pass per case, "
+              f"{a.messages} messages, not in the medians). By thread and library (≥ 2 %), then top symbols by thread (≥ 1.5 % of samples):")
+        print()
+        for name, data, lines in reports:
+            print(f"{name} ({data}):")
+            print("```")
+            print("\n".join(lines))
+            print("```")
+            print()
+
+    def memory(self):
+        a = self.args
+        self.start_busd(a.memory_protocol)
+        samples = []
+        try:
+            time.sleep(2)
+            base = rss_bytes(self.busd.pid)
+            samples.append((0, base))
+            log(f"memory: 0 sockets, VmRSS {base['VmRSS'] / 1e6:.1f} MB")
+            registered = 0
+            for target in a.memory_sockets:
+                while registered < target:
+                    step = min(a.memory_batch, target - registered)
+                    self.node.send(f"connect {step}")
+                    self.node.expect("ok", 300)
+                    registered += step
+                self.settle()
+                sample = rss_bytes(self.busd.pid)
+                samples.append((registered, sample))
+                log(f"memory: {registered} sockets, VmRSS {sample['VmRSS'] / 1e6:.1f} MB, "
+                    f"{(sample['VmRSS'] - base['VmRSS']) / registered:.0f} B/socket")
+            load = self.load() if a.minutes > 0 else None
+        finally:
+            self.stop_busd()
+        return samples, load
+
+    def settle(self):
+        """Wait until busd has written the registry to Redis and its RSS stops moving."""
+        deadline = time.monotonic() + 120
+        last = -1
+        while time.monotonic() < deadline:
+            time.sleep(2)
+            rss = rss_bytes(self.busd.pid)["VmRSS"]
+            if abs(rss - last) < 256 * 1024:
+                return
+            last = rss
+
+    def load(self):
+        a = self.args
+        seconds = a.minutes * 60
+        total = int(a.load_rate * seconds)
+        self.node.send("setup routed")
+        self.node.expect("ok")
+        self.node.send("arm")
+        self.node.expect("armed")
+        log(f"load: {a.load_rate} msg/s for {a.minutes} min, RSS every {a.sample_seconds} s")
+        start = time.monotonic()
+        cpu_start, _ = cpu_ns(self.busd.pid)
+        pub = self.publish(self.capture["channel"], self.capture["hex"], total, rate=a.load_rate)
+        samples = []
+        while pub.poll() is None:
+            t = time.monotonic() - start
+            samples.append((t, rss_bytes(self.busd.pid)["VmRSS"]))
+            log(f"load: {t:6.0f} s VmRSS {samples[-1][1] / 1e6:.1f} MB")
+            next_at = start + len(samples) * a.sample_seconds
+            while pub.poll() is None and time.monotonic() < next_at:
+                time.sleep(0.2)
+        published = pub.stdout.read().strip()
+        done = fields(self.node.expect("done", 120))
+        cpu_end, _ = cpu_ns(self.busd.pid)
+        samples.append((time.monotonic() - start, rss_bytes(self.busd.pid)["VmRSS"]))
+        return {"samples": samples, "published": published, "node": done, "total": total,
+                "busd_cpu_us": (cpu_end - cpu_start) / total / 1000}
+
+    def close(self):
+        for proc in [getattr(self, "busd", None), getattr(self, "redis", None)]:
+            if proc and proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def demangle(lines):
+    """Swift symbols in readable form, where `swift demangle` is at hand."""
+    try:
+        done = subprocess.run(["swift", "demangle", "--simplified"], input="\n".join(lines),
+                              capture_output=True, text=True, timeout=60)
+        return done.stdout.splitlines() if done.returncode == 0 else lines
+    except (OSError, subprocess.TimeoutExpired):
+        return lines
+
+
+def slope(points):
+    """Least-squares slope of (x, y) points."""
+    n = len(points)
+    if n < 2:
+        return 0.0
+    mx = sum(x for x, _ in points) / n
+    my = sum(y for _, y in points) / n
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    return sum((x - mx) * (y - my) for x, y in points) / sxx if sxx else 0.0
+
+
+def machine():
+    with open("/proc/loadavg") as f:
+        load = " ".join(f.read().split()[:3])
+    return f"{os.cpu_count()} cores, load {load}"
+
+
+LABELS = {
+    "anchor": "anchor: C hiredis PSUBSCRIBE + msgpack_unpack",
+    "routed": "busd, routed to one local socket",
+    "roommiss": "busd, room with no local socket",
+    "nsmiss": "busd, namespace with no local socket (namespace channel)",
+}
+
+
+def report_cpu(args, results, threads, load_before, load_after, idle, cross_check):
+    anchor = statistics.median(results["anchor"])
+    pace = f"paced at {args.rate} msg/s" if args.rate else "published as fast as Redis takes them (pipelined)"
+    print(f"anchor-bench: {args.messages} messages per case, {pace}, {args.rounds} rounds (cases alternate), medians")
+    print(f"  payload: the 76-byte capture ({CAPTURE_DESCRIPTION}), on socket.io#/#roomA#"
+          " (nsmiss: on socket.io#/#)")
+    print(f"  busd: {args.busd}")
+    print(f"  machine: {load_before} at start, load {load_after} at end")
+    print()
+    print("| case | protocol | µs/message (median) | min – max | × anchor's speed | anchor / case, per round (median) |")
+    print("|---|---|---|---|---|---|")
+    for name, values in results.items():
+        case, _, protocol = name.partition(" ")
+        median = statistics.median(values)
+        per_round = statistics.median(a / v for a, v in zip(results["anchor"], values) if v > 0)
+        print(f"| {LABELS[case]} | {protocol or '-'} | {median:.3f} | {min(values):.3f} – {max(values):.3f} | "
+              f"{anchor / median:.2f} | {per_round:.2f} |")
+    print()
+    if idle:
+        print(f"busd idle (no traffic, 1 s after each start): median {statistics.median(idle):.0f} µs of CPU per second")
+    if cross_check[1]:
+        print(f"cross-check over every busd case: schedstat {cross_check[0] / 1e9:.2f} s, "
+              f"utime + stime {cross_check[1] / 1e9:.2f} s (10 ms ticks), ratio {cross_check[0] / cross_check[1]:.2f}")
+    print("busd's threads, µs per message (median over rounds):")
+    for name, splits in threads.items():
+        names = sorted({k for s in splits for k in s})
+        parts = [f"{k} {statistics.median(s.get(k, 0) for s in splits):.3f}" for k in names]
+        print(f"  {name}: " + ", ".join(parts))
+    print()
+
+
+def report_memory(samples, load):
+    base = samples[0][1]
+    print("busd's resident memory (from outside, /proc/<pid>/status and smaps_rollup)")
+    print()
+    print("| sockets | VmRSS | RssAnon | Pss | bytes per socket above the base: VmRSS | RssAnon |")
+    print("|---|---|---|---|---|---|")
+    for count, values in samples:
+        per = f"{(values['VmRSS'] - base['VmRSS']) / count:.0f}" if count else "base"
+        anon = f"{(values.get('RssAnon', 0) - base.get('RssAnon', 0)) / count:.0f}" if count else "base"
+        print(f"| {count:,} | {values['VmRSS'] / 1e6:.1f} MB | {values.get('RssAnon', 0) / 1e6:.1f} MB | "
+              f"{values.get('Pss', 0) / 1e6:.1f} MB | {per} | {anon} |")
+    print()
+    if load:
+        points = [(t / 60, rss) for t, rss in load["samples"]]
+        tail = [p for p in points if p[0] >= points[-1][0] / 2]
+        print(f"under load: {load['published']}; node: {load['node']}; busd CPU {load['busd_cpu_us']:.3f} µs/msg")
+        print(f"  VmRSS first {points[0][1] / 1e6:.1f} MB, last {points[-1][1] / 1e6:.1f} MB, "
+              f"max {max(p[1] for p in points) / 1e6:.1f} MB over {points[-1][0]:.1f} min, {len(points)} samples")
+        after_first = [p for p in points if p[0] >= 1]
+        print(f"  slope (least squares): {slope(points) / 1e3:.1f} kB/min over the whole run, "
+              f"{slope(after_first) / 1e3:.1f} kB/min after its first minute, "
+              f"{slope(tail) / 1e3:.1f} kB/min over its second half")
+        print("  VmRSS by minute: " + ", ".join(f"{t:.0f}: {rss / 1e6:.1f} MB" for t, rss in points if abs(t - round(t)) < 0.09))
+        print()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--messages", type=int, default=200000)
+    parser.add_argument("--busd", default=os.path.join(ROOT, ".build", "release", "busd"))
+    parser.add_argument("--bin-dir", required=True)
+    parser.add_argument("--protocols", default="1,2", help="local protocol versions of the C node, e.g. 1,2 or 2")
+    parser.add_argument("--rate", type=int, default=0,
+                        help="CPU cases: publish paced at this many messages per second (1 ms steps); 0 = as fast as Redis takes them")
+    parser.add_argument("--no-cpu", action="store_true", help="skip the CPU cases")
+    parser.add_argument("--perf", default="", help="all or routed,roommiss,nsmiss: one extra pass of those cases under perf record")
+    parser.add_argument("--perf-dir", default="", help="where the perf.data files go (default bench/.build/anchor/perf)")
+    parser.add_argument("--memory", action="store_true", help="also measure busd's RSS at --memory-sockets")
+    parser.add_argument("--memory-sockets", default="100000,1000000")
+    parser.add_argument("--memory-batch", type=int, default=10000)
+    parser.add_argument("--memory-protocol", type=int, default=2)
+    parser.add_argument("--minutes", type=float, default=0, help="with --memory: minutes of load after the sockets")
+    parser.add_argument("--load-rate", type=int, default=100000)
+    parser.add_argument("--sample-seconds", type=float, default=10)
+    args = parser.parse_args()
+    args.protocols = [int(p) for p in args.protocols.split(",")]
+    args.memory_sockets = [int(s) for s in args.memory_sockets.split(",")]
+    args.busd = os.path.abspath(args.busd)
+    if not os.access(args.busd, os.X_OK):
+        sys.exit(f"anchor-bench: no busd at {args.busd}")
+
+    bench = Bench(args)
+    started = time.monotonic()
+    try:
+        bench.start_redis()
+        if not args.no_cpu:
+            load_before = machine()
+            results, threads = bench.cpu_rounds()
+            report_cpu(args, results, threads, load_before, machine().split("load ")[1], bench.idle_us_per_s, bench.cross_check)
+        if args.perf:
+            bench.perf_pass()
+        if args.memory:
+            samples, load = bench.memory()
+            report_memory(samples, load)
+    finally:
+        bench.close()
+    log(f"done in {time.monotonic() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

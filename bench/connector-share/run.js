@@ -1,0 +1,221 @@
+"use strict";
+// The Node connector's own share of the node's CPU per delivered message
+// (issue 17, item 4), with real parts: redis-server, a real Socket.IO 4.8.1
+// server (../shared/stock-socketio), real socket.io-client WebSocket clients
+// in their own process, and the 76-byte @socket.io/redis-emitter 5.1 capture
+// published by bench/anchor's C publisher, paced at each of --rates (messages
+// per second, in 1 ms steps; 0 = as fast as it goes, pipelined).
+//
+//   node bench/connector-share/run.js [--clients 1] [--messages 30000] [--rates 10000,20000]
+//        [--rounds 3] [--modes socketbus,plain,stock] [--busd .build/release/busd]
+//
+// Modes (one server process each, alternating per round):
+//   socketbus  clients/node + busd (release); busd hands each message to the node as DELIVER_TO_ROOMS
+//   plain      the same server without the connector (in-memory adapter), writing the same
+//              pre-encoded packet to the same sockets itself at the same rate (see server.js)
+//   stock      @socket.io/redis-adapter 8.3.0 receiving the same emitter messages (reference)
+// CONNECTOR_SHARE_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the
+// server processes (V8's .cpuprofile, one per server).
+// The node's CPU is read from outside (/proc/<pid>/task/*/schedstat, every
+// thread) from just before the first message to the last client's receipt.
+
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+const { fork, spawn, execFileSync } = require("node:child_process");
+
+const ROOT = path.resolve(__dirname, "../..");
+const VECTORS = path.resolve(ROOT, "../shared/vectors/captured.jsonl");
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (m) => process.stderr.write(`connector-share: ${m}\n`);
+
+function options() {
+  const o = { clients: 1, messages: 30000, rates: "10000,20000", rounds: 3, modes: "socketbus,plain,stock", busd: path.join(ROOT, ".build/release/busd") };
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i += 2) {
+    const key = argv[i].replace(/^--/, "");
+    if (!(key in o)) throw new Error(`unknown option ${argv[i]}`);
+    o[key] = typeof o[key] === "number" ? Number(argv[i + 1]) : argv[i + 1];
+  }
+  o.modes = o.modes.split(",");
+  o.rates = o.rates.split(",").map(Number);
+  o.busd = path.resolve(o.busd);
+  return o;
+}
+
+function cpuNs(pid) {
+  let total = 0;
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      total += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+    } catch {}
+  }
+  return total;
+}
+
+const children = [];
+function track(child, name) {
+  child.output = "";
+  const keep = (chunk) => (child.output = (child.output + chunk).slice(-20000));
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  child.benchName = name;
+  children.push(child);
+  return child;
+}
+
+async function waitFor(what, check, ms = 30000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+function nextMessage(child, key, ms = 120000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${child.benchName}: no '${key}' within ${ms} ms\n${child.output}`)), ms);
+    const on = (m) => {
+      if (m[key] !== undefined) {
+        clearTimeout(timer);
+        child.off("message", on);
+        resolve(m);
+      }
+    };
+    child.on("message", on);
+  });
+}
+
+let nextId = 1;
+function call(child, body) {
+  const id = nextId++;
+  const answer = new Promise((resolve) => {
+    const on = (m) => {
+      if (m.id === id) {
+        child.off("message", on);
+        resolve(m);
+      }
+    };
+    child.on("message", on);
+  });
+  child.send({ id, ...body });
+  return answer;
+}
+
+async function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  if (child.connected) child.send({ id: 0, cmd: "exit" });
+  else child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+  await new Promise((r) => child.once("exit", r));
+  clearTimeout(timer);
+}
+
+function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+async function main() {
+  const o = options();
+  const capture = fs.readFileSync(VECTORS, "utf8").split("\n").filter(Boolean).map(JSON.parse)
+    .find((v) => v.description === "emitter.to('roomA').emit('toRoom', {room:'roomA'})");
+  const packet = capture.client_frame.slice(1); // without engine.io's "4"
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "connector-share-"));
+  const pubBin = path.join(ROOT, "bench/.build/anchor/pub");
+  fs.mkdirSync(path.dirname(pubBin), { recursive: true });
+  execFileSync("cc", ["-O2", "-o", pubBin, path.join(ROOT, "bench/anchor/pub.c"), "-lhiredis"]);
+  if (o.modes.includes("socketbus") && !fs.existsSync(o.busd)) throw new Error(`no busd at ${o.busd} (swift build -c release --product busd)`);
+
+  const redisSock = path.join(dir, "redis.sock");
+  const redisPort = 20000 + Math.floor(Math.random() * 20000);
+  const redis = track(spawn("redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--unixsocket", redisSock, "--save", "", "--appendonly", "no"], { stdio: ["ignore", "pipe", "pipe"] }), "redis-server");
+  await waitFor("redis-server", () => redis.output.includes("Ready to accept connections"));
+
+  const results = {};
+  const load = [os.loadavg().map((x) => x.toFixed(2)).join(" ")];
+  for (const rate of o.rates) for (let round = 0; round < o.rounds; round++) {
+    const order = round % 2 ? [...o.modes].reverse() : o.modes;
+    for (const mode of order) {
+      const key = `${mode} @ ${rate ? `${rate}/s` : "unpaced"}`;
+      let busd = null;
+      let where = String(redisPort);
+      if (mode === "socketbus") {
+        where = path.join(dir, "busd.sock");
+        if (fs.existsSync(where)) fs.unlinkSync(where);
+        busd = track(spawn(o.busd, ["--redis", `unix://${redisSock}`, "--socket", where, "--node-id", "share", "--http", "off", "--log-level", "warning"], { stdio: ["ignore", "pipe", "pipe"] }), "busd");
+        await waitFor("busd", () => fs.existsSync(where) || busd.exitCode !== null);
+      }
+      const server = track(fork(path.join(__dirname, "server.js"), [mode, where], { stdio: ["ignore", "pipe", "inherit", "ipc"], execArgv: (process.env.CONNECTOR_SHARE_NODE_ARGS || "").split(" ").filter(Boolean) }), `server ${mode}`);
+      const { port } = await nextMessage(server, "ready", 30000);
+      const clients = track(fork(path.join(__dirname, "clients.js"), [String(port), String(o.clients)], { stdio: ["ignore", "pipe", "pipe", "ipc"] }), "clients");
+      await nextMessage(clients, "connected", 60000);
+      await waitFor("room members", async () => (await call(server, { cmd: "members" })).count === o.clients);
+      await sleep(500);
+      const total = o.messages * o.clients;
+      const armed = nextMessage(clients, "armed");
+      clients.send({ cmd: "expect", total });
+      await armed;
+      const reached = nextMessage(clients, "reached", 300000);
+      const t0 = process.hrtime.bigint();
+      const link0 = await call(server, { cmd: "link" });
+      const node0 = cpuNs(server.pid);
+      const busd0 = busd ? cpuNs(busd.pid) : 0;
+      let pub = null;
+      if (mode === "plain") call(server, { cmd: "drive", packet, count: o.messages, rate });
+      else pub = track(spawn(pubBin, [redisSock, capture.channel, capture.hex, String(o.messages), ...(rate ? ["--rate", String(rate)] : [])], { stdio: ["ignore", "pipe", "pipe"] }), "pub");
+      const got = await reached;
+      const node1 = cpuNs(server.pid);
+      const busd1 = busd ? cpuNs(busd.pid) : 0;
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      if (pub && pub.exitCode === null) await new Promise((r) => pub.once("exit", r));
+      const link1 = await call(server, { cmd: "link" });
+      const framesPerRead = link1.reads > link0.reads ? (link1.frames - link0.frames) / (link1.reads - link0.reads) : null;
+      const row = { framesPerRead, node: (node1 - node0) / total / 1000, busd: busd ? (busd1 - busd0) / o.messages / 1000 : null, seconds, received: got.received };
+      (results[key] ||= []).push(row);
+      log(`round ${round + 1} ${key}: node ${row.node.toFixed(2)} µs per delivered packet${busd ? `, busd ${row.busd.toFixed(2)}, ${framesPerRead.toFixed(1)} frames per read of busd's link` : ""} (${got.received} in ${seconds.toFixed(2)} s)`);
+      await stop(clients);
+      await stop(server);
+      if (busd) {
+        busd.kill("SIGTERM");
+        await new Promise((r) => (busd.exitCode !== null ? r() : busd.once("exit", r)));
+      }
+    }
+  }
+  load.push(os.loadavg().map((x) => x.toFixed(2)).join(" "));
+
+  console.log(`connector-share: ${o.messages} messages per case to ${o.clients} WebSocket client(s) in roomA, ${o.rounds} rounds per rate (modes alternate), medians`);
+  console.log(`  payload: ${capture.description}, ${capture.hex.length / 2} bytes; packet ${packet}`);
+  console.log(`  machine: ${os.cpus().length} cores, load ${load[0]} at start, ${load[1]} at end`);
+  console.log("");
+  console.log("| mode @ rate | node CPU µs per delivered packet (median) | min – max | busd µs per message | node + busd, per delivered packet | frames per read of busd's link |");
+  console.log("|---|---|---|---|---|---|");
+  for (const [key, rows] of Object.entries(results)) {
+    const node = rows.map((r) => r.node);
+    const busd = rows.every((r) => r.busd !== null) ? median(rows.map((r) => r.busd)) : null;
+    console.log(`| ${key} | ${median(node).toFixed(2)} | ${Math.min(...node).toFixed(2)} – ${Math.max(...node).toFixed(2)} | ${busd === null ? "-" : busd.toFixed(2)} | ${busd === null ? "-" : (median(node) + busd / o.clients).toFixed(2)} | ${busd === null ? "-" : median(rows.map((r) => r.framesPerRead)).toFixed(1)} |`);
+  }
+  console.log("");
+  for (const rate of o.rates) {
+    const at = rate ? `${rate}/s` : "unpaced";
+    const bus = results[`socketbus @ ${at}`];
+    const plain = results[`plain @ ${at}`];
+    if (!bus || !plain) continue;
+    const perRound = bus.map((r, i) => r.node - plain[i].node);
+    const share = median(bus.map((r) => r.node)) - median(plain.map((r) => r.node));
+    console.log(`connector's own share @ ${at} (socketbus node − plain node): ${share.toFixed(2)} µs per delivered packet (difference of medians); per round: ${perRound.map((d) => d.toFixed(2)).join(", ")}; target < 1 µs`);
+  }
+  for (const child of children.reverse()) await stop(child).catch(() => {});
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch(async (err) => {
+  process.stderr.write(`connector-share: ${err.stack || err}\n`);
+  for (const child of children.reverse()) {
+    try { child.kill("SIGKILL"); } catch {}
+  }
+  process.exit(1);
+});
