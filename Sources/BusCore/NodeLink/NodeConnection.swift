@@ -42,8 +42,13 @@ final class NodeConnection: @unchecked Sendable {
     /// The writer holds bytes it has not finished sending (guarded by `outgoing`).
     private var writing = false
     private let writerDone = DispatchSemaphore(value: 0)
+    /// Progress of the two threads, for the systemd watchdog.
+    private let readerHeartbeat: Heartbeat
+    private let writerHeartbeat: Heartbeat
 
     init(id: Int, fd: Int32, server: NodeLinkServer, logger: Logger) {
+        readerHeartbeat = Heartbeat(name: "busd-read-\(id)")
+        writerHeartbeat = Heartbeat(name: "busd-write-\(id)")
         self.id = id
         self.fd = fd
         self.server = server
@@ -58,8 +63,8 @@ final class NodeConnection: @unchecked Sendable {
     var sessionVersion: UInt16 { version.load(ordering: .acquiring) }
 
     func start() {
-        startThread(named: "busd-read-\(id)") { [self] in readLoop() }
-        startThread(named: "busd-write-\(id)") { [self] in
+        startThread(named: "busd-read-\(id)", heartbeat: readerHeartbeat) { [self] in readLoop() }
+        startThread(named: "busd-write-\(id)", heartbeat: writerHeartbeat) { [self] in
             writeLoop()
             writerDone.signal()
         }
@@ -122,8 +127,16 @@ final class NodeConnection: @unchecked Sendable {
     private func writeLoop() {
         var sending: [UInt8] = []
         while true {
+            writerHeartbeat.beat()
             outgoing.lock()
-            while queued.isEmpty && !closed.load(ordering: .acquiring) { outgoing.wait() }
+            // An idle writer wakes every second to show it is alive.
+            while queued.isEmpty && !closed.load(ordering: .acquiring) {
+                if !outgoing.wait(until: Date(timeIntervalSinceNow: 1)) {
+                    outgoing.unlock()
+                    writerHeartbeat.beat()
+                    outgoing.lock()
+                }
+            }
             if !flushRequested && !closed.load(ordering: .acquiring) {
                 _ = outgoing.wait(until: Date(timeIntervalSinceNow: Self.batchWindow))
             }
@@ -135,6 +148,9 @@ final class NodeConnection: @unchecked Sendable {
             swap(&sending, &queued)
             writing = true
             outgoing.unlock()
+            // A node that stops reading blocks send(2) as long as it likes:
+            // that is the node's doing (its queue budget bounds the cost), not a hang of busd.
+            writerHeartbeat.beat(quietFor: .seconds(86_400 * 365))
             var offset = 0
             while offset < sending.count {
                 // MSG_NOSIGNAL: a node that went away is an error here, not SIGPIPE.
@@ -182,6 +198,12 @@ final class NodeConnection: @unchecked Sendable {
                     break
                 }
             }
+            readerHeartbeat.beat()
+            // Waits for the node at most a second at a time: an idle reader still beats.
+            var waiting = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let slice = waitingForHello ? max(1, min(1000, (handshakeDeadline - .now).milliseconds + 1)) : 1000
+            let polled = poll(&waiting, 1, Int32(slice))
+            if polled == 0 || (polled < 0 && errno == EINTR) { continue }
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
             if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && waitingForHello {
