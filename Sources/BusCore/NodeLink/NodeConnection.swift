@@ -189,26 +189,23 @@ final class NodeConnection: @unchecked Sendable {
         let handshakeDeadline = ContinuousClock.now + server.configuration.handshakeTimeout
         var waitingForHello = true
         reading: while true {
+            readerHeartbeat.beat()
+            // A read waits for the node at most a second (SO_RCVTIMEO): an
+            // idle reader still beats, without a poll(2) per read.
             if waitingForHello {
                 if ready.load(ordering: .acquiring) {
                     waitingForHello = false
-                    setReceiveTimeout(nil)
-                } else if !setReceiveTimeout(handshakeDeadline - .now) {
+                    setReceiveTimeout(.seconds(1))
+                } else if !setReceiveTimeout(min(.seconds(1), handshakeDeadline - .now)) {
                     handshakeTimedOut()
                     break
                 }
             }
-            readerHeartbeat.beat()
-            // Waits for the node at most a second at a time: an idle reader still beats.
-            var waiting = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let slice = waitingForHello ? max(1, min(1000, (handshakeDeadline - .now).milliseconds + 1)) : 1000
-            let polled = poll(&waiting, 1, Int32(slice))
-            if polled == 0 || (polled < 0 && errno == EINTR) { continue }
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
-            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && waitingForHello {
-                handshakeTimedOut()
-                break
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                // A second without bytes; the handshake deadline is checked at the top.
+                continue
             }
             if n <= 0 { break }
             decoder.append(chunk[0..<n])
