@@ -230,10 +230,10 @@ struct Busd: ParsableCommand {
         }
         // SIGHUP reads the settings again, from the same flags, environment and file.
         let (flags, configPath) = (flagValues, self.config)
-        let reload = { @Sendable () throws(ConfigProblems) -> DaemonSettings in
-            try Self.loadSettings(flags: flags, config: configPath, environment: ProcessInfo.processInfo.environment).1
+        let reload = { @Sendable () throws(ConfigProblems) -> (ResolvedSettings, DaemonSettings) in
+            try Self.loadSettings(flags: flags, config: configPath, environment: ProcessInfo.processInfo.environment)
         }
-        try Daemon(settings: settings, reload: reload).run()
+        try Daemon(settings: settings, resolved: resolved, reload: reload).run()
     }
 
     private static func loadSettings(

@@ -12,9 +12,9 @@ extension Daemon {
     func reloadSettings() {
         systemd.reloading()
         defer { systemd.reloaded() }
-        let fresh: DaemonSettings
+        let (freshValues, fresh): (ResolvedSettings, DaemonSettings)
         do {
-            fresh = try reload()
+            (freshValues, fresh) = try reload()
         } catch {
             for problem in error.errors {
                 logger.error("reload refused: configuration error: \(problem)")
@@ -30,13 +30,11 @@ extension Daemon {
         if !alertChanges.isEmpty {
             logger.notice("reload: alert settings applied", metadata: ["changed": "\(alertChanges.joined(separator: ","))"])
         }
-        var needRestart: [String] = []
-        if fresh.logFormat != settings.logFormat { needRestart.append("log.format") }
-        if fresh.socketPath != settings.socketPath { needRestart.append("socket.path") }
-        if "\(fresh.member.redis)" != "\(settings.member.redis)" { needRestart.append("redis.url") }
-        if fresh.member.nodeId != settings.member.nodeId { needRestart.append("node.id") }
-        if fresh.http != settings.http { needRestart.append("http.listen") }
-        if fresh.drainDeadline != settings.drainDeadline { needRestart.append("drain.deadline") }
+        // Every other setting whose value differs from the one busd started
+        // with (by key only: secrets are never logged).
+        let needRestart = SettingsCatalog.all.map(\.key).filter { key in
+            key != "log.level" && !key.hasPrefix("alerts.") && resolved[key]?.values != freshValues[key]?.values
+        }
         if needRestart.isEmpty {
             logger.notice("reload done: log level \(fresh.logLevel), alerts as configured")
         } else {
