@@ -7,10 +7,12 @@ extension ChannelCounters {
         var sums: [String: ChannelCounters] = [:]
         for list in lists {
             for counters in list {
-                var sum = sums[counters.channel] ?? {
-                    order.append(counters.channel)
-                    return ChannelCounters(channel: counters.channel)
-                }()
+                var sum =
+                    sums[counters.channel]
+                    ?? {
+                        order.append(counters.channel)
+                        return ChannelCounters(channel: counters.channel)
+                    }()
                 sum.sent += counters.sent
                 sum.failed += counters.failed
                 sum.attempts += counters.attempts

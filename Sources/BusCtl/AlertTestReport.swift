@@ -13,7 +13,8 @@ enum AlertTestReport {
                     ("attempts", .number(Double(result.attempts))),
                     ("elapsed_ms", .number(Double(milliseconds(result.elapsed)))),
                     ("error", result.error.map(JSValue.string) ?? .null),
-                ]))
+                ])
+            )
         }
         let failed = results.filter { !$0.succeeded }.count
         var pairs: [(String, JSValue)] = [

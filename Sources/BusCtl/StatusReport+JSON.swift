@@ -21,7 +21,8 @@ extension StatusReport {
         let reasons = ready.body.split(separator: "\n").dropFirst().map {
             JSValue.string(String($0.hasPrefix("- ") ? $0.dropFirst(2) : $0))
         }
-        let connected: JSValue = samples.first { $0.name == "socketbus_redis_connected" }.map { .bool($0.value == 1) } ?? .null
+        let connected: JSValue =
+            samples.first { $0.name == "socketbus_redis_connected" }.map { .bool($0.value == 1) } ?? .null
         let dropped = samples.filter { $0.name == "socketbus_messages_dropped_total" }.map {
             ($0.labels["reason"] ?? "?", JSValue.number($0.value))
         }
@@ -30,7 +31,8 @@ extension StatusReport {
                 JSObject([
                     ("channel", .string($0.labels["channel"] ?? "?")), ("result", .string($0.labels["result"] ?? "?")),
                     ("count", .number($0.value)),
-                ]))
+                ])
+            )
         }
         func object(_ pairs: [(String, JSValue)]) -> JSValue { .object(JSObject(pairs)) }
         let document = object([
@@ -41,7 +43,8 @@ extension StatusReport {
             (
                 "node",
                 object([
-                    ("id", info["node"].map(JSValue.string) ?? .null), ("uid", info["uid"].map(JSValue.string) ?? .null),
+                    ("id", info["node"].map(JSValue.string) ?? .null),
+                    ("uid", info["uid"].map(JSValue.string) ?? .null),
                     ("version", info["version"].map(JSValue.string) ?? .null),
                 ])
             ),
@@ -73,8 +76,11 @@ extension StatusReport {
             (
                 "confirmations",
                 object(
-                    ["delivered", "timeout", "disconnected"].map { ($0, sample("socketbus_confirmations_total", ["status": $0])) }
-                        + [("pending", sample("socketbus_acks_pending"))])
+                    ["delivered", "timeout", "disconnected"].map {
+                        ($0, sample("socketbus_confirmations_total", ["status": $0]))
+                    }
+                        + [("pending", sample("socketbus_acks_pending"))]
+                )
             ),
             (
                 "outbound",

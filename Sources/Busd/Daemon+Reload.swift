@@ -28,7 +28,10 @@ extension Daemon {
         }
         let alertChanges = alerter.apply(fresh.alerts)
         if !alertChanges.isEmpty {
-            logger.notice("reload: alert settings applied", metadata: ["changed": "\(alertChanges.joined(separator: ","))"])
+            logger.notice(
+                "reload: alert settings applied",
+                metadata: ["changed": "\(alertChanges.joined(separator: ","))"]
+            )
         }
         // Every other setting whose value differs from the one busd started
         // with (by key only: secrets are never logged).

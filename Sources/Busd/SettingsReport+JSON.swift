@@ -10,7 +10,8 @@ extension SettingsReport {
                 JSObject([
                     ("key", .string(row.key)), ("value", row.value.map(JSValue.string) ?? .null),
                     ("source", .string(row.source)),
-                ]))
+                ])
+            )
         }
         let document = JSObject([
             ("valid", .bool(true)),
@@ -30,7 +31,8 @@ extension SettingsReport {
                     ("source", error.source.map { .string($0.description) } ?? .null),
                     ("reason", .string(error.reason)),
                     ("message", .string(error.description)),
-                ]))
+                ])
+            )
         }
         let document = JSObject([("valid", .bool(false)), ("errors", .array(errors))])
         return JSONStringifier.string(.object(document)) ?? "{}"

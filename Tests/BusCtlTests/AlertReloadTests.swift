@@ -87,7 +87,8 @@ struct AlertReloadTests {
         #expect(eventually { busd.stderr.contains("busd started") }, "\(busd.stderr)")
         let changed =
             Self.config(webhook: "http://127.0.0.1:\(sink.port)/b", retries: 0).replacingOccurrences(
-                of: "  grace: 1s", with: "  grace: 3s"
+                of: "  grace: 1s",
+                with: "  grace: 3s"
             ) + "drain:\n  deadline: 7s\nacks:\n  timeout: 9s\n"
         try Data(changed.utf8).write(to: config)
         kill(busd.process.processIdentifier, SIGHUP)
