@@ -11,7 +11,9 @@
 #
 # Variables: SWIFT (the swift driver), BUILD_DIR (SwiftPM scratch path),
 # SWIFT_FLAGS (extra flags for every swift build/test), TEST_FLAGS (extra
-# flags for `swift test`, e.g. TEST_FLAGS='--filter MsgPackTests').
+# flags for `swift test`, e.g. TEST_FLAGS='--filter MsgPackTests'), COMMIT
+# (the git commit busd reports in --version and socketbus_build_info;
+# default: this checkout's HEAD, "unknown" outside git).
 
 SWIFT ?= swift
 BUILD_DIR ?= .build
@@ -22,6 +24,13 @@ LOG_DIR ?= $(BUILD_DIR)/logs
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := build
+
+# Package.swift reads BUSD_BUILD_COMMIT: every swift build and test below
+# (and any recipe that runs one) sees it. A new commit recompiles one C file
+# (Sources/CBuildInfo) and relinks. Not SOCKETBUS_*: busd refuses SOCKETBUS_
+# variables that name no setting, and test runs pass their environment on.
+COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+export BUSD_BUILD_COMMIT := $(COMMIT)
 
 SPM := --scratch-path $(BUILD_DIR) $(SWIFT_FLAGS)
 

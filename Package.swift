@@ -1,6 +1,16 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+/// The git commit busd reports (`busd --version`, `socketbus_build_info`):
+/// BUSD_BUILD_COMMIT in the build's environment (the Makefile sets it), kept
+/// to the characters of a commit id or a tag; otherwise "unknown".
+let buildCommit: String = {
+    let given = Context.environment["BUSD_BUILD_COMMIT"] ?? ""
+    let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-")
+    guard !given.isEmpty, given.count <= 64, given.allSatisfy({ allowed.contains($0) }) else { return "unknown" }
+    return given
+}()
+
 // socketbus: a sidecar for Socket.IO clusters (see docs/ and README.md).
 //
 // Layout: thin C modules (CHiredis, COpenSSL, CMsgPack, CCurl) that only make the Debian
@@ -50,6 +60,8 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .target(name: "Curl", dependencies: ["CCurl"]),
+        // One C function returning the commit: a new commit recompiles one file and relinks busd.
+        .target(name: "CBuildInfo", cSettings: [.define("BUSD_BUILD_COMMIT", to: "\"\(buildCommit)\"")]),
         // `250ms`, `30s`, `5m`, `1h`: the one duration grammar of flags, files and the environment.
         .target(name: "Durations"),
         // busd's settings: the catalog, the YAML file, the layers (flags > env > file > defaults).
@@ -109,6 +121,8 @@ let package = Package(
                 "StatusHTTP",
                 "BusCore",
                 "Hiredis",
+                "CBuildInfo",
+                "NamedThreads",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -150,7 +164,7 @@ let package = Package(
     ]
 )
 
-for target in package.targets where target.type != .system {
+for target in package.targets where target.type != .system && target.name != "CBuildInfo" {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
     settings.append(.enableUpcomingFeature("MemberImportVisibility"))

@@ -23,6 +23,8 @@ final class ChannelWorker: @unchecked Sendable {
     private var stopDeadline: ContinuousClock.Instant?
     private var finished = false
     private var counters: ChannelCounters
+    /// Progress of the channel's thread, for busd's systemd watchdog.
+    private let heartbeat: Heartbeat
 
     init(channel: any AlertChannel, logger: Logger, queueLimit: Int) {
         self.channel = channel
@@ -31,10 +33,11 @@ final class ChannelWorker: @unchecked Sendable {
         self.logger = logger
         self.queueLimit = max(1, queueLimit)
         counters = ChannelCounters(channel: channel.name)
+        heartbeat = Heartbeat(name: "alert-\(channel.name)")
     }
 
     func start() {
-        startThread(named: "alert-\(channel.name)") { self.run() }
+        startThread(named: "alert-\(channel.name)", heartbeat: heartbeat) { self.run() }
     }
 
     var snapshot: ChannelCounters { locked { counters } }
@@ -113,7 +116,9 @@ final class ChannelWorker: @unchecked Sendable {
             while true {
                 if let deadline = stopDeadline, queue.isEmpty || clock.now >= deadline { return nil }
                 if !queue.isEmpty { return queue.removeFirst() }
-                condition.wait()
+                // At most a second at a time: an idle channel still beats.
+                _ = condition.wait(until: Date() + 1)
+                heartbeat.beat()
             }
         }
     }
@@ -126,6 +131,8 @@ final class ChannelWorker: @unchecked Sendable {
         var attempt = 0
         while true {
             attempt += 1
+            // One attempt lasts at most the channel's time-out.
+            heartbeat.beat(quietFor: policy.timeout + .seconds(1))
             locked { counters.attempts += 1 }
             do {
                 try channel.deliver(event)
@@ -148,6 +155,7 @@ final class ChannelWorker: @unchecked Sendable {
                     return result(error, attempts: attempt, since: start)
                 }
                 let pause = policy.pause(afterAttempt: attempt)
+                heartbeat.beat(quietFor: pause + .seconds(1))
                 logger.warning(
                     "alert attempt \(attempt) failed, retrying in \(HumanDuration.format(pause)): \(error)",
                     metadata: ["target": "\(channel.target)"]

@@ -8,8 +8,9 @@ import NamedThreads
 /// deadlines, the sender choice (``SenderChoice``) and an
 /// ``AlertDispatcher`` that sends. Nothing here blocks the caller.
 public final class OutageAlerter: @unchecked Sendable {
-    // @unchecked: `monitor`, `pending`, `current`, `stopping` and
-    // `timerFinished` are only touched with `condition` locked.
+    // @unchecked: `settings`, `active`, `retired`, `monitor`, `pending`,
+    // `current`, `stopping` and `timerFinished` are only touched with
+    // `condition` locked.
 
     /// What alerting knows now, for logs, readiness and metrics.
     public struct State: Sendable, Equatable {
@@ -34,9 +35,19 @@ public final class OutageAlerter: @unchecked Sendable {
         public var dataLossSent = 0
     }
 
-    public let dispatcher: AlertDispatcher
-    private let settings: AlertSettings
+    /// The dispatcher of the settings in effect (a reload replaces it).
+    public var dispatcher: AlertDispatcher { locked { active } }
+    /// The settings in effect (a reload replaces them).
+    public var settings: AlertSettings { locked { currentSettings } }
+    private var currentSettings: AlertSettings
+    private var active: AlertDispatcher
+    /// Dispatchers a reload replaced: they send what they held, and their
+    /// counts stay in ``counters``.
+    private var retired: [AlertDispatcher] = []
+    private let hostName: String
     private let source: AlertSource
+    /// Progress of the timer thread, for busd's systemd watchdog.
+    private let timerHeartbeat = Heartbeat(name: "alert-timer")
     private let knownNodes: @Sendable () -> [String]
     private let logger: Logger
     private let clock = ContinuousClock()
@@ -62,16 +73,17 @@ public final class OutageAlerter: @unchecked Sendable {
         knownNodes: @escaping @Sendable () -> [String],
         logger: Logger
     ) {
-        self.settings = settings
+        self.currentSettings = settings
+        self.hostName = hostName
         self.source = AlertSource(node: node, host: hostName, redis: redisDescription)
         self.knownNodes = knownNodes
         var logger = logger
         logger[metadataKey: "node"] = "\(node)"
         self.logger = logger
         monitor = OutageMonitor(grace: settings.grace, repeatInterval: settings.repeatInterval)
-        dispatcher = AlertDispatcher(settings: settings, hostName: hostName, logger: logger)
-        logSetup()
-        startThread(named: "alert-timer") { self.runTimer() }
+        active = AlertDispatcher(settings: settings, hostName: hostName, logger: logger)
+        logSetup(settings, channels: active.channels)
+        startThread(named: "alert-timer", heartbeat: timerHeartbeat) { self.runTimer() }
     }
 
     /// Tells alerting whether Redis answers. Cheap, idempotent and callable
@@ -95,6 +107,7 @@ public final class OutageAlerter: @unchecked Sendable {
     /// of senders does not apply; `--alert-role never` still keeps it quiet.
     public func dataLost(cause: String, why: String) {
         let date = Date()
+        let settings = self.settings
         let sends = settings.role != .never && settings.hasChannels
         if sends { locked { current.dataLossSent += 1 } }
         guard settings.role != .never else {
@@ -105,9 +118,9 @@ public final class OutageAlerter: @unchecked Sendable {
             logger.error("Redis data loss: no alert channel configured (--smtp-url, --webhook-url)")
             return
         }
-        let names = dispatcher.channels.map(\.name).joined(separator: ", ")
-        logger.error("Redis data loss: sending a notice via \(names)")
-        dispatcher.submit(.dataLoss(source: source, at: date, cause: cause, why: why))
+        submit(.dataLoss(source: source, at: date, cause: cause, why: why)) { names in
+            logger.error("Redis data loss: sending a notice via \(names)")
+        }
     }
 
     /// Tells alerting why Redis is out of reach: the next alert of the
@@ -124,8 +137,50 @@ public final class OutageAlerter: @unchecked Sendable {
         }
     }
 
-    /// Per channel: sent, failed, attempts, dropped.
-    public var counters: [ChannelCounters] { dispatcher.counters }
+    /// Per channel: sent, failed, attempts, dropped; a channel's counts
+    /// include those of the dispatchers reloads replaced (they never go back).
+    public var counters: [ChannelCounters] {
+        let dispatchers = locked { [active] + retired }
+        return ChannelCounters.merged(dispatchers.map(\.counters))
+    }
+
+    /// New settings (SIGHUP): the next alerts go to the new channels, with
+    /// the new thresholds, role and senders; the outage in progress carries
+    /// on. The replaced dispatcher sends what it already holds (retries
+    /// included) and then ends: no alert in flight is dropped. Returns the
+    /// parts that changed (`channels`, `grace`, `repeat`, `role`,
+    /// `senders`); empty when nothing did.
+    @discardableResult
+    public func apply(_ fresh: AlertSettings) -> [String] {
+        let previous = settings
+        var changed: [String] = []
+        let channelsChanged = fresh.smtp != previous.smtp || fresh.webhooks != previous.webhooks
+        if channelsChanged { changed.append("channels") }
+        if fresh.grace != previous.grace { changed.append("grace") }
+        if fresh.repeatInterval != previous.repeatInterval { changed.append("repeat") }
+        if fresh.role != previous.role { changed.append("role") }
+        if fresh.senders != previous.senders { changed.append("senders") }
+        guard !changed.isEmpty else { return [] }
+        // Made (threads started) outside the lock; swapped in under it, so
+        // every submit goes either to the old one before it stops or to this one.
+        let replacement = channelsChanged ? AlertDispatcher(settings: fresh, hostName: hostName, logger: logger) : nil
+        let replaced: AlertDispatcher? = locked {
+            currentSettings = fresh
+            monitor.retime(grace: fresh.grace, repeatInterval: fresh.repeatInterval)
+            condition.signal()  // the timer has a new deadline to wait for
+            guard let replacement else { return nil }
+            let old = active
+            active = replacement
+            retired.append(old)
+            return old
+        }
+        if let replaced {
+            let allowance = replaced.longestDelivery + .seconds(1)
+            startThread(named: "alert-retire") { replaced.stop(timeout: allowance) }
+        }
+        logSetup(fresh, channels: locked { active.channels })
+        return changed
+    }
 
     /// Stops the timer, then gives queued alerts up to `timeout` to go out.
     public func stop(timeout: Duration = .seconds(5)) {
@@ -137,13 +192,24 @@ public final class OutageAlerter: @unchecked Sendable {
                 _ = condition.wait(until: Date() + (deadline - clock.now).seconds)
             }
         }
-        dispatcher.stop(timeout: max(.zero, deadline - clock.now))
+        for dispatcher in locked({ [active] + retired }) {
+            dispatcher.stop(timeout: max(.zero, deadline - clock.now))
+        }
+    }
+
+    /// Hands `event` to the dispatcher in effect, under the lock a reload
+    /// swaps it with; `announce` gets the channel names (called before).
+    private func submit(_ event: AlertEvent, announce: (String) -> Void) {
+        locked {
+            announce(active.channels.map(\.name).joined(separator: ", "))
+            active.submit(event)
+        }
     }
 
     /// One line at start saying where alerts go (never a secret), and a
     /// warning when the SMTP password could cross the network in clear text.
-    private func logSetup() {
-        let channels = dispatcher.channels.map { "\($0.name) (\($0.target))" }.joined(separator: ", ")
+    private func logSetup(_ settings: AlertSettings, channels: [any AlertChannel]) {
+        let channels = channels.map { "\($0.name) (\($0.target))" }.joined(separator: ", ")
         let role =
             settings.role == .elected ? "elected, \(settings.senders) sender(s) per cluster" : settings.role.rawValue
         logger.info(
@@ -177,17 +243,16 @@ public final class OutageAlerter: @unchecked Sendable {
     private func nextActions() -> [OutageMonitor.Action]? {
         locked {
             while true {
+                timerHeartbeat.beat()
                 if let action = monitor.tick(now: clock.now) { pending.append(action) }
                 if !pending.isEmpty {
                     defer { pending.removeAll() }
                     return pending
                 }
                 if stopping { return nil }
-                if let due = monitor.nextDeadline {
-                    _ = condition.wait(until: Date() + max(.zero, due - clock.now).seconds)
-                } else {
-                    condition.wait()
-                }
+                // At most a second at a time: an idle timer still beats.
+                let due = monitor.nextDeadline.map { min(.seconds(1), max(.zero, $0 - clock.now)) } ?? .seconds(1)
+                _ = condition.wait(until: Date() + due.seconds)
             }
         }
     }
@@ -200,6 +265,7 @@ public final class OutageAlerter: @unchecked Sendable {
     }
 
     private func handleFire(_ fire: OutageMonitor.Fire) {
+        let settings = self.settings
         let decision = SenderChoice.decide(
             role: settings.role,
             senders: settings.senders,
@@ -239,20 +305,19 @@ public final class OutageAlerter: @unchecked Sendable {
             )
             return
         }
-        let names = dispatcher.channels.map(\.name).joined(separator: ", ")
-        logger.error(
-            "\(cause.summary) for \(lasted): sending alert \(fire.repeatNumber) via \(names)",
-            metadata: metadata
+        let event = AlertEvent.outageFiring(
+            source: source,
+            startedAt: fire.startedAt,
+            duration: fire.duration,
+            repeatNumber: fire.repeatNumber,
+            cause: cause
         )
-        dispatcher.submit(
-            .outageFiring(
-                source: source,
-                startedAt: fire.startedAt,
-                duration: fire.duration,
-                repeatNumber: fire.repeatNumber,
-                cause: cause
+        submit(event) { names in
+            logger.error(
+                "\(cause.summary) for \(lasted): sending alert \(fire.repeatNumber) via \(names)",
+                metadata: metadata
             )
-        )
+        }
     }
 
     private func handleResolve(_ resolve: OutageMonitor.Resolve) {
@@ -270,15 +335,14 @@ public final class OutageAlerter: @unchecked Sendable {
             return
         }
         logger.notice("Redis reachable again after \(lasted): sending the resolved notice")
-        dispatcher.submit(
-            .outageResolved(
-                source: source,
-                startedAt: resolve.startedAt,
-                endedAt: resolve.endedAt,
-                duration: resolve.duration,
-                cause: locked { firedCause }
-            )
+        let event = AlertEvent.outageResolved(
+            source: source,
+            startedAt: resolve.startedAt,
+            endedAt: resolve.endedAt,
+            duration: resolve.duration,
+            cause: locked { firedCause }
         )
+        submit(event) { _ in }
     }
 
     private func locked<T>(_ body: () throws -> T) rethrows -> T {

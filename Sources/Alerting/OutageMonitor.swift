@@ -43,11 +43,13 @@ public struct OutageMonitor: Sendable {
         public fileprivate(set) var fired: Int
         /// When the next `.fire` is due; nil when repeats are off and the first went out.
         public fileprivate(set) var nextFire: Instant?
+        /// When the last `.fire` was due; nil before the first.
+        public fileprivate(set) var lastFire: Instant?
     }
 
-    public let grace: Duration
+    public private(set) var grace: Duration
     /// Zero: one alert per outage, no repeats.
-    public let repeatInterval: Duration
+    public private(set) var repeatInterval: Duration
     public private(set) var outage: Outage?
 
     public init(grace: Duration, repeatInterval: Duration) {
@@ -63,7 +65,7 @@ public struct OutageMonitor: Sendable {
     /// (repeated reports change nothing). With a zero grace it fires at once.
     public mutating func redisUnreachable(now: Instant, date: Date) -> Action? {
         if outage == nil {
-            outage = Outage(since: now, startedAt: date, fired: 0, nextFire: now + grace)
+            outage = Outage(since: now, startedAt: date, fired: 0, nextFire: now + grace, lastFire: nil)
         }
         return tick(now: now)
     }
@@ -84,12 +86,29 @@ public struct OutageMonitor: Sendable {
         )
     }
 
+    /// New thresholds (a reload): the outage in progress stays, its next
+    /// alert is re-timed as if they had held from its start: the first at
+    /// start + grace, a repeat at the last alert + repeat interval (at once,
+    /// on the next tick, when that is already past).
+    public mutating func retime(grace: Duration, repeatInterval: Duration) {
+        self.grace = max(.zero, grace)
+        self.repeatInterval = max(.zero, repeatInterval)
+        guard var current = outage else { return }
+        if let last = current.lastFire {
+            current.nextFire = self.repeatInterval > .zero ? last + self.repeatInterval : nil
+        } else {
+            current.nextFire = current.since + self.grace
+        }
+        outage = current
+    }
+
     /// The time passed: fires when an alert is due. A late tick fires once,
     /// not once per missed interval, and the next one stays on the schedule
     /// (start + grace + k × repeat).
     public mutating func tick(now: Instant) -> Action? {
         guard var current = outage, let due = current.nextFire, now >= due else { return nil }
         current.fired += 1
+        current.lastFire = due
         if repeatInterval > .zero {
             var next = due + repeatInterval
             while next <= now { next += repeatInterval }

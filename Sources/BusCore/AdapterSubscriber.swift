@@ -53,6 +53,9 @@ final class AdapterSubscriber: @unchecked Sendable {
 
     let redis: RedisConfiguration
     let settings: Settings
+    /// Progress of the reader and the router, for the systemd watchdog.
+    let readerHeartbeat = Heartbeat(name: "busd-subscriber")
+    let routerHeartbeat = Heartbeat(name: "busd-router")
     let logger: Logger
     /// On the handler thread, in the order Redis sent them; the bytes are
     /// valid only during the call.
@@ -186,12 +189,15 @@ final class AdapterSubscriber: @unchecked Sendable {
     var confirmedPatterns: Set<String> { state.withLock { $0.subscribed } }
 
     func start() {
-        startThread(named: "busd-subscriber") { [self] in
+        startThread(named: "busd-subscriber", heartbeat: readerHeartbeat) { [self] in
             run()
             finished.signal()
         }
-        startThread(named: "busd-router") { [self] in
-            while let batches = backlog.take() {
+        startThread(named: "busd-router", heartbeat: routerHeartbeat) { [self] in
+            // An idle router wakes every second to show it is alive.
+            while let batches = backlog.take(idleWake: .seconds(1)) {
+                routerHeartbeat.beat()
+                if batches.isEmpty { continue }
                 for batch in batches {
                     batch.forEach(onMessage)
                     if let readAt = batch.firstReadAt { LatencyHistograms.shared.delivery.observe(since: readAt) }
@@ -227,6 +233,8 @@ final class AdapterSubscriber: @unchecked Sendable {
             var reading = false
             do {
                 state.withLock { $0.reconnectRequested = false }
+                // Connecting, the shard links and the cut check each wait at most their time-outs.
+                readerHeartbeat.beat(quietFor: settings.connectTimeout * 4 + .seconds(1))
                 // On a cluster any node hears every PUBLISH: the first that answers.
                 let connection = try redis.connectAnyNode(timeout: settings.connectTimeout)
                 self.connection = connection
@@ -288,6 +296,7 @@ final class AdapterSubscriber: @unchecked Sendable {
     private func sleep(upTo delay: Duration) {
         let deadline = ContinuousClock.now + delay
         while ContinuousClock.now < deadline && !state.withLock({ $0.stopping || $0.reconnectRequested }) {
+            readerHeartbeat.beat()
             Thread.sleep(forTimeInterval: min(0.05, (deadline - ContinuousClock.now).seconds))
         }
     }
@@ -308,6 +317,7 @@ final class AdapterSubscriber: @unchecked Sendable {
             (Set($0.patterns), Set($0.channels), Set($0.shardChannels))
         }
         while !state.withLock({ $0.stopping }) {
+            readerHeartbeat.beat()
             if state.withLock({ $0.reconnectRequested }) {
                 try? leaveSubscriptions(connection)
                 throw MasterSwitched()

@@ -111,9 +111,12 @@ final class RegistryMirror: @unchecked Sendable {
         self.record = record
     }
 
+    /// Progress of the mirror's thread, for the systemd watchdog.
+    let heartbeat = Heartbeat(name: "busd-mirror")
+
     func start() {
         state.withLock { $0.started = true }
-        startThread(named: "busd-mirror") { [self] in
+        startThread(named: "busd-mirror", heartbeat: heartbeat) { [self] in
             run()
             finished.signal()
         }
@@ -238,6 +241,8 @@ final class RegistryMirror: @unchecked Sendable {
         var nextRefresh = ContinuousClock.now
         var nextCleanup = ContinuousClock.now
         while true {
+            // A turn is a few Redis round trips, each bounded by redis.timeout.
+            heartbeat.beat(quietFor: settings.connectTimeout * 4)
             let (stopping, removeOnStop) = state.withLock { ($0.stopping, $0.removeEntriesOnStop) }
             if stopping {
                 if removeOnStop { try? leaveCluster() }
@@ -364,6 +369,7 @@ final class RegistryMirror: @unchecked Sendable {
     private func waitForWork(upTo duration: Duration, ignorePending: Bool = false) {
         guard duration > .zero else { return }
         let deadline = Date(timeIntervalSinceNow: duration.seconds)
+        heartbeat.beat()
         wake.lock()
         while !state.withLock({
             $0.stopping || $0.reconnectRequested || ($0.draining && !$0.everConnected && $0.outbound.isEmpty)
@@ -371,7 +377,13 @@ final class RegistryMirror: @unchecked Sendable {
                     && ($0.draining || $0.checkRequested || $0.recordChanged
                         || !($0.pending.isEmpty && $0.outbound.isEmpty)))
         }) {
-            if !wake.wait(until: deadline) { break }
+            // At most a second at a time: an idle mirror still beats.
+            if !wake.wait(until: min(deadline, Date(timeIntervalSinceNow: 1))) {
+                if Date() >= deadline { break }
+                wake.unlock()
+                heartbeat.beat()
+                wake.lock()
+            }
         }
         wake.unlock()
     }

@@ -1,3 +1,4 @@
+import Durations
 import Foundation
 import Synchronization
 
@@ -93,6 +94,16 @@ final class SubscriberBacklog: @unchecked Sendable {
     func take() -> [Batch]? {
         locked {
             while queued.isEmpty && !closed { condition.wait() }
+            if closed { return nil }
+            defer { queued.removeAll(keepingCapacity: true) }
+            return queued
+        }
+    }
+
+    /// As ``take()``, but empty when nothing came within `idleWake`.
+    func take(idleWake: Duration) -> [Batch]? {
+        locked {
+            if queued.isEmpty && !closed { _ = condition.wait(until: Date() + idleWake.seconds) }
             if closed { return nil }
             defer { queued.removeAll(keepingCapacity: true) }
             return queued

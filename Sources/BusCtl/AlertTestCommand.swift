@@ -14,7 +14,9 @@ struct AlertTestCommand: ParsableCommand {
             Give the same alerting flags as busd (docs/alerts.md), or its config file. The test alert is a firing \
             RedisUnreachable alert with the label test="true"; emails say TEST in the subject.
 
-            One line per channel: ok or FAILED, attempts, milliseconds, and the error.
+            One line per channel: ok or FAILED, attempts, milliseconds, and the error. --json: one object \
+            {channels: [{channel, target, ok, attempts, elapsed_ms, error}], ok, failed}, error null when it went out; \
+            with no channel configured {channels: [], ok: 0, failed: 0, error}.
 
             Exit status: 0 every channel delivered, 2 at least one failed, 1 no channel configured.
             """
@@ -37,6 +39,9 @@ struct AlertTestCommand: ParsableCommand {
     @Flag(name: .long, help: "Log every attempt to standard error.")
     var verbose = false
 
+    @Flag(name: .long, help: "Print the outcome as one JSON object (fields in the help text).")
+    var json = false
+
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
         let settings: AlertSettings
@@ -47,6 +52,7 @@ struct AlertTestCommand: ParsableCommand {
             throw ValidationError(error.description)
         }
         guard settings.hasChannels else {
+            if json { print(AlertTestReport.json(results: [], error: "no alert channel configured")) }
             printError(
                 "busctl alert-test: no alert channel configured: give --smtp-url (with --smtp-from and --smtp-to) and/or --webhook-url"
             )
@@ -62,19 +68,23 @@ struct AlertTestCommand: ParsableCommand {
         let results = dispatcher.sendAndWait(.test(source: source, at: Date()))
         dispatcher.stop(timeout: .seconds(1))
 
+        let failed = results.filter { !$0.succeeded }.count
+        if json {
+            print(AlertTestReport.json(results: results, error: nil))
+            if failed > 0 { throw ExitCode(2) }
+            return
+        }
         let nameWidth = results.map(\.channel.count).max() ?? 0
         let targetWidth = results.map(\.target.count).max() ?? 0
         for result in results {
             let outcome = result.succeeded ? "ok    " : "FAILED"
             let attempts = "\(result.attempts) attempt\(result.attempts == 1 ? "" : "s")"
-            let ms =
-                result.elapsed.components.seconds * 1000 + result.elapsed.components.attoseconds / 1_000_000_000_000_000
+            let ms = AlertTestReport.milliseconds(result.elapsed)
             var line =
                 "\(outcome)  \(pad(result.channel, nameWidth))  \(pad(result.target, targetWidth))  \(pad(attempts, 10))  \(ms) ms"
             if let error = result.error { line += "  \(error)" }
             print(line)
         }
-        let failed = results.filter { !$0.succeeded }.count
         print("\(results.count) channel(s): \(results.count - failed) ok, \(failed) failed")
         if failed > 0 { throw ExitCode(2) }
     }

@@ -13,6 +13,12 @@ struct StatusCommand: ParsableCommand {
             The address is --http, else SOCKETBUS_HTTP_LISTEN, else http.listen of the config file \
             (--config or SOCKETBUS_CONFIG), else 127.0.0.1:9477: the order busd reads them in.
 
+            --json: one object {address, reachable, ready, reasons, node {id, uid, version}, uptime_seconds, \
+            redis {connected, reconnects, data_loss}, node_link {connections}, registry {sockets, rewrites}, \
+            messages {received, delivered, malformed, dropped {<reason>: n}}, confirmations {delivered, timeout, \
+            disconnected, pending}, outbound {buffered, limit, published, replayed}, alerts [{channel, result, count}]}; \
+            a figure busd does not report is null. busd not reached: {address, reachable: false, ready: false, error}.
+
             Exit status: 0 ready, 3 not ready (the reasons are printed), 1 busd could not be reached.
             """
     )
@@ -25,6 +31,13 @@ struct StatusCommand: ParsableCommand {
 
     @Flag(name: .long, help: "Print the raw Prometheus page instead of the summary.")
     var raw = false
+
+    @Flag(name: .long, help: "Print the summary as one JSON object (fields in the help text).")
+    var json = false
+
+    func validate() throws {
+        if raw && json { throw ValidationError("--raw and --json exclude each other") }
+    }
 
     func run() throws {
         let address: ListenAddress
@@ -41,10 +54,13 @@ struct StatusCommand: ParsableCommand {
             ready = try StatusClient.get(address, path: "/readyz")
             metrics = try StatusClient.get(address, path: "/metrics")
         } catch {
+            if json { print(StatusReport.unreachableJSON(address: "\(address)", error: "\(error)")) }
             printError("busctl status: \(error) (is busd running with http.listen \(address)?)")
             throw ExitCode(1)
         }
-        if raw {
+        if json {
+            print(StatusReport.json(address: "\(address)", ready: ready, samples: PrometheusSample.parse(metrics.body)))
+        } else if raw {
             print(metrics.body, terminator: "")
         } else {
             print(StatusReport.text(ready: ready, samples: PrometheusSample.parse(metrics.body)))

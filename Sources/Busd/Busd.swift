@@ -20,7 +20,7 @@ struct Busd: ParsableCommand {
             flags win over SOCKETBUS_* variables, which win over the file given by --config or \
             SOCKETBUS_CONFIG. Secrets come from *_file settings or the environment only.
             """,
-        version: "0.1.0"
+        version: BuildInfo.versionLine
     )
 
     @Option(name: .long, help: "YAML config file (env SOCKETBUS_CONFIG); see deploy/busd.yaml.")
@@ -31,6 +31,12 @@ struct Busd: ParsableCommand {
         help: "Check the settings, print them with their sources, and exit (0 valid, 78 not)."
     )
     var checkConfig = false
+
+    @Flag(
+        name: .long,
+        help: "With --check-config: print one JSON object {valid, file, errors: [{key, source, reason, message}], settings: [{key, value, source}]}."
+    )
+    var json = false
 
     @Flag(name: .customLong("settings-table"), help: .hidden)
     var settingsTable = false
@@ -196,6 +202,10 @@ struct Busd: ParsableCommand {
         return given
     }
 
+    func validate() throws {
+        if json && !checkConfig { throw ValidationError("--json goes with --check-config") }
+    }
+
     func run() throws {
         if settingsTable {
             // The README's table is this output: one source for both.
@@ -209,20 +219,21 @@ struct Busd: ParsableCommand {
         case .success(let loaded):
             (resolved, settings) = loaded
         case .failure(let problems):
+            if checkConfig && json { print(SettingsReport.json(problems: problems)) }
             let lines = problems.errors.map { "busd: configuration error: \($0)\n" }.joined()
             FileHandle.standardError.write(Data(lines.utf8))
             throw ExitCode(78)  // EX_CONFIG: the systemd unit does not restart on it
         }
         if checkConfig {
-            print(SettingsReport.text(resolved, effective: settings))
+            print(json ? SettingsReport.json(resolved, effective: settings) : SettingsReport.text(resolved, effective: settings))
             return
         }
         // SIGHUP reads the settings again, from the same flags, environment and file.
         let (flags, configPath) = (flagValues, self.config)
-        let reload = { @Sendable () throws(ConfigProblems) -> DaemonSettings in
-            try Self.loadSettings(flags: flags, config: configPath, environment: ProcessInfo.processInfo.environment).1
+        let reload = { @Sendable () throws(ConfigProblems) -> (ResolvedSettings, DaemonSettings) in
+            try Self.loadSettings(flags: flags, config: configPath, environment: ProcessInfo.processInfo.environment)
         }
-        try Daemon(settings: settings, reload: reload).run()
+        try Daemon(settings: settings, resolved: resolved, reload: reload).run()
     }
 
     private static func loadSettings(

@@ -1,18 +1,20 @@
+import Alerting
 import BusConfig
 import BusCore
 import Logging
 
 extension Daemon {
     /// SIGHUP: reads the settings again (flags, environment, file) and
-    /// applies the log level, the one setting busd can change while it runs;
-    /// every other change is logged as waiting for a restart, and a broken
-    /// configuration leaves everything as it was.
+    /// applies what busd can change while it runs: the log level and the
+    /// alert settings (channels, thresholds, role; secrets files are read
+    /// again). Every other change is logged as waiting for a restart, and a
+    /// broken configuration leaves everything as it was.
     func reloadSettings() {
         systemd.reloading()
         defer { systemd.reloaded() }
-        let fresh: DaemonSettings
+        let (freshValues, fresh): (ResolvedSettings, DaemonSettings)
         do {
-            fresh = try reload()
+            (freshValues, fresh) = try reload()
         } catch {
             for problem in error.errors {
                 logger.error("reload refused: configuration error: \(problem)")
@@ -24,16 +26,20 @@ extension Daemon {
         if fresh.logLevel != before {
             logger.notice("reload: log.level changed", metadata: ["from": "\(before)", "to": "\(fresh.logLevel)"])
         }
-        var needRestart: [String] = []
-        if fresh.logFormat != settings.logFormat { needRestart.append("log.format") }
-        if fresh.alerts != settings.alerts { needRestart.append("alerts.*") }
-        if fresh.socketPath != settings.socketPath { needRestart.append("socket.path") }
-        if "\(fresh.member.redis)" != "\(settings.member.redis)" { needRestart.append("redis.url") }
-        if fresh.member.nodeId != settings.member.nodeId { needRestart.append("node.id") }
-        if fresh.http != settings.http { needRestart.append("http.listen") }
-        if fresh.drainDeadline != settings.drainDeadline { needRestart.append("drain.deadline") }
+        let alertChanges = alerter.apply(fresh.alerts)
+        if !alertChanges.isEmpty {
+            logger.notice(
+                "reload: alert settings applied",
+                metadata: ["changed": "\(alertChanges.joined(separator: ","))"]
+            )
+        }
+        // Every other setting whose value differs from the one busd started
+        // with (by key only: secrets are never logged).
+        let needRestart = SettingsCatalog.all.map(\.key).filter { key in
+            key != "log.level" && !key.hasPrefix("alerts.") && resolved[key]?.values != freshValues[key]?.values
+        }
         if needRestart.isEmpty {
-            logger.notice("reload done: log level \(fresh.logLevel)")
+            logger.notice("reload done: log level \(fresh.logLevel), alerts as configured")
         } else {
             logger.warning(
                 "reload: changed settings not applied until a restart",

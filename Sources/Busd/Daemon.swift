@@ -20,11 +20,18 @@ final class Daemon: Sendable {
     let status: StatusServer?
     let systemd: SystemdLifecycle
     let logLevel: SharedLogLevel
-    let reload: @Sendable () throws(ConfigProblems) -> DaemonSettings
+    let reload: @Sendable () throws(ConfigProblems) -> (ResolvedSettings, DaemonSettings)
+    /// The settings as read at start: what a reload compares with.
+    let resolved: ResolvedSettings
     private let draining = Atomic<Bool>(false)
 
-    init(settings: DaemonSettings, reload: @escaping @Sendable () throws(ConfigProblems) -> DaemonSettings) {
+    init(
+        settings: DaemonSettings,
+        resolved: ResolvedSettings,
+        reload: @escaping @Sendable () throws(ConfigProblems) -> (ResolvedSettings, DaemonSettings)
+    ) {
         self.settings = settings
+        self.resolved = resolved
         self.reload = reload
         let logLevel = SharedLogLevel(settings.logLevel)
         self.logLevel = logLevel

@@ -1,3 +1,4 @@
+import CBuildInfo
 import ArgumentParser
 import Foundation
 import StatusHTTP
@@ -81,8 +82,9 @@ struct ProcessMetrics: Equatable {
 
 /// What `socketbus_build_info` reports.
 enum BuildInfo {
-    /// The version `busd --version` prints.
-    static var version: String { Busd.configuration.version }
-    /// No build step stamps the git commit into the binary yet: always `unknown`.
-    static let commit = "unknown"
+    static let version = "0.1.0"
+    /// BUSD_BUILD_COMMIT when busd was built (the Makefile sets it), else `unknown`.
+    static let commit = String(cString: socketbus_build_commit())
+    /// What `busd --version` prints: `0.1.0 (commit 1a2b3c4d5e6f)`.
+    static var versionLine: String { "\(version) (commit \(commit))" }
 }

@@ -5,24 +5,35 @@ import BusConfig
 /// What `busd --check-config` prints: every setting in effect, where it
 /// came from, secrets only as "(set)".
 enum SettingsReport {
-    static func text(_ settings: ResolvedSettings, effective: DaemonSettings) -> String {
-        var rows: [(String, String, String)] = []
-        for spec in SettingsCatalog.all {
+    /// One row per catalog setting: key, the value as shown (nil: unset), source.
+    struct Row {
+        let key: String
+        let value: String?
+        let source: String
+    }
+
+    static func rows(_ settings: ResolvedSettings, effective: DaemonSettings) -> [Row] {
+        SettingsCatalog.all.map { spec in
             let value = settings[spec.key]
-            var shown: String
+            let shown: String?
             switch spec.key {
             case _ where spec.isSecret:
-                shown = value == nil ? "-" : "(set)"
+                shown = value == nil ? nil : "(set)"
             case "redis.url":
                 shown = "\(effective.member.redis)"  // without its password
             case "node.id":
                 shown = effective.member.nodeId
             default:
-                shown = value.map { $0.values.joined(separator: ", ") } ?? "-"
+                shown = value.map { $0.values.joined(separator: ", ") }
             }
-            if shown.isEmpty { shown = "\"\"" }
             let source = value?.source.description ?? (spec.key == "node.id" ? "computed" : "unset")
-            rows.append((spec.key, shown, source))
+            return Row(key: spec.key, value: shown, source: source)
+        }
+    }
+
+    static func text(_ settings: ResolvedSettings, effective: DaemonSettings) -> String {
+        let rows = rows(settings, effective: effective).map { row in
+            (row.key, row.value.map { $0.isEmpty ? "\"\"" : $0 } ?? "-", row.source)
         }
         let keyWidth = rows.map(\.0.count).max() ?? 0
         let valueWidth = min(48, rows.map(\.1.count).max() ?? 0)

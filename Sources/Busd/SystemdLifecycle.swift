@@ -2,11 +2,12 @@ import BusCore
 import Dispatch
 import Foundation
 import Logging
+import NamedThreads
 import Synchronization
 
 /// busd's side of Type=notify: READY=1 once /readyz would say ready,
-/// WATCHDOG=1 every half watchdog interval while busd still answers,
-/// STOPPING=1 when the drain starts.
+/// WATCHDOG=1 every half watchdog interval while busd's threads make
+/// progress, STOPPING=1 when the drain starts.
 final class SystemdLifecycle: Sendable {
     let notifier: SystemdNotifier
     private let member: ClusterMember
@@ -60,11 +61,15 @@ final class SystemdLifecycle: Sendable {
         }
     }
 
-    /// A ping needs the main queue (signals, the drain) to run a block and the
+    /// A ping needs the main queue (signals, the drain) to run a block, the
     /// member's shared state to be readable (the subscriber and the node-link
-    /// threads take those locks); a hang in either stops the pings and
+    /// threads take those locks), and every long-lived thread (subscriber,
+    /// router, node link, registry mirror, alerting, HTTP) to have beaten its
+    /// heartbeat within ``stallBound(for:)``; a hang stops the pings and
     /// systemd restarts busd.
     private func keepWatchdogFed(every interval: Duration) {
+        let bound = Self.stallBound(for: interval)
+        var reported: [String] = []
         while true {
             let answered = DispatchSemaphore(value: 0)
             DispatchQueue.main.async { answered.signal() }
@@ -72,11 +77,28 @@ final class SystemdLifecycle: Sendable {
             if answered.wait(timeout: .now() + .microseconds(Int(waitMicroseconds))) == .success {
                 _ = member.readiness
                 _ = member.statistics
-                notifier.notify("WATCHDOG=1")
+                let stalled = Heartbeats.stalled(longerThan: bound)
+                if stalled.isEmpty {
+                    notifier.notify("WATCHDOG=1")
+                    if !reported.isEmpty { logger.notice("watchdog: every thread makes progress again") }
+                } else if stalled.map(\.name) != reported {
+                    // Once per change, not every interval.
+                    let names = stalled.map { "\($0.name) (silent \($0.overdue.milliseconds) ms)" }
+                    logger.error(
+                        "watchdog: thread(s) made no progress; not telling systemd we are alive",
+                        metadata: ["threads": "\(names.joined(separator: ", "))"]
+                    )
+                }
+                reported = stalled.map(\.name)
             } else {
                 logger.error("watchdog: the main queue did not answer; not telling systemd we are alive")
             }
             Thread.sleep(forTimeInterval: Double(max(1, interval.milliseconds)) / 1000)
         }
     }
+
+    /// How long a thread may go without a beat (beyond a wait it announced)
+    /// before the pings stop: the ping interval, but at least 2 s, twice
+    /// the longest idle wake-up of the watched threads (1 s).
+    static func stallBound(for interval: Duration) -> Duration { max(interval, .seconds(2)) }
 }

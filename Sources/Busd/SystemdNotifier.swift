@@ -42,7 +42,11 @@ struct SystemdNotifier: Sendable {
         let message = Array(state.utf8)
         let sent = withUnsafePointer(to: &socketAddress) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
-                message.withUnsafeBytes { sendto(descriptor, $0.baseAddress, $0.count, 0, generic, length) }
+                // Never waits: a notify socket nobody reads (its queue holds
+                // net.unix.max_dgram_qlen datagrams) must not hold up the watchdog thread.
+                message.withUnsafeBytes {
+                    sendto(descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT), generic, length)
+                }
             }
         }
         return sent == message.count

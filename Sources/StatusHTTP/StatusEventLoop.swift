@@ -1,3 +1,4 @@
+import NamedThreads
 import Synchronization
 
 #if canImport(Glibc)
@@ -17,6 +18,8 @@ struct StatusEventLoop {
     let counters: StatusServer.Counters
     let handler: @Sendable (HTTPRequestHead) -> HTTPResponse
     private var connections: [StatusConnection] = []
+    /// Progress of this loop, for busd's systemd watchdog.
+    let heartbeat: Heartbeat
     /// After EMFILE and the like the listener stays readable: not polled until then.
     private var acceptPausedUntil: ContinuousClock.Instant?
 
@@ -25,8 +28,10 @@ struct StatusEventLoop {
         wake: Int32,
         limits: StatusServer.Limits,
         counters: StatusServer.Counters,
-        handler: @escaping @Sendable (HTTPRequestHead) -> HTTPResponse
+        handler: @escaping @Sendable (HTTPRequestHead) -> HTTPResponse,
+        heartbeat: Heartbeat = Heartbeat(name: "busd-http")
     ) {
+        self.heartbeat = heartbeat
         self.listener = listener
         self.wake = wake
         self.limits = limits
@@ -41,6 +46,7 @@ struct StatusEventLoop {
             connections = []
         }
         while true {
+            heartbeat.beat()
             let now = ContinuousClock.now
             closeExpired(now)
             if let paused = acceptPausedUntil, paused <= now { acceptPausedUntil = nil }
@@ -137,9 +143,10 @@ struct StatusEventLoop {
     private func timeoutMilliseconds(_ now: ContinuousClock.Instant) -> Int32 {
         var next = connections.map(\.deadline).min()
         if let paused = acceptPausedUntil { next = min(next ?? paused, paused) }
-        guard let next else { return -1 }
+        // At most a second: an idle loop still beats its heartbeat.
+        guard let next else { return 1000 }
         let milliseconds =
             (next - now).components.seconds * 1000 + (next - now).components.attoseconds / 1_000_000_000_000_000
-        return Int32(clamping: max(1, min(milliseconds + 1, 60_000)))
+        return Int32(clamping: max(1, min(milliseconds + 1, 1000)))
     }
 }

@@ -88,13 +88,15 @@ public final class StatusServer: @unchecked Sendable {
         let finished = DispatchSemaphore(value: 0)
         running.withLock { $0 = Running(listener: listener, wakeWriter: pipeEnds[1], finished: finished) }
         let (wakeReader, limits, counters, handler) = (pipeEnds[0], limits, counters, handler)
-        startThread(named: "busd-http") {
+        let heartbeat = Heartbeat(name: "busd-http")
+        startThread(named: "busd-http", heartbeat: heartbeat) {
             var loop = StatusEventLoop(
                 listener: listener,
                 wake: wakeReader,
                 limits: limits,
                 counters: counters,
-                handler: handler
+                handler: handler,
+                heartbeat: heartbeat
             )
             loop.run()
             close(listener)

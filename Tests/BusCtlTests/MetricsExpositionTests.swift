@@ -68,16 +68,26 @@ struct MetricsExpositionTests {
         let started = after.value("process_start_time_seconds") ?? 0
         #expect(abs(started - Date().timeIntervalSince1970) < 120)
 
-        // build_info carries busd --version's version.
+        // build_info carries busd --version's version and commit: the
+        // BUSD_BUILD_COMMIT this test's own build saw (swift test builds with
+        // the environment it runs the tests with), else "unknown".
         let version = try BusdOperationsTests.runBusd(["--version"]).stdout.trimmingCharacters(
             in: .whitespacesAndNewlines
         )
         let info = after.samples.first { $0.name == "socketbus_build_info" }
-        #expect(info?.labels["version"] == version)
-        #expect(info?.labels["commit"] == "unknown")
+        let commit = Self.expectedCommit
+        #expect(version == "\(info?.labels["version"] ?? "?") (commit \(commit))")
+        #expect(info?.labels["commit"] == commit)
         #expect(info?.value == 1)
 
         try Self.checkDeployNamesExist(in: after)
+    }
+
+    /// What Package.swift stamps: BUSD_BUILD_COMMIT when it looks like a commit id or tag, else "unknown".
+    static var expectedCommit: String {
+        let given = ProcessInfo.processInfo.environment["BUSD_BUILD_COMMIT"] ?? ""
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-")
+        return !given.isEmpty && given.count <= 64 && given.allSatisfy(allowed.contains) ? given : "unknown"
     }
 
     /// Every `socketbus_*` / `process_*` name in deploy/grafana and deploy/prometheus.

@@ -42,8 +42,13 @@ final class NodeConnection: @unchecked Sendable {
     /// The writer holds bytes it has not finished sending (guarded by `outgoing`).
     private var writing = false
     private let writerDone = DispatchSemaphore(value: 0)
+    /// Progress of the two threads, for the systemd watchdog.
+    private let readerHeartbeat: Heartbeat
+    private let writerHeartbeat: Heartbeat
 
     init(id: Int, fd: Int32, server: NodeLinkServer, logger: Logger) {
+        readerHeartbeat = Heartbeat(name: "busd-read-\(id)")
+        writerHeartbeat = Heartbeat(name: "busd-write-\(id)")
         self.id = id
         self.fd = fd
         self.server = server
@@ -58,8 +63,8 @@ final class NodeConnection: @unchecked Sendable {
     var sessionVersion: UInt16 { version.load(ordering: .acquiring) }
 
     func start() {
-        startThread(named: "busd-read-\(id)") { [self] in readLoop() }
-        startThread(named: "busd-write-\(id)") { [self] in
+        startThread(named: "busd-read-\(id)", heartbeat: readerHeartbeat) { [self] in readLoop() }
+        startThread(named: "busd-write-\(id)", heartbeat: writerHeartbeat) { [self] in
             writeLoop()
             writerDone.signal()
         }
@@ -122,8 +127,16 @@ final class NodeConnection: @unchecked Sendable {
     private func writeLoop() {
         var sending: [UInt8] = []
         while true {
+            writerHeartbeat.beat()
             outgoing.lock()
-            while queued.isEmpty && !closed.load(ordering: .acquiring) { outgoing.wait() }
+            // An idle writer wakes every second to show it is alive.
+            while queued.isEmpty && !closed.load(ordering: .acquiring) {
+                if !outgoing.wait(until: Date(timeIntervalSinceNow: 1)) {
+                    outgoing.unlock()
+                    writerHeartbeat.beat()
+                    outgoing.lock()
+                }
+            }
             if !flushRequested && !closed.load(ordering: .acquiring) {
                 _ = outgoing.wait(until: Date(timeIntervalSinceNow: Self.batchWindow))
             }
@@ -135,6 +148,9 @@ final class NodeConnection: @unchecked Sendable {
             swap(&sending, &queued)
             writing = true
             outgoing.unlock()
+            // A node that stops reading blocks send(2) as long as it likes:
+            // that is the node's doing (its queue budget bounds the cost), not a hang of busd.
+            writerHeartbeat.beat(quietFor: .seconds(86_400 * 365))
             var offset = 0
             while offset < sending.count {
                 // MSG_NOSIGNAL: a node that went away is an error here, not SIGPIPE.
@@ -173,20 +189,23 @@ final class NodeConnection: @unchecked Sendable {
         let handshakeDeadline = ContinuousClock.now + server.configuration.handshakeTimeout
         var waitingForHello = true
         reading: while true {
+            readerHeartbeat.beat()
+            // A read waits for the node at most a second (SO_RCVTIMEO): an
+            // idle reader still beats, without a poll(2) per read.
             if waitingForHello {
                 if ready.load(ordering: .acquiring) {
                     waitingForHello = false
-                    setReceiveTimeout(nil)
-                } else if !setReceiveTimeout(handshakeDeadline - .now) {
+                    setReceiveTimeout(.seconds(1))
+                } else if !setReceiveTimeout(min(.seconds(1), handshakeDeadline - .now)) {
                     handshakeTimedOut()
                     break
                 }
             }
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
-            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && waitingForHello {
-                handshakeTimedOut()
-                break
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                // A second without bytes; the handshake deadline is checked at the top.
+                continue
             }
             if n <= 0 { break }
             decoder.append(chunk[0..<n])

@@ -57,6 +57,8 @@ public final class NodeLinkServer: @unchecked Sendable {
     private let stopping = Atomic<Bool>(false)
     private let acceptFinished = DispatchSemaphore(value: 0)
     private let acceptClosed = Atomic<Bool>(false)
+    /// Progress of the accept loop, for the systemd watchdog.
+    private let acceptHeartbeat = Heartbeat(name: "busd-accept")
     let queueBudget: QueueBudget
     private let unframableLog = Mutex(LogThrottle(interval: .seconds(10)))
     let rejectedLog = Mutex(LogThrottle(interval: .seconds(10)))
@@ -106,7 +108,7 @@ public final class NodeLinkServer: @unchecked Sendable {
     /// live one or a regular file) and starts accepting.
     public func start() throws {
         try bind()
-        startThread(named: "busd-accept") { [self] in
+        startThread(named: "busd-accept", heartbeat: acceptHeartbeat) { [self] in
             acceptLoop()
             acceptFinished.signal()
         }
@@ -251,6 +253,11 @@ public final class NodeLinkServer: @unchecked Sendable {
 
     private func acceptLoop() {
         while !acceptClosed.load(ordering: .acquiring) {
+            acceptHeartbeat.beat()
+            // Waits at most a second at a time: an idle accept loop still beats.
+            var waiting = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+            let polled = poll(&waiting, 1, 1000)
+            if polled == 0 || (polled < 0 && errno == EINTR) { continue }
             let fd = accept(listener, nil, nil)
             if fd < 0 {
                 if errno == EINTR { continue }
