@@ -1,5 +1,6 @@
 import ArgumentParser
 import BusConfig
+import BusCore
 import BusOptions
 import Foundation
 
@@ -20,7 +21,7 @@ struct Busd: ParsableCommand {
             flags win over SOCKETBUS_* variables, which win over the file given by --config or \
             SOCKETBUS_CONFIG. Secrets come from *_file settings or the environment only.
             """,
-        version: "0.1.0"
+        version: SocketBusVersion.string
     )
 
     @Option(name: .long, help: "YAML config file (env SOCKETBUS_CONFIG); see deploy/busd.yaml.")
