@@ -118,6 +118,13 @@ def test_installed_busd_gets_ready_and_stops_cleanly(scratch_root, redis_port, t
     assert "drained: left the cluster" in log, log
 
 
+def test_reinstall_finds_the_user_and_adds_none(scratch_root, deb):
+    root, dpkg = scratch_root
+    before = (root / "etc/passwd").read_text(), (root / "etc/group").read_text()
+    run(*dpkg, "--install", str(deb), timeout=120)
+    assert ((root / "etc/passwd").read_text(), (root / "etc/group").read_text()) == before
+
+
 def test_purge_removes_the_files_and_keeps_the_user(scratch_root):
     root, dpkg = scratch_root
     run(*dpkg, "--purge", "socketbus", timeout=120)
