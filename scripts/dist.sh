@@ -19,6 +19,8 @@ cd "$root"
 SWIFT=${SWIFT:-swift}
 BUILD_DIR=${BUILD_DIR:-.build}
 DIST_DIR=${DIST_DIR:-dist}
+mkdir -p "$DIST_DIR"
+DIST_DIR=$(cd "$DIST_DIR" && pwd)
 read -ra spm <<<"--scratch-path $BUILD_DIR ${SWIFT_FLAGS:-}"
 
 version=$(sed -n 's/^ *public static let string = "\([^"]*\)"$/\1/p' Sources/BusCore/SocketBusVersion.swift)
@@ -65,7 +67,6 @@ done
 
 # --- the tarball: a tree for /usr/local ---------------------------------------
 rm -rf "${DIST_DIR:?}/$name" "$DIST_DIR/deb"
-mkdir -p "$DIST_DIR"
 tree=$DIST_DIR/$name
 step "staging $tree"
 install -d "$tree/bin" "$tree/lib/socketbus" "$tree/lib/systemd/system" \
@@ -127,7 +128,7 @@ for script in postinst prerm postrm; do install -m 0755 "deploy/debian/$script" 
 shlibs=$(mktemp -d)
 mkdir "$shlibs/debian"
 printf 'Source: socketbus\n\nPackage: socketbus\nArchitecture: any\n' >"$shlibs/debian/control"
-depends=$(cd "$shlibs" && dpkg-shlibdeps -O "-e$root/$deb/usr/lib/socketbus/busd" "-e$root/$deb/usr/lib/socketbus/busctl" 2>/dev/null |
+depends=$(cd "$shlibs" && dpkg-shlibdeps -O "-e$deb/usr/lib/socketbus/busd" "-e$deb/usr/lib/socketbus/busctl" 2>/dev/null |
     sed -n 's/^shlibs:Depends=//p')
 rm -rf "$shlibs"
 [[ -n $depends ]] || { echo "dist: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
@@ -138,4 +139,6 @@ find "$deb" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 deb_file=$DIST_DIR/socketbus_${version}_$deb_arch.deb
 step "$deb_file"
 dpkg-deb --root-owner-group -Zxz -z2 --build "$deb" "$deb_file" >/dev/null
+# The staging trees are in the two files now.
+rm -rf "${tree:?}" "${DIST_DIR:?}/deb"
 step "done: $DIST_DIR/$name.tar.gz $deb_file (Depends: $depends, passwd)"

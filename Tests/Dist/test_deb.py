@@ -2,13 +2,16 @@
 root (never this machine's /usr), its busd run against a redis-server of the
 test's own until /readyz says ready, stopped, and the package purged."""
 
+import os
 import re
+import shutil
 import signal
 import stat
 import subprocess
 import urllib.error
 import urllib.request
-from pathlib import Path
+
+import pytest
 
 from conftest import TOOL_ENV, TOOLS, VERSION, free_port, needed_libraries, run, wait_for
 
@@ -75,6 +78,14 @@ def test_installed_tree_files_modes_and_user(scratch_root):
     assert stat.S_IMODE((root / "etc/socketbus/busd.env").stat().st_mode) == 0o600
 
 
+def test_installed_man_pages_render(scratch_root):
+    root, _ = scratch_root
+    for page, title in (("man8/busd.8.gz", "BUSD(8)"), ("man1/socketbus-busctl.1.gz", "SOCKETBUS-BUSCTL(1)")):
+        text = run("man", "-l", str(root / "usr/share/man" / page),
+                   env={**os.environ, "MANPAGER": "cat", "MANWIDTH": "100", "LC_ALL": "C.UTF-8"})
+        assert text.startswith(title), text[:200]
+
+
 def test_installed_completions_are_renamed_for_socketbus_busctl(scratch_root):
     root, _ = scratch_root
     script = root / "usr/share/bash-completion/completions/socketbus-busctl"
@@ -118,6 +129,25 @@ def test_installed_busd_gets_ready_and_stops_cleanly(scratch_root, redis_port, t
     assert "drained: left the cluster" in log, log
 
 
+def test_installed_zsh_and_fish_completions_answer_to_socketbus_busctl(scratch_root, tmp_path):
+    root, _ = scratch_root
+    env = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path), "TMPDIR": str(tmp_path), "PATH": os.environ["PATH"]}
+    checked = []
+    if shutil.which("zsh"):
+        functions = root / "usr/share/zsh/vendor-completions"
+        out = run("zsh", "-f", "-c", f'fpath=({functions} $fpath); autoload -Uz compinit && compinit -u -d "$TMPDIR/zc"; '
+                  'print -r -- "$_comps[socketbus-busctl] $_comps[busd]"', env=env)
+        assert out.strip() == "_socketbus-busctl _busd"
+        checked.append("zsh")
+    if shutil.which("fish"):
+        script = root / "usr/share/fish/vendor_completions.d/socketbus-busctl.fish"
+        out = run("fish", "--no-config", "-c", f"source {script}; complete -C 'socketbus-busctl '", env=env)
+        assert {"nodes", "status", "find-socket"} <= {line.split("\t")[0] for line in out.splitlines()}
+        checked.append("fish")
+    if not checked:
+        pytest.skip("neither zsh nor fish installed")
+
+
 def test_reinstall_finds_the_user_and_adds_none(scratch_root, deb):
     root, dpkg = scratch_root
     before = (root / "etc/passwd").read_text(), (root / "etc/group").read_text()
@@ -131,3 +161,4 @@ def test_purge_removes_the_files_and_keeps_the_user(scratch_root):
     assert not (root / "usr/lib/socketbus").exists()
     assert not (root / "etc/socketbus").exists()
     assert "\nsocketbus:" in "\n" + (root / "etc/passwd").read_text()
+
