@@ -134,7 +134,7 @@ rm -rf "$shlibs"
 [[ -n $depends ]] || { echo "dist: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
 installed_size=$(du -sk --exclude=DEBIAN "$deb" | cut -f1)
 sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$deb_arch/" -e "s/@DEPENDS@/$depends, passwd/" \
-    -e "s/@INSTALLED_SIZE@/$installed_size/" deploy/debian/control.in >"$deb/DEBIAN/control"
+    -e "s/@INSTALLED_SIZE@/$installed_size/" -e "/^#/d" deploy/debian/control.in >"$deb/DEBIAN/control"
 find "$deb" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 deb_file=$DIST_DIR/socketbus_${version}_$deb_arch.deb
 step "$deb_file"

@@ -33,6 +33,7 @@ def test_control_names_version_arch_and_depends_on_every_library_package(deb, tm
     assert fields["Architecture"] == run("dpkg", "--print-architecture").strip()
     depends = {d.split()[0] for d in fields["Depends"].split(", ")}
     assert "passwd" in depends  # postinst's groupadd and useradd
+    assert fields["Recommends"] == "ca-certificates"
     # The package of each shared library the binaries load is a dependency,
     # and this machine has it (so the scratch install's --force-depends hides nothing).
     run("dpkg-deb", "--extract", str(deb), str(tmp_path))
