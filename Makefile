@@ -6,6 +6,9 @@
 #                 python-socketio node and client, a busctl walk-through
 #   make test     install what is missing (incl. Python test tools), build and run all tests
 #   make install  build (release) and install busd and busctl under PREFIX (/usr/local)
+#   make dist     dist/socketbus-<version>-linux-<arch>.tar.gz and a .deb of the same
+#                 files (static Swift runtime, man pages, completions, the unit);
+#                 `make dist-check` adds their test (Tests/Dist). docs/install.md
 #   make fuzz     build the libFuzzer targets (Fuzz/) and run each for FUZZ_SECONDS
 #                 (default 300); `make test` runs them 20 s each
 #
@@ -39,7 +42,7 @@ SPM := --scratch-path $(BUILD_DIR) $(SWIFT_FLAGS)
 
 PREFIX ?= /usr/local
 
-.PHONY: install demo test build release bench bench-all fuzz format lint clean deps deps-test
+.PHONY: install dist dist-check demo test build release bench bench-all fuzz format lint clean deps deps-test
 
 deps:
 	scripts/ensure-deps.sh
@@ -84,6 +87,19 @@ install: deps
 	ln -sfn ../lib/socketbus/busctl $(DESTDIR)$(PREFIX)/bin/busctl
 	scripts/check-busctl-path.sh $(DESTDIR)$(PREFIX)/bin/busctl
 
+# The tarball and the .deb (scripts/dist.sh says what goes in; the version is
+# Sources/BusCore/SocketBusVersion.swift). A release build: minutes.
+DIST_DIR ?= dist
+dist:
+	scripts/ensure-deps.sh --dist
+	SWIFT="$(SWIFT)" BUILD_DIR="$(BUILD_DIR)" SWIFT_FLAGS="$(SWIFT_FLAGS)" DIST_DIR="$(DIST_DIR)" scripts/dist.sh
+
+# make dist, then the test of what it made: the tarball's files, man pages,
+# completions in bash/zsh/fish, the .deb installed in a scratch root and its
+# busd started against a redis-server of the test's own. `make test` runs this.
+dist-check: dist deps-test
+	SOCKETBUS_DIST_DIR="$(DIST_DIR)" .venv/bin/python -m pytest -q -p no:cacheprovider Tests/Dist
+
 # Every benchmark with progress lines (bench/README.md has the figures);
 # bench-all adds callgrind instruction counts and 20 chaos outages.
 bench: deps
@@ -103,4 +119,4 @@ lint:
 	$(SWIFT) format lint --recursive Sources Tests
 
 clean:
-	rm -rf $(BUILD_DIR) bench/.build .build-fuzz
+	rm -rf $(BUILD_DIR) bench/.build .build-fuzz $(DIST_DIR)

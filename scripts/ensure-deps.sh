@@ -6,6 +6,8 @@
 #                                     python-socketio, python-engineio, aiohttp
 #   scripts/ensure-deps.sh --python   ... plus the test tools: node-socket.io-parser
 #                                     and .venv with scripts/requirements-test.txt
+#   scripts/ensure-deps.sh --dist     ... plus what `make dist` runs: dpkg-shlibdeps,
+#                                     dpkg-deb, readelf and strip
 #
 # Idempotent and silent when everything is already there; prints what it
 # installs otherwise. Safe to run before every build. --demo takes its pins
@@ -20,7 +22,11 @@ APT_PACKAGES=(libhiredis-dev libmsgpack-dev libssl-dev redis-server redis-tools 
 # and tsc, mocha, expect.js, supertest for upstream's own suites (Tests/Interop/upstream).
 TEST_APT_PACKAGES=(node-socket.io-parser openssl nginx
     node-ws node-redis node-debug node-cookie node-cors node-base64id node-accepts node-vary
-    node-typescript mocha node-expect.js node-supertest node-superagent)
+    node-typescript mocha node-expect.js node-supertest node-superagent
+    # Tests/Dist: the man pages rendered, the completion scripts loaded in each shell.
+    man-db groff-base zsh fish)
+# make dist (scripts/dist.sh): the .deb's Depends and the binaries' checks.
+DIST_APT_PACKAGES=(dpkg-dev binutils)
 
 PYTHON=${PYTHON:-python3}
 VENV=.venv
@@ -33,12 +39,14 @@ DEMO_STAMP="$VENV/.demo.stamp"
 
 want_python=0
 want_demo=0
+want_dist=0
 for arg in "$@"; do
     case "$arg" in
         --python) want_python=1 ;;
         --demo) want_demo=1 ;;
+        --dist) want_dist=1 ;;
         -h | --help)
-            sed -n '2,12s/^# \{0,1\}//p' "$0"
+            sed -n '2,14s/^# \{0,1\}//p' "$0"
             exit 0
             ;;
         *)
@@ -68,6 +76,9 @@ if ((want_python)); then
     # clients/node/test/package.test.js runs `npm pack`: NodeSource's nodejs
     # brings npm, Debian's does not (and its npm package conflicts with NodeSource's).
     command -v npm >/dev/null 2>&1 || wanted+=(npm)
+fi
+if ((want_python || want_dist)); then
+    wanted+=("${DIST_APT_PACKAGES[@]}")
 fi
 if ((want_python || want_demo)); then
     # Debian's own python3 needs python3-venv for `python3 -m venv`.

@@ -113,6 +113,17 @@ def suites(setting):
         ),
         # 20 s of each libFuzzer target (Fuzz/); `make fuzz` runs them longer.
         Suite("fuzz", ["scripts/fuzz.sh", "20"], "fuzz.log", counts.parse_fuzz, {**peers, "SWIFT": swift[0]}),
+        # make dist (a release build: minutes on a fresh clone), then Tests/Dist on the tarball and
+        # the .deb it made (docs/install.md): one build, reused by every test.
+        Suite(
+            "dist",
+            ["make", "--no-print-directory", "dist-check", f"SWIFT={swift[0]}", f"BUILD_DIR={build_dir}",
+             f"SWIFT_FLAGS={setting('SWIFT_FLAGS', '')}"],
+            "dist.log",
+            counts.parse_pytest,
+            peers,
+            timeout_seconds=2400,
+        ),
         Suite("test summary parser", pytest + ["scripts/tests"], "summary-parser.log", counts.parse_pytest, peers),
     ]
 

@@ -42,7 +42,7 @@ public final class ClusterMember: @unchecked Sendable {
         /// what does not fit is dropped and counted.
         public var subscriberBacklogBytes = 64 << 20
         public var host: String = ProcessInfo.processInfo.hostName
-        public var version: String = "0.1.0"
+        public var version: String = SocketBusVersion.string
         /// Which broadcasts get an injected ack id.
         public var ackPolicy: AckPolicy = .requested
         /// How long an injected ack id waits for the client (a publisher may ask for less).

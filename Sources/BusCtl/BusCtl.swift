@@ -1,4 +1,5 @@
 import ArgumentParser
+import BusCore
 import Glibc
 
 /// The operator's command line for socketbus.
@@ -33,8 +34,4 @@ struct BusCtl: ParsableCommand {
             main(arguments)
         }
     }
-}
-
-enum SocketBusVersion {
-    static let string = "0.1.0"
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BusConfig
+import BusCore
 import BusOptions
 import Foundation
 

@@ -1,3 +1,4 @@
+import BusCore
 import CBuildInfo
 import ArgumentParser
 import Foundation
@@ -82,7 +83,7 @@ struct ProcessMetrics: Equatable {
 
 /// What `socketbus_build_info` reports.
 enum BuildInfo {
-    static let version = "0.1.0"
+    static let version = SocketBusVersion.string
     /// BUSD_BUILD_COMMIT when busd was built (the Makefile sets it), else `unknown`.
     static let commit = String(cString: socketbus_build_commit())
     /// What `busd --version` prints: `0.1.0 (commit 1a2b3c4d5e6f)`.

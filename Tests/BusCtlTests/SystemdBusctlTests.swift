@@ -1,3 +1,4 @@
+import BusCore
 import Foundation
 import Testing
 
