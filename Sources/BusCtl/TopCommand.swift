@@ -19,8 +19,11 @@ struct TopCommand: ParsableCommand {
             (or ^C) quits. When standard output is not a terminal, each refresh prints a block of \
             plain text (no sparklines, no escape codes) followed by an empty line.
 
+            busd or Redis out of reach is shown in the view, which goes on refreshing.
+
             Exit status: 0 quit with q; with --count, that of the last read as 'busctl status' \
-            gives it (0 ready, 3 not ready, 1 busd could not be reached); 64 usage error.
+            gives it (0 ready, 3 not ready, 1 busd could not be reached); 130 on SIGINT, 143 on \
+            SIGTERM, 129 on SIGHUP (the terminal restored first); 64 usage error.
             """
     )
 
