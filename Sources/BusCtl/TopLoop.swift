@@ -18,7 +18,7 @@ struct TopLoop {
 
     /// Plain text blocks, one per refresh, each followed by an empty line.
     func runPlain() -> Int32 {
-        var state = State(address: "\(source.address)", intervalText: intervalText)
+        var state = State(address: "\(source.address)", interval: interval, intervalText: intervalText)
         var refreshes = 0
         var next = clock.now
         while true {
@@ -37,7 +37,7 @@ struct TopLoop {
     func runInteractive() -> Int32 {
         TopTerminal.enter()
         defer { TopTerminal.restore() }
-        var state = State(address: "\(source.address)", intervalText: intervalText)
+        var state = State(address: "\(source.address)", interval: interval, intervalText: intervalText)
         var refreshes = 0
         var next = clock.now
         while true {
@@ -64,8 +64,9 @@ struct TopLoop {
 
     private func refresh(_ state: inout State) {
         state.view.clock = Self.clockText(Date())
-        let samples = source.read(into: &state.view)
+        // Taken before the read: busd answers /metrics first, Redis is read after.
         let seconds = Self.seconds(state.origin.duration(to: clock.now))
+        let samples = source.read(into: &state.view)
         state.view.rates = samples.map { state.sampler.take($0, at: seconds) } ?? state.sampler.miss()
     }
 
@@ -81,11 +82,16 @@ struct TopLoop {
 
     struct State {
         var view: TopView
-        var sampler = TopSampler()
+        var sampler: TopSampler
         let origin = ContinuousClock.now
 
-        init(address: String, intervalText: String) {
+        /// The bars span about 30 s: 30 reads a second apart, 15 two seconds apart (60 at most).
+        init(address: String, interval: Duration, intervalText: String) {
+            let seconds = max(0.1, TopLoop.seconds(interval))
+            let window = min(60, max(2, Int((30 / seconds).rounded())))
+            sampler = TopSampler(window: window)
             view = TopView(address: address, clock: "", intervalText: intervalText)
+            view.historyText = "last \(StatusReport.number((Double(window) * seconds).rounded())) s"
         }
 
         /// As `busctl status` says it: 0 ready, 3 not ready, 1 busd not reached.

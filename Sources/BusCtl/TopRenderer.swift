@@ -36,7 +36,7 @@ enum TopRenderer {
 
     static func rates(_ view: TopView, sparklines: Bool) -> [String] {
         let titleWidth = max(5, view.rates.map(\.title.count).max() ?? 0)
-        var lines = ["RATE".padding(titleWidth) + "      /s       total" + (sparklines ? "  last 30 s" : "")]
+        var lines = ["RATE".padding(titleWidth) + "      /s       total" + (sparklines ? "  " + view.historyText : "")]
         for rate in view.rates {
             var line = rate.title.padding(titleWidth)
             line += leftPadded(rate.perSecond.map(perSecond) ?? "-", 8)

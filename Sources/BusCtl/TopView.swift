@@ -33,6 +33,8 @@ struct TopView: Sendable, Equatable {
     var address: String
     var clock: String
     var intervalText: String
+    /// The span of the sparklines, as their heading says it.
+    var historyText = "last 30 s"
     /// busd's node id, uid, version and uptime; nil before busd was read.
     var node: String?
     var identity = ""

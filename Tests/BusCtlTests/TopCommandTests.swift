@@ -7,15 +7,17 @@ import TestSupport
 /// and with standard output a pipe (plain lines).
 @Suite("busctl top", .serialized)
 struct TopCommandTests {
-    /// A tmux server of the test's own (-L), so that nothing else's is touched.
+    /// A tmux server of the test's own.
     final class Tmux {
-        let socketName = "busctl-top-\(getpid())-\(UUID().uuidString.prefix(6))"
+        /// The server's socket: a tmux of the test's own, that nothing else's is touched.
+        let socketPath = FileManager.default.temporaryDirectory
+            .appendingPathComponent("busctl-top-\(getpid())-\(UUID().uuidString.prefix(6)).tmux").path
 
         /// Not through Foundation's Process: the server tmux forks would keep
         /// the descriptor Process learns the exit from (and the test runner's
         /// blocked signals, which kill-server needs).
         init(command: String) throws {
-            let arguments = [try Self.executable().path, "-L", socketName, "-f", "/dev/null", "new-session", "-d"]
+            let arguments = [try Self.executable().path, "-S", socketPath, "-f", "/dev/null", "new-session", "-d"]
                 + ["-x", "120", "-y", "40", "-s", "top", command]
             var actions = posix_spawn_file_actions_t()
             posix_spawn_file_actions_init(&actions)
@@ -55,7 +57,7 @@ struct TopCommandTests {
 
         @discardableResult
         func run(_ arguments: [String]) throws -> InspectCommandTests.Result {
-            try InspectCommandTests.run(["-L", socketName, "-f", "/dev/null"] + arguments, executable: try Self.executable())
+            try InspectCommandTests.run(["-S", socketPath, "-f", "/dev/null"] + arguments, executable: try Self.executable())
         }
 
         var screen: String { (try? run(["capture-pane", "-p", "-t", "top"]))?.stdout ?? "" }
@@ -63,7 +65,10 @@ struct TopCommandTests {
             (try? run(["display-message", "-p", "-t", "top", "#{alternate_on}"]))?.stdout.hasPrefix("1") ?? false
         }
 
-        deinit { _ = try? run(["kill-server"]) }
+        deinit {
+            _ = try? run(["kill-server"])
+            unlink(socketPath)
+        }
     }
 
     /// The figures of one rate line: per second (nil at the first read) and the total.

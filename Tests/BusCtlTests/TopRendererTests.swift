@@ -144,4 +144,16 @@ struct TopRendererTests {
     func clock(_ seconds: Double, _ shown: String) {
         #expect(TopLoop.clockText(Date(timeIntervalSince1970: seconds)) == shown)
     }
+
+    /// The bars span about 30 s whatever the interval, 60 bars at most.
+    @Test(arguments: [
+        (Duration.seconds(1), 30, "last 30 s"), (.seconds(2), 15, "last 30 s"), (.milliseconds(250), 60, "last 15 s"),
+        (.seconds(10), 3, "last 30 s"), (.seconds(60), 2, "last 120 s"),
+    ])
+    func sparklinesSpanAboutThirtySeconds(_ interval: Duration, _ bars: Int, _ heading: String) {
+        let state = TopLoop.State(address: "127.0.0.1:9477", interval: interval, intervalText: "x")
+        #expect(state.sampler.window == bars)
+        #expect(state.view.historyText == heading)
+        #expect(TopRenderer.lines(state.view, width: 120, height: nil, sparklines: true)[3].hasSuffix("total  " + heading))
+    }
 }
