@@ -42,7 +42,9 @@ struct TopCommand: ParsableCommand {
     @OptionGroup var options: RedisOptions
 
     func validate() throws {
-        if options.json { throw ValidationError("--json: busctl top prints a view, not JSON (see busctl status --json)") }
+        if options.json {
+            throw ValidationError("--json: busctl top prints a view, not JSON (see busctl status --json)")
+        }
         if let count, count < 1 { throw ValidationError("--count must be at least 1") }
         do {
             let wait = try DurationText.parse(interval)

@@ -17,7 +17,8 @@ struct TopCommandTests {
         /// the descriptor Process learns the exit from (and the test runner's
         /// blocked signals, which kill-server needs).
         init(command: String) throws {
-            let arguments = [try Self.executable().path, "-S", socketPath, "-f", "/dev/null", "new-session", "-d"]
+            let arguments =
+                [try Self.executable().path, "-S", socketPath, "-f", "/dev/null", "new-session", "-d"]
                 + ["-x", "120", "-y", "40", "-s", "top", command]
             var actions = posix_spawn_file_actions_t()
             posix_spawn_file_actions_init(&actions)
@@ -47,7 +48,8 @@ struct TopCommandTests {
         }
 
         static func executable() throws -> URL {
-            guard let tmux = ["/usr/bin/tmux", "/usr/local/bin/tmux"].first(where: FileManager.default.isExecutableFile)
+            guard
+                let tmux = ["/usr/bin/tmux", "/usr/local/bin/tmux"].first(where: FileManager.default.isExecutableFile)
             else {
                 Issue.record("tmux is not installed (scripts/ensure-deps.sh installs it)")
                 throw POSIXError(.ENOENT)
@@ -57,7 +59,10 @@ struct TopCommandTests {
 
         @discardableResult
         func run(_ arguments: [String]) throws -> InspectCommandTests.Result {
-            try InspectCommandTests.run(["-S", socketPath, "-f", "/dev/null"] + arguments, executable: try Self.executable())
+            try InspectCommandTests.run(
+                ["-S", socketPath, "-f", "/dev/null"] + arguments,
+                executable: try Self.executable()
+            )
         }
 
         var screen: String { (try? run(["capture-pane", "-p", "-t", "top"]))?.stdout ?? "" }
@@ -221,7 +226,9 @@ struct TopCommandTests {
             "redis://127.0.0.1:\(redisPort)",
         ])
         #expect(result.status == 1)
-        #expect(result.stdout.components(separatedBy: "busd: UNREACHABLE: cannot connect to 127.0.0.1:\(port)").count == 3)
+        #expect(
+            result.stdout.components(separatedBy: "busd: UNREACHABLE: cannot connect to 127.0.0.1:\(port)").count == 3
+        )
         #expect(result.stdout.contains("CLUSTER NODES: registry unreadable:"), "\(result.stdout)")
         let usage = try InspectCommandTests.run(["top", "--count", "0"])
         #expect(usage.status == 64 && usage.stderr.contains("--count must be at least 1"))

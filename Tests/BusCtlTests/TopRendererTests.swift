@@ -100,7 +100,10 @@ struct TopRendererTests {
     @Test func aViewShowsTheFigures() {
         let lines = TopRenderer.lines(Self.view(), width: 120, height: 40, sparklines: true)
         let text = lines.joined(separator: "\n")
-        #expect(lines[0] == "busctl top  busd 127.0.0.1:9477  node web-1  uid u1  version 0.1.0  up 1m30s  07:30:00 UTC  every 1s")
+        #expect(
+            lines[0]
+                == "busctl top  busd 127.0.0.1:9477  node web-1  uid u1  version 0.1.0  up 1m30s  07:30:00 UTC  every 1s"
+        )
         #expect(lines[1] == "state: ready")
         #expect(lines.contains("messages in     30.0          40   █"))
         #expect(lines.contains("dropped          0.0           3   ▁"))
@@ -125,7 +128,9 @@ struct TopRendererTests {
         #expect(lines.allSatisfy { $0.count <= width })
         #expect(lines.count <= height)
         #expect(lines.contains { $0.hasPrefix("… ") })
-        if width >= 60 { #expect(lines.contains { $0.hasPrefix("sockets (registry): 1000: socket-0") && $0.hasSuffix(" more") }) }
+        if width >= 60 {
+            #expect(lines.contains { $0.hasPrefix("sockets (registry): 1000: socket-0") && $0.hasSuffix(" more") })
+        }
     }
 
     @Test func errorsAreShownInTheView() {
@@ -137,7 +142,10 @@ struct TopRendererTests {
         #expect(lines[1] == "busd: UNREACHABLE: cannot connect to 127.0.0.1:9477: Connection refused")
         #expect(lines.contains("CLUSTER NODES: registry unreadable: redis io: Connection refused"))
         view.busdError = nil
-        #expect(TopRenderer.lines(view, width: 120, height: nil, sparklines: false)[1] == "state: NOT READY: redis unreachable")
+        #expect(
+            TopRenderer.lines(view, width: 120, height: nil, sparklines: false)[1]
+                == "state: NOT READY: redis unreachable"
+        )
     }
 
     @Test(arguments: [(0.0, "00:00:00 UTC"), (1_796_542_261.9, "07:31:01 UTC"), (86_399, "23:59:59 UTC")])
@@ -154,6 +162,8 @@ struct TopRendererTests {
         let state = TopLoop.State(address: "127.0.0.1:9477", interval: interval, intervalText: "x")
         #expect(state.sampler.window == bars)
         #expect(state.view.historyText == heading)
-        #expect(TopRenderer.lines(state.view, width: 120, height: nil, sparklines: true)[3].hasSuffix("total  " + heading))
+        #expect(
+            TopRenderer.lines(state.view, width: 120, height: nil, sparklines: true)[3].hasSuffix("total  " + heading)
+        )
     }
 }
