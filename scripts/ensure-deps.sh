@@ -20,7 +20,7 @@ APT_PACKAGES=(libhiredis-dev libmsgpack-dev libssl-dev redis-server redis-tools 
 # nginx: deploy/validate.sh checks deploy/nginx with `nginx -t`.
 # Tests/Interop: what the stock socket.io 4.8.1 servers load (../shared/stock-socketio/README.md),
 # and tsc, mocha, expect.js, supertest for upstream's own suites (Tests/Interop/upstream).
-TEST_APT_PACKAGES=(node-socket.io-parser openssl nginx
+TEST_APT_PACKAGES=(node-socket.io-parser openssl nginx tmux
     node-ws node-redis node-debug node-cookie node-cors node-base64id node-accepts node-vary
     node-typescript mocha node-expect.js node-supertest node-superagent
     # Tests/Dist: the man pages rendered, the completion scripts loaded in each shell.

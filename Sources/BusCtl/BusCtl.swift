@@ -20,7 +20,7 @@ struct BusCtl: ParsableCommand {
         subcommands: [
             InspectCommand.self, FindSocketCommand.self, NodesCommand.self, EmitCommand.self, AcksCommand.self,
             AlertTestCommand.self, StatusCommand.self, SocketsCommand.self, RoomsCommand.self, JoinCommand.self,
-            LeaveCommand.self, DisconnectCommand.self,
+            LeaveCommand.self, DisconnectCommand.self, TopCommand.self,
         ]
     )
 
