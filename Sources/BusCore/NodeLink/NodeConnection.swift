@@ -88,6 +88,28 @@ final class NodeConnection: @unchecked Sendable {
         return true
     }
 
+    /// As ``send(encoded:flush:)``, encoding `frame` straight into the
+    /// queue (no frame array per delivery); throws, queuing nothing, when
+    /// the protocol cannot carry it.
+    @discardableResult
+    func send(_ frame: LocalFrame, flush: Bool) throws(LocalFrameEncodingError) -> Bool {
+        outgoing.lock()
+        defer { outgoing.unlock() }
+        guard !closed.load(ordering: .acquiring) else { return false }
+        let start = queued.count
+        try frame.encode(into: &queued)
+        let size = queued.count - start
+        guard server.queueBudget.take(size, holding: charged) else {
+            queued.removeSubrange(start...)
+            server.droppedFrames.add(1, ordering: .relaxed)
+            return false
+        }
+        charged += size
+        if flush { flushRequested = true }
+        if start == 0 || flush { outgoing.signal() }
+        return true
+    }
+
     /// This connection's own frames (WELCOME, PONG, ERROR): small, always
     /// encodable; one that is not is logged and skipped.
     private func send(_ frame: LocalFrame) {
