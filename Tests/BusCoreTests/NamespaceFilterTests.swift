@@ -65,7 +65,12 @@ struct NamespaceFilterTests {
     @Test func versionTwoNodeGetsEveryNamespaceItAnnouncedEvenWithoutSockets() throws {
         let f = try NodeLinkFixture { $0.namespaces = ["/", "/chat"] }
         defer { f.stop() }
-        let client = try ClusterRequestsRedisTests.v2Node(f)
+        let client = try TestNodeClient(path: f.path)
+        client.send(.hello(version: 2, node: "test-node", pid: 1))
+        #expect(try client.receive()?.name == "WELCOME")
+        client.send(.namespace("/"))
+        client.send(.socketConnect(namespace: "/", socketId: "AgUEon6wzXtHqqioAAAB", connectedAt: 1))
+        #expect(eventually { f.member.socket("AgUEon6wzXtHqqioAAAB") != nil })
         #expect(eventually { f.member.subscribedPatterns.count == 2 })
 
         // /chat was subscribed from the configuration; the node never announced it.
@@ -87,6 +92,5 @@ struct NamespaceFilterTests {
             }
         }
         #expect(delivered)
-        #expect(f.member.socket(ClusterRequestsRedisTests.sid) != nil)
     }
 }
