@@ -5,6 +5,19 @@ extension LocalFrame {
     /// over ``maximumLength``) throws and leaves `output` as it was: the
     /// values come from Redis and the node, so this must never trap.
     public func encode(into output: inout [UInt8]) throws(LocalFrameEncodingError) {
+        if case .deliver(let ackId, let flags, let namespace, let socketIds, let packet, let attachments) = self,
+            DeliverFrameWriter.append(
+                ackId: ackId,
+                flags: flags,
+                namespace: namespace,
+                socketIds: socketIds,
+                packet: packet,
+                attachments: attachments,
+                to: &output
+            )
+        {
+            return
+        }
         let start = output.count
         output.append(contentsOf: [0, 0, 0, 0])
         // The writer borrows `output`'s storage (swapped in and back), so a
