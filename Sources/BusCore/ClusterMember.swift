@@ -95,22 +95,24 @@ public final class ClusterMember: @unchecked Sendable {
     var tracker: DeliveryTracker!
     /// Follows `+switch-master` with a `redis+sentinel://` URL (ClusterMember+Sentinel.swift).
     var sentinelWatcher: SentinelWatcher?
+    // The router thread's own state below is @exclusivity(unchecked): one
+    // thread uses it, and each checked access costs ~50 instructions per message.
     /// Scratch buffer for ack id injection (router thread).
-    private var injected: [UInt8] = []
+    @exclusivity(unchecked) private var injected: [UInt8] = []
     /// The last channel seen and what it parsed to (router thread).
-    private var lastChannelBytes: [UInt8] = []
-    private var lastChannel: AdapterChannel?
+    @exclusivity(unchecked) private var lastChannelBytes: [UInt8] = []
+    @exclusivity(unchecked) private var lastChannel: AdapterChannel?
     /// The last broadcast channel's check (ClusterMember+ChannelFilter.swift):
     /// its answer, the generation it saw and the node's presence then.
-    var lastChannelCheck: ChannelCheck?
+    @exclusivity(unchecked) var lastChannelCheck: ChannelCheck?
     /// Namespaces the node announced (NAMESPACE frames) or connected sockets in.
     let servedNamespaces = ServedNamespaces()
-    private var lastSelection: CachedSelection?
+    @exclusivity(unchecked) private var lastSelection: CachedSelection?
     /// The payload being decoded, copied out of the read buffer (capacity reused).
-    private var payload: [UInt8] = []
+    @exclusivity(unchecked) private var payload: [UInt8] = []
     private let decoder = BroadcastDecoder()
     /// Reused for every broadcast, so its buffers keep their capacity.
-    private var delivery = BroadcastDelivery()
+    @exclusivity(unchecked) private var delivery = BroadcastDelivery()
 
     /// `onCommand` receives the node's commands one by one on the subscriber's
     /// router thread; `onBatchEnd` follows the commands of the messages taken

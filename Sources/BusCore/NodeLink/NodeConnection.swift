@@ -32,15 +32,17 @@ final class NodeConnection: @unchecked Sendable {
     /// The version HELLO negotiated (0 before): written once, before `ready`.
     private let version = Atomic<UInt16>(0)
     private let closed = Atomic<Bool>(false)
+    // What `outgoing` guards is @exclusivity(unchecked): the lock already
+    // orders every access, and the run-time checks cost per delivery.
     /// Encoded frames waiting for the writer thread, and its wake-up.
     private let outgoing = NSCondition()
-    private var queued: [UInt8] = []
+    @exclusivity(unchecked) private var queued: [UInt8] = []
     /// Bytes this connection holds of the server's queue budget (queued or
     /// being written), given back as they are written.
-    private var charged = 0
-    private var flushRequested = false
+    @exclusivity(unchecked) private var charged = 0
+    @exclusivity(unchecked) private var flushRequested = false
     /// The writer holds bytes it has not finished sending (guarded by `outgoing`).
-    private var writing = false
+    @exclusivity(unchecked) private var writing = false
     private let writerDone = DispatchSemaphore(value: 0)
 
     init(id: Int, fd: Int32, server: NodeLinkServer, logger: Logger) {
