@@ -18,6 +18,21 @@ extension LocalFrame {
         {
             return
         }
+        if case .deliverToRooms(let ackId, let flags, let namespace, let rooms, let except, let packet, let attachments) =
+            self,
+            DeliverFrameWriter.appendToRooms(
+                ackId: ackId,
+                flags: flags,
+                namespace: namespace,
+                rooms: rooms,
+                except: except,
+                packet: packet,
+                attachments: attachments,
+                to: &output
+            )
+        {
+            return
+        }
         let start = output.count
         output.append(contentsOf: [0, 0, 0, 0])
         // The writer borrows `output`'s storage (swapped in and back), so a

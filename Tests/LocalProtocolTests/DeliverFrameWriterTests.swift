@@ -2,8 +2,9 @@ import Testing
 
 @testable import LocalProtocol
 
-/// DELIVER has a one-pass writer of its own (the frame busd writes per
-/// routed broadcast): it must write what the field-by-field writer writes.
+/// DELIVER and DELIVER_TO_ROOMS have a one-pass writer of their own (the
+/// frames busd writes per routed broadcast): it must write what the
+/// field-by-field writer writes.
 @Suite("DELIVER's one-pass writer")
 struct DeliverFrameWriterTests {
     /// The frame as ``FrameWriter`` alone writes it.
@@ -35,6 +36,24 @@ struct DeliverFrameWriterTests {
             socketIds: ["a", "", String(repeating: "é", count: 300)],
             packet: Array(#"51-["bin",{"_placeholder":true,"num":0}]"#.utf8),
             attachments: [[0, 1, 2, 0xfe, 0xff], []]
+        ),
+        LocalFrame.deliverToRooms(
+            ackId: 7,
+            flags: DeliveryFlags(volatile: false, compress: true),
+            namespace: "/chat",
+            rooms: [.name("roomA"), .number(123), .name(""), .number(-0.5)],
+            except: [.name("123")],
+            packet: Array(#"2["toRoom",{"room":"roomA"}]"#.utf8),
+            attachments: [[1, 2, 3]]
+        ),
+        LocalFrame.deliverToRooms(
+            ackId: 0,
+            flags: DeliveryFlags(volatile: true, compress: nil),
+            namespace: "/",
+            rooms: [],
+            except: [],
+            packet: [],
+            attachments: []
         ),
         LocalFrame.deliver(
             ackId: .max,
