@@ -27,6 +27,12 @@ while getopts "n:b:k" opt; do
 done
 shift $((OPTIND - 1))
 [[ $# -eq 0 ]] && set -- routed room-miss nsp-miss
+for phase in "$@"; do
+    case $phase in
+        routed | room-miss | nsp-miss) ;;
+        *) echo "callgrind-busd: unknown phase $phase (routed, room-miss, nsp-miss)" >&2; exit 2 ;;
+    esac
+done
 [[ -x $busd ]] || { echo "callgrind-busd: $busd not found (swift build -c release --product busd)" >&2; exit 1; }
 command -v valgrind >/dev/null || { echo "callgrind-busd: valgrind not installed" >&2; exit 1; }
 
@@ -36,7 +42,8 @@ redis-server --port 0 --unixsocket "$work/redis.sock" --save "" --appendonly no 
 redis_pid=$!
 busd_pid=
 cleanup() {
-    [[ -n $busd_pid ]] && kill "$busd_pid" 2>/dev/null
+    # A failed run's profile is not wanted: no drain to wait for.
+    [[ -n $busd_pid ]] && kill -KILL "$busd_pid" 2>/dev/null
     kill "$redis_pid" 2>/dev/null
     [[ $keep == 1 ]] || rm -rf "$work"
 }
@@ -52,7 +59,7 @@ total() {  # instructions of one busd run: phase $1, $2 messages
     local out=$work/callgrind.$1.$2.out
     rm -f "$work/node.sock"
     LD_PRELOAD=$work/shim.so valgrind --tool=callgrind --callgrind-out-file="$out" "$work/busd" --redis "unix://$work/redis.sock" \
-        --socket "$work/node.sock" --namespace / --namespace /empty --node-id bench --log-level warning \
+        --socket "$work/node.sock" --namespace / --namespace /empty --node-id bench --http off --log-level warning \
         >"$work/busd.log" 2>&1 &
     busd_pid=$!
     for _ in $(seq 600); do [[ -S $work/node.sock ]] && break; sleep 0.1; done
