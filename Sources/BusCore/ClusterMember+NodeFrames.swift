@@ -47,6 +47,7 @@ extension ClusterMember {
     /// pattern and, with plain SUBSCRIBE (counted by `PUBSUB NUMSUB`), its
     /// request and response channels, as a first socket of a new namespace does.
     public func nodeServesNamespace(_ namespace: String) {
+        servedNamespaces.insert(namespace)
         subscribe(namespaces: [namespace])
     }
 

@@ -7,6 +7,9 @@ extension ClusterMember {
         public var ownDropped = 0
         /// Room-channel messages for rooms this node does not have, dropped before decoding.
         public var filteredBeforeDecode = 0
+        /// Namespace-channel messages for a namespace where this node has no
+        /// socket (v1, or no node) or that its v2 node never announced, dropped before decoding.
+        public var namespaceFilteredBeforeDecode = 0
         /// Payloads that did not decode: counted and skipped.
         public var malformed = 0
         public var deliveries = 0
@@ -22,6 +25,7 @@ final class StatisticsCounters: Sendable {
     let received = Atomic<Int>(0)
     let ownDropped = Atomic<Int>(0)
     let filteredBeforeDecode = Atomic<Int>(0)
+    let namespaceFilteredBeforeDecode = Atomic<Int>(0)
     let malformed = Atomic<Int>(0)
     let deliveries = Atomic<Int>(0)
     let requestsApplied = Atomic<Int>(0)
@@ -32,6 +36,7 @@ final class StatisticsCounters: Sendable {
         s.received = received.load(ordering: .relaxed)
         s.ownDropped = ownDropped.load(ordering: .relaxed)
         s.filteredBeforeDecode = filteredBeforeDecode.load(ordering: .relaxed)
+        s.namespaceFilteredBeforeDecode = namespaceFilteredBeforeDecode.load(ordering: .relaxed)
         s.malformed = malformed.load(ordering: .relaxed)
         s.deliveries = deliveries.load(ordering: .relaxed)
         s.requestsApplied = requestsApplied.load(ordering: .relaxed)

@@ -95,19 +95,24 @@ public final class ClusterMember: @unchecked Sendable {
     var tracker: DeliveryTracker!
     /// Follows `+switch-master` with a `redis+sentinel://` URL (ClusterMember+Sentinel.swift).
     var sentinelWatcher: SentinelWatcher?
+    // The router thread's own state below is @exclusivity(unchecked): one
+    // thread uses it, and each checked access costs ~50 instructions per message.
     /// Scratch buffer for ack id injection (router thread).
-    private var injected: [UInt8] = []
+    @exclusivity(unchecked) private var injected: [UInt8] = []
     /// The last channel seen and what it parsed to (router thread).
-    private var lastChannelBytes: [UInt8] = []
-    private var lastChannel: AdapterChannel?
-    /// The last room channel's room check and the registry generation it saw.
-    private var lastRoomCheck: (present: Bool, generation: UInt64)?
-    private var lastSelection: CachedSelection?
+    @exclusivity(unchecked) private var lastChannelBytes: [UInt8] = []
+    @exclusivity(unchecked) private var lastChannel: AdapterChannel?
+    /// The last broadcast channel's check (ClusterMember+ChannelFilter.swift):
+    /// its answer, the generation it saw and the node's presence then.
+    @exclusivity(unchecked) var lastChannelCheck: ChannelCheck?
+    /// Namespaces the node announced (NAMESPACE frames) or connected sockets in.
+    let servedNamespaces = ServedNamespaces()
+    @exclusivity(unchecked) private var lastSelection: CachedSelection?
     /// The payload being decoded, copied out of the read buffer (capacity reused).
-    private var payload: [UInt8] = []
+    @exclusivity(unchecked) private var payload: [UInt8] = []
     private let decoder = BroadcastDecoder()
     /// Reused for every broadcast, so its buffers keep their capacity.
-    private var delivery = BroadcastDelivery()
+    @exclusivity(unchecked) private var delivery = BroadcastDelivery()
 
     /// `onCommand` receives the node's commands one by one on the subscriber's
     /// router thread; `onBatchEnd` follows the commands of the messages taken
@@ -265,6 +270,8 @@ public final class ClusterMember: @unchecked Sendable {
             return (registry.connect(id, namespace: namespace, at: connectedAt), !known)
         }
         if isNewNamespace { subscribe(namespaces: [namespace]) }
+        // A node that connects a socket serves its namespace, NAMESPACE or not.
+        servedNamespaces.insert(namespace)
         mirror.enqueue(change)
         shardedRoomsTouched(namespace: namespace, rooms: [.name(id)])
     }
@@ -398,7 +405,7 @@ public final class ClusterMember: @unchecked Sendable {
                 key: configuration.adapterKey
             )
             lastChannelBytes = Array(bytes)
-            lastRoomCheck = nil
+            lastChannelCheck = nil
         }
         guard let channel = lastChannel else { return }
         if let sharded {
@@ -408,18 +415,15 @@ public final class ClusterMember: @unchecked Sendable {
         }
         switch channel {
         case .broadcast(_, let namespace, let room):
-            // The adapter's own shortcut: a room channel for a room this node
-            // does not have is dropped before it is decoded. The answer holds
-            // until the registry changes (no lock, no hashing meanwhile).
-            if let room, nodePresence != .v2 {
-                if lastRoomCheck == nil || lastRoomCheck!.generation != registry.generation {
-                    let (present, generation) = registry.read { $0.hasRoom(room, namespace: namespace) }
-                    lastRoomCheck = (present, generation)
-                }
-                if !lastRoomCheck!.present {
+            // The adapter's own shortcut, extended to namespaces: a broadcast
+            // no local socket can get is dropped before it is decoded.
+            guard mayHaveTargets(namespace: namespace, room: room) else {
+                if room == nil {
+                    counters.namespaceFilteredBeforeDecode.add(1, ordering: .relaxed)
+                } else {
                     counters.filteredBeforeDecode.add(1, ordering: .relaxed)
-                    return
                 }
+                return
             }
             copyPayload(bytesOfPayload)
             handleBroadcast(payload, namespace: namespace)

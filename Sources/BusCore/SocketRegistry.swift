@@ -50,6 +50,9 @@ public struct SocketRegistry: Sendable {
 
     private var namespaces: [String] = []
     private var namespaceIndex: [String: UInt16] = [:]
+    /// Live sockets per namespace (by index): a broadcast for a namespace
+    /// with none is dropped by its channel name alone.
+    private var socketsOfNamespace: [Int] = []
 
     /// Room membership: (namespace, room) -> slots, and slot -> rooms.
     private struct RoomKey: Hashable, Sendable {
@@ -103,6 +106,7 @@ public struct SocketRegistry: Sendable {
             roomsOfSlot.append([])
         }
         slotsByKey[key] = slot
+        socketsOfNamespace[Int(ns)] += 1
         return .owned(socketId: id, namespace: namespace, connectedAt: connectedAt)
     }
 
@@ -160,6 +164,12 @@ public struct SocketRegistry: Sendable {
     }
 
     public func contains(_ id: String) -> Bool { slotsByKey[SocketKey(id)] != nil }
+
+    /// True when the namespace has a socket.
+    public func hasSockets(namespace: String) -> Bool {
+        guard let ns = namespaceIndex[namespace] else { return false }
+        return socketsOfNamespace[Int(ns)] > 0
+    }
 
     /// True when a socket of this namespace is in `room` (or is that
     /// socket): the room channel's text, which may also name a numeric room
@@ -332,6 +342,7 @@ public struct SocketRegistry: Sendable {
 
     private mutating func release(_ slot: Int32) {
         let ns = namespaceOfSlot[Int(slot)]
+        socketsOfNamespace[Int(ns)] -= 1
         for room in roomsOfSlot[Int(slot)] {
             removeMember(slot, from: RoomKey(namespace: ns, room: room))
         }
@@ -352,6 +363,7 @@ public struct SocketRegistry: Sendable {
         let index = UInt16(namespaces.count)
         namespaces.append(namespace)
         namespaceIndex[namespace] = index
+        socketsOfNamespace.append(0)
         return index
     }
 }

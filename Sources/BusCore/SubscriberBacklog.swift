@@ -62,10 +62,11 @@ final class SubscriberBacklog: @unchecked Sendable {
     /// Messages that did not fit.
     let dropped = Atomic<Int>(0)
     private let condition = NSCondition()
-    private var queued: [Batch] = []
-    private var queuedBytes = 0
-    private var spare: [Batch] = []
-    private var closed = false
+    // Guarded by `condition`: @exclusivity(unchecked), the lock orders every access.
+    @exclusivity(unchecked) private var queued: [Batch] = []
+    @exclusivity(unchecked) private var queuedBytes = 0
+    @exclusivity(unchecked) private var spare: [Batch] = []
+    @exclusivity(unchecked) private var closed = false
 
     init(limit: Int) {
         self.limit = max(1, limit)

@@ -95,6 +95,7 @@ enum StatusPages {
             by: "reason",
             [
                 "own": statistics.ownDropped, "no_local_room": statistics.filteredBeforeDecode,
+                "no_local_namespace": statistics.namespaceFilteredBeforeDecode,
                 "other_request": statistics.responsesSkipped,
             ]
         )

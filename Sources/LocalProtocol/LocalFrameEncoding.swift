@@ -5,6 +5,34 @@ extension LocalFrame {
     /// over ``maximumLength``) throws and leaves `output` as it was: the
     /// values come from Redis and the node, so this must never trap.
     public func encode(into output: inout [UInt8]) throws(LocalFrameEncodingError) {
+        if case .deliver(let ackId, let flags, let namespace, let socketIds, let packet, let attachments) = self,
+            DeliverFrameWriter.append(
+                ackId: ackId,
+                flags: flags,
+                namespace: namespace,
+                socketIds: socketIds,
+                packet: packet,
+                attachments: attachments,
+                to: &output
+            )
+        {
+            return
+        }
+        if case .deliverToRooms(let ackId, let flags, let namespace, let rooms, let except, let packet, let attachments) =
+            self,
+            DeliverFrameWriter.appendToRooms(
+                ackId: ackId,
+                flags: flags,
+                namespace: namespace,
+                rooms: rooms,
+                except: except,
+                packet: packet,
+                attachments: attachments,
+                to: &output
+            )
+        {
+            return
+        }
         let start = output.count
         output.append(contentsOf: [0, 0, 0, 0])
         // The writer borrows `output`'s storage (swapped in and back), so a
@@ -95,12 +123,14 @@ struct FrameWriter {
     }
 
     /// Checked before each append, so a refused field is never copied.
-    private func reserve(_ count: Int, _ what: String) throws(LocalFrameEncodingError) {
+    /// `what` is only built for the error: an eager interpolation cost more
+    /// than the rest of a DELIVER frame.
+    private func reserve(_ count: Int, _ what: @autoclosure () -> String) throws(LocalFrameEncodingError) {
         let length = output.count - frameStart
         guard count <= LocalFrame.maximumLength - length else {
             throw LocalFrameEncodingError(
                 .frameTooLarge,
-                "\(what) (\(count) bytes) takes the frame past \(LocalFrame.maximumLength) bytes"
+                "\(what()) (\(count) bytes) takes the frame past \(LocalFrame.maximumLength) bytes"
             )
         }
     }
@@ -111,8 +141,7 @@ struct FrameWriter {
     }
     mutating func u16(_ v: UInt16) throws(LocalFrameEncodingError) {
         try reserve(2, "a u16")
-        output.append(UInt8(v >> 8))
-        output.append(UInt8(v & 0xff))
+        appendU16(v)
     }
     mutating func u32(_ v: UInt32) throws(LocalFrameEncodingError) {
         try reserve(4, "a u32")
@@ -123,11 +152,12 @@ struct FrameWriter {
         appendU32(UInt32(v >> 32))
         appendU32(UInt32(v & 0xffff_ffff))
     }
+    /// Big-endian, in one append (one capacity check, not one per byte).
     mutating func appendU32(_ v: UInt32) {
-        output.append(UInt8(v >> 24))
-        output.append(UInt8(v >> 16 & 0xff))
-        output.append(UInt8(v >> 8 & 0xff))
-        output.append(UInt8(v & 0xff))
+        withUnsafeBytes(of: v.bigEndian) { output.append(contentsOf: $0) }
+    }
+    mutating func appendU16(_ v: UInt16) {
+        withUnsafeBytes(of: v.bigEndian) { output.append(contentsOf: $0) }
     }
     mutating func string(_ s: String, _ what: String) throws(LocalFrameEncodingError) {
         let utf8 = s.utf8
@@ -135,8 +165,7 @@ struct FrameWriter {
             throw LocalFrameEncodingError(.stringTooLong, "\(what): \(utf8.count) bytes, a string holds at most 65535")
         }
         try reserve(2 + Int(count), what)
-        output.append(UInt8(count >> 8))
-        output.append(UInt8(count & 0xff))
+        appendU16(count)
         output.append(contentsOf: utf8)
     }
     mutating func strings(_ list: [String], _ what: String) throws(LocalFrameEncodingError) {

@@ -32,15 +32,17 @@ final class NodeConnection: @unchecked Sendable {
     /// The version HELLO negotiated (0 before): written once, before `ready`.
     private let version = Atomic<UInt16>(0)
     private let closed = Atomic<Bool>(false)
+    // What `outgoing` guards is @exclusivity(unchecked): the lock already
+    // orders every access, and the run-time checks cost per delivery.
     /// Encoded frames waiting for the writer thread, and its wake-up.
     private let outgoing = NSCondition()
-    private var queued: [UInt8] = []
+    @exclusivity(unchecked) private var queued: [UInt8] = []
     /// Bytes this connection holds of the server's queue budget (queued or
     /// being written), given back as they are written.
-    private var charged = 0
-    private var flushRequested = false
+    @exclusivity(unchecked) private var charged = 0
+    @exclusivity(unchecked) private var flushRequested = false
     /// The writer holds bytes it has not finished sending (guarded by `outgoing`).
-    private var writing = false
+    @exclusivity(unchecked) private var writing = false
     private let writerDone = DispatchSemaphore(value: 0)
     /// Progress of the two threads, for the systemd watchdog.
     private let readerHeartbeat: Heartbeat
@@ -90,6 +92,28 @@ final class NodeConnection: @unchecked Sendable {
         queued.append(contentsOf: frame)
         if flush { flushRequested = true }
         if wasEmpty || flush { outgoing.signal() }
+        return true
+    }
+
+    /// As ``send(encoded:flush:)``, encoding `frame` straight into the
+    /// queue (no frame array per delivery); throws, queuing nothing, when
+    /// the protocol cannot carry it.
+    @discardableResult
+    func send(_ frame: LocalFrame, flush: Bool) throws(LocalFrameEncodingError) -> Bool {
+        outgoing.lock()
+        defer { outgoing.unlock() }
+        guard !closed.load(ordering: .acquiring) else { return false }
+        let start = queued.count
+        try frame.encode(into: &queued)
+        let size = queued.count - start
+        guard server.queueBudget.take(size, holding: charged) else {
+            queued.removeSubrange(start...)
+            server.droppedFrames.add(1, ordering: .relaxed)
+            return false
+        }
+        charged += size
+        if flush { flushRequested = true }
+        if start == 0 || flush { outgoing.signal() }
         return true
     }
 

@@ -191,13 +191,45 @@ public final class NodeLinkServer: @unchecked Sendable {
     public func send(_ command: NodeCommand, flush: Bool = true) {
         // A version 1 connector would call a version 2 frame malformed.
         let needsVersion2 = command.needsVersion2
-        var ready = connections.withLock { $0.filter { $0.isReady && (!needsVersion2 || $0.sessionVersion >= 2) } }
+        func eligible(_ connection: NodeConnection) -> Bool {
+            connection.isReady && (!needsVersion2 || connection.sessionVersion >= 2)
+        }
+        // The list itself (no copy): this runs once per delivery.
+        let all = connections.withLock { $0 }
         // Connections are kept in the order they came: the last is the newest.
-        if command.isForOneSession, let newest = ready.last { ready = [newest] }
-        guard !ready.isEmpty else {
+        let newest = command.isForOneSession ? all.last(where: eligible) : nil
+        guard newest != nil || all.contains(where: eligible) else {
             unrouted.add(1, ordering: .relaxed)
             return
         }
+        func isTarget(_ connection: NodeConnection) -> Bool {
+            if let newest { return connection === newest }
+            return eligible(connection)
+        }
+        // Encoded into each connection's queue in place; a frame the protocol
+        // cannot carry as one (the same for every connection) takes the path
+        // that splits it, or is dropped.
+        let frame = CommandFraming.frame(for: command)
+        var queued = false
+        for connection in all where isTarget(connection) {
+            do {
+                if try connection.send(frame, flush: flush) { queued = true }
+            } catch {
+                queued = sendSplit(command, to: all.filter(isTarget), flush: flush)
+                break
+            }
+        }
+        switch command {
+        case .deliver, .deliverToRooms:
+            if queued { sentDeliveries.add(1, ordering: .relaxed) }
+        default:
+            break
+        }
+    }
+
+    /// A command as several frames (socket ids split), or dropped and
+    /// counted as `unframable` when even that cannot carry it.
+    private func sendSplit(_ command: NodeCommand, to targets: [NodeConnection], flush: Bool) -> Bool {
         let frames: [[UInt8]]
         do {
             frames = try CommandFraming.encodedFrames(for: command)
@@ -212,18 +244,13 @@ public final class NodeLinkServer: @unchecked Sendable {
                     ]
                 )
             }
-            return
+            return false
         }
         var queued = false
-        for connection in ready {
+        for connection in targets {
             for bytes in frames where connection.send(encoded: bytes, flush: flush) { queued = true }
         }
-        switch command {
-        case .deliver, .deliverToRooms:
-            if queued { sentDeliveries.add(1, ordering: .relaxed) }
-        default:
-            break
-        }
+        return queued
     }
 
     /// Drain: no new node connections; those open stay, to be flushed.

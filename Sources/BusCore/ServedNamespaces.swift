@@ -1,0 +1,28 @@
+import Synchronization
+
+/// The namespaces the node said it serves (NAMESPACE frames) or connected
+/// sockets in, for the subscriber's drop by channel name: a v2 node picks a
+/// broadcast's targets by its own rooms when the frame arrives, so busd may
+/// drop a broadcast before decoding only for a namespace the node has no
+/// adapter for (one subscribed from `node.namespaces` alone).
+///
+/// Kept across the node's sessions: socket.io creates a namespace's adapter
+/// once and keeps it, so a namespace once served is never dropped here.
+final class ServedNamespaces: Sendable {
+    private let names = Mutex<Set<String>>([])
+    private let changes = Atomic<UInt64>(0)
+
+    func insert(_ namespace: String) {
+        names.withLock { names in
+            if names.insert(namespace).inserted { changes.add(1, ordering: .releasing) }
+        }
+    }
+
+    /// Whether `namespace` was announced, with the generation it saw.
+    func contains(_ namespace: String) -> (Bool, generation: UInt64) {
+        names.withLock { ($0.contains(namespace), changes.load(ordering: .acquiring)) }
+    }
+
+    /// Moves on whenever a namespace is added: a cached answer with an older one is stale.
+    var generation: UInt64 { changes.load(ordering: .acquiring) }
+}

@@ -1,0 +1,154 @@
+/// DELIVER and DELIVER_TO_ROOMS, the frames busd writes once per routed
+/// broadcast (to a v1 and a v2 node), written in one
+/// pass through a pointer and appended in one go: the field-by-field
+/// ``FrameWriter`` checks and grows the output at every field, which cost
+/// more than the rest of the delivery's framing.
+///
+/// Byte for byte what ``FrameWriter`` writes; a frame it would refuse (a
+/// string over 65535 bytes, a frame over ``LocalFrame/maximumLength``) is
+/// left to it, so the errors are its own.
+enum DeliverFrameWriter {
+    /// Appends the whole frame to `output`; false when the frame is one to
+    /// leave to ``FrameWriter`` (nothing appended then).
+    static func append(
+        ackId: UInt64,
+        flags: DeliveryFlags,
+        namespace: String,
+        socketIds: [String],
+        packet: [UInt8],
+        attachments: [[UInt8]],
+        to output: inout [UInt8]
+    ) -> Bool {
+        guard namespace.utf8.count <= 0xffff else { return false }
+        // type, ack id, flags, namespace, two list counts, packet length
+        var length = 1 + 8 + 1 + 2 + namespace.utf8.count + 4 + 4 + packet.count + 4
+        for id in socketIds {
+            let count = id.utf8.count
+            guard count <= 0xffff else { return false }
+            length += 2 + count
+        }
+        for attachment in attachments { length += 4 + attachment.count }
+        guard length <= LocalFrame.maximumLength else { return false }
+        withUnsafeTemporaryAllocation(byteCount: 4 + length, alignment: 1) { frame in
+            var out = PointerWriter(next: frame.baseAddress!)
+            out.u32(UInt32(truncatingIfNeeded: length))
+            out.u8(FrameType.deliver.rawValue)
+            out.u64(ackId)
+            out.u8(flags.byte)
+            out.string(namespace)
+            out.u32(UInt32(truncatingIfNeeded: socketIds.count))
+            for id in socketIds { out.string(id) }
+            out.blob(packet)
+            out.u32(UInt32(truncatingIfNeeded: attachments.count))
+            for attachment in attachments { out.blob(attachment) }
+            output.append(contentsOf: UnsafeRawBufferPointer(frame))
+        }
+        return true
+    }
+}
+
+extension DeliverFrameWriter {
+    /// DELIVER_TO_ROOMS, as ``append(ackId:flags:namespace:socketIds:packet:attachments:to:)``.
+    static func appendToRooms(
+        ackId: UInt64,
+        flags: DeliveryFlags,
+        namespace: String,
+        rooms: [LocalRoom],
+        except: [LocalRoom],
+        packet: [UInt8],
+        attachments: [[UInt8]],
+        to output: inout [UInt8]
+    ) -> Bool {
+        guard namespace.utf8.count <= 0xffff, let roomBytes = size(of: rooms), let exceptBytes = size(of: except)
+        else { return false }
+        // type, ack id, flags, namespace, two room lists, packet, attachment count
+        var length = 1 + 8 + 1 + 2 + namespace.utf8.count + 4 + roomBytes + 4 + exceptBytes + 4 + packet.count + 4
+        for attachment in attachments { length += 4 + attachment.count }
+        guard length <= LocalFrame.maximumLength else { return false }
+        withUnsafeTemporaryAllocation(byteCount: 4 + length, alignment: 1) { frame in
+            var out = PointerWriter(next: frame.baseAddress!)
+            out.u32(UInt32(truncatingIfNeeded: length))
+            out.u8(FrameType.deliverToRooms.rawValue)
+            out.u64(ackId)
+            out.u8(flags.byte)
+            out.string(namespace)
+            out.rooms(rooms)
+            out.rooms(except)
+            out.blob(packet)
+            out.u32(UInt32(truncatingIfNeeded: attachments.count))
+            for attachment in attachments { out.blob(attachment) }
+            output.append(contentsOf: UnsafeRawBufferPointer(frame))
+        }
+        return true
+    }
+
+    /// Bytes of a room list's items; nil for one FrameWriter refuses (a
+    /// name over 65535 bytes, a number that is not finite).
+    private static func size(of rooms: [LocalRoom]) -> Int? {
+        var bytes = 0
+        for room in rooms {
+            switch room {
+            case .name(let name):
+                guard name.utf8.count <= 0xffff else { return nil }
+                bytes += 1 + 2 + name.utf8.count
+            case .number(let number):
+                guard number.isFinite else { return nil }
+                bytes += 1 + 8
+            }
+        }
+        return bytes
+    }
+}
+
+/// Writes big-endian integers and bytes at a pointer the caller sized.
+private struct PointerWriter {
+    var next: UnsafeMutableRawPointer
+
+    mutating func u8(_ v: UInt8) {
+        next.storeBytes(of: v, as: UInt8.self)
+        next += 1
+    }
+    mutating func u16(_ v: UInt16) {
+        next.storeBytes(of: v.bigEndian, toByteOffset: 0, as: UInt16.self)
+        next += 2
+    }
+    mutating func u32(_ v: UInt32) {
+        next.storeBytes(of: v.bigEndian, toByteOffset: 0, as: UInt32.self)
+        next += 4
+    }
+    mutating func u64(_ v: UInt64) {
+        next.storeBytes(of: v.bigEndian, toByteOffset: 0, as: UInt64.self)
+        next += 8
+    }
+    mutating func bytes(_ b: UnsafeRawBufferPointer) {
+        guard let base = b.baseAddress, b.count > 0 else { return }
+        next.copyMemory(from: base, byteCount: b.count)
+        next += b.count
+    }
+    /// The caller checked that it fits a u16.
+    mutating func string(_ s: String) {
+        var s = s
+        s.withUTF8 { utf8 in
+            u16(UInt16(truncatingIfNeeded: utf8.count))
+            bytes(UnsafeRawBufferPointer(utf8))
+        }
+    }
+    /// The caller checked every room (see `size(of:)`).
+    mutating func rooms(_ list: [LocalRoom]) {
+        u32(UInt32(truncatingIfNeeded: list.count))
+        for room in list {
+            switch room {
+            case .name(let name):
+                u8(LocalRoom.nameTag)
+                string(name)
+            case .number(let number):
+                u8(LocalRoom.numberTag)
+                u64(number.bitPattern)
+            }
+        }
+    }
+    mutating func blob(_ b: [UInt8]) {
+        u32(UInt32(truncatingIfNeeded: b.count))
+        b.withUnsafeBytes { bytes($0) }
+    }
+}
