@@ -1,5 +1,6 @@
 import BusCore
 import Foundation
+import LocalProtocol
 import Testing
 import TestSupport
 
