@@ -58,10 +58,11 @@ struct SocketIdTable: Sendable {
     /// Gives `slot` (a free one, or `slotCount` for a new one) the id
     /// `id`, which must not be in the table.
     mutating func insert(_ id: String, at slot: Int32) {
+        // Grown first: the rebuild places every id in `keys`, so the new one must not be there yet.
+        if Self.bucketCount(for: count + 1) > buckets.count { rebuild(bucketCount: Self.bucketCount(for: count + 1)) }
         let key = SocketKey(inline: id) ?? .long
         if Int(slot) == keys.count { keys.append(key) } else { keys[Int(slot)] = key }
         if key.isLong { longIds[slot] = id }
-        if Self.bucketCount(for: count + 1) > buckets.count { rebuild(bucketCount: Self.bucketCount(for: count + 1)) }
         place(slot, hash: hashOfSlot(slot))
         count += 1
     }
@@ -89,6 +90,9 @@ struct SocketIdTable: Sendable {
         longIds[slot] = nil
         count -= 1
     }
+
+    /// Buckets in use: `count` unless an id was indexed twice (tests).
+    var indexedCount: Int { buckets.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) } }
 
     // MARK: Internals
 

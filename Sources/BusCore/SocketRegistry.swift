@@ -69,6 +69,9 @@ public struct SocketRegistry: Sendable {
 
     public var count: Int { ids.count }
 
+    /// The id index's entries (tests: one per socket).
+    var indexedIdCount: Int { ids.indexedCount }
+
     /// Namespaces that have had sockets.
     public var knownNamespaces: [String] { namespaces }
 
