@@ -264,10 +264,16 @@ public final class ClusterMember: @unchecked Sendable {
 
     // MARK: Node events
 
-    public func socketConnected(_ id: String, namespace: String, at connectedAt: Int64 = unixMilliseconds()) {
+    /// `owner`: the node connection that registered it (0: none), whose end removes it.
+    public func socketConnected(
+        _ id: String,
+        namespace: String,
+        at connectedAt: Int64 = unixMilliseconds(),
+        owner: UInt32 = 0
+    ) {
         let (change, isNewNamespace) = registry.withLock { registry in
             let known = registry.knownNamespaces.contains(namespace)
-            return (registry.connect(id, namespace: namespace, at: connectedAt), !known)
+            return (registry.connect(id, namespace: namespace, at: connectedAt, owner: owner), !known)
         }
         if isNewNamespace { subscribe(namespaces: [namespace]) }
         // A node that connects a socket serves its namespace, NAMESPACE or not.

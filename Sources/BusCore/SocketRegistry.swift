@@ -5,8 +5,11 @@ public import SocketIOCodec
 /// returns the ``RegistryChange`` the Redis mirror must apply.
 ///
 /// Layout is column-wise (one array per field, slots reused through a free
-/// list) and socket ids are packed inline, so a million sockets cost about
-/// a hundred bytes each. A socket's own-id room is implicit, never stored.
+/// list) and socket ids are packed inline with an index of slot numbers
+/// (``SocketIdTable``), so a million sockets cost about 60 bytes each. A
+/// socket's own-id room is implicit, never stored. Each socket also records
+/// the node connection that registered it (its owner), so that connection
+/// needs no set of its own to remove its sockets when it ends.
 ///
 /// Rooms keep their type, as a JavaScript `Set` does: the numeric room 123
 /// (`io.to(123)`) and the string room "123" are two rooms. The string API is
@@ -41,8 +44,9 @@ public struct SocketRegistry: Sendable {
         }
     }
 
-    private var slotsByKey: [SocketKey: Int32] = [:]
-    private var keys: [SocketKey] = []
+    private var ids = SocketIdTable()
+    /// The node connection that registered each slot's socket (0: none).
+    private var ownerOfSlot: [UInt32] = []
     private var namespaceOfSlot: [UInt16] = []
     private var connectedAtOfSlot: [Int64] = []
     private var live: [Bool] = []
@@ -66,15 +70,18 @@ public struct SocketRegistry: Sendable {
 
     public init() {}
 
-    public var count: Int { slotsByKey.count }
+    public var count: Int { ids.count }
+
+    /// The id index's entries (tests: one per socket).
+    var indexedIdCount: Int { ids.indexedCount }
 
     /// Namespaces that have had sockets.
     public var knownNamespaces: [String] { namespaces }
 
     /// Reserves room for `n` sockets (avoids rehashing while filling).
     public mutating func reserveCapacity(_ n: Int) {
-        slotsByKey.reserveCapacity(n)
-        keys.reserveCapacity(n)
+        ids.reserveCapacity(n)
+        ownerOfSlot.reserveCapacity(n)
         namespaceOfSlot.reserveCapacity(n)
         connectedAtOfSlot.reserveCapacity(n)
         live.reserveCapacity(n)
@@ -83,29 +90,35 @@ public struct SocketRegistry: Sendable {
 
     // MARK: Changes
 
-    /// Records a new socket. A known id is replaced (a reconnect with the same id).
+    /// Records a new socket. A known id is replaced (a reconnect with the
+    /// same id), and then belongs to `owner` (a node connection's id, 0 for none).
     @discardableResult
-    public mutating func connect(_ id: String, namespace: String, at connectedAt: Int64) -> RegistryChange {
-        let key = SocketKey(id)
-        if let slot = slotsByKey[key] { release(slot) }
+    public mutating func connect(
+        _ id: String,
+        namespace: String,
+        at connectedAt: Int64,
+        owner: UInt32 = 0
+    ) -> RegistryChange {
+        if let slot = ids.slot(of: id) { release(slot) }
         let ns = intern(namespace)
         let slot: Int32
         if let reused = freeSlots.popLast() {
             slot = reused
-            keys[Int(slot)] = key
+            ids.insert(id, at: slot)
+            ownerOfSlot[Int(slot)] = owner
             namespaceOfSlot[Int(slot)] = ns
             connectedAtOfSlot[Int(slot)] = connectedAt
             live[Int(slot)] = true
             roomsOfSlot[Int(slot)] = []
         } else {
-            slot = Int32(keys.count)
-            keys.append(key)
+            slot = Int32(ids.slotCount)
+            ids.insert(id, at: slot)
+            ownerOfSlot.append(owner)
             namespaceOfSlot.append(ns)
             connectedAtOfSlot.append(connectedAt)
             live.append(true)
             roomsOfSlot.append([])
         }
-        slotsByKey[key] = slot
         socketsOfNamespace[Int(ns)] += 1
         return .owned(socketId: id, namespace: namespace, connectedAt: connectedAt)
     }
@@ -113,10 +126,18 @@ public struct SocketRegistry: Sendable {
     /// Forgets a socket; nil when it was not known.
     @discardableResult
     public mutating func disconnect(_ id: String) -> RegistryChange? {
-        let key = SocketKey(id)
-        guard let slot = slotsByKey.removeValue(forKey: key) else { return nil }
+        guard let slot = ids.slot(of: id) else { return nil }
         release(slot)
         return .disowned(socketId: id)
+    }
+
+    /// The ids of the sockets `owner` registered (a node connection that ended).
+    public func sockets(ownedBy owner: UInt32) -> [String] {
+        var owned: [String] = []
+        for slot in ownerOfSlot.indices where live[slot] && ownerOfSlot[slot] == owner {
+            owned.append(ids.string(at: slot))
+        }
+        return owned
     }
 
     /// Adds a socket to rooms (strings); returns false when the socket is unknown.
@@ -128,7 +149,7 @@ public struct SocketRegistry: Sendable {
     /// Adds a socket to rooms; returns false when the socket is unknown.
     @discardableResult
     public mutating func join(_ id: String, typedRooms rooms: [Room]) -> Bool {
-        guard let slot = slotsByKey[SocketKey(id)] else { return false }
+        guard let slot = ids.slot(of: id) else { return false }
         let ns = namespaceOfSlot[Int(slot)]
         for room in rooms where room != .name(id) && !roomsOfSlot[Int(slot)].contains(room) {
             roomsOfSlot[Int(slot)].append(room)
@@ -146,7 +167,7 @@ public struct SocketRegistry: Sendable {
     /// Removes a socket from rooms; returns false when the socket is unknown.
     @discardableResult
     public mutating func leave(_ id: String, typedRooms rooms: [Room]) -> Bool {
-        guard let slot = slotsByKey[SocketKey(id)] else { return false }
+        guard let slot = ids.slot(of: id) else { return false }
         let ns = namespaceOfSlot[Int(slot)]
         for room in rooms {
             guard let index = roomsOfSlot[Int(slot)].firstIndex(of: room) else { continue }
@@ -159,11 +180,11 @@ public struct SocketRegistry: Sendable {
     // MARK: Queries
 
     public func socket(_ id: String) -> Socket? {
-        guard let slot = slotsByKey[SocketKey(id)] else { return nil }
+        guard let slot = ids.slot(of: id) else { return nil }
         return socket(at: slot)
     }
 
-    public func contains(_ id: String) -> Bool { slotsByKey[SocketKey(id)] != nil }
+    public func contains(_ id: String) -> Bool { ids.slot(of: id) != nil }
 
     /// True when the namespace has a socket.
     public func hasSockets(namespace: String) -> Bool {
@@ -176,7 +197,7 @@ public struct SocketRegistry: Sendable {
     /// (the adapter's `hasRoom` tries the number too).
     public func hasRoom(_ room: String, namespace: String) -> Bool {
         guard let ns = namespaceIndex[namespace] else { return false }
-        if let slot = slotsByKey[SocketKey(room)], namespaceOfSlot[Int(slot)] == ns { return true }
+        if let slot = ids.slot(of: room), namespaceOfSlot[Int(slot)] == ns { return true }
         if members[RoomKey(namespace: ns, room: .name(room))] != nil { return true }
         guard let number = Double(room), number.isFinite else { return false }
         return members[RoomKey(namespace: ns, room: .number(number))] != nil
@@ -190,10 +211,10 @@ public struct SocketRegistry: Sendable {
 
     /// As ``select(namespace:rooms:except:)`` with typed rooms (123 is not "123").
     public func select(namespace: String, typedRooms rooms: [Room], except: [Room]) -> [String] {
-        var ids: [String] = []
-        if rooms.isEmpty { ids.reserveCapacity(count) }
-        forEachSelected(namespace: namespace, typedRooms: rooms, except: except) { ids.append(keys[$0].string) }
-        return ids
+        var selected: [String] = []
+        if rooms.isEmpty { selected.reserveCapacity(count) }
+        forEachSelected(namespace: namespace, typedRooms: rooms, except: except) { selected.append(self.ids.string(at: $0)) }
+        return selected
     }
 
     /// The ids ``select(namespace:typedRooms:except:)`` returns, in its order,
@@ -204,10 +225,7 @@ public struct SocketRegistry: Sendable {
         except: [Room],
         _ body: (UnsafeRawBufferPointer) -> Void
     ) {
-        // Through the buffer: `keys[slot]` would copy each key (a retain).
-        keys.withUnsafeBufferPointer { keys in
-            forEachSelected(namespace: namespace, typedRooms: rooms, except: except) { keys[$0].withUTF8(body) }
-        }
+        forEachSelected(namespace: namespace, typedRooms: rooms, except: except) { ids.withUTF8(at: $0, body) }
     }
 
     /// The slots of the selection, in slot order.
@@ -243,7 +261,7 @@ public struct SocketRegistry: Sendable {
         var seen: Set<Room> = []
         var rooms: [Room] = []
         for (slot, alive) in live.enumerated() where alive && namespaceOfSlot[slot] == ns {
-            rooms.append(.name(keys[slot].string))
+            rooms.append(.name(ids.string(at: slot)))
             for room in roomsOfSlot[slot] where seen.insert(room).inserted { rooms.append(room) }
         }
         return rooms
@@ -264,10 +282,10 @@ public struct SocketRegistry: Sendable {
         list.reserve(count * 23 + firstAt.count * 16)
         var next = 0
         var pending: [Room] = []
-        keys.withUnsafeBufferPointer { keys in
+        do {
             roomsOfSlot.withUnsafeBufferPointer { roomsOfSlot in
                 forEachSelected(namespace: namespace, typedRooms: [], except: []) { slot in
-                    keys[slot].withUTF8 { list.append(utf8: $0) }
+                    ids.withUTF8(at: slot) { list.append(utf8: $0) }
                     while next < firstAt.count, firstAt[next].slot < Int32(slot) { next += 1 }
                     guard next < firstAt.count, firstAt[next].slot == Int32(slot) else { return }
                     pending.removeAll(keepingCapacity: true)
@@ -295,12 +313,10 @@ public struct SocketRegistry: Sendable {
         to list: inout AnswerListWriter
     ) {
         if rooms.isEmpty { list.reserve(count * 96) }
-        keys.withUnsafeBufferPointer { keys in
-            roomsOfSlot.withUnsafeBufferPointer { roomsOfSlot in
-                forEachSelected(namespace: namespace, typedRooms: rooms, except: except) { slot in
-                    roomsOfSlot[slot].withUnsafeBufferPointer { rooms in
-                        keys[slot].withUTF8 { list.appendSocket(id: $0, ownIdFirst: true, rooms: rooms) }
-                    }
+        roomsOfSlot.withUnsafeBufferPointer { roomsOfSlot in
+            forEachSelected(namespace: namespace, typedRooms: rooms, except: except) { slot in
+                roomsOfSlot[slot].withUnsafeBufferPointer { rooms in
+                    ids.withUTF8(at: slot) { list.appendSocket(id: $0, ownIdFirst: true, rooms: rooms) }
                 }
             }
         }
@@ -309,7 +325,7 @@ public struct SocketRegistry: Sendable {
     /// A socket's rooms as socket.io lists them (its own id first), nil
     /// when it is not a socket of `namespace`.
     public func rooms(ofSocket id: String, namespace: String) -> [Room]? {
-        guard let slot = slotsByKey[SocketKey(id)], namespaces[Int(namespaceOfSlot[Int(slot)])] == namespace else {
+        guard let slot = ids.slot(of: id), namespaces[Int(namespaceOfSlot[Int(slot)])] == namespace else {
             return nil
         }
         return [.name(id)] + roomsOfSlot[Int(slot)]
@@ -317,8 +333,8 @@ public struct SocketRegistry: Sendable {
 
     /// Every socket, for a full rewrite of the Redis mirror.
     public func forEachSocket(_ body: (_ id: String, _ namespace: String, _ connectedAt: Int64) -> Void) {
-        for (key, slot) in slotsByKey {
-            body(key.string, namespaces[Int(namespaceOfSlot[Int(slot)])], connectedAtOfSlot[Int(slot)])
+        for slot in live.indices where live[slot] {
+            body(ids.string(at: slot), namespaces[Int(namespaceOfSlot[slot])], connectedAtOfSlot[slot])
         }
     }
 
@@ -326,7 +342,7 @@ public struct SocketRegistry: Sendable {
 
     private func socket(at slot: Int32) -> Socket {
         Socket(
-            id: keys[Int(slot)].string,
+            id: ids.string(at: Int(slot)),
             namespace: namespaces[Int(namespaceOfSlot[Int(slot)])],
             typedRooms: roomsOfSlot[Int(slot)],
             connectedAt: connectedAtOfSlot[Int(slot)]
@@ -337,7 +353,7 @@ public struct SocketRegistry: Sendable {
     /// it is in; walked in place, never copied.
     private func forEachSlot(in room: Room, _ ns: UInt16, _ body: (Int32) -> Void) {
         members[RoomKey(namespace: ns, room: room)]?.forEach(body)
-        if case .name(let id) = room, let own = slotsByKey[SocketKey(id)], namespaceOfSlot[Int(own)] == ns { body(own) }
+        if case .name(let id) = room, let own = ids.slot(of: id), namespaceOfSlot[Int(own)] == ns { body(own) }
     }
 
     private mutating func release(_ slot: Int32) {
@@ -348,7 +364,8 @@ public struct SocketRegistry: Sendable {
         }
         roomsOfSlot[Int(slot)] = []
         live[Int(slot)] = false
-        keys[Int(slot)] = SocketKey("")
+        ids.remove(at: slot)
+        ownerOfSlot[Int(slot)] = 0
         freeSlots.append(slot)
     }
 

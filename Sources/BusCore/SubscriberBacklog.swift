@@ -32,6 +32,9 @@ final class SubscriberBacklog: @unchecked Sendable {
             ends.append(bytes.count)
         }
 
+        /// The buffers' capacity, used or not.
+        var retainedBytes: Int { bytes.capacity + ends.capacity * MemoryLayout<Int>.stride }
+
         mutating func removeAll() {
             bytes.removeAll(keepingCapacity: true)
             ends.removeAll(keepingCapacity: true)
@@ -116,14 +119,24 @@ final class SubscriberBacklog: @unchecked Sendable {
         locked {
             for var batch in batches {
                 queuedBytes -= batch.bytes.count
-                // A few spares are enough: the reader fills one while the handler routes others.
-                if spare.count < 4 {
+                // A few spares are enough: the reader fills one while the handler
+                // routes others. A batch grown large by a stall (one read of a
+                // backlog in Redis) is freed: kept, four of them would hold the
+                // peak's memory for good.
+                if spare.count < 4 && batch.retainedBytes <= Self.spareBytesLimit {
                     batch.removeAll()
                     spare.append(batch)
                 }
             }
         }
     }
+
+    /// The largest batch (its buffers' capacity) kept for reuse: steady
+    /// traffic reads far less at a time.
+    static let spareBytesLimit = 1 << 20
+
+    /// The capacity the spare batches hold (tests).
+    var spareBytes: Int { locked { spare.reduce(0) { $0 + $1.retainedBytes } } }
 
     /// Bytes queued or being routed.
     var bytesWaiting: Int { locked { queuedBytes } }

@@ -16,7 +16,7 @@ internal import CHiredis
 /// One connector's connection: reads frames on its own thread and applies
 /// them to the cluster member; `send` may be called from any thread.
 final class NodeConnection: @unchecked Sendable {
-    // @unchecked: `decoder` and `sockets` belong to the reader thread;
+    // @unchecked: `decoder` belongs to the reader thread;
     // `queued`, `charged` and `flushRequested` are guarded by `outgoing`;
     // `closed` and `ready` are atomic.
     let id: Int
@@ -27,7 +27,6 @@ final class NodeConnection: @unchecked Sendable {
     private let server: NodeLinkServer
     private var logger: Logger
     private var decoder = LocalFrameDecoder()
-    private var sockets = Set<String>()
     private let ready = Atomic<Bool>(false)
     /// The version HELLO negotiated (0 before): written once, before `ready`.
     private let version = Atomic<UInt16>(0)
@@ -56,6 +55,13 @@ final class NodeConnection: @unchecked Sendable {
         self.server = server
         self.logger = logger
         self.logger[metadataKey: "node.connection"] = "\(id)"
+    }
+
+    /// This connection as the registry records the sockets it registered.
+    private var owner: UInt32 {
+        // 0 means no owner; ids start at 1 and would reach it only after 2^32 connections.
+        let truncated = UInt32(truncatingIfNeeded: id)
+        return truncated == 0 ? 1 : truncated
     }
 
     /// True once HELLO was answered.
@@ -313,11 +319,12 @@ final class NodeConnection: @unchecked Sendable {
         server.queueBudget.give(unwritten)
         if ready.load(ordering: .acquiring) { server.queueBudget.leave() }
         // The node is gone, and so are its sockets.
-        for socket in sockets { server.member.socketDisconnected(socket) }
-        if !sockets.isEmpty {
-            logger.notice("node connection closed: its sockets were removed", metadata: ["sockets": "\(sockets.count)"])
+        // (The registry records which connection registered each socket:
+        // a set of ids here would cost about 90 bytes a socket.)
+        let removed = server.member.socketsDisconnected(ownedBy: owner)
+        if removed > 0 {
+            logger.notice("node connection closed: its sockets were removed", metadata: ["sockets": "\(removed)"])
         }
-        sockets.removeAll()
         server.connectionEnded(id)
     }
 
@@ -366,10 +373,8 @@ final class NodeConnection: @unchecked Sendable {
         case .pong, .error:
             break
         case .socketConnect(let namespace, let socketId, let connectedAt):
-            sockets.insert(socketId)
-            member.socketConnected(socketId, namespace: namespace, at: Int64(clamping: connectedAt))
+            member.socketConnected(socketId, namespace: namespace, at: Int64(clamping: connectedAt), owner: owner)
         case .socketDisconnect(_, let socketId, _):
-            sockets.remove(socketId)
             member.socketDisconnected(socketId)
         case .socketJoin(_, let socketId, let rooms):
             member.socketJoined(socketId, rooms: rooms)
