@@ -265,21 +265,26 @@ public final class ClusterMember: @unchecked Sendable {
     // MARK: Node events
 
     /// `owner`: the node connection that registered it (0: none), whose end removes it.
+    /// False (nothing changed) when the registry has no room for another
+    /// namespace: 65,536 namespaces with sockets at once.
+    @discardableResult
     public func socketConnected(
         _ id: String,
         namespace: String,
         at connectedAt: Int64 = unixMilliseconds(),
         owner: UInt32 = 0
-    ) {
-        let (change, isNewNamespace) = registry.withLock { registry in
-            let known = registry.knownNamespaces.contains(namespace)
+    ) -> Bool {
+        let (registered, isNewNamespace) = registry.withLock { registry in
+            let known = registry.hasIndex(namespace: namespace)
             return (registry.connect(id, namespace: namespace, at: connectedAt, owner: owner), !known)
         }
+        guard let change = registered else { return false }
         if isNewNamespace { subscribe(namespaces: [namespace]) }
         // A node that connects a socket serves its namespace, NAMESPACE or not.
         servedNamespaces.insert(namespace)
         mirror.enqueue(change)
         shardedRoomsTouched(namespace: namespace, rooms: [.name(id)])
+        return true
     }
 
     public func socketDisconnected(_ id: String) {

@@ -78,6 +78,9 @@ public struct SocketRegistry: Sendable {
     /// Namespaces that have had sockets.
     public var knownNamespaces: [String] { namespaces }
 
+    /// Whether `namespace` has an index (it had a socket; O(1), unlike `knownNamespaces`).
+    public func hasIndex(namespace: String) -> Bool { namespaceIndex[namespace] != nil }
+
     /// Reserves room for `n` sockets (avoids rehashing while filling).
     public mutating func reserveCapacity(_ n: Int) {
         ids.reserveCapacity(n)
@@ -98,9 +101,10 @@ public struct SocketRegistry: Sendable {
         namespace: String,
         at connectedAt: Int64,
         owner: UInt32 = 0
-    ) -> RegistryChange {
+    ) -> RegistryChange? {
+        // Interned before the old entry goes: a full table leaves it as it was.
+        guard let ns = intern(namespace) else { return nil }
         if let slot = ids.slot(of: id) { release(slot) }
-        let ns = intern(namespace)
         let slot: Int32
         if let reused = freeSlots.popLast() {
             slot = reused
@@ -375,12 +379,24 @@ public struct SocketRegistry: Sendable {
         members[room] = set.isEmpty ? nil : set
     }
 
-    private mutating func intern(_ namespace: String) -> UInt16 {
+    /// The namespace's 16-bit index; nil when all 65,536 are taken by
+    /// namespaces that have sockets (the node's namespaces come from its
+    /// frames: a node must not be able to make the index overflow). Once
+    /// full, the index of a namespace without sockets is given again.
+    private mutating func intern(_ namespace: String) -> UInt16? {
         if let index = namespaceIndex[namespace] { return index }
-        let index = UInt16(namespaces.count)
-        namespaces.append(namespace)
+        if namespaces.count <= Int(UInt16.max) {
+            let index = UInt16(truncatingIfNeeded: namespaces.count)
+            namespaces.append(namespace)
+            namespaceIndex[namespace] = index
+            socketsOfNamespace.append(0)
+            return index
+        }
+        guard let unused = socketsOfNamespace.firstIndex(of: 0) else { return nil }
+        let index = UInt16(truncatingIfNeeded: unused)
+        namespaceIndex[namespaces[unused]] = nil
+        namespaces[unused] = namespace
         namespaceIndex[namespace] = index
-        socketsOfNamespace.append(0)
         return index
     }
 }

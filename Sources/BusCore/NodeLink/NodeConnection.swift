@@ -373,7 +373,13 @@ final class NodeConnection: @unchecked Sendable {
         case .pong, .error:
             break
         case .socketConnect(let namespace, let socketId, let connectedAt):
-            member.socketConnected(socketId, namespace: namespace, at: Int64(clamping: connectedAt), owner: owner)
+            guard member.socketConnected(socketId, namespace: namespace, at: Int64(clamping: connectedAt), owner: owner)
+            else {
+                throw LocalProtocolError(
+                    .unusableContent,
+                    "SOCKET_CONNECT: busd tracks sockets in at most 65,536 namespaces at once"
+                )
+            }
         case .socketDisconnect(_, let socketId, _):
             member.socketDisconnected(socketId)
         case .socketJoin(_, let socketId, let rooms):
