@@ -153,14 +153,15 @@ class LocalAdapter extends EventEmitter {
     const options = { preEncoded: true, volatile: flags.volatile, compress: flags.compress };
     const frame = encoded.length === 1 && typeof encoded[0] === "string" ? loadWsFrame() : null;
     if (frame) {
-      // "4": engine.io's message packet type. From busd's bytes when they are
-      // UTF-8 (then the same bytes as the string's); invalid bytes go through
-      // the string, which replaces them, as a text frame must.
+      // "4": engine.io's message packet type. From busd's bytes when the
+      // string holds no U+FFFD (then they were UTF-8, the string's own
+      // bytes: decoding replaces every invalid sequence with U+FFFD);
+      // otherwise from the string, as a text frame must be valid UTF-8.
       let payload;
-      if (packetBytes && isUtf8(packetBytes)) {
+      if (packetBytes && (encoded[0].indexOf("\uFFFD") === -1 || isUtf8(packetBytes))) {
         payload = Buffer.allocUnsafe(1 + packetBytes.length);
         payload[0] = 0x34;
-        packetBytes.copy(payload, 1);
+        payload.set(packetBytes, 1);
       } else payload = Buffer.from("4" + encoded[0]);
       options.wsPreEncodedFrame = frame(payload, { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true });
     }
