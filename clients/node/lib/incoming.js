@@ -21,7 +21,7 @@ function fetchedSocket(socket) {
 
 /** The packet as busd sent it, as writeToEngine takes it: the string, then the attachments. */
 function asSent(frame) {
-  const text = frame.packet.toString("utf8");
+  const text = frame.packet.toString(); // UTF-8; without arguments Buffer takes its shortest path
   const attachments = frame.attachments;
   if (attachments.length === 0) return [text];
   const encoded = [text];
