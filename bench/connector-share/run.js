@@ -14,6 +14,8 @@
 //   plain      the same server without the connector (in-memory adapter), writing the same
 //              pre-encoded packet to the same sockets itself at the same rate (see server.js)
 //   stock      @socket.io/redis-adapter 8.3.0 receiving the same emitter messages (reference)
+// CONNECTOR_SHARE_CONNECTOR=DIR runs the socketbus mode with another copy of
+// clients/node (to compare a change with what it replaces in one session).
 // CONNECTOR_SHARE_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the
 // server processes (V8's .cpuprofile, one per server).
 // The node's CPU is read from outside (/proc/<pid>/task/*/schedstat, every

@@ -35,7 +35,8 @@ async function adapter() {
     return createAdapter(pub, sub);
   }
   if (kind === "socketbus") {
-    const { createAdapter } = require(path.resolve(__dirname, "../../clients/node"));
+    // CONNECTOR_SHARE_CONNECTOR: another copy of clients/node (a before/after comparison).
+    const { createAdapter } = require(process.env.CONNECTOR_SHARE_CONNECTOR || path.resolve(__dirname, "../../clients/node"));
     const quiet = { debug() {}, info() {}, warn: (m) => process.stderr.write(`connector: ${m}\n`), error: (m) => process.stderr.write(`connector: ${m}\n`) };
     return createAdapter({ path: where, logger: quiet });
   }

@@ -274,60 +274,142 @@ function encodeFrame(frame) {
 }
 
 // ---- decoding ----
+//
+// Frames are decoded in place, at offsets in the buffer a read returned: no
+// copy or view per frame, integers read at offsets, u64 as two u32 halves (a
+// BigInt only for PING/PONG tokens). DELIVER and DELIVER_TO_ROOMS, one per
+// broadcast busd hands the node, have their own straight-line decoders; the
+// other types go through the layout table.
 
-/** Reads one frame body (type byte first); every byte must be consumed. */
-class BodyReader {
-  constructor(buf) {
+const SAFE_HIGH = 0x1fffff; // the high u32 of Number.MAX_SAFE_INTEGER
+// The flags byte's 8 values as frozen objects, shared by every frame.
+const FLAGS = Array.from({ length: 8 }, (_, byte) => Object.freeze(flagsFromByte(byte)));
+
+// Short strings seen before (the namespace, room names, socket ids) are
+// decoded and UTF-8-checked once: a later string with the same bytes is the
+// same string. A small table indexed by length and the first and last bytes.
+const CACHE_SLOTS = 256;
+const CACHE_MAX_BYTES = 64;
+const cacheBytes = new Array(CACHE_SLOTS).fill(null);
+const cacheStrings = new Array(CACHE_SLOTS).fill("");
+
+function malformedShort(what, n, at, end, base) {
+  return malformed(`${what} needs ${n} bytes at body offset ${at - base}, ${Math.max(0, end - at)} left`);
+}
+
+/**
+ * The decoding state of one frame: the buffer, the body's first byte (the
+ * type), its end, and where the next field starts.
+ */
+class Cursor {
+  constructor(buf, base, end) {
     this.buf = buf;
-    this.at = 0;
+    this.base = base;
+    this.end = end;
+    this.at = base;
   }
 
   remaining() {
-    return this.buf.length - this.at;
+    return this.end - this.at;
   }
 
   take(n, what) {
-    if (n > this.remaining()) {
-      throw malformed(`${what} needs ${n} bytes at body offset ${this.at}, ${this.remaining()} left`);
-    }
     const start = this.at;
-    this.at += n;
+    if (n > this.end - start) throw malformedShort(what, n, start, this.end, this.base);
+    this.at = start + n;
     return start;
   }
 
+  u8(what) {
+    return this.buf[this.take(1, what)];
+  }
+
+  u16(what) {
+    const at = this.take(2, what);
+    return (this.buf[at] << 8) | this.buf[at + 1];
+  }
+
+  u32(what) {
+    return this.buf.readUInt32BE(this.take(4, what));
+  }
+
+  /** A u64 as a Number; refused rather than rounded above 2^53-1 (a rounded ack id would ack the wrong message). */
+  u64(what) {
+    const at = this.take(8, what);
+    const high = this.buf.readUInt32BE(at);
+    const low = this.buf.readUInt32BE(at + 4);
+    if (high > SAFE_HIGH) throw malformed(`${what} ${this.buf.readBigUInt64BE(at)} is above 2^53-1`);
+    return high * 0x100000000 + low;
+  }
+
+  string(what) {
+    const n = this.u16(what);
+    const start = this.take(n, what);
+    return decodeString(this.buf, start, start + n, what);
+  }
+
+  blob(what) {
+    const n = this.u32(what);
+    const start = this.take(n, what);
+    return this.buf.subarray(start, start + n);
+  }
+
+  strings(what) {
+    const count = this.u32(what);
+    if (count > Math.floor(this.remaining() / 2)) throw malformed(`${what} announces ${count} items, more than the frame holds`);
+    const items = new Array(count);
+    for (let i = 0; i < count; i++) items[i] = this.string(what);
+    return items;
+  }
+
+  blobs(what) {
+    const count = this.u32(what);
+    if (count > Math.floor(this.remaining() / 4)) throw malformed(`${what} announces ${count} items, more than the frame holds`);
+    const items = new Array(count);
+    for (let i = 0; i < count; i++) items[i] = this.blob(what);
+    return items;
+  }
+
+  rooms(what) {
+    const count = this.u32(what);
+    // The shortest room is a tag and an empty string: 3 bytes.
+    if (count > Math.floor(this.remaining() / 3)) throw malformed(`${what} announces ${count} rooms, more than the frame holds`);
+    const rooms = new Array(count);
+    for (let i = 0; i < count; i++) {
+      const tag = this.u8(what);
+      if (tag === 0) rooms[i] = this.string(what);
+      else if (tag === 1) {
+        const room = this.buf.readDoubleBE(this.take(8, what));
+        if (!Number.isFinite(room)) throw malformed(`${what}: a numeric room is ${room}`);
+        rooms[i] = room;
+      } else throw malformed(`${what}: room tag ${tag} is not 0 or 1`);
+    }
+    return rooms;
+  }
+
+  flags(what) {
+    return FLAGS[this.u8(what) & 7];
+  }
+
+  /** A field of the layout table. */
   read(kind, what) {
-    const buf = this.buf;
     switch (kind) {
-      case "u8": case "bool": case "flags": case "status": {
-        const byte = buf[this.take(1, what)];
-        if (kind === "bool") return byte !== 0;
-        if (kind === "flags") return flagsFromByte(byte);
-        if (kind === "status" && (byte < 1 || byte > 3)) throw malformed(`ack status ${byte} is not 1, 2 or 3`);
+      case "u8": return this.u8(what);
+      case "bool": return this.u8(what) !== 0;
+      case "flags": return this.flags(what);
+      case "status": {
+        const byte = this.u8(what);
+        if (byte < 1 || byte > 3) throw malformed(`ack status ${byte} is not 1, 2 or 3`);
         return byte;
       }
-      case "u16": return buf.readUInt16BE(this.take(2, what));
-      case "u32": return buf.readUInt32BE(this.take(4, what));
-      case "token": return buf.readBigUInt64BE(this.take(8, what));
-      case "u64": {
-        const value = buf.readBigUInt64BE(this.take(8, what));
-        // Refused rather than rounded: a rounded ack id would ack the wrong message.
-        if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw malformed(`${what} ${value} is above 2^53-1`);
-        return Number(value);
-      }
-      case "string": {
-        const n = this.read("u16", what);
-        const start = this.take(n, what);
-        const bytes = buf.subarray(start, start + n);
-        if (!isUtf8(bytes)) throw malformed(`${what} is not valid UTF-8`);
-        return bytes.toString("utf8");
-      }
-      case "blob": {
-        const n = this.read("u32", what);
-        const start = this.take(n, what);
-        return buf.subarray(start, start + n);
-      }
+      case "u16": return this.u16(what);
+      case "u32": return this.u32(what);
+      case "token": return this.buf.readBigUInt64BE(this.take(8, what));
+      case "u64": return this.u64(what);
+      case "string": return this.string(what);
+      case "blob": return this.blob(what);
       case "json": {
-        const bytes = this.read("blob", what);
+        const bytes = this.blob(what);
         let value;
         try {
           value = JSON.parse(bytes.toString("utf8"));
@@ -338,7 +420,7 @@ class BodyReader {
         return value;
       }
       case "value": {
-        const bytes = this.read("blob", what);
+        const bytes = this.blob(what);
         if (bytes.length === 0) return undefined;
         try {
           return JSON.parse(bytes.toString("utf8"));
@@ -346,61 +428,106 @@ class BodyReader {
           throw malformed(`${what} is not JSON`);
         }
       }
-      case "rooms": {
-        const count = this.read("u32", what);
-        // The shortest room is a tag and an empty string: 3 bytes.
-        if (count > Math.floor(this.remaining() / 3)) throw malformed(`${what} announces ${count} rooms, more than the frame holds`);
-        const rooms = new Array(count);
-        for (let i = 0; i < count; i++) {
-          const tag = this.read("u8", what);
-          if (tag === 0) rooms[i] = this.read("string", what);
-          else if (tag === 1) {
-            rooms[i] = buf.readDoubleBE(this.take(8, what));
-            if (!Number.isFinite(rooms[i])) throw malformed(`${what}: a numeric room is ${rooms[i]}`);
-          }
-          else throw malformed(`${what}: room tag ${tag} is not 0 or 1`);
-        }
-        return rooms;
-      }
-      case "strings": case "blobs": {
-        const count = this.read("u32", what);
-        const least = kind === "strings" ? 2 : 4;
-        if (count > Math.floor(this.remaining() / least)) {
-          throw malformed(`${what} announces ${count} items, more than the frame holds`);
-        }
-        const items = new Array(count);
-        for (let i = 0; i < count; i++) items[i] = this.read(kind === "strings" ? "string" : "blob", what);
-        return items;
-      }
+      case "rooms": return this.rooms(what);
+      case "strings": return this.strings(what);
+      case "blobs": return this.blobs(what);
       default:
         throw new Error(`unknown field kind ${kind}`);
     }
   }
 }
 
+/** The string of buf[start, end), refused when it is not UTF-8 (the protocol's rule). */
+function decodeString(buf, start, end, what) {
+  const n = end - start;
+  if (n === 0) return "";
+  if (n > CACHE_MAX_BYTES) return decodeUncached(buf, start, end, what);
+  const slot = (n * 31 + buf[start] * 7 + buf[end - 1]) & (CACHE_SLOTS - 1);
+  const known = cacheBytes[slot];
+  if (known !== null && known.length === n) {
+    let i = 0;
+    while (i < n && known[i] === buf[start + i]) i++;
+    if (i === n) return cacheStrings[slot];
+  }
+  const text = decodeUncached(buf, start, end, what);
+  // A copy: the read's buffer is not kept alive by the cache.
+  const copy = Buffer.allocUnsafeSlow(n);
+  buf.copy(copy, 0, start, end);
+  cacheBytes[slot] = copy;
+  cacheStrings[slot] = text;
+  return text;
+}
+
+function decodeUncached(buf, start, end, what) {
+  let ascii = true;
+  for (let i = start; i < end; i++) {
+    if (buf[i] > 0x7f) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) return buf.toString("latin1", start, end);
+  if (!isUtf8(buf.subarray(start, end))) throw malformed(`${what} is not valid UTF-8`);
+  return buf.toString("utf8", start, end);
+}
+
+// DELIVER_TO_ROOMS (v2): ackId:u64 flags:u8 namespace:string rooms except packet:blob attachments:blobs
+function decodeDeliverToRooms(c) {
+  const ackId = c.u64("ackId");
+  const flags = c.flags("flags");
+  const namespace = c.string("namespace");
+  const rooms = c.rooms("rooms");
+  const except = c.rooms("except");
+  const packet = c.blob("packet");
+  const attachments = c.blobs("attachments");
+  return { type: "DELIVER_TO_ROOMS", ackId, flags, namespace, rooms, except, packet, attachments };
+}
+
+// DELIVER (v1): ackId:u64 flags:u8 namespace:string socketIds:strings packet:blob attachments:blobs
+function decodeDeliver(c) {
+  const ackId = c.u64("ackId");
+  const flags = c.flags("flags");
+  const namespace = c.string("namespace");
+  const socketIds = c.strings("socketIds");
+  const packet = c.blob("packet");
+  const attachments = c.blobs("attachments");
+  return { type: "DELIVER", ackId, flags, namespace, socketIds, packet, attachments };
+}
+
+/** Decodes the frame body at buf[start, end) (type byte + fields, without the length prefix). */
+function decodeFrame(buf, start, end) {
+  const c = new Cursor(buf, start, end);
+  const typeByte = c.u8("type");
+  let frame;
+  if (typeByte === TYPES.DELIVER_TO_ROOMS) frame = decodeDeliverToRooms(c);
+  else if (typeByte === TYPES.DELIVER) frame = decodeDeliver(c);
+  else {
+    const type = NAMES.get(typeByte);
+    if (!type) throw malformed(`unknown frame type 0x${typeByte.toString(16)}`);
+    frame = { type };
+    for (const [name, kind] of LAYOUTS[type]) frame[name] = c.read(kind, name);
+    if (type === "APPLY" && (frame.op < 1 || frame.op > 3)) throw malformed(`APPLY op ${frame.op} is not 1, 2 or 3`);
+  }
+  if (c.at !== end) throw malformed(`${end - c.at} bytes left after the body of ${frame.type}`);
+  return frame;
+}
+
 /** Decodes one frame body (type byte + fields, without the length prefix). */
 function decodeBody(body) {
-  const reader = new BodyReader(body);
-  const typeByte = reader.read("u8", "type");
-  const type = NAMES.get(typeByte);
-  if (!type) throw malformed(`unknown frame type 0x${typeByte.toString(16)}`);
-  const frame = { type };
-  for (const [name, kind] of LAYOUTS[type]) frame[name] = reader.read(kind, name);
-  if (type === "APPLY" && (frame.op < 1 || frame.op > 3)) throw malformed(`APPLY op ${frame.op} is not 1, 2 or 3`);
-  if (reader.remaining() !== 0) throw malformed(`${reader.remaining()} bytes left after the body of ${type}`);
-  return frame;
+  return decodeFrame(body, 0, body.length);
 }
 
 /**
  * Cuts a byte stream into frames. Feed it whatever a read returned with
- * `push`, then call `next()` until it returns null. Chunks are only joined
- * once a whole frame is there, so a large frame arriving in many small reads
- * costs one copy; the length prefix is checked before anything is buffered
- * beyond it.
+ * `push`, then call `next()` until it returns null. A frame that lies whole
+ * in one read is decoded where it lies; chunks are only joined once a whole
+ * frame is there, so a large frame arriving in many small reads costs one
+ * copy; the length prefix is checked before anything is buffered beyond it.
  */
 class FrameDecoder {
   constructor() {
     this.chunks = [];
+    this.offset = 0; // where the unread bytes of chunks[0] start
     this.buffered = 0;
   }
 
@@ -413,35 +540,45 @@ class FrameDecoder {
   /** The next frame, or null when more bytes are needed; throws ProtocolError. */
   next() {
     if (this.buffered < 4) return null;
-    const length = this.peekLength();
+    const first = this.chunks[0];
+    const offset = this.offset;
+    const inFirst = first.length - offset;
+    const length = inFirst >= 4 ? first.readUInt32BE(offset) : this.peekLength();
     if (length < 1 || length > MAX_LENGTH) {
       throw new ProtocolError(ERROR_CODES.TOO_LARGE, `frame length ${length} is outside 1...${MAX_LENGTH}`);
     }
     if (this.buffered < 4 + length) return null;
+    if (inFirst >= 4 + length) {
+      const end = offset + 4 + length;
+      this.buffered -= 4 + length;
+      if (end === first.length) {
+        this.chunks.shift();
+        this.offset = 0;
+      } else this.offset = end;
+      return decodeFrame(first, offset + 4, end);
+    }
     const frameBytes = this.consume(4 + length);
-    return decodeBody(frameBytes.subarray(4));
+    return decodeFrame(frameBytes, 4, frameBytes.length);
   }
 
   peekLength() {
-    const first = this.chunks[0];
-    if (first.length >= 4) return first.readUInt32BE(0);
     const head = Buffer.alloc(4);
     let filled = 0;
+    let from = this.offset;
     for (const chunk of this.chunks) {
-      filled += chunk.copy(head, filled, 0, Math.min(chunk.length, 4 - filled));
+      filled += chunk.copy(head, filled, from, Math.min(chunk.length, from + 4 - filled));
+      from = 0;
       if (filled === 4) break;
     }
     return head.readUInt32BE(0);
   }
 
   consume(n) {
-    this.buffered -= n;
-    const first = this.chunks[0];
-    if (first.length >= n) {
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
+    if (this.offset > 0) {
+      this.chunks[0] = this.chunks[0].subarray(this.offset);
+      this.offset = 0;
     }
+    this.buffered -= n;
     const out = Buffer.allocUnsafe(n);
     let filled = 0;
     while (filled < n) {
@@ -478,6 +615,7 @@ module.exports = {
   ProtocolError,
   encodeFrame,
   decodeBody,
+  decodeFrame,
   FrameDecoder,
   flagsToByte,
   flagsFromByte,

@@ -19,6 +19,35 @@ function fetchedSocket(socket) {
   return { id: socket.id, handshake, rooms: [...socket.rooms], data: socket.data };
 }
 
+/** The packet as busd sent it, as writeToEngine takes it: the string, then the attachments. */
+function asSent(frame) {
+  const text = frame.packet.toString(); // UTF-8; without arguments Buffer takes its shortest path
+  const attachments = frame.attachments;
+  if (attachments.length === 0) return [text];
+  const encoded = [text];
+  for (let i = 0; i < attachments.length; i++) encoded.push(attachments[i]);
+  return encoded;
+}
+
+/** One delivery's encoded packet, and its object, decoded at most once when asked for. */
+class Prepared {
+  constructor(encoded, packets, frame) {
+    this.encoded = encoded;
+    this.packets = packets;
+    this.frame = frame;
+    this.decoded = null;
+    this.bytes = null; // busd's bytes of encoded[0], when it is them
+  }
+
+  packet() {
+    if (this.decoded === null && this.packets !== null) {
+      this.decoded = this.packets.decode(this.frame.packet, this.frame.attachments);
+      this.packets = null;
+    }
+    return this.decoded;
+  }
+}
+
 class Incoming {
   constructor(adapter) {
     this.adapter = adapter;
@@ -33,21 +62,26 @@ class Incoming {
    * the server's parser writes socket.io-parser's format; decoded (and
    * encoded with the server's parser) otherwise, or when connection state
    * recovery adds an offset. `opts` is what the offset is kept for.
+   * Null when the packet cannot be decoded but has to be.
    */
   prepare(frame, opts) {
     const adapter = this.adapter;
-    const asSent = [frame.packet.toString("utf8"), ...frame.attachments];
-    const needsObject = !adapter.packets.compatible || adapter.sessions;
-    let packet = null;
-    const decode = () => packet || (packet = adapter.packets.decode(frame.packet, frame.attachments));
-    if (!needsObject) return { encoded: asSent, packet: decode };
-    if (!decode()) {
+    if (adapter.packets.compatible && !adapter.sessions) {
+      // The packet object only for outgoing listeners, decoded on the first one's demand.
+      const prepared = new Prepared(asSent(frame), adapter.packets, frame);
+      prepared.bytes = frame.packet;
+      return prepared;
+    }
+    const packet = adapter.packets.decode(frame.packet, frame.attachments);
+    if (!packet) {
       this.counters.deliveriesUndecodable++;
       return null;
     }
     if (frame.ackId === 0) adapter.recordForRecovery(packet, opts);
-    const encoded = adapter.packets.compatible && !adapter.sessions ? asSent : adapter.packets.encode(packet);
-    return { encoded, packet: () => packet };
+    // Re-encoded: with recovery the packet carries its offset now.
+    const prepared = new Prepared(adapter.packets.encode(packet), null, null);
+    prepared.decoded = packet;
+    return prepared;
   }
 
   /** v1's DELIVER: busd chose the sockets. */
@@ -62,7 +96,7 @@ class Incoming {
     }
     const prepared = this.prepare(frame, { rooms: frame.socketIds, except: [], flags: frame.flags });
     if (!prepared) return;
-    const writeOptions = adapter.writeOptions(frame.flags, prepared.encoded);
+    const writeOptions = adapter.writeOptions(frame.flags, prepared.encoded, prepared.bytes);
     for (const socket of targets) this.write(socket, frame.ackId, prepared, writeOptions);
   }
 
@@ -70,18 +104,22 @@ class Incoming {
   deliverToRooms(frame) {
     const adapter = this.adapter;
     this.counters.deliveries++;
-    const opts = { rooms: new Set(frame.rooms), except: new Set(frame.except), flags: frame.flags };
+    // The selection takes the frame's lists as they are (Sets only where recovery keeps opts).
+    const opts = adapter.sessions
+      ? { rooms: new Set(frame.rooms), except: new Set(frame.except), flags: frame.flags }
+      : { rooms: frame.rooms, except: frame.except, flags: frame.flags };
     const prepared = this.prepare(frame, opts);
-    const written = [];
+    const ackId = frame.ackId;
+    const written = ackId !== 0 ? [] : null;
     if (prepared) {
-      const writeOptions = adapter.writeOptions(frame.flags, prepared.encoded);
+      const writeOptions = adapter.writeOptions(frame.flags, prepared.encoded, prepared.bytes);
       adapter.apply(opts, (socket) => {
-        this.write(socket, frame.ackId, prepared, writeOptions);
-        written.push(socket.id);
+        this.write(socket, ackId, prepared, writeOptions);
+        if (written) written.push(socket.id);
       });
     }
     // busd learns the targets of an acked broadcast (its client count) from this.
-    if (frame.ackId !== 0) adapter.send({ type: "DELIVERED", ackId: frame.ackId, namespace: adapter.nsp.name, socketIds: written });
+    if (written) adapter.send({ type: "DELIVERED", ackId, namespace: adapter.nsp.name, socketIds: written });
   }
 
   write(socket, ackId, prepared, writeOptions) {

@@ -7,6 +7,7 @@
 // offsets, sessions and missed packets.
 
 const { EventEmitter } = require("node:events");
+const { isUtf8 } = require("node:buffer");
 const { WirePackets } = require("./wire-packets");
 const { SessionStore } = require("./sessions");
 
@@ -109,7 +110,8 @@ class LocalAdapter extends EventEmitter {
 
   apply(opts, callback) {
     const rooms = opts.rooms;
-    const except = this.computeExceptSids(opts.except);
+    // No Set when nothing is excepted (a broadcast's usual case).
+    const except = sizeOf(opts.except) > 0 ? this.computeExceptSids(opts.except) : null;
     const sockets = this.nsp.sockets;
     if (sizeOf(rooms) > 0) {
       const ids = new Set();
@@ -117,7 +119,7 @@ class LocalAdapter extends EventEmitter {
         const members = this.rooms.get(room);
         if (!members) continue;
         for (const id of members) {
-          if (ids.has(id) || except.has(id)) continue;
+          if (ids.has(id) || (except !== null && except.has(id))) continue;
           const socket = sockets.get(id);
           if (socket) {
             callback(socket);
@@ -127,7 +129,7 @@ class LocalAdapter extends EventEmitter {
       }
     } else {
       for (const id of this.sids.keys()) {
-        if (except.has(id)) continue;
+        if (except !== null && except.has(id)) continue;
         const socket = sockets.get(id);
         if (socket) callback(socket);
       }
@@ -147,12 +149,21 @@ class LocalAdapter extends EventEmitter {
   // ---- local delivery ----
 
   /** The write options of a broadcast, with the pre-computed WebSocket frame where the in-memory adapter makes one. */
-  writeOptions(flags, encoded) {
+  writeOptions(flags, encoded, packetBytes) {
     const options = { preEncoded: true, volatile: flags.volatile, compress: flags.compress };
     const frame = encoded.length === 1 && typeof encoded[0] === "string" ? loadWsFrame() : null;
     if (frame) {
-      // "4": engine.io's message packet type.
-      options.wsPreEncodedFrame = frame(Buffer.from("4" + encoded[0]), { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true });
+      // "4": engine.io's message packet type. From busd's bytes when the
+      // string holds no U+FFFD (then they were UTF-8, the string's own
+      // bytes: decoding replaces every invalid sequence with U+FFFD);
+      // otherwise from the string, as a text frame must be valid UTF-8.
+      let payload;
+      if (packetBytes && (encoded[0].indexOf("\uFFFD") === -1 || isUtf8(packetBytes))) {
+        payload = Buffer.allocUnsafe(1 + packetBytes.length);
+        payload[0] = 0x34;
+        payload.set(packetBytes, 1);
+      } else payload = Buffer.from("4" + encoded[0]);
+      options.wsPreEncodedFrame = frame(payload, { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true });
     }
     return options;
   }

@@ -65,6 +65,23 @@ test("wsPreEncodedFrame: the node's broadcasts and busd's deliveries carry the f
   assert.deepEqual([a.received[0], a.received[2]], [["news", 1, "é"], ["news", 1, "é"]], "the client reads the pre-encoded frames");
 });
 
+test("wsPreEncodedFrame: a delivery whose packet bytes are not UTF-8 gets a valid text frame (U+FFFD), not busd's bytes", { skip }, async (t) => {
+  const { busd, connect } = await startNode(t);
+  const a = await connect();
+  const writes = spyWrites(a.socket);
+  const packet = Buffer.concat([Buffer.from('2["news","'), Buffer.from([0xff]), Buffer.from('"]')]);
+  busd.send({ type: "DELIVER_TO_ROOMS", ackId: 0, flags: {}, namespace: "/", rooms: [], except: [], packet, attachments: [] });
+  busd.send({ type: "DELIVER_TO_ROOMS", ackId: 0, flags: {}, namespace: "/", rooms: [], except: [], packet: '2["news","\uFFFD"]', attachments: [] });
+  await waitFor(() => writes.length === 2);
+  const text = '2["news","\uFFFD"]';
+  assert.equal(writes[0].packets[0], text);
+  const payload = (opts) => Buffer.concat(opts.wsPreEncodedFrame.slice(1));
+  assert.deepEqual(payload(writes[0].opts), Buffer.from("4" + text), "the frame holds the string's UTF-8");
+  assert.deepEqual(payload(writes[1].opts), Buffer.from("4" + text), "a U+FFFD sent as such: the same bytes");
+  await waitFor(() => a.received.length === 2);
+  assert.deepEqual(a.received, [["news", "\uFFFD"], ["news", "\uFFFD"]], "the client reads both; the connection stays");
+});
+
 test("connection state recovery: offsets on broadcasts (not on what busd publishes), missed packets restored, local and from busd", { skip }, async (t) => {
   const serverOptions = { connectionStateRecovery: { maxDisconnectionDuration: 60000 } };
   const { busd, io, connect } = await startNode(t, { serverOptions });
