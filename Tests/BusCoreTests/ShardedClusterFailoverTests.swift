@@ -84,11 +84,24 @@ extension ShardedClusterTests {
         let source = try #require(try ClusterShardPeer.owner(of: channel, in: cluster))
         let target = try #require(masters.first { $0 != source })
         let targetId = try cluster.nodeId(target)
+        let sourceId = try cluster.nodeId(source)
+        // Redis's own procedure: with the target importing, its SETSLOT NODE
+        // takes a new config epoch, so its claim wins on every node.
+        try cluster.cli(target, ["CLUSTER", "SETSLOT", "\(slot)", "IMPORTING", sourceId])
+        try cluster.cli(source, ["CLUSTER", "SETSLOT", "\(slot)", "MIGRATING", targetId])
         try cluster.cli(target, ["CLUSTER", "SETSLOT", "\(slot)", "NODE", targetId])
         try cluster.cli(source, ["CLUSTER", "SETSLOT", "\(slot)", "NODE", targetId])
         for port in masters where port != source && port != target {
             try cluster.cli(port, ["CLUSTER", "SETSLOT", "\(slot)", "NODE", targetId])
         }
+        // Every node, replicas included, names the new owner before the join
+        // (else the cluster itself sends MOVED back and forth). busd's own
+        // table is not read meanwhile: its SSUBSCRIBE still goes to the old owner.
+        #expect(
+            eventually(timeout: .seconds(10)) {
+                cluster.livePorts.allSatisfy { (try? cluster.masterPort(ofSlot: slot, askingNode: $0)) == target }
+            }
+        )
         let movedBefore = ClusterStatistics.shared.shardResubscribes["moved", default: 0]
         busd.node.send(.roomsJoin(namespace: "/", socketId: ShardedClusterBusd.sid, rooms: [.name(room)]))
         #expect(eventually(timeout: .seconds(5)) { busd.member.subscribedShardChannels.contains(channel) })
