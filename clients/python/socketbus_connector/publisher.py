@@ -23,15 +23,19 @@ def _is_message(message) -> bool:
     return isinstance(message, dict) and message.get("type") in ("message", "pmessage")
 
 
-class Emitter(_Operator):
-    """emitter = Emitter(redis.Redis(...)); emitter.to(sid).emit("news", {...})"""
+class _PublisherBase(_Operator):
+    """What Emitter and AsyncEmitter share: construction, and chaining that keeps the kind."""
 
     def __init__(self, redis, key: str = DEFAULT_KEY, nsp: str = "/", prefix: str = DEFAULT_PREFIX,
                  options: Optional[BroadcastOptions] = None):
         super().__init__(redis, options or BroadcastOptions(key, nsp), prefix)
 
     def _with(self, **changes):
-        return Emitter(self.redis, prefix=self.prefix, options=self.options.replace(**changes))
+        return type(self)(self.redis, prefix=self.prefix, options=self.options.replace(**changes))
+
+
+class Emitter(_PublisherBase):
+    """emitter = Emitter(redis.Redis(...)); emitter.to(sid).emit("news", {...})"""
 
     def emit(self, event: str, *args) -> int:
         """Publishes; returns the number of subscribers of the channel."""
@@ -160,15 +164,8 @@ def _subscribe(pubsub, channels: List[str], deadline: float) -> None:
     raise TimeoutError("Redis did not confirm the subscription in time")
 
 
-class AsyncEmitter(_Operator):
+class AsyncEmitter(_PublisherBase):
     """emitter = AsyncEmitter(redis.asyncio.Redis(...)); await emitter.to(sid).emit(...)"""
-
-    def __init__(self, redis, key: str = DEFAULT_KEY, nsp: str = "/", prefix: str = DEFAULT_PREFIX,
-                 options: Optional[BroadcastOptions] = None):
-        super().__init__(redis, options or BroadcastOptions(key, nsp), prefix)
-
-    def _with(self, **changes):
-        return AsyncEmitter(self.redis, prefix=self.prefix, options=self.options.replace(**changes))
 
     async def emit(self, event: str, *args) -> int:
         channel, payload = self.message(event, *args)
