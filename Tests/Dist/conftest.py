@@ -8,8 +8,8 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import tarfile
-import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,9 @@ DIST = ROOT / os.environ.get("SOCKETBUS_DIST_DIR", "dist")
 VERSION = re.search(
     r'public static let string = "([^"]+)"', (ROOT / "Sources/BusCore/SocketBusVersion.swift").read_text()
 ).group(1)
+sys.path.insert(0, str(ROOT / "Tests" / "PyHarness"))
+from harness import free_port, wait_for  # noqa: E402,F401  (the tests import them from here)
+
 TOOLS = ("busd", "busctl")
 # busd and busctl refuse SOCKETBUS_* variables that name no setting, such as
 # SOCKETBUS_DIST_DIR or make test's SOCKETBUS_BIN_DIR: they run without any.
@@ -30,22 +33,6 @@ def run(*argv, **kwargs):
     done = subprocess.run(argv, capture_output=True, text=True, timeout=kwargs.pop("timeout", 60), **kwargs)
     assert done.returncode == 0, f"{argv} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
     return done.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(predicate, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def needed_libraries(binary: Path):

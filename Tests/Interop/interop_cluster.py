@@ -14,12 +14,14 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "Tests" / "PyHarness"))
+from harness import free_port, wait_for  # noqa: E402,F401  (the tests import them from here)
+
 PEERS = Path(__file__).resolve().parent / "peers"
 BIN = Path(os.environ.get("SOCKETBUS_BIN_DIR", ROOT / ".build" / "debug"))
 REQUESTS_TIMEOUT_MS = 1000
@@ -57,23 +59,6 @@ def missing_parts():
         if not (Path("/usr/share/nodejs") / module).exists() and not (stock_modules() or Path("/x")).joinpath(module).exists():
             reasons.append(f"no node module {module} (apt install node-{module})")
     return "; ".join(reasons) or None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(predicate, timeout=10.0, what="condition", interval=0.02):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(interval)
 
 
 def post(port, body, timeout=15.0):
