@@ -3,8 +3,9 @@
 // (issue 17, item 4), with real parts: redis-server, a real Socket.IO 4.8.1
 // server (../shared/stock-socketio), real socket.io-client WebSocket clients
 // in their own process, and the 76-byte @socket.io/redis-emitter 5.1 capture
-// published by bench/anchor's C publisher, paced at each of --rates (messages
-// per second, in 1 ms steps; 0 = as fast as it goes, pipelined).
+// published by a C publisher (steps.c, or bench/anchor's pub) paced at each of
+// --rates (messages per second, in 1 ms steps; 0 = bench/anchor's pub as fast
+// as it goes, pipelined).
 //
 //   node bench/connector-share/run.js [--clients 1] [--messages 30000] [--rates 10000,20000]
 //        [--rounds 3] [--modes socketbus,plain,stock] [--busd .build/release/busd]

@@ -7,7 +7,7 @@
 //   server.js plain                     socket.io's in-memory adapter; on the IPC command
 //                                       {cmd: "drive", packet, count, rate} it writes the same
 //                                       pre-encoded packet to roomA itself, paced at `rate` in 1 ms
-//                                       steps (as the C publisher paces), or 256 per turn of the
+//                                       steps (as steps.c publishes), or 256 per turn of the
 //                                       event loop with rate 0
 //
 // The `plain` drive is the in-memory adapter's broadcast after its encode
