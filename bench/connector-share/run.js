@@ -3,11 +3,13 @@
 // (issue 17, item 4), with real parts: redis-server, a real Socket.IO 4.8.1
 // server (../shared/stock-socketio), real socket.io-client WebSocket clients
 // in their own process, and the 76-byte @socket.io/redis-emitter 5.1 capture
-// published by bench/anchor's C publisher, paced at each of --rates (messages
-// per second, in 1 ms steps; 0 = as fast as it goes, pipelined).
+// published by a C publisher (steps.c, or bench/anchor's pub) paced at each of
+// --rates (messages per second, in 1 ms steps; 0 = bench/anchor's pub as fast
+// as it goes, pipelined).
 //
 //   node bench/connector-share/run.js [--clients 1] [--messages 30000] [--rates 10000,20000]
 //        [--rounds 3] [--modes socketbus,plain,stock] [--busd .build/release/busd]
+//        [--publisher steps|anchor]
 //
 // Modes (one server process each, alternating per round):
 //   socketbus  clients/node + busd (release); busd hands each message to the node as DELIVER_TO_ROOMS
@@ -18,6 +20,12 @@
 // clients/node (to compare a change with what it replaces in one session).
 // CONNECTOR_SHARE_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the
 // server processes (V8's .cpuprofile, one per server).
+// --publisher steps (the default) publishes each 1 ms step's messages in one
+// pipelined write on a fixed schedule (steps.c), as the plain driver's timer
+// hands them to the node; "anchor" is bench/anchor's pub, which sends what is
+// due as soon as its last replies are back (a trickle of 1-2 messages per
+// write at these rates on an idle machine), the publisher of the figures
+// before 2026-12-06 10:30.
 // The node's CPU is read from outside (/proc/<pid>/task/*/schedstat, every
 // thread) from just before the first message to the last client's receipt.
 
@@ -32,7 +40,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (m) => process.stderr.write(`connector-share: ${m}\n`);
 
 function options() {
-  const o = { clients: 1, messages: 30000, rates: "10000,20000", rounds: 3, modes: "socketbus,plain,stock", busd: path.join(ROOT, ".build/release/busd") };
+  const o = { clients: 1, messages: 30000, rates: "10000,20000", rounds: 3, modes: "socketbus,plain,stock", busd: path.join(ROOT, ".build/release/busd"), publisher: "steps" };
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, "");
@@ -130,6 +138,10 @@ async function main() {
   const pubBin = path.join(ROOT, "bench/.build/anchor/pub");
   fs.mkdirSync(path.dirname(pubBin), { recursive: true });
   execFileSync("cc", ["-O2", "-o", pubBin, path.join(ROOT, "bench/anchor/pub.c"), "-lhiredis"]);
+  const stepsBin = path.join(ROOT, "bench/.build/connector-share/steps");
+  fs.mkdirSync(path.dirname(stepsBin), { recursive: true });
+  execFileSync("cc", ["-O2", "-o", stepsBin, path.join(__dirname, "steps.c"), "-lhiredis"]);
+  if (!["steps", "anchor"].includes(o.publisher)) throw new Error(`--publisher is steps or anchor, not ${o.publisher}`);
   if (o.modes.includes("socketbus") && !fs.existsSync(o.busd)) throw new Error(`no busd at ${o.busd} (swift build -c release --product busd)`);
 
   const redisSock = path.join(dir, "redis.sock");
@@ -167,7 +179,9 @@ async function main() {
       const node0 = cpuNs(server.pid);
       const busd0 = busd ? cpuNs(busd.pid) : 0;
       let pub = null;
-      if (mode === "plain") call(server, { cmd: "drive", packet, count: o.messages, rate });
+      let driven = null;
+      if (mode === "plain") driven = call(server, { cmd: "drive", packet, count: o.messages, rate });
+      else if (o.publisher === "steps" && rate) pub = track(spawn(stepsBin, [redisSock, capture.channel, capture.hex, String(o.messages), String(rate)], { stdio: ["ignore", "pipe", "pipe"] }), "pub");
       else pub = track(spawn(pubBin, [redisSock, capture.channel, capture.hex, String(o.messages), ...(rate ? ["--rate", String(rate)] : [])], { stdio: ["ignore", "pipe", "pipe"] }), "pub");
       const got = await reached;
       const node1 = cpuNs(server.pid);
@@ -175,10 +189,11 @@ async function main() {
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       if (pub && pub.exitCode === null) await new Promise((r) => pub.once("exit", r));
       const link1 = await call(server, { cmd: "link" });
-      const framesPerRead = link1.reads > link0.reads ? (link1.frames - link0.frames) / (link1.reads - link0.reads) : null;
+      // The node's wake-ups: reads of busd's link, or the plain driver's timer turns.
+      const framesPerRead = driven ? (await driven).sent / (await driven).ticks : link1.reads > link0.reads ? (link1.frames - link0.frames) / (link1.reads - link0.reads) : null;
       const row = { framesPerRead, node: (node1 - node0) / total / 1000, busd: busd ? (busd1 - busd0) / o.messages / 1000 : null, seconds, received: got.received };
       (results[key] ||= []).push(row);
-      log(`round ${round + 1} ${key}: node ${row.node.toFixed(2)} µs per delivered packet${busd ? `, busd ${row.busd.toFixed(2)}, ${framesPerRead.toFixed(1)} frames per read of busd's link` : ""} (${got.received} in ${seconds.toFixed(2)} s)`);
+      log(`round ${round + 1} ${key}: node ${row.node.toFixed(2)} µs per delivered packet${busd ? `, busd ${row.busd.toFixed(2)}, ${framesPerRead.toFixed(1)} frames per read of busd's link` : framesPerRead ? `, ${framesPerRead.toFixed(1)} packets per timer turn` : ""} (${got.received} in ${seconds.toFixed(2)} s)`);
       await stop(clients);
       await stop(server);
       if (busd) {
@@ -190,15 +205,16 @@ async function main() {
   load.push(os.loadavg().map((x) => x.toFixed(2)).join(" "));
 
   console.log(`connector-share: ${o.messages} messages per case to ${o.clients} WebSocket client(s) in roomA, ${o.rounds} rounds per rate (modes alternate), medians`);
+  console.log(`  publisher: ${o.publisher === "steps" ? "steps.c, 1 ms steps on a fixed schedule" : "bench/anchor/pub.c (sends what is due as soon as its replies are back)"}; connector: ${process.env.CONNECTOR_SHARE_CONNECTOR || "clients/node"}; busd: ${o.busd}`);
   console.log(`  payload: ${capture.description}, ${capture.hex.length / 2} bytes; packet ${packet}`);
   console.log(`  machine: ${os.cpus().length} cores, load ${load[0]} at start, ${load[1]} at end`);
   console.log("");
-  console.log("| mode @ rate | node CPU µs per delivered packet (median) | min – max | busd µs per message | node + busd, per delivered packet | frames per read of busd's link |");
+  console.log("| mode @ rate | node CPU µs per delivered packet (median) | min – max | busd µs per message | node + busd, per delivered packet | messages per wake-up (frames per read of busd's link; plain: packets per timer turn) |");
   console.log("|---|---|---|---|---|---|");
   for (const [key, rows] of Object.entries(results)) {
     const node = rows.map((r) => r.node);
     const busd = rows.every((r) => r.busd !== null) ? median(rows.map((r) => r.busd)) : null;
-    console.log(`| ${key} | ${median(node).toFixed(2)} | ${Math.min(...node).toFixed(2)} – ${Math.max(...node).toFixed(2)} | ${busd === null ? "-" : busd.toFixed(2)} | ${busd === null ? "-" : (median(node) + busd / o.clients).toFixed(2)} | ${busd === null ? "-" : median(rows.map((r) => r.framesPerRead)).toFixed(1)} |`);
+    console.log(`| ${key} | ${median(node).toFixed(2)} | ${Math.min(...node).toFixed(2)} – ${Math.max(...node).toFixed(2)} | ${busd === null ? "-" : busd.toFixed(2)} | ${busd === null ? "-" : (median(node) + busd / o.clients).toFixed(2)} | ${rows.every((r) => r.framesPerRead) ? median(rows.map((r) => r.framesPerRead)).toFixed(1) : "-"} |`);
   }
   console.log("");
   for (const rate of o.rates) {

@@ -7,7 +7,7 @@
 //   server.js plain                     socket.io's in-memory adapter; on the IPC command
 //                                       {cmd: "drive", packet, count, rate} it writes the same
 //                                       pre-encoded packet to roomA itself, paced at `rate` in 1 ms
-//                                       steps (as the C publisher paces), or 256 per turn of the
+//                                       steps (as steps.c publishes), or 256 per turn of the
 //                                       event loop with rate 0
 //
 // The `plain` drive is the in-memory adapter's broadcast after its encode
@@ -59,6 +59,7 @@ function drive(io, { packet, count, rate }) {
     let ticks = 0;
     const cpu0 = process.cpuUsage();
     const tick = () => {
+      ticks++;
       // rate 0: as fast as the loop goes, 256 messages per turn of the event loop
       const due = rate > 0 ? Math.min(count, Math.floor((Number(process.hrtime.bigint() - start) / 1e9) * rate)) : Math.min(count, sent + 256);
       for (; sent < due; sent++) {
@@ -70,9 +71,8 @@ function drive(io, { packet, count, rate }) {
       else {
         const u = process.cpuUsage(cpu0);
         process.stderr.write(`drive: ${sent} in ${(Number(process.hrtime.bigint() - start) / 1e9).toFixed(2)} s, ${((u.user + u.system) / sent).toFixed(2)} µs/packet, ${ticks} ticks\n`);
-        resolve(sent);
+        resolve({ sent, ticks });
       }
-      ticks++;
     };
     tick();
   });
@@ -105,7 +105,7 @@ async function main() {
       case "members":
         return reply({ count: io.of("/").adapter.rooms.get("roomA")?.size || 0 });
       case "drive":
-        return reply({ sent: await drive(io, message) });
+        return reply(await drive(io, message));
       case "exit":
         io.close();
         setTimeout(() => process.exit(0), 100);

@@ -43,6 +43,8 @@ final class NodeConnection: @unchecked Sendable {
     /// The writer holds bytes it has not finished sending (guarded by `outgoing`).
     @exclusivity(unchecked) private var writing = false
     private let writerDone = DispatchSemaphore(value: 0)
+    /// The capacity of the writer's two buffers after its last write.
+    private let keptBytes = Atomic<Int>(0)
     /// Progress of the two threads, for the systemd watchdog.
     private let readerHeartbeat: Heartbeat
     private let writerHeartbeat: Heartbeat
@@ -133,6 +135,10 @@ final class NodeConnection: @unchecked Sendable {
         }
     }
 
+    /// What the writer's buffers hold on to between writes (bounded by
+    /// twice ``keptBufferCapacity``).
+    var keptWriteBufferBytes: Int { keptBytes.load(ordering: .relaxed) }
+
     /// Frames queued or being written (a drain waits for none).
     var hasUnsentFrames: Bool {
         outgoing.lock()
@@ -140,19 +146,27 @@ final class NodeConnection: @unchecked Sendable {
         return !closed.load(ordering: .acquiring) && (writing || !queued.isEmpty)
     }
 
-    /// Asks the writer to send what is queued now.
+    /// Asks the writer to send what is queued now. With nothing queued it
+    /// does nothing: a wake-up would be wasted, and a request left standing
+    /// would send the next batch's first frame alone, before the rest of
+    /// its batch is queued (two writes, two reads on the node, per batch).
     func flush() {
         outgoing.lock()
-        flushRequested = true
-        outgoing.signal()
+        if !queued.isEmpty {
+            flushRequested = true
+            outgoing.signal()
+        }
         outgoing.unlock()
     }
 
     /// How long queued frames wait for a flush at most.
     static let batchWindow: TimeInterval = 0.002
 
-    /// A write buffer grown past this is released after use rather than kept.
-    static let keptBufferCapacity = 1 << 20
+    /// Either write buffer grown past this is released after use rather
+    /// than kept: a burst (a node that fell behind) does not hold its
+    /// memory for the life of the connection. 256 KiB holds thousands of
+    /// deliveries, far more than one read from Redis produces.
+    static let keptBufferCapacity = 256 << 10
 
     private func writeLoop() {
         var sending: [UInt8] = []
@@ -167,8 +181,11 @@ final class NodeConnection: @unchecked Sendable {
                     outgoing.lock()
                 }
             }
-            if !flushRequested && !closed.load(ordering: .acquiring) {
-                _ = outgoing.wait(until: Date(timeIntervalSinceNow: Self.batchWindow))
+            // Frames queued without a flush wait for it (the rest of their
+            // batch), at most batchWindow; a spurious wake-up does not end the wait.
+            let deadline = Date(timeIntervalSinceNow: Self.batchWindow)
+            while !flushRequested && !closed.load(ordering: .acquiring) {
+                if !outgoing.wait(until: deadline) { break }
             }
             flushRequested = false
             if queued.isEmpty {
@@ -181,20 +198,7 @@ final class NodeConnection: @unchecked Sendable {
             // A node that stops reading blocks send(2) as long as it likes:
             // that is the node's doing (its queue budget bounds the cost), not a hang of busd.
             writerHeartbeat.beat(quietFor: .seconds(86_400 * 365))
-            var offset = 0
-            while offset < sending.count {
-                // MSG_NOSIGNAL: a node that went away is an error here, not SIGPIPE.
-                let n = sending.withUnsafeBytes {
-                    Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
-                }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    logger.notice("write to the node failed (errno \(errno)): closing the connection")
-                    shutdown(fd, Int32(SHUT_RDWR))
-                    return
-                }
-                offset += n
-            }
+            guard writeAll(sending) else { return }
             let written = sending.count
             if sending.capacity > Self.keptBufferCapacity {
                 sending = []
@@ -204,8 +208,31 @@ final class NodeConnection: @unchecked Sendable {
             outgoing.lock()
             writing = false
             charged -= written
+            keptBytes.store(sending.capacity + queued.capacity, ordering: .relaxed)
             outgoing.unlock()
             server.queueBudget.give(written)
+        }
+    }
+
+    /// Sends all of `bytes` to the node in as few send(2) calls as the
+    /// socket takes; false (the connection shut down) when it fails.
+    private func writeAll(_ bytes: [UInt8]) -> Bool {
+        server.nodeWrites.add(1, ordering: .relaxed)
+        return bytes.withUnsafeBytes { buffer in
+            guard let base = buffer.baseAddress else { return true }
+            var offset = 0
+            while offset < buffer.count {
+                // MSG_NOSIGNAL: a node that went away is an error here, not SIGPIPE.
+                let n = Glibc.send(fd, base + offset, buffer.count - offset, Int32(MSG_NOSIGNAL))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    logger.notice("write to the node failed (errno \(errno)): closing the connection")
+                    shutdown(fd, Int32(SHUT_RDWR))
+                    return false
+                }
+                offset += n
+            }
+            return true
         }
     }
 

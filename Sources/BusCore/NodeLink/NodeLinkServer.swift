@@ -99,6 +99,11 @@ public final class NodeLinkServer: @unchecked Sendable {
     let handshakeTimeouts = Atomic<Int>(0)
     /// Connections closed because no HELLO came in time.
     public var handshakeTimeoutCount: Int { handshakeTimeouts.load(ordering: .relaxed) }
+    let nodeWrites = Atomic<Int>(0)
+    /// Writes to the node connections (a batch of frames each, or part of one).
+    public var nodeWriteCount: Int { nodeWrites.load(ordering: .relaxed) }
+    /// What the connections' writers keep allocated between writes.
+    public var keptWriteBufferBytes: Int { connections.withLock { $0.reduce(0) { $0 + $1.keptWriteBufferBytes } } }
     /// Bytes queued for the node now, over all connections.
     public var queuedBytes: Int { queueBudget.usedBytes }
     /// The bound of ``queuedBytes``.

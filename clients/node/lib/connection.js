@@ -299,8 +299,20 @@ class BusConnection extends EventEmitter {
         if (!allowed.has(frame.type)) {
           throw new ProtocolError(ERROR_CODES.UNEXPECTED, `unexpected ${frame.type} from busd (version ${this.welcome.version} session)`);
         }
-        this.dispatch("frame", frame);
+        this.dispatchFrame(frame);
       }
+    }
+  }
+
+  // Per frame from busd: with one listener (the hub's) it is called through
+  // emit, without the copy of the listener list that dispatch makes.
+  dispatchFrame(frame) {
+    if (this.listenerCount("frame") !== 1) return this.dispatch("frame", frame);
+    try {
+      this.emit("frame", frame);
+    } catch (err) {
+      this.counters.handlerErrors++;
+      this.logger.warn(`error while handling ${frame.type}: ${err && err.stack}`);
     }
   }
 

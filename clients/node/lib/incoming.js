@@ -113,7 +113,7 @@ class Incoming {
     const written = ackId !== 0 ? [] : null;
     if (prepared) {
       const writeOptions = adapter.writeOptions(frame.flags, prepared.encoded, prepared.bytes);
-      adapter.apply(opts, (socket) => {
+      adapter.forEachTarget(opts, (socket) => {
         this.write(socket, ackId, prepared, writeOptions);
         if (written) written.push(socket.id);
       });

@@ -136,6 +136,27 @@ class LocalAdapter extends EventEmitter {
     }
   }
 
+  /**
+   * As apply, for a delivery (the callback writes, it does not join or
+   * leave): with one room its members are distinct, so no Set of the ids
+   * already written is built.
+   */
+  forEachTarget(opts, callback) {
+    const rooms = opts.rooms;
+    if (sizeOf(rooms) !== 1) return this.apply(opts, callback);
+    let room;
+    for (room of rooms) break;
+    const members = this.rooms.get(room);
+    if (!members) return;
+    const except = sizeOf(opts.except) > 0 ? this.computeExceptSids(opts.except) : null;
+    const sockets = this.nsp.sockets;
+    for (const id of members) {
+      if (except !== null && except.has(id)) continue;
+      const socket = sockets.get(id);
+      if (socket) callback(socket);
+    }
+  }
+
   computeExceptSids(exceptRooms) {
     const ids = new Set();
     if (sizeOf(exceptRooms) === 0) return ids;
