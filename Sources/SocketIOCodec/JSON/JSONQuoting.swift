@@ -8,26 +8,28 @@ enum JSONQuoting {
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     static func appendQuoted<Sink: ByteSink>(_ utf8: Span<UInt8>, to output: inout Sink) {
-        output.append(UInt8(ascii: "\""))
         // Through a raw buffer: indexing the span checks bounds on every
         // byte, which doubled the cost of quoting the short strings of an event.
-        utf8.withUnsafeBufferPointer { bytes in
-            var runStart = 0
-            var i = 0
-            while i < bytes.count {
-                let byte = bytes[i]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else {
-                    i += 1
-                    continue
-                }
-                if runStart < i { output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
-                appendEscape(byte, to: &output)
+        utf8.withUnsafeBufferPointer { appendQuoted($0, to: &output) }
+    }
+
+    static func appendQuoted<Sink: ByteSink>(_ bytes: UnsafeBufferPointer<UInt8>, to output: inout Sink) {
+        output.append(UInt8(ascii: "\""))
+        var runStart = 0
+        var i = 0
+        while i < bytes.count {
+            let byte = bytes[i]
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else {
                 i += 1
-                runStart = i
+                continue
             }
-            if runStart < bytes.count {
-                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
-            }
+            if runStart < i { output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
+            appendEscape(byte, to: &output)
+            i += 1
+            runStart = i
+        }
+        if runStart < bytes.count {
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
         }
         output.append(UInt8(ascii: "\""))
     }

@@ -1,0 +1,150 @@
+internal import MsgPack
+
+/// The first path a broadcast takes: one pass over the payload's bytes
+/// (``MsgPackCursor``) that reads uid, packet and options and writes the
+/// packet's JSON as it goes (``ByteJSON``), with no msgpack-c tree.
+///
+/// Its rules are the tree fast path's (`fastDecode`): it gives up, and the
+/// tree path runs, on the same things (and a few more it leaves to the tree
+/// path: malformed bytes, `socketbus` options, nesting near the depth
+/// limit). Where it does not give up it writes what the tree path writes.
+extension BroadcastDecoder {
+    /// Returns false to hand the payload to the tree path (`delivery` is
+    /// then partly written: the caller resets it).
+    func byteDecode(
+        _ bytes: UnsafeRawBufferPointer,
+        into delivery: inout BroadcastDelivery,
+        writer out: inout ByteWriter,
+        prefix: inout ByteWriter
+    ) -> Bool {
+        var cursor = MsgPackCursor(bytes)
+        // Levels of nesting left below the packet map (root array, packet map).
+        let depthBelowPacket = reader.limits.maxDepth - 2
+        guard depthBelowPacket > 0, case .array(3)? = cursor.next(), case .string(let uidStart, let uidCount)? = cursor.next(),
+            case .map(let packetPairs)? = cursor.next()
+        else { return false }
+        delivery.uid = strings.string(cursor.buffer(uidStart, uidCount))
+
+        out.reset()
+        var type: UInt64?
+        var hasData = false
+        var idValue: Double?
+        var namespace: (start: Int, count: Int)?
+        for _ in 0..<packetPairs {
+            guard case .string(let keyStart, let keyCount)? = cursor.next(), let value = cursor.next() else { return false }
+            if cursor.equals(keyStart, keyCount, "type") {
+                guard case .uint(let v) = value, type == nil else { return false }
+                type = v
+            } else if cursor.equals(keyStart, keyCount, "data") {
+                guard !hasData else { return false }
+                hasData = true
+                // The JSON goes to `out` now; its prefix is put before it at the end.
+                if case .null = value { continue }
+                guard
+                    ByteJSON.write(
+                        value,
+                        from: &cursor,
+                        to: &out,
+                        attachments: &delivery.attachments,
+                        keys: keys,
+                        depthLeft: depthBelowPacket
+                    )
+                else { return false }
+            } else if cursor.equals(keyStart, keyCount, "nsp") {
+                guard case .string(let start, let count) = value else { return false }
+                delivery.namespace = strings.string(cursor.buffer(start, count))
+                namespace = (start, count)
+            } else if cursor.equals(keyStart, keyCount, "id") {
+                guard case .uint(let v) = value else { return false }
+                idValue = Double(v)
+            } else if cursor.equals(keyStart, keyCount, "__proto__") {
+                return false
+            } else {
+                guard cursor.skip(value, depthLeft: depthBelowPacket) else { return false }
+            }
+        }
+        guard let type, type == 2 || type == 3 else { return false }
+        delivery.existingAckId = idValue
+
+        guard readOptions(&cursor, into: &delivery, depthLeft: depthBelowPacket), cursor.isAtEnd else { return false }
+
+        // `<type>[<attachments>-][<nsp>,][<id>]`, before the JSON.
+        prefix.reset()
+        let attachmentCount = delivery.attachments.count
+        prefix.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: attachmentCount > 0 ? type &+ 3 : type))
+        if attachmentCount > 0 {
+            AckIdInjector.appendDecimal(UInt64(attachmentCount), to: &prefix)
+            prefix.append(UInt8(ascii: "-"))
+        }
+        if let namespace, namespace.count > 0, !cursor.equals(namespace.start, namespace.count, "/") {
+            prefix.append(contentsOf: cursor.buffer(namespace.start, namespace.count))
+            prefix.append(UInt8(ascii: ","))
+        }
+        if let idValue { JSNumberFormatter.appendJSONNumber(idValue, to: &prefix) }
+        let gap = out.insertGap(at: 0, width: prefix.count)
+        if let source = prefix.bytes.baseAddress { gap.update(from: source, count: prefix.count) }
+        delivery.packet.replaceSubrange(delivery.packet.startIndex..<delivery.packet.endIndex, with: out.bytes)
+        delivery.usedByteDecoder = true
+        return true
+    }
+
+    /// The options map: rooms, except and flags.
+    private func readOptions(_ cursor: inout MsgPackCursor, into delivery: inout BroadcastDelivery, depthLeft: Int) -> Bool {
+        guard case .map(let pairs)? = cursor.next() else { return false }
+        for _ in 0..<pairs {
+            guard case .string(let keyStart, let keyCount)? = cursor.next(), let value = cursor.next() else { return false }
+            if cursor.equals(keyStart, keyCount, "rooms") {
+                guard readRooms(value, &cursor, into: &delivery.rooms) else { return false }
+            } else if cursor.equals(keyStart, keyCount, "except") {
+                guard readRooms(value, &cursor, into: &delivery.except) else { return false }
+            } else if cursor.equals(keyStart, keyCount, "flags") {
+                guard case .map(let flagPairs) = value, readFlags(flagPairs, &cursor, into: &delivery, depthLeft: depthLeft)
+                else { return false }
+            } else if cursor.equals(keyStart, keyCount, DeliveryRequest.optionsKey) {
+                return false  // rare: the tree path reads it
+            } else {
+                guard cursor.skip(value, depthLeft: depthLeft) else { return false }
+            }
+        }
+        return true
+    }
+
+    /// The last flags map is the one that counts, as in the tree path.
+    private func readFlags(
+        _ pairs: Int,
+        _ cursor: inout MsgPackCursor,
+        into delivery: inout BroadcastDelivery,
+        depthLeft: Int
+    ) -> Bool {
+        delivery.isVolatile = false
+        delivery.compress = nil
+        for _ in 0..<pairs {
+            guard let key = cursor.next(), cursor.skip(key, depthLeft: depthLeft - 1), let value = cursor.next() else {
+                return false
+            }
+            if case .string(let start, let count) = key {
+                if cursor.equals(start, count, "volatile") {
+                    if case .bool(let flag) = value { delivery.isVolatile = flag } else { delivery.isVolatile = false }
+                } else if cursor.equals(start, count, "compress") {
+                    if case .bool(let flag) = value { delivery.compress = flag } else { delivery.compress = nil }
+                }
+            }
+            guard cursor.skip(value, depthLeft: depthLeft - 1) else { return false }
+        }
+        return true
+    }
+
+    private func readRooms(_ list: MsgPackCursor.Token, _ cursor: inout MsgPackCursor, into rooms: inout [Room]) -> Bool {
+        guard case .array(let count) = list else { return false }
+        for _ in 0..<count {
+            switch cursor.next() {
+            case .string(let start, let length)?: rooms.append(.name(strings.string(cursor.buffer(start, length))))
+            case .uint(let v)?: rooms.append(.number(Double(v)))
+            case .int(let v)?: rooms.append(.number(Double(v)))
+            case .float(let v)?: rooms.append(.number(v))
+            default: return false
+            }
+        }
+        return true
+    }
+}
