@@ -31,11 +31,11 @@ extension BroadcastDecoder {
         var idValue: Double?
         var namespace: (start: Int, count: Int)?
         for _ in 0..<packetPairs {
-            guard case .string(let keyStart, let keyCount)? = cursor.next(), let value = cursor.next() else { return false }
-            if cursor.equals(keyStart, keyCount, "type") {
+            guard let key = cursor.nextKey(), let value = cursor.next() else { return false }
+            if key == .type {
                 guard case .uint(let v) = value, type == nil else { return false }
                 type = v
-            } else if cursor.equals(keyStart, keyCount, "data") {
+            } else if key == .data {
                 guard !hasData else { return false }
                 hasData = true
                 // The JSON goes to `out` now; its prefix is put before it at the end.
@@ -50,14 +50,14 @@ extension BroadcastDecoder {
                         depthLeft: depthBelowPacket
                     )
                 else { return false }
-            } else if cursor.equals(keyStart, keyCount, "nsp") {
+            } else if key == .nsp {
                 guard case .string(let start, let count) = value else { return false }
                 delivery.namespace = strings.string(cursor.buffer(start, count))
                 namespace = (start, count)
-            } else if cursor.equals(keyStart, keyCount, "id") {
+            } else if key == .id {
                 guard case .uint(let v) = value else { return false }
                 idValue = Double(v)
-            } else if cursor.equals(keyStart, keyCount, "__proto__") {
+            } else if key == .proto {
                 return false
             } else {
                 guard cursor.skip(value, depthLeft: depthBelowPacket) else { return false }
@@ -92,15 +92,15 @@ extension BroadcastDecoder {
     private func readOptions(_ cursor: inout MsgPackCursor, into delivery: inout BroadcastDelivery, depthLeft: Int) -> Bool {
         guard case .map(let pairs)? = cursor.next() else { return false }
         for _ in 0..<pairs {
-            guard case .string(let keyStart, let keyCount)? = cursor.next(), let value = cursor.next() else { return false }
-            if cursor.equals(keyStart, keyCount, "rooms") {
+            guard let key = cursor.nextKey(), let value = cursor.next() else { return false }
+            if key == .rooms {
                 guard readRooms(value, &cursor, into: &delivery.rooms) else { return false }
-            } else if cursor.equals(keyStart, keyCount, "except") {
+            } else if key == .except {
                 guard readRooms(value, &cursor, into: &delivery.except) else { return false }
-            } else if cursor.equals(keyStart, keyCount, "flags") {
+            } else if key == .flags {
                 guard case .map(let flagPairs) = value, readFlags(flagPairs, &cursor, into: &delivery, depthLeft: depthLeft)
                 else { return false }
-            } else if cursor.equals(keyStart, keyCount, DeliveryRequest.optionsKey) {
+            } else if key == .socketbus {
                 return false  // rare: the tree path reads it
             } else {
                 guard cursor.skip(value, depthLeft: depthLeft) else { return false }
@@ -146,5 +146,71 @@ extension BroadcastDecoder {
             }
         }
         return true
+    }
+}
+
+/// The keys of a broadcast's packet and options maps the byte path reads.
+enum BroadcastKey {
+    case type, data, nsp, id, proto, rooms, except, flags, socketbus, other
+}
+
+extension MsgPackCursor {
+    /// A `fixstr` key's header and bytes as ``peekWord()`` reads them, and
+    /// the mask of those bytes (tests check these against the keys).
+    static let typeWord: UInt64 = 0x65_7079_74a4, mask5: UInt64 = 0xff_ffff_ffff
+    static let dataWord: UInt64 = 0x61_7461_64a4
+    static let nspWord: UInt64 = 0x7073_6ea3, mask4: UInt64 = 0xffff_ffff
+    static let idWord: UInt64 = 0x64_69a2, mask3: UInt64 = 0xff_ffff
+    static let roomsWord: UInt64 = 0x736d_6f6f_72a5, mask6: UInt64 = 0xffff_ffff_ffff
+    static let flagsWord: UInt64 = 0x7367_616c_66a5
+    static let exceptWord: UInt64 = 0x74_7065_6378_65a6, mask7: UInt64 = 0xff_ffff_ffff_ffff
+
+    /// The next map key, which must be a string (nil otherwise, or for
+    /// malformed bytes). The common keys, written as `fixstr`, are matched
+    /// with one compare of their header and bytes (ASCII: nothing to
+    /// validate); any other key is read and validated as a string.
+    @inline(__always)
+    mutating func nextKey() -> BroadcastKey? {
+        if let word = peekWord() {
+            if word & Self.mask5 == Self.typeWord {
+                advance(5)
+                return .type
+            }
+            if word & Self.mask5 == Self.dataWord {
+                advance(5)
+                return .data
+            }
+            if word & Self.mask4 == Self.nspWord {
+                advance(4)
+                return .nsp
+            }
+            if word & Self.mask6 == Self.roomsWord {
+                advance(6)
+                return .rooms
+            }
+            if word & Self.mask6 == Self.flagsWord {
+                advance(6)
+                return .flags
+            }
+            if word & Self.mask7 == Self.exceptWord {
+                advance(7)
+                return .except
+            }
+            if word & Self.mask3 == Self.idWord {
+                advance(3)
+                return .id
+            }
+        }
+        guard case .string(let start, let count)? = next() else { return nil }
+        if equals(start, count, "type") { return .type }
+        if equals(start, count, "data") { return .data }
+        if equals(start, count, "nsp") { return .nsp }
+        if equals(start, count, "id") { return .id }
+        if equals(start, count, "__proto__") { return .proto }
+        if equals(start, count, "rooms") { return .rooms }
+        if equals(start, count, "except") { return .except }
+        if equals(start, count, "flags") { return .flags }
+        if equals(start, count, DeliveryRequest.optionsKey) { return .socketbus }
+        return .other
     }
 }

@@ -50,6 +50,20 @@ struct MsgPackCursor {
         return true
     }
 
+    /// The next eight bytes as a little-endian word, nil near the end: for
+    /// matching a short `fixstr` key (header and bytes) in one compare.
+    @inline(__always)
+    func peekWord() -> UInt64? {
+        guard bytes.count &- offset >= 8 else { return nil }
+        return UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+    }
+
+    /// Steps over `count` bytes ``peekWord()`` matched.
+    @inline(__always)
+    mutating func advance(_ count: Int) {
+        offset &+= count
+    }
+
     /// The next value's header (and, for scalars, strings and binaries, its
     /// body); nil for malformed bytes. Offsets stay within `bytes.count`
     /// and lengths are checked against what remains before they are added.
