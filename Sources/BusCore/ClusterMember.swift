@@ -113,6 +113,11 @@ public final class ClusterMember: @unchecked Sendable {
     private let decoder = BroadcastDecoder()
     /// Reused for every broadcast, so its buffers keep their capacity.
     @exclusivity(unchecked) private var delivery = BroadcastDelivery()
+    /// The node link that takes routed broadcasts straight from the router
+    /// (ClusterMember+DeliveryLink.swift); without one they go to `onCommand`.
+    let deliveryLink = Mutex<NodeLinkServer?>(nil)
+    /// The last broadcast's rooms in the local protocol's form (router thread).
+    @exclusivity(unchecked) var lastLocalRooms = LocalRoomsCache()
 
     /// `onCommand` receives the node's commands one by one on the subscriber's
     /// router thread; `onBatchEnd` follows the commands of the messages taken
@@ -449,15 +454,20 @@ public final class ClusterMember: @unchecked Sendable {
 
     private func copyPayload(_ bytes: UnsafeRawBufferPointer) {
         payload.removeAll(keepingCapacity: true)
-        payload.append(contentsOf: bytes)
+        // As UInt8s: appending a raw buffer goes through the generic sequence path.
+        payload.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self))
     }
 
     /// The local sockets the adapter's rule picks for the decoded delivery;
     /// the last answer is reused while the rooms and the registry are the same.
     private func selectTargets(namespace: String) -> [String] {
         let generation = registry.generation
-        if let last = lastSelection, last.matches(generation, namespace, delivery.rooms, delivery.except) {
-            return last.targets
+        // Read in place: `if let` would copy the cached selection (four
+        // retains and releases per message).
+        if lastSelection?.matches(generation, namespace, delivery.rooms, delivery.except) == true,
+            let targets = lastSelection?.targets
+        {
+            return targets
         }
         let rooms = delivery.rooms.map(\.description)
         let except = delivery.except.map(\.description)
@@ -498,6 +508,17 @@ public final class ClusterMember: @unchecked Sendable {
         guard !targets.isEmpty else { return }
         counters.deliveries.add(1, ordering: .relaxed)
         let ackId = injectAckId(payload: payload, namespace: namespace, targets: targets)
+        if let link = deliveryLink.withLock({ $0 }) {
+            link.deliver(
+                namespace: namespace,
+                socketIds: targets,
+                ackId: ackId,
+                packet: ackId == 0 ? delivery.packet : injected,
+                attachments: delivery.attachments,
+                flags: DeliveryFlags(volatile: delivery.isVolatile, compress: delivery.compress)
+            )
+            return
+        }
         onCommand(
             .deliver(
                 namespace: namespace,
@@ -528,6 +549,19 @@ public final class ClusterMember: @unchecked Sendable {
                     timeoutMilliseconds: tracker.timeoutMilliseconds(for: delivery.request)
                 )
             }
+        }
+        if let link = deliveryLink.withLock({ $0 }) {
+            let (rooms, except) = lastLocalRooms.localRooms(delivery.rooms, delivery.except)
+            link.deliverToRooms(
+                namespace: namespace,
+                rooms: rooms,
+                except: except,
+                ackId: ackId,
+                packet: ackId == 0 ? delivery.packet : injected,
+                attachments: delivery.attachments,
+                flags: DeliveryFlags(volatile: delivery.isVolatile, compress: delivery.compress)
+            )
+            return
         }
         onCommand(
             .deliverToRooms(

@@ -168,7 +168,8 @@ struct MsgPackScanner {
 }
 
 /// UTF-8 validation (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
-enum UTF8Check {
+/// Public for the broadcast byte decoder, which checks strings as it reads them.
+public enum UTF8Check {
     /// The common case, checked inline: short ASCII strings (keys, events).
     ///
     /// Eight bytes at a time; the last 1-7 bytes are checked with one more
@@ -176,8 +177,8 @@ enum UTF8Check {
     /// end of the payload) with the bytes that are not the string's masked
     /// off, instead of a loop per byte: most strings in adapter messages are
     /// shorter than eight bytes.
-    @inline(__always)
-    static func isASCII(_ bytes: UnsafeRawBufferPointer, from start: Int, count: Int) -> Bool {
+    @inlinable @inline(__always)
+    public static func isASCII(_ bytes: UnsafeRawBufferPointer, from start: Int, count: Int) -> Bool {
         // In bounds (the caller checked `count` against the payload): no
         // overflow checks on the offsets.
         let high: UInt64 = 0x8080_8080_8080_8080
@@ -203,6 +204,11 @@ enum UTF8Check {
             i += 1
         }
         return true
+    }
+
+    /// True when `count` bytes from `start` (in bounds) are valid UTF-8.
+    public static func isValid(_ bytes: UnsafeRawBufferPointer, from start: Int, count: Int) -> Bool {
+        (try? validate(bytes, from: start, count: count)) != nil
     }
 
     static func validate(_ bytes: UnsafeRawBufferPointer, from start: Int, count: Int) throws(MsgPackError) {

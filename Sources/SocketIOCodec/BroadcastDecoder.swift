@@ -2,7 +2,8 @@ public import MsgPack
 
 /// Decodes broadcast payloads straight into a ``BroadcastDelivery``.
 ///
-/// The fast path walks msgpack-c's object tree and writes the packet's JSON
+/// Three paths, tried in turn. The byte path (BroadcastDecoder+Bytes.swift)
+/// reads the payload's bytes once, with no object tree. The tree fast path walks msgpack-c's object tree and writes the packet's JSON
 /// directly, without building JavaScript values. Whatever it is not sure to
 /// write exactly as socket.io-parser would (maps with array-index-like,
 /// repeated or `__proto__` keys, ext values, type 5/6 packets) goes through
@@ -10,30 +11,60 @@ public import MsgPack
 /// Not thread-safe: one per thread.
 public final class BroadcastDecoder {
     public let flavor: NotepackFlavor
-    private let reader: MsgPackReader
+    /// False leaves the byte path out (tests compare it with the tree path).
+    public let decodesBytes: Bool
+    let reader: MsgPackReader
     private let encoder = PacketEncoder(parser: .v4, normalizesLegacyBinaryTypes: true)
     /// The fast path writes the packet here, then copies it into the
     /// delivery in one go; its memory is kept across messages. Behind a
     /// pointer: an inout access to a class's stored `var` is checked for
     /// exclusivity at run time (~60 instructions per message).
     private let writer: UnsafeMutablePointer<ByteWriter>
-    private let strings = StringCache()
+    /// The byte path's packet prefix (type, attachments, namespace, id),
+    /// known only once the packet map was read.
+    private let prefix: UnsafeMutablePointer<ByteWriter>
+    /// The byte path's memory of each nesting level's map keys (to refuse a
+    /// repeated one): ``ByteJSON/scratchPerLevel`` Ints per level.
+    let keys: UnsafeMutablePointer<Int>
+    let strings = StringCache()
 
-    public init(flavor: NotepackFlavor = .notepack3, limits: MsgPackReader.Limits = .init()) {
+    public init(
+        flavor: NotepackFlavor = .notepack3,
+        limits: MsgPackReader.Limits = .init(),
+        decodesBytes: Bool = true
+    ) {
         self.flavor = flavor
+        self.decodesBytes = decodesBytes
         self.reader = MsgPackReader(limits: limits)
         writer = .allocate(capacity: 1)
         writer.initialize(to: ByteWriter())
+        prefix = .allocate(capacity: 1)
+        prefix.initialize(to: ByteWriter(capacity: 64))
+        // Limits keep maxDepth within 1...32: at most 32 levels.
+        let levels = max(reader.limits.maxDepth, 1)
+        keys = .allocate(capacity: levels * ByteJSON.scratchPerLevel)
+        keys.initialize(repeating: 0, count: levels * ByteJSON.scratchPerLevel)
     }
 
     deinit {
         writer.pointee.deallocate()
         writer.deinitialize(count: 1)
         writer.deallocate()
+        prefix.pointee.deallocate()
+        prefix.deinitialize(count: 1)
+        prefix.deallocate()
+        keys.deallocate()
     }
 
     public func decode(_ payload: [UInt8], into delivery: inout BroadcastDelivery) throws(CodecError) {
         delivery.reset(keepingPacket: true)
+        if decodesBytes && payload.count <= reader.limits.maxBytes {
+            let done = payload.withUnsafeBytes { bytes in
+                byteDecode(bytes, into: &delivery, writer: &writer.pointee, prefix: &prefix.pointee)
+            }
+            if done { return }
+            delivery.reset(keepingPacket: true)
+        }
         let handled: Bool
         do {
             handled = try reader.withCodecObject(payload) { root throws(CodecError) in

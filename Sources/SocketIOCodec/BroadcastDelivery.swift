@@ -23,6 +23,9 @@ public struct BroadcastDelivery: Sendable {
     /// True when the fast path could not handle the message and the general
     /// decoder produced it (unusual keys, ext types, legacy binary types).
     public var usedGeneralPath = false
+    /// True when the byte path (one pass over the payload, no msgpack-c
+    /// tree) produced it.
+    public var usedByteDecoder = false
 
     public init() {}
 
@@ -44,5 +47,6 @@ public struct BroadcastDelivery: Sendable {
         if !keepingPacket && !packet.isEmpty { packet.removeAll(keepingCapacity: true) }
         if !attachments.isEmpty { attachments.removeAll(keepingCapacity: true) }
         usedGeneralPath = false
+        usedByteDecoder = false
     }
 }

@@ -14,11 +14,14 @@ struct BroadcastDecoderTests {
         return captured + reference
     }
 
-    @Test(arguments: allBroadcastPayloads)
-    func fastPathEqualsGeneralPath(_ name: String, _ payload: [UInt8], _ flavor: NotepackFlavor) throws {
-        let decoder = BroadcastDecoder(flavor: flavor)
+    /// Both fast paths: the byte path (tried first) and the tree path.
+    @Test(arguments: allBroadcastPayloads, [true, false])
+    func fastPathEqualsGeneralPath(_ vector: (String, [UInt8], NotepackFlavor), decodesBytes: Bool) throws {
+        let (name, payload, flavor) = vector
+        let decoder = BroadcastDecoder(flavor: flavor, decodesBytes: decodesBytes)
         var delivery = BroadcastDelivery()
         try decoder.decode(payload, into: &delivery)
+        if !decodesBytes { #expect(!delivery.usedByteDecoder) }
 
         let message = try BroadcastMessage.decode(payload, flavor: flavor)
         let encoded = PacketEncoder(normalizesLegacyBinaryTypes: true).encode(message.socketIOPacket)
@@ -39,7 +42,7 @@ struct BroadcastDecoderTests {
         var fast = 0
         for capture in CapturedTrafficTests.broadcasts {
             try decoder.decode(VectorFixtures.hex(capture.string("hex")!), into: &delivery)
-            if !delivery.usedGeneralPath { fast += 1 }
+            if delivery.usedByteDecoder { fast += 1 }
         }
         #expect(fast == CapturedTrafficTests.broadcasts.count)
     }

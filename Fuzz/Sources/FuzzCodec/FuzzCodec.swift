@@ -22,7 +22,12 @@ private let channels: [AdapterChannel?] = [
 
 // One per process, as busd keeps one per subscriber thread.
 nonisolated(unsafe) private let decoders = [BroadcastDecoder(flavor: .notepack2), BroadcastDecoder(flavor: .notepack3)]
+/// Without the byte path: what the byte path gives must be what these give.
+nonisolated(unsafe) private let treeDecoders = [
+    BroadcastDecoder(flavor: .notepack2, decodesBytes: false), BroadcastDecoder(flavor: .notepack3, decodesBytes: false),
+]
 nonisolated(unsafe) private var delivery = BroadcastDelivery()
+nonisolated(unsafe) private var treeDelivery = BroadcastDelivery()
 
 // Exported too: libFuzzer's runtime refers to the symbol.
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -95,13 +100,48 @@ private func reencode(_ value: JSValue, encoding: PayloadEncoding, flavor: Notep
 /// would hand to its node read back as socket.io-parser would.
 private func broadcastDelivery(_ payload: [UInt8], flavor: NotepackFlavor) {
     let decoder = decoders[flavor == .notepack2 ? 0 : 1]
-    guard (try? decoder.decode(payload, into: &delivery)) != nil else { return }
+    let decoded = (try? decoder.decode(payload, into: &delivery)) != nil
+    bytePathMatchesTreePath(payload, flavor: flavor, decoded: decoded)
+    guard decoded else { return }
     _ = delivery.rooms.map(\.description)
     _ = delivery.except.map(\.description)
     if let packet = try? PacketDecoder.decode(delivery.packet, attachments: delivery.attachments) {
         _ = PacketEncoder(parser: .v4).encode(packet)
     }
     _ = try? AckIdInjector.inject(AckIdInjector.maximumId, into: delivery.packet)
+}
+
+/// The byte path (one pass over the payload) and the tree path accept the
+/// same payloads and, where the byte path was taken, give the same delivery.
+private func bytePathMatchesTreePath(_ payload: [UInt8], flavor: NotepackFlavor, decoded: Bool) {
+    let tree = treeDecoders[flavor == .notepack2 ? 0 : 1]
+    let treeDecoded = (try? tree.decode(payload, into: &treeDelivery)) != nil
+    guard decoded == treeDecoded else {
+        fatalError("byte path decoded \(decoded), tree path \(treeDecoded)")
+    }
+    guard decoded, delivery.usedByteDecoder else { return }
+    let a = delivery
+    let b = treeDelivery
+    guard a.packet == b.packet, a.attachments == b.attachments, a.uid == b.uid, a.namespace == b.namespace,
+        sameRooms(a.rooms, b.rooms), sameRooms(a.except, b.except), a.isVolatile == b.isVolatile, a.compress == b.compress,
+        a.existingAckId == b.existingAckId, a.request == b.request
+    else {
+        fatalError(
+            "byte path and tree path differ: \(String(decoding: a.packet, as: UTF8.self)) vs \(String(decoding: b.packet, as: UTF8.self))"
+        )
+    }
+}
+
+/// Equal rooms, a NaN room included (a Double's == says NaN != NaN).
+private func sameRooms(_ a: [Room], _ b: [Room]) -> Bool {
+    a.count == b.count
+        && zip(a, b).allSatisfy { x, y in
+            switch (x, y) {
+            case (.name(let p), .name(let q)): return p == q
+            case (.number(let p), .number(let q)): return p.bitPattern == q.bitPattern
+            default: return false
+            }
+        }
 }
 
 private func json(_ payload: [UInt8]) {

@@ -103,6 +103,26 @@ final class NodeConnection: @unchecked Sendable {
         return true
     }
 
+    /// As ``send(encoded:flush:)``, for a delivery's frame that the router
+    /// wrote once for every connection (no array per delivery).
+    @discardableResult
+    func send(frameBytes frame: UnsafeRawBufferPointer, flush: Bool) -> Bool {
+        outgoing.lock()
+        defer { outgoing.unlock() }
+        guard !closed.load(ordering: .acquiring) else { return false }
+        guard server.queueBudget.take(frame.count, holding: charged) else {
+            server.droppedFrames.add(1, ordering: .relaxed)
+            return false
+        }
+        charged += frame.count
+        let wasEmpty = queued.isEmpty
+        // As UInt8s: appending a raw buffer goes through the generic sequence path.
+        queued.append(contentsOf: frame.assumingMemoryBound(to: UInt8.self))
+        if flush { flushRequested = true }
+        if wasEmpty || flush { outgoing.signal() }
+        return true
+    }
+
     /// As ``send(encoded:flush:)``, encoding `frame` straight into the
     /// queue (no frame array per delivery); throws, queuing nothing, when
     /// the protocol cannot carry it.

@@ -52,7 +52,7 @@ public final class NodeLinkServer: @unchecked Sendable {
     private var listener: Int32 = -1
     /// The live connections; a list rather than a dictionary because every
     /// delivery walks it and only connects and disconnects change it.
-    private let connections = Mutex<[NodeConnection]>([])
+    let connections = Mutex<[NodeConnection]>([])
     private let nextId = Atomic<Int>(1)
     private let stopping = Atomic<Bool>(false)
     private let acceptFinished = DispatchSemaphore(value: 0)
@@ -78,11 +78,11 @@ public final class NodeLinkServer: @unchecked Sendable {
     let droppedFrames = Atomic<Int>(0)
     /// Frames dropped because the node stopped reading (its queue was full).
     public var droppedFrameCount: Int { droppedFrames.load(ordering: .relaxed) }
-    private let unrouted = Atomic<Int>(0)
+    let unrouted = Atomic<Int>(0)
     /// Commands for the node dropped because no node was connected (or, for
     /// a command of version 2, none that speaks version 2).
     public var droppedWithoutNodeCount: Int { unrouted.load(ordering: .relaxed) }
-    private let sentDeliveries = Atomic<Int>(0)
+    let sentDeliveries = Atomic<Int>(0)
     /// DELIVER frames queued for a connected node.
     public var deliveredFrameCount: Int { sentDeliveries.load(ordering: .relaxed) }
     private let unframable = Atomic<Int>(0)
@@ -113,6 +113,8 @@ public final class NodeLinkServer: @unchecked Sendable {
     /// live one or a regular file) and starts accepting.
     public func start() throws {
         try bind()
+        // The router hands its deliveries straight to this link from now on.
+        member.attachDeliveryLink(self)
         startThread(named: "busd-accept", heartbeat: acceptHeartbeat) { [self] in
             acceptLoop()
             acceptFinished.signal()
@@ -170,6 +172,7 @@ public final class NodeLinkServer: @unchecked Sendable {
     /// 2 s; a warning is logged every 5 s before that.
     public func stop() {
         guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        member.detachDeliveryLink(self)
         stopAccepting()
         for connection in connections.withLock({ $0 }) { connection.close() }
         let started = ContinuousClock.now

@@ -8,28 +8,65 @@ enum JSONQuoting {
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     static func appendQuoted<Sink: ByteSink>(_ utf8: Span<UInt8>, to output: inout Sink) {
-        output.append(UInt8(ascii: "\""))
         // Through a raw buffer: indexing the span checks bounds on every
         // byte, which doubled the cost of quoting the short strings of an event.
-        utf8.withUnsafeBufferPointer { bytes in
-            var runStart = 0
-            var i = 0
-            while i < bytes.count {
-                let byte = bytes[i]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else {
-                    i += 1
-                    continue
-                }
-                if runStart < i { output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
-                appendEscape(byte, to: &output)
+        utf8.withUnsafeBufferPointer { appendQuoted($0, to: &output) }
+    }
+
+    static func appendQuoted<Sink: ByteSink>(_ bytes: UnsafeBufferPointer<UInt8>, to output: inout Sink) {
+        output.append(UInt8(ascii: "\""))
+        // Most strings (event names, keys, rooms) need no escape: one check
+        // of eight bytes at a time, then one copy.
+        if !needsEscape(bytes) {
+            output.append(contentsOf: bytes)
+            output.append(UInt8(ascii: "\""))
+            return
+        }
+        var runStart = 0
+        var i = 0
+        while i < bytes.count {
+            let byte = bytes[i]
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else {
                 i += 1
-                runStart = i
+                continue
             }
-            if runStart < bytes.count {
-                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
-            }
+            if runStart < i { output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
+            appendEscape(byte, to: &output)
+            i += 1
+            runStart = i
+        }
+        if runStart < bytes.count {
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
         }
         output.append(UInt8(ascii: "\""))
+    }
+
+    /// True when some byte is below U+0020, a quote or a backslash. Eight bytes at a
+    /// time: a word has a byte below n (n <= 128) exactly when
+    /// `(w - n * 0x01..01) & ~w & 0x80..80` is not zero, and a byte equal to
+    /// b when `w ^ (b * 0x01..01)` has a byte below 1.
+    @inline(__always)
+    static func needsEscape(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let count = bytes.count
+        var i = 0
+        while count &- i >= 8 {
+            let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            let quote = w ^ (ones &* 0x22)
+            let backslash = w ^ (ones &* 0x5c)
+            let hits =
+                ((w &- ones &* 0x20) & ~w) | ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)
+            if hits & highs != 0 { return true }
+            i &+= 8
+        }
+        while i < count {
+            let byte = base[i]
+            if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return true }
+            i &+= 1
+        }
+        return false
     }
 
     private static func appendEscape<Sink: ByteSink>(_ byte: UInt8, to output: inout Sink) {
