@@ -88,19 +88,7 @@ final class NodeConnection: @unchecked Sendable {
     /// (nodes that stopped reading) frames are dropped and counted.
     @discardableResult
     func send(encoded frame: [UInt8], flush: Bool = true) -> Bool {
-        outgoing.lock()
-        defer { outgoing.unlock() }
-        guard !closed.load(ordering: .acquiring) else { return false }
-        guard server.queueBudget.take(frame.count, holding: charged) else {
-            server.droppedFrames.add(1, ordering: .relaxed)
-            return false
-        }
-        charged += frame.count
-        let wasEmpty = queued.isEmpty
-        queued.append(contentsOf: frame)
-        if flush { flushRequested = true }
-        if wasEmpty || flush { outgoing.signal() }
-        return true
+        frame.withUnsafeBytes { send(frameBytes: $0, flush: flush) }
     }
 
     /// As ``send(encoded:flush:)``, for a delivery's frame that the router
