@@ -180,6 +180,7 @@ class Bench:
         self.busd = subprocess.Popen(
             [self.args.busd, "--redis", f"unix://{self.redis_sock}", "--socket", self.busd_sock,
              "--node-id", "anchor-bench", "--http", "off", "--log-level", "warning"],
+            env={**os.environ, **self.args.busd_env},
         )
         self.wait_for(lambda: os.path.exists(self.busd_sock) or self.busd.poll() is not None, "busd socket")
         if self.busd.poll() is not None:
@@ -513,7 +514,7 @@ def report_latency(args, results, load_before, load_after):
           f"carries it, the receiver when the read() that brought it returned), {args.latency_rounds} round(s)")
     print(f"  anchor: redis → C subscriber (hiredis); busd: redis → busd → C node, the DELIVER (v1) / "
           f"DELIVER_TO_ROOMS (v2) frame carrying the sample")
-    print(f"  busd: {args.busd}")
+    print(f"  busd: {args.busd}" + (f" with {args.busd_env}" if args.busd_env else ""))
     print(f"  machine: {load_before} at start, load {load_after} at end")
     print()
     print("| case | timed / sent | p50 µs | p99 µs | p99.9 µs | max µs | p99 per round µs |")
@@ -566,7 +567,7 @@ def report_cpu(args, results, threads, load_before, load_after, idle, cross_chec
     print(f"anchor-bench: {args.messages} messages per case, {pace}, {args.rounds} rounds (cases alternate), medians")
     print(f"  payload: the 76-byte capture ({CAPTURE_DESCRIPTION}), on socket.io#/#roomA#"
           " (nsmiss: on socket.io#/#)")
-    print(f"  busd: {args.busd}")
+    print(f"  busd: {args.busd}" + (f" with {args.busd_env}" if args.busd_env else ""))
     print(f"  machine: {load_before} at start, load {load_after} at end")
     print()
     print("| case | protocol | µs/message (median) | min – max | × anchor's speed | anchor / case, per round (median) |")
@@ -623,6 +624,8 @@ def main():
     parser.add_argument("--messages", type=int, default=200000)
     parser.add_argument("--busd", default=os.path.join(ROOT, ".build", "release", "busd"))
     parser.add_argument("--bin-dir", required=True)
+    parser.add_argument("--busd-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="an environment variable for busd alone (e.g. MALLOC_ARENA_MAX=16); repeatable")
     parser.add_argument("--protocols", default="1,2", help="local protocol versions of the C node, e.g. 1,2 or 2")
     parser.add_argument("--rate", type=int, default=0,
                         help="CPU cases: publish paced at this many messages per second (1 ms steps); 0 = as fast as Redis takes them")
@@ -645,6 +648,7 @@ def main():
     args = parser.parse_args()
     args.protocols = [int(p) for p in args.protocols.split(",")]
     args.memory_sockets = [int(s) for s in args.memory_sockets.split(",")]
+    args.busd_env = dict(item.split("=", 1) for item in args.busd_env if "=" in item)
     args.latency_rate = args.latency_rate or args.rate or 100000
     if args.latency_messages // max(1, args.latency_every) + 1 > 36 ** 5:
         sys.exit("anchor-bench: more latency samples than 5 base-36 digits number")

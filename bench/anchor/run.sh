@@ -5,6 +5,7 @@
 #   bench/anchor/run.sh [--rounds N] [--messages N] [--busd PATH] [--protocols 1,2] [--rate R]
 #                       [--memory [--memory-sockets 100000,1000000] [--minutes M] [--load-rate R]]
 #                       [--perf all|routed,roommiss,nsmiss [--perf-dir DIR]] [--no-cpu] [--no-build]
+#                       [--busd-env NAME=VALUE]...
 #                       [--latency [--latency-rate R] [--latency-messages N] [--latency-every N] [--latency-rounds N]]
 #
 # Builds the C parts (node.c, sub.c, pub.c) with cc against hiredis and
