@@ -23,18 +23,18 @@ final class Daemon: Sendable {
     let reload: @Sendable () throws(ConfigProblems) -> (ResolvedSettings, DaemonSettings)
     /// The settings as read at start: what a reload compares with.
     let resolved: ResolvedSettings
-    /// What busd did about malloc's arenas at start (logged with "busd started").
-    let mallocArenas: MallocArenas.Outcome
+    /// What busd set of glibc malloc at start (logged with "busd started").
+    let mallocTuning: MallocTuning.Outcome
     private let draining = Atomic<Bool>(false)
 
     init(
         settings: DaemonSettings,
         resolved: ResolvedSettings,
         reload: @escaping @Sendable () throws(ConfigProblems) -> (ResolvedSettings, DaemonSettings),
-        mallocArenas: MallocArenas.Outcome
+        mallocTuning: MallocTuning.Outcome
     ) {
         self.settings = settings
-        self.mallocArenas = mallocArenas
+        self.mallocTuning = mallocTuning
         self.resolved = resolved
         self.reload = reload
         let logLevel = SharedLogLevel(settings.logLevel)
@@ -120,7 +120,7 @@ final class Daemon: Sendable {
             "busd started",
             metadata: [
                 "node": "\(settings.member.nodeId)", "uid": "\(member.uid)", "redis": "\(settings.member.redis)",
-                "socket": "\(settings.socketPath)", "malloc": "\(mallocArenas)",
+                "socket": "\(settings.socketPath)", "malloc": "\(mallocTuning)",
             ]
         )
         systemd.start()

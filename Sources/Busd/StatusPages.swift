@@ -365,7 +365,7 @@ enum StatusPages {
         )
         addLatencyHistograms(to: &page)
         ProcessMetrics.read().add(to: &page)
-        if let arenas = MallocArenas.count() {
+        if let arenas = MallocTuning.arenaCount() {
             page.add(
                 "socketbus_malloc_arenas",
                 .gauge,

@@ -3,11 +3,14 @@ import LocalProtocol
 import Testing
 import TestSupport
 
-/// busd limits glibc's malloc arenas to two itself (its RSS stays flat under
-/// load, bench/README.md), and an explicit MALLOC_ARENA_MAX wins: read from
-/// outside, on the real binary, through `socketbus_malloc_arenas`.
-@Suite("busd's malloc arenas", .serialized)
-struct MallocArenasTests {
+/// busd limits glibc's malloc arenas to two itself and fixes the mmap
+/// threshold (its RSS stays flat under load, bench/README.md), and an explicit
+/// MALLOC_ARENA_MAX / MALLOC_MMAP_THRESHOLD_ wins: the arenas read from
+/// outside, on the real binary, through `socketbus_malloc_arenas`; the
+/// threshold (which glibc does not report) from busd's start line, which
+/// names it set only when mallopt took it.
+@Suite("busd's malloc tuning", .serialized)
+struct MallocTuningTests {
     /// busd with a node connected (its reader and writer threads running),
     /// scraped once every thread has allocated: the arenas and the start line.
     static func arenas(environment: [String: String]) throws -> (arenas: Double?, started: String) {
@@ -38,7 +41,7 @@ struct MallocArenasTests {
         let (arenas, started) = try Self.arenas(environment: [:])
         let count = try #require(arenas, "no socketbus_malloc_arenas")
         #expect(count >= 1 && count <= 2, "arenas: \(count)")
-        #expect(started.contains("at most 2 malloc arenas"), "\(started)")
+        #expect(started.contains("at most 2 malloc arenas; mmap threshold fixed at 131072 B"), "\(started)")
     }
 
     /// The operator's MALLOC_ARENA_MAX is left as it is: with 16, busd's
@@ -47,6 +50,14 @@ struct MallocArenasTests {
         let (arenas, started) = try Self.arenas(environment: ["MALLOC_ARENA_MAX": "16"])
         let count = try #require(arenas, "no socketbus_malloc_arenas")
         #expect(count >= 3, "arenas: \(count)")
-        #expect(started.contains("malloc arenas as MALLOC_ARENA_MAX says"), "\(started)")
+        #expect(started.contains("malloc arenas as MALLOC_ARENA_MAX says; mmap threshold fixed at"), "\(started)")
+    }
+
+    @Test func anExplicitThresholdWinsInTheEnvironmentOrTheTunables() throws {
+        let (arenas, started) = try Self.arenas(environment: ["MALLOC_MMAP_THRESHOLD_": "262144"])
+        #expect(arenas.map { $0 <= 2 } == true, "arenas: \(String(describing: arenas))")
+        #expect(started.contains("at most 2 malloc arenas; mmap threshold as MALLOC_MMAP_THRESHOLD_ says"), "\(started)")
+        let (_, tuned) = try Self.arenas(environment: ["GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=262144"])
+        #expect(tuned.contains("mmap threshold as GLIBC_TUNABLES says"), "\(tuned)")
     }
 }
