@@ -61,6 +61,8 @@ let package = Package(
         ),
         .target(name: "Curl", dependencies: ["CCurl"]),
         // One C function returning the commit: a new commit recompiles one file and relinks busd.
+        // glibc's mallopt options (macros Swift does not import): busd's malloc arenas.
+        .target(name: "CMallocTuning"),
         .target(name: "CBuildInfo", cSettings: [.define("BUSD_BUILD_COMMIT", to: "\"\(buildCommit)\"")]),
         // `250ms`, `30s`, `5m`, `1h`: the one duration grammar of flags, files and the environment.
         .target(name: "Durations"),
@@ -122,6 +124,7 @@ let package = Package(
                 "BusCore",
                 "Hiredis",
                 "CBuildInfo",
+                "CMallocTuning",
                 "NamedThreads",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -164,7 +167,7 @@ let package = Package(
     ]
 )
 
-for target in package.targets where target.type != .system && target.name != "CBuildInfo" {
+for target in package.targets where target.type != .system && target.name != "CBuildInfo" && target.name != "CMallocTuning" {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
     settings.append(.enableUpcomingFeature("MemberImportVisibility"))

@@ -28,6 +28,8 @@ final class SentinelWatcher: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private var lastMaster: RedisSentinel.Address?
     private let switches = Atomic<Int>(0)
+    /// The watcher's sign of progress for the systemd watchdog.
+    let heartbeat = Heartbeat(name: "busd-sentinel")
 
     init(
         sentinel: RedisSentinel,
@@ -45,7 +47,7 @@ final class SentinelWatcher: @unchecked Sendable {
     var switchCount: Int { switches.load(ordering: .relaxed) }
 
     func start() {
-        startThread(named: "busd-sentinel") { [self] in
+        startThread(named: "busd-sentinel", heartbeat: heartbeat) { [self] in
             run()
             finished.signal()
         }
@@ -65,6 +67,8 @@ final class SentinelWatcher: @unchecked Sendable {
         while !stopping.load(ordering: .relaxed) {
             let address = sentinel.sentinels[index % sentinel.sentinels.count]
             index += 1
+            // Connect, ask for the master, subscribe: three steps, each bounded by the time-out.
+            heartbeat.beat(quietFor: settings.timeout * 3 + .seconds(1))
             do {
                 let connection = try sentinel.connect(to: address, timeout: settings.timeout)
                 defer { connection.close() }
@@ -95,6 +99,8 @@ final class SentinelWatcher: @unchecked Sendable {
         var lastTraffic = clock.now
         var pingSentAt: ContinuousClock.Instant?
         while !stopping.load(ordering: .relaxed) {
+            // Every turn: the wait below wakes every 100 ms.
+            heartbeat.beat()
             if try connection.waitReadable(timeout: .milliseconds(100)) {
                 try connection.readAvailable()
                 while let reply = try connection.bufferedReply() { handle(reply, via: address) }
@@ -140,6 +146,7 @@ final class SentinelWatcher: @unchecked Sendable {
     private func sleep(upTo delay: Duration) {
         let deadline = ContinuousClock.now + delay
         while ContinuousClock.now < deadline && !stopping.load(ordering: .relaxed) {
+            heartbeat.beat()
             Thread.sleep(forTimeInterval: min(0.05, (deadline - ContinuousClock.now).seconds))
         }
     }

@@ -214,6 +214,8 @@ struct Busd: ParsableCommand {
             return
         }
         let environment = ProcessInfo.processInfo.environment
+        // Before any thread starts (MallocTuning says why).
+        let mallocTuning = checkConfig ? nil : MallocTuning.apply(environment: environment)
         let resolved: ResolvedSettings
         let settings: DaemonSettings
         switch Result(catching: { () throws(ConfigProblems) in try Self.loadSettings(flags: flagValues, config: config, environment: environment) }) {
@@ -234,7 +236,7 @@ struct Busd: ParsableCommand {
         let reload = { @Sendable () throws(ConfigProblems) -> (ResolvedSettings, DaemonSettings) in
             try Self.loadSettings(flags: flags, config: configPath, environment: ProcessInfo.processInfo.environment)
         }
-        try Daemon(settings: settings, resolved: resolved, reload: reload).run()
+        try Daemon(settings: settings, resolved: resolved, reload: reload, mallocTuning: mallocTuning ?? .untouched).run()
     }
 
     private static func loadSettings(

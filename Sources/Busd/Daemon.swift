@@ -23,14 +23,18 @@ final class Daemon: Sendable {
     let reload: @Sendable () throws(ConfigProblems) -> (ResolvedSettings, DaemonSettings)
     /// The settings as read at start: what a reload compares with.
     let resolved: ResolvedSettings
+    /// What busd set of glibc malloc at start (logged with "busd started").
+    let mallocTuning: MallocTuning.Outcome
     private let draining = Atomic<Bool>(false)
 
     init(
         settings: DaemonSettings,
         resolved: ResolvedSettings,
-        reload: @escaping @Sendable () throws(ConfigProblems) -> (ResolvedSettings, DaemonSettings)
+        reload: @escaping @Sendable () throws(ConfigProblems) -> (ResolvedSettings, DaemonSettings),
+        mallocTuning: MallocTuning.Outcome
     ) {
         self.settings = settings
+        self.mallocTuning = mallocTuning
         self.resolved = resolved
         self.reload = reload
         let logLevel = SharedLogLevel(settings.logLevel)
@@ -116,7 +120,7 @@ final class Daemon: Sendable {
             "busd started",
             metadata: [
                 "node": "\(settings.member.nodeId)", "uid": "\(member.uid)", "redis": "\(settings.member.redis)",
-                "socket": "\(settings.socketPath)",
+                "socket": "\(settings.socketPath)", "malloc": "\(mallocTuning)",
             ]
         )
         systemd.start()

@@ -365,6 +365,14 @@ enum StatusPages {
         )
         addLatencyHistograms(to: &page)
         ProcessMetrics.read().add(to: &page)
+        if let arenas = MallocTuning.arenaCount() {
+            page.add(
+                "socketbus_malloc_arenas",
+                .gauge,
+                help: "glibc malloc arenas in busd (at most 2 unless MALLOC_ARENA_MAX says otherwise).",
+                value: arenas
+            )
+        }
         page.add(
             "socketbus_build_info",
             .gauge,

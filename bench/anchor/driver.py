@@ -180,6 +180,7 @@ class Bench:
         self.busd = subprocess.Popen(
             [self.args.busd, "--redis", f"unix://{self.redis_sock}", "--socket", self.busd_sock,
              "--node-id", "anchor-bench", "--http", "off", "--log-level", "warning"],
+            env={**os.environ, **self.args.busd_env},
         )
         self.wait_for(lambda: os.path.exists(self.busd_sock) or self.busd.poll() is not None, "busd socket")
         if self.busd.poll() is not None:
@@ -205,13 +206,26 @@ class Bench:
             self.busd.wait()
         self.wait_for(lambda: self.redis_cli("PUBSUB", "NUMPAT") == "0", "busd's patterns gone")
 
-    def publish(self, channel, hex_payload, count, sentinel=True, rate=None):
+    def publish(self, channel, hex_payload, count, sentinel=True, rate=None, latency_out=None):
         argv = [os.path.join(self.bin, "pub"), self.redis_sock, channel, hex_payload, str(count)]
         if sentinel:
             argv += ["--sentinel", self.sentinel["channel"], self.sentinel["hex"]]
         if rate:
             argv += ["--rate", str(rate)]
+        if latency_out:
+            argv += ["--latency-every", str(self.args.latency_every), "--latency-at", str(self.sample_offset()),
+                     "--latency-out", latency_out]
         return subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+
+    def sample_offset(self):
+        """Where the packet's data holds "roomA" ({room: 'roomA'}: fixstr 'room', fixstr of 5):
+        the latency samples carry their sequence number there (not in the channel, not in opts)."""
+        raw = bytes.fromhex(self.capture["hex"])
+        key = b"\xa4room\xa5"
+        at = raw.find(key)
+        if at < 0 or raw[at + len(key):at + len(key) + 5] != b"roomA" or raw.find(key, at + 1) >= 0:
+            raise RuntimeError("the capture's data has no single {room: 'roomA'}")
+        return at + len(key)
 
     # -- cases ------------------------------------------------------------
 
@@ -249,6 +263,66 @@ class Bench:
             raise RuntimeError(f"{case} v{protocol}: {done}, expected {expected_frames} frames, {expected_targets} targets")
         threads = {k: (threads_after.get(k, 0) - threads_before.get(k, 0)) / n / 1000 for k in threads_after}
         return (after - before) / n / 1000, {k: v for k, v in threads.items() if v >= 0.005}
+
+    # -- latency ----------------------------------------------------------
+
+    def latency_case(self, who, protocol=None):
+        """Publish → receive of every --latency-every'th message, paced: for the
+        anchor at its subscriber, for busd at the C node (the frame carrying it)."""
+        a = self.args
+        n = a.latency_messages
+        sent_file = os.path.join(self.dir, "latency-sent.txt")
+        got_file = os.path.join(self.dir, "latency-received.txt")
+        for path in (sent_file, got_file):
+            if os.path.exists(path):
+                os.unlink(path)
+        if who == "anchor":
+            sub = Line([os.path.join(self.bin, "sub"), self.redis_sock, "socket.io#/#*", str(n), got_file], "anchor")
+            sub.expect("ready")
+            pub = self.publish(self.capture["channel"], self.capture["hex"], n, sentinel=False,
+                               rate=a.latency_rate, latency_out=sent_file)
+            sub.expect("done", 300)
+            pub.wait()
+            sub.send("")
+            sub.stop()
+        else:
+            self.node.send("setup routed")
+            self.node.expect("ok")
+            self.node.send("arm")
+            self.node.expect("armed")
+            pub = self.publish(self.capture["channel"], self.capture["hex"], n, rate=a.latency_rate,
+                               latency_out=sent_file)
+            done = fields(self.node.expect("done", 300))
+            pub.wait()
+            if done["targets"] != n:
+                raise RuntimeError(f"latency v{protocol}: {done}, expected {n} targets")
+            self.node.send(f"latency {got_file}")
+            self.node.expect("latency written", 60)
+        if pub.returncode != 0:
+            raise RuntimeError(f"pub exited with {pub.returncode}")
+        sent = read_samples(sent_file)
+        got = read_samples(got_file)
+        delays = sorted((got[k] - t) / 1000 for k, t in sent.items() if k in got)
+        return {"sent": len(sent), "received": len(delays), "delays": delays}
+
+    def latency_rounds(self):
+        a = self.args
+        results = {}
+        for r in range(a.latency_rounds):
+            log(f"latency round {r + 1}/{a.latency_rounds}: {a.latency_messages} messages at {a.latency_rate} msg/s, "
+                f"every {a.latency_every}th timed")
+            result = self.latency_case("anchor")
+            results.setdefault("anchor", []).append(result)
+            log(f"  anchor: p99 {percentile(result['delays'], 99):.0f} µs")
+            for protocol in a.protocols:
+                self.start_busd(protocol)
+                try:
+                    result = self.latency_case("busd", protocol)
+                finally:
+                    self.stop_busd()
+                results.setdefault(f"routed v{protocol}", []).append(result)
+                log(f"  routed v{protocol}: p99 {percentile(result['delays'], 99):.0f} µs")
+        return results
 
     # -- runs -------------------------------------------------------------
 
@@ -416,6 +490,53 @@ def demangle(lines):
         return lines
 
 
+def read_samples(path):
+    """ "seq ns" lines (pub.c, node.c, sub.c) as {seq: ns}."""
+    samples = {}
+    with open(path) as f:
+        for line in f:
+            seq, ns = line.split()
+            samples[int(seq)] = int(ns)
+    return samples
+
+
+def percentile(sorted_values, p):
+    """Nearest-rank percentile of an ascending list (nan when empty)."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, -(-len(sorted_values) * p // 100))
+    return sorted_values[min(len(sorted_values), int(rank)) - 1]
+
+
+def report_latency(args, results, load_before, load_after):
+    print(f"latency, publish → receive: {args.latency_messages} messages per case paced at {args.latency_rate} msg/s, "
+          f"every {args.latency_every}th timed (CLOCK_MONOTONIC: pub.c stamps just before the write to Redis that "
+          f"carries it, the receiver when the read() that brought it returned), {args.latency_rounds} round(s)")
+    print(f"  anchor: redis → C subscriber (hiredis); busd: redis → busd → C node, the DELIVER (v1) / "
+          f"DELIVER_TO_ROOMS (v2) frame carrying the sample")
+    print(f"  busd: {args.busd}" + (f" with {args.busd_env}" if args.busd_env else ""))
+    print(f"  machine: {load_before} at start, load {load_after} at end")
+    print()
+    print("| case | timed / sent | p50 µs | p90 µs | p99 µs | p99.9 µs | max µs | p99 per round µs |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, rounds in results.items():
+        pooled = sorted(d for r in rounds for d in r["delays"])
+        sent = sum(r["sent"] for r in rounds)
+        per_round = ", ".join(f"{percentile(r['delays'], 99):.0f}" for r in rounds)
+        label = LABELS["anchor"] if name == "anchor" else f"{LABELS['routed']}, {name.split()[1]}"
+        print(f"| {label} | {len(pooled)} / {sent} | {percentile(pooled, 50):.0f} | {percentile(pooled, 90):.0f} | "
+              f"{percentile(pooled, 99):.0f} | "
+              f"{percentile(pooled, 99.9):.0f} | {pooled[-1] if pooled else float('nan'):.0f} | {per_round} |")
+    print()
+    busd = [d for name, rounds in results.items() if name != "anchor" for r in rounds for d in r["delays"]]
+    if busd:
+        worst = max(percentile(sorted(d for r in rounds for d in r["delays"]), 99)
+                    for name, rounds in results.items() if name != "anchor")
+        print(f"issue 17 target, p99 publish → node frame < 1 ms at {args.latency_rate} msg/s: "
+              f"worst protocol p99 {worst:.0f} µs: {'met' if worst < 1000 else 'NOT met'}")
+        print()
+
+
 def slope(points):
     """Least-squares slope of (x, y) points."""
     n = len(points)
@@ -447,7 +568,7 @@ def report_cpu(args, results, threads, load_before, load_after, idle, cross_chec
     print(f"anchor-bench: {args.messages} messages per case, {pace}, {args.rounds} rounds (cases alternate), medians")
     print(f"  payload: the 76-byte capture ({CAPTURE_DESCRIPTION}), on socket.io#/#roomA#"
           " (nsmiss: on socket.io#/#)")
-    print(f"  busd: {args.busd}")
+    print(f"  busd: {args.busd}" + (f" with {args.busd_env}" if args.busd_env else ""))
     print(f"  machine: {load_before} at start, load {load_after} at end")
     print()
     print("| case | protocol | µs/message (median) | min – max | × anchor's speed | anchor / case, per round (median) |")
@@ -504,10 +625,18 @@ def main():
     parser.add_argument("--messages", type=int, default=200000)
     parser.add_argument("--busd", default=os.path.join(ROOT, ".build", "release", "busd"))
     parser.add_argument("--bin-dir", required=True)
+    parser.add_argument("--busd-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="an environment variable for busd alone (e.g. MALLOC_ARENA_MAX=16); repeatable")
     parser.add_argument("--protocols", default="1,2", help="local protocol versions of the C node, e.g. 1,2 or 2")
     parser.add_argument("--rate", type=int, default=0,
                         help="CPU cases: publish paced at this many messages per second (1 ms steps); 0 = as fast as Redis takes them")
     parser.add_argument("--no-cpu", action="store_true", help="skip the CPU cases")
+    parser.add_argument("--latency", action="store_true",
+                        help="also measure publish → receive latency: the anchor's subscriber, busd's node (routed, per protocol)")
+    parser.add_argument("--latency-rate", type=int, default=0, help="the latency cases' pace (default --rate, else 100000)")
+    parser.add_argument("--latency-messages", type=int, default=1000000)
+    parser.add_argument("--latency-every", type=int, default=100, help="time every Nth message")
+    parser.add_argument("--latency-rounds", type=int, default=1)
     parser.add_argument("--perf", default="", help="all or routed,roommiss,nsmiss: one extra pass of those cases under perf record")
     parser.add_argument("--perf-dir", default="", help="where the perf.data files go (default bench/.build/anchor/perf)")
     parser.add_argument("--memory", action="store_true", help="also measure busd's RSS at --memory-sockets")
@@ -520,6 +649,10 @@ def main():
     args = parser.parse_args()
     args.protocols = [int(p) for p in args.protocols.split(",")]
     args.memory_sockets = [int(s) for s in args.memory_sockets.split(",")]
+    args.busd_env = dict(item.split("=", 1) for item in args.busd_env if "=" in item)
+    args.latency_rate = args.latency_rate or args.rate or 100000
+    if args.latency_messages // max(1, args.latency_every) + 1 > 36 ** 5:
+        sys.exit("anchor-bench: more latency samples than 5 base-36 digits number")
     args.busd = os.path.abspath(args.busd)
     if not os.access(args.busd, os.X_OK):
         sys.exit(f"anchor-bench: no busd at {args.busd}")
@@ -532,6 +665,10 @@ def main():
             load_before = machine()
             results, threads = bench.cpu_rounds()
             report_cpu(args, results, threads, load_before, machine().split("load ")[1], bench.idle_us_per_s, bench.cross_check)
+        if args.latency:
+            load_before = machine()
+            results = bench.latency_rounds()
+            report_latency(args, results, load_before, machine().split("load ")[1])
         if args.perf:
             bench.perf_pass()
         if args.memory:

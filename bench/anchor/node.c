@@ -14,7 +14,12 @@
 //                                  a frame for "/chat" (the sentinel) arrives
 //   connect K                      register K more sockets in "/" (batches)
 //   counts                         print the counters now
+//   latency FILE                   write "seq ns" of every latency sample
+//                                  received since "arm" (see pub.c) to FILE
 //   quit
+// A latency sample is a frame for "/" whose packet's data carries
+// "room":"<5 base-36 digits>"; its time (CLOCK_MONOTONIC, ns) is taken when
+// the read() that brought it returned.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
@@ -78,6 +83,54 @@ static void flush_out(void) {
         off += (size_t)n;
     }
     out_len = 0;
+}
+
+static long long now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+// Latency samples since "arm": the receive time of each sequence number.
+static long long *received_at;
+static size_t received_cap;
+static long long read_time;
+
+// The sequence number in a frame's packet ("room":"00a1z"), or -1.
+static long long sample_seq(const uint8_t *body, size_t len) {
+    static const char key[] = "\"room\":\"";
+    const uint8_t *p = memmem(body, len, key, sizeof key - 1);
+    if (!p || (size_t)(body + len - p) < sizeof key - 1 + 5) return -1;
+    p += sizeof key - 1;
+    long long seq = 0;
+    for (int i = 0; i < 5; i++) {
+        int d = p[i] >= '0' && p[i] <= '9' ? p[i] - '0' : p[i] >= 'a' && p[i] <= 'z' ? p[i] - 'a' + 10 : -1;
+        if (d < 0) return -1;
+        seq = seq * 36 + d;
+    }
+    return seq;
+}
+
+static void record_sample(const uint8_t *body, size_t len) {
+    long long seq = sample_seq(body, len);
+    if (seq < 0) return;
+    if ((size_t)seq >= received_cap) {
+        size_t cap = received_cap ? received_cap : 1 << 16;
+        while (cap <= (size_t)seq) cap *= 2;
+        received_at = realloc(received_at, cap * sizeof *received_at);
+        if (!received_at) { perror("realloc"); exit(2); }
+        memset(received_at + received_cap, 0, (cap - received_cap) * sizeof *received_at);
+        received_cap = cap;
+    }
+    if (received_at[seq] == 0) received_at[seq] = read_time;
+}
+
+static void write_samples(const char *path) {
+    FILE *f = fopen(path, "w");
+    if (!f) { perror("node: latency file"); exit(2); }
+    for (size_t k = 0; k < received_cap; k++)
+        if (received_at[k]) fprintf(f, "%zu %lld\n", k, received_at[k]);
+    fclose(f);
 }
 
 static uint64_t now_ms(void) {
@@ -179,6 +232,7 @@ static void handle_frame(uint8_t type, const uint8_t *body, size_t len) {
         if (str_is(nsp, nl, "/chat")) { if (armed) { armed = 0; report_done(); } break; }
         delivers++;
         targets += count;
+        record_sample(body, len);
         break;
     }
     case DELIVER_TO_ROOMS: {  // ack_id flags namespace rooms except packet attachments
@@ -198,7 +252,7 @@ static void handle_frame(uint8_t type, const uint8_t *body, size_t len) {
             }
         }
         if (c.bad) { fprintf(stderr, "node: short DELIVER_TO_ROOMS\n"); exit(3); }
-        if (hit) targets++; else filtered++;
+        if (hit) { targets++; record_sample(body, len); } else filtered++;
         break;
     }
     default: other_frames++; break;
@@ -214,6 +268,7 @@ static void read_link(void) {
     if (n == 0) { fprintf(stderr, "node: busd closed the link\n"); exit(3); }
     if (n < 0) { if (errno == EINTR || errno == EAGAIN) return; perror("read from busd"); exit(3); }
     in_len += (size_t)n;
+    read_time = now_ns();
     size_t off = 0;
     while (in_len - off >= 5) {
         uint32_t len = ((uint32_t)in[off] << 24) | ((uint32_t)in[off + 1] << 16) | ((uint32_t)in[off + 2] << 8) | in[off + 3];
@@ -256,6 +311,7 @@ static void handle_command(char *line) {
     if (strncmp(line, "setup ", 6) == 0) setup(line + 6);
     else if (strcmp(line, "arm") == 0) {
         frames = delivers = targets = filtered = other_frames = 0;
+        if (received_at) memset(received_at, 0, received_cap * sizeof *received_at);
         armed = 1;
         printf("armed\n"); fflush(stdout);
     } else if (strncmp(line, "connect ", 8) == 0) connect_many(strtoull(line + 8, NULL, 10));
@@ -264,6 +320,9 @@ static void handle_command(char *line) {
             (unsigned long long)frames, (unsigned long long)delivers, (unsigned long long)targets,
             (unsigned long long)filtered, (unsigned long long)other_frames);
         fflush(stdout);
+    } else if (strncmp(line, "latency ", 8) == 0) {
+        write_samples(line + 8);
+        printf("latency written\n"); fflush(stdout);
     } else if (strcmp(line, "quit") == 0) exit(0);
     else { fprintf(stderr, "node: unknown command %s\n", line); exit(2); }
 }

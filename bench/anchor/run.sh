@@ -5,10 +5,15 @@
 #   bench/anchor/run.sh [--rounds N] [--messages N] [--busd PATH] [--protocols 1,2] [--rate R]
 #                       [--memory [--memory-sockets 100000,1000000] [--minutes M] [--load-rate R]]
 #                       [--perf all|routed,roommiss,nsmiss [--perf-dir DIR]] [--no-cpu] [--no-build]
+#                       [--busd-env NAME=VALUE]...
+#                       [--latency [--latency-rate R] [--latency-messages N] [--latency-every N] [--latency-rounds N]]
 #
 # Builds the C parts (node.c, sub.c, pub.c) with cc against hiredis and
 # msgpack-c into bench/.build/anchor, and, unless --busd or --no-build is
-# given, a release busd (swift build -c release --product busd). Figures go
+# given, a release busd (swift build -c release --product busd). --latency
+# adds publish → receive latency at a paced rate (default 100k msg/s): the
+# anchor's subscriber, and busd's node per protocol (every 100th message
+# timed, see pub.c). Figures go
 # to standard output as Markdown, progress to standard error.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"

@@ -3,15 +3,41 @@
 // message, msgpack-c unpacks its payload (arena cleared per message, as a
 // long-running decoder must). Its CPU is measured from outside (/proc).
 //
-// Usage: sub <redis unix socket> <pattern> <messages>
+// Usage: sub <redis unix socket> <pattern> <messages> [latency file]
+// With a latency file, the latency samples of pub.c (the data's room value
+// holding 5 base-36 digits) are stamped (CLOCK_MONOTONIC, ns) as hiredis
+// hands each message over, and written there as "seq ns" lines.
 // Prints "ready" once Redis confirmed the PSUBSCRIBE, "done ..." after
 // <messages> messages, then waits for a line (or end) on standard input
 // before it exits, so that its CPU can still be read.
+#define _GNU_SOURCE
 #include <hiredis/hiredis.h>
 #include <msgpack.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+static long long now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+// The sequence number of a latency sample: msgpack's {"room": "<5 digits>"}.
+static long long sample_seq(const char *payload, size_t len) {
+    static const char key[] = "\xa4room\xa5";
+    const char *p = memmem(payload, len, key, sizeof key - 1);
+    if (!p || (size_t)(payload + len - p) < sizeof key - 1 + 5) return -1;
+    p += sizeof key - 1;
+    long long seq = 0;
+    for (int i = 0; i < 5; i++) {
+        int d = p[i] >= '0' && p[i] <= '9' ? p[i] - '0' : p[i] >= 'a' && p[i] <= 'z' ? p[i] - 'a' + 10 : -1;
+        if (d < 0) return -1;
+        seq = seq * 36 + d;
+    }
+    return seq;
+}
 
 int main(int argc, char **argv) {
     if (argc < 4) { fprintf(stderr, "usage: sub <redis socket> <pattern> <messages>\n"); return 2; }
@@ -24,6 +50,8 @@ int main(int argc, char **argv) {
     printf("ready\n");
     fflush(stdout);
 
+    const char *latency_path = argc > 4 ? argv[4] : NULL;
+    long long *received_at = latency_path ? calloc((size_t)wanted + 1, sizeof *received_at) : NULL;
     msgpack_zone *zone = msgpack_zone_new(MSGPACK_ZONE_CHUNK_SIZE);
     long long received = 0, decoded = 0, elements = 0;
     while (received < wanted) {
@@ -32,6 +60,10 @@ int main(int argc, char **argv) {
         reply = r;
         if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 4 && reply->element[3]->type == REDIS_REPLY_STRING) {
             received++;
+            if (received_at) {
+                long long seq = sample_seq(reply->element[3]->str, reply->element[3]->len);
+                if (seq >= 0 && seq <= wanted && received_at[seq] == 0) received_at[seq] = now_ns();
+            }
             msgpack_object object;
             size_t offset = 0;
             msgpack_zone_clear(zone);
@@ -41,6 +73,13 @@ int main(int argc, char **argv) {
             }
         }
         freeReplyObject(reply);
+    }
+    if (latency_path) {
+        FILE *f = fopen(latency_path, "w");
+        if (!f) { perror("sub: latency file"); return 2; }
+        for (long long k = 0; k <= wanted; k++)
+            if (received_at[k]) fprintf(f, "%lld %lld\n", k, received_at[k]);
+        fclose(f);
     }
     printf("done received=%lld decoded=%lld elements=%lld\n", received, decoded, elements);
     fflush(stdout);

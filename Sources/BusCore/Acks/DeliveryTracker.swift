@@ -44,6 +44,8 @@ final class DeliveryTracker: @unchecked Sendable {
     private let started = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
     private let origin = ContinuousClock.now
+    /// The time-out thread's sign of progress for the systemd watchdog.
+    let heartbeat = Heartbeat(name: "busd-acks")
 
     /// `write` queues Redis commands (argument lists) in order.
     init(settings: Settings, logger: Logger, write: @escaping @Sendable ([[[UInt8]]]) -> Void) {
@@ -55,8 +57,9 @@ final class DeliveryTracker: @unchecked Sendable {
     func start() {
         guard settings.policy != .none else { return }
         started.store(true, ordering: .releasing)
-        startThread(named: "busd-acks") { [self] in
+        startThread(named: "busd-acks", heartbeat: heartbeat) { [self] in
             while !stopping.load(ordering: .acquiring) {
+                heartbeat.beat()
                 Thread.sleep(forTimeInterval: settings.tick.seconds)
                 let outcomes = table.withLock { $0.expire(at: now) }
                 if !outcomes.isEmpty { publish(outcomes) }

@@ -29,6 +29,8 @@ final class ClusterRequestEngine: Sendable {
     /// Bumped by every event, so the timer never sleeps past a deadline set meanwhile.
     private let events = Atomic<UInt64>(0)
     private let finished = DispatchSemaphore(value: 0)
+    /// The timer thread's sign of progress for the systemd watchdog.
+    let heartbeat = Heartbeat(name: "busd-requests")
     /// Performs actions; `fromTimer` says they come from the timer thread
     /// (commands for the node need a flush there).
     private let perform: @Sendable (_ actions: [ClusterAction], _ fromTimer: Bool) -> Void
@@ -90,7 +92,7 @@ final class ClusterRequestEngine: Sendable {
 
     func start() {
         started.store(true, ordering: .relaxed)
-        startThread(named: "busd-requests") { [self] in
+        startThread(named: "busd-requests", heartbeat: heartbeat) { [self] in
             timerLoop()
             finished.signal()
         }
@@ -109,6 +111,8 @@ final class ClusterRequestEngine: Sendable {
 
     private func timerLoop() {
         while !stopping.load(ordering: .relaxed) {
+            // Every turn, the idle wake-up (at most 1 s) included.
+            heartbeat.beat()
             let seen = events.load(ordering: .acquiring)
             let time = now
             let (actions, next) = machines.withLock { machines -> ([ClusterAction], UInt64?) in

@@ -28,6 +28,8 @@ final class ServerCounter: @unchecked Sendable {
     private let wake = NSCondition()
     private let finished = DispatchSemaphore(value: 0)
     private var connection: RedisClient?
+    /// The counter's sign of progress for the systemd watchdog.
+    let heartbeat = Heartbeat(name: "busd-numsub")
 
     init(
         redis: RedisConfiguration,
@@ -43,7 +45,7 @@ final class ServerCounter: @unchecked Sendable {
 
     func start() {
         state.withLock { $0.started = true }
-        startThread(named: "busd-numsub") { [self] in
+        startThread(named: "busd-numsub", heartbeat: heartbeat) { [self] in
             run()
             finished.signal()
         }
@@ -76,6 +78,8 @@ final class ServerCounter: @unchecked Sendable {
 
     private func run() {
         while true {
+            // Every turn, the idle wake-up (at most 1 s) included.
+            heartbeat.beat()
             let (next, stopping) = state.withLock { state -> ((UInt32, String, Bool)?, Bool) in
                 (state.queue.isEmpty ? nil : state.queue.removeFirst(), state.stopping)
             }
@@ -88,6 +92,8 @@ final class ServerCounter: @unchecked Sendable {
                 wake.unlock()
                 continue
             }
+            // A connect (through the sentinels, if any) and a command, each bounded by the time-out.
+            heartbeat.beat(quietFor: timeout * 4 + .seconds(1))
             done(request, numsub(channel, sharded: sharded))
         }
         connection?.close()
