@@ -47,13 +47,13 @@ extension ClusterMember {
     /// pattern and, with plain SUBSCRIBE (counted by `PUBSUB NUMSUB`), its
     /// request and response channels, as a first socket of a new namespace does.
     public func nodeServesNamespace(_ namespace: String) {
-        servedNamespaces.insert(namespace)
         subscribe(namespaces: [namespace])
     }
 
     /// ROOMS_JOIN: the registry keeps rooms typed (`123` and `"123"` are two
-    /// rooms); it answers SOCKETS/ALL_ROOMS, but a v2 node's broadcasts are
-    /// not routed by it.
+    /// rooms); it answers SOCKETS/ALL_ROOMS and lets the router drop a room
+    /// miss before decoding, but a v2 node's broadcasts are not routed by it:
+    /// the node picks their targets by its own rooms.
     public func socketJoined(_ id: String, namespace: String, rooms: [Room]) {
         registry.withLock { _ = $0.join(id, typedRooms: rooms) }
         shardedRoomsTouched(namespace: namespace, rooms: rooms)

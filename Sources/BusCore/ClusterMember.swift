@@ -103,10 +103,13 @@ public final class ClusterMember: @unchecked Sendable {
     @exclusivity(unchecked) private var lastChannelBytes: [UInt8] = []
     @exclusivity(unchecked) private var lastChannel: AdapterChannel?
     /// The last broadcast channel's check (ClusterMember+ChannelFilter.swift):
-    /// its answer, the generation it saw and the node's presence then.
+    /// its answer and the registry generation it saw.
     @exclusivity(unchecked) var lastChannelCheck: ChannelCheck?
-    /// Namespaces the node announced (NAMESPACE frames) or connected sockets in.
-    let servedNamespaces = ServedNamespaces()
+    /// Whether the node link had applied everything written, asked at the
+    /// batch's first drop (nil until then; ClusterMember+ChannelFilter.swift).
+    @exclusivity(unchecked) var batchFence: Bool?
+    /// Set by the node link: asks it whether its reads are all applied.
+    let linkReadFence = LinkReadFence()
     @exclusivity(unchecked) private var lastSelection: CachedSelection?
     /// The payload being decoded, copied out of the read buffer (capacity reused).
     @exclusivity(unchecked) private var payload: [UInt8] = []
@@ -225,7 +228,7 @@ public final class ClusterMember: @unchecked Sendable {
             redis: configuration.redis,
             settings: subscriberSettings,
             logger: logger,
-            onDrained: onBatchEnd,
+            onDrained: { [weak self] in self?.routerBatchEnded() },
             onReadiness: { [weak self] ready in
                 guard let self else { return }
                 // Whatever the subscriber saw, the idle mirror connection may not have yet.
@@ -280,8 +283,6 @@ public final class ClusterMember: @unchecked Sendable {
         }
         guard let change = registered else { return false }
         if isNewNamespace { subscribe(namespaces: [namespace]) }
-        // A node that connects a socket serves its namespace, NAMESPACE or not.
-        servedNamespaces.insert(namespace)
         mirror.enqueue(change)
         shardedRoomsTouched(namespace: namespace, rooms: [.name(id)])
         return true

@@ -62,7 +62,10 @@ struct NamespaceFilterTests {
         #expect(member.statistics.deliveries == 1)
     }
 
-    @Test func versionTwoNodeGetsEveryNamespaceItAnnouncedEvenWithoutSockets() throws {
+    /// A v2 node is filtered by the registry too (its sockets come in
+    /// SOCKET_CONNECT): announcing a namespace is not enough to get its
+    /// broadcasts, having a socket there is (Version2ChannelFilterTests).
+    @Test func versionTwoNodeGetsANamespaceOnlyWhereItHasSockets() throws {
         let f = try NodeLinkFixture { $0.namespaces = ["/", "/chat"] }
         defer { f.stop() }
         let client = try TestNodeClient(path: f.path)
@@ -77,20 +80,24 @@ struct NamespaceFilterTests {
         try Self.publish(f.server, "socket.io#/chat#", Self.chatBroadcast)
         #expect(eventually { f.member.statistics.namespaceFilteredBeforeDecode == 1 })
 
-        // Announced, without a socket there: the node's own rooms decide.
+        // Announced, without a socket there: still nothing to deliver to.
         client.send(.namespace("/chat"))
         #expect(eventually { f.member.nodeSessionVersion == 2 })
-        var delivered = false
-        for _ in 0..<20 where !delivered {
-            try Self.publish(f.server, "socket.io#/chat#", Self.chatBroadcast)
-            if case .deliverToRooms(_, _, "/chat", let rooms, _, let packet, _)? =
-                try ClusterRequestsRedisTests.nextFrame(client, timeout: .milliseconds(300))
-            {
-                #expect(rooms.isEmpty)
-                #expect(String(decoding: packet, as: UTF8.self) == #"2/chat,["findSocket",{"hello":"chat"}]"#)
-                delivered = true
-            }
+        try Self.publish(f.server, "socket.io#/chat#", Self.chatBroadcast)
+        #expect(eventually { f.member.statistics.namespaceFilteredBeforeDecode == 2 })
+
+        // A socket there (written, not waited for): the node's own rooms decide.
+        client.send(.socketConnect(namespace: "/chat", socketId: "kjd6nH2e29v_GNS3AAAC", connectedAt: 2))
+        try Self.publish(f.server, "socket.io#/chat#", Self.chatBroadcast)
+        guard
+            case .deliverToRooms(_, _, "/chat", let rooms, _, let packet, _)? =
+                try ClusterRequestsRedisTests.nextFrame(client, timeout: .seconds(3))
+        else {
+            Issue.record("DELIVER_TO_ROOMS expected")
+            return
         }
-        #expect(delivered)
+        #expect(rooms.isEmpty)
+        #expect(String(decoding: packet, as: UTF8.self) == #"2/chat,["findSocket",{"hello":"chat"}]"#)
+        #expect(f.member.statistics.namespaceFilteredBeforeDecode == 2)
     }
 }

@@ -43,6 +43,8 @@ final class NodeConnection: @unchecked Sendable {
     /// The writer holds bytes it has not finished sending (guarded by `outgoing`).
     @exclusivity(unchecked) private var writing = false
     private let writerDone = DispatchSemaphore(value: 0)
+    /// Reads begun and applied, for the router's fence (LinkReadFence.swift).
+    private let readProgress = LinkReadProgress()
     /// Progress of the two threads, for the systemd watchdog.
     private let readerHeartbeat: Heartbeat
     private let writerHeartbeat: Heartbeat
@@ -209,6 +211,16 @@ final class NodeConnection: @unchecked Sendable {
         }
     }
 
+    /// True when every byte the node wrote before this call has been read
+    /// and its frames applied: nothing unread on the socket, then every read
+    /// begun applied (in that order; see ClusterMember+ChannelFilter.swift).
+    /// A closed connection's frames no longer matter: its sockets are removed.
+    var hasAppliedEverythingWritten: Bool {
+        if closed.load(ordering: .acquiring) { return true }
+        guard LinkReadProgress.unreadBytes(fd: fd) == 0 else { return false }
+        return readProgress.isSettled
+    }
+
     /// Ends the connection; the reader thread cleans up.
     func close() {
         shutdown(fd, Int32(SHUT_RDWR))
@@ -218,6 +230,7 @@ final class NodeConnection: @unchecked Sendable {
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         let handshakeDeadline = ContinuousClock.now + server.configuration.handshakeTimeout
         var waitingForHello = true
+        var chunkWasFull = false
         reading: while true {
             readerHeartbeat.beat()
             // A read waits for the node at most a second (SO_RCVTIMEO): an
@@ -231,13 +244,27 @@ final class NodeConnection: @unchecked Sendable {
                     break
                 }
             }
+            // Waits for bytes without taking them (MSG_PEEK), so that the
+            // read that takes them is counted as begun before it does
+            // (LinkReadFence.swift); after a full chunk more are likely there.
+            if !chunkWasFull {
+                var probe: UInt8 = 0
+                let waited = recv(fd, &probe, 1, Int32(MSG_PEEK))
+                if waited < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) {
+                    // A second without bytes; the handshake deadline is checked at the top.
+                    continue
+                }
+                if waited <= 0 { break }
+            }
+            let readNumber = readProgress.begin()
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                // A second without bytes; the handshake deadline is checked at the top.
+            if n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) {
+                readProgress.finish(readNumber)
+                chunkWasFull = false
                 continue
             }
             if n <= 0 { break }
+            chunkWasFull = n == chunk.count
             decoder.append(chunk[0..<n])
             while true {
                 let frame: LocalFrame
@@ -257,6 +284,7 @@ final class NodeConnection: @unchecked Sendable {
                     break reading
                 }
             }
+            readProgress.finish(readNumber)
         }
         finish()
     }

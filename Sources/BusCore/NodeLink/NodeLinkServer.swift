@@ -72,6 +72,15 @@ public final class NodeLinkServer: @unchecked Sendable {
             limit: max(configuration.queueBudget, LocalFrame.maximumLength + 4),
             smallestShare: LocalFrame.maximumLength + 4
         )
+        member.linkReadFence.install { [weak self] in self?.hasAppliedEverythingWritten ?? true }
+    }
+
+    /// Every connection has applied every frame its node wrote before this
+    /// call (the router's fence, ClusterMember+ChannelFilter.swift). A node
+    /// sends its sockets and rooms after WELCOME, when its connection is in
+    /// the list already.
+    var hasAppliedEverythingWritten: Bool {
+        connections.withLock { $0 }.allSatisfy(\.hasAppliedEverythingWritten)
     }
 
     public var connectionCount: Int { connections.withLock { $0.count } }
