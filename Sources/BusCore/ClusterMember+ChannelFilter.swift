@@ -2,23 +2,29 @@ import ClusterRequests
 import Synchronization
 
 /// The answer of the last broadcast channel's check, reused while the
-/// channel and the registry generation it saw stay the same (no lock, no
+/// channel, the rule and the generation it saw stay the same (no lock, no
 /// hashing per message meanwhile).
 struct ChannelCheck {
     var present: Bool
+    var byRegistry: Bool
     var generation: UInt64
 }
 
 extension ClusterMember {
     /// Whether a broadcast on `<key>#<namespace>#[<room>#]` can reach a
-    /// local socket, from the channel name alone (router thread): false
-    /// when the registry has no socket in the namespace, or no member of the
-    /// room, and the node link has applied everything its node wrote.
+    /// local socket, from the channel name alone (router thread).
     ///
     /// The broadcast channels carry broadcasts only (requests and responses
     /// have channels of their own), so what this drops was only ever for
-    /// local delivery. The registry knows the sockets and rooms of a v1 and
-    /// of a v2 node alike (SOCKET_CONNECT, SOCKET_JOIN, ROOMS_JOIN).
+    /// local delivery:
+    /// - v1 node, or none, and a v2 node that asked for it (CLUSTER_REQUEST
+    ///   kind 10: its SOCKET_CONNECT and ROOMS_JOIN are written before the
+    ///   call that made them returns): a namespace where the registry has no
+    ///   socket, a room where it has no member;
+    /// - another v2 node: it picks the targets by its own rooms when the
+    ///   frame arrives, and may hold its frames a while before writing them
+    ///   (the Node.js connector writes a tick's frames at its end), so only a
+    ///   namespace it never announced (no adapter there) is dropped.
     ///
     /// The fence. A node may write a join and then, without waiting for an
     /// answer, publish (or have published) a broadcast to that room: the
@@ -31,22 +37,32 @@ extension ClusterMember {
     /// had begun before the socket showed none (the reader counts a read
     /// before its read(2), LinkReadFence.swift), so it is among the reads
     /// found applied, and the registry read after the fence has the join.
-    /// When either fails the batch drops nothing by the registry: a v1
-    /// node's broadcasts are decoded and routed as before, a v2 node's go to
-    /// it as DELIVER_TO_ROOMS, where its own rooms decide.
+    /// When either fails the batch drops nothing: a v1 node's broadcasts are
+    /// decoded and routed as before, a v2 node's go to it as
+    /// DELIVER_TO_ROOMS, where its own rooms decide.
+    /// CLUSTER_REQUEST kind 10, REGISTRY_FILTER (docs/local-protocol-v2.md):
+    /// the v2 node writes its SOCKET_CONNECT and ROOMS_JOIN to the link
+    /// before the call that made them returns, and asks busd to drop by its
+    /// registry. Answered at once, `{"filters":true}`; a busd without it
+    /// answers ERROR 6 (kinds 1 to 9 only).
+    static let registryFilterKind: UInt8 = 10
+
     func mayHaveTargets(namespace: String, room: String?) -> Bool {
-        let generation = registry.generation
+        let byRegistry = nodePresence != .v2 || registryFilterForVersion2.load(ordering: .acquiring)
+        let generation = byRegistry ? registry.generation : servedNamespaces.generation
         let present: Bool
-        if let last = lastChannelCheck, last.generation == generation {
+        if let last = lastChannelCheck, last.generation == generation, last.byRegistry == byRegistry {
             present = last.present
         } else {
             let seen: UInt64
-            if let room {
+            if !byRegistry {
+                (present, seen) = servedNamespaces.contains(namespace)
+            } else if let room {
                 (present, seen) = registry.read { $0.hasRoom(room, namespace: namespace) }
             } else {
                 (present, seen) = registry.read { $0.hasSockets(namespace: namespace) }
             }
-            lastChannelCheck = ChannelCheck(present: present, generation: seen)
+            lastChannelCheck = ChannelCheck(present: present, byRegistry: byRegistry, generation: seen)
         }
         if present { return true }
         switch batchFence {

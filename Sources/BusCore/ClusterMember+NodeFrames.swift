@@ -36,6 +36,8 @@ extension ClusterMember {
     public func nodeSessionEnded() {
         let previous = nodeProtocolVersion.exchange(0, ordering: .acquiringAndReleasing)
         if previous != 0 { clusterNodeGone() }
+        // The next session announces its namespaces again.
+        servedNamespaces.removeAll()
     }
 
     /// The local protocol version of the node's session; 0 while no node is connected.
@@ -47,13 +49,15 @@ extension ClusterMember {
     /// pattern and, with plain SUBSCRIBE (counted by `PUBSUB NUMSUB`), its
     /// request and response channels, as a first socket of a new namespace does.
     public func nodeServesNamespace(_ namespace: String) {
+        servedNamespaces.insert(namespace)
         subscribe(namespaces: [namespace])
     }
 
     /// ROOMS_JOIN: the registry keeps rooms typed (`123` and `"123"` are two
-    /// rooms); it answers SOCKETS/ALL_ROOMS and lets the router drop a room
-    /// miss before decoding, but a v2 node's broadcasts are not routed by it:
-    /// the node picks their targets by its own rooms.
+    /// rooms); it answers SOCKETS/ALL_ROOMS and, for a node that asked for
+    /// it (kind 10), lets the router drop a room miss before decoding, but a
+    /// v2 node's broadcasts are not routed by it: the node picks their
+    /// targets by its own rooms.
     public func socketJoined(_ id: String, namespace: String, rooms: [Room]) {
         registry.withLock { _ = $0.join(id, typedRooms: rooms) }
         shardedRoomsTouched(namespace: namespace, rooms: rooms)

@@ -110,6 +110,10 @@ public final class ClusterMember: @unchecked Sendable {
     @exclusivity(unchecked) var batchFence: Bool?
     /// Set by the node link: asks it whether its reads are all applied.
     let linkReadFence = LinkReadFence()
+    /// Namespaces the node announced (NAMESPACE frames) or connected sockets in.
+    let servedNamespaces = ServedNamespaces()
+    /// Every ready v2 session asked for the registry's filter (kind 10).
+    let registryFilterForVersion2 = Atomic<Bool>(false)
     @exclusivity(unchecked) private var lastSelection: CachedSelection?
     /// The payload being decoded, copied out of the read buffer (capacity reused).
     @exclusivity(unchecked) private var payload: [UInt8] = []
@@ -283,6 +287,8 @@ public final class ClusterMember: @unchecked Sendable {
         }
         guard let change = registered else { return false }
         if isNewNamespace { subscribe(namespaces: [namespace]) }
+        // A node that connects a socket serves its namespace, NAMESPACE or not.
+        servedNamespaces.insert(namespace)
         mirror.enqueue(change)
         shardedRoomsTouched(namespace: namespace, rooms: [.name(id)])
         return true

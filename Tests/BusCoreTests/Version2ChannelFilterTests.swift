@@ -6,10 +6,11 @@ import SocketIOCodec
 import Testing
 import TestSupport
 
-/// A v2 node's broadcasts with no local target in the registry (no socket in
-/// the namespace, no member of the room) are dropped by their channel name,
-/// as a v1 node's are; one published after a join the node has written but
-/// busd has not applied yet still reaches the node (the link read fence,
+/// A v2 node that asked for it (CLUSTER_REQUEST kind 10) has its broadcasts
+/// with no local target in the registry (no socket in the namespace, no
+/// member of the room) dropped by their channel name, as a v1 node's are;
+/// one published after a join the node has written but busd has not applied
+/// yet still reaches the node (the link read fence,
 /// ClusterMember+ChannelFilter.swift).
 @Suite("Channel filter for a v2 node, and its fence", .serialized)
 struct Version2ChannelFilterTests {
@@ -25,11 +26,19 @@ struct Version2ChannelFilterTests {
         ).encode()
     }
 
-    /// A v2 session with one socket in "/" (no room but its own), announced "/" and "/chat".
-    static func node(_ f: NodeLinkFixture) throws -> TestNodeClient {
+    /// A v2 session with one socket in "/" (no room but its own), announced
+    /// "/" and "/chat", that asked for the registry's filter (kind 10).
+    static func node(_ f: NodeLinkFixture, asksRegistryFilter: Bool = true) throws -> TestNodeClient {
         let client = try TestNodeClient(path: f.path)
         client.send(.hello(version: 2, node: "test-node", pid: 1))
         #expect(try client.receive()?.name == "WELCOME")
+        if asksRegistryFilter {
+            client.send(.clusterRequest(request: 7, kind: 10, namespace: "/", timeoutMilliseconds: 0, body: []))
+            #expect(
+                try ClusterRequestsRedisTests.nextFrame(client)
+                    == .clusterReply(request: 7, status: 0, body: Array(#"{"filters":true}"#.utf8))
+            )
+        }
         client.send(.namespace("/"))
         client.send(.namespace("/chat"))
         client.send(.socketConnect(namespace: "/", socketId: sid, connectedAt: 1))
@@ -87,6 +96,49 @@ struct Version2ChannelFilterTests {
         try ClusterRequestsRedisTests.publish(f, "socket.io#/#roomA#", try Self.broadcast(room: "roomA"))
         #expect(try Self.nextDelivery(client)?.1 == [.name("roomA")])
         #expect(f.member.statistics.filteredBeforeDecode == 1)
+    }
+
+    /// Without kind 10 nothing changes for a v2 node: its own rooms decide
+    /// (a connector may hold its frames a while before writing them).
+    @Test func aNodeThatDidNotAskStillGetsItsMisses() throws {
+        let f = try NodeLinkFixture()
+        defer { f.stop() }
+        let client = try Self.node(f, asksRegistryFilter: false)
+        try ClusterRequestsRedisTests.publish(f, "socket.io#/#roomA#", try Self.broadcast(room: "roomA"))
+        #expect(try Self.nextDelivery(client)?.1 == [.name("roomA")])
+        try ClusterRequestsRedisTests.publish(f, "socket.io#/chat#", try Self.broadcast(namespace: "/chat", room: nil))
+        #expect(try Self.nextDelivery(client)?.0 == "/chat")
+        #expect(f.member.statistics.filteredBeforeDecode == 0)
+        #expect(f.member.statistics.namespaceFilteredBeforeDecode == 0)
+
+        // Once one ready session did not ask, none is filtered by the registry.
+        let other = try Self.node(f)
+        try ClusterRequestsRedisTests.publish(f, "socket.io#/#roomA#", try Self.broadcast(room: "roomA"))
+        #expect(try Self.nextDelivery(other)?.1 == [.name("roomA")])
+        // When it goes, the session that asked is filtered.
+        client.disconnect()
+        #expect(eventually { f.link.connectionCount == 1 })
+        try ClusterRequestsRedisTests.publish(f, "socket.io#/#roomA#", try Self.broadcast(room: "roomA"))
+        #expect(eventually { f.member.statistics.filteredBeforeDecode == 1 })
+    }
+
+    /// The namespaces a node announced are forgotten when it goes: the next
+    /// session announces its own (and until then, its broadcasts are dropped).
+    @Test func announcedNamespacesEndWithTheSession() throws {
+        let f = try NodeLinkFixture()
+        defer { f.stop() }
+        let first = try Self.node(f, asksRegistryFilter: false)
+        first.disconnect()
+        #expect(eventually { f.member.nodeSessionVersion == 0 })
+        let client = try TestNodeClient(path: f.path)
+        client.send(.hello(version: 2, node: "test-node", pid: 2))
+        #expect(try client.receive()?.name == "WELCOME")
+        client.send(.namespace("/"))
+        #expect(eventually { f.member.nodeSessionVersion == 2 })
+        try ClusterRequestsRedisTests.publish(f, "socket.io#/chat#", try Self.broadcast(namespace: "/chat", room: nil))
+        #expect(eventually { f.member.statistics.namespaceFilteredBeforeDecode == 1 })
+        try ClusterRequestsRedisTests.publish(f, "socket.io#/#", try Self.broadcast(room: nil))
+        #expect(try Self.nextDelivery(client)?.0 == "/")
     }
 
     /// The race the fence closes: the node writes a join and, without

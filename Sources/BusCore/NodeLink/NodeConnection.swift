@@ -45,6 +45,8 @@ final class NodeConnection: @unchecked Sendable {
     private let writerDone = DispatchSemaphore(value: 0)
     /// Reads begun and applied, for the router's fence (LinkReadFence.swift).
     private let readProgress = LinkReadProgress()
+    /// The node asked for the registry's filter (CLUSTER_REQUEST kind 10).
+    private let registryFilterAsked = Atomic<Bool>(false)
     /// Progress of the two threads, for the systemd watchdog.
     private let readerHeartbeat: Heartbeat
     private let writerHeartbeat: Heartbeat
@@ -219,6 +221,17 @@ final class NodeConnection: @unchecked Sendable {
         if closed.load(ordering: .acquiring) { return true }
         guard LinkReadProgress.unreadBytes(fd: fd) == 0 else { return false }
         return readProgress.isSettled
+    }
+
+    /// Whether this session's node asked for the registry's filter
+    /// (ClusterMember+ChannelFilter.swift).
+    var asksRegistryFilter: Bool { registryFilterAsked.load(ordering: .acquiring) }
+
+    /// CLUSTER_REQUEST kind 10 (reader thread): from now on the router may
+    /// drop by the registry for this node, once every ready session asked.
+    func asksForRegistryFilter() {
+        registryFilterAsked.store(true, ordering: .releasing)
+        server.sessionStarted()
     }
 
     /// Ends the connection; the reader thread cleans up.

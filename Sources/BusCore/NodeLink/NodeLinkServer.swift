@@ -352,7 +352,13 @@ public final class NodeLinkServer: @unchecked Sendable {
     /// is none. Called under the connections' lock, so the last call sees
     /// the last change.
     private func updateNodeSession(_ connections: [NodeConnection]) {
-        if let version = connections.filter(\.isReady).map(\.sessionVersion).max() {
+        let ready = connections.filter(\.isReady)
+        let version2 = ready.filter { $0.sessionVersion >= 2 }
+        member.registryFilterForVersion2.store(
+            !version2.isEmpty && version2.allSatisfy(\.asksRegistryFilter),
+            ordering: .releasing
+        )
+        if let version = ready.map(\.sessionVersion).max() {
             member.nodeSessionStarted(version: version)
         } else {
             member.nodeSessionEnded()
