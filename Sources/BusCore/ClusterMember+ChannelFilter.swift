@@ -44,7 +44,7 @@ extension ClusterMember {
     /// the v2 node writes its SOCKET_CONNECT and ROOMS_JOIN to the link
     /// before the call that made them returns, and asks busd to drop by its
     /// registry. Answered at once, `{"filters":true}`; a busd without it
-    /// answers ERROR 6 (kinds 1 to 9 only).
+    /// answers ERROR 6 (it knows kinds 1 to 9).
     static let registryFilterKind: UInt8 = 10
 
     func mayHaveTargets(namespace: String, room: String?) -> Bool {

@@ -151,7 +151,8 @@ extension ClusterMember {
     }
 
     /// CLUSTER_REQUEST: the node's application calls the cluster. A kind
-    /// outside 1...9 is unusable (9: ClusterMember+RoomsSubscribed.swift).
+    /// outside 1...10 is unusable (9: ClusterMember+RoomsSubscribed.swift;
+    /// 10 is answered by the connection, ClusterMember+ChannelFilter.swift).
     public func nodeRequested(
         request: UInt32,
         kind: UInt8,
@@ -169,7 +170,7 @@ extension ClusterMember {
             return
         }
         guard let requestKind = ClusterRequestKind(rawValue: kind) else {
-            throw UnusableContent("CLUSTER_REQUEST kind \(kind) is not 1 to 9")
+            throw UnusableContent("CLUSTER_REQUEST kind \(kind) is not 1 to 10")
         }
         clusterCounters.requestOut(requestKind.label)
         if let refusal = shardedRefusal(request: request, kind: requestKind) {
