@@ -48,42 +48,48 @@ extension ClusterMember {
     static let registryFilterKind: UInt8 = 10
 
     func mayHaveTargets(namespace: String, room: String?) -> Bool {
-        let byRegistry = nodePresence != .v2 || registryFilterForVersion2.load(ordering: .acquiring)
-        let generation = byRegistry ? registry.generation : servedNamespaces.generation
-        let present: Bool
-        if let last = lastChannelCheck, last.generation == generation, last.byRegistry == byRegistry {
-            present = last.present
-        } else {
-            let seen: UInt64
-            if !byRegistry {
-                (present, seen) = servedNamespaces.contains(namespace)
-            } else if let room {
-                (present, seen) = registry.read { $0.hasRoom(room, namespace: namespace) }
-            } else {
-                (present, seen) = registry.read { $0.hasSockets(namespace: namespace) }
-            }
-            lastChannelCheck = ChannelCheck(present: present, byRegistry: byRegistry, generation: seen)
-        }
-        if present { return true }
-        switch batchFence {
-        case true?:
-            // The fence was asked before `generation` was loaded: the answer
-            // above saw the registry as it was after the fence, or later.
-            return false
-        case false?:
-            counters.keptByLinkFence.add(1, ordering: .relaxed)
-            return true
-        case nil:
-            batchFence = linkReadFence.isSettled()
-            // Again, now behind the fence: the answer above may predate it.
-            return mayHaveTargets(namespace: namespace, room: room)
-        }
+        channelHasTargets(namespace: namespace, room: room) || !fenceAllowsDrop(namespace: namespace, room: room)
     }
 
-    /// The end of the messages the router took from the backlog together:
-    /// the next ones ask the fence again.
-    func routerBatchEnded() {
-        batchFence = nil
-        flushCommands()
+    /// The check itself, without the fence: cached while the rule and its
+    /// generation stay the same.
+    @inline(__always)
+    private func channelHasTargets(namespace: String, room: String?) -> Bool {
+        let byRegistry = nodePresence != .v2 || registryFilterForVersion2.load(ordering: .acquiring)
+        let generation = byRegistry ? registry.generation : servedNamespaces.generation
+        if let last = lastChannelCheck, last.generation == generation, last.byRegistry == byRegistry {
+            return last.present
+        }
+        let (present, seen): (Bool, UInt64)
+        if !byRegistry {
+            (present, seen) = servedNamespaces.contains(namespace)
+        } else if let room {
+            (present, seen) = registry.read { $0.hasRoom(room, namespace: namespace) }
+        } else {
+            (present, seen) = registry.read { $0.hasSockets(namespace: namespace) }
+        }
+        lastChannelCheck = ChannelCheck(present: present, byRegistry: byRegistry, generation: seen)
+        return present
+    }
+
+    /// A miss: whether the fence lets it be dropped (off the routed path).
+    @inline(never)
+    private func fenceAllowsDrop(namespace: String, room: String?) -> Bool {
+        // (The benchmarks' route(channel:payload:) has no subscriber: take 0.)
+        let take = subscriber?.routerTakes ?? 0
+        if take == fenceTake {
+            // The fence was asked before the check's generation was loaded:
+            // its answer saw the registry as it was after the fence, or later.
+            if !fenceSettled { counters.keptByLinkFence.add(1, ordering: .relaxed) }
+            return fenceSettled
+        }
+        fenceTake = take
+        fenceSettled = linkReadFence.isSettled()
+        guard fenceSettled else {
+            counters.keptByLinkFence.add(1, ordering: .relaxed)
+            return false
+        }
+        // Again, now behind the fence: the answer may predate it.
+        return !channelHasTargets(namespace: namespace, room: room)
     }
 }

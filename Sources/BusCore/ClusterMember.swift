@@ -105,9 +105,10 @@ public final class ClusterMember: @unchecked Sendable {
     /// The last broadcast channel's check (ClusterMember+ChannelFilter.swift):
     /// its answer and the registry generation it saw.
     @exclusivity(unchecked) var lastChannelCheck: ChannelCheck?
-    /// Whether the node link had applied everything written, asked at the
-    /// batch's first drop (nil until then; ClusterMember+ChannelFilter.swift).
-    @exclusivity(unchecked) var batchFence: Bool?
+    /// The subscriber's take the fence was last asked in, and its answer
+    /// (ClusterMember+ChannelFilter.swift).
+    @exclusivity(unchecked) var fenceTake: UInt64 = .max
+    @exclusivity(unchecked) var fenceSettled = false
     /// Set by the node link: asks it whether its reads are all applied.
     let linkReadFence = LinkReadFence()
     /// Namespaces the node announced (NAMESPACE frames) or connected sockets in.
@@ -232,7 +233,7 @@ public final class ClusterMember: @unchecked Sendable {
             redis: configuration.redis,
             settings: subscriberSettings,
             logger: logger,
-            onDrained: { [weak self] in self?.routerBatchEnded() },
+            onDrained: onBatchEnd,
             onReadiness: { [weak self] ready in
                 guard let self else { return }
                 // Whatever the subscriber saw, the idle mirror connection may not have yet.
