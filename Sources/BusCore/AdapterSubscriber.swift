@@ -89,6 +89,10 @@ final class AdapterSubscriber: @unchecked Sendable {
     let shardWaits = ShardSubscriptionWaits()
     private let finished = DispatchSemaphore(value: 0)
     private let handlerFinished = DispatchSemaphore(value: 0)
+    /// The takes from the backlog so far (router thread only): the messages
+    /// handled during one take were all read from Redis before it
+    /// (ClusterMember+ChannelFilter.swift's fence is asked once per take).
+    @exclusivity(unchecked) private(set) var routerTakes: UInt64 = 0
 
     init(
         redis: RedisConfiguration,
@@ -198,6 +202,7 @@ final class AdapterSubscriber: @unchecked Sendable {
             while let batches = backlog.take(idleWake: .seconds(1)) {
                 routerHeartbeat.beat()
                 if batches.isEmpty { continue }
+                routerTakes &+= 1
                 for batch in batches {
                     batch.forEach(onMessage)
                     if let readAt = batch.firstReadAt { LatencyHistograms.shared.delivery.observe(since: readAt) }

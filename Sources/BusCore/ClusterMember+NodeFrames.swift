@@ -36,6 +36,8 @@ extension ClusterMember {
     public func nodeSessionEnded() {
         let previous = nodeProtocolVersion.exchange(0, ordering: .acquiringAndReleasing)
         if previous != 0 { clusterNodeGone() }
+        // The next session announces its namespaces again.
+        servedNamespaces.removeAll()
     }
 
     /// The local protocol version of the node's session; 0 while no node is connected.
@@ -52,8 +54,10 @@ extension ClusterMember {
     }
 
     /// ROOMS_JOIN: the registry keeps rooms typed (`123` and `"123"` are two
-    /// rooms); it answers SOCKETS/ALL_ROOMS, but a v2 node's broadcasts are
-    /// not routed by it.
+    /// rooms); it answers SOCKETS/ALL_ROOMS and, for a node that asked for
+    /// it (kind 10), lets the router drop a room miss before decoding, but a
+    /// v2 node's broadcasts are not routed by it: the node picks their
+    /// targets by its own rooms.
     public func socketJoined(_ id: String, namespace: String, rooms: [Room]) {
         registry.withLock { _ = $0.join(id, typedRooms: rooms) }
         shardedRoomsTouched(namespace: namespace, rooms: rooms)
@@ -147,7 +151,8 @@ extension ClusterMember {
     }
 
     /// CLUSTER_REQUEST: the node's application calls the cluster. A kind
-    /// outside 1...9 is unusable (9: ClusterMember+RoomsSubscribed.swift).
+    /// outside 1...10 is unusable (9: ClusterMember+RoomsSubscribed.swift;
+    /// 10 is answered by the connection, ClusterMember+ChannelFilter.swift).
     public func nodeRequested(
         request: UInt32,
         kind: UInt8,
@@ -165,7 +170,7 @@ extension ClusterMember {
             return
         }
         guard let requestKind = ClusterRequestKind(rawValue: kind) else {
-            throw UnusableContent("CLUSTER_REQUEST kind \(kind) is not 1 to 9")
+            throw UnusableContent("CLUSTER_REQUEST kind \(kind) is not 1 to 10")
         }
         clusterCounters.requestOut(requestKind.label)
         if let refusal = shardedRefusal(request: request, kind: requestKind) {

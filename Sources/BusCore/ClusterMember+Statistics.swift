@@ -8,8 +8,11 @@ extension ClusterMember {
         /// Room-channel messages for rooms this node does not have, dropped before decoding.
         public var filteredBeforeDecode = 0
         /// Namespace-channel messages for a namespace where this node has no
-        /// socket (v1, or no node) or that its v2 node never announced, dropped before decoding.
+        /// socket, dropped before decoding.
         public var namespaceFilteredBeforeDecode = 0
+        /// Broadcasts the registry would have dropped before decoding, passed
+        /// on because the node link had frames not yet applied (the fence).
+        public var keptByLinkFence = 0
         /// Payloads that did not decode: counted and skipped.
         public var malformed = 0
         public var deliveries = 0
@@ -26,6 +29,7 @@ final class StatisticsCounters: Sendable {
     let ownDropped = Atomic<Int>(0)
     let filteredBeforeDecode = Atomic<Int>(0)
     let namespaceFilteredBeforeDecode = Atomic<Int>(0)
+    let keptByLinkFence = Atomic<Int>(0)
     let malformed = Atomic<Int>(0)
     let deliveries = Atomic<Int>(0)
     let requestsApplied = Atomic<Int>(0)
@@ -37,6 +41,7 @@ final class StatisticsCounters: Sendable {
         s.ownDropped = ownDropped.load(ordering: .relaxed)
         s.filteredBeforeDecode = filteredBeforeDecode.load(ordering: .relaxed)
         s.namespaceFilteredBeforeDecode = namespaceFilteredBeforeDecode.load(ordering: .relaxed)
+        s.keptByLinkFence = keptByLinkFence.load(ordering: .relaxed)
         s.malformed = malformed.load(ordering: .relaxed)
         s.deliveries = deliveries.load(ordering: .relaxed)
         s.requestsApplied = requestsApplied.load(ordering: .relaxed)

@@ -103,10 +103,18 @@ public final class ClusterMember: @unchecked Sendable {
     @exclusivity(unchecked) private var lastChannelBytes: [UInt8] = []
     @exclusivity(unchecked) private var lastChannel: AdapterChannel?
     /// The last broadcast channel's check (ClusterMember+ChannelFilter.swift):
-    /// its answer, the generation it saw and the node's presence then.
+    /// its answer and the registry generation it saw.
     @exclusivity(unchecked) var lastChannelCheck: ChannelCheck?
+    /// The subscriber's take the fence was last asked in, and its answer
+    /// (ClusterMember+ChannelFilter.swift).
+    @exclusivity(unchecked) var fenceTake: UInt64 = .max
+    @exclusivity(unchecked) var fenceSettled = false
+    /// Set by the node link: asks it whether its reads are all applied.
+    let linkReadFence = LinkReadFence()
     /// Namespaces the node announced (NAMESPACE frames) or connected sockets in.
     let servedNamespaces = ServedNamespaces()
+    /// Every ready v2 session asked for the registry's filter (kind 10).
+    let registryFilterForVersion2 = Atomic<Bool>(false)
     @exclusivity(unchecked) private var lastSelection: CachedSelection?
     /// The payload being decoded, copied out of the read buffer (capacity reused).
     @exclusivity(unchecked) private var payload: [UInt8] = []

@@ -100,6 +100,12 @@ enum StatusPages {
             ]
         )
         page.add(
+            "socketbus_channel_filter_fenced_total",
+            .counter,
+            help: "Broadcasts with no local target in the registry, passed on because the node link had frames not yet applied.",
+            value: statistics.keptByLinkFence
+        )
+        page.add(
             "socketbus_messages_malformed_total",
             .counter,
             help: "Adapter messages that did not decode (skipped).",

@@ -204,7 +204,7 @@ struct NodeLinkVersion2Tests {
         #expect(try Self.hello(client, version: 2)?.name == "WELCOME")
         let unusable: [LocalFrame] = [
             .clusterRequest(request: 1, kind: 0, namespace: "/", timeoutMilliseconds: 100, body: []),
-            .clusterRequest(request: 2, kind: 10, namespace: "/", timeoutMilliseconds: 100, body: []),
+            .clusterRequest(request: 2, kind: 11, namespace: "/", timeoutMilliseconds: 100, body: []),
             .broadcastWithAck(
                 request: 3,
                 namespace: "/",

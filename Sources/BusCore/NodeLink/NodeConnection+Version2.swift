@@ -31,6 +31,12 @@ extension NodeConnection {
             member.nodeDelivered(ackId: ackId, namespace: namespace, socketIds: socketIds)
         case .answer(let request, let status, let body):
             member.nodeAnswered(request: request, status: status, body: body)
+        case .clusterRequest(let request, ClusterMember.registryFilterKind, _, _, _):
+            asksForRegistryFilter()
+            _ = try? send(
+                .clusterReply(request: request, status: 0, body: Array(#"{"filters":true}"#.utf8)),
+                flush: true
+            )
         case .clusterRequest(let request, let kind, let namespace, let timeout, let body):
             do {
                 try member.nodeRequested(

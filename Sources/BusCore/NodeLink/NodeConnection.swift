@@ -45,6 +45,10 @@ final class NodeConnection: @unchecked Sendable {
     private let writerDone = DispatchSemaphore(value: 0)
     /// The capacity of the writer's two buffers after its last write.
     private let keptBytes = Atomic<Int>(0)
+    /// Reads begun and applied, for the router's fence (LinkReadFence.swift).
+    private let readProgress = LinkReadProgress()
+    /// The node asked for the registry's filter (CLUSTER_REQUEST kind 10).
+    private let registryFilterAsked = Atomic<Bool>(false)
     /// Progress of the two threads, for the systemd watchdog.
     private let readerHeartbeat: Heartbeat
     private let writerHeartbeat: Heartbeat
@@ -244,6 +248,27 @@ final class NodeConnection: @unchecked Sendable {
         }
     }
 
+    /// True when every byte the node wrote before this call has been read
+    /// and its frames applied: nothing unread on the socket, then every read
+    /// begun applied (in that order; see ClusterMember+ChannelFilter.swift).
+    /// A closed connection's frames no longer matter: its sockets are removed.
+    var hasAppliedEverythingWritten: Bool {
+        if closed.load(ordering: .acquiring) { return true }
+        guard LinkReadProgress.unreadBytes(fd: fd) == 0 else { return false }
+        return readProgress.isSettled
+    }
+
+    /// Whether this session's node asked for the registry's filter
+    /// (ClusterMember+ChannelFilter.swift).
+    var asksRegistryFilter: Bool { registryFilterAsked.load(ordering: .acquiring) }
+
+    /// CLUSTER_REQUEST kind 10 (reader thread): from now on the router may
+    /// drop by the registry for this node, once every ready session asked.
+    func asksForRegistryFilter() {
+        registryFilterAsked.store(true, ordering: .releasing)
+        server.sessionStarted()
+    }
+
     /// Ends the connection; the reader thread cleans up.
     func close() {
         shutdown(fd, Int32(SHUT_RDWR))
@@ -253,6 +278,7 @@ final class NodeConnection: @unchecked Sendable {
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         let handshakeDeadline = ContinuousClock.now + server.configuration.handshakeTimeout
         var waitingForHello = true
+        var chunkWasFull = false
         reading: while true {
             readerHeartbeat.beat()
             // A read waits for the node at most a second (SO_RCVTIMEO): an
@@ -266,13 +292,27 @@ final class NodeConnection: @unchecked Sendable {
                     break
                 }
             }
+            // Waits for bytes without taking them (MSG_PEEK), so that the
+            // read that takes them is counted as begun before it does
+            // (LinkReadFence.swift); after a full chunk more are likely there.
+            if !chunkWasFull {
+                var probe: UInt8 = 0
+                let waited = recv(fd, &probe, 1, Int32(MSG_PEEK))
+                if waited < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) {
+                    // A second without bytes; the handshake deadline is checked at the top.
+                    continue
+                }
+                if waited <= 0 { break }
+            }
+            let readNumber = readProgress.begin()
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                // A second without bytes; the handshake deadline is checked at the top.
+            if n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) {
+                readProgress.finish(readNumber)
+                chunkWasFull = false
                 continue
             }
             if n <= 0 { break }
+            chunkWasFull = n == chunk.count
             decoder.append(chunk[0..<n])
             while true {
                 let frame: LocalFrame
@@ -292,6 +332,7 @@ final class NodeConnection: @unchecked Sendable {
                     break reading
                 }
             }
+            readProgress.finish(readNumber)
         }
         finish()
     }

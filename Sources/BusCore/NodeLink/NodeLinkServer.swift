@@ -72,6 +72,15 @@ public final class NodeLinkServer: @unchecked Sendable {
             limit: max(configuration.queueBudget, LocalFrame.maximumLength + 4),
             smallestShare: LocalFrame.maximumLength + 4
         )
+        member.linkReadFence.install { [weak self] in self?.hasAppliedEverythingWritten ?? true }
+    }
+
+    /// Every connection has applied every frame its node wrote before this
+    /// call (the router's fence, ClusterMember+ChannelFilter.swift). A node
+    /// sends its sockets and rooms after WELCOME, when its connection is in
+    /// the list already.
+    var hasAppliedEverythingWritten: Bool {
+        connections.withLock { $0 }.allSatisfy(\.hasAppliedEverythingWritten)
     }
 
     public var connectionCount: Int { connections.withLock { $0.count } }
@@ -351,7 +360,13 @@ public final class NodeLinkServer: @unchecked Sendable {
     /// is none. Called under the connections' lock, so the last call sees
     /// the last change.
     private func updateNodeSession(_ connections: [NodeConnection]) {
-        if let version = connections.filter(\.isReady).map(\.sessionVersion).max() {
+        let ready = connections.filter(\.isReady)
+        let version2 = ready.filter { $0.sessionVersion >= 2 }
+        member.registryFilterForVersion2.store(
+            !version2.isEmpty && version2.allSatisfy(\.asksRegistryFilter),
+            ordering: .releasing
+        )
+        if let version = ready.map(\.sessionVersion).max() {
             member.nodeSessionStarted(version: version)
         } else {
             member.nodeSessionEnded()
