@@ -51,6 +51,8 @@ export interface AdapterOptions extends ConnectionOptions {
     customHook?: (data: unknown, cb: (answer: unknown) => void) => void;
     /** Also send ACKED status 2 when an ack id is dropped unanswered (default false). */
     reportAckTimeouts?: boolean;
+    /** Ask busd (CLUSTER_REQUEST kind 10) to drop broadcasts no socket of this node can get (default true). */
+    registryFilter?: boolean;
 }
 
 /** One namespace's adapter: socket.io-adapter's API, cluster-wide through busd. */
@@ -113,6 +115,8 @@ export interface ConnectionCounters {
     sessionsLost: number;
     framesIn: number;
     framesOut: number;
+    /** Writes handed to the socket before the tick's end (joins, for busd's registry filter). */
+    flushes: number;
     /** Node events not sent while busd was away (the resync covers them). */
     framesSkipped: number;
     broadcastsSent: number;
@@ -162,6 +166,8 @@ export interface AdapterStats extends ConnectionStats {
     pendingRequests: number;
     /** The namespaces whose adapters use this link. */
     namespaces: string[];
+    /** Whether busd drops broadcasts no socket of this node can get, this session (its reply to kind 10). */
+    registryFilter: boolean;
 }
 
 /**
@@ -188,6 +194,8 @@ export declare class BusConnection {
     start(): this;
     /** Stops for good: flushes what is written, closes, never reconnects. */
     close(): Promise<void>;
+    /** Hands what this tick wrote so far to the socket now instead of at the tick's end. */
+    flush(): void;
     /** Sends a frame now, or drops it when there is no session (false). */
     send(frame: Frame): boolean;
     /** Sends a broadcast now or queues it until the next session; throws RangeError when it cannot be framed. */

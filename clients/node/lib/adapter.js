@@ -77,7 +77,11 @@ class SocketBusAdapter extends LocalAdapter {
     const fresh = this.v2 && this.hub.roomChannelWaits ? [...rooms].filter((room) => !this.rooms.has(room)) : [];
     const added = this.addLocal(id, rooms);
     if (added.length > 0) this.sendRooms("join", id, added);
-    if (fresh.length > 0) return this.cluster.awaitRoomChannels(fresh);
+    const channelsConfirmed = fresh.length > 0 ? this.cluster.awaitRoomChannels(fresh) : undefined;
+    // In the socket before join() returns: what the application does next
+    // (a publish to the room) may reach busd's registry filter (hub.js).
+    this.hub.bus.flush();
+    return channelsConfirmed;
   }
 
   del(id, room) {

@@ -65,6 +65,7 @@ class BusConnection extends EventEmitter {
       sessionsLost: 0,
       framesIn: 0,
       framesOut: 0,
+      flushes: 0, // writes handed to the socket before the tick's end (joins, for busd's registry filter)
       framesSkipped: 0, // node events not sent while busd was away (the resync covers them)
       broadcastsSent: 0,
       broadcastsQueued: 0,
@@ -82,6 +83,7 @@ class BusConnection extends EventEmitter {
     this.queue = [];
     this.queuedBytes = 0;
     this.corked = false;
+    this.corkGeneration = 0;
     this.warnedOutage = false;
   }
 
@@ -386,13 +388,30 @@ class BusConnection extends EventEmitter {
     if (!this.corked) {
       this.corked = true;
       socket.cork();
+      const generation = ++this.corkGeneration;
       process.nextTick(() => {
+        // flush() may have uncorked already, and a later write corked anew.
+        if (this.corkGeneration !== generation || !this.corked) return;
         this.corked = false;
         socket.uncork();
       });
     }
     socket.write(bytes);
     this.counters.framesOut++;
+  }
+
+  /**
+   * Hands what this tick wrote so far to the socket now, not at the tick's
+   * end. A join goes out this way before join() returns: busd's registry
+   * filter (CLUSTER_REQUEST kind 10) may drop a broadcast to a room it does
+   * not know this node is in, and it can only see bytes in the socket.
+   */
+  flush() {
+    if (!this.corked || !this.socket) return;
+    this.corked = false;
+    this.corkGeneration++;
+    this.socket.uncork();
+    this.counters.flushes++;
   }
 
   writeNow(bytes) {

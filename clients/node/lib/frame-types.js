@@ -53,6 +53,8 @@ const REQUEST_KINDS = {
   DISCONNECT_SOCKETS: 6, SERVER_SIDE_EMIT: 7, SERVER_SIDE_EMIT_WITH_ACK: 8,
   // Not an adapter call: join() waits until busd has its new rooms' channels subscribed.
   ROOMS_SUBSCRIBED: 9,
+  // Not an adapter call: busd may drop broadcasts no socket of this node can get (once per session).
+  REGISTRY_FILTER: 10,
 };
 /** CLUSTER_REPLY status. */
 const REPLY_STATUS = { COMPLETE: 0, TIMED_OUT: 1, FAILED: 2 };

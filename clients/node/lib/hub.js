@@ -5,7 +5,7 @@
 
 const { AckTracker } = require("./acks");
 const { RequestTable } = require("./requests");
-const { ACK_STATUS } = require("./frames");
+const { ACK_STATUS, REPLY_STATUS, REQUEST_KINDS } = require("./frames");
 
 /** One per `createAdapter()`; adapters attach when socket.io creates them. */
 class Hub {
@@ -15,6 +15,10 @@ class Hub {
     // @socket.io/redis-adapter's option, with its default.
     this.requestsTimeout = options.requestsTimeout || 5000;
     this.customHook = options.customHook;
+    // Ask busd to drop broadcasts no socket here can get (askForRegistryFilter); true unless turned off.
+    this.asksRegistryFilter = options.registryFilter !== false;
+    /** Whether busd filters for this session (its reply to kind 10). */
+    this.registryFilter = false;
     this.adapters = new Map(); // namespace name -> adapter
     this.requests = new RequestTable();
     this.counters = {
@@ -60,11 +64,31 @@ class Hub {
       // Every NAMESPACE first, then the sockets (docs/local-protocol-v2.md, "Negotiation").
       if (bus.version >= 2) for (const name of this.adapters.keys()) bus.send({ type: "NAMESPACE", namespace: name });
       for (const adapter of this.adapters.values()) adapter.resync();
+      if (bus.version >= 2 && this.asksRegistryFilter) this.askForRegistryFilter();
     });
     // When a session ends busd settles its ids itself (a restart forgets
     // them; a dropped link counts the node's sockets as gone): ours go too.
     bus.on("down", () => this.acks.clear());
     bus.on("frame", (frame) => this.route(frame));
+  }
+
+  /**
+   * CLUSTER_REQUEST kind 10: busd may then drop, before decoding, a broadcast
+   * for a namespace or room where no socket of this node is (its registry
+   * knows them from SOCKET_CONNECT / ROOMS_JOIN). Safe because a join is in
+   * the socket before join() returns (adapter.addAll, BusConnection.flush).
+   * Sent after the resync, so busd filters only once it has every socket. A
+   * busd that does not know the kind answers ERROR 6: the reply then times
+   * out and `registryFilter` stays false.
+   */
+  askForRegistryFilter() {
+    const id = this.requests.allocate();
+    this.registryFilter = false;
+    this.requests.expectReply(id, 0, (status, body) => {
+      this.registryFilter = status === REPLY_STATUS.COMPLETE && body !== null && typeof body === "object" && body.filters === true;
+    });
+    const frame = { type: "CLUSTER_REQUEST", request: id, kind: REQUEST_KINDS.REGISTRY_FILTER, namespace: "/", timeoutMs: 0, body: undefined };
+    if (!this.bus.send(frame)) this.requests.settle(id, REPLY_STATUS.FAILED, undefined);
   }
 
   attach(adapter) {
@@ -124,6 +148,7 @@ class Hub {
       pendingAcks: this.acks.size,
       pendingRequests: this.requests.size,
       namespaces: [...this.adapters.keys()],
+      registryFilter: this.registryFilter,
     };
   }
 }

@@ -25,6 +25,12 @@ class FakeBusd extends EventEmitter {
     // `received` and leaves the answer to the test.
     this.roomWaitMode = "never";
     this.roomWaits = [];
+    // CLUSTER_REQUEST kind 10 (the registry filter, once per session):
+    // "filters" answers {"filters":true} at once and keeps those requests
+    // apart in `filterRequests`; "refuse" answers ERROR 6, as a busd from
+    // before kind 10; "manual" records them in `received`.
+    this.filterMode = "filters";
+    this.filterRequests = [];
     this.hellos = 0;
     this.connection = null;
     this.server = net.createServer((socket) => this.onConnection(socket));
@@ -46,6 +52,15 @@ class FakeBusd extends EventEmitter {
         if (frame.type === "CLUSTER_REQUEST" && frame.kind === 9 && this.roomWaitMode === "never") {
           this.roomWaits.push(frame);
           this.send({ type: "CLUSTER_REPLY", request: frame.request, status: 0, body: { waits: false } });
+          continue;
+        }
+        if (frame.type === "CLUSTER_REQUEST" && frame.kind === 10 && this.filterMode !== "manual") {
+          this.filterRequests.push(frame);
+          if (this.filterMode === "filters") {
+            this.send({ type: "CLUSTER_REPLY", request: frame.request, status: 0, body: { filters: true } });
+          } else {
+            this.send({ type: "ERROR", code: 6, message: "CLUSTER_REQUEST kind 10: busd knows kinds 1 to 9" });
+          }
           continue;
         }
         this.received.push(frame);
