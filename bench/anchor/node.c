@@ -35,7 +35,7 @@
 enum {
     HELLO = 0x01, WELCOME = 0x02, ERROR_FRAME = 0x03, PING = 0x04, PONG = 0x05,
     SOCKET_CONNECT = 0x10, SOCKET_DISCONNECT = 0x11, SOCKET_JOIN = 0x12, SOCKET_LEAVE = 0x13,
-    NAMESPACE = 0x15, ROOMS_JOIN = 0x16, ROOMS_LEAVE = 0x17,
+    CLUSTER_REQUEST = 0x1B, NAMESPACE = 0x15, ROOMS_JOIN = 0x16, ROOMS_LEAVE = 0x17,
     DELIVER = 0x20, DELIVER_TO_ROOMS = 0x26,
 };
 
@@ -328,7 +328,7 @@ static void handle_command(char *line) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 3) { fprintf(stderr, "usage: node <busd socket> <1|2>\n"); return 2; }
+    if (argc < 3) { fprintf(stderr, "usage: node <busd socket> <1|2> [filter]\n"); return 2; }
     version = atoi(argv[2]);
     in = malloc(in_cap);
     link_fd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -340,6 +340,12 @@ int main(int argc, char **argv) {
     if (version == 2) {
         frame_begin(NAMESPACE); put_str("/"); frame_end();
         frame_begin(NAMESPACE); put_str("/chat"); frame_end();
+        // As the Node.js connector does: busd may drop what no socket here can get.
+        if (argc > 3 && strcmp(argv[3], "filter") == 0) {
+            frame_begin(CLUSTER_REQUEST);
+            put_u32(1); put_u8(10); put_str("/"); put_u32(0); put_u32(0);  // request, kind 10, namespace, timeout, empty body
+            frame_end();
+        }
     }
     send_connect("/chat", T);  // the sentinel's target, in every state
     sync_then_reply("ready");
