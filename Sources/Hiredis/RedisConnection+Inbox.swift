@@ -122,10 +122,15 @@ struct Inbox {
         j += 1
         var length = 0
         var digits = 0
-        while j < bytes.count, bytes[j] &- UInt8(ascii: "0") < 10 {
-            length = length * 10 + Int(bytes[j] &- UInt8(ascii: "0"))
-            digits += 1
-            j += 1
+        // At most 12 digits are read (an absurd length stops here): the
+        // wrapping arithmetic cannot wrap, and a longer digit run is refused
+        // below instead of overflowing (a trap on the subscriber thread).
+        while j < bytes.count, digits < 12 {
+            let digit = bytes[j] &- UInt8(ascii: "0")
+            guard digit < 10 else { break }
+            length = length &* 10 &+ Int(digit)
+            digits &+= 1
+            j &+= 1
         }
         guard j < bytes.count else { return nil }
         // `$-1` (null) and absurd lengths are left to hiredis.

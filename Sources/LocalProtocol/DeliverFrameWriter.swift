@@ -180,6 +180,13 @@ private struct PointerWriter {
     }
     /// The caller checked that it fits a u16.
     mutating func string(_ s: String) {
+        // In place for a native or small String (every one busd makes): the
+        // copy `withUTF8` needs costs a retain and a release per string.
+        let written: Void? = s.utf8.withContiguousStorageIfAvailable { utf8 in
+            u16(UInt16(truncatingIfNeeded: utf8.count))
+            bytes(UnsafeRawBufferPointer(utf8))
+        }
+        if written != nil { return }
         var s = s
         s.withUTF8 { utf8 in
             u16(UInt16(truncatingIfNeeded: utf8.count))

@@ -35,11 +35,12 @@ public struct BroadcastDelivery: Sendable {
     mutating func reset(keepingPacket: Bool = false) {
         uid = ""
         namespace = "/"
-        // removeAll(keepingCapacity:) costs ~60 instructions even on an empty
-        // array (it goes through the generic replaceSubrange); most messages
-        // have no except, many no rooms, few attachments.
-        if !rooms.isEmpty { rooms.removeAll(keepingCapacity: true) }
-        if !except.isEmpty { except.removeAll(keepingCapacity: true) }
+        // removeAll(keepingCapacity:) goes through the generic replaceSubrange
+        // (~60 instructions on an empty array, ~170 on a list of one room);
+        // removeLast() is Array's own and keeps the capacity too. Most
+        // messages have one room or none, and no except.
+        while !rooms.isEmpty { rooms.removeLast() }
+        while !except.isEmpty { except.removeLast() }
         isVolatile = false
         compress = nil
         existingAckId = nil

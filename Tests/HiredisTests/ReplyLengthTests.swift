@@ -27,3 +27,35 @@ struct ReplyLengthTests {
         #expect(Self.length(text) == .malformed)
     }
 }
+
+/// The pub/sub message parser of the subscriber's hot path.
+@Suite("Inbox message parser")
+struct InboxMessageParserTests {
+    static func parse(_ text: String) -> Inbox.Parsed {
+        Array(text.utf8).withUnsafeBytes { Inbox.parseMessage($0) }
+    }
+
+    @Test func aMessageIsFoundWhereItLies() {
+        guard case .message(let channel, let payload, let length) = Self.parse("*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$3\r\nabc\r\n")
+        else {
+            Issue.record("not parsed as a message")
+            return
+        }
+        #expect(channel == 21..<23)
+        #expect(payload == 29..<32)
+        #expect(length == 34)
+    }
+
+    /// A length too long for an Int was multiplied with overflow checks: the
+    /// subscriber thread trapped. Such a length is left to hiredis.
+    @Test(arguments: [
+        "*3\r\n$99999999999999999999\r\n", "*3\r\n$7\r\nmessage\r\n$99999999999999999999999\r\nch\r\n",
+        "*3\r\n$" + String(repeating: "9", count: 40) + "\r\n",
+    ])
+    func anAbsurdLengthIsNotAMessage(text: String) {
+        guard case .other = Self.parse(text) else {
+            Issue.record("parsed: \(Self.parse(text))")
+            return
+        }
+    }
+}

@@ -24,9 +24,12 @@ struct JSONQuotingTests {
         }
         // Neighbours that borrow across bytes (0x00 next to 0x01, 0x80 next to 0x20).
         for pair: [UInt8] in [[0x01, 0x00], [0x20, 0x80], [0x21, 0x22], [0x5d, 0x5c], [0x80, 0x80], [0xff, 0x1f]] {
-            let bytes = pair + [UInt8](repeating: 0x41, count: 6)
-            let fast = bytes.withUnsafeBufferPointer { JSONQuoting.needsEscape($0) }
-            #expect(fast == Self.naive(bytes), "\(pair)")
+            // In a whole word, and in a short string padded inside the check.
+            for padding in [6, 0, 1, 3, 5] {
+                let bytes = pair + [UInt8](repeating: 0x41, count: padding)
+                let fast = bytes.withUnsafeBufferPointer { JSONQuoting.needsEscape($0) }
+                #expect(fast == Self.naive(bytes), "\(pair) + \(padding)")
+            }
         }
     }
 

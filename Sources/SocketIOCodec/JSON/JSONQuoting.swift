@@ -51,22 +51,45 @@ enum JSONQuoting {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         let count = bytes.count
-        var i = 0
-        while count &- i >= 8 {
-            let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+        @inline(__always)
+        func hasEscape(_ w: UInt64) -> Bool {
             let quote = w ^ (ones &* 0x22)
             let backslash = w ^ (ones &* 0x5c)
             let hits =
                 ((w &- ones &* 0x20) & ~w) | ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)
-            if hits & highs != 0 { return true }
+            return hits & highs != 0
+        }
+        let raw = UnsafeRawPointer(base)
+        var i = 0
+        while count &- i >= 8 {
+            if hasEscape(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { return true }
             i &+= 8
         }
-        while i < count {
-            let byte = base[i]
-            if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return true }
-            i &+= 1
+        if i == count { return false }
+        // The rest in one word too, not byte by byte (most event names,
+        // keys and rooms are shorter than eight bytes): the last eight
+        // bytes, overlapping ones that passed, or under eight bytes the
+        // bytes themselves with `A`s (no escape) in the lanes left over.
+        if count >= 8 { return hasEscape(raw.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)) }
+        var word: UInt64 = 0
+        var shift: UInt64 = 0
+        var offset = 0
+        if count & 4 != 0 {
+            word = UInt64(raw.loadUnaligned(as: UInt32.self))
+            shift = 32
+            offset = 4
         }
-        return false
+        if count & 2 != 0 {
+            word |= UInt64(raw.loadUnaligned(fromByteOffset: offset, as: UInt16.self)) &<< shift
+            shift &+= 16
+            offset &+= 2
+        }
+        if count & 1 != 0 {
+            word |= UInt64(raw.load(fromByteOffset: offset, as: UInt8.self)) &<< shift
+            shift &+= 8
+        }
+        // shift is 8 * count, at most 56.
+        return hasEscape(word | (ones &* 0x41) &<< shift)
     }
 
     private static func appendEscape<Sink: ByteSink>(_ byte: UInt8, to output: inout Sink) {
