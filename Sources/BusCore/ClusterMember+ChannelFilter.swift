@@ -23,8 +23,9 @@ extension ClusterMember {
     ///   socket, a room where it has no member;
     /// - another v2 node: it picks the targets by its own rooms when the
     ///   frame arrives, and may hold its frames a while before writing them
-    ///   (the Node.js connector writes a tick's frames at its end), so only a
-    ///   namespace it never announced (no adapter there) is dropped.
+    ///   (the Python connector's threaded manager writes from its link
+    ///   thread), so only a namespace it never announced (no adapter there)
+    ///   is dropped.
     ///
     /// The fence. A node may write a join and then, without waiting for an
     /// answer, publish (or have published) a broadcast to that room: the
@@ -40,16 +41,16 @@ extension ClusterMember {
     /// When either fails the batch drops nothing: a v1 node's broadcasts are
     /// decoded and routed as before, a v2 node's go to it as
     /// DELIVER_TO_ROOMS, where its own rooms decide.
+    func mayHaveTargets(namespace: String, room: String?) -> Bool {
+        channelHasTargets(namespace: namespace, room: room) || !fenceAllowsDrop(namespace: namespace, room: room)
+    }
+
     /// CLUSTER_REQUEST kind 10, REGISTRY_FILTER (docs/local-protocol-v2.md):
     /// the v2 node writes its SOCKET_CONNECT and ROOMS_JOIN to the link
     /// before the call that made them returns, and asks busd to drop by its
     /// registry. Answered at once, `{"filters":true}`; a busd without it
     /// answers ERROR 6 (it knows kinds 1 to 9).
     static let registryFilterKind: UInt8 = 10
-
-    func mayHaveTargets(namespace: String, room: String?) -> Bool {
-        channelHasTargets(namespace: namespace, room: room) || !fenceAllowsDrop(namespace: namespace, room: room)
-    }
 
     /// The check itself, without the fence: cached while the rule and its
     /// generation stay the same.
