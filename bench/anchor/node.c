@@ -32,6 +32,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sample.h"
+
 enum {
     HELLO = 0x01, WELCOME = 0x02, ERROR_FRAME = 0x03, PING = 0x04, PONG = 0x05,
     SOCKET_CONNECT = 0x10, SOCKET_DISCONNECT = 0x11, SOCKET_JOIN = 0x12, SOCKET_LEAVE = 0x13,
@@ -97,22 +99,9 @@ static size_t received_cap;
 static long long read_time;
 
 // The sequence number in a frame's packet ("room":"00a1z"), or -1.
-static long long sample_seq(const uint8_t *body, size_t len) {
-    static const char key[] = "\"room\":\"";
-    const uint8_t *p = memmem(body, len, key, sizeof key - 1);
-    if (!p || (size_t)(body + len - p) < sizeof key - 1 + 5) return -1;
-    p += sizeof key - 1;
-    long long seq = 0;
-    for (int i = 0; i < 5; i++) {
-        int d = p[i] >= '0' && p[i] <= '9' ? p[i] - '0' : p[i] >= 'a' && p[i] <= 'z' ? p[i] - 'a' + 10 : -1;
-        if (d < 0) return -1;
-        seq = seq * 36 + d;
-    }
-    return seq;
-}
-
 static void record_sample(const uint8_t *body, size_t len) {
-    long long seq = sample_seq(body, len);
+    static const char key[] = "\"room\":\"";
+    long long seq = sample_seq(body, len, key, sizeof key - 1);
     if (seq < 0) return;
     if ((size_t)seq >= received_cap) {
         size_t cap = received_cap ? received_cap : 1 << 16;

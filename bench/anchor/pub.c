@@ -20,6 +20,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "sample.h"
+
 static size_t unhex(const char *hex, char *out) {
     size_t n = strlen(hex) / 2;
     for (size_t i = 0; i < n; i++) sscanf(hex + 2 * i, "%2hhx", (unsigned char *)&out[i]);
@@ -36,12 +38,6 @@ static long long now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-// Writes the sequence number in 5 lowercase base-36 digits (the receivers' parse).
-static void put_seq(char *at, long long seq) {
-    static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
-    for (int i = 4; i >= 0; i--) { at[i] = digits[seq % 36]; seq /= 36; }
 }
 
 static void read_replies(redisContext *redis, long long n) {
@@ -103,7 +99,7 @@ int main(int argc, char **argv) {
         pending_from = samples;
         for (long long i = 0; i < n; i++) {
             if (every > 0 && (sent + i) % every == 0) {
-                put_seq(variant + at, samples++);
+                sample_write(variant + at, samples++);
                 redisAppendCommand(redis, "PUBLISH %s %b", channel, variant, payload_len);
             } else {
                 redisAppendCommand(redis, "PUBLISH %s %b", channel, payload, payload_len);

@@ -18,25 +18,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "sample.h"
+
 static long long now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-// The sequence number of a latency sample: msgpack's {"room": "<5 digits>"}.
-static long long sample_seq(const char *payload, size_t len) {
-    static const char key[] = "\xa4room\xa5";
-    const char *p = memmem(payload, len, key, sizeof key - 1);
-    if (!p || (size_t)(payload + len - p) < sizeof key - 1 + 5) return -1;
-    p += sizeof key - 1;
-    long long seq = 0;
-    for (int i = 0; i < 5; i++) {
-        int d = p[i] >= '0' && p[i] <= '9' ? p[i] - '0' : p[i] >= 'a' && p[i] <= 'z' ? p[i] - 'a' + 10 : -1;
-        if (d < 0) return -1;
-        seq = seq * 36 + d;
-    }
-    return seq;
 }
 
 int main(int argc, char **argv) {
@@ -61,7 +48,7 @@ int main(int argc, char **argv) {
         if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 4 && reply->element[3]->type == REDIS_REPLY_STRING) {
             received++;
             if (received_at) {
-                long long seq = sample_seq(reply->element[3]->str, reply->element[3]->len);
+                long long seq = sample_seq(reply->element[3]->str, reply->element[3]->len, "\xa4room\xa5", 6);
                 if (seq >= 0 && seq <= wanted && received_at[seq] == 0) received_at[seq] = now_ns();
             }
             msgpack_object object;
