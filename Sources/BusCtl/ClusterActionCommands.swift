@@ -21,7 +21,22 @@ struct ClusterAction {
         return servers
     }
 
-    static func report(verb: String, servers: Int, namespace: String, json: Bool, details: [(String, JSValue)]) throws
+    /// Publishes, turns a failure into busctl's exit status for `verb`, and
+    /// reports what was sent: the whole of each verb's `run()`.
+    func run(verb: String, options: RedisOptions, details: [(String, JSValue)], payload: (String) -> [UInt8]) throws {
+        let servers: Int
+        do {
+            let lookup = try options.lookup()
+            servers = try publish(payload, command: lookup.connection)
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            throw options.failure(verb, error)
+        }
+        try Self.report(verb: verb, servers: servers, namespace: namespace, json: options.json, details: details)
+    }
+
+    private static func report(verb: String, servers: Int, namespace: String, json: Bool, details: [(String, JSValue)]) throws
     {
         if json {
             let object = JSObject(
@@ -108,25 +123,14 @@ enum JoinOrLeave {
         _ cluster: ClusterRequestOptions,
         _ options: RedisOptions
     ) throws {
-        let verb = join ? "join" : "leave"
         let action = ClusterAction(key: cluster.adapterKey, namespace: cluster.namespace)
-        let servers: Int
-        do {
-            let lookup = try options.lookup()
-            servers = try action.publish(
-                { uid in
-                    RequestEncoding.socketsJoinOrLeave(
-                        join: join, uid: uid, rooms: selection.rooms, except: selection.except.map(Room.name),
-                        joined: rooms.map(Room.name))
-                }, command: lookup.connection)
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw options.failure(verb, error)
+        try action.run(
+            verb: join ? "join" : "leave", options: options, details: [("rooms", .array(rooms.map(JSValue.string)))]
+        ) { uid in
+            RequestEncoding.socketsJoinOrLeave(
+                join: join, uid: uid, rooms: selection.rooms, except: selection.except.map(Room.name),
+                joined: rooms.map(Room.name))
         }
-        try ClusterAction.report(
-            verb: verb, servers: servers, namespace: cluster.namespace, json: options.json,
-            details: [("rooms", .array(rooms.map(JSValue.string)))])
     }
 }
 
@@ -166,21 +170,11 @@ struct DisconnectCommand: ParsableCommand {
 
     func run() throws {
         let action = ClusterAction(key: cluster.adapterKey, namespace: cluster.namespace)
-        let servers: Int
-        do {
-            let lookup = try options.lookup()
-            servers = try action.publish(
-                { uid in
-                    RequestEncoding.disconnectSockets(
-                        uid: uid, rooms: targets.map(Room.name), except: except.map(Room.name), close: close)
-                }, command: lookup.connection)
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw options.failure("disconnect", error)
+        try action.run(
+            verb: "disconnect", options: options, details: [("targets", .array(targets.map(JSValue.string)))]
+        ) { uid in
+            RequestEncoding.disconnectSockets(
+                uid: uid, rooms: targets.map(Room.name), except: except.map(Room.name), close: close)
         }
-        try ClusterAction.report(
-            verb: "disconnect", servers: servers, namespace: cluster.namespace, json: options.json,
-            details: [("targets", .array(targets.map(JSValue.string)))])
     }
 }

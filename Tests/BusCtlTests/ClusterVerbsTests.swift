@@ -130,6 +130,27 @@ struct ClusterVerbsTests {
         #expect(usage.status == 64 && usage.stderr.contains("--all"), "\(usage.stderr)")
     }
 
+    /// Each verb that publishes says what went wrong with Redis, with the
+    /// exit status its help gives: 4 for an error reply (here PUBSUB is not a
+    /// command), 1 for a Redis it cannot reach.
+    @Test func redisFailuresOfTheVerbsThatPublishAreTheirExitStatus() throws {
+        let noPubSub = try RedisTestServer(extraArguments: ["--rename-command", "PUBSUB", ""])
+        let closed = try RedisTestServer()
+        let closedURL = closed.url
+        closed.stop()
+        for verb in [["join", "r", "--all"], ["leave", "r", "--all"], ["disconnect", "someone"]] {
+            let refused = try InspectCommandTests.run(verb + ["--redis", noPubSub.url])
+            #expect(refused.status == 4, "\(verb): \(refused.stdout)\(refused.stderr)")
+            #expect(
+                refused.stderr.contains("busctl \(verb[0]): Redis answered with an error")
+                    && refused.stderr.contains("PUBSUB"), "\(verb): \(refused.stderr)")
+            let unreachable = try InspectCommandTests.run(verb + ["--redis", closedURL])
+            #expect(
+                unreachable.status == 1 && unreachable.stderr.contains("cannot reach Redis"),
+                "\(verb): \(unreachable.stdout)\(unreachable.stderr)")
+        }
+    }
+
     /// Malformed answers on the response channel, even with busctl's own
     /// request id, are skipped and not counted; the real answer still counts.
     @Test func malformedAnswersOnTheResponseChannelAreSkipped() throws {
