@@ -95,8 +95,9 @@ dist:
 	SWIFT="$(SWIFT)" BUILD_DIR="$(BUILD_DIR)" SWIFT_FLAGS="$(SWIFT_FLAGS)" DIST_DIR="$(DIST_DIR)" scripts/dist.sh
 
 # make dist, then the test of what it made: the tarball's files, man pages,
-# completions in bash/zsh/fish, the .deb installed in a scratch root and its
-# busd started against a redis-server of the test's own. `make test` runs this.
+# completions in bash/zsh/fish, lintian on the .deb, the .deb installed in a
+# scratch root and its busd started against a redis-server of the test's own.
+# `make test` runs this.
 dist-check: dist deps-test
 	SOCKETBUS_DIST_DIR="$(DIST_DIR)" .venv/bin/python -m pytest -q -p no:cacheprovider Tests/Dist
 

@@ -103,19 +103,31 @@ install -d "$deb/usr/lib/systemd/system"
 sed 's#/usr/local/lib/socketbus/#/usr/lib/socketbus/#g' "$tree/lib/systemd/system/busd@.service" \
     >"$deb/usr/lib/systemd/system/busd@.service"
 cp -a "$tree/share/doc/socketbus" "$deb/usr/share/doc/"
+# Debian policy's own files: the copyright of what the binaries hold, and a
+# native package's changelog (one entry: the history is the project's git log).
+install -m 0644 deploy/debian/copyright "$deb/usr/share/doc/socketbus/copyright"
+maintainer=$(sed -n 's/^Maintainer: //p' deploy/debian/control.in)
+printf '%s (%s) unstable; urgency=medium\n\n  * Release %s: see docs/ and the project history.\n\n -- %s  %s\n' \
+    socketbus "$version" "$version" "$maintainer" "$(date -u -R -d "@$SOURCE_DATE_EPOCH")" |
+    gzip -9n >"$deb/usr/share/doc/socketbus/changelog.gz"
+install -d "$deb/usr/share/lintian/overrides"
+install -m 0644 deploy/debian/lintian-overrides "$deb/usr/share/lintian/overrides/socketbus"
 # systemd's package owns /usr/bin/busctl, its man page and its completions, so
 # ours is socketbus-busctl on PATH (and /usr/lib/socketbus/busctl, which an
 # admin may link from /usr/local/bin as `make install` does).
 ln -s ../lib/socketbus/busctl "$deb/usr/bin/socketbus-busctl"
 gzip -9n <"$tree/share/man/man8/busd.8" >"$deb/usr/share/man/man8/busd.8.gz"
 sed 's/^\.Dt BUSCTL /.Dt SOCKETBUS-BUSCTL /' "$tree/share/man/man1/busctl.1" | gzip -9n >"$deb/usr/share/man/man1/socketbus-busctl.1.gz"
-cp "$tree/share/bash-completion/completions/busd" "$deb/usr/share/bash-completion/completions/busd"
+# bash-completion sources these files: a #! line is only noise (lintian).
+sed '1{/^#!/d}' "$tree/share/bash-completion/completions/busd" >"$deb/usr/share/bash-completion/completions/busd"
 cp "$tree/share/zsh/site-functions/_busd" "$deb/usr/share/zsh/vendor-completions/_busd"
 cp "$tree/share/fish/vendor_completions.d/busd.fish" "$deb/usr/share/fish/vendor_completions.d/busd.fish"
 # The completion scripts name their functions after the command (_busctl, as
 # systemd's does): renamed throughout, so both can be loaded in one shell.
 rename_busctl() { sed 's/busctl/socketbus-busctl/g' "$1" >"$2"; }
-rename_busctl "$tree/share/bash-completion/completions/busctl" "$deb/usr/share/bash-completion/completions/socketbus-busctl"
+sed '1{/^#!/d}' "$tree/share/bash-completion/completions/busctl" >"$DIST_DIR/deb/busctl.bash"
+rename_busctl "$DIST_DIR/deb/busctl.bash" "$deb/usr/share/bash-completion/completions/socketbus-busctl"
+rm "$DIST_DIR/deb/busctl.bash"
 rename_busctl "$tree/share/zsh/site-functions/_busctl" "$deb/usr/share/zsh/vendor-completions/_socketbus-busctl"
 rename_busctl "$tree/share/fish/vendor_completions.d/busctl.fish" "$deb/usr/share/fish/vendor_completions.d/socketbus-busctl.fish"
 # The conffiles: the example config, and the secrets file (comments only) mode 0600.

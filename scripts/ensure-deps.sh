@@ -26,7 +26,9 @@ TEST_APT_PACKAGES=(node-socket.io-parser openssl nginx tmux
     # Tests/Dist: the man pages rendered, the completion scripts loaded in each shell.
     man-db groff-base zsh fish)
 # make dist (scripts/dist.sh): the .deb's Depends and the binaries' checks.
+# lintian: Tests/Dist checks the .deb with it (make dist-check).
 DIST_APT_PACKAGES=(dpkg-dev binutils)
+DIST_TEST_APT_PACKAGES=(lintian)
 
 PYTHON=${PYTHON:-python3}
 VENV=.venv
@@ -79,6 +81,9 @@ if ((want_python)); then
 fi
 if ((want_python || want_dist)); then
     wanted+=("${DIST_APT_PACKAGES[@]}")
+fi
+if ((want_python)); then
+    wanted+=("${DIST_TEST_APT_PACKAGES[@]}")
 fi
 if ((want_python || want_demo)); then
     # Debian's own python3 needs python3-venv for `python3 -m venv`.
