@@ -83,12 +83,34 @@ public struct PrometheusText: Sendable {
         return "\(value)"
     }
 
+    /// A HELP text: backslash and line feed escaped.
     static func escapedHelp(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+        escaped(text, quote: false)
     }
 
+    /// A label value: backslash, line feed and double quote escaped.
     static func escapedLabel(_ text: String) -> String {
-        escapedHelp(text).replacingOccurrences(of: "\"", with: "\\\"")
+        escaped(text, quote: true)
+    }
+
+    /// One pass over the bytes, and none at all for the usual text with
+    /// nothing to escape. (Foundation's replacingOccurrences, twice or three
+    /// times per sample, was 72 % of a /metrics scrape's instructions.)
+    private static func escaped(_ text: String, quote: Bool) -> String {
+        let backslash = UInt8(ascii: "\\"), lineFeed = UInt8(ascii: "\n"), doubleQuote = UInt8(ascii: "\"")
+        let needsEscape = text.utf8.contains { $0 == backslash || $0 == lineFeed || (quote && $0 == doubleQuote) }
+        guard needsEscape else { return text }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count + 8)
+        for byte in text.utf8 {
+            switch byte {
+            case backslash: bytes += [backslash, backslash]
+            case lineFeed: bytes += [backslash, UInt8(ascii: "n")]
+            case doubleQuote where quote: bytes += [backslash, doubleQuote]
+            default: bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

@@ -21,6 +21,24 @@ struct PrometheusTextTests {
                 """)
     }
 
+    /// Label values escape backslash, line feed and double quote (HELP texts
+    /// leave the quote), byte for byte, whatever else the text holds.
+    @Test(arguments: [
+        ("plain", "plain"),
+        ("", ""),
+        ("a\"b", "a\\\"b"),
+        ("back\\slash", "back\\\\slash"),
+        ("two\nlines", "two\\nlines"),
+        ("crlf\r\n", "crlf\r\\n"),
+        ("\"\\\n\"", "\\\"\\\\\\n\\\""),
+        ("é \"ü\" 🚀", "é \\\"ü\\\" 🚀"),
+    ])
+    func labelValuesAreEscaped(raw: String, escaped: String) {
+        var page = PrometheusText()
+        page.add("z", .gauge, help: "Z \"q\".", labels: ["v": raw], value: 1)
+        #expect(page.text == "# HELP z Z \"q\".\n# TYPE z gauge\nz{v=\"\(escaped)\"} 1\n")
+    }
+
     @Test func aHistogramHasCumulativeBucketsThenSumAndCount() {
         var page = PrometheusText()
         page.addHistogram("d_seconds", help: "Ds.", bounds: [0.00005, 1], cumulative: [1, 3], count: 4, sum: 7.5)
