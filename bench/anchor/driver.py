@@ -52,6 +52,13 @@ def load_vectors():
     return capture, sentinel
 
 
+def minor_faults(pid):
+    """Minor page faults of the whole process so far (/proc/<pid>/stat field 10)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[7])
+
+
 def cpu_ns(pid):
     """Nanoseconds on CPU of every thread of pid, and per thread name."""
     total, threads = 0, {}
@@ -453,6 +460,7 @@ class Bench:
         log(f"load: {a.load_rate} msg/s for {a.minutes} min, RSS every {a.sample_seconds} s")
         start = time.monotonic()
         cpu_start, _ = cpu_ns(self.busd.pid)
+        faults_start = minor_faults(self.busd.pid)
         pub = self.publish(self.capture["channel"], self.capture["hex"], total, rate=a.load_rate)
         samples = []
         while pub.poll() is None:
@@ -465,9 +473,10 @@ class Bench:
         published = pub.stdout.read().strip()
         done = fields(self.node.expect("done", 120))
         cpu_end, _ = cpu_ns(self.busd.pid)
+        faults = minor_faults(self.busd.pid) - faults_start
         samples.append((time.monotonic() - start, rss_bytes(self.busd.pid)["VmRSS"]))
         return {"samples": samples, "published": published, "node": done, "total": total,
-                "busd_cpu_us": (cpu_end - cpu_start) / total / 1000}
+                "busd_cpu_us": (cpu_end - cpu_start) / total / 1000, "faults_per_kmsg": faults * 1000 / total}
 
     def close(self):
         for proc in [getattr(self, "busd", None), getattr(self, "redis", None)]:
