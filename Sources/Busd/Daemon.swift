@@ -239,6 +239,7 @@ final class Daemon: Sendable {
         if !flushedToNode { logger.error("drain: frames for the node were not all written before the deadline") }
         let left = member.drainToRedis(timeout: max(.milliseconds(1), deadline - .now))
         link.stop()
+        mallocTrimmer.stop()
         status?.stop()
         alerter.stop(timeout: min(.seconds(1), max(.milliseconds(1), deadline - .now)))
         let took = (ContinuousClock.now - started).milliseconds
