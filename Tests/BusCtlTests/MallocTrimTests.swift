@@ -5,12 +5,13 @@ import SocketIOCodec
 import Testing
 import TestSupport
 
-/// After a stall's backlog has drained, busd calls malloc_trim once, and its
-/// resident memory is back near where it was. On the real binary with a real
-/// redis-server; the stall is the router parked (a debug build's
-/// BUSD_TEST_PARK_THREAD) while Redis sends 27 MB and the node joins rooms.
-/// (Here glibc gives most of it back by itself too: what fails without the
-/// trimmer is the count, not the RSS; bench/README.md has the load runs.)
+/// After a stall's backlog has drained, busd calls malloc_trim, once. On the
+/// real binary with a real redis-server; the stall is the router parked (a
+/// debug build's BUSD_TEST_PARK_THREAD) while Redis sends 27 MB and the node
+/// joins rooms. The resident memory is printed, not asserted: here glibc
+/// gives most of it back by itself, and how much stays depends on which
+/// buffer kept its capacity (nearly all given back in most runs, 32 of 36 MB
+/// kept once); the effect under load is in bench/README.md.
 @Suite("busd's malloc trim", .serialized)
 struct MallocTrimTests {
     static func residentBytes(_ pid: Int32) -> Int {
@@ -45,7 +46,7 @@ struct MallocTrimTests {
         }
     }
 
-    @Test func memoryOfADrainedBacklogIsReturned() throws {
+    @Test func aDrainedBacklogIsTrimmedOnce() throws {
         let server = try RedisTestServer()
         defer { server.stop() }
         let park = server.directory.appendingPathComponent("park-router").path
@@ -96,12 +97,10 @@ struct MallocTrimTests {
         Thread.sleep(forTimeInterval: 2)
         let after = Self.residentBytes(pid)
         let mb = { (bytes: Int) in String(format: "%.1f MB", Double(bytes) / 1e6) }
-        let figures = "VmRSS before \(mb(before)), at the peak \(mb(peak)), after \(mb(after))"
-        print("malloc trim: \(figures); \(busd.lines.filter { $0.contains("malloc trimmed") })")
-        #expect(peak - before > 16_000_000, "the backlog did not grow busd: \(figures)")
-        // At least half the rise given back (on a quiet machine nearly all of
-        // it: 35.1 → 69.9 → 38.6 MB; 12.9 MB of a 34.7 MB rise stayed once
-        // during a full `swift test` beside two other benches).
-        #expect(after - before < (peak - before) / 2, "\(figures)\n\(busd.lines.filter { $0.contains("malloc") })")
+        print("malloc trim: VmRSS before \(mb(before)), at the peak \(mb(peak)), after \(mb(after))")
+        #expect(peak - before > 16_000_000, "the backlog did not grow busd: \(mb(before)) → \(mb(peak))")
+        // Once per drain: an idle busd does not trim again.
+        let trims = try MetricsExpositionTests.scrape(address).value("socketbus_malloc_trims_total")
+        #expect(trims == 1, "\(busd.lines.filter { $0.contains("malloc") })")
     }
 }
