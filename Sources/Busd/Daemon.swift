@@ -25,6 +25,8 @@ final class Daemon: Sendable {
     let resolved: ResolvedSettings
     /// What busd set of glibc malloc at start (logged with "busd started").
     let mallocTuning: MallocTuning.Outcome
+    /// Gives a drained backlog's freed pages back to the system.
+    let mallocTrimmer: MallocTrimmer
     private let draining = Atomic<Bool>(false)
 
     init(
@@ -77,10 +79,12 @@ final class Daemon: Sendable {
         let link = NodeLinkServer(configuration: linkConfiguration, member: member, logger: logger)
         self.link = link
         relay.connect(to: link)
+        let mallocTrimmer = MallocTrimmer(logger: logger) { member.subscriberBacklogBytes + link.queuedBytes }
+        self.mallocTrimmer = mallocTrimmer
         // The pages count the server's dropped connections: the server is made after its handler.
         let servers = Mutex<StatusServer?>(nil)
         status = settings.http.map { address in
-            let handler = StatusPages.handler(member: member, link: link, alerter: alerter) {
+            let handler = StatusPages.handler(member: member, link: link, alerter: alerter, trimmer: mallocTrimmer) {
                 servers.withLock { $0 }?.droppedConnections ?? .init()
             }
             let server = StatusServer(address: address, handler: handler)
@@ -123,6 +127,7 @@ final class Daemon: Sendable {
                 "socket": "\(settings.socketPath)", "malloc": "\(mallocTuning)",
             ]
         )
+        mallocTrimmer.start()
         systemd.start()
         dispatchMain()
     }
@@ -234,6 +239,7 @@ final class Daemon: Sendable {
         if !flushedToNode { logger.error("drain: frames for the node were not all written before the deadline") }
         let left = member.drainToRedis(timeout: max(.milliseconds(1), deadline - .now))
         link.stop()
+        mallocTrimmer.stop()
         status?.stop()
         alerter.stop(timeout: min(.seconds(1), max(.milliseconds(1), deadline - .now)))
         let took = (ContinuousClock.now - started).milliseconds

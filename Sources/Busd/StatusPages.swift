@@ -15,6 +15,7 @@ enum StatusPages {
         member: ClusterMember,
         link: NodeLinkServer,
         alerter: OutageAlerter,
+        trimmer: MallocTrimmer? = nil,
         httpDrops: @escaping @Sendable () -> StatusServer.DroppedConnections
     ) -> @Sendable (HTTPRequestHead) -> HTTPResponse {
         { head in
@@ -31,7 +32,9 @@ enum StatusPages {
                 return HTTPResponse(
                     status: 200,
                     contentType: PrometheusText.contentType,
-                    body: metrics(member: member, link: link, alerter: alerter, httpDrops: httpDrops())
+                    body: metrics(
+                        member: member, link: link, alerter: alerter, trimmer: trimmer, httpDrops: httpDrops()
+                    )
                 )
             default:
                 return .text(404, "not found: try /healthz, /readyz or /metrics")
@@ -43,6 +46,7 @@ enum StatusPages {
         member: ClusterMember,
         link: NodeLinkServer,
         alerter: OutageAlerter,
+        trimmer: MallocTrimmer? = nil,
         httpDrops: StatusServer.DroppedConnections = .init()
     ) -> String {
         var page = PrometheusText()
@@ -377,6 +381,14 @@ enum StatusPages {
                 .gauge,
                 help: "glibc malloc arenas in busd (at most 2 unless MALLOC_ARENA_MAX says otherwise).",
                 value: arenas
+            )
+        }
+        if let trimmer {
+            page.add(
+                "socketbus_malloc_trims_total",
+                .counter,
+                help: "malloc_trim calls after a backlog of 1 MiB or more (Redis backlog and node queues) drained.",
+                value: trimmer.trimCount
             )
         }
         page.add(

@@ -14,6 +14,8 @@ int socketbus_malloc_set_arena_max(int arenas) { return mallopt(M_ARENA_MAX, are
 
 int socketbus_malloc_set_mmap_threshold(int bytes) { return mallopt(M_MMAP_THRESHOLD, bytes); }
 
+int socketbus_malloc_trim(void) { return malloc_trim(0); }
+
 long socketbus_malloc_arena_count(void) {
     char *text = NULL;
     size_t length = 0;
@@ -37,6 +39,8 @@ long socketbus_malloc_arena_count(void) {
 int socketbus_malloc_set_arena_max(int arenas) { (void)arenas; return -1; }
 
 int socketbus_malloc_set_mmap_threshold(int bytes) { (void)bytes; return -1; }
+
+int socketbus_malloc_trim(void) { return -1; }
 
 long socketbus_malloc_arena_count(void) { return -1; }
 

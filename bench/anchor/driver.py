@@ -52,6 +52,13 @@ def load_vectors():
     return capture, sentinel
 
 
+def minor_faults(pid):
+    """Minor page faults of the whole process so far (/proc/<pid>/stat field 10)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[7])
+
+
 def cpu_ns(pid):
     """Nanoseconds on CPU of every thread of pid, and per thread name."""
     total, threads = 0, {}
@@ -177,7 +184,7 @@ class Bench:
             os.unlink(self.busd_sock)
         self.busd = subprocess.Popen(
             [self.args.busd, "--redis", f"unix://{self.redis_sock}", "--socket", self.busd_sock,
-             "--node-id", "anchor-bench", "--http", "off", "--log-level", "warning"],
+             "--node-id", "anchor-bench", "--http", self.args.busd_http or "off", "--log-level", "warning"],
             env={**os.environ, **self.args.busd_env},
         )
         self.wait_for(lambda: os.path.exists(self.busd_sock) or self.busd.poll() is not None, "busd socket")
@@ -453,6 +460,7 @@ class Bench:
         log(f"load: {a.load_rate} msg/s for {a.minutes} min, RSS every {a.sample_seconds} s")
         start = time.monotonic()
         cpu_start, _ = cpu_ns(self.busd.pid)
+        faults_start = minor_faults(self.busd.pid)
         pub = self.publish(self.capture["channel"], self.capture["hex"], total, rate=a.load_rate)
         samples = []
         while pub.poll() is None:
@@ -465,9 +473,21 @@ class Bench:
         published = pub.stdout.read().strip()
         done = fields(self.node.expect("done", 120))
         cpu_end, _ = cpu_ns(self.busd.pid)
+        faults = minor_faults(self.busd.pid) - faults_start
+        trims = self.scrape("socketbus_malloc_trims_total") if a.busd_http else None
         samples.append((time.monotonic() - start, rss_bytes(self.busd.pid)["VmRSS"]))
         return {"samples": samples, "published": published, "node": done, "total": total,
-                "busd_cpu_us": (cpu_end - cpu_start) / total / 1000}
+                "busd_cpu_us": (cpu_end - cpu_start) / total / 1000, "faults_per_kmsg": faults * 1000 / total,
+                "malloc_trims": trims}
+
+    def scrape(self, name):
+        """One sample of busd's /metrics (with --busd-http), or None where it has none."""
+        import urllib.request
+        with urllib.request.urlopen(f"http://{self.args.busd_http}/metrics", timeout=10) as page:
+            for line in page.read().decode().splitlines():
+                if line.startswith(name + " "):
+                    return float(line.split()[1])
+        return None
 
     def close(self):
         for proc in [getattr(self, "busd", None), getattr(self, "redis", None)]:
@@ -519,6 +539,8 @@ def main():
     parser.add_argument("--memory-protocol", type=int, default=2)
     parser.add_argument("--minutes", type=float, default=0, help="with --memory: minutes of load after the sockets")
     parser.add_argument("--load-rate", type=int, default=100000)
+    parser.add_argument("--busd-http", default="", metavar="HOST:PORT",
+                        help="with --memory: busd's status endpoints there; the load's end reads its malloc trims")
     parser.add_argument("--sample-seconds", type=float, default=10)
     args = parser.parse_args()
     args.protocols = [int(p) for p in args.protocols.split(",")]

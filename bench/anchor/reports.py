@@ -126,7 +126,9 @@ def report_memory(samples, load):
     if load:
         points = [(t / 60, rss) for t, rss in load["samples"]]
         tail = [p for p in points if p[0] >= points[-1][0] / 2]
-        print(f"under load: {load['published']}; node: {load['node']}; busd CPU {load['busd_cpu_us']:.3f} µs/msg")
+        print(f"under load: {load['published']}; node: {load['node']}; busd CPU {load['busd_cpu_us']:.3f} µs/msg, "
+              f"{load.get('faults_per_kmsg', 0):.1f} minor page faults per 1000 msg"
+              + (f", malloc trims {load['malloc_trims']:.0f}" if load.get("malloc_trims") is not None else ""))
         print(f"  VmRSS first {points[0][1] / 1e6:.1f} MB, last {points[-1][1] / 1e6:.1f} MB, "
               f"max {max(p[1] for p in points) / 1e6:.1f} MB over {points[-1][0]:.1f} min, {len(points)} samples")
         after_first = [p for p in points if p[0] >= 1]
