@@ -286,7 +286,11 @@ final class NodeConnection: @unchecked Sendable {
             if flushRequested || isClosed { break }
             let deadline = unflushedUntil ?? Date(timeIntervalSinceNow: Self.batchWindow)
             unflushedUntil = deadline
-            if !outgoing.wait(until: deadline) { break }
+            if Date() >= deadline { break }
+            // Whatever ends the wait, the loop looks again: a direct flush
+            // may have taken the queue meanwhile and be writing it (taking
+            // it here too wrote its frames twice).
+            _ = outgoing.wait(until: deadline)
         }
         flushRequested = false
         swap(&sending, &queued)
