@@ -192,24 +192,13 @@ extension RedisConnection {
         }
         if inbox.isEmpty { return .none }
         let unread = inbox.unread
-        // Every message at the front in one go: one call per read, not per message.
-        var taken = 0
-        var parsed = Inbox.parseMessage(unread)
-        while case .message(let channel, let payload, let length) = parsed {
-            body(
-                UnsafeRawBufferPointer(rebasing: unread[(taken + channel.lowerBound)..<(taken + channel.upperBound)]),
-                UnsafeRawBufferPointer(rebasing: unread[(taken + payload.lowerBound)..<(taken + payload.upperBound)])
-            )
-            taken += length
-            parsed = Inbox.parseMessage(UnsafeRawBufferPointer(rebasing: unread[taken...]))
-        }
-        if taken > 0 {
-            inbox.consume(taken)
-            return .message
-        }
+        let parsed = Inbox.parseMessage(unread)
         switch parsed {
-        case .message:
-            return .message  // handled above
+        case .message(let channel, let payload, let length):
+            // One message a call: callers count what the body saw per `.message`.
+            body(UnsafeRawBufferPointer(rebasing: unread[channel]), UnsafeRawBufferPointer(rebasing: unread[payload]))
+            inbox.consume(length)
+            return .message
         case .incomplete:
             return .none
         case .other:
