@@ -412,7 +412,7 @@ final class AdapterSubscriber: @unchecked Sendable {
         }
         while true {
             let next = try connection.nextBufferedMessage { channel, payload in
-                if batch.bytes.count + channel.count + payload.count <= room {
+                if batch.byteCount + channel.count + payload.count <= room {
                     batch.append(channel: channel, payload: payload)
                 } else {
                     dropped += 1

@@ -13,51 +13,52 @@ import Synchronization
 final class SubscriberBacklog: @unchecked Sendable {
     // @unchecked: everything but `dropped` is only touched with `condition` locked.
 
-    /// Messages copied out of the read buffer, back to back.
+    /// Messages copied out of the read buffer, back to back. Its buffers
+    /// are references: a batch belongs to the reader until pushed, then to
+    /// the handler until recycled (the backlog's lock orders the hand-offs).
     struct Batch {
-        fileprivate(set) var bytes: [UInt8] = []
+        private let buffer = ByteBuffer()
         /// Per message: where its channel ends and where its payload ends.
         private var ends: [Int] = []
 
         var isEmpty: Bool { ends.isEmpty }
         var count: Int { ends.count / 2 }
+        /// Bytes of channel and payload.
+        var byteCount: Int { buffer.count }
         /// When its first message was read from Redis (delivery latency).
         private(set) var firstReadAt: ContinuousClock.Instant?
 
         mutating func append(channel: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) {
             if ends.isEmpty { firstReadAt = .now }
-            // As UInt8s: appending a raw buffer goes through the generic
-            // sequence path, byte by byte (~120 instructions a message).
-            bytes.append(contentsOf: channel.assumingMemoryBound(to: UInt8.self))
-            ends.append(bytes.count)
-            bytes.append(contentsOf: payload.assumingMemoryBound(to: UInt8.self))
-            ends.append(bytes.count)
+            buffer.append(channel)
+            ends.append(buffer.count)
+            buffer.append(payload)
+            ends.append(buffer.count)
         }
 
         /// The buffers' capacity, used or not.
-        var retainedBytes: Int { bytes.capacity + ends.capacity * MemoryLayout<Int>.stride }
+        var retainedBytes: Int { buffer.capacity + ends.capacity * MemoryLayout<Int>.stride }
 
         mutating func removeAll() {
-            bytes.removeAll(keepingCapacity: true)
+            buffer.removeAll()
             ends.removeAll(keepingCapacity: true)
             firstReadAt = nil
         }
 
         /// Each message in order, as pointers valid during the call only.
         func forEach(_ body: (_ channel: UnsafeRawBufferPointer, _ payload: UnsafeRawBufferPointer) -> Void) {
-            bytes.withUnsafeBytes { all in
-                var start = 0
-                var index = 0
-                while index + 1 < ends.count {
-                    let channelEnd = ends[index]
-                    let payloadEnd = ends[index + 1]
-                    body(
-                        UnsafeRawBufferPointer(rebasing: all[start..<channelEnd]),
-                        UnsafeRawBufferPointer(rebasing: all[channelEnd..<payloadEnd])
-                    )
-                    start = payloadEnd
-                    index += 2
-                }
+            let all = buffer.bytes
+            var start = 0
+            var index = 0
+            while index + 1 < ends.count {
+                let channelEnd = ends[index]
+                let payloadEnd = ends[index + 1]
+                body(
+                    UnsafeRawBufferPointer(rebasing: all[start..<channelEnd]),
+                    UnsafeRawBufferPointer(rebasing: all[channelEnd..<payloadEnd])
+                )
+                start = payloadEnd
+                index += 2
             }
         }
     }
@@ -90,7 +91,7 @@ final class SubscriberBacklog: @unchecked Sendable {
                 spare.append(batch)
                 return
             }
-            queuedBytes += batch.bytes.count
+            queuedBytes += batch.byteCount
             queued.append(batch)
             condition.signal()
         }
@@ -120,7 +121,7 @@ final class SubscriberBacklog: @unchecked Sendable {
     func recycle(_ batches: [Batch]) {
         locked {
             for var batch in batches {
-                queuedBytes -= batch.bytes.count
+                queuedBytes -= batch.byteCount
                 // A few spares are enough: the reader fills one while the handler
                 // routes others. A batch grown large by a stall (one read of a
                 // backlog in Redis) is freed: kept, four of them would hold the

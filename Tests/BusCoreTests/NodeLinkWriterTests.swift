@@ -13,6 +13,13 @@ struct NodeLinkWriterTests {
         NodeLinkBoundsTests.deliver(size)
     }
 
+    /// A DELIVER whose ack id numbers it (order checks).
+    static func deliverNumbered(_ ackId: UInt64, size: Int) -> NodeCommand {
+        .deliver(
+            namespace: "/", socketIds: [NodeLinkBoundsTests.sid], ackId: ackId,
+            packet: [UInt8](repeating: 0x32, count: size), attachments: [], volatile: false, compress: nil)
+    }
+
     /// The router's pattern: deliveries queued without a flush, then one flush.
     static func batch(_ link: NodeLinkServer, frames: Int, size: Int = 40) {
         for index in 0..<frames {

@@ -58,4 +58,57 @@ struct InboxMessageParserTests {
             return
         }
     }
+
+    /// Issue 17 (the parser reads through a raw pointer): every cut of a
+    /// message is incomplete, never another reply or a read past the end.
+    @Test(arguments: [
+        "*4\r\n$8\r\npmessage\r\n$3\r\np#*\r\n$2\r\nch\r\n$3\r\nabc\r\n",
+        "*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$0\r\n\r\n", "*3\r\n$8\r\nsmessage\r\n$1\r\nc\r\n$10\r\n0123456789\r\n",
+    ])
+    func everyCutOfAMessageIsIncomplete(text: String) {
+        let bytes = Array(text.utf8)
+        guard case .message(_, _, let length) = Self.parse(text) else {
+            Issue.record("not parsed: \(text)")
+            return
+        }
+        #expect(length == bytes.count)
+        for cut in 0..<bytes.count {
+            let parsed = Array(bytes[..<cut]).withUnsafeBytes { Inbox.parseMessage($0) }
+            guard case .incomplete = parsed else {
+                Issue.record("cut at \(cut): \(parsed)")
+                return
+            }
+        }
+    }
+
+    /// Short replies that are no message are not taken for a cut one
+    /// (an empty array alone in the buffer would wait for bytes that never come).
+    @Test(arguments: ["*0\r\n", "*1\r\n+x\r\n", "*3\r\n:1\r\n", "*3\r\n$9\r\nsubscribe\r\n", "*4\r\n$8\r\npmessagx\r\n", "+OK\r\n", "*", "*3\r\n$"])
+    func aShortReplyThatIsNoMessageIsOther(text: String) {
+        switch Self.parse(text) {
+        case .other: break
+        case .incomplete where text == "*" || text == "*3\r\n$": break
+        case let parsed: Issue.record("\(text.debugDescription): \(parsed)")
+        }
+    }
+
+    /// Mutated messages, cut anywhere: whatever the parser says, the ranges
+    /// it gives lie inside the bytes it was given.
+    @Test func mutatedInputStaysInBounds() {
+        let base = Array("*4\r\n$8\r\npmessage\r\n$3\r\np#*\r\n$2\r\nch\r\n$3\r\nabc\r\n".utf8)
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("*$\r\n0123456789-+:pmessage".utf8) + [0, 255]
+        for _ in 0..<20_000 {
+            var bytes = base
+            for _ in 0..<Int.random(in: 1...4, using: &generator) {
+                bytes[Int.random(in: 0..<bytes.count, using: &generator)] = alphabet.randomElement(using: &generator) ?? 0
+            }
+            let cut = Array(bytes.prefix(Int.random(in: 0...bytes.count, using: &generator)))
+            let parsed = cut.withUnsafeBytes { Inbox.parseMessage($0) }
+            if case .message(let channel, let payload, let length) = parsed {
+                #expect(length <= cut.count && channel.upperBound <= length && payload.upperBound <= length)
+                #expect(channel.lowerBound >= 0 && payload.lowerBound >= channel.upperBound)
+            }
+        }
+    }
 }

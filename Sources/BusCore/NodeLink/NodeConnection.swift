@@ -33,14 +33,20 @@ final class NodeConnection: @unchecked Sendable {
     private let closed = Atomic<Bool>(false)
     // What `outgoing` guards is @exclusivity(unchecked): the lock already
     // orders every access, and the run-time checks cost per delivery.
-    /// Encoded frames waiting for the writer thread, and its wake-up.
+    /// Encoded frames waiting to be written, and the writer thread's wake-up.
     private let outgoing = NSCondition()
-    @exclusivity(unchecked) private var queued: [UInt8] = []
+    @exclusivity(unchecked) private var queued = ByteBuffer()
+    /// The bytes being written: the writer thread's or a direct flush's
+    /// (whoever set `writing`; swapped with `queued` under the lock).
+    @exclusivity(unchecked) private var sending = ByteBuffer()
+    /// Where ``send(_:flush:)`` encodes a frame before queuing it.
+    @exclusivity(unchecked) private var encoding: [UInt8] = []
     /// Bytes this connection holds of the server's queue budget (queued or
     /// being written), given back as they are written.
     @exclusivity(unchecked) private var charged = 0
     @exclusivity(unchecked) private var flushRequested = false
-    /// The writer holds bytes it has not finished sending (guarded by `outgoing`).
+    /// The writer thread or a direct flush holds bytes it has not finished
+    /// sending (guarded by `outgoing`); the other does not write meanwhile.
     @exclusivity(unchecked) private var writing = false
     private let writerDone = DispatchSemaphore(value: 0)
     /// The capacity of the writer's two buffers after its last write.
@@ -84,21 +90,24 @@ final class NodeConnection: @unchecked Sendable {
         }
     }
 
-    /// Queues an encoded frame for the writer thread; false when it was not
-    /// queued. With `flush: false` the writer waits (at most `batchWindow`)
-    /// for ``flush()``: the subscriber queues a whole read's worth of
-    /// deliveries and flushes once, so a burst costs a few wake-ups and
-    /// system calls instead of one per frame. Past the server's queue budget
-    /// (nodes that stopped reading) frames are dropped and counted.
+    /// Queues an encoded frame; false when it was not queued. With
+    /// `flush: false` it waits for ``flush()`` (or at most `batchWindow`
+    /// once the writer looks): the router queues a whole take's worth of
+    /// deliveries and flushes once, so a burst costs one write instead of
+    /// one per frame. Past the server's queue budget (nodes that stopped
+    /// reading) frames are dropped and counted.
     @discardableResult
     func send(encoded frame: [UInt8], flush: Bool = true) -> Bool {
-        frame.withUnsafeBytes { send(frameBytes: $0, flush: flush) }
+        frame.withUnsafeBytes { send(frameBytes: $0, flush: flush, wakesWriter: true) }
     }
 
     /// As ``send(encoded:flush:)``, for a delivery's frame that the router
-    /// wrote once for every connection (no array per delivery).
+    /// wrote once for every connection (no array per delivery). A delivery
+    /// does not wake the writer: the router flushes at the end of every take
+    /// (AdapterSubscriber.swift), and a wake per take on the first frame
+    /// cost a context switch each (the writer then waited for the flush).
     @discardableResult
-    func send(frameBytes frame: UnsafeRawBufferPointer, flush: Bool) -> Bool {
+    func send(frameBytes frame: UnsafeRawBufferPointer, flush: Bool, wakesWriter: Bool = false) -> Bool {
         outgoing.lock()
         defer { outgoing.unlock() }
         guard !closed.load(ordering: .acquiring) else { return false }
@@ -108,32 +117,33 @@ final class NodeConnection: @unchecked Sendable {
         }
         charged += frame.count
         let wasEmpty = queued.isEmpty
-        // As UInt8s: appending a raw buffer goes through the generic sequence path.
-        queued.append(contentsOf: frame.assumingMemoryBound(to: UInt8.self))
+        queued.append(frame)
         if flush { flushRequested = true }
-        if wasEmpty || flush { outgoing.signal() }
+        if (wasEmpty && wakesWriter) || flush { outgoing.signal() }
         return true
     }
 
-    /// As ``send(encoded:flush:)``, encoding `frame` straight into the
-    /// queue (no frame array per delivery); throws, queuing nothing, when
-    /// the protocol cannot carry it.
+    /// As ``send(encoded:flush:)``, encoding `frame` first (into a buffer
+    /// kept for the purpose); throws, queuing nothing, when the protocol
+    /// cannot carry it.
     @discardableResult
     func send(_ frame: LocalFrame, flush: Bool) throws(LocalFrameEncodingError) -> Bool {
         outgoing.lock()
         defer { outgoing.unlock() }
         guard !closed.load(ordering: .acquiring) else { return false }
-        let start = queued.count
-        try frame.encode(into: &queued)
-        let size = queued.count - start
+        encoding.removeAll(keepingCapacity: true)
+        try frame.encode(into: &encoding)
+        let size = encoding.count
         guard server.queueBudget.take(size, holding: charged) else {
-            queued.removeSubrange(start...)
             server.droppedFrames.add(1, ordering: .relaxed)
             return false
         }
         charged += size
+        let wasEmpty = queued.isEmpty
+        queued.append(encoding)
+        if encoding.capacity > Self.keptBufferCapacity { encoding = [] }
         if flush { flushRequested = true }
-        if start == 0 || flush { outgoing.signal() }
+        if wasEmpty || flush { outgoing.signal() }
         return true
     }
 
@@ -158,17 +168,66 @@ final class NodeConnection: @unchecked Sendable {
         return !closed.load(ordering: .acquiring) && (writing || !queued.isEmpty)
     }
 
-    /// Asks the writer to send what is queued now. With nothing queued it
-    /// does nothing: a wake-up would be wasted, and a request left standing
-    /// would send the next batch's first frame alone, before the rest of
-    /// its batch is queued (two writes, two reads on the node, per batch).
+    /// Sends what is queued now. With nothing queued it does nothing (a
+    /// request left standing would send the next batch's first frame
+    /// alone). When the writer thread is idle the caller writes itself,
+    /// without blocking (MSG_DONTWAIT): in steady traffic the router's
+    /// flush is one send(2) and no wake-up of the writer (two context
+    /// switches a take before). What the socket does not take now goes to
+    /// the writer thread, which may block on a node that stopped reading:
+    /// a slow node never holds up the router or the other connections.
     func flush() {
         outgoing.lock()
-        if !queued.isEmpty {
+        guard !queued.isEmpty else {
+            outgoing.unlock()
+            return
+        }
+        if writing || closed.load(ordering: .acquiring) {
+            // The writer takes it after its current write (or at the close).
             flushRequested = true
             outgoing.signal()
+            outgoing.unlock()
+            return
         }
+        swap(&sending, &queued)
+        flushRequested = false
+        writing = true
         outgoing.unlock()
+        let outcome = writeNow(sending)
+        outgoing.lock()
+        var written = sending.count
+        switch outcome {
+        case .all:
+            break
+        case .part(let taken):
+            // The rest goes first, before frames queued meanwhile.
+            written = taken
+            sending.removeFirst(taken)
+            if queued.isEmpty {
+                swap(&sending, &queued)  // the usual case: nothing came meanwhile
+            } else {
+                queued.prepend(sending)
+            }
+            flushRequested = true
+        case .failed(let taken):
+            // The connection is shut down: what was not written is dropped
+            // (its budget comes back at the close, with `charged`).
+            written = taken
+        }
+        finishWrite(written)
+        // The writer waits while `writing`: frames left (or a close) are its now.
+        if !queued.isEmpty || closed.load(ordering: .acquiring) { outgoing.signal() }
+        outgoing.unlock()
+        server.queueBudget.give(written)
+    }
+
+    /// After a write (lock held): `written` bytes leave the budget and
+    /// the sending buffer is emptied, or freed when a burst grew it.
+    private func finishWrite(_ written: Int) {
+        writing = false
+        charged -= written
+        sending.removeAll(keepingCapacity: sending.capacity <= Self.keptBufferCapacity)
+        keptBytes.store(sending.capacity + queued.capacity, ordering: .relaxed)
     }
 
     /// How long queued frames wait for a flush at most.
@@ -181,71 +240,109 @@ final class NodeConnection: @unchecked Sendable {
     static let keptBufferCapacity = 256 << 10
 
     private func writeLoop() {
-        var sending: [UInt8] = []
         while true {
             writerHeartbeat.beat()
             outgoing.lock()
-            // An idle writer wakes every second to show it is alive.
-            while queued.isEmpty && !closed.load(ordering: .acquiring) {
-                if !outgoing.wait(until: Date(timeIntervalSinceNow: 1)) {
-                    outgoing.unlock()
-                    writerHeartbeat.beat()
-                    outgoing.lock()
-                }
-            }
-            // Frames queued without a flush wait for it (the rest of their
-            // batch), at most batchWindow; a spurious wake-up does not end the wait.
-            let deadline = Date(timeIntervalSinceNow: Self.batchWindow)
-            while !flushRequested && !closed.load(ordering: .acquiring) {
-                if !outgoing.wait(until: deadline) { break }
-            }
-            flushRequested = false
-            if queued.isEmpty {
+            guard takeFramesToWrite() else {
                 outgoing.unlock()
                 return
             }
-            swap(&sending, &queued)
-            writing = true
             outgoing.unlock()
             // A node that stops reading blocks send(2) as long as it likes:
             // that is the node's doing (its queue budget bounds the cost), not a hang of busd.
             writerHeartbeat.beat(quietFor: .seconds(86_400 * 365))
-            guard writeAll(sending) else { return }
             let written = sending.count
-            if sending.capacity > Self.keptBufferCapacity {
-                sending = []
-            } else {
-                sending.removeAll(keepingCapacity: true)
-            }
+            let delivered = writeAll(sending)
             outgoing.lock()
-            writing = false
-            charged -= written
-            keptBytes.store(sending.capacity + queued.capacity, ordering: .relaxed)
+            finishWrite(written)
             outgoing.unlock()
             server.queueBudget.give(written)
+            guard delivered else { return }
         }
     }
 
-    /// Sends all of `bytes` to the node in as few send(2) calls as the
-    /// socket takes; false (the connection shut down) when it fails.
-    private func writeAll(_ bytes: [UInt8]) -> Bool {
-        server.nodeWrites.add(1, ordering: .relaxed)
-        return bytes.withUnsafeBytes { buffer in
-            guard let base = buffer.baseAddress else { return true }
-            var offset = 0
-            while offset < buffer.count {
-                // MSG_NOSIGNAL: a node that went away is an error here, not SIGPIPE.
-                let n = Glibc.send(fd, base + offset, buffer.count - offset, Int32(MSG_NOSIGNAL))
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    logger.notice("write to the node failed (errno \(errno)): closing the connection")
-                    shutdown(fd, Int32(SHUT_RDWR))
-                    return false
+    /// Waits (lock held) until there are frames to write and nobody is
+    /// writing, then moves them to `sending` and sets `writing`; false once
+    /// the connection is closed and nothing is left. Frames queued without
+    /// a flush wait for it (the rest of their batch) at most batchWindow; a
+    /// spurious wake-up does not end the wait.
+    private func takeFramesToWrite() -> Bool {
+        var unflushedUntil: Date?
+        while true {
+            let isClosed = closed.load(ordering: .acquiring)
+            if writing || queued.isEmpty {
+                if isClosed && !writing { return false }
+                unflushedUntil = nil
+                // An idle writer wakes every second to show it is alive; a
+                // direct flush signals when it leaves frames behind.
+                if !outgoing.wait(until: Date(timeIntervalSinceNow: 1)) {
+                    // Not under the lock: a test may park the thread in its beat.
+                    outgoing.unlock()
+                    writerHeartbeat.beat()
+                    outgoing.lock()
                 }
-                offset += n
+                continue
             }
-            return true
+            if flushRequested || isClosed { break }
+            let deadline = unflushedUntil ?? Date(timeIntervalSinceNow: Self.batchWindow)
+            unflushedUntil = deadline
+            if Date() >= deadline { break }
+            // Whatever ends the wait, the loop looks again: a direct flush
+            // may have taken the queue meanwhile and be writing it (taking
+            // it here too wrote its frames twice).
+            _ = outgoing.wait(until: deadline)
         }
+        flushRequested = false
+        swap(&sending, &queued)
+        writing = true
+        return true
+    }
+
+    private enum WriteOutcome {
+        case all
+        case part(Int)
+        case failed(Int)
+    }
+
+    /// What the socket takes of `buffer` now, without blocking.
+    private func writeNow(_ buffer: ByteBuffer) -> WriteOutcome {
+        server.nodeWrites.add(1, ordering: .relaxed)
+        let bytes = buffer.bytes
+        guard let base = bytes.baseAddress else { return .all }
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.send(fd, base + offset, bytes.count - offset, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK { return .part(offset) }
+                logger.notice("write to the node failed (errno \(errno)): closing the connection")
+                shutdown(fd, Int32(SHUT_RDWR))
+                return .failed(offset)
+            }
+            offset += n
+        }
+        return .all
+    }
+
+    /// Sends all of `buffer` to the node in as few send(2) calls as the
+    /// socket takes; false (the connection shut down) when it fails.
+    private func writeAll(_ buffer: ByteBuffer) -> Bool {
+        server.nodeWrites.add(1, ordering: .relaxed)
+        let bytes = buffer.bytes
+        guard let base = bytes.baseAddress else { return true }
+        var offset = 0
+        while offset < bytes.count {
+            // MSG_NOSIGNAL: a node that went away is an error here, not SIGPIPE.
+            let n = Glibc.send(fd, base + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+            if n < 0 {
+                if errno == EINTR { continue }
+                logger.notice("write to the node failed (errno \(errno)): closing the connection")
+                shutdown(fd, Int32(SHUT_RDWR))
+                return false
+            }
+            offset += n
+        }
+        return true
     }
 
     /// True when every byte the node wrote before this call has been read
@@ -390,7 +487,7 @@ final class NodeConnection: @unchecked Sendable {
         outgoing.lock()
         let unwritten = charged
         charged = 0
-        queued = []
+        queued.removeAll(keepingCapacity: false)
         outgoing.unlock()
         server.queueBudget.give(unwritten)
         if ready.load(ordering: .acquiring) { server.queueBudget.leave() }

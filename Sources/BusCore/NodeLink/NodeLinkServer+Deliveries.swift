@@ -19,19 +19,20 @@ extension NodeLinkServer {
         attachments: [[UInt8]],
         flags: DeliveryFlags
     ) {
-        let queued = queueDelivery(needsVersion2: false) { write in
-            DeliverFrameWriter.withDeliver(
-                ackId: ackId,
-                flags: flags,
-                namespace: namespace,
-                socketIds: socketIds,
-                packet: packet,
-                attachments: attachments,
-                write
-            )
-        }
-        guard let queued else {
-            let command = NodeCommand.deliver(
+        queueDelivery(
+            needsVersion2: false,
+            { write in
+                DeliverFrameWriter.withDeliver(
+                    ackId: ackId,
+                    flags: flags,
+                    namespace: namespace,
+                    socketIds: socketIds,
+                    packet: packet,
+                    attachments: attachments,
+                    write
+                )
+            },
+            orElse: .deliver(
                 namespace: namespace,
                 socketIds: socketIds,
                 ackId: ackId,
@@ -40,10 +41,7 @@ extension NodeLinkServer {
                 volatile: flags.volatile,
                 compress: flags.compress
             )
-            send(command, flush: false)
-            return
-        }
-        if queued { sentDeliveries.add(1, ordering: .relaxed) }
+        )
     }
 
     /// A routed broadcast a version 2 node targets by its own rooms (DELIVER_TO_ROOMS).
@@ -56,20 +54,22 @@ extension NodeLinkServer {
         attachments: [[UInt8]],
         flags: DeliveryFlags
     ) {
-        let queued = queueDelivery(needsVersion2: true) { write in
-            DeliverFrameWriter.withDeliverToRooms(
-                ackId: ackId,
-                flags: flags,
-                namespace: namespace,
-                rooms: rooms,
-                except: except,
-                packet: packet,
-                attachments: attachments,
-                write
-            )
-        }
-        guard let queued else {
-            let command = NodeCommand.deliverToRooms(
+        queueDelivery(
+            needsVersion2: true,
+            { write in
+                DeliverFrameWriter.withDeliverToRooms(
+                    ackId: ackId,
+                    flags: flags,
+                    namespace: namespace,
+                    rooms: rooms,
+                    except: except,
+                    packet: packet,
+                    attachments: attachments,
+                    write
+                )
+            },
+            // Built only when the writer leaves the frame to send(_:flush:).
+            orElse: .deliverToRooms(
                 namespace: namespace,
                 rooms: rooms.map(Room.init),
                 except: except.map(Room.init),
@@ -79,34 +79,38 @@ extension NodeLinkServer {
                 volatile: flags.volatile,
                 compress: flags.compress
             )
-            send(command, flush: false)
-            return
-        }
-        if queued { sentDeliveries.add(1, ordering: .relaxed) }
+        )
     }
 
     /// Queues the frame `withFrame` lends to every ready connection (of
-    /// version 2 when it needs it); whether one queued it, or nil when the
-    /// writer left the frame to ``send(_:flush:)``. No connection: counted
-    /// as `unrouted`, as ``send(_:flush:)`` does.
+    /// version 2 when it needs it) and counts it delivered when one queued
+    /// it; a frame the writer leaves (split or refused) goes as `command`
+    /// through ``send(_:flush:)``. No connection: counted as `unrouted`, as
+    /// ``send(_:flush:)`` does.
     private func queueDelivery(
         needsVersion2: Bool,
-        _ withFrame: ((UnsafeRawBufferPointer) -> Bool) -> Bool?
-    ) -> Bool? {
+        _ withFrame: ((UnsafeRawBufferPointer) -> Bool) -> Bool?,
+        orElse command: @autoclosure () -> NodeCommand
+    ) {
         let all = connections.withLock { $0 }
         func eligible(_ connection: NodeConnection) -> Bool {
             connection.isReady && (!needsVersion2 || connection.sessionVersion >= 2)
         }
         guard all.contains(where: eligible) else {
             unrouted.add(1, ordering: .relaxed)
-            return false
+            return
         }
-        return withFrame { frame in
+        let queued = withFrame { frame in
             var queued = false
             for connection in all where eligible(connection) {
                 if connection.send(frameBytes: frame, flush: false) { queued = true }
             }
             return queued
+        }
+        switch queued {
+        case nil: send(command(), flush: false)
+        case true?: sentDeliveries.add(1, ordering: .relaxed)
+        case false?: break
         }
     }
 }
