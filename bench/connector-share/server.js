@@ -18,6 +18,7 @@
 // decoding the frame from busd, its bookkeeping).
 
 const http = require("node:http");
+const { PerformanceObserver } = require("node:perf_hooks");
 const path = require("node:path");
 require("../cluster-calls/stock-path");
 
@@ -50,8 +51,28 @@ function wsFrame(text) {
   return Sender.frame(Buffer.from("4" + text), { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true });
 }
 
-function drive(io, { packet, count, rate }) {
+// In a socketbus server (run.js --interleave) the plain drive selects with
+// socket.io-adapter 2.5's own in-memory apply on the connector's rooms (the
+// same Map of Sets), so both modes run in one process and heap.
+let inMemoryApply = null;
+function applyOf(adapter) {
+  if (kind !== "socketbus") return (opts, callback) => adapter.apply(opts, callback);
+  inMemoryApply ||= require("socket.io-adapter").Adapter.prototype.apply;
+  return (opts, callback) => inMemoryApply.call(adapter, opts, callback);
+}
+
+// Garbage collection in this process (count, ms), for the table.
+const gc = { count: 0, ms: 0 };
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    gc.count++;
+    gc.ms += entry.duration;
+  }
+}).observe({ entryTypes: ["gc"] });
+
+function drive(io, { packet, count, rate, quiet }) {
   const adapter = io.of("/").adapter;
+  const apply = applyOf(adapter);
   const opts = { rooms: new Set(["roomA"]), except: new Set(), flags: {} };
   return new Promise((resolve) => {
     const start = process.hrtime.bigint();
@@ -65,12 +86,12 @@ function drive(io, { packet, count, rate }) {
       for (; sent < due; sent++) {
         const encoded = [packet];
         const writeOptions = { preEncoded: true, volatile: undefined, compress: undefined, wsPreEncodedFrame: wsFrame(packet) };
-        adapter.apply(opts, (socket) => socket.client.writeToEngine(encoded, writeOptions));
+        apply(opts, (socket) => socket.client.writeToEngine(encoded, writeOptions));
       }
       if (sent < count) rate > 0 ? setTimeout(tick, 1) : setImmediate(tick);
       else {
         const u = process.cpuUsage(cpu0);
-        process.stderr.write(`drive: ${sent} in ${(Number(process.hrtime.bigint() - start) / 1e9).toFixed(2)} s, ${((u.user + u.system) / sent).toFixed(2)} µs/packet, ${ticks} ticks\n`);
+        if (!quiet) process.stderr.write(`drive: ${sent} in ${(Number(process.hrtime.bigint() - start) / 1e9).toFixed(2)} s, ${((u.user + u.system) / sent).toFixed(2)} µs/packet, ${ticks} ticks\n`);
         resolve({ sent, ticks });
       }
     };
@@ -101,7 +122,7 @@ async function main() {
     const reply = (body) => process.send({ id: message.id, ...body });
     switch (message.cmd) {
       case "link":
-        return reply(Adapter && Adapter.bus ? { reads: Adapter.bus.reads, frames: Adapter.bus.counters.framesIn } : {});
+        return reply(Adapter && Adapter.bus ? { reads: Adapter.bus.reads, frames: Adapter.bus.counters.framesIn, gc } : { gc });
       case "members":
         return reply({ count: io.of("/").adapter.rooms.get("roomA")?.size || 0 });
       case "drive":
