@@ -243,8 +243,9 @@ async function main() {
 // busd and the connector; a plain block is the same server's plain drive
 // (server.js), writing the same packets to the same clients without the
 // connector. Both modes share the process, its heap and JIT state and the
-// machine's load of the same minute; the share is the median of the pairs'
-// differences.
+// machine's load of the same minute; a full GC runs before each block (so no
+// block pays for the garbage of the one before); the share is the median of
+// the pairs' differences.
 async function interleaved(o, { pubBin, stepsBin, capture, packet }, redisSock) {
   const dir = path.dirname(redisSock);
   const load = [os.loadavg().map((x) => x.toFixed(2)).join(" ")];
@@ -254,7 +255,8 @@ async function interleaved(o, { pubBin, stepsBin, capture, packet }, redisSock) 
     if (fs.existsSync(where)) fs.unlinkSync(where);
     const busd = track(spawn(o.busd, ["--redis", `unix://${redisSock}`, "--socket", where, "--node-id", "share", "--http", "off", "--log-level", "warning"], { stdio: ["ignore", "pipe", "pipe"] }), "busd");
     await waitFor("busd", () => fs.existsSync(where) || busd.exitCode !== null);
-    const server = track(fork(path.join(__dirname, "server.js"), ["socketbus", where], { stdio: ["ignore", "pipe", "inherit", "ipc"], execArgv: (process.env.CONNECTOR_SHARE_NODE_ARGS || "").split(" ").filter(Boolean) }), "server socketbus");
+    const execArgv = ["--expose-gc", ...(process.env.CONNECTOR_SHARE_NODE_ARGS || "").split(" ").filter(Boolean)];
+    const server = track(fork(path.join(__dirname, "server.js"), ["socketbus", where], { stdio: ["ignore", "pipe", "inherit", "ipc"], execArgv }), "server socketbus");
     const { port } = await nextMessage(server, "ready", 30000);
     const clients = track(fork(path.join(__dirname, "clients.js"), [String(port), String(o.clients)], { stdio: ["ignore", "pipe", "pipe", "ipc"] }), "clients");
     await nextMessage(clients, "connected", 60000);
@@ -263,6 +265,7 @@ async function interleaved(o, { pubBin, stepsBin, capture, packet }, redisSock) 
     const total = o.messages * o.clients;
     const rows = { socketbus: [], plain: [] };
     const block = async (mode) => {
+      await call(server, { cmd: "gc" });
       const armed = nextMessage(clients, "armed");
       clients.send({ cmd: "expect", total });
       await armed;
