@@ -9,13 +9,18 @@
 //
 //   node bench/connector-share/run.js [--clients 1] [--messages 30000] [--rates 10000,20000]
 //        [--rounds 3] [--modes socketbus,plain,stock] [--busd .build/release/busd]
-//        [--publisher steps|anchor] [--interleave PAIRS]
+//        [--publisher steps|anchor] [--interleave PAIRS] [--plain-frame two|one]
 //
 // Modes (one server process each, alternating per round):
 //   socketbus  clients/node + busd (release); busd hands each message to the node as DELIVER_TO_ROOMS
 //   plain      the same server without the connector (in-memory adapter), writing the same
 //              pre-encoded packet to the same sockets itself at the same rate (see server.js)
 //   stock      @socket.io/redis-adapter 8.3.0 receiving the same emitter messages (reference)
+// --plain-frame: the plain mode's WebSocket frame as socket.io-adapter builds
+// it (two: Sender.frame's header and payload, written with a cork, two writes
+// and an uncork) or in one buffer (one: as the connector writes busd's
+// deliveries since 2026-12-06 13:30; then socketbus − plain leaves out what
+// the one-buffer write saves and is the connector's own work alone).
 // CONNECTOR_SHARE_CONNECTOR=DIR runs the socketbus mode with another copy of
 // clients/node (to compare a change with what it replaces in one session).
 // CONNECTOR_SHARE_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the
@@ -40,7 +45,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (m) => process.stderr.write(`connector-share: ${m}\n`);
 
 function options() {
-  const o = { clients: 1, messages: 30000, rates: "10000,20000", rounds: 3, modes: "socketbus,plain,stock", busd: path.join(ROOT, ".build/release/busd"), publisher: "steps", interleave: 0 };
+  const o = { clients: 1, messages: 30000, rates: "10000,20000", rounds: 3, modes: "socketbus,plain,stock", busd: path.join(ROOT, ".build/release/busd"), publisher: "steps", interleave: 0, "plain-frame": "two" };
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, "");
@@ -187,7 +192,7 @@ async function main() {
       const busd0 = busd ? cpuNs(busd.pid) : 0;
       let pub = null;
       let driven = null;
-      if (mode === "plain") driven = call(server, { cmd: "drive", packet, count: o.messages, rate });
+      if (mode === "plain") driven = call(server, { cmd: "drive", packet, count: o.messages, rate, oneBuffer: o["plain-frame"] === "one" });
       else if (o.publisher === "steps" && rate) pub = track(spawn(stepsBin, [redisSock, capture.channel, capture.hex, String(o.messages), String(rate)], { stdio: ["ignore", "pipe", "pipe"] }), "pub");
       else pub = track(spawn(pubBin, [redisSock, capture.channel, capture.hex, String(o.messages), ...(rate ? ["--rate", String(rate)] : [])], { stdio: ["ignore", "pipe", "pipe"] }), "pub");
       const got = await reached;
@@ -274,7 +279,7 @@ async function interleaved(o, { pubBin, stepsBin, capture, packet }, redisSock) 
       const node0 = cpuNs(server.pid);
       let pub = null;
       let driven = null;
-      if (mode === "plain") driven = call(server, { cmd: "drive", packet, count: o.messages, rate, quiet: true });
+      if (mode === "plain") driven = call(server, { cmd: "drive", packet, count: o.messages, rate, quiet: true, oneBuffer: o["plain-frame"] === "one" });
       else if (o.publisher === "steps" && rate) pub = track(spawn(stepsBin, [redisSock, capture.channel, capture.hex, String(o.messages), String(rate)], { stdio: ["ignore", "pipe", "pipe"] }), "pub");
       else pub = track(spawn(pubBin, [redisSock, capture.channel, capture.hex, String(o.messages), ...(rate ? ["--rate", String(rate)] : [])], { stdio: ["ignore", "pipe", "pipe"] }), "pub");
       await reached;
@@ -304,7 +309,7 @@ async function interleaved(o, { pubBin, stepsBin, capture, packet }, redisSock) 
   }
   load.push(os.loadavg().map((x) => x.toFixed(2)).join(" "));
   console.log(`connector-share --interleave: ${o.interleave} pairs of blocks of ${o.messages} messages to ${o.clients} WebSocket client(s) in roomA, one socketbus server process per rate, modes alternating within it`);
-  console.log(`  publisher: ${o.publisher}; connector: ${process.env.CONNECTOR_SHARE_CONNECTOR || "clients/node"}; busd: ${o.busd}`);
+  console.log(`  publisher: ${o.publisher}; connector: ${process.env.CONNECTOR_SHARE_CONNECTOR || "clients/node"}; busd: ${o.busd}; plain's frame in ${o["plain-frame"]} buffer(s)`);
   console.log(`  machine: ${os.cpus().length} cores, load ${load[0]} at start, ${load[1]} at end`);
   console.log("");
   console.log("| rate | socketbus node µs per delivered packet (median) | plain (median) | share: median of pair differences | pairs' differences min – max | GC µs per packet, socketbus / plain | frames per read / packets per turn |");

@@ -45,10 +45,27 @@ async function adapter() {
 }
 
 let Sender = null;
-function wsFrame(text) {
+function wsFrame(text, oneBuffer) {
   Sender ||= require("ws").Sender;
   // "4": engine.io's message packet type.
-  return Sender.frame(Buffer.from("4" + text), { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true });
+  if (!oneBuffer) return Sender.frame(Buffer.from("4" + text), { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true });
+  // run.js --plain-frame one: header and payload built in one buffer, as the
+  // connector writes busd's deliveries (one write per socket).
+  const length = 1 + Buffer.byteLength(text);
+  const head = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(head + length);
+  frame[0] = 0x81;
+  if (head === 2) frame[1] = length;
+  else if (head === 4) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeBigUInt64BE(BigInt(length), 2);
+  }
+  frame[head] = 0x34;
+  frame.write(text, head + 1);
+  return [frame];
 }
 
 // In a socketbus server (run.js --interleave) the plain drive selects with
@@ -70,7 +87,7 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ["gc"] });
 
-function drive(io, { packet, count, rate, quiet }) {
+function drive(io, { packet, count, rate, quiet, oneBuffer }) {
   const adapter = io.of("/").adapter;
   const apply = applyOf(adapter);
   const opts = { rooms: new Set(["roomA"]), except: new Set(), flags: {} };
@@ -85,7 +102,7 @@ function drive(io, { packet, count, rate, quiet }) {
       const due = rate > 0 ? Math.min(count, Math.floor((Number(process.hrtime.bigint() - start) / 1e9) * rate)) : Math.min(count, sent + 256);
       for (; sent < due; sent++) {
         const encoded = [packet];
-        const writeOptions = { preEncoded: true, volatile: undefined, compress: undefined, wsPreEncodedFrame: wsFrame(packet) };
+        const writeOptions = { preEncoded: true, volatile: undefined, compress: undefined, wsPreEncodedFrame: wsFrame(packet, oneBuffer) };
         apply(opts, (socket) => socket.client.writeToEngine(encoded, writeOptions));
       }
       if (sent < count) rate > 0 ? setTimeout(tick, 1) : setImmediate(tick);
