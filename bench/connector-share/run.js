@@ -9,13 +9,18 @@
 //
 //   node bench/connector-share/run.js [--clients 1] [--messages 30000] [--rates 10000,20000]
 //        [--rounds 3] [--modes socketbus,plain,stock] [--busd .build/release/busd]
-//        [--publisher steps|anchor]
+//        [--publisher steps|anchor] [--interleave PAIRS] [--plain-frame two|one]
 //
 // Modes (one server process each, alternating per round):
 //   socketbus  clients/node + busd (release); busd hands each message to the node as DELIVER_TO_ROOMS
 //   plain      the same server without the connector (in-memory adapter), writing the same
 //              pre-encoded packet to the same sockets itself at the same rate (see server.js)
 //   stock      @socket.io/redis-adapter 8.3.0 receiving the same emitter messages (reference)
+// --plain-frame: the plain mode's WebSocket frame as socket.io-adapter builds
+// it (two: Sender.frame's header and payload, written with a cork, two writes
+// and an uncork) or in one buffer (one: as the connector writes busd's
+// deliveries since 2026-12-06 13:30; then socketbus − plain leaves out what
+// the one-buffer write saves and is the connector's own work alone).
 // CONNECTOR_SHARE_CONNECTOR=DIR runs the socketbus mode with another copy of
 // clients/node (to compare a change with what it replaces in one session).
 // CONNECTOR_SHARE_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the
@@ -40,7 +45,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (m) => process.stderr.write(`connector-share: ${m}\n`);
 
 function options() {
-  const o = { clients: 1, messages: 30000, rates: "10000,20000", rounds: 3, modes: "socketbus,plain,stock", busd: path.join(ROOT, ".build/release/busd"), publisher: "steps" };
+  const o = { clients: 1, messages: 30000, rates: "10000,20000", rounds: 3, modes: "socketbus,plain,stock", busd: path.join(ROOT, ".build/release/busd"), publisher: "steps", interleave: 0, "plain-frame": "two" };
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, "");
@@ -144,11 +149,18 @@ async function main() {
   if (!["steps", "anchor"].includes(o.publisher)) throw new Error(`--publisher is steps or anchor, not ${o.publisher}`);
   if (o.modes.includes("socketbus") && !fs.existsSync(o.busd)) throw new Error(`no busd at ${o.busd} (swift build -c release --product busd)`);
 
+  const bins = { pubBin, stepsBin, capture, packet };
   const redisSock = path.join(dir, "redis.sock");
   const redisPort = 20000 + Math.floor(Math.random() * 20000);
   const redis = track(spawn("redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--unixsocket", redisSock, "--save", "", "--appendonly", "no"], { stdio: ["ignore", "pipe", "pipe"] }), "redis-server");
   await waitFor("redis-server", () => redis.output.includes("Ready to accept connections"));
 
+  if (o.interleave > 0) {
+    await interleaved(o, bins, redisSock);
+    for (const child of children.reverse()) await stop(child).catch(() => {});
+    fs.rmSync(dir, { recursive: true, force: true });
+    return;
+  }
   const results = {};
   const load = [os.loadavg().map((x) => x.toFixed(2)).join(" ")];
   for (const rate of o.rates) for (let round = 0; round < o.rounds; round++) {
@@ -180,7 +192,7 @@ async function main() {
       const busd0 = busd ? cpuNs(busd.pid) : 0;
       let pub = null;
       let driven = null;
-      if (mode === "plain") driven = call(server, { cmd: "drive", packet, count: o.messages, rate });
+      if (mode === "plain") driven = call(server, { cmd: "drive", packet, count: o.messages, rate, oneBuffer: o["plain-frame"] === "one" });
       else if (o.publisher === "steps" && rate) pub = track(spawn(stepsBin, [redisSock, capture.channel, capture.hex, String(o.messages), String(rate)], { stdio: ["ignore", "pipe", "pipe"] }), "pub");
       else pub = track(spawn(pubBin, [redisSock, capture.channel, capture.hex, String(o.messages), ...(rate ? ["--rate", String(rate)] : [])], { stdio: ["ignore", "pipe", "pipe"] }), "pub");
       const got = await reached;
@@ -228,6 +240,85 @@ async function main() {
   }
   for (const child of children.reverse()) await stop(child).catch(() => {});
   fs.rmSync(dir, { recursive: true, force: true });
+}
+
+// --interleave N: one socketbus server process (and busd) per rate, and N
+// pairs of blocks of --messages each, alternating (socketbus then plain, then
+// plain then socketbus): a socketbus block is the publisher's messages through
+// busd and the connector; a plain block is the same server's plain drive
+// (server.js), writing the same packets to the same clients without the
+// connector. Both modes share the process, its heap and JIT state and the
+// machine's load of the same minute; a full GC runs before each block (so no
+// block pays for the garbage of the one before); the share is the median of
+// the pairs' differences.
+async function interleaved(o, { pubBin, stepsBin, capture, packet }, redisSock) {
+  const dir = path.dirname(redisSock);
+  const load = [os.loadavg().map((x) => x.toFixed(2)).join(" ")];
+  const report = [];
+  for (const rate of o.rates) {
+    const where = path.join(dir, "busd.sock");
+    if (fs.existsSync(where)) fs.unlinkSync(where);
+    const busd = track(spawn(o.busd, ["--redis", `unix://${redisSock}`, "--socket", where, "--node-id", "share", "--http", "off", "--log-level", "warning"], { stdio: ["ignore", "pipe", "pipe"] }), "busd");
+    await waitFor("busd", () => fs.existsSync(where) || busd.exitCode !== null);
+    const execArgv = ["--expose-gc", ...(process.env.CONNECTOR_SHARE_NODE_ARGS || "").split(" ").filter(Boolean)];
+    const server = track(fork(path.join(__dirname, "server.js"), ["socketbus", where], { stdio: ["ignore", "pipe", "inherit", "ipc"], execArgv }), "server socketbus");
+    const { port } = await nextMessage(server, "ready", 30000);
+    const clients = track(fork(path.join(__dirname, "clients.js"), [String(port), String(o.clients)], { stdio: ["ignore", "pipe", "pipe", "ipc"] }), "clients");
+    await nextMessage(clients, "connected", 60000);
+    await waitFor("room members", async () => (await call(server, { cmd: "members" })).count === o.clients);
+    await sleep(500);
+    const total = o.messages * o.clients;
+    const rows = { socketbus: [], plain: [] };
+    const block = async (mode) => {
+      await call(server, { cmd: "gc" });
+      const armed = nextMessage(clients, "armed");
+      clients.send({ cmd: "expect", total });
+      await armed;
+      const reached = nextMessage(clients, "reached", 300000);
+      const link0 = await call(server, { cmd: "link" });
+      const node0 = cpuNs(server.pid);
+      let pub = null;
+      let driven = null;
+      if (mode === "plain") driven = call(server, { cmd: "drive", packet, count: o.messages, rate, quiet: true, oneBuffer: o["plain-frame"] === "one" });
+      else if (o.publisher === "steps" && rate) pub = track(spawn(stepsBin, [redisSock, capture.channel, capture.hex, String(o.messages), String(rate)], { stdio: ["ignore", "pipe", "pipe"] }), "pub");
+      else pub = track(spawn(pubBin, [redisSock, capture.channel, capture.hex, String(o.messages), ...(rate ? ["--rate", String(rate)] : [])], { stdio: ["ignore", "pipe", "pipe"] }), "pub");
+      await reached;
+      const node1 = cpuNs(server.pid);
+      if (pub && pub.exitCode === null) await new Promise((r) => pub.once("exit", r));
+      if (driven) await driven;
+      const link1 = await call(server, { cmd: "link" });
+      const wakeups = driven ? (await driven).sent / (await driven).ticks : (link1.frames - link0.frames) / Math.max(1, link1.reads - link0.reads);
+      const row = { node: (node1 - node0) / total / 1000, wakeups, gcMs: (link1.gc.ms - link0.gc.ms) * 1000 / total };
+      rows[mode].push(row);
+      return row;
+    };
+    await block("socketbus"); // warm-up of both paths, not counted
+    await block("plain");
+    rows.socketbus.length = rows.plain.length = 0;
+    for (let pair = 0; pair < o.interleave; pair++) {
+      const order = pair % 2 ? ["plain", "socketbus"] : ["socketbus", "plain"];
+      for (const mode of order) await block(mode);
+      const [b, p] = [rows.socketbus[pair], rows.plain[pair]];
+      log(`${rate}/s pair ${pair + 1}: socketbus ${b.node.toFixed(2)} µs (${b.wakeups.toFixed(1)} frames per read, GC ${b.gcMs.toFixed(2)} µs), plain ${p.node.toFixed(2)} µs (${p.wakeups.toFixed(1)} per turn, GC ${p.gcMs.toFixed(2)} µs): ${(b.node - p.node).toFixed(2)}`);
+    }
+    report.push({ rate, rows });
+    await stop(clients);
+    await stop(server);
+    busd.kill("SIGTERM");
+    await new Promise((r) => (busd.exitCode !== null ? r() : busd.once("exit", r)));
+  }
+  load.push(os.loadavg().map((x) => x.toFixed(2)).join(" "));
+  console.log(`connector-share --interleave: ${o.interleave} pairs of blocks of ${o.messages} messages to ${o.clients} WebSocket client(s) in roomA, one socketbus server process per rate, modes alternating within it`);
+  console.log(`  publisher: ${o.publisher}; connector: ${process.env.CONNECTOR_SHARE_CONNECTOR || "clients/node"}; busd: ${o.busd}; plain's frame in ${o["plain-frame"]} buffer(s)`);
+  console.log(`  machine: ${os.cpus().length} cores, load ${load[0]} at start, ${load[1]} at end`);
+  console.log("");
+  console.log("| rate | socketbus node µs per delivered packet (median) | plain (median) | share: median of pair differences | pairs' differences min – max | GC µs per packet, socketbus / plain | frames per read / packets per turn |");
+  console.log("|---|---|---|---|---|---|---|");
+  for (const { rate, rows } of report) {
+    const diffs = rows.socketbus.map((r, i) => r.node - rows.plain[i].node);
+    const m = (mode, key) => median(rows[mode].map((r) => r[key]));
+    console.log(`| ${rate ? `${rate}/s` : "unpaced"} | ${m("socketbus", "node").toFixed(2)} | ${m("plain", "node").toFixed(2)} | ${median(diffs).toFixed(2)} | ${Math.min(...diffs).toFixed(2)} – ${Math.max(...diffs).toFixed(2)} | ${m("socketbus", "gcMs").toFixed(2)} / ${m("plain", "gcMs").toFixed(2)} | ${m("socketbus", "wakeups").toFixed(1)} / ${m("plain", "wakeups").toFixed(1)} |`);
+  }
 }
 
 main().catch(async (err) => {

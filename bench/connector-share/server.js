@@ -18,6 +18,7 @@
 // decoding the frame from busd, its bookkeeping).
 
 const http = require("node:http");
+const { PerformanceObserver } = require("node:perf_hooks");
 const path = require("node:path");
 require("../cluster-calls/stock-path");
 
@@ -44,14 +45,51 @@ async function adapter() {
 }
 
 let Sender = null;
-function wsFrame(text) {
+function wsFrame(text, oneBuffer) {
   Sender ||= require("ws").Sender;
   // "4": engine.io's message packet type.
-  return Sender.frame(Buffer.from("4" + text), { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true });
+  if (!oneBuffer) return Sender.frame(Buffer.from("4" + text), { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true });
+  // run.js --plain-frame one: header and payload built in one buffer, as the
+  // connector writes busd's deliveries (one write per socket).
+  const length = 1 + Buffer.byteLength(text);
+  const head = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(head + length);
+  frame[0] = 0x81;
+  if (head === 2) frame[1] = length;
+  else if (head === 4) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeBigUInt64BE(BigInt(length), 2);
+  }
+  frame[head] = 0x34;
+  frame.write(text, head + 1);
+  return [frame];
 }
 
-function drive(io, { packet, count, rate }) {
+// In a socketbus server (run.js --interleave) the plain drive selects with
+// socket.io-adapter 2.5's own in-memory apply on the connector's rooms (the
+// same Map of Sets), so both modes run in one process and heap.
+let inMemoryApply = null;
+function applyOf(adapter) {
+  if (kind !== "socketbus") return (opts, callback) => adapter.apply(opts, callback);
+  inMemoryApply ||= require("socket.io-adapter").Adapter.prototype.apply;
+  return (opts, callback) => inMemoryApply.call(adapter, opts, callback);
+}
+
+// Garbage collection in this process (count, ms), for the table.
+const gc = { count: 0, ms: 0 };
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    gc.count++;
+    gc.ms += entry.duration;
+  }
+}).observe({ entryTypes: ["gc"] });
+
+function drive(io, { packet, count, rate, quiet, oneBuffer }) {
   const adapter = io.of("/").adapter;
+  const apply = applyOf(adapter);
   const opts = { rooms: new Set(["roomA"]), except: new Set(), flags: {} };
   return new Promise((resolve) => {
     const start = process.hrtime.bigint();
@@ -64,13 +102,13 @@ function drive(io, { packet, count, rate }) {
       const due = rate > 0 ? Math.min(count, Math.floor((Number(process.hrtime.bigint() - start) / 1e9) * rate)) : Math.min(count, sent + 256);
       for (; sent < due; sent++) {
         const encoded = [packet];
-        const writeOptions = { preEncoded: true, volatile: undefined, compress: undefined, wsPreEncodedFrame: wsFrame(packet) };
-        adapter.apply(opts, (socket) => socket.client.writeToEngine(encoded, writeOptions));
+        const writeOptions = { preEncoded: true, volatile: undefined, compress: undefined, wsPreEncodedFrame: wsFrame(packet, oneBuffer) };
+        apply(opts, (socket) => socket.client.writeToEngine(encoded, writeOptions));
       }
       if (sent < count) rate > 0 ? setTimeout(tick, 1) : setImmediate(tick);
       else {
         const u = process.cpuUsage(cpu0);
-        process.stderr.write(`drive: ${sent} in ${(Number(process.hrtime.bigint() - start) / 1e9).toFixed(2)} s, ${((u.user + u.system) / sent).toFixed(2)} µs/packet, ${ticks} ticks\n`);
+        if (!quiet) process.stderr.write(`drive: ${sent} in ${(Number(process.hrtime.bigint() - start) / 1e9).toFixed(2)} s, ${((u.user + u.system) / sent).toFixed(2)} µs/packet, ${ticks} ticks\n`);
         resolve({ sent, ticks });
       }
     };
@@ -101,9 +139,14 @@ async function main() {
     const reply = (body) => process.send({ id: message.id, ...body });
     switch (message.cmd) {
       case "link":
-        return reply(Adapter && Adapter.bus ? { reads: Adapter.bus.reads, frames: Adapter.bus.counters.framesIn } : {});
+        return reply(Adapter && Adapter.bus ? { reads: Adapter.bus.reads, frames: Adapter.bus.counters.framesIn, gc } : { gc });
       case "members":
         return reply({ count: io.of("/").adapter.rooms.get("roomA")?.size || 0 });
+      case "gc":
+        // run.js --interleave: a full collection between blocks, so that no
+        // block pays for the garbage of the ones before it.
+        if (typeof global.gc === "function") global.gc();
+        return reply({ collected: typeof global.gc === "function" });
       case "drive":
         return reply(await drive(io, message));
       case "exit":

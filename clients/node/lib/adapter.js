@@ -64,23 +64,25 @@ class SocketBusAdapter extends LocalAdapter {
   // ---- rooms, mirrored to busd ----
 
   addAll(id, rooms) {
+    let told = false; // whether busd is told anything (only then is there a join to hand over now)
     if (!this.sids.has(id)) {
       // socket.io joins a socket to its own id room when it connects: the
       // first addAll for an id is its connect.
       this.connectedAt.set(id, Date.now());
       this.watchDisconnect(id);
-      this.send({ type: "SOCKET_CONNECT", namespace: this.nsp.name, socketId: id, connectedAt: this.connectedAt.get(id) });
+      told = this.send({ type: "SOCKET_CONNECT", namespace: this.nsp.name, socketId: id, connectedAt: this.connectedAt.get(id) });
     }
     // Rooms new to this node: with the sharded adapter in a dynamic mode
     // busd subscribes their channels, and join() resolves once Redis has
     // confirmed that (as a stock sharded node's join() does).
     const fresh = this.v2 && this.hub.roomChannelWaits ? [...rooms].filter((room) => !this.rooms.has(room)) : [];
     const added = this.addLocal(id, rooms);
-    if (added.length > 0) this.sendRooms("join", id, added);
+    if (added.length > 0) told = this.sendRooms("join", id, added) || told;
     const channelsConfirmed = fresh.length > 0 ? this.cluster.awaitRoomChannels(fresh) : undefined;
     // In the socket before join() returns: what the application does next
-    // (a publish to the room) may reach busd's registry filter (hub.js).
-    this.hub.bus.flush();
+    // (a publish to the room) may reach busd's registry filter (hub.js). A
+    // join that changed nothing leaves the tick's other frames corked.
+    if (told) this.hub.bus.flush();
     return channelsConfirmed;
   }
 
@@ -109,14 +111,14 @@ class SocketBusAdapter extends LocalAdapter {
     }
   }
 
-  /** ROOMS_JOIN/ROOMS_LEAVE (typed rooms) on a v2 session, SOCKET_JOIN/SOCKET_LEAVE (names) on v1. */
+  /** ROOMS_JOIN/ROOMS_LEAVE (typed rooms) on a v2 session, SOCKET_JOIN/SOCKET_LEAVE (names) on v1; whether one was sent. */
   sendRooms(change, id, rooms) {
     const namespace = this.nsp.name;
     // A NaN or infinite room cannot be framed: it stays this node's own.
     rooms = rooms.filter((room) => typeof room !== "number" || Number.isFinite(room));
-    if (rooms.length === 0) return;
-    if (this.v2) this.send({ type: change === "join" ? "ROOMS_JOIN" : "ROOMS_LEAVE", namespace, socketId: id, rooms });
-    else this.send({ type: change === "join" ? "SOCKET_JOIN" : "SOCKET_LEAVE", namespace, socketId: id, rooms: rooms.map(String) });
+    if (rooms.length === 0) return false;
+    if (this.v2) return this.send({ type: change === "join" ? "ROOMS_JOIN" : "ROOMS_LEAVE", namespace, socketId: id, rooms });
+    return this.send({ type: change === "join" ? "SOCKET_JOIN" : "SOCKET_LEAVE", namespace, socketId: id, rooms: rooms.map(String) });
   }
 
   /** This namespace's sockets again (after every NAMESPACE): busd's registry after a (re)connect. */

@@ -28,6 +28,11 @@ const DEFAULTS = {
   protocolVersion: frames.VERSION,
 };
 
+// Reads of busd's link land in slabs of this size (nextReadBuffer), each
+// read given at least READ_MIN bytes.
+const READ_SLAB = 256 * 1024;
+const READ_MIN = 64 * 1024;
+
 // Frames only busd may send once the session is up.
 const FROM_BUSD_V1 = new Set(["DELIVER", "SOCKETS_JOIN", "SOCKETS_LEAVE", "SOCKETS_DISCONNECT", "SERVER_SIDE_EMIT"]);
 const FROM_BUSD_V2 = new Set([...FROM_BUSD_V1, "DELIVER_TO_ROOMS", "APPLY", "QUESTION", "CLUSTER_REPLY", "ACK_COUNT", "ACK_ARGUMENT"]);
@@ -78,6 +83,8 @@ class BusConnection extends EventEmitter {
     };
     this.socket = null;
     this.decoder = null;
+    this.slab = null; // reads land here (nextReadBuffer)
+    this.slabAt = 0;
     this.attempt = 0;
     this.timer = null;
     this.queue = [];
@@ -175,7 +182,14 @@ class BusConnection extends EventEmitter {
   connect() {
     this.state = "connecting";
     this.decoder = new frames.FrameDecoder();
-    const socket = net.createConnection(this.options.path);
+    // Reads go straight to onData (net's onread), not through the socket's
+    // Readable stream and its "data" event: busd's frames arrive in many
+    // small reads, and the stream's bookkeeping per read was a share of the
+    // node's cost per delivered packet.
+    const socket = net.createConnection({
+      path: this.options.path,
+      onread: { buffer: () => this.nextReadBuffer(), callback: (nread, buf) => this.onRead(socket, nread, buf) },
+    });
     this.socket = socket;
     socket.on("connect", () => {
       if (this.socket !== socket) return;
@@ -188,7 +202,6 @@ class BusConnection extends EventEmitter {
       }, this.options.handshakeTimeoutMs);
       timer.unref();
     });
-    socket.on("data", (chunk) => this.onData(socket, chunk));
     socket.on("error", (err) => {
       this.lastError = err.message;
       if (this.state === "connecting") this.counters.connectFailures++;
@@ -232,6 +245,25 @@ class BusConnection extends EventEmitter {
     const base = Math.min(maxDelayMs, initialDelayMs * 2 ** Math.min(this.attempt, 30));
     this.attempt++;
     return Math.round(base / 2 + (Math.random() * base) / 2);
+  }
+
+  /**
+   * Where the next read lands: the rest of a slab, after the reads before
+   * it. Frames and what is made of them may keep views of a read, so a slab
+   * is never written twice; a new one is taken when less than READ_MIN is left.
+   */
+  nextReadBuffer() {
+    if (this.slab === null || this.slab.length - this.slabAt < READ_MIN) {
+      this.slab = Buffer.allocUnsafeSlow(READ_SLAB);
+      this.slabAt = 0;
+    }
+    return this.slab.subarray(this.slabAt);
+  }
+
+  onRead(socket, nread, buf) {
+    // buf is the view nextReadBuffer gave for this read, at slabAt.
+    if (buf.buffer === this.slab.buffer) this.slabAt += nread;
+    this.onData(socket, buf.subarray(0, nread));
   }
 
   onData(socket, chunk) {

@@ -152,6 +152,10 @@ const SAFE_HIGH = 0x1fffff; // the high u32 of Number.MAX_SAFE_INTEGER
 // The flags byte's 8 values as frozen objects, shared by every frame.
 const FLAGS = Array.from({ length: 8 }, (_, byte) => Object.freeze(flagsFromByte(byte)));
 
+// An empty list (most deliveries have no except and no attachments): one
+// frozen array for all of them.
+const NONE = Object.freeze([]);
+
 // Short strings seen before (the namespace, room names, socket ids) are
 // decoded and UTF-8-checked once: a later string with the same bytes is the
 // same string. A small table indexed by length and the first and last bytes.
@@ -170,10 +174,15 @@ function malformedShort(what, n, at, end, base) {
  */
 class Cursor {
   constructor(buf, base, end) {
+    this.reset(buf, base, end);
+  }
+
+  reset(buf, base, end) {
     this.buf = buf;
     this.base = base;
     this.end = end;
     this.at = base;
+    return this;
   }
 
   remaining() {
@@ -231,6 +240,7 @@ class Cursor {
 
   blobs(what) {
     const count = this.u32(what);
+    if (count === 0) return NONE;
     if (count > Math.floor(this.remaining() / 4)) throw malformed(`${what} announces ${count} items, more than the frame holds`);
     const items = new Array(count);
     for (let i = 0; i < count; i++) items[i] = this.blob(what);
@@ -239,6 +249,7 @@ class Cursor {
 
   rooms(what) {
     const count = this.u32(what);
+    if (count === 0) return NONE;
     // The shortest room is a tag and an empty string: 3 bytes.
     if (count > Math.floor(this.remaining() / 3)) throw malformed(`${what} announces ${count} rooms, more than the frame holds`);
     const rooms = new Array(count);
@@ -362,8 +373,11 @@ function decodeDeliver(c) {
 }
 
 /** Decodes the frame body at buf[start, end) (type byte + fields, without the length prefix). */
+// Decoding is synchronous and never re-entered: one cursor serves every frame.
+const cursor = new Cursor(null, 0, 0);
+
 function decodeFrame(buf, start, end) {
-  const c = new Cursor(buf, start, end);
+  const c = cursor.reset(buf, start, end);
   const typeByte = c.u8("type");
   let frame;
   if (typeByte === TYPES.DELIVER_TO_ROOMS) frame = decodeDeliverToRooms(c);

@@ -96,14 +96,22 @@ class Incoming {
     }
     const prepared = this.prepare(frame, { rooms: frame.socketIds, except: [], flags: frame.flags });
     if (!prepared) return;
-    const writeOptions = adapter.writeOptions(frame.flags, prepared.encoded, prepared.bytes);
+    const writeOptions = this.writeOptions(frame.flags, prepared);
     for (const socket of targets) this.write(socket, frame.ackId, prepared, writeOptions);
+  }
+
+  writeOptions(flags, prepared) {
+    const adapter = this.adapter;
+    return prepared.bytes !== null ? adapter.deliveryOptions(flags, prepared.encoded, prepared.bytes) : adapter.writeOptions(flags, prepared.encoded);
   }
 
   /** v2's DELIVER_TO_ROOMS: the sockets are chosen here, by this node's rooms, now. */
   deliverToRooms(frame) {
     const adapter = this.adapter;
     this.counters.deliveries++;
+    if (frame.ackId === 0 && frame.rooms.length === 1 && frame.except.length === 0 && adapter.packets.compatible && !adapter.sessions) {
+      return this.toOneRoom(frame);
+    }
     // The selection takes the frame's lists as they are (Sets only where recovery keeps opts).
     const opts = adapter.sessions
       ? { rooms: new Set(frame.rooms), except: new Set(frame.except), flags: frame.flags }
@@ -112,7 +120,7 @@ class Incoming {
     const ackId = frame.ackId;
     const written = ackId !== 0 ? [] : null;
     if (prepared) {
-      const writeOptions = adapter.writeOptions(frame.flags, prepared.encoded, prepared.bytes);
+      const writeOptions = this.writeOptions(frame.flags, prepared);
       adapter.forEachTarget(opts, (socket) => {
         this.write(socket, ackId, prepared, writeOptions);
         if (written) written.push(socket.id);
@@ -120,6 +128,34 @@ class Incoming {
     }
     // busd learns the targets of an acked broadcast (its client count) from this.
     if (written) adapter.send({ type: "DELIVERED", ackId, namespace: adapter.nsp.name, socketIds: written });
+  }
+
+  /**
+   * The common delivery: one room, nothing excepted, no ack, a packet
+   * written as busd sent it. The room's members are walked here, with no
+   * selection object or callback, and the packet object is made only for a
+   * socket with outgoing listeners.
+   */
+  toOneRoom(frame) {
+    const adapter = this.adapter;
+    const members = adapter.rooms.get(frame.rooms[0]);
+    if (members === undefined) return;
+    const encoded = asSent(frame);
+    const writeOptions = adapter.deliveryOptions(frame.flags, encoded, frame.packet);
+    const sockets = adapter.nsp.sockets;
+    const counters = this.counters;
+    let prepared = null;
+    for (const id of members) {
+      const socket = sockets.get(id);
+      if (socket === undefined) continue;
+      if (hasOutgoingListeners(socket)) {
+        if (prepared === null) prepared = new Prepared(encoded, adapter.packets, frame);
+        const packet = prepared.packet();
+        if (packet) socket.notifyOutgoingListeners(packet);
+      }
+      socket.client.writeToEngine(encoded, writeOptions);
+      counters.packetsWritten++;
+    }
   }
 
   write(socket, ackId, prepared, writeOptions) {

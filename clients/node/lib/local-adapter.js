@@ -33,6 +33,30 @@ function loadWsFrame() {
   return wsFrame;
 }
 
+/**
+ * A final, unmasked WebSocket text frame (RFC 6455 5.2) whose payload is
+ * "4" (engine.io's message packet type) and `bytes`, in one buffer.
+ */
+function textFrame(bytes) {
+  const length = 1 + bytes.length;
+  const head = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(head + length);
+  frame[0] = 0x81; // FIN, opcode 1 (text)
+  if (head === 2) frame[1] = length;
+  else if (head === 4) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeUInt32BE(0, 2);
+    frame.writeUInt32BE(length, 6); // frames stay under 16 MiB (the local protocol's bound)
+  }
+  frame[head] = 0x34;
+  if (bytes.length <= 64) for (let i = 0; i < bytes.length; i++) frame[head + 1 + i] = bytes[i];
+  else frame.set(bytes, head + 1);
+  return frame;
+}
+
 function sizeOf(rooms) {
   if (!rooms) return 0;
   return rooms.size !== undefined ? rooms.size : rooms.length;
@@ -169,24 +193,31 @@ class LocalAdapter extends EventEmitter {
 
   // ---- local delivery ----
 
-  /** The write options of a broadcast, with the pre-computed WebSocket frame where the in-memory adapter makes one. */
-  writeOptions(flags, encoded, packetBytes) {
+  /** The write options of a broadcast, with the pre-computed WebSocket frame where the in-memory adapter makes one (as it does). */
+  writeOptions(flags, encoded) {
     const options = { preEncoded: true, volatile: flags.volatile, compress: flags.compress };
     const frame = encoded.length === 1 && typeof encoded[0] === "string" ? loadWsFrame() : null;
-    if (frame) {
-      // "4": engine.io's message packet type. From busd's bytes when the
-      // string holds no U+FFFD (then they were UTF-8, the string's own
-      // bytes: decoding replaces every invalid sequence with U+FFFD);
-      // otherwise from the string, as a text frame must be valid UTF-8.
-      let payload;
-      if (packetBytes && (encoded[0].indexOf("\uFFFD") === -1 || isUtf8(packetBytes))) {
-        payload = Buffer.allocUnsafe(1 + packetBytes.length);
-        payload[0] = 0x34;
-        payload.set(packetBytes, 1);
-      } else payload = Buffer.from("4" + encoded[0]);
-      options.wsPreEncodedFrame = frame(payload, { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true });
-    }
+    // "4": engine.io's message packet type.
+    if (frame) options.wsPreEncodedFrame = frame(Buffer.from("4" + encoded[0]), { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true });
     return options;
+  }
+
+  /**
+   * The write options of a packet from busd (`encoded`: its string and
+   * attachments, `packetBytes`: busd's bytes of the string). Its WebSocket frame is built in one buffer: the
+   * bytes Sender.frame gives as a header and a payload, which ws's sendFrame
+   * writes with a cork, two writes and an uncork per socket; one buffer is
+   * one write. From busd's bytes when the string holds no U+FFFD (then they
+   * were UTF-8, the string's own bytes: decoding replaces every invalid
+   * sequence with U+FFFD); otherwise from the string, as a text frame must be
+   * valid UTF-8.
+   */
+  deliveryOptions(flags, encoded, packetBytes) {
+    // With attachments there are several packets to write: no frame (as the in-memory adapter).
+    if (encoded.length !== 1 || loadWsFrame() === null) return { preEncoded: true, volatile: flags.volatile, compress: flags.compress };
+    const text = encoded[0];
+    const bytes = text.indexOf("\uFFFD") === -1 || isUtf8(packetBytes) ? packetBytes : Buffer.from(text);
+    return { preEncoded: true, volatile: flags.volatile, compress: flags.compress, wsPreEncodedFrame: [textFrame(bytes)] };
   }
 
   /** Writes an encoded packet to the chosen sockets; `each(socket)` runs first for each. */
@@ -217,4 +248,4 @@ class LocalAdapter extends EventEmitter {
   }
 }
 
-module.exports = { LocalAdapter, loadWsFrame, sizeOf };
+module.exports = { LocalAdapter, loadWsFrame, sizeOf, textFrame };

@@ -67,6 +67,23 @@ test("a join is in the socket when join() returns; other frames wait for the tic
   assert.equal(Adapter.bus.counters.flushes, flushes + 2);
 });
 
+test("a join that adds nothing (a room the socket is in) leaves the tick's frames corked", { skip }, async (t) => {
+  const { Adapter, connect } = await startNode(t);
+  const a = await connect("/");
+  a.socket.join("r0");
+  const link = Adapter.bus.socket;
+  const flushes = Adapter.bus.counters.flushes;
+  a.socket.leave("r1-not-joined"); // nothing to say
+  a.socket.join("r3");
+  a.socket.leave("r3"); // a ROOMS_LEAVE: corked until the tick ends
+  const held = link.writableLength;
+  assert.ok(held > 0, "a leave waits for the tick's end");
+  a.socket.join("r0"); // already in r0: busd is told nothing
+  a.socket.join([a.socket.id, "r0"]);
+  assert.equal(link.writableLength, held, "nothing handed to the socket early");
+  assert.equal(Adapter.bus.counters.flushes, flushes + 1, "only the join of r3 flushed");
+});
+
 test("registryFilter: false asks nothing", { skip }, async (t) => {
   const { busd, Adapter } = await startNode(t, { options: { registryFilter: false } });
   await nextSession(busd, Adapter);
