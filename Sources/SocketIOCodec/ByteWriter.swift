@@ -51,6 +51,25 @@ struct ByteWriter: ByteSink {
         count += bytes.count
     }
 
+    /// Whether the bytes written are exactly `other`'s: eight at a time.
+    func equals(_ other: UnsafeRawBufferPointer) -> Bool {
+        guard other.count == count else { return false }
+        guard let theirs = other.baseAddress else { return true }
+        let mine = UnsafeRawPointer(base)
+        var i = 0
+        while count &- i >= 8 {
+            if mine.loadUnaligned(fromByteOffset: i, as: UInt64.self) != theirs.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+                return false
+            }
+            i &+= 8
+        }
+        while i < count {
+            if mine.load(fromByteOffset: i, as: UInt8.self) != theirs.load(fromByteOffset: i, as: UInt8.self) { return false }
+            i &+= 1
+        }
+        return true
+    }
+
     /// Opens `width` bytes at `offset`, moving what follows; returns where
     /// to write them. For the rare header that is known only at the end (a
     /// BINARY_EVENT's attachment count).
