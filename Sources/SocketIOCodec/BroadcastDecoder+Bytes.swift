@@ -57,7 +57,10 @@ extension BroadcastDecoder {
                 else { return false }
             } else if key == .nsp {
                 guard case .string(let start, let count) = value else { return false }
-                delivery.namespace = strings.string(cursor.buffer(start, count))
+                // `/`, most broadcasts' namespace, is what reset() left there.
+                if !cursor.equals(start, count, "/") || delivery.namespace != "/" {
+                    delivery.namespace = strings.string(cursor.buffer(start, count))
+                }
                 namespace = (start, count)
             } else if key == .id {
                 guard case .uint(let v) = value else { return false }
