@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Drives a running busd for bench/callgrind-busd.sh: a version 1 node with one
-socket (`s1` in `/`, in room `roomA`), and a publisher that sends COUNT copies
+"""Drives a running busd for bench/callgrind-busd.sh: a node of protocol
+VERSION (1 by default) with one socket (SOCKET, in `/` and room `roomA`), and a
+publisher that sends COUNT copies
 of the 76-byte emitter capture (`emitter.to('roomA')`, seq 4 of
 Tests/SocketIOCodecTests/Fixtures/captured.jsonl) on one of three channels:
 
@@ -13,7 +14,11 @@ DELIVER arrived: busd has handled everything before it (one subscriber, in
 order), so the phases differ from each other and from a run of 2 x COUNT only
 by what they publish.
 
-    busd-drive.py REDIS_SOCKET NODE_SOCKET PHASE COUNT
+A version 2 node announces `/` (NAMESPACE), asks for busd's registry filter
+(CLUSTER_REQUEST kind 10, as the Node.js connector does) and joins the socket to its
+own id room and `roomA` (ROOMS_JOIN); busd then writes DELIVER_TO_ROOMS.
+
+    busd-drive.py REDIS_SOCKET NODE_SOCKET PHASE COUNT [VERSION]
 """
 import socket
 import struct
@@ -29,6 +34,9 @@ CAPTURE_EMPTY = bytes.fromhex(
     "93a7656d697474657283a47479706502a46461746192a6746f526f6f6d81a4726f6f6da5726f6f6d41"
     "a36e7370a62f656d70747983a5726f6f6d7390a5666c61677380a665786365707490"
 )
+# 20 characters, as socket.io's base64id makes them (a shorter one would fit
+# in a small String, and busd's copies of it would cost no reference counting).
+SOCKET = "BenchSocketId0000001"
 CHANNELS = {"routed": b"socket.io#/#roomA#", "room-miss": b"socket.io#/#roomZ#", "nsp-miss": b"socket.io#/empty#"}
 PAYLOADS = {"routed": CAPTURE, "room-miss": CAPTURE, "nsp-miss": CAPTURE_EMPTY}
 
@@ -50,8 +58,12 @@ def resp(*args):
     return out
 
 
+def rooms(*names):
+    return struct.pack(">I", len(names)) + b"".join(b"\x00" + string(n) for n in names)
+
+
 class Node:
-    def __init__(self, path):
+    def __init__(self, path, version):
         deadline = time.time() + 120
         while True:  # busd binds its socket before it accepts
             try:
@@ -65,13 +77,22 @@ class Node:
                 time.sleep(0.1)
         self.buf = b""
         self.pos = 0
-        self.sock.sendall(frame(0x01, struct.pack(">H", 1) + string("bench") + struct.pack(">I", 1)))
+        self.sock.sendall(frame(0x01, struct.pack(">H", version) + string("bench") + struct.pack(">I", 1)))
         assert self.next_frame()[0] == 0x02, "no WELCOME"
         now = int(time.time() * 1000)
+        connect = frame(0x10, string("/") + string(SOCKET) + struct.pack(">Q", now))
+        if version == 1:
+            self.sock.sendall(connect + frame(0x12, string("/") + string(SOCKET) + struct.pack(">I", 1) + string("roomA")))
+            self.deliver = 0x20
+            return
         self.sock.sendall(
-            frame(0x10, string("/") + string("s1") + struct.pack(">Q", now))
-            + frame(0x12, string("/") + string("s1") + struct.pack(">I", 1) + string("roomA"))
+            frame(0x15, string("/"))
+            # request 1, kind 10 (REGISTRY_FILTER), namespace, no timeout, empty body
+            + frame(0x1B, struct.pack(">I", 1) + b"\x0a" + string("/") + struct.pack(">II", 0, 0))
+            + connect
+            + frame(0x16, string("/") + string(SOCKET) + rooms(SOCKET, "roomA"))
         )
+        self.deliver = 0x26
 
     def next_frame(self):
         while True:
@@ -91,7 +112,7 @@ class Node:
         got = 0
         while got < count:
             kind, body = self.next_frame()
-            if kind == 0x20:
+            if kind == self.deliver:
                 got += 1
             elif kind == 0x04:  # PING: answer it
                 self.sock.sendall(frame(0x05, body))
@@ -107,7 +128,7 @@ def redis_command(sock, *args):
 
 def main():
     redis_path, node_path, phase, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    node = Node(node_path)
+    node = Node(node_path, int(sys.argv[5]) if len(sys.argv) > 5 else 1)
     redis = socket.socket(socket.AF_UNIX)
     redis.connect(redis_path)
     # Subscribed once Redis counts busd's pattern; the node's frames are

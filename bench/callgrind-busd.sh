@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Instructions per message of the real busd binary (every thread), under
-# callgrind, with a version 1 node and a publisher (bench/busd-drive.py).
+# callgrind, with a node of local protocol version 1 (or 2 with -v 2: it asks
+# for the registry filter, and gets DELIVER_TO_ROOMS) and a publisher
+# (bench/busd-drive.py).
 #
-#   bench/callgrind-busd.sh [-n N] [-b BUSD] [-k] [PHASE...]   (routed room-miss nsp-miss; N=20000)
+#   bench/callgrind-busd.sh [-n N] [-b BUSD] [-v 1|2] [-k] [PHASE...]   (routed room-miss nsp-miss; N=20000)
 #
 # Each phase runs busd twice, with N and 2N messages published; the
 # difference of the two instruction totals over N is one message's cost,
@@ -17,15 +19,18 @@ cd "$(dirname "$0")/.."
 n=20000
 busd=.build/release/busd
 keep=0
-while getopts "n:b:k" opt; do
+version=1
+while getopts "n:b:v:k" opt; do
     case $opt in
         n) n=$OPTARG ;;
         b) busd=$OPTARG ;;
+        v) version=$OPTARG ;;
         k) keep=1 ;;
-        *) echo "usage: bench/callgrind-busd.sh [-n N] [-b BUSD] [-k] [PHASE...]" >&2; exit 2 ;;
+        *) echo "usage: bench/callgrind-busd.sh [-n N] [-b BUSD] [-v 1|2] [-k] [PHASE...]" >&2; exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
+[[ $version == 1 || $version == 2 ]] || { echo "callgrind-busd: -v takes 1 or 2" >&2; exit 2; }
 [[ $# -eq 0 ]] && set -- routed room-miss nsp-miss
 for phase in "$@"; do
     case $phase in
@@ -56,14 +61,14 @@ objcopy --strip-debug "$work/busd"
 cc -shared -fPIC -O2 -o "$work/shim.so" bench/valgrind-sigsuspend-shim.c
 
 total() {  # instructions of one busd run: phase $1, $2 messages
-    local out=$work/callgrind.$1.$2.out
+    local out=$work/callgrind.v$version.$1.$2.out
     rm -f "$work/node.sock"
     LD_PRELOAD=$work/shim.so valgrind --tool=callgrind --callgrind-out-file="$out" "$work/busd" --redis "unix://$work/redis.sock" \
         --socket "$work/node.sock" --namespace / --namespace /empty --node-id bench --http off --log-level warning \
         >"$work/busd.log" 2>&1 &
     busd_pid=$!
     for _ in $(seq 600); do [[ -S $work/node.sock ]] && break; sleep 0.1; done
-    python3 bench/busd-drive.py "$work/redis.sock" "$work/node.sock" "$1" "$2" || { cat "$work/busd.log" >&2; exit 1; }
+    python3 bench/busd-drive.py "$work/redis.sock" "$work/node.sock" "$1" "$2" "$version" || { cat "$work/busd.log" >&2; exit 1; }
     kill -TERM "$busd_pid"
     wait "$busd_pid" || true
     busd_pid=
@@ -76,5 +81,5 @@ for phase in "$@"; do
     two=$(total "$phase" $((2 * n)))
     awk -v a="$one" -v b="$two" -v n="$n" -v p="$phase" \
         'BEGIN { printf "%-10s busd %8.0f instructions/msg\n", p, (b - a) / n }'
-    [[ $keep == 1 ]] && echo "callgrind-busd: profile kept: $work/callgrind.$phase.$((2 * n)).out" >&2
+    [[ $keep == 1 ]] && echo "callgrind-busd: profiles kept: $work/callgrind.v$version.$phase.{$n,$((2 * n))}.out" >&2
 done

@@ -33,16 +33,42 @@ final class GuardedRegistry: Sendable {
 }
 
 /// The subscriber's last selection (the adapter's rule applied to one
-/// broadcast's rooms), reused for the next broadcast with the same rooms.
+/// broadcast's rooms), reused for the next broadcast with the same rooms
+/// while the registry has not changed.
 struct CachedSelection {
-    var generation: UInt64
-    var namespace: String
-    var rooms: [Room]
-    var except: [Room]
-    var targets: [String]
+    private var generation: UInt64 = 0
+    private var valid = false
+    private var namespace = ""
+    /// The options the rooms came with (``BroadcastDelivery/optionsSerial``):
+    /// the same nonzero serial, the same rooms, no need to compare them.
+    private var optionsSerial: UInt64 = 0
+    private var rooms: [Room] = []
+    private var except: [Room] = []
+    /// The local sockets the adapter's rule picks for the last delivery.
+    private(set) var targets: [String] = []
 
-    func matches(_ generation: UInt64, _ namespace: String, _ rooms: [Room], _ except: [Room]) -> Bool {
-        self.generation == generation && self.rooms == rooms && self.except == except && self.namespace == namespace
+    /// Makes `targets` those of `delivery`, from the registry unless the
+    /// last answer still holds.
+    mutating func select(namespace: String, _ delivery: BroadcastDelivery, from registry: GuardedRegistry) {
+        let generation = registry.generation
+        if valid && self.generation == generation && self.namespace == namespace
+            && (optionsSerial != 0 && optionsSerial == delivery.optionsSerial
+                || rooms == delivery.rooms && except == delivery.except)
+        {
+            return
+        }
+        let rooms = delivery.rooms.map(\.description)
+        let except = delivery.except.map(\.description)
+        let (targets, seen) = registry.read { $0.select(namespace: namespace, rooms: rooms, except: except) }
+        self = CachedSelection(
+            generation: seen,
+            valid: true,
+            namespace: namespace,
+            optionsSerial: delivery.optionsSerial,
+            rooms: delivery.rooms,
+            except: delivery.except,
+            targets: targets
+        )
     }
 }
 

@@ -50,24 +50,47 @@ public enum DeliverFrameWriter {
         _ body: (UnsafeRawBufferPointer) -> Bool
     ) -> Bool? {
         guard namespace.utf8.count <= 0xffff else { return nil }
-        // type, ack id, flags, namespace, two list counts, packet length
-        var length = 1 + 8 + 1 + 2 + namespace.utf8.count + 4 + 4 + packet.count + 4
+        // namespace, socket id count
+        var head = 2 + namespace.utf8.count + 4
         for id in socketIds {
             let count = id.utf8.count
             guard count <= 0xffff else { return nil }
-            length += 2 + count
+            head += 2 + count
         }
+        return withFrame(.deliver, ackId: ackId, flags: flags, head: head, packet: packet, attachments: attachments) {
+            out in
+            out.string(namespace)
+            out.u32(UInt32(truncatingIfNeeded: socketIds.count))
+            for id in socketIds { out.string(id) }
+        } body: { body($0) }
+    }
+
+    /// The frame both writers share: its length, the type, ack id and
+    /// flags, then `head` bytes that `writeHead` writes, then the packet and
+    /// the attachments (the tail both frames end with); nil when it is
+    /// longer than a frame may be.
+    @inline(__always)
+    fileprivate static func withFrame(
+        _ type: FrameType,
+        ackId: UInt64,
+        flags: DeliveryFlags,
+        head: Int,
+        packet: [UInt8],
+        attachments: [[UInt8]],
+        writeHead: (inout PointerWriter) -> Void,
+        body: (UnsafeRawBufferPointer) -> Bool
+    ) -> Bool? {
+        // type, ack id, flags, head, packet length, attachment count
+        var length = 1 + 8 + 1 + head + 4 + packet.count + 4
         for attachment in attachments { length += 4 + attachment.count }
         guard length <= LocalFrame.maximumLength else { return nil }
         return withUnsafeTemporaryAllocation(byteCount: 4 + length, alignment: 1) { frame in
             var out = PointerWriter(next: frame.baseAddress!)
             out.u32(UInt32(truncatingIfNeeded: length))
-            out.u8(FrameType.deliver.rawValue)
+            out.u8(type.rawValue)
             out.u64(ackId)
             out.u8(flags.byte)
-            out.string(namespace)
-            out.u32(UInt32(truncatingIfNeeded: socketIds.count))
-            for id in socketIds { out.string(id) }
+            writeHead(&out)
             out.blob(packet)
             out.u32(UInt32(truncatingIfNeeded: attachments.count))
             for attachment in attachments { out.blob(attachment) }
@@ -115,24 +138,14 @@ extension DeliverFrameWriter {
     ) -> Bool? {
         guard namespace.utf8.count <= 0xffff, let roomBytes = size(of: rooms), let exceptBytes = size(of: except)
         else { return nil }
-        // type, ack id, flags, namespace, two room lists, packet, attachment count
-        var length = 1 + 8 + 1 + 2 + namespace.utf8.count + 4 + roomBytes + 4 + exceptBytes + 4 + packet.count + 4
-        for attachment in attachments { length += 4 + attachment.count }
-        guard length <= LocalFrame.maximumLength else { return nil }
-        return withUnsafeTemporaryAllocation(byteCount: 4 + length, alignment: 1) { frame in
-            var out = PointerWriter(next: frame.baseAddress!)
-            out.u32(UInt32(truncatingIfNeeded: length))
-            out.u8(FrameType.deliverToRooms.rawValue)
-            out.u64(ackId)
-            out.u8(flags.byte)
+        // namespace, two room lists
+        let head = 2 + namespace.utf8.count + 4 + roomBytes + 4 + exceptBytes
+        return withFrame(.deliverToRooms, ackId: ackId, flags: flags, head: head, packet: packet, attachments: attachments) {
+            out in
             out.string(namespace)
             out.rooms(rooms)
             out.rooms(except)
-            out.blob(packet)
-            out.u32(UInt32(truncatingIfNeeded: attachments.count))
-            for attachment in attachments { out.blob(attachment) }
-            return body(UnsafeRawBufferPointer(frame))
-        }
+        } body: { body($0) }
     }
 
     /// Bytes of a room list's items; nil for one FrameWriter refuses (a
@@ -154,7 +167,7 @@ extension DeliverFrameWriter {
 }
 
 /// Writes big-endian integers and bytes at a pointer the caller sized.
-private struct PointerWriter {
+fileprivate struct PointerWriter {
     var next: UnsafeMutableRawPointer
 
     mutating func u8(_ v: UInt8) {

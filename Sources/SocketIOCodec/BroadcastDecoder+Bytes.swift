@@ -1,4 +1,5 @@
 internal import MsgPack
+import Synchronization
 
 /// The first path a broadcast takes: one pass over the payload's bytes
 /// (``MsgPackCursor``) that reads uid, packet and options and writes the
@@ -9,6 +10,10 @@ internal import MsgPack
 /// path: malformed bytes, `socketbus` options, nesting near the depth
 /// limit). Where it does not give up it writes what the tree path writes.
 extension BroadcastDecoder {
+    /// Every byte path's serials (``BroadcastDelivery/optionsSerial``), so a
+    /// delivery moved from one decoder to another matches no serial there.
+    static let optionsSerials = Atomic<UInt64>(0)
+
     /// Returns false to hand the payload to the tree path (`delivery` is
     /// then partly written: the caller resets it).
     func byteDecode(
@@ -52,7 +57,10 @@ extension BroadcastDecoder {
                 else { return false }
             } else if key == .nsp {
                 guard case .string(let start, let count) = value else { return false }
-                delivery.namespace = strings.string(cursor.buffer(start, count))
+                // `/`, most broadcasts' namespace, is what reset() left there.
+                if !cursor.equals(start, count, "/") || delivery.namespace != "/" {
+                    delivery.namespace = strings.string(cursor.buffer(start, count))
+                }
                 namespace = (start, count)
             } else if key == .id {
                 guard case .uint(let v) = value else { return false }
@@ -66,7 +74,19 @@ extension BroadcastDecoder {
         guard let type, type == 2 || type == 3 else { return false }
         delivery.existingAckId = idValue
 
-        guard readOptions(&cursor, into: &delivery, depthLeft: depthBelowPacket), cursor.isAtEnd else { return false }
+        // Most broadcasts repeat the options (rooms, except, flags) of the
+        // one before: the same bytes, kept in the delivery, are not read again.
+        let options = cursor.remaining
+        if delivery.optionsSerial == 0 || delivery.optionsSerial != lastOptionsSerial
+            || !lastOptions.pointee.equals(options)
+        {
+            delivery.resetOptions()
+            guard readOptions(&cursor, into: &delivery, depthLeft: depthBelowPacket), cursor.isAtEnd else { return false }
+            lastOptions.pointee.reset()
+            lastOptions.pointee.append(contentsOf: options.assumingMemoryBound(to: UInt8.self))
+            lastOptionsSerial = Self.optionsSerials.add(1, ordering: .relaxed).newValue
+            delivery.optionsSerial = lastOptionsSerial
+        }
 
         // `<type>[<attachments>-][<nsp>,][<id>]`, before the JSON.
         prefix.reset()

@@ -27,6 +27,15 @@ public final class BroadcastDecoder {
     /// repeated one): ``ByteJSON/scratchPerLevel`` Ints per level.
     let keys: UnsafeMutablePointer<Int>
     let strings = StringCache()
+    /// The bytes of the options map the byte path last read in full, and
+    /// the serial it gave them (see ``BroadcastDelivery/optionsSerial``).
+    let lastOptions: UnsafeMutablePointer<ByteWriter>
+    var lastOptionsSerial: UInt64 {
+        get { lastOptionsSerialStorage.pointee }
+        set { lastOptionsSerialStorage.pointee = newValue }
+    }
+    /// Behind a pointer, as `writer`: no exclusivity check per message.
+    private let lastOptionsSerialStorage: UnsafeMutablePointer<UInt64>
 
     public init(
         flavor: NotepackFlavor = .notepack3,
@@ -40,6 +49,10 @@ public final class BroadcastDecoder {
         writer.initialize(to: ByteWriter())
         prefix = .allocate(capacity: 1)
         prefix.initialize(to: ByteWriter(capacity: 64))
+        lastOptions = .allocate(capacity: 1)
+        lastOptions.initialize(to: ByteWriter(capacity: 64))
+        lastOptionsSerialStorage = .allocate(capacity: 1)
+        lastOptionsSerialStorage.initialize(to: 0)
         // Limits keep maxDepth within 1...32: at most 32 levels.
         let levels = max(reader.limits.maxDepth, 1)
         keys = .allocate(capacity: levels * ByteJSON.scratchPerLevel)
@@ -53,17 +66,24 @@ public final class BroadcastDecoder {
         prefix.pointee.deallocate()
         prefix.deinitialize(count: 1)
         prefix.deallocate()
+        lastOptions.pointee.deallocate()
+        lastOptions.deinitialize(count: 1)
+        lastOptions.deallocate()
+        lastOptionsSerialStorage.deallocate()
         keys.deallocate()
     }
 
-    public func decode(_ payload: [UInt8], into delivery: inout BroadcastDelivery) throws(CodecError) {
-        delivery.reset(keepingPacket: true)
-        if decodesBytes && payload.count <= reader.limits.maxBytes {
-            let done = payload.withUnsafeBytes { bytes in
-                byteDecode(bytes, into: &delivery, writer: &writer.pointee, prefix: &prefix.pointee)
-            }
-            if done { return }
+    /// `bytePathTried`: ``decodeBytes(_:into:)`` returned false for this
+    /// payload just now, so it goes to the tree path at once.
+    public func decode(
+        _ payload: [UInt8],
+        into delivery: inout BroadcastDelivery,
+        bytePathTried: Bool = false
+    ) throws(CodecError) {
+        if bytePathTried || !payload.withUnsafeBytes({ decodeBytes($0, into: &delivery) }) {
             delivery.reset(keepingPacket: true)
+        } else {
+            return
         }
         let handled: Bool
         do {
@@ -75,6 +95,15 @@ public final class BroadcastDecoder {
             throw error
         }
         if !handled { try generalDecode(payload, into: &delivery) }
+    }
+
+    /// The byte path alone, on bytes that need not be an array (busd's
+    /// router decodes straight from its read buffer): true when it decoded
+    /// the payload; false leaves it to ``decode(_:into:bytePathTried:)``.
+    public func decodeBytes(_ bytes: UnsafeRawBufferPointer, into delivery: inout BroadcastDelivery) -> Bool {
+        guard decodesBytes && bytes.count <= reader.limits.maxBytes else { return false }
+        delivery.reset(keepingPacket: true, keepingOptions: true)
+        return byteDecode(bytes, into: &delivery, writer: &writer.pointee, prefix: &prefix.pointee)
     }
 
     private func generalDecode(_ payload: [UInt8], into delivery: inout BroadcastDelivery) throws(CodecError) {

@@ -26,15 +26,35 @@ public struct BroadcastDelivery: Sendable {
     /// True when the byte path (one pass over the payload, no msgpack-c
     /// tree) produced it.
     public var usedByteDecoder = false
+    /// Nonzero when the byte path read `rooms`, `except` and the flags from
+    /// the options map, or kept them because the map's bytes were those of
+    /// the delivery's last decode: two deliveries with the same nonzero
+    /// number have the same options (numbers are never reused). Lets a
+    /// router reuse what it made of the rooms without comparing them.
+    public internal(set) var optionsSerial: UInt64 = 0
 
     public init() {}
 
     /// Back to a fresh delivery. With `keepingPacket`, the packet is left
     /// for the fast path to overwrite in one call (clearing it first costs
     /// as much as the copy); the decoder clears it if the fast path fails.
-    mutating func reset(keepingPacket: Bool = false) {
+    /// With `keepingOptions`, the options (rooms, except, flags and their
+    /// serial) are left for the byte path, which keeps them when the
+    /// options map is the last one's or clears them (``resetOptions()``).
+    mutating func reset(keepingPacket: Bool = false, keepingOptions: Bool = false) {
         uid = ""
         namespace = "/"
+        if !keepingOptions { resetOptions() }
+        existingAckId = nil
+        request = nil
+        if !keepingPacket && !packet.isEmpty { packet.removeAll(keepingCapacity: true) }
+        if !attachments.isEmpty { attachments.removeAll(keepingCapacity: true) }
+        usedGeneralPath = false
+        usedByteDecoder = false
+    }
+
+    /// No rooms, no except, no flags, no serial.
+    mutating func resetOptions() {
         // removeAll(keepingCapacity:) goes through the generic replaceSubrange
         // (~60 instructions on an empty array, ~170 on a list of one room);
         // removeLast() is Array's own and keeps the capacity too. Most
@@ -43,11 +63,6 @@ public struct BroadcastDelivery: Sendable {
         while !except.isEmpty { except.removeLast() }
         isVolatile = false
         compress = nil
-        existingAckId = nil
-        request = nil
-        if !keepingPacket && !packet.isEmpty { packet.removeAll(keepingCapacity: true) }
-        if !attachments.isEmpty { attachments.removeAll(keepingCapacity: true) }
-        usedGeneralPath = false
-        usedByteDecoder = false
+        optionsSerial = 0
     }
 }

@@ -51,6 +51,62 @@ struct ByteWriter: ByteSink {
         count += bytes.count
     }
 
+    /// Whether the bytes written are exactly `other`'s: eight at a time,
+    /// the last eight overlapping the ones before.
+    func equals(_ other: UnsafeRawBufferPointer) -> Bool {
+        guard other.count == count else { return false }
+        guard let theirs = other.baseAddress else { return true }
+        let mine = UnsafeRawPointer(base)
+        if count < 8 {
+            for i in 0..<count where mine.load(fromByteOffset: i, as: UInt8.self) != theirs.load(fromByteOffset: i, as: UInt8.self) {
+                return false
+            }
+            return true
+        }
+        var i = 0
+        while count &- i > 8 {
+            if mine.loadUnaligned(fromByteOffset: i, as: UInt64.self) != theirs.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+                return false
+            }
+            i &+= 8
+        }
+        return mine.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)
+            == theirs.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)
+    }
+
+    /// `bytes` between double quotes, for a string with nothing to escape:
+    /// one capacity check, and short strings (most keys, event names and
+    /// rooms) copied by words rather than by a call to memcpy.
+    @inline(__always)
+    mutating func appendQuotedPlain(_ bytes: UnsafeBufferPointer<UInt8>) {
+        let length = bytes.count
+        if length &+ 2 > capacity &- count { grow(to: count &+ length &+ 2) }
+        let start = base + count
+        start[0] = UInt8(ascii: "\"")
+        if let source = bytes.baseAddress {
+            let from = UnsafeRawPointer(source)
+            let to = UnsafeMutableRawPointer(start + 1)
+            if length >= 8 && length <= 16 {
+                // Two words, overlapping when under sixteen bytes.
+                let head = from.loadUnaligned(as: UInt64.self)
+                let tail = from.loadUnaligned(fromByteOffset: length &- 8, as: UInt64.self)
+                to.storeBytes(of: head, as: UInt64.self)
+                to.storeBytes(of: tail, toByteOffset: length &- 8, as: UInt64.self)
+            } else if length >= 4 && length < 8 {
+                let head = from.loadUnaligned(as: UInt32.self)
+                let tail = from.loadUnaligned(fromByteOffset: length &- 4, as: UInt32.self)
+                to.storeBytes(of: head, as: UInt32.self)
+                to.storeBytes(of: tail, toByteOffset: length &- 4, as: UInt32.self)
+            } else if length < 4 {
+                for i in 0..<length { start[1 &+ i] = source[i] }
+            } else {
+                to.copyMemory(from: from, byteCount: length)
+            }
+        }
+        start[1 &+ length] = UInt8(ascii: "\"")
+        count &+= length &+ 2
+    }
+
     /// Opens `width` bytes at `offset`, moving what follows; returns where
     /// to write them. For the rare header that is known only at the end (a
     /// BINARY_EVENT's attachment count).

@@ -34,6 +34,9 @@ struct MsgPackCursor {
 
     var isAtEnd: Bool { offset == bytes.count }
 
+    /// The bytes not read yet.
+    var remaining: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes[offset...]) }
+
     /// The bytes of a string or binary token.
     @inline(__always)
     func buffer(_ start: Int, _ count: Int) -> UnsafeBufferPointer<UInt8> {

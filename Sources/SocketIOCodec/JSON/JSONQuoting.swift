@@ -13,6 +13,17 @@ enum JSONQuoting {
         utf8.withUnsafeBufferPointer { appendQuoted($0, to: &output) }
     }
 
+    /// The byte path's writer: a string with nothing to escape is written
+    /// in one step (``ByteWriter/appendQuotedPlain(_:)``).
+    @inline(__always)
+    static func appendQuoted(_ bytes: UnsafeBufferPointer<UInt8>, to output: inout ByteWriter) {
+        if needsEscape(bytes) {
+            appendEscaped(bytes, to: &output)
+        } else {
+            output.appendQuotedPlain(bytes)
+        }
+    }
+
     static func appendQuoted<Sink: ByteSink>(_ bytes: UnsafeBufferPointer<UInt8>, to output: inout Sink) {
         output.append(UInt8(ascii: "\""))
         // Most strings (event names, keys, rooms) need no escape: one check
@@ -22,6 +33,18 @@ enum JSONQuoting {
             output.append(UInt8(ascii: "\""))
             return
         }
+        appendEscapes(bytes, to: &output)
+    }
+
+    /// A string with something to escape, quotes included.
+    @inline(never)
+    private static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to output: inout ByteWriter) {
+        output.append(UInt8(ascii: "\""))
+        appendEscapes(bytes, to: &output)
+    }
+
+    /// The string's bytes with every escape, and the closing quote.
+    private static func appendEscapes<Sink: ByteSink>(_ bytes: UnsafeBufferPointer<UInt8>, to output: inout Sink) {
         var runStart = 0
         var i = 0
         while i < bytes.count {
