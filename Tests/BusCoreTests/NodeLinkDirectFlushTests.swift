@@ -154,6 +154,51 @@ struct NodeLinkWriterRaceTests {
     }
 }
 
+/// A node that goes away while its writer is blocked on it: the writer's
+/// write fails and the writer ends before the reader sees the close, so the
+/// router's next direct flush may be writing while the connection finishes.
+/// The finish waits for that write, so the queue budget is given back once
+/// and the descriptor is not closed under the write. The window is a few
+/// microseconds: this test did not hit it in two runs without the wait (the
+/// review found the race by reading); it holds the close path's accounting
+/// with a router flushing throughout, 30 times.
+@Suite("Node link: a close during a direct flush", .serialized)
+struct NodeLinkCloseDuringFlushTests {
+    @Test func theBudgetComesBackOnceWhenTheNodeLeavesMidFlush() throws {
+        let f = try NodeLinkFixture()
+        defer { f.stop() }
+        for round in 0..<30 {
+            let client = try TestNodeClient(path: f.path)
+            _ = try client.handshake()
+            #expect(eventually { f.link.connectionCount == 1 })
+            // The router: deliveries and a flush, without pause, until told to stop.
+            let stop = Atomic<Bool>(false)
+            let stopped = DispatchSemaphore(value: 0)
+            let link = f.link
+            Thread.detachNewThread {
+                var ackId: UInt64 = 0
+                while !stop.load(ordering: .relaxed) {
+                    for _ in 0..<4 {
+                        ackId += 1
+                        NodeLinkDirectFlushTests.deliver(link, ackId: ackId, size: 3_000)
+                    }
+                    link.flush()
+                }
+                stopped.signal()
+            }
+            // The node reads nothing: its socket fills and the writer blocks on it.
+            usleep(UInt32(20_000 + (round % 5) * 3_000))
+            client.disconnect()
+            #expect(eventually { f.link.connectionCount == 0 }, "round \(round)")
+            stop.store(true, ordering: .relaxed)
+            #expect(stopped.wait(timeout: .now() + 10) == .success)
+            #expect(
+                eventually { f.link.queueBudget.usedBytes == 0 },
+                "round \(round): \(f.link.queueBudget.usedBytes) bytes still counted")
+        }
+    }
+}
+
 /// The client read on another thread (it is only read there).
 private struct UncheckedClient: @unchecked Sendable {
     let client: TestNodeClient

@@ -193,7 +193,7 @@ final class NodeConnection: @unchecked Sendable {
         flushRequested = false
         writing = true
         outgoing.unlock()
-        let outcome = writeNow(sending)
+        let outcome = write(sending, blocking: false)
         outgoing.lock()
         var written = sending.count
         switch outcome {
@@ -252,7 +252,8 @@ final class NodeConnection: @unchecked Sendable {
             // that is the node's doing (its queue budget bounds the cost), not a hang of busd.
             writerHeartbeat.beat(quietFor: .seconds(86_400 * 365))
             let written = sending.count
-            let delivered = writeAll(sending)
+            let delivered: Bool
+            if case .failed = write(sending, blocking: true) { delivered = false } else { delivered = true }
             outgoing.lock()
             finishWrite(written)
             outgoing.unlock()
@@ -304,17 +305,22 @@ final class NodeConnection: @unchecked Sendable {
         case failed(Int)
     }
 
-    /// What the socket takes of `buffer` now, without blocking.
-    private func writeNow(_ buffer: ByteBuffer) -> WriteOutcome {
+    /// Sends `buffer` to the node: all of it (`blocking`, the writer
+    /// thread, which may wait on a node that stopped reading), or what the
+    /// socket takes now (a direct flush, MSG_DONTWAIT). A failure shuts the
+    /// connection down.
+    private func write(_ buffer: ByteBuffer, blocking: Bool) -> WriteOutcome {
         server.nodeWrites.add(1, ordering: .relaxed)
         let bytes = buffer.bytes
         guard let base = bytes.baseAddress else { return .all }
+        // MSG_NOSIGNAL: a node that went away is an error here, not SIGPIPE.
+        let flags = Int32(blocking ? MSG_NOSIGNAL : MSG_NOSIGNAL | MSG_DONTWAIT)
         var offset = 0
         while offset < bytes.count {
-            let n = Glibc.send(fd, base + offset, bytes.count - offset, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+            let n = Glibc.send(fd, base + offset, bytes.count - offset, flags)
             if n < 0 {
                 if errno == EINTR { continue }
-                if errno == EAGAIN || errno == EWOULDBLOCK { return .part(offset) }
+                if !blocking && (errno == EAGAIN || errno == EWOULDBLOCK) { return .part(offset) }
                 logger.notice("write to the node failed (errno \(errno)): closing the connection")
                 shutdown(fd, Int32(SHUT_RDWR))
                 return .failed(offset)
@@ -322,27 +328,6 @@ final class NodeConnection: @unchecked Sendable {
             offset += n
         }
         return .all
-    }
-
-    /// Sends all of `buffer` to the node in as few send(2) calls as the
-    /// socket takes; false (the connection shut down) when it fails.
-    private func writeAll(_ buffer: ByteBuffer) -> Bool {
-        server.nodeWrites.add(1, ordering: .relaxed)
-        let bytes = buffer.bytes
-        guard let base = bytes.baseAddress else { return true }
-        var offset = 0
-        while offset < bytes.count {
-            // MSG_NOSIGNAL: a node that went away is an error here, not SIGPIPE.
-            let n = Glibc.send(fd, base + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
-            if n < 0 {
-                if errno == EINTR { continue }
-                logger.notice("write to the node failed (errno \(errno)): closing the connection")
-                shutdown(fd, Int32(SHUT_RDWR))
-                return false
-            }
-            offset += n
-        }
-        return true
     }
 
     /// True when every byte the node wrote before this call has been read
@@ -481,6 +466,13 @@ final class NodeConnection: @unchecked Sendable {
             shutdown(fd, Int32(SHUT_RDWR))
             writerDone.wait()
         }
+        // A write that failed ends the writer before the close, so the
+        // router's direct flush may be writing now: wait it out (it never
+        // blocks) before the fd is closed, whose number a new node may get
+        // at once, and before the budget is counted back (its bytes twice).
+        outgoing.lock()
+        while writing { _ = outgoing.wait(until: Date(timeIntervalSinceNow: 0.01)) }
+        outgoing.unlock()
         shutdown(fd, Int32(SHUT_RDWR))
         Glibc.close(fd)
         // What the writer did not write goes back to the shared budget.
