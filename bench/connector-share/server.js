@@ -20,6 +20,7 @@
 const http = require("node:http");
 const { PerformanceObserver } = require("node:perf_hooks");
 const path = require("node:path");
+const { textFrame } = require("../../clients/node/lib/local-adapter");
 require("../cluster-calls/stock-path");
 
 const [kind, where] = process.argv.slice(2);
@@ -50,22 +51,8 @@ function wsFrame(text, oneBuffer) {
   // "4": engine.io's message packet type.
   if (!oneBuffer) return Sender.frame(Buffer.from("4" + text), { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true });
   // run.js --plain-frame one: header and payload built in one buffer, as the
-  // connector writes busd's deliveries (one write per socket).
-  const length = 1 + Buffer.byteLength(text);
-  const head = length < 126 ? 2 : length < 65536 ? 4 : 10;
-  const frame = Buffer.allocUnsafe(head + length);
-  frame[0] = 0x81;
-  if (head === 2) frame[1] = length;
-  else if (head === 4) {
-    frame[1] = 126;
-    frame.writeUInt16BE(length, 2);
-  } else {
-    frame[1] = 127;
-    frame.writeBigUInt64BE(BigInt(length), 2);
-  }
-  frame[head] = 0x34;
-  frame.write(text, head + 1);
-  return [frame];
+  // connector writes busd's deliveries (one write per socket): its own writer.
+  return [textFrame(Buffer.from(text))];
 }
 
 // In a socketbus server (run.js --interleave) the plain drive selects with
