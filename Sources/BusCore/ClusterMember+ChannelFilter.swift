@@ -41,8 +41,14 @@ extension ClusterMember {
     /// When either fails the batch drops nothing: a v1 node's broadcasts are
     /// decoded and routed as before, a v2 node's go to it as
     /// DELIVER_TO_ROOMS, where its own rooms decide.
+    ///
+    /// A room an APPLY told the node to join is kept a while
+    /// (``PendingRoomJoins``): the node reports the sockets it joined only
+    /// once it has read the frame.
     func mayHaveTargets(namespace: String, room: String?) -> Bool {
-        channelHasTargets(namespace: namespace, room: room) || !fenceAllowsDrop(namespace: namespace, room: room)
+        channelHasTargets(namespace: namespace, room: room)
+            || pendingRoomJoins.holds(namespace: namespace, room: room)
+            || !fenceAllowsDrop(namespace: namespace, room: room)
     }
 
     /// CLUSTER_REQUEST kind 10, REGISTRY_FILTER (docs/local-protocol-v2.md):

@@ -38,6 +38,7 @@ extension ClusterMember {
         if previous != 0 { clusterNodeGone() }
         // The next session announces its namespaces again.
         servedNamespaces.removeAll()
+        pendingRoomJoins.removeAll()
     }
 
     /// The local protocol version of the node's session; 0 while no node is connected.

@@ -113,6 +113,9 @@ public final class ClusterMember: @unchecked Sendable {
     let linkReadFence = LinkReadFence()
     /// Namespaces the node announced (NAMESPACE frames) or connected sockets in.
     let servedNamespaces = ServedNamespaces()
+    /// Rooms an APPLY told the node to join, kept from the drop by the
+    /// registry until the node has had time to report them.
+    let pendingRoomJoins = PendingRoomJoins()
     /// Every ready v2 session asked for the registry's filter (kind 10).
     let registryFilterForVersion2 = Atomic<Bool>(false)
     @exclusivity(unchecked) private var lastSelection = CachedSelection()

@@ -98,6 +98,35 @@ struct Version2ChannelFilterTests {
         #expect(f.member.statistics.filteredBeforeDecode == 1)
     }
 
+    /// Another server's `io.socketsJoin("fresh"); io.to("fresh").emit(…)`:
+    /// Redis carries the request, then the broadcast. A stock node joins
+    /// before it broadcasts; busd hands the join to the node as APPLY and
+    /// keeps the room's broadcasts from the drop until the node has had
+    /// time to report the sockets it joined (this node never does).
+    @Test func aBroadcastAfterASocketsJoinReachesTheNode() throws {
+        let f = try NodeLinkFixture()
+        defer { f.stop() }
+        let client = try Self.node(f)
+        let join = #"{"uid":"osO7f9","type":2,"opts":{"rooms":[],"except":[]},"rooms":["fresh"]}"#
+        try ClusterRequestsRedisTests.publish(f, "socket.io-request#/#", Array(join.utf8))
+        try ClusterRequestsRedisTests.publish(f, "socket.io#/#fresh#", try Self.broadcast(room: "fresh"))
+        var applied = false
+        var delivered: [LocalRoom]?
+        while delivered == nil, let frame = try ClusterRequestsRedisTests.nextFrame(client, timeout: .seconds(2)) {
+            switch frame {
+            case .apply(.join, "/", [], [], [.name("fresh")], false): applied = true
+            case .deliverToRooms(_, _, _, let rooms, _, _, _): delivered = rooms
+            default: break
+            }
+        }
+        #expect(applied)
+        #expect(delivered == [.name("fresh")])
+        #expect(f.member.statistics.filteredBeforeDecode == 0)
+        // A room no join named is still dropped.
+        try ClusterRequestsRedisTests.publish(f, "socket.io#/#other#", try Self.broadcast(room: "other"))
+        #expect(eventually { f.member.statistics.filteredBeforeDecode == 1 })
+    }
+
     /// Without kind 10 nothing changes for a v2 node: its own rooms decide
     /// (a connector may hold its frames a while before writing them).
     @Test func aNodeThatDidNotAskStillGetsItsMisses() throws {

@@ -104,6 +104,29 @@ def test_sockets_join_and_leave(clusters, issuer, op, kw, expected):
     check_same(baseline, mixed)
 
 
+JOIN_THEN_BROADCAST = [
+    ({}, ALL),
+    ({"rooms": ["room1"]}, ["A0", "B0", "S0"]),
+    ({"except": ["room2"]}, ["A0", "B1", "S0"]),
+]
+
+
+@pytest.mark.parametrize(
+    "issuer,op,kw,expected",
+    [case(i, "socketsJoinThenBroadcast", want, **kw) for i in EVERYONE for kw, want in JOIN_THEN_BROADCAST],
+)
+def test_sockets_join_then_broadcast(clusters, issuer, op, kw, expected):
+    # One Redis stream carries the join request and then the broadcast: every
+    # other server applies the join first, so every socket it chose gets the event,
+    # a socketbus server whose busd drops broadcasts by its registry too.
+    # (A stock issuer's own sockets join when its request comes back from
+    # Redis, after it broadcast to them: they miss the event.)
+    kw = {**kw, "targets": ["fresh"], "event": "after-join", "args": [1]}
+    baseline, mixed = run(clusters, issuer, op, kw)
+    assert receivers(baseline, "after-join") == [label for label in expected if label[0] != issuer]
+    check_same(baseline, mixed)
+
+
 DISCONNECTS = [
     ({"rooms": ["room2"]}, ["A1", "B0", "S1"]),
     ({"except": ["room1"], "close": True}, ["A1", "B1", "S1"]),

@@ -121,7 +121,10 @@ extension ClusterMember {
             case .apply(let operation, let namespace, let rooms, let except, let targets, let close):
                 let what: NodeApplyAction
                 switch operation {
-                case .join: what = .join(targets)
+                case .join:
+                    what = .join(targets)
+                    // Before the node has it: the broadcasts that follow in Redis's order must pass.
+                    pendingRoomJoins.joining(targets, namespace: namespace)
                 case .leave: what = .leave(targets)
                 case .disconnect: what = .disconnect(close: close)
                 }

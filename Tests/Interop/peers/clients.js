@@ -113,6 +113,10 @@ const calls = {
       case "socketsJoin":
         op.socketsJoin(c.targets);
         return;
+      case "socketsJoinThenBroadcast":
+        op.socketsJoin(c.targets);
+        (c.nsp && c.nsp !== "/" ? e.of(c.nsp) : e).to(c.targets).emit(c.event, ...(c.args || []));
+        return;
       case "socketsLeave":
         op.socketsLeave(c.targets);
         return;

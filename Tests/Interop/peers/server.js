@@ -113,6 +113,12 @@ const calls = {
   async socketsJoin(io, call) {
     operator(io, call).socketsJoin(call.targets);
   },
+  // socketsJoin and, in the same tick, a broadcast to the rooms joined:
+  // every server applies the join before the broadcast (one Redis stream).
+  async socketsJoinThenBroadcast(io, call) {
+    operator(io, call).socketsJoin(call.targets);
+    io.of(call.nsp || "/").to(call.targets).emit(call.event, ...(call.args || []));
+  },
   async socketsLeave(io, call) {
     operator(io, call).socketsLeave(call.targets);
   },

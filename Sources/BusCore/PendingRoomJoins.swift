@@ -1,0 +1,72 @@
+import SocketIOCodec
+import Synchronization
+
+/// Rooms a v2 node was told to join by an APPLY (another server's, an
+/// emitter's or its own `socketsJoin`) that its sockets may not have
+/// reported yet: the drop by the registry keeps their broadcasts meanwhile.
+///
+/// A stock node applies a `socketsJoin` request before it handles the
+/// broadcast published after it (one Redis connection, in order), so
+/// `io.socketsJoin("r"); io.to("r").emit(…)` reaches the sockets it joined.
+/// busd hands the join to the node as APPLY, and the node picks the sockets
+/// and reports their ROOMS_JOIN when it reads the frame: until then busd's
+/// registry lacks the room, and a node filtered by the registry (kind 10)
+/// would lose the broadcast. A room kept here only lets a broadcast through
+/// to the node, which picks the targets by its own rooms: keeping one too
+/// long costs a frame, never a delivery.
+///
+/// An entry lasts `holdFor` from the APPLY: far longer than a node takes to
+/// read its link, and bounded so that a join that chose no socket does not
+/// keep the room's broadcasts coming for good.
+final class PendingRoomJoins: Sendable {
+    private struct Key: Hashable {
+        var namespace: String
+        var room: String
+    }
+
+    /// How long a room stays after its APPLY.
+    let holdFor: Duration
+    private let entries = Mutex<(held: [Key: ContinuousClock.Instant], nextExpiry: ContinuousClock.Instant?)>(([:], nil))
+    /// Entries held: the check per broadcast is one load while there are none.
+    private let held = Atomic<Int>(0)
+
+    init(holdFor: Duration = .seconds(10)) {
+        self.holdFor = holdFor
+    }
+
+    /// An APPLY that joins `rooms` in `namespace` was handed to the node.
+    func joining(_ rooms: [Room], namespace: String, now: ContinuousClock.Instant = .now) {
+        guard !rooms.isEmpty else { return }
+        let until = now + holdFor
+        entries.withLock { entries in
+            for room in rooms { entries.held[Key(namespace: namespace, room: room.channelText)] = until }
+            entries.nextExpiry = min(entries.nextExpiry ?? until, until)
+            held.store(entries.held.count, ordering: .releasing)
+        }
+    }
+
+    /// Whether a broadcast on `room`'s channel in `namespace` is kept for a
+    /// join the node may not have reported yet. (A join adds no socket to a
+    /// namespace: its own channel, `room` nil, is never kept.)
+    func holds(namespace: String, room: String?, now: ContinuousClock.Instant = .now) -> Bool {
+        guard let room, held.load(ordering: .acquiring) > 0 else { return false }
+        return entries.withLock { entries in
+            if let next = entries.nextExpiry, next <= now {
+                entries.held = entries.held.filter { $0.value > now }
+                entries.nextExpiry = entries.held.values.min()
+                held.store(entries.held.count, ordering: .releasing)
+            }
+            return entries.held[Key(namespace: namespace, room: room)] != nil
+        }
+    }
+
+    /// The node's session ended: its sockets are gone with what they were told.
+    func removeAll() {
+        entries.withLock { entries in
+            entries = ([:], nil)
+            held.store(0, ordering: .releasing)
+        }
+    }
+
+    var count: Int { held.load(ordering: .acquiring) }
+}
