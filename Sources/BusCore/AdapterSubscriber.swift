@@ -19,6 +19,12 @@ import Synchronization
 /// in order. However slow routing gets, Redis's output buffer for busd does
 /// not grow (Redis would cut busd at its `client-output-buffer-limit`):
 /// what does not fit the backlog is dropped and counted here instead.
+/// Drops messages on the subscriber's reader thread, before the backlog:
+/// true means the router never sees it (the filter counts it).
+protocol SubscriberReadFilter: AnyObject, Sendable {
+    func dropsOnRead(_ channel: UnsafeRawBufferPointer, at position: AdapterSubscriber.ReadPosition) -> Bool
+}
+
 final class AdapterSubscriber: @unchecked Sendable {
     // @unchecked: `connection` and `lastFigures` belong to the reader thread;
     // the rest is behind `state` or is the backlog's.
@@ -60,6 +66,8 @@ final class AdapterSubscriber: @unchecked Sendable {
     /// On the handler thread, in the order Redis sent them; the bytes are
     /// valid only during the call.
     private let onMessage: @Sendable (_ channel: UnsafeRawBufferPointer, _ payload: UnsafeRawBufferPointer) -> Void
+    /// Asked on the reader thread before a message goes into the backlog.
+    private let readFilter: (any SubscriberReadFilter)?
     /// Called after the messages taken from the backlog together (one read
     /// from Redis, or several when the handler fell behind) were handled.
     private let onDrained: @Sendable () -> Void
@@ -93,6 +101,21 @@ final class AdapterSubscriber: @unchecked Sendable {
     /// handled during one take were all read from Redis before it
     /// (ClusterMember+ChannelFilter.swift's fence is asked once per take).
     @exclusivity(unchecked) private(set) var routerTakes: UInt64 = 0
+    /// Moves of read messages into the backlog, and the batches pushed (reader thread).
+    @exclusivity(unchecked) private var reads: UInt64 = 0
+    @exclusivity(unchecked) private var pushedBatches: UInt64 = 0
+    /// The last batch the router has handled every message of.
+    private let routedBatches = Atomic<UInt64>(0)
+
+    /// Where the reader is, for ``SubscriberReadFilter``: the messages of one
+    /// `read` were all taken off the socket before the first is asked
+    /// about, go into batch number `batch` (1, 2, … in push order), and the
+    /// router has handled every batch up to `routed`.
+    struct ReadPosition {
+        var read: UInt64
+        var batch: UInt64
+        var routed: UInt64
+    }
 
     init(
         redis: RedisConfiguration,
@@ -101,6 +124,7 @@ final class AdapterSubscriber: @unchecked Sendable {
         onDrained: @escaping @Sendable () -> Void = {},
         onReadiness: @escaping @Sendable (Bool) -> Void = { _ in },
         onCut: @escaping @Sendable (SubscriberCut) -> Void = { _ in },
+        readFilter: (any SubscriberReadFilter)? = nil,
         onMessage: @escaping @Sendable (_ channel: UnsafeRawBufferPointer, _ payload: UnsafeRawBufferPointer) -> Void
     ) {
         self.redis = redis
@@ -109,6 +133,7 @@ final class AdapterSubscriber: @unchecked Sendable {
         self.onDrained = onDrained
         self.onReadiness = onReadiness
         self.onCut = onCut
+        self.readFilter = readFilter
         self.onMessage = onMessage
         backlog = SubscriberBacklog(limit: settings.backlogBytes)
     }
@@ -205,6 +230,7 @@ final class AdapterSubscriber: @unchecked Sendable {
                 routerTakes &+= 1
                 for batch in batches {
                     batch.forEach(onMessage)
+                    routedBatches.store(batch.sequence, ordering: .releasing)
                     if let readAt = batch.firstReadAt { LatencyHistograms.shared.delivery.observe(since: readAt) }
                 }
                 backlog.recycle(batches)
@@ -311,6 +337,7 @@ final class AdapterSubscriber: @unchecked Sendable {
     }
 
     private func readLoop(_ connection: RedisConnection) throws {
+        let filter = readFilter  // one load, not one per read
         let clock = ContinuousClock()
         var lastTraffic = clock.now
         var pingSentAt: ContinuousClock.Instant?
@@ -345,7 +372,7 @@ final class AdapterSubscriber: @unchecked Sendable {
             if !wanted.isEmpty || !wantedChannels.isEmpty || shardsChanged {
                 try directWrite.withLock { _ throws(RedisError) in try connection.flush() }
             }
-            let gotTraffic = try drain(connection)
+            let gotTraffic = try drain(connection, filter: filter)
             drainShardLinks()
             if let wanted = required,
                 state.withLock({
@@ -401,17 +428,28 @@ final class AdapterSubscriber: @unchecked Sendable {
     /// Moves every complete message read so far into the backlog, as one
     /// batch (what does not fit is dropped), and handles the other replies.
     /// True when there was anything.
-    func drain(_ connection: RedisConnection) throws -> Bool {
+    func drain(_ connection: RedisConnection, filter: (any SubscriberReadFilter)? = nil) throws -> Bool {
         var gotTraffic = false
         var (batch, room) = backlog.startBatch()
         var dropped = 0
+        reads &+= 1
+        let position = ReadPosition(
+            read: reads,
+            batch: pushedBatches &+ 1,
+            routed: routedBatches.load(ordering: .acquiring)
+        )
         // Also on a throw: what was taken off the read buffer is routed.
         defer {
+            if !batch.isEmpty {
+                pushedBatches &+= 1
+                batch.sequence = pushedBatches
+            }
             backlog.push(batch)
             noteDrops(dropped)
         }
         while true {
             let next = try connection.nextBufferedMessage { channel, payload in
+                if let filter, filter.dropsOnRead(channel, at: position) { return }
                 if batch.byteCount + channel.count + payload.count <= room {
                     batch.append(channel: channel, payload: payload)
                 } else {

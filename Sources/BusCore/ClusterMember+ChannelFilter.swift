@@ -1,15 +1,6 @@
 import ClusterRequests
 import Synchronization
 
-/// The answer of the last broadcast channel's check, reused while the
-/// channel, the rule and the generation it saw stay the same (no lock, no
-/// hashing per message meanwhile).
-struct ChannelCheck {
-    var present: Bool
-    var byRegistry: Bool
-    var generation: UInt64
-}
-
 extension ClusterMember {
     /// Whether a broadcast on `<key>#<namespace>#[<room>#]` can reach a
     /// local socket, from the channel name alone (router thread).
@@ -46,7 +37,7 @@ extension ClusterMember {
     /// (``PendingRoomJoins``): the node reports the sockets it joined only
     /// once it has read the frame.
     func mayHaveTargets(namespace: String, room: String?) -> Bool {
-        channelHasTargets(namespace: namespace, room: room)
+        channelRule.hasTargets(namespace: namespace, room: room, cache: &lastChannelCheck)
             || pendingRoomJoins.holds(namespace: namespace, room: room)
             || !fenceAllowsDrop(namespace: namespace, room: room)
     }
@@ -57,27 +48,6 @@ extension ClusterMember {
     /// registry. Answered at once, `{"filters":true}`; a busd without it
     /// answers ERROR 6 (it knows kinds 1 to 9).
     static let registryFilterKind: UInt8 = 10
-
-    /// The check itself, without the fence: cached while the rule and its
-    /// generation stay the same.
-    @inline(__always)
-    private func channelHasTargets(namespace: String, room: String?) -> Bool {
-        let byRegistry = nodePresence != .v2 || registryFilterForVersion2.load(ordering: .acquiring)
-        let generation = byRegistry ? registry.generation : servedNamespaces.generation
-        if let last = lastChannelCheck, last.generation == generation, last.byRegistry == byRegistry {
-            return last.present
-        }
-        let (present, seen): (Bool, UInt64)
-        if !byRegistry {
-            (present, seen) = servedNamespaces.contains(namespace)
-        } else if let room {
-            (present, seen) = registry.read { $0.hasRoom(room, namespace: namespace) }
-        } else {
-            (present, seen) = registry.read { $0.hasSockets(namespace: namespace) }
-        }
-        lastChannelCheck = ChannelCheck(present: present, byRegistry: byRegistry, generation: seen)
-        return present
-    }
 
     /// A miss: whether the fence lets it be dropped (off the routed path).
     @inline(never)
@@ -97,6 +67,6 @@ extension ClusterMember {
             return false
         }
         // Again, now behind the fence: the answer may predate it.
-        return !channelHasTargets(namespace: namespace, room: room)
+        return !channelRule.hasTargets(namespace: namespace, room: room, cache: &lastChannelCheck)
     }
 }

@@ -27,14 +27,14 @@ extension ClusterMember {
 
     /// HELLO was answered with `version`: busd speaks that version to the node.
     public func nodeSessionStarted(version: UInt16) {
-        let previous = nodeProtocolVersion.exchange(version, ordering: .acquiringAndReleasing)
+        let previous = channelRule.nodeProtocolVersion.exchange(version, ordering: .acquiringAndReleasing)
         // Questions asked of a v2 session that is no more are answered for it.
         if previous != version && previous >= 2 { clusterNodeGone() }
     }
 
     /// The node's connection ended: busd answers as an empty node would.
     public func nodeSessionEnded() {
-        let previous = nodeProtocolVersion.exchange(0, ordering: .acquiringAndReleasing)
+        let previous = channelRule.nodeProtocolVersion.exchange(0, ordering: .acquiringAndReleasing)
         if previous != 0 { clusterNodeGone() }
         // The next session announces its namespaces again.
         servedNamespaces.removeAll()
@@ -42,7 +42,7 @@ extension ClusterMember {
     }
 
     /// The local protocol version of the node's session; 0 while no node is connected.
-    public var nodeSessionVersion: UInt16 { nodeProtocolVersion.load(ordering: .acquiring) }
+    public var nodeSessionVersion: UInt16 { channelRule.nodeProtocolVersion.load(ordering: .acquiring) }
 
     // MARK: Namespaces and rooms
 

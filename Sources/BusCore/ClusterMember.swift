@@ -87,9 +87,6 @@ public final class ClusterMember: @unchecked Sendable {
     private let onFailure: @Sendable (RedisFailureCause) -> Void
     /// The connected node's process id (its last HELLO).
     private let nodePid = Mutex<Int?>(nil)
-    /// The local protocol version of the node's session, 0 without a node
-    /// (see ClusterMember+NodeFrames.swift).
-    let nodeProtocolVersion = Atomic<UInt16>(0)
     var mirror: RegistryMirror!
     var subscriber: AdapterSubscriber!
     var tracker: DeliveryTracker!
@@ -116,8 +113,9 @@ public final class ClusterMember: @unchecked Sendable {
     /// Rooms an APPLY told the node to join, kept from the drop by the
     /// registry until the node has had time to report them.
     let pendingRoomJoins = PendingRoomJoins()
-    /// Every ready v2 session asked for the registry's filter (kind 10).
-    let registryFilterForVersion2 = Atomic<Bool>(false)
+    /// The drop by channel name's rule (the node's session, the registry,
+    /// the namespaces announced), shared with the subscriber's reader.
+    let channelRule: ChannelRule
     @exclusivity(unchecked) private var lastSelection = CachedSelection()
     /// The payload being decoded, copied out of the read buffer (capacity reused).
     @exclusivity(unchecked) private var payload: [UInt8] = []
@@ -150,6 +148,12 @@ public final class ClusterMember: @unchecked Sendable {
         onCommand: @escaping @Sendable (NodeCommand) -> Void
     ) {
         self.configuration = configuration
+        channelRule = ChannelRule(
+            registry: registry,
+            servedNamespaces: servedNamespaces,
+            pendingRoomJoins: pendingRoomJoins,
+            linkReadFence: linkReadFence
+        )
         self.logger = logger
         self.onCommand = onCommand
         self.flushCommands = onBatchEnd
@@ -248,7 +252,10 @@ public final class ClusterMember: @unchecked Sendable {
                 self.mirror.checkConnection()
                 self.availabilityChanged { $0.update(subscriberReady: ready, now: .now) }
             },
-            onCut: { [weak self] cut in self?.subscriberCut(cut) }
+            onCut: { [weak self] cut in self?.subscriberCut(cut) },
+            // The sharded adapter routes by its own channels: the router decides.
+            readFilter: sharded == nil
+                ? ReaderChannelFilter(rule: channelRule, counters: counters, adapterKey: configuration.adapterKey) : nil
         ) {
             [weak self] channel, payload in
             self?.handle(channel: channel, payload: payload)

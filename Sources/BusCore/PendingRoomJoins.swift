@@ -48,7 +48,13 @@ final class PendingRoomJoins: Sendable {
     /// Whether a broadcast on `room`'s channel in `namespace` is kept for a
     /// join the node may not have reported yet. (A join adds no socket to a
     /// namespace: its own channel, `room` nil, is never kept.)
-    func holds(namespace: String, room: String?, now: ContinuousClock.Instant = .now) -> Bool {
+    func holds(namespace: String, room: String?) -> Bool {
+        // Per broadcast: one load while nothing is held (no clock read).
+        guard let room, held.load(ordering: .acquiring) > 0 else { return false }
+        return holds(namespace: namespace, room: room, now: .now)
+    }
+
+    func holds(namespace: String, room: String?, now: ContinuousClock.Instant) -> Bool {
         guard let room, held.load(ordering: .acquiring) > 0 else { return false }
         return entries.withLock { entries in
             if let next = entries.nextExpiry, next <= now {

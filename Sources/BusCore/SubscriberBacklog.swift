@@ -25,6 +25,8 @@ final class SubscriberBacklog: @unchecked Sendable {
         var count: Int { ends.count / 2 }
         /// Bytes of channel and payload.
         var byteCount: Int { buffer.count }
+        /// Its number in push order (set by the reader as it pushes it).
+        var sequence: UInt64 = 0
         /// When its first message was read from Redis (delivery latency).
         private(set) var firstReadAt: ContinuousClock.Instant?
 

@@ -8,13 +8,7 @@ import Synchronization
 /// (publish, node commands, NUMSUB).
 extension ClusterMember {
     /// Whom busd answers for, from the node's session version.
-    var nodePresence: NodePresence {
-        switch nodeProtocolVersion.load(ordering: .acquiring) {
-        case 0: return .absent
-        case 1: return .v1
-        default: return .v2
-        }
-    }
+    var nodePresence: NodePresence { channelRule.nodePresence }
 
     /// A request read on `namespace`'s request channel (router thread).
     func handleClusterRequest(_ payload: [UInt8], namespace: String, channel: AdapterChannel) {

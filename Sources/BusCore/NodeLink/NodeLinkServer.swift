@@ -362,7 +362,7 @@ public final class NodeLinkServer: @unchecked Sendable {
     private func updateNodeSession(_ connections: [NodeConnection]) {
         let ready = connections.filter(\.isReady)
         let version2 = ready.filter { $0.sessionVersion >= 2 }
-        member.registryFilterForVersion2.store(
+        member.channelRule.registryFilterForVersion2.store(
             !version2.isEmpty && version2.allSatisfy(\.asksRegistryFilter),
             ordering: .releasing
         )
