@@ -19,12 +19,6 @@ import Synchronization
 /// in order. However slow routing gets, Redis's output buffer for busd does
 /// not grow (Redis would cut busd at its `client-output-buffer-limit`):
 /// what does not fit the backlog is dropped and counted here instead.
-/// Drops messages on the subscriber's reader thread, before the backlog:
-/// true means the router never sees it (the filter counts it).
-protocol SubscriberReadFilter: AnyObject, Sendable {
-    func dropsOnRead(_ channel: UnsafeRawBufferPointer, at position: AdapterSubscriber.ReadPosition) -> Bool
-}
-
 final class AdapterSubscriber: @unchecked Sendable {
     // @unchecked: `connection` and `lastFigures` belong to the reader thread;
     // the rest is behind `state` or is the backlog's.
@@ -106,16 +100,6 @@ final class AdapterSubscriber: @unchecked Sendable {
     @exclusivity(unchecked) private var pushedBatches: UInt64 = 0
     /// The last batch the router has handled every message of.
     private let routedBatches = Atomic<UInt64>(0)
-
-    /// Where the reader is, for ``SubscriberReadFilter``: the messages of one
-    /// `read` were all taken off the socket before the first is asked
-    /// about, go into batch number `batch` (1, 2, … in push order), and the
-    /// router has handled every batch up to `routed`.
-    struct ReadPosition {
-        var read: UInt64
-        var batch: UInt64
-        var routed: UInt64
-    }
 
     init(
         redis: RedisConfiguration,

@@ -43,4 +43,42 @@ struct Version1ClusterTests {
         )
         #expect(try responses.next()?.1 == ClusterRequestsRedisTests.capture(30))
     }
+
+    /// `io.socketsJoin(room); io.to(room).emit(…)` from another server, the
+    /// two messages in one read of busd's subscriber: the reader, which
+    /// drops broadcasts with no local target before the router sees them,
+    /// must not drop this one before the router has applied the join.
+    @Test func aBroadcastRightAfterASocketsJoinReachesTheSocketsJoined() throws {
+        let (f, client, redis) = try DeliveryConfirmationTests.connected { _ in }
+        defer { f.stop() }
+        let sid = DeliveryConfirmationTests.socketId
+        var missed: [Int] = []
+        for round in 0..<20 {
+            let room = "fresh-\(round)"
+            let join = #"{"uid":"osO7f9","type":2,"opts":{"rooms":[],"except":[]},"rooms":["\#(room)"]}"#
+            let broadcast = try BroadcastMessage(
+                uid: "osO7f9",
+                data: [.string("after-join"), .number(Double(round))],
+                namespace: "/",
+                rooms: [.name(room)]
+            ).encode()
+            // One transaction: Redis hands both to the subscriber together.
+            for command in [
+                ["MULTI"], ["PUBLISH", "socket.io-request#/#"], ["PUBLISH", "socket.io#/#\(room)#"], ["EXEC"],
+            ] {
+                var parts = command.map { Array($0.utf8) }
+                if command.count == 2 { parts.append(command[1].hasPrefix("socket.io-request") ? Array(join.utf8) : broadcast) }
+                _ = try redis.command(parts)
+            }
+            var delivered = false
+            while !delivered, let frame = try ClusterRequestsRedisTests.nextFrame(client, timeout: .seconds(2)) {
+                if case .deliver(_, _, "/", let ids, let packet, _) = frame {
+                    delivered = ids == [sid] && String(decoding: packet, as: UTF8.self).contains("after-join")
+                }
+            }
+            if !delivered { missed.append(round) }
+        }
+        #expect(missed.isEmpty, "broadcasts dropped in rounds \(missed)")
+        #expect(f.member.socket(sid)?.rooms.contains("fresh-19") == true)
+    }
 }
