@@ -43,6 +43,8 @@ extension ClusterMember {
 
     /// Bytes read from Redis and not routed yet.
     public var subscriberBacklogBytes: Int { subscriber.backlog.bytesWaiting }
+    /// The most bytes in the subscriber's backlog at once since the last call.
+    public func takeSubscriberBacklogPeakBytes() -> Int { subscriber.backlog.takePeakBytes() }
 
     func subscriberCut(_ cut: SubscriberCut) {
         let count = availability.withLock { state in

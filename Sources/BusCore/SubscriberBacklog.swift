@@ -73,6 +73,8 @@ final class SubscriberBacklog: @unchecked Sendable {
     // Guarded by `condition`: @exclusivity(unchecked), the lock orders every access.
     @exclusivity(unchecked) private var queued: [Batch] = []
     @exclusivity(unchecked) private var queuedBytes = 0
+    /// The most `queuedBytes` reached since ``takePeakBytes()`` last asked.
+    @exclusivity(unchecked) private var peakBytes = 0
     @exclusivity(unchecked) private var spare: [Batch] = []
     @exclusivity(unchecked) private var closed = false
 
@@ -94,6 +96,7 @@ final class SubscriberBacklog: @unchecked Sendable {
                 return
             }
             queuedBytes += batch.byteCount
+            peakBytes = max(peakBytes, queuedBytes)
             queued.append(batch)
             condition.signal()
         }
@@ -145,6 +148,15 @@ final class SubscriberBacklog: @unchecked Sendable {
 
     /// Bytes queued or being routed.
     var bytesWaiting: Int { locked { queuedBytes } }
+
+    /// The most bytes waiting at once since the last call (a burst that
+    /// came and went between two readings included); starts again from now.
+    func takePeakBytes() -> Int {
+        locked {
+            defer { peakBytes = queuedBytes }
+            return max(peakBytes, queuedBytes)
+        }
+    }
 
     func close() {
         locked {

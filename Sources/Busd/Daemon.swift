@@ -79,7 +79,12 @@ final class Daemon: Sendable {
         let link = NodeLinkServer(configuration: linkConfiguration, member: member, logger: logger)
         self.link = link
         relay.connect(to: link)
-        let mallocTrimmer = MallocTrimmer(logger: logger) { member.subscriberBacklogBytes + link.queuedBytes }
+        let mallocTrimmer = MallocTrimmer(logger: logger) {
+            MallocTrimmer.Reading(
+                waitingBytes: member.subscriberBacklogBytes + link.queuedBytes,
+                peakBytes: member.takeSubscriberBacklogPeakBytes() + link.takeQueuedPeakBytes()
+            )
+        }
         self.mallocTrimmer = mallocTrimmer
         // The pages count the server's dropped connections: the server is made after its handler.
         let servers = Mutex<StatusServer?>(nil)

@@ -32,9 +32,10 @@ struct MallocTrimPolicy {
         case trim(peakBytes: Int)
     }
 
-    /// One reading of the bytes waiting now.
-    mutating func observe(waitingBytes: Int, at now: ContinuousClock.Instant) -> Action {
-        peakBytes = max(peakBytes, waitingBytes)
+    /// One reading: the bytes waiting now, and the most waiting at once
+    /// since the last reading (a burst between two readings).
+    mutating func observe(waitingBytes: Int, peakSinceLast: Int = 0, at now: ContinuousClock.Instant) -> Action {
+        peakBytes = max(peakBytes, waitingBytes, peakSinceLast)
         guard peakBytes >= largeBytes, waitingBytes <= drainedBytes else { return .wait }
         // Too soon after the last one: the peak is kept, the trim comes when allowed.
         if let lastTrim, now - lastTrim < minimumInterval { return .wait }

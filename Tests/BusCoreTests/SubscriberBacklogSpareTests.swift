@@ -35,4 +35,33 @@ struct SubscriberBacklogSpareTests {
         let (reused, _) = backlog.startBatch()
         #expect(reused.isEmpty && reused.retainedBytes > 0)
     }
+
+    /// The backlog keeps its largest size between two readings of the malloc
+    /// trimmer: a burst routed before the next reading still counts.
+    @Test func thePeakOutlivesTheBurst() {
+        let backlog = SubscriberBacklog(limit: 64 << 20)
+        #expect(backlog.takePeakBytes() == 0)
+        let first = Self.filled(backlog, messages: 100)
+        backlog.push(first)
+        backlog.push(Self.filled(backlog, messages: 50))
+        let peak = first.byteCount * 3 / 2
+        guard let taken = backlog.take() else {
+            Issue.record("closed")
+            return
+        }
+        backlog.recycle(taken)
+        #expect(backlog.bytesWaiting == 0)
+        #expect(backlog.takePeakBytes() == peak)
+        #expect(backlog.takePeakBytes() == 0, "from the last reading on")
+    }
+
+    @Test func theNodeQueuesKeepTheirPeakToo() {
+        let budget = QueueBudget(limit: 10_000, smallestShare: 100)
+        #expect(budget.take(3000) && budget.take(2000))
+        budget.give(5000)
+        #expect(budget.takePeakBytes() == 5000)
+        #expect(budget.take(700))
+        #expect(budget.takePeakBytes() == 700)
+        #expect(budget.takePeakBytes() == 700, "still used")
+    }
 }

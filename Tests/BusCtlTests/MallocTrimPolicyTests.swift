@@ -26,6 +26,15 @@ struct MallocTrimPolicyTests {
         }
     }
 
+    /// A backlog that filled and drained between two readings: its peak,
+    /// kept by the queues, is enough.
+    @Test func aBurstBetweenTwoReadingsTrims() {
+        var policy = MallocTrimPolicy(largeBytes: 1000, drainedBytes: 100, minimumInterval: .seconds(10))
+        #expect(policy.observe(waitingBytes: 0, peakSinceLast: 900, at: at(0)) == .wait)
+        #expect(policy.observe(waitingBytes: 20, peakSinceLast: 4000, at: at(1)) == .trim(peakBytes: 4000))
+        #expect(policy.observe(waitingBytes: 0, peakSinceLast: 20, at: at(2)) == .wait)
+    }
+
     /// A second drain within the interval waits for it, then trims if still drained.
     @Test func theIntervalHoldsBackASecondTrim() {
         var policy = MallocTrimPolicy(largeBytes: 1000, drainedBytes: 100, minimumInterval: .seconds(10))

@@ -90,7 +90,7 @@ struct MallocTrimTests {
             if case .deliver = frame { delivered += 1 }
         }
         #expect(delivered == total)
-        // Drained: the trimmer reads the backlog ten times a second.
+        // Drained: the trimmer reads the backlog once a second.
         #expect(eventually(timeout: .seconds(5)) {
             (try? MetricsExpositionTests.scrape(address))?.value("socketbus_malloc_trims_total") ?? 0 >= 1
         }, "\(busd.lines.filter { $0.contains("malloc") })")

@@ -26,14 +26,19 @@ def percentile(sorted_values, p):
     return sorted_values[min(len(sorted_values), int(rank)) - 1]
 
 
+def print_setup(args, load_before, load_after):
+    """The binary measured and the machine's load, under each report's title."""
+    print(f"  busd: {args.busd}" + (f" with {args.busd_env}" if args.busd_env else ""))
+    print(f"  machine: {load_before} at start, load {load_after} at end")
+
+
 def report_latency(args, results, load_before, load_after):
     print(f"latency, publish → receive: {args.latency_messages} messages per case paced at {args.latency_rate} msg/s, "
           f"every {args.latency_every}th timed (CLOCK_MONOTONIC: pub.c stamps just before the write to Redis that "
           f"carries it, the receiver when the read() that brought it returned), {args.latency_rounds} round(s)")
     print(f"  anchor: redis → C subscriber (hiredis); busd: redis → busd → C node, the DELIVER (v1) / "
           f"DELIVER_TO_ROOMS (v2) frame carrying the sample")
-    print(f"  busd: {args.busd}" + (f" with {args.busd_env}" if args.busd_env else ""))
-    print(f"  machine: {load_before} at start, load {load_after} at end")
+    print_setup(args, load_before, load_after)
     print()
     print("| case | timed / sent | p50 µs | p90 µs | p99 µs | p99.9 µs | max µs | p99 per round µs |")
     print("|---|---|---|---|---|---|---|---|")
@@ -86,8 +91,7 @@ def report_cpu(args, results, threads, load_before, load_after, idle, cross_chec
     print(f"anchor-bench: {args.messages} messages per case, {pace}, {args.rounds} rounds (cases alternate), medians")
     print(f"  payload: the 76-byte capture ({CAPTURE_DESCRIPTION}), on socket.io#/#roomA#"
           " (nsmiss: on socket.io#/#)")
-    print(f"  busd: {args.busd}" + (f" with {args.busd_env}" if args.busd_env else ""))
-    print(f"  machine: {load_before} at start, load {load_after} at end")
+    print_setup(args, load_before, load_after)
     print()
     print("| case | protocol | µs/message (median) | min – max | × anchor's speed | anchor / case, per round (median) |")
     print("|---|---|---|---|---|---|")

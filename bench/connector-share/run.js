@@ -69,6 +69,33 @@ function cpuNs(pid) {
 }
 
 const children = [];
+/** Extra node options for the server process (CONNECTOR_SHARE_NODE_ARGS). */
+function nodeArgs() {
+  return (process.env.CONNECTOR_SHARE_NODE_ARGS || "").split(" ").filter(Boolean);
+}
+
+/** busd on `dir`/busd.sock, once its socket is there. */
+async function startBusd(o, redisSock, dir) {
+  const where = path.join(dir, "busd.sock");
+  if (fs.existsSync(where)) fs.unlinkSync(where);
+  const args = ["--redis", `unix://${redisSock}`, "--socket", where, "--node-id", "share", "--http", "off", "--log-level", "warning"];
+  const busd = track(spawn(o.busd, args, { stdio: ["ignore", "pipe", "pipe"] }), "busd");
+  await waitFor("busd", () => fs.existsSync(where) || busd.exitCode !== null);
+  return { busd, where };
+}
+
+/** The socket.io server (`mode`: socketbus or plain, on `where`) and its
+ * clients, once every client is in the room and half a second has passed. */
+async function startServerAndClients(o, mode, where, execArgv) {
+  const server = track(fork(path.join(__dirname, "server.js"), [mode, where], { stdio: ["ignore", "pipe", "inherit", "ipc"], execArgv }), `server ${mode}`);
+  const { port } = await nextMessage(server, "ready", 30000);
+  const clients = track(fork(path.join(__dirname, "clients.js"), [String(port), String(o.clients)], { stdio: ["ignore", "pipe", "pipe", "ipc"] }), "clients");
+  await nextMessage(clients, "connected", 60000);
+  await waitFor("room members", async () => (await call(server, { cmd: "members" })).count === o.clients);
+  await sleep(500);
+  return { server, clients };
+}
+
 function track(child, name) {
   child.output = "";
   const keep = (chunk) => (child.output = (child.output + chunk).slice(-20000));
@@ -170,17 +197,9 @@ async function main() {
       let busd = null;
       let where = String(redisPort);
       if (mode === "socketbus") {
-        where = path.join(dir, "busd.sock");
-        if (fs.existsSync(where)) fs.unlinkSync(where);
-        busd = track(spawn(o.busd, ["--redis", `unix://${redisSock}`, "--socket", where, "--node-id", "share", "--http", "off", "--log-level", "warning"], { stdio: ["ignore", "pipe", "pipe"] }), "busd");
-        await waitFor("busd", () => fs.existsSync(where) || busd.exitCode !== null);
+        ({ busd, where } = await startBusd(o, redisSock, dir));
       }
-      const server = track(fork(path.join(__dirname, "server.js"), [mode, where], { stdio: ["ignore", "pipe", "inherit", "ipc"], execArgv: (process.env.CONNECTOR_SHARE_NODE_ARGS || "").split(" ").filter(Boolean) }), `server ${mode}`);
-      const { port } = await nextMessage(server, "ready", 30000);
-      const clients = track(fork(path.join(__dirname, "clients.js"), [String(port), String(o.clients)], { stdio: ["ignore", "pipe", "pipe", "ipc"] }), "clients");
-      await nextMessage(clients, "connected", 60000);
-      await waitFor("room members", async () => (await call(server, { cmd: "members" })).count === o.clients);
-      await sleep(500);
+      const { server, clients } = await startServerAndClients(o, mode, where, nodeArgs());
       const total = o.messages * o.clients;
       const armed = nextMessage(clients, "armed");
       clients.send({ cmd: "expect", total });
@@ -256,17 +275,8 @@ async function interleaved(o, { pubBin, stepsBin, capture, packet }, redisSock) 
   const load = [os.loadavg().map((x) => x.toFixed(2)).join(" ")];
   const report = [];
   for (const rate of o.rates) {
-    const where = path.join(dir, "busd.sock");
-    if (fs.existsSync(where)) fs.unlinkSync(where);
-    const busd = track(spawn(o.busd, ["--redis", `unix://${redisSock}`, "--socket", where, "--node-id", "share", "--http", "off", "--log-level", "warning"], { stdio: ["ignore", "pipe", "pipe"] }), "busd");
-    await waitFor("busd", () => fs.existsSync(where) || busd.exitCode !== null);
-    const execArgv = ["--expose-gc", ...(process.env.CONNECTOR_SHARE_NODE_ARGS || "").split(" ").filter(Boolean)];
-    const server = track(fork(path.join(__dirname, "server.js"), ["socketbus", where], { stdio: ["ignore", "pipe", "inherit", "ipc"], execArgv }), "server socketbus");
-    const { port } = await nextMessage(server, "ready", 30000);
-    const clients = track(fork(path.join(__dirname, "clients.js"), [String(port), String(o.clients)], { stdio: ["ignore", "pipe", "pipe", "ipc"] }), "clients");
-    await nextMessage(clients, "connected", 60000);
-    await waitFor("room members", async () => (await call(server, { cmd: "members" })).count === o.clients);
-    await sleep(500);
+    const { busd, where } = await startBusd(o, redisSock, dir);
+    const { server, clients } = await startServerAndClients(o, "socketbus", where, ["--expose-gc", ...nodeArgs()]);
     const total = o.messages * o.clients;
     const rows = { socketbus: [], plain: [] };
     const block = async (mode) => {

@@ -115,6 +115,8 @@ public final class NodeLinkServer: @unchecked Sendable {
     public var keptWriteBufferBytes: Int { connections.withLock { $0.reduce(0) { $0 + $1.keptWriteBufferBytes } } }
     /// Bytes queued for the node now, over all connections.
     public var queuedBytes: Int { queueBudget.usedBytes }
+    /// The most bytes queued for the node at once since the last call.
+    public func takeQueuedPeakBytes() -> Int { queueBudget.takePeakBytes() }
     /// The bound of ``queuedBytes``.
     public var queueBudgetBytes: Int { queueBudget.limit }
 

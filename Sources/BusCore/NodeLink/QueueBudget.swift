@@ -13,6 +13,10 @@ final class QueueBudget: Sendable {
     let smallestShare: Int
     private let used = Atomic<Int>(0)
     private let holders = Atomic<Int>(0)
+    /// About the most `used` reached since ``takePeakBytes()`` last asked:
+    /// raised without a loop, so two takes at once may leave the smaller
+    /// (it only tells the malloc trimmer a backlog was large).
+    private let peak = Atomic<Int>(0)
 
     init(limit: Int, smallestShare: Int) {
         self.limit = limit
@@ -46,9 +50,18 @@ final class QueueBudget: Sendable {
                 desired: current + count,
                 ordering: .relaxed
             )
-            if exchanged { return true }
+            if exchanged {
+                if current + count > peak.load(ordering: .relaxed) { peak.store(current + count, ordering: .relaxed) }
+                return true
+            }
             current = original
         }
+    }
+
+    /// The most bytes used at once since the last call; starts again from now.
+    func takePeakBytes() -> Int {
+        let now = used.load(ordering: .relaxed)
+        return max(peak.exchange(now, ordering: .relaxed), now)
     }
 
     /// Gives back bytes written (or discarded with their connection).
