@@ -80,7 +80,9 @@ public final class NodeLinkServer: @unchecked Sendable {
     /// sends its sockets and rooms after WELCOME, when its connection is in
     /// the list already.
     var hasAppliedEverythingWritten: Bool {
-        connections.withLock { $0 }.allSatisfy(\.hasAppliedEverythingWritten)
+        // Under the lock, not on a copy of the list: asked once per read of
+        // the subscriber, where the copy's retain and release showed.
+        connections.withLock { $0.allSatisfy(\.hasAppliedEverythingWritten) }
     }
 
     public var connectionCount: Int { connections.withLock { $0.count } }
