@@ -20,8 +20,9 @@ import Synchronization
 /// not grow (Redis would cut busd at its `client-output-buffer-limit`):
 /// what does not fit the backlog is dropped and counted here instead.
 final class AdapterSubscriber: @unchecked Sendable {
-    // @unchecked: `connection` and `lastFigures` belong to the reader thread;
-    // the rest is behind `state` or is the backlog's.
+    // @unchecked: `connection`, `lastFigures` and `pushedBatches` belong to
+    // the reader thread, `routerTakes` to the router's; the rest is behind
+    // `state`, atomic, or the backlog's.
     struct Settings: Sendable {
         var pingInterval: Duration = .seconds(1)
         var pingTimeout: Duration = .seconds(2)
@@ -335,7 +336,7 @@ final class AdapterSubscriber: @unchecked Sendable {
         while !state.withLock({ $0.stopping }) {
             readerHeartbeat.beat()
             if state.withLock({ $0.reconnectRequested }) {
-                try? leaveSubscriptions(connection)
+                try? leaveSubscriptions(connection, filter: filter)
                 throw MasterSwitched()
             }
             let (wanted, wantedChannels) = state.withLock { state in
@@ -394,14 +395,15 @@ final class AdapterSubscriber: @unchecked Sendable {
     /// Before leaving a master the sentinels replaced: unsubscribes and
     /// routes what Redis sent until it confirmed, so that nothing Redis
     /// counted as handed to busd is dropped with the connection.
-    private func leaveSubscriptions(_ connection: RedisConnection) throws {
+    private func leaveSubscriptions(_ connection: RedisConnection, filter: (any SubscriberReadFilter)?) throws {
         try connection.append(["PUNSUBSCRIBE"])
         try connection.append(["UNSUBSCRIBE"])
         if state.withLock({ !$0.subscribedShardChannels.isEmpty }) { try connection.append(["SUNSUBSCRIBE"]) }
         try connection.flush()
         let deadline = ContinuousClock.now + settings.pingTimeout
         while ContinuousClock.now < deadline {
-            _ = try drain(connection)
+            // Through the filter: a request read here holds its drops on the next connection too.
+            _ = try drain(connection, filter: filter)
             if state.withLock({
                 $0.subscribed.isEmpty && $0.subscribedChannels.isEmpty && $0.subscribedShardChannels.isEmpty
             }) { return }

@@ -23,8 +23,10 @@ extension ClusterMember {
     /// broadcast is causally after the join, and must not be dropped because
     /// busd's reader has not applied the join yet. The join's bytes were in
     /// the link's socket before the broadcast was published, so before the
-    /// router took the batch holding it. Asked after that (once per batch,
-    /// at its first drop), the link shows no unread bytes (FIONREAD 0) and
+    /// router took the batch holding it. Asked after that (here once per
+    /// batch, at its first drop; the subscriber's reader, which drops most
+    /// misses before the router sees them, asks once per read:
+    /// ReaderChannelFilter.swift), the link shows no unread bytes (FIONREAD 0) and
     /// then every read begun applied: the read that took the join's bytes
     /// had begun before the socket showed none (the reader counts a read
     /// before its read(2), LinkReadFence.swift), so it is among the reads

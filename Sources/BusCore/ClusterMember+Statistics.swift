@@ -29,6 +29,16 @@ final class StatisticsCounters: Sendable {
     let ownDropped = Atomic<Int>(0)
     let filteredBeforeDecode = Atomic<Int>(0)
     let namespaceFilteredBeforeDecode = Atomic<Int>(0)
+
+    /// A broadcast dropped by its channel name: its namespace's own channel
+    /// (`room` nil) or a room's.
+    func countChannelDrop(room: String?) {
+        if room == nil {
+            namespaceFilteredBeforeDecode.add(1, ordering: .relaxed)
+        } else {
+            filteredBeforeDecode.add(1, ordering: .relaxed)
+        }
+    }
     let keptByLinkFence = Atomic<Int>(0)
     let malformed = Atomic<Int>(0)
     let deliveries = Atomic<Int>(0)

@@ -420,11 +420,7 @@ public final class ClusterMember: @unchecked Sendable {
             // The adapter's own shortcut, extended to namespaces: a broadcast
             // no local socket can get is dropped before it is decoded.
             guard mayHaveTargets(namespace: namespace, room: room) else {
-                if room == nil {
-                    counters.namespaceFilteredBeforeDecode.add(1, ordering: .relaxed)
-                } else {
-                    counters.filteredBeforeDecode.add(1, ordering: .relaxed)
-                }
+                counters.countChannelDrop(room: room)
                 return
             }
             route(bytesOfPayload, namespace: namespace, &delivery, &lastSelection)

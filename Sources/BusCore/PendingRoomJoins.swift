@@ -24,10 +24,32 @@ final class PendingRoomJoins: Sendable {
         var room: String
     }
 
+    private struct Entries {
+        /// Each room's end; a later join of a room moves it.
+        var held: [Key: ContinuousClock.Instant] = [:]
+        /// Every join in order. `holdFor` is one length, so this is also
+        /// the order they end in: the expired are taken off its front.
+        var ends: [(key: Key, until: ContinuousClock.Instant)] = []
+        var first = 0
+
+        mutating func removeExpired(at now: ContinuousClock.Instant) {
+            while first < ends.count, ends[first].until <= now {
+                let (key, until) = ends[first]
+                // A later join of the room keeps it.
+                if held[key] == until { held[key] = nil }
+                first += 1
+            }
+            if first > 64 && first * 2 > ends.count {
+                ends.removeFirst(first)
+                first = 0
+            }
+        }
+    }
+
     /// How long a room stays after its APPLY.
     let holdFor: Duration
-    private let entries = Mutex<(held: [Key: ContinuousClock.Instant], nextExpiry: ContinuousClock.Instant?)>(([:], nil))
-    /// Entries held: the check per broadcast is one load while there are none.
+    private let entries = Mutex(Entries())
+    /// Rooms held: the check per broadcast is one load while there are none.
     private let held = Atomic<Int>(0)
 
     init(holdFor: Duration = .seconds(10)) {
@@ -39,8 +61,12 @@ final class PendingRoomJoins: Sendable {
         guard !rooms.isEmpty else { return }
         let until = now + holdFor
         entries.withLock { entries in
-            for room in rooms { entries.held[Key(namespace: namespace, room: room.channelText)] = until }
-            entries.nextExpiry = min(entries.nextExpiry ?? until, until)
+            entries.removeExpired(at: now)
+            for room in rooms {
+                let key = Key(namespace: namespace, room: room.channelText)
+                entries.held[key] = until
+                entries.ends.append((key, until))
+            }
             held.store(entries.held.count, ordering: .releasing)
         }
     }
@@ -51,25 +77,26 @@ final class PendingRoomJoins: Sendable {
     func holds(namespace: String, room: String?) -> Bool {
         // Per broadcast: one load while nothing is held (no clock read).
         guard let room, held.load(ordering: .acquiring) > 0 else { return false }
-        return holds(namespace: namespace, room: room, now: .now)
+        return holds(Key(namespace: namespace, room: room), now: .now)
     }
 
     func holds(namespace: String, room: String?, now: ContinuousClock.Instant) -> Bool {
-        guard let room, held.load(ordering: .acquiring) > 0 else { return false }
-        return entries.withLock { entries in
-            if let next = entries.nextExpiry, next <= now {
-                entries.held = entries.held.filter { $0.value > now }
-                entries.nextExpiry = entries.held.values.min()
-                held.store(entries.held.count, ordering: .releasing)
-            }
-            return entries.held[Key(namespace: namespace, room: room)] != nil
+        guard let room else { return false }
+        return holds(Key(namespace: namespace, room: room), now: now)
+    }
+
+    private func holds(_ key: Key, now: ContinuousClock.Instant) -> Bool {
+        entries.withLock { entries in
+            entries.removeExpired(at: now)
+            held.store(entries.held.count, ordering: .releasing)
+            return entries.held[key] != nil
         }
     }
 
     /// The node's session ended: its sockets are gone with what they were told.
     func removeAll() {
         entries.withLock { entries in
-            entries = ([:], nil)
+            entries = Entries()
             held.store(0, ordering: .releasing)
         }
     }

@@ -30,6 +30,8 @@ final class ReaderChannelFilter: SubscriberReadFilter, @unchecked Sendable {
     @exclusivity(unchecked) private var isBroadcast = false
     @exclusivity(unchecked) private var namespace = ""
     @exclusivity(unchecked) private var room: String?
+    /// Not a broadcast, and a request or a channel that did not parse.
+    @exclusivity(unchecked) private var holdsDrops = false
     @exclusivity(unchecked) private var check: ChannelCheck?
     /// The read the fence was last asked in, and its answer.
     @exclusivity(unchecked) private var fenceRead: UInt64 = .max
@@ -46,7 +48,8 @@ final class ReaderChannelFilter: SubscriberReadFilter, @unchecked Sendable {
     func dropsOnRead(_ bytes: UnsafeRawBufferPointer, at position: AdapterSubscriber.ReadPosition) -> Bool {
         if !channelBytes.equals(bytes) { parse(bytes) }
         guard isBroadcast else {
-            heldUntilRouted = position.batch
+            // Only a request can join local sockets (a response cannot).
+            if holdsDrops { heldUntilRouted = position.batch }
             return false
         }
         guard position.routed >= heldUntilRouted else { return false }
@@ -65,10 +68,13 @@ final class ReaderChannelFilter: SubscriberReadFilter, @unchecked Sendable {
         let channel = try? AdapterChannel(parsing: String(decoding: bytes, as: UTF8.self), key: adapterKey)
         channelBytes = Array(bytes)
         check = nil
-        if case .broadcast(_, let namespace, let room)? = channel {
-            (isBroadcast, self.namespace, self.room) = (true, namespace, room)
-        } else {
-            (isBroadcast, namespace, room) = (false, "", nil)
+        switch channel {
+        case .broadcast(_, let namespace, let room)?:
+            (isBroadcast, self.namespace, self.room, holdsDrops) = (true, namespace, room, false)
+        case .response?:
+            (isBroadcast, namespace, room, holdsDrops) = (false, "", nil, false)
+        case .request?, nil:
+            (isBroadcast, namespace, room, holdsDrops) = (false, "", nil, true)
         }
     }
 
@@ -82,11 +88,7 @@ final class ReaderChannelFilter: SubscriberReadFilter, @unchecked Sendable {
             fenceAllowsDrop(namespace: namespace, room: room, read: read)
         else { return false }
         counters.received.add(1, ordering: .relaxed)
-        if room == nil {
-            counters.namespaceFilteredBeforeDecode.add(1, ordering: .relaxed)
-        } else {
-            counters.filteredBeforeDecode.add(1, ordering: .relaxed)
-        }
+        counters.countChannelDrop(room: room)
         return true
     }
 

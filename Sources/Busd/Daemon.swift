@@ -80,6 +80,7 @@ final class Daemon: Sendable {
         self.link = link
         relay.connect(to: link)
         let mallocTrimmer = MallocTrimmer(logger: logger) {
+            // The two peaks need not have been at once: their sum is an upper bound.
             MallocTrimmer.Reading(
                 waitingBytes: member.subscriberBacklogBytes + link.queuedBytes,
                 peakBytes: member.takeSubscriberBacklogPeakBytes() + link.takeQueuedPeakBytes()

@@ -54,6 +54,8 @@ final class MallocTrimmer: Sendable {
                 at: .now
             ) {
                 guard trim(afterPeakOf: peak) else { return }
+                // A trim of a large heap takes a while: the watchdog's clock starts again.
+                heartbeat.beat()
             }
             Thread.sleep(forTimeInterval: Self.readingInterval)
         }

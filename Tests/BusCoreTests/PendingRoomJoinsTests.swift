@@ -36,6 +36,18 @@ import Testing
         #expect(!joins.holds(namespace: "/", room: "r", now: start + .seconds(18)))
     }
 
+    /// A node that never misses (nothing asks `holds`) still keeps only
+    /// the rooms of the last `holdFor`: each join drops the expired.
+    @Test func joinsAloneDoNotGrowIt() {
+        let joins = PendingRoomJoins(holdFor: .seconds(10))
+        for second in 0..<1000 {
+            joins.joining([.name("user-\(second)")], namespace: "/", now: start + .seconds(second))
+        }
+        #expect(joins.count == 10)
+        #expect(joins.holds(namespace: "/", room: "user-999", now: start + .seconds(999)))
+        #expect(!joins.holds(namespace: "/", room: "user-989", now: start + .seconds(999)))
+    }
+
     @Test func theEndOfTheSessionForgetsEveryRoom() {
         let joins = PendingRoomJoins()
         joins.joining([.name("r")], namespace: "/", now: start)

@@ -47,8 +47,9 @@ struct LinkReadProgress: ~Copyable {
     }
 }
 
-/// How the router asks the node link whether it has applied everything its
-/// node wrote (set by ``NodeLinkServer``; without one there is nothing to wait for).
+/// How the subscriber's reader and the router ask the node link whether it
+/// has applied everything its node wrote (set by ``NodeLinkServer``;
+/// without one there is nothing to wait for).
 final class LinkReadFence: Sendable {
     private let check = Mutex<(@Sendable () -> Bool)?>(nil)
 

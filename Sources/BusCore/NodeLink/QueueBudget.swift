@@ -13,9 +13,8 @@ final class QueueBudget: Sendable {
     let smallestShare: Int
     private let used = Atomic<Int>(0)
     private let holders = Atomic<Int>(0)
-    /// About the most `used` reached since ``takePeakBytes()`` last asked:
-    /// raised without a loop, so two takes at once may leave the smaller
-    /// (it only tells the malloc trimmer a backlog was large).
+    /// The most `used` reached since ``takePeakBytes()`` last asked (it
+    /// tells the malloc trimmer a backlog was large).
     private let peak = Atomic<Int>(0)
 
     init(limit: Int, smallestShare: Int) {
@@ -51,7 +50,8 @@ final class QueueBudget: Sendable {
                 ordering: .relaxed
             )
             if exchanged {
-                if current + count > peak.load(ordering: .relaxed) { peak.store(current + count, ordering: .relaxed) }
+                // One load per take; a read-modify-write only when the peak rises.
+                if current + count > peak.load(ordering: .relaxed) { peak.max(current + count, ordering: .relaxed) }
                 return true
             }
             current = original
