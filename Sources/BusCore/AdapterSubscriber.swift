@@ -58,9 +58,10 @@ final class AdapterSubscriber: @unchecked Sendable {
     let readerHeartbeat = Heartbeat(name: "busd-subscriber")
     let routerHeartbeat = Heartbeat(name: "busd-router")
     let logger: Logger
-    /// On the handler thread, in the order Redis sent them; the bytes are
-    /// valid only during the call.
-    private let onMessage: @Sendable (_ channel: UnsafeRawBufferPointer, _ payload: UnsafeRawBufferPointer) -> Void
+    /// Each batch on the handler thread, in the order Redis sent them (the
+    /// handler takes its messages in order); the bytes are valid only
+    /// during the call.
+    private let onMessages: @Sendable (_ batch: SubscriberBacklog.Batch) -> Void
     /// Asked on the reader thread before a message goes into the backlog.
     private let readFilter: (any SubscriberReadFilter)?
     /// Called after the messages taken from the backlog together (one read
@@ -110,7 +111,7 @@ final class AdapterSubscriber: @unchecked Sendable {
         onReadiness: @escaping @Sendable (Bool) -> Void = { _ in },
         onCut: @escaping @Sendable (SubscriberCut) -> Void = { _ in },
         readFilter: (any SubscriberReadFilter)? = nil,
-        onMessage: @escaping @Sendable (_ channel: UnsafeRawBufferPointer, _ payload: UnsafeRawBufferPointer) -> Void
+        onMessages: @escaping @Sendable (_ batch: SubscriberBacklog.Batch) -> Void
     ) {
         self.redis = redis
         self.settings = settings
@@ -119,7 +120,7 @@ final class AdapterSubscriber: @unchecked Sendable {
         self.onReadiness = onReadiness
         self.onCut = onCut
         self.readFilter = readFilter
-        self.onMessage = onMessage
+        self.onMessages = onMessages
         backlog = SubscriberBacklog(limit: settings.backlogBytes)
     }
 
@@ -214,7 +215,7 @@ final class AdapterSubscriber: @unchecked Sendable {
                 if batches.isEmpty { continue }
                 routerTakes &+= 1
                 for batch in batches {
-                    batch.forEach(onMessage)
+                    onMessages(batch)
                     routedBatches.store(batch.sequence, ordering: .releasing)
                     if let readAt = batch.firstReadAt { LatencyHistograms.shared.delivery.observe(since: readAt) }
                 }
