@@ -22,6 +22,12 @@ describe("retry check", () => {
   });
   it("fails an assertion", () => { throw new Error("a real failure"); });
   it("times out every time", function (done) {});
+  it("calls done twice once, then passes", function (done) {
+    if (fs.existsSync(process.env.MARKER + "-twice")) return done();
+    fs.writeFileSync(process.env.MARKER + "-twice", "");
+    done();
+    setImmediate(() => done());
+  });
   it("passes [a title with (regex) characters.*]", () => {});
 });
 """
@@ -43,7 +49,8 @@ def test_upstream_timeouts_are_retried_once_and_real_failures_still_fail(tmp_pat
     entries, retried = with_retries(one_per_title(run()), lambda titles: run(only=titles))
     results = {e["title"].removeprefix("retry check "): e for e in entries}
 
-    assert retried == ["retry check times out once, then passes", "retry check times out every time"]
+    assert retried == ["retry check times out once, then passes", "retry check times out every time",
+                       "retry check calls done twice once, then passes"]
     # The second run ran those two and nothing else.
     assert sorted(e["title"] for e in runs[1]) == sorted(retried)
     assert results["times out once, then passes"]["state"] == "passed"
@@ -54,5 +61,7 @@ def test_upstream_timeouts_are_retried_once_and_real_failures_still_fail(tmp_pat
     assert results["fails an assertion"]["state"] == "failed"
     assert results["fails an assertion"]["error"] == "a real failure"
     assert "retried" not in results["fails an assertion"]
+    assert results["calls done twice once, then passes"]["state"] == "passed"
+    assert results["calls done twice once, then passes"]["first_error"].startswith("done() called multiple times")
     assert results["passes [a title with (regex) characters.*]"]["state"] == "passed"
     assert len(runs) == 2
