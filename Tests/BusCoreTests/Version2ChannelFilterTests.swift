@@ -127,6 +127,32 @@ struct Version2ChannelFilterTests {
         #expect(eventually { f.member.statistics.filteredBeforeDecode == 1 })
     }
 
+    /// Hostile channel names on the broadcast pattern (bytes that are not
+    /// UTF-8, an empty room, a room of 70,000 bytes, a channel with no
+    /// closing '#'), each with garbage for a payload: the subscriber's reader
+    /// drops or passes them without trapping, and the next broadcast still
+    /// reaches the node.
+    @Test func hostileChannelNamesLeaveTheReaderRunning() throws {
+        let f = try NodeLinkFixture()
+        defer { f.stop() }
+        let client = try Self.node(f)
+        let redis = try RedisConnection(endpoint: .unix(path: f.server.socketPath))
+        let names: [[UInt8]] = [
+            Array("socket.io#/#".utf8) + [0xff, 0xfe, 0x80] + Array("#".utf8),
+            Array("socket.io#/##".utf8),
+            Array("socket.io#/#".utf8) + [UInt8](repeating: 0x61, count: 70_000) + Array("#".utf8),
+            Array("socket.io#/#no-end".utf8),
+            Array("socket.io#/#a#b#c#".utf8),
+        ]
+        for name in names {
+            _ = try redis.command([Array("PUBLISH".utf8), name, [0xdd, 0x7f, 0xff, 0xff, 0xff]])
+        }
+        try ClusterRequestsRedisTests.publish(f, "socket.io#/#\(Self.sid)#", try Self.broadcast(room: Self.sid))
+        #expect(try Self.nextDelivery(client)?.1 == [.name(Self.sid)])
+        // Every one of them was taken in and accounted for, none lost on the way.
+        #expect(eventually { f.member.statistics.received == names.count + 1 })
+    }
+
     /// Without kind 10 nothing changes for a v2 node: its own rooms decide
     /// (a connector may hold its frames a while before writing them).
     @Test func aNodeThatDidNotAskStillGetsItsMisses() throws {
